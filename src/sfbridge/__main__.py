@@ -1,0 +1,5 @@
+"""Allow `python -m sfbridge`."""
+
+from sfbridge.cli import main
+
+main()

@@ -1,0 +1,465 @@
+"""Typed settings: org profiles from ``config/sfbridge.toml``, secrets from ``SFBRIDGE_*`` env.
+
+Secrets never come from TOML (files end up in git, backups and screen shares). A secret for
+org ``acme-prod`` is read from ``SFBRIDGE_ACME_PROD_<NAME>``; a secret-looking key in the file
+is refused with a message saying which variable to set instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from sfbridge.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "DEFAULT_OBJECTS",
+    "AuthMethod",
+    "REPLAY_SECRETS",
+    "NetworkSettings",
+    "OrgProfile",
+    "Secrets",
+    "Settings",
+    "credential_status",
+    "env_name",
+    "find_config_file",
+    "load_settings",
+    "login_domain",
+    "resolve_secrets",
+    "store_url",
+    "store_url_override",
+]
+
+#: Spring '26. SOAP login() (the password fallback) is gone from 65.0, so that flow logs in
+#: with 64.0 and then uses this version for everything else.
+DEFAULT_API_VERSION = "66.0"
+
+#: What a pull mirrors by default, in dependency order (Users and Accounts before the records
+#: that point at them, so a partial first run is still useful).
+DEFAULT_OBJECTS = (
+    "User",
+    "Group",
+    "LeadStatus",
+    "Account",
+    "Contact",
+    "Lead",
+    "Opportunity",
+    "Task",
+    "LeadHistory",
+)
+
+# Keys whose values are credentials. Matching is on the whole key or a `_`-separated part.
+_SECRET_KEY = re.compile(
+    r"(^|_)(password|passwd|secret|token|session_id|private_key|privatekey|jwt_key|api_key)($|_)"
+)
+_API_VERSION = re.compile(r"\d{2}\.0")
+
+
+class AuthMethod(StrEnum):
+    """How sfbridge obtains an access token for an org."""
+
+    JWT = "jwt"
+    CLIENT_CREDENTIALS = "client_credentials"
+    SF_CLI = "sf_cli"
+    ACCESS_TOKEN = "access_token"  # noqa: S105 (a method name, not a credential)
+    PASSWORD = "password"  # noqa: S105 (a method name, not a credential)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NetworkSettings(_Strict):
+    """Timeouts and the retry policy for every call to Salesforce."""
+
+    connect_timeout: Annotated[float, Field(gt=0)] = 10.0
+    read_timeout: Annotated[float, Field(gt=0)] = 120.0
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    backoff_initial: Annotated[float, Field(ge=0)] = 1.0
+    backoff_max: Annotated[float, Field(ge=0)] = 60.0
+
+
+class OrgProfile(_Strict):
+    """One org: where it is, how to log in, where its mirror lives, what to pull."""
+
+    name: str
+    auth: AuthMethod
+    login_url: str = "https://login.salesforce.com"
+    instance_url: str | None = None
+    username: str | None = None
+    consumer_key: str | None = None
+    sf_alias: str | None = None
+    api_version: str = DEFAULT_API_VERSION
+    store: str | None = None
+    objects: tuple[str, ...] = DEFAULT_OBJECTS
+    api_reserve_percent: Annotated[float, Field(ge=0, lt=100)] = 10.0
+    page_size: Annotated[int, Field(ge=200, le=2000)] = 2000
+    overlap_seconds: Annotated[int, Field(ge=0, le=86_400)] = 300
+    replay: str | None = None
+    network: NetworkSettings = NetworkSettings()
+
+    @model_validator(mode="after")
+    def _check_combination(self) -> Self:
+        if not _API_VERSION.fullmatch(self.api_version):
+            msg = f"api_version {self.api_version!r} must look like '{DEFAULT_API_VERSION}'"
+            raise ValueError(msg)
+        _check_https("login_url", self.login_url)
+        if self.instance_url is not None:
+            _check_https("instance_url", self.instance_url)
+        needs = {
+            AuthMethod.JWT: ("username",),
+            AuthMethod.PASSWORD: ("username",),
+            AuthMethod.ACCESS_TOKEN: ("instance_url",),
+            AuthMethod.SF_CLI: ("sf_alias",),
+            AuthMethod.CLIENT_CREDENTIALS: (),
+        }[self.auth]
+        missing = [key for key in needs if getattr(self, key) is None]
+        if missing:
+            msg = f"auth = {self.auth.value!r} needs {', '.join(missing)}"
+            raise ValueError(msg)
+        if self.auth is AuthMethod.CLIENT_CREDENTIALS and login_domain(self.login_url) in {
+            "login",
+            "test",
+        }:
+            # The client-credentials flow is only served by the org's My Domain token endpoint.
+            msg = (
+                "auth = 'client_credentials' needs login_url set to the org's My Domain, "
+                "e.g. https://acme.my.salesforce.com"
+            )
+            raise ValueError(msg)
+        return self
+
+
+def _check_https(key: str, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        msg = f"{key} {url!r} must be an https:// URL (TLS is never optional)"
+        raise ValueError(msg)
+
+
+def login_domain(login_url: str) -> str:
+    """Turn a login URL into the domain simple-salesforce expects.
+
+    >>> login_domain("https://login.salesforce.com"), login_domain("https://acme.my.salesforce.com")
+    ('login', 'acme.my')
+    """
+    host = urlsplit(login_url).hostname or ""
+    return host.removesuffix(".salesforce.com")
+
+
+class Secrets(BaseModel):
+    """Credentials for one org, read from the environment only. Never logged or written."""
+
+    model_config = ConfigDict(frozen=True)
+
+    client_secret: SecretStr | None = None
+    jwt_key: SecretStr | None = None
+    access_token: SecretStr | None = None
+    password: SecretStr | None = None
+    security_token: SecretStr | None = None
+    consumer_key: str | None = None
+
+
+class Settings(BaseModel):
+    """Everything read from one config file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Path
+    orgs: dict[str, OrgProfile]
+
+    def org(self, name: str | None) -> OrgProfile:
+        """Return one org profile by name, or the only one when there is just one.
+
+        Args:
+            name: the profile name given with ``--org``, or None.
+
+        Returns:
+            The profile.
+
+        Raises:
+            ConfigError: when the name is unknown or ambiguous.
+        """
+        if name is None:
+            if len(self.orgs) == 1:
+                return next(iter(self.orgs.values()))
+            names = ", ".join(sorted(self.orgs)) or "none"
+            msg = f"several orgs are configured ({names}); choose one with --org NAME"
+            raise ConfigError(msg, source=str(self.source))
+        if name not in self.orgs:
+            close = difflib.get_close_matches(name, self.orgs, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            msg = f"no org named {name!r} (known: {', '.join(sorted(self.orgs))}){hint}"
+            raise ConfigError(msg, source=str(self.source))
+        return self.orgs[name]
+
+
+def env_name(org: str, secret: str) -> str:
+    """Name the environment variable that holds one secret of one org.
+
+    >>> env_name("acme-prod", "client_secret")
+    'SFBRIDGE_ACME_PROD_CLIENT_SECRET'
+    """
+    return "SFBRIDGE_" + re.sub(r"[^A-Z0-9]+", "_", f"{org}_{secret}".upper())
+
+
+def find_config_file(explicit: Path | None, env: Mapping[str, str] | None = None) -> Path:
+    """Locate the config file: ``--config``, then ``SFBRIDGE_CONFIG``, then the usual places.
+
+    Args:
+        explicit: the ``--config`` value, if given.
+        env: the environment (defaults to ``os.environ``).
+
+    Returns:
+        The path of an existing config file.
+
+    Raises:
+        ConfigError: when no config file can be found.
+    """
+    env = os.environ if env is None else env
+    if explicit is not None:
+        candidates = [explicit]
+    elif env.get("SFBRIDGE_CONFIG"):
+        candidates = [Path(env["SFBRIDGE_CONFIG"])]
+    else:
+        xdg = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+        candidates = [Path("config/sfbridge.toml"), xdg / "sfbridge" / "sfbridge.toml"]
+    for path in candidates:
+        if path.is_file():
+            return path
+    tried = ", ".join(str(path) for path in candidates)
+    msg = (
+        f"no config file found (looked at {tried}); pass --config PATH or copy "
+        "config/sfbridge.toml from the sfbridge repository"
+    )
+    raise ConfigError(msg)
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate a config file.
+
+    Args:
+        path: the TOML file.
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        ConfigError: naming the file, the key and the fix for anything wrong.
+    """
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"cannot read the config file ({exc.strerror})"
+        raise ConfigError(msg, source=str(path)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"not valid TOML: {exc}"
+        raise ConfigError(msg, source=str(path)) from exc
+    _refuse_secrets(raw, path=path)
+    defaults = raw.pop("defaults", {})
+    orgs = raw.pop("orgs", {})
+    if raw:
+        _unknown_keys(sorted(raw), allowed=("defaults", "orgs"), path=path, prefix="")
+    if not isinstance(orgs, dict) or not orgs:
+        msg = "no org profiles: add at least one [orgs.NAME] table"
+        raise ConfigError(msg, source=str(path), key="orgs")
+    profiles = {name: _profile(name, defaults, table, path=path) for name, table in orgs.items()}
+    return Settings(source=path, orgs=profiles)
+
+
+def _profile(name: str, defaults: dict[str, Any], table: Any, *, path: Path) -> OrgProfile:  # noqa: ANN401 (raw TOML)
+    if not isinstance(table, dict):
+        msg = "must be a table: [orgs.NAME] followed by key = value lines"
+        raise ConfigError(msg, source=str(path), key=f"orgs.{name}")
+    merged = {**defaults, **table, "name": name}
+    if isinstance(defaults.get("network"), dict) and isinstance(table.get("network"), dict):
+        merged["network"] = {**defaults["network"], **table["network"]}
+    try:
+        return OrgProfile.model_validate(merged)
+    except ValidationError as exc:
+        raise _config_error(exc, path=path, prefix=f"orgs.{name}") from exc
+
+
+def _config_error(exc: ValidationError, *, path: Path, prefix: str) -> ConfigError:
+    lines = []
+    for error in exc.errors():
+        key = ".".join([prefix, *(str(part) for part in error["loc"])])
+        if error["type"] == "extra_forbidden":
+            field = str(error["loc"][-1])
+            close = difflib.get_close_matches(field, OrgProfile.model_fields, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            lines.append(f"{key}: unknown key{hint}")
+        else:
+            lines.append(f"{key}: {error['msg'].removeprefix('Value error, ')}")
+    return ConfigError("\n  ".join(lines), source=str(path))
+
+
+def _unknown_keys(keys: list[str], *, allowed: tuple[str, ...], path: Path, prefix: str) -> None:
+    msg = f"unknown top-level key(s) {', '.join(keys)}; expected only {', '.join(allowed)}"
+    raise ConfigError(msg, source=str(path), key=prefix or None)
+
+
+def _refuse_secrets(table: Mapping[str, Any], *, path: Path, trail: tuple[str, ...] = ()) -> None:
+    for key, value in table.items():
+        here = (*trail, key)
+        if isinstance(value, dict):
+            _refuse_secrets(value, path=path, trail=here)
+        elif _SECRET_KEY.search(key.lower()):
+            org = here[1] if len(here) > 2 and here[0] == "orgs" else "ORG"  # noqa: PLR2004
+            msg = (
+                "secrets never go in config files; remove it and set "
+                f"{env_name(org, _secret_env_suffix(key))} in the environment instead"
+            )
+            raise ConfigError(msg, source=str(path), key=".".join(here))
+        elif key == "store" and isinstance(value, str) and urlsplit(value).password:
+            org = here[1] if len(here) > 2 and here[0] == "orgs" else "ORG"  # noqa: PLR2004
+            msg = (
+                "the store URL holds a password; remove it and set the whole URL in "
+                f"{env_name(org, 'store_url')} (or use ~/.pgpass)"
+            )
+            raise ConfigError(msg, source=str(path), key=".".join(here))
+
+
+def _secret_env_suffix(key: str) -> str:
+    lowered = key.lower()
+    if "key" in lowered and ("private" in lowered or "jwt" in lowered):
+        return "jwt_key_file"
+    if "consumer_secret" in lowered:
+        return "client_secret"
+    return lowered
+
+
+#: A replayed org answers from its recording, which was made with these placeholders; a
+#: replay never needs (or sees) real credentials.
+REPLAY_SECRETS = Secrets(
+    client_secret=SecretStr("recorded"),
+    jwt_key=None,
+    access_token=SecretStr("recorded"),
+    password=SecretStr("recorded"),
+    security_token=SecretStr("recorded"),
+    consumer_key="recorded",
+)
+
+
+def resolve_secrets(profile: OrgProfile, env: Mapping[str, str] | None = None) -> Secrets:
+    """Read an org's secrets from the environment.
+
+    ``SFBRIDGE_<ORG>_JWT_KEY_FILE`` names a PEM file (read here, so a bad path fails before
+    any network call); ``SFBRIDGE_<ORG>_JWT_KEY`` may hold the PEM text itself.
+
+    Args:
+        profile: the org profile.
+        env: the environment (defaults to ``os.environ``).
+
+    Returns:
+        The secrets that are set.
+
+    Raises:
+        ConfigError: when a secret the auth method needs is missing or unreadable.
+    """
+    env = os.environ if env is None else env
+    if profile.replay:
+        return REPLAY_SECRETS
+
+    def get(secret: str) -> str | None:
+        return env.get(env_name(profile.name, secret)) or None
+
+    jwt_key = get("jwt_key")
+    if jwt_key is None and (key_file := get("jwt_key_file")):
+        jwt_key = _read_key_file(Path(key_file), variable=env_name(profile.name, "jwt_key_file"))
+    secrets = Secrets(
+        client_secret=get("client_secret"),
+        jwt_key=jwt_key,
+        access_token=get("access_token"),
+        password=get("password"),
+        security_token=get("security_token"),
+        consumer_key=get("consumer_key"),
+    )
+    _require(profile, secrets)
+    return secrets
+
+
+def store_url_override(profile: OrgProfile, env: Mapping[str, str] | None = None) -> str | None:
+    """Return a store URL set in ``SFBRIDGE_<ORG>_STORE_URL`` (the place for URLs with passwords)."""
+    env = os.environ if env is None else env
+    return env.get(env_name(profile.name, "store_url")) or None
+
+
+def _read_key_file(path: Path, *, variable: str) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"cannot read the JWT private key file {str(path)!r} ({exc.strerror})"
+        raise ConfigError(msg, source=variable) from exc
+    if "PRIVATE KEY-----" not in text:
+        msg = (
+            f"{str(path)!r} is not a PEM private key (expected a '-----BEGIN ... PRIVATE KEY-----' "
+            "block; the certificate goes to the Connected App, the key stays here)"
+        )
+        raise ConfigError(msg, source=variable)
+    return text
+
+
+def _require(profile: OrgProfile, secrets: Secrets) -> None:
+    needed: dict[AuthMethod, tuple[str, ...]] = {
+        AuthMethod.JWT: ("jwt_key",),
+        AuthMethod.CLIENT_CREDENTIALS: ("client_secret",),
+        AuthMethod.ACCESS_TOKEN: ("access_token",),
+        AuthMethod.PASSWORD: ("password",),
+        AuthMethod.SF_CLI: (),
+    }
+    for secret in needed[profile.auth]:
+        if getattr(secrets, secret) is None:
+            variable = env_name(profile.name, "jwt_key_file" if secret == "jwt_key" else secret)
+            msg = f"auth = {profile.auth.value!r} needs {variable} set in the environment"
+            raise ConfigError(msg, source=f"orgs.{profile.name}")
+    if profile.auth in {AuthMethod.JWT, AuthMethod.CLIENT_CREDENTIALS} and not (
+        profile.consumer_key or secrets.consumer_key
+    ):
+        variable = env_name(profile.name, "consumer_key")
+        msg = f"auth = {profile.auth.value!r} needs consumer_key in the profile or {variable}"
+        raise ConfigError(msg, source=f"orgs.{profile.name}")
+
+
+def credential_status(profile: OrgProfile, env: Mapping[str, str] | None = None) -> str:
+    """Say whether an org's credentials are in place, naming what is missing (never values).
+
+    Args:
+        profile: the org profile.
+        env: the environment (defaults to ``os.environ``).
+
+    Returns:
+        A short phrase for `sfbridge orgs`.
+    """
+    if profile.replay:
+        return "none needed (replayed recording)"
+    if profile.auth is AuthMethod.SF_CLI:
+        return f"from the sf CLI alias {profile.sf_alias!r}"
+    try:
+        resolve_secrets(profile, env)
+    except ConfigError as exc:
+        return f"missing: {str(exc).split(': ', 1)[-1]}"
+    return "set in the environment"
+
+
+def store_url(profile: OrgProfile, env: Mapping[str, str] | None = None) -> str:
+    """Return the store URL of an org: the environment override, the profile, or the default.
+
+    Args:
+        profile: the org profile.
+        env: the environment (defaults to ``os.environ``).
+
+    Returns:
+        A SQLite path or URL, or a PostgreSQL URL.
+    """
+    return store_url_override(profile, env) or profile.store or f".sfbridge/{profile.name}.db"

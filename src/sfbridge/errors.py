@@ -1,0 +1,161 @@
+"""One exception tree for sfbridge, grouped by what the caller does next.
+
+::
+
+    SfbridgeError                      root: every error sfbridge raises on purpose
+    ├── UserInputError                 the user fixes something, then re-runs (exit 2)
+    │   ├── ConfigError                a config file, an environment variable, a key file
+    │   └── UsageError                 a command line that cannot work
+    ├── SalesforceError                talking to Salesforce failed (exit 3)
+    │   ├── RetriableSalesforceError   transient: 5xx, UNABLE_TO_LOCK_ROW, timeouts, resets
+    │   └── FatalSalesforceError       retrying will not help
+    │       ├── AuthenticationError    a token exchange or session failed
+    │       ├── ApiBudgetExhausted     the org's daily API allowance (or our reserve) is used up
+    │       ├── ProtocolError          the response is not what Salesforce sends (proxy pages...)
+    │       └── ReplayMismatch         a recorded exchange is missing (demo and tests only)
+    ├── SyncIntegrityError             a pull cannot prove it got everything (exit 3)
+    └── StoreError                     the local store cannot be opened or written (exit 3)
+
+Exceptions carry their data as attributes (``error_code``, ``status``, ``sobject``) and build
+their message in ``__init__``; messages never include tokens, response bodies or PII.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ApiBudgetExhausted",
+    "AuthenticationError",
+    "ConfigError",
+    "FatalSalesforceError",
+    "ProtocolError",
+    "ReplayMismatch",
+    "RetriableSalesforceError",
+    "SalesforceError",
+    "SfbridgeError",
+    "StoreError",
+    "SyncIntegrityError",
+    "UsageError",
+    "UserInputError",
+]
+
+
+class SfbridgeError(Exception):
+    """Root of every error sfbridge raises on purpose."""
+
+
+class UserInputError(SfbridgeError):
+    """Something the user gave us is wrong; the message names the place and the fix."""
+
+
+class ConfigError(UserInputError):
+    """A config file, environment variable or referenced file is missing or invalid."""
+
+    def __init__(self, message: str, *, source: str | None = None, key: str | None = None) -> None:
+        """Build the message from where the problem is.
+
+        Args:
+            message: what is wrong and how to fix it.
+            source: the file (or environment) the value came from.
+            key: the dotted key inside that source.
+        """
+        self.source = source
+        self.key = key
+        where = ": ".join(part for part in (source, key) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class UsageError(UserInputError):
+    """A command line that cannot work as given."""
+
+
+class SalesforceError(SfbridgeError):
+    """A call to Salesforce failed; ``error_code`` keeps Salesforce's own code."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_code: str | None = None,
+        status: int | None = None,
+        sobject: str | None = None,
+    ) -> None:
+        """Keep the Salesforce error code and HTTP status with the message.
+
+        Args:
+            message: a plain description, free of tokens and record data.
+            error_code: Salesforce's ``errorCode`` (REST), ``exceptionCode`` (SOAP) or ``error``
+                (OAuth), when there is one.
+            status: the HTTP status, when there is one.
+            sobject: the object being worked on, when there is one.
+        """
+        self.error_code = error_code
+        self.status = status
+        self.sobject = sobject
+        super().__init__(message)
+
+
+class RetriableSalesforceError(SalesforceError):
+    """A transient failure: the same call may succeed if sent again after a pause.
+
+    ``retry_after`` holds the server's Retry-After hint in seconds, when it gave one.
+    ``request_sent`` is False only when the request provably never reached Salesforce (the
+    connection could not be opened): the one case where a non-idempotent call may be re-sent.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        request_sent: bool = True,
+        **kwargs: object,
+    ) -> None:
+        """Remember the server's Retry-After hint and whether the request went out.
+
+        Args:
+            message: a plain description.
+            retry_after: seconds the server asked us to wait, if it said.
+            request_sent: False when the connection was never established.
+            **kwargs: ``error_code``, ``status`` and ``sobject`` as for SalesforceError.
+        """
+        self.retry_after = retry_after
+        self.request_sent = request_sent
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class FatalSalesforceError(SalesforceError):
+    """Retrying will not help: permissions, bad SOQL, a retired API version..."""
+
+
+class AuthenticationError(FatalSalesforceError):
+    """Logging in failed or the session cannot be renewed."""
+
+
+class ApiBudgetExhausted(FatalSalesforceError):
+    """The org's daily API allowance, or the reserve sfbridge keeps for others, is reached."""
+
+
+class ProtocolError(FatalSalesforceError):
+    """A response that Salesforce would not send: an HTML page, truncated or foreign JSON."""
+
+
+class ReplayMismatch(FatalSalesforceError):
+    """A request has no recorded response in the replay cassette."""
+
+
+class SyncIntegrityError(SfbridgeError):
+    """A pull finished but cannot prove the store matches the org (counts differ, gaps)."""
+
+    def __init__(self, message: str, *, sobject: str) -> None:
+        """Name the object whose mirror cannot be trusted.
+
+        Args:
+            message: what differs and what to do.
+            sobject: the object concerned.
+        """
+        self.sobject = sobject
+        super().__init__(f"{sobject}: {message}")
+
+
+class StoreError(SfbridgeError):
+    """The local store cannot be opened, migrated or written."""

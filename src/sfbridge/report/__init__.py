@@ -1,0 +1,1 @@
+"""Renderers: turn stage results into tables for people and JSON for machines (pure)."""

@@ -1,0 +1,80 @@
+"""Terminal and JSON renderings of pull reports, auth checks and org lists (pure functions)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.table import Table
+
+from sfbridge.models import ObjectOutcome, PullReport
+from sfbridge.salesforce.whoami import AuthCheck
+
+__all__ = ["auth_check_table", "orgs_table", "pull_json", "pull_table", "to_json"]
+
+_OUTCOME_STYLE = {ObjectOutcome.SYNCED: "green", ObjectOutcome.SKIPPED: "yellow", ObjectOutcome.FAILED: "bold red"}
+
+
+def to_json(data: Any) -> str:  # noqa: ANN401 (plain data)
+    """Render plain data as stable, indented JSON (datetimes as ISO 8601)."""
+    return json.dumps(data, indent=2, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def pull_table(report: PullReport, *, title: str = "Pulled") -> Table:
+    """One row per object: what was fetched, deleted and stored, and whether it matches."""
+    seconds = report.elapsed_seconds
+    usage = f"{report.api_used:,}/{report.api_limit:,}" if report.api_used is not None and report.api_limit else "unknown"
+    table = Table(
+        title=f"{title}: org {report.org_id} into {report.store_url}",
+        caption=f"{report.records:,} records in {seconds:.1f} s · {report.api_calls} API calls · org API usage {usage}",
+    )
+    for header, justify in (("object", "left"), ("mode", "left"), ("fetched", "right"), ("pages", "right"),
+                            ("deleted", "right"), ("stored", "right"), ("org count", "right"), ("status", "left")):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for result in report.objects:
+        status = result.outcome.value
+        if result.new_columns:
+            status += f" (+{len(result.new_columns)} new fields)"
+        table.add_row(
+            result.sobject, result.mode, f"{result.fetched:,}", str(result.pages), f"{result.deleted:,}",
+            f"{result.stored:,}", "-" if result.org_count is None else f"{result.org_count:,}",
+            f"[{_OUTCOME_STYLE[result.outcome]}]{status}[/]",
+        )
+    return table
+
+
+def pull_json(report: PullReport) -> str:
+    """The pull report as JSON."""
+    return to_json(report.model_dump(mode="json") | {"records": report.records})
+
+
+def auth_check_table(check: AuthCheck) -> Table:
+    """Who we are logged in as, where, and the API budget."""
+    table = Table(title="Salesforce connection OK", show_header=False)
+    table.add_column("fact", style="bold")
+    table.add_column("value")
+    kind = {True: "sandbox", False: "production"}.get(check.is_sandbox, "unknown")  # type: ignore[arg-type]
+    usage = "unknown"
+    if check.api_used is not None and check.api_limit:
+        usage = f"{check.api_used:,} of {check.api_limit:,} daily requests ({check.api_used / check.api_limit:.0%})"
+    rows = [
+        ("org", f"{check.org_name or '?'} ({check.org_id}, {check.org_type or '?'}, {kind})"),
+        ("user", f"{check.username or '?'} ({check.user_id})"),
+        ("instance", check.instance_url),
+        ("API version", f"{check.api_version} (latest the org serves: {check.latest_api_version or '?'})"),
+        ("API usage", usage),
+    ]
+    for fact, value in rows:
+        table.add_row(fact, value)
+    return table
+
+
+def orgs_table(rows: Sequence[dict[str, Any]]) -> Table:
+    """The configured org profiles and whether their secrets are present (never the values)."""
+    table = Table(title="Configured orgs")
+    for header in ("org", "auth", "where", "API", "store", "credentials"):
+        table.add_column(header)
+    for row in rows:
+        table.add_row(row["org"], row["auth"], row["where"], row["api_version"], row["store"], row["credentials"])
+    return table

@@ -1,0 +1,387 @@
+"""The one door to Salesforce: logins, REST calls, retries, re-authentication, the API budget.
+
+This is the only module that imports simple-salesforce. Every call goes through
+:meth:`SalesforceGateway._call`, which refuses to spend the org's reserved API allowance,
+retries transient failures with back-off (idempotent calls only), renews an expired session
+once, and translates every failure into sfbridge's exception tree.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import orjson
+import requests
+import structlog
+from jwt.exceptions import PyJWTError
+from pydantic import SecretStr
+from simple_salesforce import Salesforce, SalesforceLogin
+from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+from simple_salesforce.exceptions import SalesforceError as LibraryError
+
+from sfbridge.config import AuthMethod, OrgProfile, Secrets, env_name, login_domain
+from sfbridge.errors import (
+    ApiBudgetExhausted,
+    AuthenticationError,
+    ConfigError,
+    ProtocolError,
+    SalesforceError,
+)
+from sfbridge.ids import InvalidIdError, validate_id
+from sfbridge.salesforce.auth import Token, sf_cli_token, static_token
+from sfbridge.salesforce.retry import make_retrying
+from sfbridge.salesforce.session import TimeoutSession
+from sfbridge.salesforce.translate import (
+    INVALID_SESSION,
+    auth_error,
+    protocol_error,
+    rest_error,
+    transport_error,
+)
+from sfbridge.wire import format_datetime
+
+__all__ = ["Identity", "SalesforceGateway"]
+
+
+class _Client(Salesforce):  # type: ignore[misc]
+    """simple-salesforce with orjson for response bodies.
+
+    Parsing query pages is most of a pull's client-side time; orjson reads them ~3x faster
+    than the standard library, into the same plain dicts, lists and numbers.
+    """
+
+    def parse_result_to_json(self, result: requests.Response) -> Any:  # noqa: ANN401 (parsed JSON)
+        """Parse a response body."""
+        return orjson.loads(result.content)
+
+log = structlog.get_logger()
+T = TypeVar("T")
+
+# SOAP login() is not served from API 65.0 on; the password fallback logs in with the last
+# version that has it and then uses the configured version for everything else.
+# https://help.salesforce.com/s/articleView?id=005132110
+_LAST_SOAP_LOGIN_VERSION = "64.0"
+_HTTP_SERVER_ERROR = 500
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who we are logged in as, from the identity URL Salesforce lists for the session."""
+
+    org_id: str
+    user_id: str
+
+
+class SalesforceGateway:
+    """A logged-in connection to one org. Create it with :func:`sfbridge.salesforce.connect`."""
+
+    def __init__(
+        self,
+        profile: OrgProfile,
+        secrets: Secrets,
+        *,
+        session: TimeoutSession,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Keep what logging in and calling need; nothing is sent until the first call.
+
+        Args:
+            profile: the org profile.
+            secrets: its credentials.
+            session: the HTTP session (timeouts, usage tracking, maybe a replay transport).
+            sleep: how retries wait (tests pass a no-op).
+        """
+        self.profile = profile
+        self._secrets = secrets
+        self._session = session
+        self._sleep = sleep
+        self._token: Token | None = None
+        self._client: Salesforce | None = None
+        self.usage = session.usage
+
+    # -- public calls -------------------------------------------------------------------
+
+    @property
+    def instance_url(self) -> str:
+        """The org's instance URL (logs in first if needed)."""
+        return self._require_token().instance_url
+
+    @property
+    def api_version(self) -> str:
+        """The REST API version in use, e.g. ``66.0``."""
+        return self.profile.api_version
+
+    def identity(self) -> Identity:
+        """Return the org and user Ids of this session (``GET /services/data/vXX.X/``)."""
+        resources = self._call("list resources", lambda sf: sf.restful(""))
+        url = resources.get("identity", "") if isinstance(resources, Mapping) else ""
+        parts = urlsplit(str(url)).path.rstrip("/").split("/")
+        try:
+            return Identity(
+                org_id=validate_id(parts[-2], sobject="Organization"),
+                user_id=validate_id(parts[-1], sobject="User"),
+            )
+        except (IndexError, InvalidIdError) as exc:
+            msg = "Salesforce listed no usable identity URL for this session"
+            raise ProtocolError(msg) from exc
+
+    def api_versions(self) -> list[dict[str, str]]:
+        """List the API versions the org serves (``GET /services/data/``)."""
+
+        def fetch(sf: Salesforce) -> Any:  # noqa: ANN401 (parsed JSON)
+            response = sf.session.get(f"https://{sf.sf_instance}/services/data/", headers=sf.headers)
+            if response.status_code >= 300:  # noqa: PLR2004
+                raise rest_error(response.status_code, _body(response), response.headers)
+            return response.json()
+
+        versions = self._call("list API versions", fetch)
+        return versions if isinstance(versions, list) else []
+
+    def limits(self) -> dict[str, Any]:
+        """Return the org's limits (``GET /limits/``)."""
+        return _expect_mapping(self._call("read limits", lambda sf: sf.limits()), "read limits")
+
+    def describe(self, sobject: str) -> dict[str, Any]:
+        """Describe one object: its fields, types and flags."""
+        body = self._call(
+            f"describe {sobject}",
+            lambda sf: sf.restful(f"sobjects/{sobject}/describe/"),
+            sobject=sobject,
+        )
+        return _expect_mapping(body, f"describe {sobject}", keys=("name", "fields"))
+
+    def query(
+        self,
+        soql: str,
+        *,
+        sobject: str,
+        include_deleted: bool = False,
+        batch_size: int | None = None,
+    ) -> dict[str, Any]:
+        """Run a SOQL query and return its first page (``query`` or ``queryAll``).
+
+        ``batch_size`` asks for pages of that many records (200-2,000); Salesforce treats it
+        as a hint and may send fewer.
+        """
+        headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
+        body = self._call(
+            f"query {sobject}",
+            lambda sf: sf.query(soql, include_deleted=include_deleted, headers=headers),
+            sobject=sobject,
+        )
+        return _expect_mapping(body, f"query {sobject}", keys=("records", "done", "totalSize"))
+
+    def query_more(self, next_records_url: str, *, sobject: str) -> dict[str, Any]:
+        """Fetch the next page of a query from its ``nextRecordsUrl``."""
+        if not next_records_url.startswith("/services/data/"):
+            msg = f"query {sobject}: Salesforce sent an unexpected nextRecordsUrl"
+            raise ProtocolError(msg)
+        body = self._call(
+            f"query {sobject} (next page)",
+            lambda sf: sf.query_more(next_records_url, identifier_is_url=True),
+            sobject=sobject,
+        )
+        return _expect_mapping(body, f"query {sobject}", keys=("records", "done", "totalSize"))
+
+    def count(self, soql: str, *, sobject: str) -> int:
+        """Run a ``SELECT COUNT() ...`` query and return the count."""
+        return int(self.query(soql, sobject=sobject)["totalSize"])
+
+    def get_deleted(self, sobject: str, *, start: datetime, end: datetime) -> dict[str, Any]:
+        """List records deleted in a window (sObject Get Deleted, at most 15 days back)."""
+        # requests encodes `+` in the offset as %2B, which the resource needs.
+        params = {"start": format_datetime(start), "end": format_datetime(end)}
+        body = self._call(
+            f"list deleted {sobject}",
+            lambda sf: sf.restful(f"sobjects/{sobject}/deleted/", params=params),
+            sobject=sobject,
+        )
+        return _expect_mapping(body, f"list deleted {sobject}", keys=("deletedRecords",))
+
+    # -- the one call path --------------------------------------------------------------
+
+    def _call(
+        self,
+        what: str,
+        fn: Callable[[Salesforce], T],
+        *,
+        sobject: str | None = None,
+        idempotent: bool = True,
+    ) -> T:
+        retrying = make_retrying(self.profile.network, idempotent=idempotent, sleep=self._sleep)
+        for attempt in retrying:
+            with attempt:
+                return self._call_once(what, fn, sobject=sobject)
+        raise AssertionError  # pragma: no cover (tenacity re-raises the last error)
+
+    def _call_once(self, what: str, fn: Callable[[Salesforce], T], *, sobject: str | None) -> T:
+        self._check_budget(what)
+        client = self._require_client()
+        try:
+            return self._translated(what, fn, client, sobject=sobject)
+        except AuthenticationError as exc:
+            if exc.error_code != INVALID_SESSION or not self._require_token().refreshable:
+                raise self._explain_expired(exc) from exc
+            # The token expired mid-run (sessions time out; admins revoke them): mint a new
+            # one from the same source once, then repeat the call.
+            log.info("salesforce_session_renewed", call=what)
+            self._login()
+            return self._translated(what, fn, self._require_client(), sobject=sobject)
+
+    def _translated(
+        self, what: str, fn: Callable[[Salesforce], T], client: Salesforce, *, sobject: str | None
+    ) -> T:
+        try:
+            return fn(client)
+        except LibraryError as exc:
+            raise rest_error(exc.status, exc.content, None, sobject=sobject) from exc
+        except json.JSONDecodeError as exc:  # orjson's and requests' errors both derive from it
+            raise protocol_error(exc, getattr(exc, "doc", b""), what=what) from exc
+        except requests.RequestException as exc:
+            raise transport_error(exc, what=what) from exc
+
+    def _check_budget(self, what: str) -> None:
+        remaining = self.usage.remaining_fraction()
+        reserve = self.profile.api_reserve_percent / 100
+        if remaining is not None and remaining < reserve:
+            msg = (
+                f"stopped before '{what}': the org has used {self.usage.used:,} of its "
+                f"{self.usage.limit:,} daily API requests, and sfbridge leaves the last "
+                f"{self.profile.api_reserve_percent:g}% to the org's other integrations "
+                "(api_reserve_percent). Everything committed so far is kept; run again later."
+            )
+            raise ApiBudgetExhausted(msg, error_code="API_RESERVE_REACHED")
+
+    def _explain_expired(self, exc: AuthenticationError) -> AuthenticationError:
+        if exc.error_code != INVALID_SESSION:
+            return exc
+        if self.profile.auth is AuthMethod.ACCESS_TOKEN:
+            fix = f"set a fresh token in {env_name(self.profile.name, 'access_token')}"
+        else:
+            fix = "the session was renewed once and was refused again; check the app's policies"
+        return AuthenticationError(
+            f"Salesforce says the session is expired or invalid; {fix}", error_code=INVALID_SESSION
+        )
+
+    # -- logging in ---------------------------------------------------------------------
+
+    def _require_token(self) -> Token:
+        if self._token is None:
+            self._login()
+        assert self._token is not None  # noqa: S101 (set by _login)
+        return self._token
+
+    def _require_client(self) -> Salesforce:
+        if self._client is None:
+            self._login()
+        assert self._client is not None  # noqa: S101 (set by _login)
+        return self._client
+
+    def _login(self) -> None:
+        self._check_budget("log in")
+        retrying = make_retrying(self.profile.network, idempotent=True, sleep=self._sleep)
+        token = retrying(self._fetch_token)
+        self._token = token
+        # A "direct" client: simple-salesforce never refreshes it behind our back, so renewal,
+        # retries and the budget all stay in this module.
+        self._client = _Client(
+            session_id=token.access_token.get_secret_value(),
+            instance_url=token.instance_url,
+            version=self.profile.api_version,
+            session=self._session,
+        )
+        # simple-salesforce asks for pretty-printed JSON; compact pages are ~25 % smaller.
+        self._client.headers.pop("X-PrettyPrint", None)
+        log.info(
+            "salesforce_logged_in",
+            auth=self.profile.auth.value,
+            instance=urlsplit(token.instance_url).hostname,
+            api_version=self.profile.api_version,
+        )
+
+    def _fetch_token(self) -> Token:
+        profile, secrets = self.profile, self._secrets
+        if profile.auth is AuthMethod.SF_CLI:
+            assert profile.sf_alias is not None  # noqa: S101 (validated by config)
+            return sf_cli_token(profile.sf_alias)
+        if profile.auth is AuthMethod.ACCESS_TOKEN:
+            assert profile.instance_url is not None and secrets.access_token is not None  # noqa: S101, PT018
+            return static_token(secrets.access_token, profile.instance_url)
+        try:
+            access_token, host = SalesforceLogin(session=self._session, **self._login_arguments())
+        except (ValueError, PyJWTError) as exc:
+            # Only signing the JWT raises these: the PEM is not a usable RSA private key.
+            variable = env_name(profile.name, "jwt_key_file")
+            msg = f"the JWT private key cannot sign ({exc.__class__.__name__}); check {variable}"
+            raise ConfigError(msg, source=variable) from exc
+        except SalesforceAuthenticationFailed as exc:
+            raise _login_error(exc) from exc
+        except requests.RequestException as exc:
+            raise transport_error(exc, what="log in") from exc
+        return Token(access_token=SecretStr(access_token), instance_url=f"https://{host}", refreshable=True)
+
+    def _login_arguments(self) -> dict[str, Any]:
+        profile, secrets = self.profile, self._secrets
+        domain = login_domain(profile.login_url)
+        consumer_key = profile.consumer_key or secrets.consumer_key
+        if profile.auth is AuthMethod.JWT:
+            return {
+                "username": profile.username,
+                "consumer_key": consumer_key,
+                "privatekey": _reveal(secrets.jwt_key),
+                "domain": domain,
+            }
+        if profile.auth is AuthMethod.CLIENT_CREDENTIALS:
+            return {
+                "consumer_key": consumer_key,
+                "consumer_secret": _reveal(secrets.client_secret),
+                "domain": domain,
+            }
+        log.warning(
+            "password_auth_deprecated",
+            org=profile.name,
+            advice="SOAP login() is retired in Summer '27; move this org to auth = 'jwt' or "
+            "'client_credentials'",
+        )
+        return {
+            "username": profile.username,
+            "password": _reveal(secrets.password),
+            "security_token": _reveal(secrets.security_token) or "",
+            "domain": domain,
+            "sf_version": min(profile.api_version, _LAST_SOAP_LOGIN_VERSION, key=float),
+        }
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret is not None else None
+
+
+def _login_error(exc: SalesforceAuthenticationFailed) -> SalesforceError:
+    code, message = exc.code, exc.auth_message
+    if isinstance(code, int):
+        # simple-salesforce puts the HTTP status here when the answer was not OAuth JSON
+        # (a proxy's HTML page, a 503 during maintenance).
+        return rest_error(code, message, None) if code >= _HTTP_SERVER_ERROR else ProtocolError(
+            f"log in: the token endpoint answered HTTP {code} with something that is not OAuth JSON"
+        )
+    return auth_error(code, message)
+
+
+def _body(response: requests.Response) -> Any:  # noqa: ANN401 (parsed JSON or text)
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _expect_mapping(body: Any, what: str, *, keys: tuple[str, ...] = ()) -> dict[str, Any]:  # noqa: ANN401
+    if not isinstance(body, dict) or any(key not in body for key in keys):
+        msg = f"{what}: Salesforce sent JSON of an unexpected shape (missing {', '.join(keys)})"
+        raise ProtocolError(msg)
+    return body

@@ -1,0 +1,139 @@
+"""Open the store's database: SQLite by default, PostgreSQL by URL, one SQLAlchemy engine.
+
+Also the writer lock that keeps two pulls of one store from interleaving (a cron job that
+starts while the previous run is still going): a ``flock`` beside a SQLite file, a session
+advisory lock on PostgreSQL. The operating system or server drops either when the process
+dies, so a crashed run never blocks the next one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from sfbridge.errors import StoreError
+
+__all__ = ["default_store_url", "display_url", "open_engine", "writer_lock"]
+
+
+def default_store_url(org: str) -> str:
+    """Return the default store of an org: ``.sfbridge/<org>.db`` in the working directory."""
+    return f"sqlite:///.sfbridge/{org}.db"
+
+
+def _normalise(url: str) -> URL:
+    if url == ":memory:":
+        url = "sqlite://"  # SQLite in memory: gone when the process ends
+    elif "://" not in url:  # a bare path means a SQLite file
+        url = f"sqlite:///{url}"
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        msg = f"{url!r} is not a database URL (use a file path, sqlite:///PATH or postgresql+psycopg://...)"
+        raise StoreError(msg) from exc
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is what we ship
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        msg = f"the store must be SQLite or PostgreSQL, not {parsed.get_backend_name()!r}"
+        raise StoreError(msg)
+    return parsed
+
+
+def display_url(url: str) -> str:
+    """Render a store URL for messages and reports, password hidden."""
+    try:
+        return _normalise(url).render_as_string(hide_password=True)
+    except StoreError:
+        return "<invalid store URL>"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:  # noqa: ANN401 (DB-API object)
+    cursor = dbapi_connection.cursor()
+    # WAL lets `audit` read while a pull writes; NORMAL sync keeps every commit safe from an
+    # application crash, which is the failure a pull must survive.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def open_engine(url: str) -> Engine:
+    """Create the engine for a store URL, creating a SQLite file's folder if needed.
+
+    Args:
+        url: a SQLite path or URL, or a PostgreSQL URL.
+
+    Returns:
+        A connected-on-demand engine (the first use checks it can connect).
+
+    Raises:
+        StoreError: for an unusable URL or an unreachable database.
+    """
+    parsed = _normalise(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in {None, "", ":memory:"}:
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, pool_pre_ping=True)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as exc:
+        msg = f"cannot open the store {display_url(url)}: {exc.__class__.__name__}: {_first_line(exc)}"
+        raise StoreError(msg) from exc
+    return engine
+
+
+def _first_line(exc: Exception) -> str:
+    return str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
+
+
+@contextmanager
+def writer_lock(engine: Engine, name: str) -> Iterator[None]:
+    """Hold the store's writer lock for ``name`` (an org) or fail at once if it is taken.
+
+    Args:
+        engine: the store's engine.
+        name: what the lock protects.
+
+    Yields:
+        Nothing; the lock is held inside the ``with`` block.
+
+    Raises:
+        StoreError: when another process holds the lock.
+    """
+    busy = (
+        f"another sfbridge process is writing this store for {name!r}; wait for it to finish "
+        "(locks are released automatically if that process dies)"
+    )
+    if engine.dialect.name == "sqlite" and engine.url.database in {None, "", ":memory:"}:
+        yield  # an in-memory store lives and dies with this process: nobody else can write it
+        return
+    if engine.dialect.name == "sqlite":
+        lock_path = Path(f"{engine.url.database}.lock")
+        with lock_path.open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise StoreError(busy) from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    key = int.from_bytes(hashlib.sha256(f"sfbridge:{name}".encode()).digest()[:8], "big", signed=True)
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            raise StoreError(busy)
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})

@@ -1,0 +1,144 @@
+"""Table definitions: sfbridge's own bookkeeping tables and one mirror table per object.
+
+Mirror tables are named ``sf_<object>`` and keep Salesforce API names as column names
+(quoted where the database needs it), plus ``_synced_at`` (when the row was written) and
+``_deleted_at`` (when sfbridge learned the record was deleted; NULL while it exists).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+from sfbridge.models import ColumnKind
+
+__all__ = [
+    "DELETED_AT",
+    "SYNCED_AT",
+    "UtcDateTime",
+    "column_for",
+    "meta",
+    "metadata",
+    "mirror_table",
+    "mirror_table_name",
+    "runs",
+    "sync_state",
+]
+
+SYNCED_AT = "_synced_at"
+DELETED_AT = "_deleted_at"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, stored naive-UTC everywhere.
+
+    SQLite has no time zones; storing naive UTC on both back ends keeps one code path and
+    identical rows in SQLite and PostgreSQL.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+        """Store UTC without the offset."""
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+        """Hand back an aware UTC datetime."""
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+meta = Table(
+    "sfbridge_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("sobject", String(80), primary_key=True),
+    Column("cursor", String(80)),
+    Column("bookmark", UtcDateTime),
+    Column("deletes_since", UtcDateTime),
+    Column("completed_at", UtcDateTime),
+    Column("columns", JSON, nullable=False),
+    Column("last_run_id", Integer),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("command", String(40), nullable=False),
+    Column("org", String(120), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("outcome", String(20), nullable=False),
+    Column("counts", JSON),
+    Column("api_calls", Integer),
+    Column("api_used", BigInteger),
+    Column("api_limit", BigInteger),
+    Column("error", Text),
+)
+
+_TYPES: dict[ColumnKind, Any] = {
+    ColumnKind.TEXT: Text,
+    ColumnKind.BOOLEAN: Boolean,
+    ColumnKind.INTEGER: BigInteger,
+    ColumnKind.NUMBER: Float,
+    ColumnKind.DATE: Date,
+    ColumnKind.DATETIME: UtcDateTime,
+}
+
+
+def mirror_table_name(sobject: str) -> str:
+    """Name the mirror table of an object.
+
+    >>> mirror_table_name("LeadHistory")
+    'sf_leadhistory'
+    """
+    return f"sf_{sobject.lower()}"
+
+
+def column_for(name: str, kind: ColumnKind) -> Column[Any]:
+    """Build the column that stores one Salesforce field."""
+    return Column(name, _TYPES[kind], primary_key=name == "Id")
+
+
+def mirror_table(sobject: str, columns: Mapping[str, ColumnKind]) -> Table:
+    """Define the mirror table for an object (on a MetaData of its own).
+
+    Args:
+        sobject: the object.
+        columns: every stored field and how it is stored, Id included.
+
+    Returns:
+        The table.
+    """
+    fields = [column_for(name, kind) for name, kind in columns.items()]
+    bookkeeping = [Column(SYNCED_AT, UtcDateTime, nullable=False), Column(DELETED_AT, UtcDateTime)]
+    return Table(mirror_table_name(sobject), MetaData(), *fields, *bookkeeping)

@@ -1,0 +1,136 @@
+"""Lead records: a lead's life and person turned into REST field values."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING
+
+from sfbridge.synthetic.clock import DAY, rest_date, rest_datetime
+from sfbridge.synthetic.fieldsets import add_address, add_contact_points, full_name, plant_fault
+from sfbridge.synthetic.lifecycle import SQL
+from sfbridge.synthetic.seeding import below, between
+
+if TYPE_CHECKING:
+    from sfbridge.synthetic.context import OrgContext
+    from sfbridge.synthetic.lifecycle import Life
+    from sfbridge.synthetic.people import Person
+
+__all__ = ["lead_record"]
+
+_RATINGS = ("Hot", "Warm", "Warm", "Cold", "Cold")
+_MEDIUM = {"Advertisement": "cpc", "Web": "email", "Webinar": "webinar", "Partner Referral": "referral",
+           "Trade Show": "event"}
+_DESCRIPTIONS = (
+    "Asked for pricing for {n} seats.", "Met at our booth; wants a demo next quarter.",
+    "Downloaded the pipeline hygiene whitepaper.", "Referred by an existing customer.",
+    "Wants to replace spreadsheets for pipeline tracking.", "Requested a callback about onboarding.",
+)
+_JUNK_NOTES = {
+    "job_seeker": "Hi, I am looking for a job in sales. Do you have any career opportunities?",
+    "student": "Doing research for a class project on CRM adoption.",
+    "test_record": "test",
+    "competitor": "Evaluating vendors in this space; please send a full feature list and pricing.",
+}
+_SITE_FORMS = ("www.{d}", "https://www.{d}", "http://{d}", "{d}")
+
+
+def _firmographics(ctx: OrgContext, rng: random.Random, record: dict, person: Person) -> None:
+    if person.company_index < 0:
+        return
+    company = ctx.directory.companies.get(person.company_index)
+    roll = rng.getrandbits(16)
+    if roll & 3:
+        record["Industry"] = company.industry
+    if roll & 4:
+        record["NumberOfEmployees"] = company.employees
+    if roll & 8 and roll & 16:
+        record["AnnualRevenue"] = float(company.employees * (120 + roll % 150) * 1000)
+    if person.email and person.email.endswith(company.domain) and roll & 96 == 96:
+        record["Website"] = _SITE_FORMS[roll % 4].format(d=company.domain)
+
+
+def _marketing(rng: random.Random, record: dict, life: Life) -> None:
+    source = life.source
+    if source is None:
+        return
+    record["LeadSource"] = source.value
+    if source.utm and rng.random() < 0.7:  # noqa: PLR2004
+        utm = source.utm[below(rng, len(source.utm))]
+        record["UTM_Source__c"] = utm
+        record["UTM_Medium__c"] = _MEDIUM.get(source.value, "organic")
+        record["UTM_Campaign__c"] = f"{2024 + below(rng, 3)}-q{1 + below(rng, 4)}-{utm}-{source.value.lower().replace(' ', '-')}"
+
+
+def _conversion(ctx: OrgContext, record: dict, life: Life) -> None:
+    record["IsConverted"] = life.converted_at is not None
+    if life.converted_at is None:
+        return
+    layout, mint = ctx.layout, ctx.mint
+    record["ConvertedDate"] = rest_date(life.converted_at)
+    record["ConvertedAccountId"] = mint["Account"](layout.conv_account[life.rank])
+    record["ConvertedContactId"] = mint["Contact"](layout.direct_contacts + life.rank)
+    if life.opportunity:
+        record["ConvertedOpportunityId"] = mint["Opportunity"](life.rank)
+
+
+def _audit(record: dict, life: Life) -> None:
+    record["CreatedDate"] = rest_datetime(life.created)
+    record["CreatedById"] = life.creator
+    record["LastModifiedDate"] = rest_datetime(life.modified)
+    record["LastModifiedById"] = life.modified_by
+    record["SystemModstamp"] = rest_datetime(life.modstamp)
+    if life.last_activity is not None:
+        record["LastActivityDate"] = rest_date(life.last_activity)
+
+
+def lead_record(ctx: OrgContext, rng: random.Random, index: int, life: Life, person: Person) -> dict:
+    """Return Lead `index` as a sparse REST record (a missing key is a null field)."""
+    record: dict = {"Id": ctx.mint["Lead"](index), "IsDeleted": False}
+    if person.first.text:
+        record["FirstName"] = person.first.text
+    record["LastName"] = person.last.text
+    if person.salutation:
+        record["Salutation"] = person.salutation
+    record["Name"] = full_name(person)
+    if person.title:
+        record["Title"] = person.title
+    record["Company"] = person.company or "[not provided]"
+    add_address(record, person)
+    add_contact_points(record, person)
+    _firmographics(ctx, rng, record, person)
+    if rng.random() < 0.12:  # noqa: PLR2004
+        record["Description"] = _DESCRIPTIONS[below(rng, len(_DESCRIPTIONS))].format(n=5 * between(rng, 1, 40))
+    _marketing(rng, record, life)
+    record["Status"] = life.status
+    if rng.random() < 0.5:  # noqa: PLR2004
+        record["Rating"] = _RATINGS[below(rng, len(_RATINGS))]
+    record["OwnerId"] = life.owner
+    _conversion(ctx, record, life)
+    unread = life.owner.startswith("005") and not life.tasks and life.converted_at is None and ctx.now - life.created < 30 * DAY
+    record["IsUnreadByOwner"] = unread and rng.random() < 0.7  # noqa: PLR2004
+    _audit(record, life)
+    record["HasOptedOutOfEmail"] = rng.random() < 0.04  # noqa: PLR2004
+    record["DoNotCall"] = rng.random() < 0.03  # noqa: PLR2004
+    record["HasOptedOutOfFax"] = rng.random() < 0.01  # noqa: PLR2004
+    if life.score is not None:
+        record["Lead_Score__c"] = life.score
+    record["Ready_To_Convert__c"] = life.status == SQL and life.converted_at is None and rng.random() < 0.6  # noqa: PLR2004
+    if life.disqualified:
+        record["Disqualified_Reason__c"] = life.disqualified
+    _plant(ctx, record, person, life, index)
+    return record
+
+
+def _plant(ctx: OrgContext, record: dict, person: Person, life: Life, index: int) -> None:
+    plant = ctx.layout.lead_plants.get(index)
+    if plant is None:
+        return
+    if plant.body == "premature":
+        for flag in plant.arg:
+            if flag.startswith("blank:"):
+                record.pop(flag.split(":", 1)[1], None)
+    elif plant.body == "junk" and plant.arg[0] in _JUNK_NOTES:
+        record["Description"] = _JUNK_NOTES[plant.arg[0]]
+    else:
+        plant_fault(record, person, plant.body, plant.arg, created=life.created, now=ctx.now, turn=index)
+

@@ -1,0 +1,216 @@
+"""People: names by company slot, business and free-mail addresses, phone lines, addresses.
+
+Uniqueness comes from construction, not from lookups: a person's surname is the slot-th
+surname of their company's country pool (offset per company), so colleagues never share a
+surname slug and business addresses never collide; free-mail addresses and phone lines carry
+the person's number, which is unique in the org.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from sfbridge.synthetic.companies import Company, CompanyBook
+from sfbridge.synthetic.geo import City, Country, postcode, street_line
+from sfbridge.synthetic.phones import Phone, phone_for, render
+from sfbridge.synthetic.pools import Name, NamePool
+from sfbridge.synthetic.seeding import below, mix
+from sfbridge.synthetic.vocab import FREE_MAIL, TITLES
+
+__all__ = ["Directory", "Person", "business_email", "colleague", "free_email", "private_person", "token"]
+
+_SALUTATIONS_F = ("Ms.", "Ms.", "Mrs.", "Dr.")
+_SALUTATIONS_M = ("Mr.", "Mr.", "Mr.", "Dr.", "Prof.")
+_LOCAL_TITLES = {"DE": 27, "FR": 28, "ES": 30, "MX": 30, "IT": 31, "NL": 32}
+_ENGLISH_TITLES = 27
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """What person construction needs from the org: name pools, companies, number spaces.
+
+    Attributes:
+        pools: name pools by country code.
+        companies: the org's companies.
+        people: size of the person-number space (Leads + Contacts).
+    """
+
+    pools: dict[str, NamePool]
+    companies: CompanyBook
+    people: int
+    addresses: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def address(self, company: Company) -> tuple[str, str]:
+        """Return (street line, postcode) of a company's office, computed once per company."""
+        cached = self.addresses.get(company.index)
+        if cached is None:
+            pool = self.pools[company.country.code]
+            street = pool.streets[company.street_seed % len(pool.streets)]
+            cached = (street_line(company.street_seed >> 8, company.country, street), postcode(mix(company.index, 13), company.city))
+            self.addresses[company.index] = cached
+        return cached
+
+    @property
+    def token_digits(self) -> int:
+        """Digits of the per-person token in free-mail addresses (unique below 10**digits)."""
+        return max(3, len(str(self.people)))
+
+    def mobile_index(self, number: int) -> int | None:
+        """Phone index of a person's mobile: every fourth person has one."""
+        return None if number % 4 else self.people + number // 4
+
+    def switchboard_index(self, company_index: int) -> int:
+        """Phone index of a company's main line, after every person line."""
+        return self.people + self.people // 4 + 1 + company_index
+
+
+@dataclass(slots=True)
+class Person:
+    """A person as a Lead or Contact carries them; fields are REST values or None."""
+
+    first: Name
+    last: Name
+    female: bool
+    country: Country
+    city: City
+    street: str | None
+    postcode: str | None
+    email: str | None
+    phone_line: Phone | None
+    phone: str | None
+    mobile: str | None
+    company: str
+    company_index: int
+    title: str | None
+    department: str | None
+    salutation: str | None
+    number: int
+    cycle: int = 0
+
+
+def _first(pool: NamePool, rng: random.Random, *, female: bool) -> Name:
+    names = pool.female if female else pool.male
+    return names[rng.getrandbits(24) % len(names)]
+
+
+def _written(name: Name, rng: random.Random, country: Country) -> Name:
+    # Half the Japanese people in a Western org's CRM are typed in romaji.
+    if country.code == "JP" and rng.random() < 0.5:  # noqa: PLR2004
+        return Name(name.plain, name.plain, name.slug)
+    return name
+
+
+def business_email(company: Company, first: Name, last: Name, cycle: int) -> str:
+    """Return a colleague's address in the company's pattern; `cycle` > 0 disambiguates."""
+    f, l = first.slug.replace("-", "") or "x", last.slug or "x"
+    if cycle:
+        local = f"{f}.{l}{cycle + 1}"
+    else:
+        local = (f"{f}.{l}", f"{f[0]}{l}", f"{f[0]}.{l}", f"{f}_{l}", f"{l}.{f}")[company.email_pattern]
+    return f"{local}@{company.domain}"
+
+
+def free_email(rng: random.Random, country: str, first: Name, last: Name, token: str, *, gmail: bool = False) -> str:
+    """Return a personal address; `token` (unique per person) keeps it unique in the org."""
+    providers = FREE_MAIL[country]
+    domain = "gmail.com" if gmail or rng.random() < 0.45 else providers[below(rng, len(providers))]  # noqa: PLR2004
+    f, l = first.slug.replace("-", "") or "x", last.slug.replace("-", "") or "x"
+    form = below(rng, 4)
+    local = (f"{f}.{l}{token}", f"{f}{l}{token}", f"{f[0]}{l}{token}", f"{l}.{f}{token}")[form]
+    return f"{local}@{domain}"
+
+
+def token(directory: Directory, number: int) -> str:
+    """Return the digits a person appends to personal addresses (injective in `number`)."""
+    return str((number * 7_919 + 13) % 10**directory.token_digits)
+
+
+def _title(rng: random.Random, country: Country) -> tuple[str, str]:
+    local = _LOCAL_TITLES.get(country.code)
+    if local is not None and rng.random() < 0.15:  # noqa: PLR2004
+        return TITLES[local]
+    return TITLES[below(rng, _ENGLISH_TITLES)]
+
+
+def _lines(directory: Directory, rng: random.Random, country: Country, number: int) -> tuple[Phone, str, str | None]:
+    line = phone_for(country.code, number)
+    mobile_index = directory.mobile_index(number)
+    mobile = None if mobile_index is None else render(phone_for(country.code, mobile_index), rng)
+    return line, render(line, rng, extension_rate=0.04), mobile
+
+
+def colleague(  # noqa: PLR0913 (each override is a planted-record need)
+    directory: Directory,
+    rng: random.Random,
+    company: Company,
+    slot: int,
+    number: int,
+    *,
+    freemail: bool = False,
+    gmail: bool = False,
+    first: Name | None = None,
+    female: bool | None = None,
+) -> Person:
+    """Return the person in `slot` of `company` (slots of one company never share a surname).
+
+    Args:
+        directory: org-wide pools and number spaces.
+        rng: the record's stream.
+        company: where the person works.
+        slot: the person's place among the company's people.
+        number: the person's number (phone line, free-mail token).
+        freemail: give a personal address instead of a business one.
+        gmail: give a personal gmail.com address.
+        first: use this given name instead of drawing one.
+        female: the gender `first` goes with (drawn when not given).
+    """
+    country = company.country
+    pool = directory.pools[country.code]
+    drawn_female = rng.random() < 0.5  # noqa: PLR2004
+    female = drawn_female if female is None else female
+    lasts = pool.last_female if female else pool.last
+    cycle, offset = slot // len(lasts), (mix(company.index, 11) + slot) % len(lasts)
+    drawn = _written(_first(pool, rng, female=female), rng, country)
+    first, last = first or drawn, _written(lasts[offset], rng, country)
+    if freemail or gmail:
+        email = free_email(rng, country.code, first, last, token(directory, number), gmail=gmail)
+    else:
+        email = business_email(company, first, last, cycle)
+    line, phone, mobile = _lines(directory, rng, country, number)
+    street, code = directory.address(company)
+    title, department = _title(rng, country)
+    return Person(
+        first=first, last=last, female=female, country=country, city=company.city, street=street, postcode=code,
+        email=email, phone_line=line, phone=phone, mobile=mobile, company=company.official_name,
+        company_index=company.index, title=title, department=department,
+        salutation=_salutation(rng, female=female), number=number, cycle=cycle,
+    )
+
+
+def private_person(
+    directory: Directory, rng: random.Random, country: Country, number: int, *, company: str
+) -> Person:
+    """Return someone outside any company of the org, with a personal address and home line."""
+    pool = directory.pools[country.code]
+    female = rng.random() < 0.5  # noqa: PLR2004
+    lasts = pool.last_female if female else pool.last
+    first = _written(_first(pool, rng, female=female), rng, country)
+    last = _written(lasts[below(rng, len(lasts))], rng, country)
+    line, phone, mobile = _lines(directory, rng, country, number)
+    city = country.cities[below(rng, len(country.cities))]
+    bits = rng.getrandbits(48)
+    return Person(
+        first=first, last=last, female=female, country=country, city=city,
+        street=street_line(bits, country, pool.streets[bits % len(pool.streets)]), postcode=postcode(bits >> 16, city),
+        email=free_email(rng, country.code, first, last, token(directory, number)), phone_line=line, phone=phone,
+        mobile=mobile, company=company, company_index=-1, title=None, department=None,
+        salutation=_salutation(rng, female=female), number=number,
+    )
+
+
+def _salutation(rng: random.Random, *, female: bool) -> str | None:
+    if rng.random() < 0.6:  # noqa: PLR2004 (most forms leave it blank)
+        return None
+    options = _SALUTATIONS_F if female else _SALUTATIONS_M
+    return options[below(rng, len(options))]

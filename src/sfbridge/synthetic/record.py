@@ -1,0 +1,148 @@
+"""Record cassettes by running the real gateway and pull against simulated orgs.
+
+``python -m sfbridge.synthetic.record`` rewrites the demo org's recording
+(fixtures/demo-org/http/, manifest.json, answer_key.json) and the test scenarios
+(fixtures/http/). Recording drives the very code the replays exercise, so when the pull
+changes what it asks, re-recording keeps every cassette consistent with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from sfbridge.config import AuthMethod, OrgProfile, Secrets
+from sfbridge.errors import SfbridgeError
+from sfbridge.pull import PullOptions, pull
+from sfbridge.salesforce.gateway import SalesforceGateway
+from sfbridge.salesforce.replay import Interaction, RecordingAdapter, save_cassette
+from sfbridge.salesforce.session import ApiUsage, TimeoutSession
+from sfbridge.store import Store
+from sfbridge.synthetic.simorg import SimulatedOrg
+
+__all__ = ["Recorder", "load_describes", "main", "simulated_org"]
+
+REPO = Path(__file__).resolve().parents[3]
+DEMO_DIR = REPO / "fixtures" / "demo-org"
+SCENARIO_DIR = REPO / "fixtures" / "http"
+SECRETS = Secrets(client_secret=SecretStr("recorded"), consumer_key="recorded")
+
+
+def load_describes(folder: Path) -> dict[str, dict[str, Any]]:
+    """Read every ``<Object>.json`` describe body in a folder."""
+    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))}
+
+
+def simulated_org(
+    *,
+    org_id: str,
+    user_id: str,
+    instance_url: str,
+    records: dict[str, list[dict[str, Any]]],
+    describes: dict[str, dict[str, Any]],
+    clock: Callable[[], datetime],
+    api_version: str = "66.0",
+) -> SimulatedOrg:
+    """Build a simulated org over copies of the given records and describes."""
+    return SimulatedOrg(
+        org_id=org_id,
+        user_id=user_id,
+        instance_url=instance_url,
+        api_version=api_version,
+        describes=copy.deepcopy(describes),
+        records={name: [dict(row) for row in rows] for name, rows in records.items()},
+        clock=clock,
+    )
+
+
+@dataclass
+class Recorder:
+    """Runs pulls against a simulated org and keeps every exchange."""
+
+    sim: SimulatedOrg
+    profile: OrgProfile
+    store: Store
+
+    def run(
+        self, moment: datetime, *, objects: Sequence[str], expect_failure: bool = False, full: bool = False
+    ) -> list[Interaction]:
+        """Pull at a given moment (the org's and the client's clock) and return the exchanges."""
+        self.sim.clock = lambda: moment
+        adapter = RecordingAdapter(self.sim)
+        session = TimeoutSession(connect_timeout=5, read_timeout=5, usage=ApiUsage())
+        session.mount("https://", adapter)
+        gateway = SalesforceGateway(self.profile, SECRETS, session=session, sleep=lambda _s: None)
+        options = PullOptions(
+            page_size=self.profile.page_size, overlap=_overlap(self.profile), clock=lambda: moment, full=full
+        )
+        try:
+            pull(gateway, self.store, org=self.profile.name, objects=objects, options=options, command="record")
+        except SfbridgeError:
+            if not expect_failure:
+                raise
+        else:
+            if expect_failure:
+                msg = "the scenario was meant to fail but the pull succeeded"
+                raise AssertionError(msg)
+        return adapter.recorded
+
+
+def _overlap(profile: OrgProfile) -> timedelta:
+    return timedelta(seconds=profile.overlap_seconds)
+
+
+def client_credentials_profile(instance_url: str, **overrides: Any) -> OrgProfile:  # noqa: ANN401
+    """The profile recordings log in with (client credentials on the org's My Domain)."""
+    values: dict[str, Any] = {
+        "name": "recording",
+        "auth": AuthMethod.CLIENT_CREDENTIALS,
+        "login_url": instance_url,
+        "consumer_key": "recorded",
+        "network": {"backoff_initial": 0.0, "backoff_max": 0.0, "max_attempts": 3},
+    }
+    values.update(overrides)
+    return OrgProfile.model_validate(values)
+
+
+def new_store(folder: Path) -> Store:
+    """A fresh SQLite store for a recording run."""
+    return Store.open(str(folder / "recording.db"))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Re-record the demo org and/or the test scenarios."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--demo", action="store_true", help="re-record the demo org")
+    parser.add_argument("--scenarios", action="store_true", help="re-record the test scenarios")
+    args = parser.parse_args(argv)
+    both = not (args.demo or args.scenarios)
+    with tempfile.TemporaryDirectory(prefix="sfbridge-record-") as folder:
+        if args.demo or both:
+            from sfbridge.synthetic.record_demo import record_demo  # noqa: PLC0415 (needs Faker)
+
+            record_demo(DEMO_DIR, Path(folder))
+        if args.scenarios or both:
+            from sfbridge.synthetic.record_auth import record_auth  # noqa: PLC0415
+            from sfbridge.synthetic.record_scenarios import record_scenarios  # noqa: PLC0415
+
+            describes = load_describes(DEMO_DIR / "describe")
+            record_scenarios(SCENARIO_DIR, Path(folder), describes=describes)
+            record_auth(SCENARIO_DIR, describes=describes)
+
+
+def save(path: Path, interactions: list[Interaction], *, description: str, recorded_at: datetime) -> None:
+    """Write one cassette."""
+    save_cassette(path, interactions, description=description, recorded_at=recorded_at)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,326 @@
+"""A simulated Salesforce org: a requests transport that answers REST calls over in-memory data.
+
+It exists to record faithful cassettes (the demo org, test scenarios) and to feed benchmarks:
+the real gateway and pull code talk to it exactly as to Salesforce, and every answer uses
+Salesforce's shapes, headers, error bodies, date formats and paging (``nextRecordsUrl``
+locators). Tests never talk to it directly: they replay what it recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime as http_date
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+
+from sfbridge.ids import to_18
+from sfbridge.synthetic.soql_eval import SoqlError, parse_soql
+from sfbridge.wire import format_datetime, parse_datetime
+
+__all__ = ["Fault", "SimulatedOrg"]
+
+_JSON = "application/json;charset=UTF-8"
+# Headers Salesforce puts on every REST answer (besides Date and Sforce-Limit-Info).
+_COMMON_HEADERS = {
+    "Cache-Control": "no-cache,must-revalidate,max-age=0,no-store,private",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-Robots-Tag": "none",
+    "Vary": "Accept-Encoding",
+}
+
+
+@dataclass
+class Fault:
+    """An injected failure: answer the n-th matching request with this status and body."""
+
+    method: str
+    path_contains: str
+    status: int
+    body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
+    times: int = 1
+
+
+@dataclass
+class _Cursor:
+    """An open query: its matching rows, selected fields and page size."""
+
+    sobject: str
+    rows: list[dict[str, Any]]
+    fields: tuple[str, ...]
+    batch_size: int
+    sizes: tuple[int, ...] = ()
+
+    def size_at(self, offset: int) -> int:
+        """The size of the page starting at ``offset`` (forced sizes first, then the batch size)."""
+        start = 0
+        for size in self.sizes:
+            if start == offset:
+                return size
+            start += size
+        return self.batch_size
+
+
+@dataclass
+class SimulatedOrg(BaseAdapter):  # type: ignore[misc]
+    """An org: describes, records per object, a delete log, an API counter and a clock."""
+
+    org_id: str
+    user_id: str
+    instance_url: str
+    api_version: str
+    describes: dict[str, dict[str, Any]]
+    records: dict[str, list[dict[str, Any]]]
+    clock: Callable[[], datetime]
+    api_limit: int = 15_000
+    api_used: int = 1_000
+    faults: list[Fault] = field(default_factory=list)
+    page_sizes: list[int] = field(default_factory=list)
+    deleted_log: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
+    earliest_delete_available: datetime | None = None
+    _cursors: dict[str, _Cursor] = field(default_factory=dict)
+    _locators: int = 0
+
+    def __post_init__(self) -> None:
+        """Initialise the adapter base."""
+        super().__init__()
+
+    # -- changing the org (for incremental scenarios) ---------------------------------------
+
+    def upsert(self, sobject: str, record: dict[str, Any]) -> None:
+        """Create or change a record; stamps SystemModstamp/LastModifiedDate with the clock."""
+        now = format_datetime(self.clock())
+        stamped = {**record, "SystemModstamp": now, "LastModifiedDate": now}
+        rows = self.records.setdefault(sobject, [])
+        for index, row in enumerate(rows):
+            if row["Id"] == record["Id"]:
+                rows[index] = {**row, **stamped}
+                return
+        rows.append({"IsDeleted": False, "CreatedDate": now, **stamped})
+
+    def delete(self, sobject: str, record_id: str) -> None:
+        """Delete a record: it leaves queries, enters the delete log and queryAll."""
+        for row in self.records.get(sobject, []):
+            if row["Id"] == record_id:
+                row.update(IsDeleted=True, SystemModstamp=format_datetime(self.clock()))
+        self.deleted_log.setdefault(sobject, []).append((record_id, self.clock()))
+
+    def add_field(self, sobject: str, entry: dict[str, Any]) -> None:
+        """Add a field to an object's describe (an admin created a custom field)."""
+        self.describes[sobject]["fields"].append(entry)
+
+    # -- the transport ----------------------------------------------------------------------
+
+    def send(self, request: requests.PreparedRequest, **_kwargs: Any) -> requests.Response:  # noqa: ANN401
+        """Answer one request as Salesforce would."""
+        parts = urlsplit(request.url or "")
+        method = (request.method or "GET").upper()
+        status, body, headers = self._fault(method, parts.path) or self._route(method, parts.path, parts.query, request)
+        self.api_used += 1
+        return self._response(request, status, body, headers)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def _fault(self, method: str, path: str) -> tuple[int, Any, Mapping[str, str]] | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == method and fault.path_contains in path:
+                fault.times -= 1
+                return fault.status, fault.body, fault.headers
+        return None
+
+    def _response(self, request: requests.PreparedRequest, status: int, body: Any, headers: Mapping[str, str]) -> requests.Response:  # noqa: ANN401
+        response = requests.Response()
+        response.status_code = status
+        response.request = request
+        response.url = request.url or ""
+        if isinstance(body, str | bytes):
+            content = body.encode() if isinstance(body, str) else body
+            content_type = headers.get("Content-Type", "text/html;charset=UTF-8")
+        else:
+            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            content_type = _JSON
+        response.headers = CaseInsensitiveDict({
+            "Date": http_date(self.clock().astimezone(UTC), usegmt=True),
+            **_COMMON_HEADERS,
+            "Content-Type": content_type,
+            **({"Sforce-Limit-Info": f"api-usage={self.api_used}/{self.api_limit}"} if "/services/data/v" in response.url else {}),
+            **headers,
+        })
+        response._content = content  # noqa: SLF001 (how a transport hands requests a body)
+        response.encoding = "utf-8"
+        return response
+
+    def _route(self, method: str, path: str, query: str, request: requests.PreparedRequest) -> tuple[int, Any, Mapping[str, str]]:
+        params = {k: v[0] for k, v in parse_qs(query).items()}
+        if path.endswith("/services/oauth2/token") and method == "POST":
+            return self._token(request)
+        if path.startswith("/services/Soap/u/") and method == "POST":
+            return self._soap_login(path)
+        if path in {"/services/data", "/services/data/"}:
+            return 200, [{"label": label, "url": f"/services/data/v{version}", "version": version}
+                         for version, label in _RELEASES if float(version) <= float(self.api_version)], {}
+        prefix = f"/services/data/v{self.api_version}/"
+        if not path.startswith(prefix):
+            return 404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}], {}
+        rest = path[len(prefix):]
+        return self._rest(rest, params, _batch_size(request.headers.get("Sforce-Query-Options", "")))
+
+    def _rest(self, rest: str, params: Mapping[str, str], batch_size: int) -> tuple[int, Any, Mapping[str, str]]:
+        if rest == "":
+            return 200, self._resources(), {}
+        if rest == "limits/":
+            return 200, self._limits(), {}
+        if rest in {"query/", "queryAll/"}:
+            return self._query(params.get("q", ""), include_deleted=rest == "queryAll/", batch_size=batch_size)
+        if rest.startswith("query/"):
+            return self._more(rest.removeprefix("query/"))
+        parts = rest.strip("/").split("/")
+        if len(parts) == 3 and parts[0] == "sobjects" and parts[2] == "describe":  # noqa: PLR2004
+            return self._describe(parts[1])
+        if len(parts) == 3 and parts[0] == "sobjects" and parts[2] == "deleted":  # noqa: PLR2004
+            return self._deleted(parts[1], params)
+        return 404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}], {}
+
+    # -- endpoints ------------------------------------------------------------------------------
+
+    def _token(self, _request: requests.PreparedRequest) -> tuple[int, Any, Mapping[str, str]]:
+        issued = str(int(self.clock().timestamp() * 1000))
+        return 200, {
+            "access_token": f"{self.org_id[:15]}!AQ4AQSimulatedAccessTokenNotASecret",
+            "signature": "c2ltdWxhdGVkLXNpZ25hdHVyZQ==",
+            "scope": "api",
+            "instance_url": self.instance_url,
+            "id": f"https://login.salesforce.com/id/{self.org_id}/{self.user_id}",
+            "token_type": "Bearer",
+            "issued_at": issued,
+        }, {}
+
+    def _soap_login(self, path: str) -> tuple[int, Any, Mapping[str, str]]:
+        version = path.rstrip("/").rsplit("/", 1)[-1]
+        host = self.instance_url.removeprefix("https://")
+        session_id = f"{self.org_id[:15]}!AQ4AQSimulatedSessionIdNotASecret"
+        xml = _LOGIN_RESPONSE.format(host=host, version=version, org15=self.org_id[:15], org=self.org_id,
+                                     session=session_id, user=self.user_id)
+        return 200, xml, {"Content-Type": "text/xml;charset=UTF-8"}
+
+    def _resources(self) -> dict[str, str]:
+        base = f"/services/data/v{self.api_version}"
+        names = ("tooling", "metadata", "sobjects", "query", "queryAll", "limits", "composite", "search", "jobs")
+        return {**{name: f"{base}/{name}" for name in names},
+                "identity": f"{self.instance_url}/id/{self.org_id}/{self.user_id}"}
+
+    def _limits(self) -> dict[str, Any]:
+        def limit(maximum: int, used: int = 0) -> dict[str, int]:
+            return {"Max": maximum, "Remaining": maximum - used}
+
+        return {
+            "DailyApiRequests": limit(self.api_limit, self.api_used),
+            "DailyBulkApiBatches": limit(15_000),
+            "DailyBulkV2QueryJobs": limit(10_000),
+            "DailyBulkV2QueryFileStorageMB": limit(976_562),
+            "DataStorageMB": limit(1_024, 12),
+            "FileStorageMB": limit(2_048, 3),
+        }
+
+    def _describe(self, sobject: str) -> tuple[int, Any, Mapping[str, str]]:
+        if sobject not in self.describes:
+            return 404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}], {}
+        return 200, self.describes[sobject], {}
+
+    def _field_names(self, sobject: str) -> list[str] | None:
+        describe = self.describes.get(sobject)
+        return None if describe is None else [entry["name"] for entry in describe["fields"]]
+
+    def _query(self, soql: str, *, include_deleted: bool, batch_size: int) -> tuple[int, Any, Mapping[str, str]]:
+        try:
+            query = parse_soql(soql, known_fields=self._field_names)
+        except SoqlError as exc:
+            return 400, [{"message": str(exc), "errorCode": exc.code}], {}
+        rows = [
+            row for row in self.records.get(query.sobject, [])
+            if (include_deleted or not row.get("IsDeleted")) and query.matches(row)
+        ]
+        if query.is_count:
+            return 200, {"totalSize": len(rows), "done": True, "records": []}, {}
+        if query.order_by:
+            rows.sort(key=query.sort_key())
+        self._locators += 1
+        locator = to_18(f"01g5g0000{self._locators:06d}")
+        self._cursors[locator] = _Cursor(query.sobject, rows, query.fields, batch_size, tuple(self.page_sizes))
+        return self._page(locator, 0)
+
+    def _more(self, token: str) -> tuple[int, Any, Mapping[str, str]]:
+        locator, _, offset = token.partition("-")
+        if locator not in self._cursors or not offset.isdigit():
+            return 400, [{"errorCode": "INVALID_QUERY_LOCATOR", "message": "invalid query locator"}], {}
+        return self._page(locator, int(offset))
+
+    def _page(self, locator: str, offset: int) -> tuple[int, Any, Mapping[str, str]]:
+        cursor = self._cursors[locator]
+        # Salesforce treats batchSize as a hint; `page_sizes` lets a scenario force odd pages.
+        size = cursor.size_at(offset)
+        chunk = cursor.rows[offset : offset + size]
+        done = offset + size >= len(cursor.rows)
+        body: dict[str, Any] = {"totalSize": len(cursor.rows), "done": done}
+        if not done:
+            body["nextRecordsUrl"] = f"/services/data/v{self.api_version}/query/{locator}-{offset + size}"
+        body["records"] = [self._shape(cursor, row) for row in chunk]
+        return 200, body, {}
+
+    def _shape(self, cursor: _Cursor, row: Mapping[str, Any]) -> dict[str, Any]:
+        url = f"/services/data/v{self.api_version}/sobjects/{cursor.sobject}/{row['Id']}"
+        return {"attributes": {"type": cursor.sobject, "url": url}, **{name: row.get(name) for name in cursor.fields}}
+
+    def _deleted(self, sobject: str, params: Mapping[str, str]) -> tuple[int, Any, Mapping[str, str]]:
+        try:
+            start, end = parse_datetime(params["start"]), parse_datetime(params["end"])
+        except (KeyError, ValueError):
+            return 400, [{"errorCode": "INVALID_REPLICATION_DATE", "message": "start and end are required datetimes"}], {}
+        if start >= end:
+            return 400, [{"errorCode": "INVALID_REPLICATION_DATE", "message": "startDate must chronologically precede endDate by more than one minute"}], {}
+        covered = end.replace(second=0, microsecond=0)
+        entries = [
+            {"id": record_id, "deletedDate": format_datetime(when)}
+            for record_id, when in self.deleted_log.get(sobject, [])
+            if start <= when <= end
+        ]
+        earliest = self.earliest_delete_available or start
+        return 200, {
+            "deletedRecords": entries,
+            "earliestDateAvailable": format_datetime(earliest),
+            "latestDateCovered": format_datetime(covered),
+        }, {}
+
+
+_RELEASES = (("62.0", "Winter '25"), ("63.0", "Spring '25"), ("64.0", "Summer '25"),
+             ("65.0", "Winter '26"), ("66.0", "Spring '26"), ("67.0", "Summer '26"))
+
+# The partner login() answer, trimmed of userInfo fields nothing reads.
+_LOGIN_RESPONSE = """<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope \
+xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com" \
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginResponse><result>\
+<metadataServerUrl>https://{host}/services/Soap/m/{version}/{org15}</metadataServerUrl>\
+<passwordExpired>false</passwordExpired><sandbox>false</sandbox>\
+<serverUrl>https://{host}/services/Soap/u/{version}/{org15}</serverUrl><sessionId>{session}</sessionId>\
+<userId>{user}</userId><userInfo><organizationId>{org}</organizationId>\
+<organizationName>sfbridge Scenario Org</organizationName><sessionSecondsValid>7200</sessionSecondsValid>\
+<userId>{user}</userId><userName>integration@sfbridge-scenario.example</userName>\
+<userType>Standard</userType></userInfo></result></loginResponse></soapenv:Body></soapenv:Envelope>"""
+
+
+def _batch_size(header: str) -> int:
+    """Read ``Sforce-Query-Options: batchSize=N`` (200..2000, default 2000) as Salesforce does."""
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "batchSize" and value.isdigit():
+            return min(max(int(value), 200), 2000)
+    return 2000

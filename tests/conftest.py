@@ -1,0 +1,87 @@
+"""Shared fixtures: profiles, clocks, stores (SQLite always, PostgreSQL in CI), gateways."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from pydantic import SecretStr
+
+from sfbridge.config import AuthMethod, OrgProfile, Secrets
+from sfbridge.salesforce import SalesforceGateway, connect
+from sfbridge.store import Store
+
+#: The PostgreSQL server CI provides (trust auth); override with SFBRIDGE_TEST_POSTGRES_URL.
+POSTGRES_URL = os.environ.get("SFBRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+INSTANCE = "https://sfbridge-scenario.my.salesforce.com"
+
+
+def make_profile(**overrides: object) -> OrgProfile:
+    """A client-credentials profile for the scenario org, fast retries."""
+    values: dict[str, object] = {
+        "name": "scenario",
+        "auth": AuthMethod.CLIENT_CREDENTIALS,
+        "login_url": INSTANCE,
+        "consumer_key": "3MVG9scenario",
+        "network": {"backoff_initial": 0.0, "backoff_max": 0.0, "max_attempts": 3},
+    }
+    values.update(overrides)
+    return OrgProfile.model_validate(values)
+
+
+SECRETS = Secrets(client_secret=SecretStr("scenario-secret"))
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """Records the waits retries asked for (nothing really sleeps)."""
+    return []
+
+
+@pytest.fixture
+def gateway_factory(sleeps: list[float]) -> Callable[..., SalesforceGateway]:
+    """Build gateways whose retries record their waits instead of sleeping."""
+
+    def build(profile: OrgProfile | None = None, secrets: Secrets = SECRETS) -> SalesforceGateway:
+        return connect(profile or make_profile(), secrets, sleep=sleeps.append)
+
+    return build
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Store:
+    """A fresh SQLite store."""
+    return Store.open(str(tmp_path / "store.db"))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL store URL on a schema of its own, dropped afterwards.
+
+    CI must run these: an unreachable server fails the test unless SFBRIDGE_SKIP_POSTGRES=1.
+    """
+    schema = f"sfbridge_test_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    except sqlalchemy.exc.OperationalError as exc:
+        if os.environ.get("SFBRIDGE_SKIP_POSTGRES") == "1":
+            pytest.skip(f"PostgreSQL not reachable: {exc.orig}")
+        raise
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def fixed_clock(moment: datetime) -> Callable[[], datetime]:
+    """A clock that always answers the same moment."""
+    return lambda: moment
