@@ -44,9 +44,16 @@ def register(mock: responses.RequestsMock, recorded: Cassette) -> None:
 
 
 @contextmanager
-def replay(*names: str) -> Iterator[responses.RequestsMock]:
-    """Replay scenario cassettes, strictly and in order, inside the block."""
+def replay(*names: str) -> Iterator[list[responses.Call]]:
+    """Replay scenario cassettes, strictly and in order, inside the block.
+
+    Yields the list of calls made (still readable after the block ends).
+    """
+    calls: list[responses.Call] = []
     with responses.RequestsMock(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry) as mock:
         for name in names:
             register(mock, cassette(name))
-        yield mock
+        try:
+            yield calls
+        finally:
+            calls.extend(mock.calls)

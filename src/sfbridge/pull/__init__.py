@@ -24,9 +24,9 @@ from sfbridge.pull.pages import iter_pages, plan_query
 from sfbridge.pull.records import RowConverter
 from sfbridge.salesforce import SalesforceGateway
 from sfbridge.schema import CountPolicy, ObjectSpec, SyncMode, object_schema, spec_for
-from sfbridge.store import Store
+from sfbridge.pull.mirror import Mirror
 
-__all__ = ["NO_PROGRESS", "Progress", "PullOptions", "pull"]
+__all__ = ["NO_PROGRESS", "Mirror", "Progress", "PullOptions", "pull"]
 
 log = structlog.get_logger()
 
@@ -72,7 +72,7 @@ NO_PROGRESS: Progress = _NoProgress()
 
 def pull(
     gateway: SalesforceGateway,
-    store: Store,
+    store: Mirror,
     *,
     org: str,
     objects: Sequence[str],
@@ -129,7 +129,7 @@ def pull(
 
 
 def _finish(
-    store: Store, run_id: int, gateway: SalesforceGateway, results: list[ObjectPullResult],
+    store: Mirror, run_id: int, gateway: SalesforceGateway, results: list[ObjectPullResult],
     options: PullOptions, *, outcome: str, error: str | None,
 ) -> None:
     counts = {r.sobject: {"fetched": r.fetched, "deleted": r.deleted, "stored": r.stored} for r in results}
@@ -144,7 +144,7 @@ class _ObjectPull:
     """The pull of one object; holds what its steps share."""
 
     def __init__(
-        self, gateway: SalesforceGateway, store: Store, spec: ObjectSpec, options: PullOptions,
+        self, gateway: SalesforceGateway, store: Mirror, spec: ObjectSpec, options: PullOptions,
         run_id: int, started: datetime,
     ) -> None:
         self.gateway, self.store, self.spec, self.options = gateway, store, spec, options

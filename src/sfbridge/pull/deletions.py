@@ -21,7 +21,7 @@ from sfbridge.models import ObjectSchema
 from sfbridge.pull.pages import iter_pages, plan_query
 from sfbridge.salesforce import SalesforceGateway
 from sfbridge.schema import ObjectSpec
-from sfbridge.store import Store
+from sfbridge.pull.mirror import Mirror
 from sfbridge.wire import parse_datetime
 
 __all__ = ["DELETE_LOG_WINDOW", "DeletionCheck", "check_deletions", "reconcile_ids"]
@@ -49,7 +49,7 @@ class DeletionCheck:
 
 def check_deletions(
     gateway: SalesforceGateway,
-    store: Store,
+    store: Mirror,
     schema: ObjectSchema,
     spec: ObjectSpec,
     *,
@@ -92,7 +92,7 @@ def check_deletions(
 
 def reconcile_ids(
     gateway: SalesforceGateway,
-    store: Store,
+    store: Mirror,
     schema: ObjectSchema,
     spec: ObjectSpec,
     *,

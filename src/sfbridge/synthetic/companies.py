@@ -88,6 +88,7 @@ class Company:
     email_pattern: int
     employees: int
     street_seed: int
+    surname_seed: int
 
     @property
     def official_name(self) -> str:
@@ -178,4 +179,5 @@ class CompanyBook:
             email_pattern=0 if country.gendered_surnames else (h >> 22) % 5,
             employees=_EMPLOYEES[min((h >> 25) % 9 + (h >> 29) % 5, len(_EMPLOYEES) - 1)],
             street_seed=mix(index, 9),
+            surname_seed=mix(index, 11),
         )

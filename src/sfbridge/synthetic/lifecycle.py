@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sfbridge.synthetic.clock import DAY, HOUR, MINUTE
 from sfbridge.synthetic.layout import NO_SOURCE, Outcome
@@ -32,8 +32,7 @@ _RECENT = 25 * DAY  # background leads younger than this may be untouched (never
 _LAST_TOUCH = 70 * DAY  # background open leads were touched within this (stale is 90)
 
 
-@dataclass(slots=True)
-class TaskPlan:
+class TaskPlan(NamedTuple):
     """A Task on the lead (or, after conversion, on its Contact)."""
 
     at: int
@@ -63,12 +62,8 @@ class Life:
     rank: int = -1
     disqualified: str | None = None
     source: Source | None = None
-
-    @property
-    def last_activity(self) -> int | None:
-        """Due date (epoch of its day) of the latest completed Task on the lead itself."""
-        dues = [t.due for t in self.tasks if t.done and not t.after_conversion]
-        return max(dues) if dues else None
+    #: Due date (epoch of its day) of the latest completed Task on the lead itself.
+    last_activity: int | None = None
 
 
 def _owner(ctx: OrgContext, rng: random.Random, *, historic: bool = False) -> str:
@@ -79,21 +74,25 @@ def _owner(ctx: OrgContext, rng: random.Random, *, historic: bool = False) -> st
 
 
 def _done(at: int, rng: random.Random, owner: str, *, after: bool = False) -> TaskPlan:
-    return TaskPlan(at, at - at % DAY, done=True, kind=below(rng, 9), owner=owner, after_conversion=after)
+    return TaskPlan(at, at - at % DAY, True, int(rng.random() * 9), owner, after)  # noqa: FBT003 (NamedTuple fields)
 
 
-def _touches(rng: random.Random, start: int, end: int, count: int, owner: str) -> list[TaskPlan]:
+def _touches(rng: random.Random, start: int, end: int, count: int, owner: str, *, after: bool = False) -> list[TaskPlan]:
     if end <= start or count <= 0:
         return []
-    return [_done(at, rng, owner) for at in sorted(between(rng, start, end) for _ in range(count))]
+    span, r = end - start, rng.random
+    times = [start + int(r() * span) for _ in range(count)]
+    times.sort()
+    return [TaskPlan(at, at - at % DAY, True, int(r() * 9), owner, after) for at in times]  # noqa: FBT003
 
 
 def _progress(life: Life, rng: random.Random, until: int, *, qualify: bool) -> None:
     """Move the status along the funnel: Working at the first touch, then MQL/SQL before `until`."""
-    done = [t.at for t in life.tasks if t.done and not t.after_conversion]
-    start = done[0] if done else life.created + MINUTE
-    if done:
-        life.events.append((done[0], OPEN, WORKING, life.owner))
+    first = next((t.at for t in life.tasks if t.done and not t.after_conversion), None)
+    start = first if first is not None else life.created + MINUTE
+    if first is not None:
+        life.events.append((first, OPEN, WORKING, life.owner))
+    done = first is not None
     if not qualify or until - start < 2 * MINUTE:
         return
     previous = WORKING if done else OPEN
@@ -127,9 +126,8 @@ def _open(ctx: OrgContext, rng: random.Random, life: Life, *, max_age: int, queu
         life.tasks = [*earlier, _done(last, rng, life.owner)]
     if rng.random() < 0.2:  # noqa: PLR2004 (a follow-up is scheduled)
         due = now + between(rng, DAY, 15 * DAY)
-        life.tasks.append(TaskPlan(now - between(rng, HOUR, 3 * DAY), due - due % DAY, done=False,
-                                   kind=below(rng, 9), owner=life.owner))
-        life.tasks[-1].at = max(life.tasks[-1].at, life.created + MINUTE)
+        at = max(now - between(rng, HOUR, 3 * DAY), life.created + MINUTE)
+        life.tasks.append(TaskPlan(at, due - due % DAY, False, below(rng, 9), life.owner))  # noqa: FBT003
     _progress(life, rng, now, qualify=bool(life.tasks) and rng.random() < 0.4)  # noqa: PLR2004
 
 
@@ -169,10 +167,7 @@ def _converted(ctx: OrgContext, rng: random.Random, life: Life, index: int, flag
     _progress(life, rng, life.converted_at, qualify="no_qualified" not in flags)
     previous = life.events[-1][2] if life.events else OPEN
     life.events.append((life.converted_at, previous, CONVERTED, life.owner))
-    after = _touches(rng, life.converted_at + HOUR, ctx.now - HOUR, pick(rng, (0, 0, 1, 2)), life.owner)
-    for task in after:
-        task.after_conversion = True
-    life.tasks += after
+    life.tasks += _touches(rng, life.converted_at + HOUR, ctx.now - HOUR, pick(rng, (0, 0, 1, 2)), life.owner, after=True)
     life.opportunity = rng.random() < 0.8  # noqa: PLR2004
     life.score = float(between(rng, 5, 41) if "low_score" in flags else between(rng, 55, 101))
 
@@ -259,8 +254,13 @@ def _settle(ctx: OrgContext, rng: random.Random, life: Life, bump: float) -> Non
         if touched > life.modified:
             life.modified, life.modified_by = touched, ctx.staff.automation
     # Logging a completed task recalculates LastActivityDate: SystemModstamp moves, LastModifiedDate does not.
-    done = [t.at for t in life.tasks if t.done and not t.after_conversion]
-    life.modstamp = max([life.modified, *done]) if life.converted_at is None else life.modified
+    life.modstamp = life.modified
+    for task in life.tasks:  # tasks are in time order within each kind; track maxima directly
+        if task.done and not task.after_conversion:
+            if life.last_activity is None or task.due > life.last_activity:
+                life.last_activity = task.due
+            if life.converted_at is None and task.at > life.modstamp:
+                life.modstamp = task.at
 
 
 @dataclass(slots=True)
@@ -274,12 +274,8 @@ class ContactLife:
     modified: int = 0
     modified_by: str = ""
     modstamp: int = 0
-
-    @property
-    def last_activity(self) -> int | None:
-        """Due date (epoch of its day) of the latest completed Task."""
-        dues = [t.due for t in self.tasks if t.done]
-        return max(dues) if dues else None
+    #: Due date (epoch of its day) of the latest completed Task.
+    last_activity: int | None = None
 
 
 def contact_life(ctx: OrgContext, rng: random.Random, index: int) -> ContactLife:
@@ -294,10 +290,12 @@ def contact_life(ctx: OrgContext, rng: random.Random, index: int) -> ContactLife
     life.tasks = _touches(rng, created + HOUR, ctx.now - HOUR, pick(rng, (0, 0, 1, 1, 2, 3)), owner)
     if rng.random() < 0.15:  # noqa: PLR2004
         due = ctx.now + between(rng, DAY, 20 * DAY)
-        life.tasks.append(TaskPlan(max(created + MINUTE, ctx.now - DAY), due - due % DAY, done=False,
-                                   kind=below(rng, 9), owner=owner))
+        life.tasks.append(TaskPlan(max(created + MINUTE, ctx.now - DAY), due - due % DAY, False, below(rng, 9), owner))  # noqa: FBT003
     life.modified, life.modified_by = created + below(rng, max(1, (ctx.now - created) // 4)), owner
     if rng.random() < 0.3:  # noqa: PLR2004
         life.modified, life.modified_by = max(life.modified, ctx.now - below(rng, 30 * DAY)), ctx.staff.automation
-    life.modstamp = max([life.modified, *(t.at for t in life.tasks if t.done)])
+    done = [t for t in life.tasks if t.done]
+    if done:
+        life.last_activity = max(t.due for t in done)
+    life.modstamp = max([life.modified, *(t.at for t in done)])
     return life

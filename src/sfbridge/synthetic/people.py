@@ -40,6 +40,11 @@ class Directory:
     companies: CompanyBook
     people: int
     addresses: dict[int, tuple[str, str]] = field(default_factory=dict)
+    token_digits: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Fix the free-mail token width: digits of the person-number space, at least 3."""
+        object.__setattr__(self, "token_digits", max(3, len(str(self.people))))
 
     def address(self, company: Company) -> tuple[str, str]:
         """Return (street line, postcode) of a company's office, computed once per company."""
@@ -50,11 +55,6 @@ class Directory:
             cached = (street_line(company.street_seed >> 8, company.country, street), postcode(mix(company.index, 13), company.city))
             self.addresses[company.index] = cached
         return cached
-
-    @property
-    def token_digits(self) -> int:
-        """Digits of the per-person token in free-mail addresses (unique below 10**digits)."""
-        return max(3, len(str(self.people)))
 
     def mobile_index(self, number: int) -> int | None:
         """Phone index of a person's mobile: every fourth person has one."""
@@ -104,10 +104,17 @@ def _written(name: Name, rng: random.Random, country: Country) -> Name:
 def business_email(company: Company, first: Name, last: Name, cycle: int) -> str:
     """Return a colleague's address in the company's pattern; `cycle` > 0 disambiguates."""
     f, l = first.slug.replace("-", "") or "x", last.slug or "x"
+    pattern = company.email_pattern
     if cycle:
         local = f"{f}.{l}{cycle + 1}"
+    elif pattern == 0:
+        local = f"{f}.{l}"
+    elif pattern == 1:
+        local = f[0] + l
+    elif pattern == 2:  # noqa: PLR2004 (pattern numbers, see companies)
+        local = f"{f[0]}.{l}"
     else:
-        local = (f"{f}.{l}", f"{f[0]}{l}", f"{f[0]}.{l}", f"{f}_{l}", f"{l}.{f}")[company.email_pattern]
+        local = f"{f}_{l}" if pattern == 3 else f"{l}.{f}"  # noqa: PLR2004
     return f"{local}@{company.domain}"
 
 
@@ -116,9 +123,8 @@ def free_email(rng: random.Random, country: str, first: Name, last: Name, token:
     providers = FREE_MAIL[country]
     domain = "gmail.com" if gmail or rng.random() < 0.45 else providers[below(rng, len(providers))]  # noqa: PLR2004
     f, l = first.slug.replace("-", "") or "x", last.slug.replace("-", "") or "x"
-    form = below(rng, 4)
-    local = (f"{f}.{l}{token}", f"{f}{l}{token}", f"{f[0]}{l}{token}", f"{l}.{f}{token}")[form]
-    return f"{local}@{domain}"
+    head = (f"{f}.{l}", f + l, f[0] + l, f"{l}.{f}")[below(rng, 4)]
+    return f"{head}{token}@{domain}"
 
 
 def token(directory: Directory, number: int) -> str:
@@ -170,7 +176,7 @@ def colleague(  # noqa: PLR0913 (each override is a planted-record need)
     drawn_female = rng.random() < 0.5  # noqa: PLR2004
     female = drawn_female if female is None else female
     lasts = pool.last_female if female else pool.last
-    cycle, offset = slot // len(lasts), (mix(company.index, 11) + slot) % len(lasts)
+    cycle, offset = slot // len(lasts), (company.surname_seed + slot) % len(lasts)
     drawn = _written(_first(pool, rng, female=female), rng, country)
     first, last = first or drawn, _written(lasts[offset], rng, country)
     if freemail or gmail:

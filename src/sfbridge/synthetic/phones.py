@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["INVALID_PHONES", "Phone", "phone_for", "render"]
 
@@ -50,6 +51,7 @@ class _Tier:
     free: int
     groups: tuple[int, ...]
     capacity: int
+    modulus: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +62,7 @@ class _Plan:
     tiers: tuple[_Tier, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Phone:
+class Phone(NamedTuple):
     """One phone line: its country calling code, national significant number and plan style."""
 
     cc: str
@@ -78,7 +79,7 @@ class Phone:
 
 def _tier(prefixes: str | list[str], free: int, groups: tuple[int, ...]) -> _Tier:
     items = prefixes.split() if isinstance(prefixes, str) else prefixes
-    return _Tier(tuple(items), free, groups, len(items) * 10**free)
+    return _Tier(tuple(items), free, groups, len(items) * 10**free, 10**free)
 
 
 _UK_DRAMA = "1134960 1144960 1164960 1174960 1184960 1214960 1314960 1414960 1514960"
@@ -125,12 +126,12 @@ def phone_for(country: str, index: int) -> Phone:
     plan = _PLANS[country]
     rest = index
     for tier in plan.tiers:
-        if rest < tier.capacity:
-            slot = (rest * _SCATTER + _OFFSET) % tier.capacity
-            block, digits = divmod(slot, 10**tier.free)
+        capacity = tier.capacity
+        if rest < capacity:
+            block, digits = divmod((rest * _SCATTER + _OFFSET) % capacity, tier.modulus)
             nsn = tier.prefixes[block] + str(digits).zfill(tier.free)
             return Phone(plan.cc, nsn, plan.trunk, plan.style, tier.groups)
-        rest -= tier.capacity
+        rest -= capacity
     msg = f"phone numbering for {country} exhausted at index {index}"
     raise ValueError(msg)
 

@@ -32,7 +32,8 @@ _US = COUNTRIES[0]
 def _pseudo_company(ctx: OrgContext, base: str, domain: str, key: int) -> Company:
     """A company outside the CompanyBook (competitor, university, the org itself)."""
     return Company(index=-key, base=base, country=_US, city=_US.cities[key % len(_US.cities)], industry="Technology",
-                   suffix="", the=False, domain=domain, email_pattern=0, employees=500, street_seed=mix(key, 5))
+                   suffix="", the=False, domain=domain, email_pattern=0, employees=500, street_seed=mix(key, 5),
+                   surname_seed=mix(-key, 11))
 
 
 def junk(ctx: OrgContext, rng: random.Random, index: int, plant: Plant) -> Person:

@@ -1,0 +1,66 @@
+"""What the pull needs from the local store, as a Protocol (the store module implements it).
+
+The pull writes into the store but does not import it: the CLI hands it a store, and this
+interface is the whole of what the pull may do with one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from sfbridge.models import ColumnKind, SyncState
+
+__all__ = ["Mirror"]
+
+
+class Mirror(Protocol):
+    """A local mirror of one org: sync state, mirror tables, runs."""
+
+    url: str
+
+    def bind_org(self, org_id: str, instance_url: str) -> None:
+        """Record which org this mirror holds, refusing another."""
+
+    def writer_lock(self, name: str) -> AbstractContextManager[None]:
+        """Hold the exclusive right to write this mirror for an org."""
+
+    def start_run(self, command: str, *, org: str, started_at: datetime) -> int:
+        """Record the start of a run and return its id."""
+
+    def finish_run(self, run_id: int, *, outcome: str, finished_at: datetime, **values: Any) -> None:  # noqa: ANN401
+        """Record how a run ended."""
+
+    def state(self, sobject: str) -> SyncState | None:
+        """Return an object's sync state, or None before its first pull."""
+
+    def save_state(self, state: SyncState, *, run_id: int | None = None) -> None:
+        """Write an object's sync state."""
+
+    def prepare_mirror(self, sobject: str, columns: Mapping[str, ColumnKind]) -> list[str]:
+        """Create or widen an object's table; return the columns added."""
+
+    def write_page(
+        self,
+        state: SyncState,
+        columns: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+        *,
+        synced_at: datetime,
+        run_id: int | None,
+    ) -> None:
+        """Upsert a page of rows together with the state that covers it, atomically."""
+
+    def mark_deleted(self, sobject: str, ids: Iterable[str], *, at: datetime) -> int:
+        """Flag records deleted; return how many live rows were flagged."""
+
+    def mark_children_deleted(self, sobject: str, *, parent_field: str, parent: str, at: datetime) -> int:
+        """Flag rows whose parent record is deleted."""
+
+    def live_ids(self, sobject: str) -> set[str]:
+        """Return the Ids of the records believed to exist."""
+
+    def count(self, sobject: str, *, created_before: datetime | None = None) -> int:
+        """Count live records, optionally only those created before a moment."""

@@ -1,0 +1,75 @@
+"""The structure the design promises: one door to Salesforce, imports along the data flow."""
+
+import ast
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "sfbridge"
+MODULES = sorted(p for p in SRC.rglob("*.py") if "_demo_org" not in p.parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_only_the_gateway_imports_simple_salesforce():
+    """simple-salesforce sits behind one module; nothing else may reach around it."""
+    users = {module_name(p) for p in MODULES if any(n.startswith("simple_salesforce") for n in imports_of(p))}
+    assert users == {"sfbridge.salesforce.gateway"}
+
+
+# Who may import whom: a stage imports only stages before it in the data flow
+# (config → salesforce → pull → store → ... → cli); the shared base is open to all.
+BASE = {"sfbridge", "sfbridge.errors", "sfbridge.models", "sfbridge.ids", "sfbridge.wire", "sfbridge.soql",
+        "sfbridge.schema", "sfbridge.log"}
+FORBIDDEN = {
+    "sfbridge.config": ("sfbridge.salesforce", "sfbridge.pull", "sfbridge.store", "sfbridge.cli", "sfbridge.report"),
+    "sfbridge.salesforce": ("sfbridge.pull", "sfbridge.store", "sfbridge.cli", "sfbridge.report", "sfbridge.synthetic"),
+    "sfbridge.pull": ("sfbridge.store", "sfbridge.cli", "sfbridge.report", "sfbridge.synthetic"),
+    "sfbridge.store": ("sfbridge.salesforce", "sfbridge.pull", "sfbridge.cli", "sfbridge.report", "sfbridge.config"),
+    "sfbridge.report": ("sfbridge.pull", "sfbridge.store", "sfbridge.cli", "sqlalchemy", "requests"),
+}
+
+
+@pytest.mark.parametrize("path", MODULES, ids=module_name)
+def test_imports_follow_the_data_flow(path):
+    """No module imports a stage downstream of it (pull never imports the store, say)."""
+    name = module_name(path)
+    for stage, banned in FORBIDDEN.items():
+        if name == stage or name.startswith(stage + "."):
+            bad = {i for i in imports_of(path) if any(i == b or i.startswith(b + ".") for b in banned)}
+            assert not bad, f"{name} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=module_name)
+def test_every_module_says_what_it_is_for(path):
+    """Each module opens with a docstring naming its one job."""
+    assert ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))), f"{path} has no module docstring"
+
+
+def test_every_module_imports_alone_in_a_fresh_interpreter():
+    """Importing any module first works: no import cycles hidden by import order."""
+
+    def try_import(name: str) -> tuple[str, int, str]:
+        done = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True, text=True, check=False)
+        return name, done.returncode, done.stderr[-500:]
+
+    names = [module_name(p) for p in MODULES if not module_name(p).endswith("__main__")]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        failures = [(n, err) for n, code, err in pool.map(try_import, names) if code]
+    assert not failures

@@ -1,0 +1,150 @@
+"""The command line: help everywhere, exit codes, the demo, and commands end to end."""
+
+import json
+from pathlib import Path
+
+import pytest
+import typer.main
+from conftest import INSTANCE
+from recorded import replay
+from typer.testing import CliRunner
+
+from sfbridge.cli import app
+
+runner = CliRunner()
+REPO = Path(__file__).resolve().parent.parent
+CONFIG = REPO / "config" / "sfbridge.toml"
+
+
+def invoke(*args, env=None):
+    return runner.invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+def commands():
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from ((f"{name} {sub}", c) for sub, c in command.commands.items())
+        yield name, command
+
+
+@pytest.mark.parametrize(("name", "command"), list(commands()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_command_has_help(name, command):
+    """Every command explains itself and --help works."""
+    assert command.help
+    result = invoke(*name.split(), "--help")
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_demo_replays_both_runs_and_prints_them():
+    """`sfbridge demo` pulls the demo org twice (full, then incremental) with no network."""
+    result = invoke("demo")
+    assert result.exit_code == 0, result.output
+    assert "First pull" in result.output
+    assert "Incremental pull" in result.output
+    assert "LeadHistory" in result.output
+
+
+def test_demo_json_reports_counts_that_match_the_org(tmp_path):
+    """The JSON output has both runs; every object's store matches Salesforce's count."""
+    result = invoke("demo", "--json", "--store", str(tmp_path / "demo.db"))
+    assert result.exit_code == 0
+    runs = json.loads(result.stdout)["runs"]
+    assert len(runs) == 2
+    first, second = runs
+    assert {o["sobject"]: o["stored"] for o in first["objects"]}["Lead"] == 1000
+    assert all(o["stored"] == o["org_count"] for run in runs for o in run["objects"])
+    lead = next(o for o in second["objects"] if o["sobject"] == "Lead")
+    assert (lead["mode"], lead["deleted"], lead["new_columns"]) == ("incremental", 2, ["Preferred_Language__c"])
+
+
+def test_demo_refuses_a_store_that_already_holds_runs(tmp_path):
+    """Replaying into a used store would ask questions the recording lacks: usage error."""
+    store = str(tmp_path / "demo.db")
+    assert invoke("demo", "--store", store).exit_code == 0
+    result = invoke("demo", "--store", store)
+    assert result.exit_code == 2
+    assert "already holds runs" in result.output
+
+
+def test_pull_of_the_demo_profile_from_the_shipped_config():
+    """The shipped config's demo profile replays with the recording's clock."""
+    result = invoke("pull", "--org", "demo", "--config", str(CONFIG))
+    assert result.exit_code == 0, result.output
+
+
+def test_config_errors_exit_2_with_the_file_named(tmp_path):
+    """A broken config is a usage error (exit 2) naming the file and key, no traceback."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[orgs.x]\nauth = "telepathy"\n', encoding="utf-8")
+    result = invoke("pull", "--config", str(bad))
+    assert result.exit_code == 2
+    assert str(bad) in result.output
+    assert "orgs.x.auth" in result.output
+    assert "Traceback" not in result.output
+
+
+def write_config(tmp_path: Path, **values: str) -> Path:
+    lines = ['[orgs.scenario]', 'auth = "client_credentials"', f'login_url = "{INSTANCE}"',
+             'consumer_key = "3MVG9scenario"', *(f'{k} = "{v}"' for k, v in values.items()),
+             "[orgs.scenario.network]", "backoff_initial = 0.0", "backoff_max = 0.0", "max_attempts = 3"]
+    path = tmp_path / "sfbridge.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+SECRET_ENV = {"SFBRIDGE_SCENARIO_CLIENT_SECRET": "scenario-secret"}
+
+
+def test_auth_check_shows_org_user_version_and_usage(tmp_path):
+    """`auth check` logs in and reports who, where, which API and how much of it is used."""
+    config = write_config(tmp_path)
+    with replay("auth/check"):
+        result = invoke("auth", "check", "--config", str(config), "--json", env=SECRET_ENV)
+    assert result.exit_code == 0, result.output
+    check = json.loads(result.stdout)
+    assert check["org_id"].startswith("00D")
+    assert check["username"]
+    assert check["api_version"] == "66.0"
+    assert check["latest_api_version"] == "66.0"
+    assert check["api_limit"] == 15_000
+    assert 0 < check["api_used"] < check["api_limit"]
+    assert "scenario-secret" not in result.output
+
+
+def test_auth_check_failure_exits_3_with_an_explanation(tmp_path):
+    """A refused login is a Salesforce failure (exit 3) with the cause in plain words."""
+    config = write_config(tmp_path)
+    with replay("auth/client_credentials_invalid_grant"):
+        result = invoke("auth", "check", "--config", str(config), env=SECRET_ENV)
+    assert result.exit_code == 3
+    assert "Run As" in result.output
+
+
+def test_missing_secret_exits_2_naming_the_variable(tmp_path):
+    """Without its secret the command stops before any request, naming the variable."""
+    result = invoke("auth", "check", "--config", str(write_config(tmp_path)), env={})
+    assert result.exit_code == 2
+    assert "SFBRIDGE_SCENARIO_CLIENT_SECRET" in result.output
+
+
+def test_pull_stopped_by_the_api_limit_exits_3(tmp_path):
+    """REQUEST_LIMIT_EXCEEDED ends the pull with exit 3 and says committed work is kept."""
+    config = write_config(tmp_path, store=str(tmp_path / "store.db"))
+    with replay("pull/request_limit"):
+        result = invoke("pull", "--config", str(config), "--objects", "Lead", env=SECRET_ENV)
+    assert result.exit_code == 3
+    assert "allowance" in result.output
+
+
+def test_orgs_lists_profiles_without_secrets(tmp_path):
+    """`orgs` shows each profile and which variable is missing, never a secret value."""
+    config = write_config(tmp_path)
+    result = invoke("orgs", "--config", str(config), "--json", env=SECRET_ENV)
+    assert result.exit_code == 0
+    (org,) = json.loads(result.stdout)["orgs"]
+    assert org["credentials"] == "set in the environment"
+    assert "scenario-secret" not in result.output
+    missing = invoke("orgs", "--config", str(config), "--json", env={})
+    assert "SFBRIDGE_SCENARIO_CLIENT_SECRET" in json.loads(missing.stdout)["orgs"][0]["credentials"]

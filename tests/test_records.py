@@ -1,0 +1,53 @@
+"""Turning REST records into store rows: types checked, nulls kept, the envelope dropped."""
+
+import pytest
+
+from sfbridge.errors import ProtocolError
+from sfbridge.models import ColumnKind, FieldInfo, ObjectSchema
+from sfbridge.pull.records import RowConverter
+
+SCHEMA = ObjectSchema(
+    sobject="Lead",
+    fields=(
+        FieldInfo(name="Id", sf_type="id", kind=ColumnKind.TEXT),
+        FieldInfo(name="SystemModstamp", sf_type="datetime", kind=ColumnKind.DATETIME),
+        FieldInfo(name="ConvertedDate", sf_type="date", kind=ColumnKind.DATE),
+        FieldInfo(name="NumberOfEmployees", sf_type="int", kind=ColumnKind.INTEGER),
+        FieldInfo(name="IsConverted", sf_type="boolean", kind=ColumnKind.BOOLEAN),
+        FieldInfo(name="NewValue", sf_type="anyType", kind=ColumnKind.TEXT),
+    ),
+    replicateable=True,
+    cursor="SystemModstamp",
+)
+
+
+def record(**values):
+    return {"attributes": {"type": "Lead", "url": "/services/data/v66.0/sobjects/Lead/x"},
+            "Id": "00Q5g00000AbCdEEAV", "SystemModstamp": "2026-11-02T09:00:00.000+0000", **values}
+
+
+def test_values_are_normalised_and_the_envelope_dropped():
+    """Datetimes become canonical UTC text, anyType numbers text, missing fields None."""
+    page = RowConverter(SCHEMA).page([record(NumberOfEmployees=50.0, IsConverted=False, NewValue=3)])
+    assert page.rows == [("00Q5g00000AbCdEEAV", "2026-11-02 09:00:00.000000", None, 50, False, "3")]
+    assert page.latest().isoformat() == "2026-11-02T09:00:00+00:00"
+
+
+def test_a_repeated_id_on_one_page_is_kept_once():
+    """The overlap or a concurrent edit can repeat a record; the last copy wins."""
+    page = RowConverter(SCHEMA).page([record(NumberOfEmployees=1), record(NumberOfEmployees=2)])
+    assert [row[3] for row in page.rows] == [2]
+
+
+@pytest.mark.parametrize(("field", "value"), [("SystemModstamp", "yesterday"), ("ConvertedDate", "2026-13-01"),
+                                              ("NumberOfEmployees", "12"), ("IsConverted", "true")])
+def test_a_value_of_the_wrong_type_names_the_record_and_field(field, value):
+    """A value that contradicts describe is refused with the record Id and field, not stored."""
+    with pytest.raises(ProtocolError, match=f"record 00Q5g00000AbCdEEAV has a {field} value"):
+        RowConverter(SCHEMA).page([record(**{field: value})])
+
+
+def test_a_record_without_an_id_is_refused():
+    """Every record must carry its Id."""
+    with pytest.raises(ProtocolError, match="without an Id"):
+        RowConverter(SCHEMA).page([{"attributes": {}, "SystemModstamp": None}])

@@ -1,0 +1,107 @@
+"""The store on its own: atomic pages, one org per store, the writer lock, clear errors."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from sfbridge.errors import StoreError
+from sfbridge.models import ColumnKind, SyncState
+from sfbridge.store import Store
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+COLUMNS = {"Id": ColumnKind.TEXT, "LastName": ColumnKind.TEXT, "IsConverted": ColumnKind.BOOLEAN,
+           "SystemModstamp": ColumnKind.DATETIME, "ConvertedDate": ColumnKind.DATE}
+
+
+def prepared(store: Store) -> SyncState:
+    store.prepare_mirror("Lead", COLUMNS)
+    state = SyncState(sobject="Lead", cursor="SystemModstamp", bookmark=None, deletes_since=None,
+                      completed_at=None, columns=COLUMNS)
+    store.save_state(state)
+    return state
+
+
+ROW = ("00Q5g00000AbCdEEAV", "Doe", False, "2026-11-01 08:00:00.000000", "2026-10-31")
+
+
+def test_page_and_bookmark_commit_together(sqlite_store):
+    """Rows and the bookmark that covers them are written in one transaction, and read back typed."""
+    state = prepared(sqlite_store).model_copy(update={"bookmark": NOW})
+    sqlite_store.write_page(state, list(COLUMNS), [ROW], synced_at=NOW, run_id=None)
+    (row,) = sqlite_store.rows("Lead")
+    assert row["SystemModstamp"] == datetime(2026, 11, 1, 8, tzinfo=UTC)
+    assert row["ConvertedDate"].isoformat() == "2026-10-31"
+    assert row["IsConverted"] is False
+    assert sqlite_store.state("Lead").bookmark == NOW
+
+
+def test_a_failing_page_leaves_neither_rows_nor_bookmark(sqlite_store):
+    """If any row of a page cannot be written, none is, and the bookmark does not move."""
+    state = prepared(sqlite_store).model_copy(update={"bookmark": NOW})
+    broken = ("00Q5g00000AbCdFEAV", "Roe")  # too few values
+    with pytest.raises(StoreError, match="cannot write Lead records"):
+        sqlite_store.write_page(state, list(COLUMNS), [ROW, broken], synced_at=NOW, run_id=None)
+    assert sqlite_store.count("Lead") == 0
+    assert sqlite_store.state("Lead").bookmark is None
+
+
+def test_a_store_holds_one_org(sqlite_store):
+    """Pulling a second org into a store is refused, naming both orgs."""
+    sqlite_store.bind_org("00D5g0000000001AAA", "https://a.my.salesforce.com")
+    sqlite_store.bind_org("00D5g0000000001AAA", "https://a.my.salesforce.com")
+    with pytest.raises(StoreError, match="mirrors org 00D5g0000000001AAA, not 00D5g0000000002AAA"):
+        sqlite_store.bind_org("00D5g0000000002AAA", "https://b.my.salesforce.com")
+
+
+def test_new_columns_are_added_to_an_existing_table(sqlite_store):
+    """A wider schema adds columns and reports them; existing rows keep their values."""
+    state = prepared(sqlite_store)
+    sqlite_store.write_page(state, list(COLUMNS), [ROW], synced_at=NOW, run_id=None)
+    added = sqlite_store.prepare_mirror("Lead", {**COLUMNS, "Score__c": ColumnKind.NUMBER})
+    assert added == ["Score__c"]
+    sqlite_store.save_state(state.model_copy(update={"columns": {**COLUMNS, "Score__c": ColumnKind.NUMBER}}))
+    sqlite_store._tables.clear()
+    (row,) = sqlite_store.rows("Lead")
+    assert row["LastName"] == "Doe"
+    assert row["Score__c"] is None
+
+
+def test_writer_lock_is_exclusive_while_held(tmp_path):
+    """A second writer on the same SQLite store is turned away until the first is done."""
+    first, second = Store.open(str(tmp_path / "s.db")), Store.open(str(tmp_path / "s.db"))
+    with first.writer_lock("org"), pytest.raises(StoreError, match="another sfbridge process"), second.writer_lock("org"):
+        pass
+    with second.writer_lock("org"):
+        pass
+
+
+@pytest.mark.postgres
+def test_writer_lock_is_exclusive_on_postgresql(postgres_url):
+    """The PostgreSQL advisory lock turns away a second writer too."""
+    first, second = Store.open(postgres_url), Store.open(postgres_url)
+    with first.writer_lock("org"), pytest.raises(StoreError), second.writer_lock("org"):
+        pass
+    with second.writer_lock("org"):
+        pass
+
+
+def test_unreachable_database_is_a_clear_error_without_the_password():
+    """A PostgreSQL URL that cannot be reached names the host but never the password."""
+    with pytest.raises(StoreError) as caught:
+        Store.open("postgresql://sfbridge:s3cret@127.0.0.1:1/nowhere")
+    assert "cannot open the store" in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+
+
+def test_unsupported_database_is_refused():
+    """Only SQLite and PostgreSQL are stores."""
+    with pytest.raises(StoreError, match="SQLite or PostgreSQL"):
+        Store.open("mysql://localhost/x")
+
+
+def test_runs_are_recorded_with_their_outcome(sqlite_store):
+    """A run row is opened at the start and closed with outcome, counts and API calls."""
+    run_id = sqlite_store.start_run("pull", org="acme", started_at=NOW)
+    sqlite_store.finish_run(run_id, outcome="ok", finished_at=NOW, counts={"Lead": {"fetched": 3}}, api_calls=7)
+    (run,) = sqlite_store.recent_runs()
+    assert (run["command"], run["outcome"], run["api_calls"], run["counts"]) == ("pull", "ok", 7, {"Lead": {"fetched": 3}})
