@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy
+import structlog
 from pydantic import SecretStr
 
 from sfbridge.config import AuthMethod, OrgProfile, Secrets
@@ -35,6 +36,13 @@ def make_profile(**overrides: object) -> OrgProfile:
 
 
 SECRETS = Secrets(client_secret=SecretStr("scenario-secret"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Each test starts with structlog's defaults (CLI tests configure it)."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture

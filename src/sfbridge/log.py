@@ -64,7 +64,8 @@ def configure_logging(*, json: bool, level: str = "info", stream: TextIO | None 
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        # Look the stream up per logger, not once: standard error may be swapped (tests, rich).
+        logger_factory=lambda *_args: structlog.PrintLogger(file=stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
     # simple-salesforce and urllib3 log through the standard library; keep them quiet.
