@@ -10,13 +10,13 @@ import jwt
 import pytest
 import requests
 import responses
-from conftest import INSTANCE, make_profile
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
-from recorded import replay
 from structlog.testing import capture_logs
 
+from conftest import INSTANCE, make_profile
+from recorded import replay
 from sfbridge.config import AuthMethod, Secrets
 from sfbridge.errors import AuthenticationError, ConfigError, RetriableSalesforceError
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from conftest import INSTANCE
-from recorded import replay
 from typer.testing import CliRunner
 
+from conftest import INSTANCE
+from recorded import replay
 from sfbridge.cli import app
 
 runner = CliRunner()
@@ -86,7 +86,7 @@ def test_config_errors_exit_2_with_the_file_named(tmp_path):
 
 
 def write_config(tmp_path: Path, **values: str) -> Path:
-    lines = ['[orgs.scenario]', 'auth = "client_credentials"', f'login_url = "{INSTANCE}"',
+    lines = ["[orgs.scenario]", 'auth = "client_credentials"', f'login_url = "{INSTANCE}"',
              'consumer_key = "3MVG9scenario"', *(f'{k} = "{v}"' for k, v in values.items()),
              "[orgs.scenario.network]", "backoff_initial = 0.0", "backoff_max = 0.0", "max_attempts = 3"]
     path = tmp_path / "sfbridge.toml"

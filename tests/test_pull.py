@@ -4,11 +4,11 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy
-from recorded import cassette, replay
 from structlog.testing import capture_logs
 
-from sfbridge.ids import to_18
+from recorded import cassette, replay
 from sfbridge.errors import ApiBudgetExhausted, ProtocolError, RetriableSalesforceError
+from sfbridge.ids import to_18
 from sfbridge.pull import PullOptions, pull
 from sfbridge.store import Store
 

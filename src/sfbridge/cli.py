@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from enum import StrEnum
@@ -20,6 +20,7 @@ from typing import Annotated, NoReturn, TypeVar
 
 import structlog
 import typer
+from requests.adapters import BaseAdapter
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -43,10 +44,8 @@ from sfbridge.errors import (
 )
 from sfbridge.log import configure_logging
 from sfbridge.models import ObjectPullResult, PullReport
-from sfbridge.pull import NO_PROGRESS, PullOptions, pull
+from sfbridge.pull import PullOptions, pull
 from sfbridge.report.terminal import auth_check_table, orgs_table, pull_json, pull_table, to_json
-from requests.adapters import BaseAdapter
-
 from sfbridge.salesforce import connect, replay_clock, replay_transport
 from sfbridge.salesforce.whoami import check_auth
 from sfbridge.store import Store, display_url
@@ -317,7 +316,7 @@ def main() -> None:
         app()
     except SystemExit:
         raise
-    except Exception as exc:  # noqa: BLE001 (last resort: a bug, not a user error)
+    except Exception as exc:
         err.print(f"[bold red]internal error:[/] {exc.__class__.__name__}: {exc}")
         err.print("This is a bug in sfbridge; please report it with the command you ran "
                   f"(set SFBRIDGE_DEBUG=1 to see the traceback). sfbridge {__version__}")

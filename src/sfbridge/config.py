@@ -24,8 +24,8 @@ from sfbridge.errors import ConfigError
 __all__ = [
     "DEFAULT_API_VERSION",
     "DEFAULT_OBJECTS",
-    "AuthMethod",
     "REPLAY_SECRETS",
+    "AuthMethod",
     "NetworkSettings",
     "OrgProfile",
     "Secrets",

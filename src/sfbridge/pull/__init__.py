@@ -20,11 +20,11 @@ from sfbridge import soql
 from sfbridge.errors import FatalSalesforceError, SyncIntegrityError
 from sfbridge.models import ObjectOutcome, ObjectPullResult, ObjectSchema, PullReport, SyncState
 from sfbridge.pull.deletions import DeletionCheck, check_deletions
+from sfbridge.pull.mirror import Mirror
 from sfbridge.pull.pages import iter_pages, plan_query
-from sfbridge.pull.records import RowConverter
+from sfbridge.pull.records import PageDecoder
 from sfbridge.salesforce import SalesforceGateway
 from sfbridge.schema import CountPolicy, ObjectSpec, SyncMode, object_schema, spec_for
-from sfbridge.pull.mirror import Mirror
 
 __all__ = ["NO_PROGRESS", "Mirror", "Progress", "PullOptions", "pull"]
 
@@ -200,11 +200,10 @@ class _ObjectPull:
     ) -> tuple[SyncState, int, int, set[str]]:
         since = state.bookmark - self.options.overlap if state.bookmark else None
         plan = plan_query(schema, self.spec, since=since)
-        converter = RowConverter(schema)
+        decoder = PageDecoder(schema)
         fetched = pages = 0
         seen: set[str] = set()
-        for records, total in iter_pages(self.gateway, plan, batch_size=self.options.page_size):
-            page = converter.page(records)
+        for page, total in iter_pages(self.gateway, plan, decoder, batch_size=self.options.page_size):
             # The overlap re-reads older rows: the bookmark only ever moves forward.
             marks = [m for m in (state.bookmark, page.latest()) if m is not None]
             state = state.model_copy(update={"bookmark": max(marks) if marks else None})
@@ -237,13 +236,12 @@ class _ObjectPull:
 
     def _fetch_ids(self, schema: ObjectSchema, ids: Sequence[str]) -> int:
         """Pull specific records (ones a reconcile found missing), without moving the bookmark."""
-        converter, fetched = RowConverter(schema), 0
+        decoder, fetched = PageDecoder(schema), 0
         state = self.store.state(self.sobject)
         assert state is not None  # noqa: S101 (saved before any page)
         for start in range(0, len(ids), _FETCH_BY_ID_CHUNK):
             plan = plan_query(schema, self.spec, since=None, ids=ids[start : start + _FETCH_BY_ID_CHUNK])
-            for records, _total in iter_pages(self.gateway, plan, batch_size=self.options.page_size):
-                page = converter.page(records)
+            for page, _total in iter_pages(self.gateway, plan, decoder, batch_size=self.options.page_size):
                 self.store.write_page(state, page.columns, page.rows, synced_at=self.options.clock(), run_id=self.run_id)
                 fetched += len(page)
         return fetched

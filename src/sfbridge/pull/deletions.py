@@ -18,10 +18,10 @@ import structlog
 
 from sfbridge.errors import ProtocolError
 from sfbridge.models import ObjectSchema
-from sfbridge.pull.pages import iter_pages, plan_query
+from sfbridge.pull.mirror import Mirror
+from sfbridge.pull.pages import iter_records, plan_query
 from sfbridge.salesforce import SalesforceGateway
 from sfbridge.schema import ObjectSpec
-from sfbridge.pull.mirror import Mirror
 from sfbridge.wire import parse_datetime
 
 __all__ = ["DELETE_LOG_WINDOW", "DeletionCheck", "check_deletions", "reconcile_ids"]
@@ -102,7 +102,7 @@ def reconcile_ids(
     """Compare every Id in the org with the store: flag the gone, fetch the missing."""
     plan = plan_query(schema, spec, since=None, fields=["Id"])
     org_ids: set[str] = set()
-    for records, _total in iter_pages(gateway, plan, batch_size=2000):
+    for records, _total in iter_records(gateway, plan.soql(), sobject=schema.sobject, batch_size=2000):
         org_ids.update(str(record["Id"]) for record in records)
     live = store.live_ids(schema.sobject)
     flagged = store.mark_deleted(schema.sobject, sorted(live - org_ids), at=now)

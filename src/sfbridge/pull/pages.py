@@ -15,10 +15,11 @@ from typing import Any
 
 from sfbridge import soql
 from sfbridge.models import ObjectSchema
+from sfbridge.pull.records import Page, PageDecoder
 from sfbridge.salesforce import SalesforceGateway
 from sfbridge.schema import ObjectSpec
 
-__all__ = ["QueryPlan", "iter_pages", "plan_query"]
+__all__ = ["QueryPlan", "iter_pages", "iter_records", "plan_query"]
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,10 @@ def plan_query(
     return QueryPlan(schema.sobject, tuple(tuple(g) for g in groups), tuple(where), order_by)
 
 
-def _all_records(
+def iter_records(
     gateway: SalesforceGateway, query: str, *, sobject: str, batch_size: int
 ) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    """Yield each page of a query as parsed records (dicts), with the query's total size."""
     page = gateway.query(query, sobject=sobject, batch_size=batch_size)
     while True:
         yield page["records"], int(page["totalSize"])
@@ -85,22 +87,34 @@ def _all_records(
 
 
 def iter_pages(
-    gateway: SalesforceGateway, plan: QueryPlan, *, batch_size: int
-) -> Iterator[tuple[list[dict[str, Any]], int]]:
-    """Yield complete pages of raw records (every planned column group joined in).
+    gateway: SalesforceGateway, plan: QueryPlan, decoder: PageDecoder, *, batch_size: int
+) -> Iterator[tuple[Page, int]]:
+    """Yield complete pages as store rows (every planned column group joined in).
 
     Args:
         gateway: the connection.
-        plan: what to read.
+        plan: what to read (its fields must be the decoder's schema).
+        decoder: turns response bodies into rows.
         batch_size: the page size to ask for (Salesforce may send fewer).
 
     Yields:
-        Per page of the driving query: its records, and the query's total size.
+        Per page of the driving query: its rows, and the query's total size.
     """
-    for records, total in _all_records(gateway, plan.soql(), sobject=plan.sobject, batch_size=batch_size):
-        if len(plan.groups) > 1 and records:
-            _join_other_groups(gateway, plan, records, batch_size=batch_size)
-        yield records, total
+    if len(plan.groups) > 1:
+        for records, total in iter_records(gateway, plan.soql(), sobject=plan.sobject, batch_size=batch_size):
+            if records:
+                _join_other_groups(gateway, plan, records, batch_size=batch_size)
+            yield decoder.converter.page(records), total
+        return
+    what = f"query {plan.sobject}"
+    body = gateway.query_raw(plan.soql(), sobject=plan.sobject, batch_size=batch_size)
+    while True:
+        decoded = decoder.decode(body, what=what)
+        yield decoded.page, decoded.total_size
+        if decoded.done:
+            return
+        # Pages are not always the requested size; trust only `done` and the next URL.
+        body = gateway.query_more_raw(decoded.next_records_url or "", sobject=plan.sobject)
 
 
 def _join_other_groups(
@@ -113,7 +127,7 @@ def _join_other_groups(
             return soql.select(group, plan.sobject, where=[soql.id_in(ids)])
 
         for chunk in soql.chunk_ids(list(by_id), build=build):
-            for page, _total in _all_records(gateway, build(chunk), sobject=plan.sobject, batch_size=batch_size):
+            for page, _total in iter_records(gateway, build(chunk), sobject=plan.sobject, batch_size=batch_size):
                 for extra in page:
                     target = by_id.get(extra.get("Id"))
                     if target is not None:

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import msgspec
+import orjson
+
 from sfbridge.errors import ProtocolError
 from sfbridge.models import ColumnKind, ObjectSchema
+from sfbridge.salesforce.translate import protocol_error
 
-__all__ = ["Page", "RowConverter", "canonical_datetime", "parse_canonical"]
+__all__ = ["DecodedPage", "Page", "PageDecoder", "RowConverter", "canonical_datetime", "parse_canonical"]
 
 Converter = Callable[[Any], Any]
 _UTC_SUFFIXES = ("+0000", "Z", "+00:00")
@@ -133,6 +138,9 @@ class RowConverter:
             if kind is not ColumnKind.TEXT or schema.fields[index].sf_type == "anyType"
         ]
         self._cursor_index = self.columns.index(schema.cursor) if schema.cursor else None
+        # Salesforce writes each record as `attributes` then the selected fields, in SELECT
+        # order; when a record has exactly that shape its values are already the row.
+        self._expected_keys = ("attributes", *self.columns)
 
     def page(self, records: Iterable[Mapping[str, Any]]) -> Page:
         """Convert the records of one page; the last copy of a repeated Id wins.
@@ -156,9 +164,12 @@ class RowConverter:
         if not isinstance(record, Mapping) or not isinstance(record.get("Id"), str):
             msg = f"query {self.sobject}: a record without an Id (select Id in every query)"
             raise ProtocolError(msg)
-        get = record.get
-        # `attributes` and relationship objects are not schema fields: never read.
-        values = [get(name) for name in self.columns]
+        values = list(record.values())
+        if tuple(record) == self._expected_keys:
+            del values[0]  # the envelope
+        else:  # another shape (joined column groups, an odd answer): look every field up
+            get = record.get
+            values = [get(name) for name in self.columns]
         try:
             for index, convert in self._checked:
                 value = values[index]
@@ -177,3 +188,119 @@ class RowConverter:
                 msg = f"query {self.sobject}: record {record['Id']} has a {name} value that is not a valid {kind.value}"
                 return ProtocolError(msg)
         return ProtocolError(f"query {self.sobject}: record {record['Id']} could not be read")
+
+
+@dataclass(frozen=True)
+class DecodedPage:
+    """One query response: its rows and where the query goes next."""
+
+    page: Page
+    total_size: int
+    done: bool
+    next_records_url: str | None
+
+
+# How msgspec checks each kind while it parses. Datetimes are parsed (and so validated) by
+# msgspec, then written back in canonical text; anyType may hold any scalar.
+_WIRE_TYPES: dict[ColumnKind, Any] = {
+    ColumnKind.TEXT: str | None,
+    ColumnKind.BOOLEAN: bool | None,
+    ColumnKind.INTEGER: int | None,
+    ColumnKind.NUMBER: float | None,
+    ColumnKind.DATE: date | None,
+    ColumnKind.DATETIME: datetime | None,
+}
+
+
+class PageDecoder:
+    """Decodes a query response body straight into rows (the pull's hot path).
+
+    msgspec parses and type-checks the JSON in one C pass into typed records, about four
+    times faster than parsing to dicts and checking in Python. A page msgspec refuses (a
+    type that contradicts describe, 5.0 for an int) is decoded again the slow way, which
+    either accepts it or names the record and field that is wrong.
+    """
+
+    def __init__(self, schema: ObjectSchema) -> None:
+        """Build the record type for the schema's fields (Id first).
+
+        Args:
+            schema: the pulled fields and their kinds.
+        """
+        self.converter = RowConverter(schema)
+        self.sobject = schema.sobject
+        types = [
+            str | int | float | bool | None if field.sf_type == "anyType" else _WIRE_TYPES[field.kind]
+            for field in schema.fields
+        ]
+        # Positional attribute names with `rename`: API names need not be Python identifiers.
+        record = msgspec.defstruct(
+            f"{schema.sobject}Record",
+            [(f"f{i}", kind, None) for i, kind in enumerate(types)],
+            rename={f"f{i}": field.name for i, field in enumerate(schema.fields)},
+        )
+        page = msgspec.defstruct(
+            f"{schema.sobject}Page",
+            [("totalSize", int), ("done", bool), ("records", list[record]), ("nextRecordsUrl", str | None, None)],
+        )
+        self._decoder = msgspec.json.Decoder(page)
+        self._fix = [
+            (index, _datetime_text if field.kind is ColumnKind.DATETIME else (date.isoformat if field.kind is ColumnKind.DATE else _text))
+            for index, field in enumerate(schema.fields)
+            if field.kind in {ColumnKind.DATETIME, ColumnKind.DATE} or field.sf_type == "anyType"
+        ]
+
+    def decode(self, body: bytes, *, what: str) -> DecodedPage:
+        """Decode one response body.
+
+        Args:
+            body: the raw JSON of a query or queryMore response.
+            what: the call, for messages.
+
+        Returns:
+            The page.
+
+        Raises:
+            ProtocolError: when the body is not a query response or a value contradicts describe.
+        """
+        try:
+            decoded = self._decoder.decode(body)
+        except msgspec.ValidationError:
+            return self._slow(body, what=what)
+        except msgspec.DecodeError as exc:
+            raise protocol_error(exc, body, what=what) from exc
+        astuple = msgspec.structs.astuple
+        rows = [astuple(record) for record in decoded.records]
+        if self._fix and rows:
+            # Fix values column by column: a handful of list comprehensions per page instead
+            # of a Python loop per row (the difference is a third of the pull's time).
+            columns = list(zip(*rows, strict=True))
+            for index, convert in self._fix:
+                columns[index] = [None if value is None else convert(value) for value in columns[index]]
+            rows = list(zip(*columns, strict=True))
+        if any(row[0] is None for row in rows):
+            msg = f"{what}: a record without an Id (select Id in every query)"
+            raise ProtocolError(msg)
+        if len({row[0] for row in rows}) < len(rows):  # a repeated Id on one page: the last copy wins
+            rows = list({row[0]: row for row in rows}.values())
+        page = Page(self.converter.columns, rows, self.converter._cursor_index)  # noqa: SLF001 (same module)
+        return DecodedPage(page, decoded.totalSize, decoded.done, decoded.nextRecordsUrl)
+
+    def _slow(self, body: bytes, *, what: str) -> DecodedPage:
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise protocol_error(exc, body, what=what) from exc
+        if not isinstance(parsed, dict) or not {"records", "done", "totalSize"} <= parsed.keys():
+            msg = f"{what}: Salesforce sent JSON of an unexpected shape (not a query response)"
+            raise ProtocolError(msg)
+        page = self.converter.page(parsed["records"])  # raises naming the record and field
+        return DecodedPage(page, int(parsed["totalSize"]), bool(parsed["done"]), parsed.get("nextRecordsUrl"))
+
+
+def _datetime_text(value: datetime) -> str:
+    # msgspec gives aware datetimes, UTC itself for Salesforce's "+0000": then the text is
+    # "YYYY-MM-DD HH:MM:SS.ffffff+00:00" and the canonical form is its first 26 characters.
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]

@@ -60,6 +60,16 @@ class _Client(Salesforce):  # type: ignore[misc]
         """Parse a response body."""
         return orjson.loads(result.content)
 
+    def query_raw(self, soql: str, *, include_deleted: bool, headers: dict[str, str]) -> bytes:
+        """``query`` that hands back the body unparsed (the pull decodes pages itself)."""
+        url = self.base_url + ("queryAll/" if include_deleted else "query/")
+        return self._call_salesforce("GET", url, name="query", params={"q": soql}, headers=headers).content
+
+    def query_more_raw(self, next_records_url: str) -> bytes:
+        """``query_more`` by URL, body unparsed."""
+        url = f"https://{self.sf_instance}{next_records_url}"
+        return self._call_salesforce("GET", url, name="query_more").content
+
 log = structlog.get_logger()
 T = TypeVar("T")
 
@@ -164,30 +174,44 @@ class SalesforceGateway:
         include_deleted: bool = False,
         batch_size: int | None = None,
     ) -> dict[str, Any]:
-        """Run a SOQL query and return its first page (``query`` or ``queryAll``).
+        """Run a SOQL query and return its first page, parsed (``query`` or ``queryAll``)."""
+        body = self.query_raw(soql, sobject=sobject, include_deleted=include_deleted, batch_size=batch_size)
+        return _page(body, f"query {sobject}")
+
+    def query_more(self, next_records_url: str, *, sobject: str) -> dict[str, Any]:
+        """Fetch and parse the next page of a query from its ``nextRecordsUrl``."""
+        return _page(self.query_more_raw(next_records_url, sobject=sobject), f"query {sobject}")
+
+    def query_raw(
+        self,
+        soql: str,
+        *,
+        sobject: str,
+        include_deleted: bool = False,
+        batch_size: int | None = None,
+    ) -> bytes:
+        """Run a SOQL query and return its first page's body as bytes.
 
         ``batch_size`` asks for pages of that many records (200-2,000); Salesforce treats it
         as a hint and may send fewer.
         """
         headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
-        body = self._call(
+        return self._call(
             f"query {sobject}",
-            lambda sf: sf.query(soql, include_deleted=include_deleted, headers=headers),
+            lambda sf: sf.query_raw(soql, include_deleted=include_deleted, headers=headers),
             sobject=sobject,
         )
-        return _expect_mapping(body, f"query {sobject}", keys=("records", "done", "totalSize"))
 
-    def query_more(self, next_records_url: str, *, sobject: str) -> dict[str, Any]:
-        """Fetch the next page of a query from its ``nextRecordsUrl``."""
+    def query_more_raw(self, next_records_url: str, *, sobject: str) -> bytes:
+        """Fetch the next page of a query (its body as bytes)."""
         if not next_records_url.startswith("/services/data/"):
             msg = f"query {sobject}: Salesforce sent an unexpected nextRecordsUrl"
             raise ProtocolError(msg)
-        body = self._call(
+        return self._call(
             f"query {sobject} (next page)",
-            lambda sf: sf.query_more(next_records_url, identifier_is_url=True),
+            lambda sf: sf.query_more_raw(next_records_url),
             sobject=sobject,
         )
-        return _expect_mapping(body, f"query {sobject}", keys=("records", "done", "totalSize"))
 
     def count(self, soql: str, *, sobject: str) -> int:
         """Run a ``SELECT COUNT() ...`` query and return the count."""
@@ -378,6 +402,14 @@ def _body(response: requests.Response) -> Any:  # noqa: ANN401 (parsed JSON or t
         return response.json()
     except ValueError:
         return response.text
+
+
+def _page(body: bytes, what: str) -> dict[str, Any]:
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise protocol_error(exc, body, what=what) from exc
+    return _expect_mapping(parsed, what, keys=("records", "done", "totalSize"))
 
 
 def _expect_mapping(body: Any, what: str, *, keys: tuple[str, ...] = ()) -> dict[str, Any]:  # noqa: ANN401

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sfbridge.synthetic.clock import DAY, HOUR, rest_date, rest_datetime
 from sfbridge.synthetic.people import Directory
@@ -17,10 +17,11 @@ if TYPE_CHECKING:
 
 __all__ = ["account_opportunities", "account_record", "lead_opportunity"]
 
+# fmt: off
 _TYPES = (("Prospect", 40), ("Customer - Direct", 35), ("Customer - Channel", 10), ("Channel Partner / Reseller", 5),
           ("Technology Partner", 4), ("Installation Partner", 2), ("Other", 4))
 _TYPE_TABLE = tuple(t for t, w in _TYPES for _ in range(w))
-# (StageName, Probability, ForecastCategory, ForecastCategoryName)
+# Each stage with its probability, forecast category value and that value's label.
 _STAGES = (
     ("Prospecting", 10, "Pipeline", "Pipeline"), ("Qualification", 10, "Pipeline", "Pipeline"),
     ("Needs Analysis", 20, "Pipeline", "Pipeline"), ("Value Proposition", 50, "BestCase", "Best Case"),
@@ -29,14 +30,16 @@ _STAGES = (
 )
 _WON = ("Closed Won", 100, "Closed", "Closed")
 _LOST = ("Closed Lost", 0, "Omitted", "Omitted")
+# fmt: on
+
 _SITES = ("https://www.{d}", "www.{d}", "http://{d}", "{d}")
 
 
-def account_record(ctx: OrgContext, rng: random.Random, index: int) -> dict:
+def account_record(ctx: OrgContext, rng: random.Random, index: int) -> dict[str, Any]:
     """Return Account `index` as a sparse REST record."""
     company = ctx.directory.companies.get(index)
     created = ctx.account_created(index)
-    record: dict = {"Id": ctx.mint["Account"](index), "IsDeleted": False, "Name": company.official_name}
+    record: dict[str, Any] = {"Id": ctx.mint["Account"](index), "IsDeleted": False, "Name": company.official_name}
     kind = _TYPE_TABLE[below(rng, len(_TYPE_TABLE))]
     record["Type"] = kind
     billing = _address(ctx.directory, index)
@@ -57,15 +60,21 @@ def account_record(ctx: OrgContext, rng: random.Random, index: int) -> dict:
     if rng.random() < 0.3:  # noqa: PLR2004
         record["AccountNumber"] = f"CD{100_000 + index}"
     modified = created + below(rng, max(1, ctx.now - created))
-    record.update(CreatedDate=rest_datetime(created), CreatedById=ctx.staff.admin if rng.random() < 0.4 else record["OwnerId"],  # noqa: PLR2004
-                  LastModifiedDate=rest_datetime(modified), LastModifiedById=record["OwnerId"],
-                  SystemModstamp=rest_datetime(modified), IsPartner=False, IsCustomerPortal=False)
+    record.update(
+        CreatedDate=rest_datetime(created),
+        CreatedById=ctx.staff.admin if rng.random() < 0.4 else record["OwnerId"],  # noqa: PLR2004
+        LastModifiedDate=rest_datetime(modified),
+        LastModifiedById=record["OwnerId"],
+        SystemModstamp=rest_datetime(modified),
+        IsPartner=False,
+        IsCustomerPortal=False,
+    )
     if kind.startswith("Customer"):
         record["Customer_Since__c"] = rest_date(created + below(rng, max(1, ctx.now - created)))
     return record
 
 
-def _address(directory: Directory, index: int) -> dict:
+def _address(directory: Directory, index: int) -> dict[str, Any]:
     company = directory.companies.get(index)
     street, code = directory.address(company)
     out = {"BillingStreet": street, "BillingCity": company.city.name}
@@ -76,7 +85,7 @@ def _address(directory: Directory, index: int) -> dict:
     return out
 
 
-def _opportunity(ctx: OrgContext, rng: random.Random, created: int, owner: str, name: str) -> dict:
+def _opportunity(ctx: OrgContext, rng: random.Random, created: int, owner: str, name: str) -> dict[str, Any]:
     age = ctx.now - created
     if age > 90 * DAY or rng.random() < age / (90 * DAY) * 0.5:
         stage = _WON if rng.random() < 0.45 else _LOST  # noqa: PLR2004
@@ -89,18 +98,35 @@ def _opportunity(ctx: OrgContext, rng: random.Random, created: int, owner: str, 
     amount = float(round(rng.lognormvariate(10.2, 0.9), -2))
     day = rest_date(close_date)
     return {
-        "IsDeleted": False, "IsPrivate": False, "Name": name, "StageName": stage[0], "Amount": amount,
-        "Probability": float(stage[1]), "ExpectedRevenue": amount * stage[1] / 100, "CloseDate": day,
-        "IsClosed": stage[0].startswith("Closed"), "IsWon": stage[0] == "Closed Won", "ForecastCategory": stage[2],
-        "ForecastCategoryName": stage[3], "HasOpportunityLineItem": False, "OwnerId": owner,
-        "CreatedDate": rest_datetime(created), "CreatedById": owner, "LastModifiedDate": rest_datetime(modified),
-        "LastModifiedById": owner, "SystemModstamp": rest_datetime(modified), "LastStageChangeDate": rest_datetime(modified),
-        "FiscalYear": int(day[:4]), "FiscalQuarter": (int(day[5:7]) + 2) // 3, "Fiscal": f"{day[:4]} {(int(day[5:7]) + 2) // 3}",
-        "HasOpenActivity": False, "HasOverdueTask": False,
+        "IsDeleted": False,
+        "IsPrivate": False,
+        "Name": name,
+        "StageName": stage[0],
+        "Amount": amount,
+        "Probability": float(stage[1]),
+        "ExpectedRevenue": amount * stage[1] / 100,
+        "CloseDate": day,
+        "IsClosed": stage[0].startswith("Closed"),
+        "IsWon": stage[0] == "Closed Won",
+        "ForecastCategory": stage[2],
+        "ForecastCategoryName": stage[3],
+        "HasOpportunityLineItem": False,
+        "OwnerId": owner,
+        "CreatedDate": rest_datetime(created),
+        "CreatedById": owner,
+        "LastModifiedDate": rest_datetime(modified),
+        "LastModifiedById": owner,
+        "SystemModstamp": rest_datetime(modified),
+        "LastStageChangeDate": rest_datetime(modified),
+        "FiscalYear": int(day[:4]),
+        "FiscalQuarter": (int(day[5:7]) + 2) // 3,
+        "Fiscal": f"{day[:4]} {(int(day[5:7]) + 2) // 3}",
+        "HasOpenActivity": False,
+        "HasOverdueTask": False,
     }
 
 
-def lead_opportunity(ctx: OrgContext, rng: random.Random, life: Life) -> dict:
+def lead_opportunity(ctx: OrgContext, rng: random.Random, life: Life) -> dict[str, Any]:
     """Return the Opportunity created when a lead converted (`life.opportunity` is true)."""
     assert life.converted_at is not None  # noqa: S101 (callers pass converted leads only)
     account = ctx.layout.conv_account[life.rank]
@@ -113,7 +139,7 @@ def lead_opportunity(ctx: OrgContext, rng: random.Random, life: Life) -> dict:
     return record
 
 
-def account_opportunities(ctx: OrgContext, rng: random.Random, index: int) -> list[dict]:
+def account_opportunities(ctx: OrgContext, rng: random.Random, index: int) -> list[dict[str, Any]]:
     """Return the upsell and renewal Opportunities reps opened directly on Account `index`."""
     count = (0, 0, 0, 0, 0, 0, 1, 1, 1, 2)[below(rng, 10)]
     company = ctx.directory.companies.get(index)

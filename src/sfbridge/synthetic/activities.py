@@ -3,46 +3,66 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sfbridge.synthetic.clock import MINUTE, rest_date, rest_datetime
-from sfbridge.synthetic.seeding import mix
 
 if TYPE_CHECKING:
+    from sfbridge.synthetic.contact_life import ContactLife
     from sfbridge.synthetic.context import OrgContext
-    from sfbridge.synthetic.lifecycle import ContactLife, Life, TaskPlan
+    from sfbridge.synthetic.lifecycle import Life, TaskPlan
 
 __all__ = ["TASKS_PER_RECORD", "contact_tasks", "lead_history", "lead_tasks"]
 
 #: Task and history Id counters are record index * this + position (gaps are normal in orgs).
 TASKS_PER_RECORD = 8
 # (Subject, TaskSubtype, is a call)
+# fmt: off
 _KINDS = (
     ("Call", "Call", True), ("Email: Introduction", "Email", False), ("Follow-up call", "Call", True),
     ("Send pricing", "Task", False), ("Discovery call", "Call", True), ("Email: Re: Demo request", "Email", False),
     ("Left voicemail", "Call", True), ("LinkedIn message", "Task", False), ("Send Quote", "Task", False),
 )
+# fmt: on
+
 _RESULTS = ("Connected", "Left voicemail", "No answer", "Meeting booked")
 
-def _task(ctx: OrgContext, counter: int, plan: TaskPlan) -> dict:
+
+def _task(ctx: OrgContext, counter: int, plan: TaskPlan) -> dict[str, Any]:
     subject, subtype, call = _KINDS[plan.kind]
-    h = mix(counter, 51)
-    high = h % 10 == 0
-    record: dict = {"Id": ctx.mint["Task"](counter), "Subject": subject, "ActivityDate": rest_date(plan.due)}
-    record.update(Status="Completed" if plan.done else ("Not Started", "In Progress")[h % 2],
-                  Priority="High" if high else "Normal", IsHighPriority=high, OwnerId=plan.owner, IsDeleted=False,
-                  IsClosed=plan.done, CreatedDate=rest_datetime(plan.at), CreatedById=plan.owner)
+    h = (counter * 2_654_435_761) & 0xFFFFFFFF  # Knuth's multiplicative hash: cheap, stable per Task
+    high, done, owner = h % 10 == 0, plan.done, plan.owner
     finished = rest_datetime(min(ctx.now, plan.at + (h >> 8) % (20 * MINUTE)))
-    record.update(LastModifiedDate=finished, LastModifiedById=plan.owner, SystemModstamp=finished, IsArchived=False,
-                  IsReminderSet=False, IsRecurrence=False, TaskSubtype=subtype)
-    if call and plan.done:
-        record.update(CallDurationInSeconds=30 + (h >> 4) % 1_500, CallType="Outbound",
-                      CallDisposition=_RESULTS[(h >> 12) % len(_RESULTS)])
-    if plan.done:
+    record: dict[str, Any] = {
+        "Id": ctx.mint["Task"](counter),
+        "Subject": subject,
+        "ActivityDate": rest_date(plan.due),
+        "Status": "Completed" if done else ("Not Started", "In Progress")[h & 1],
+        "Priority": "High" if high else "Normal",
+        "IsHighPriority": high,
+        "OwnerId": owner,
+        "IsDeleted": False,
+        "IsClosed": done,
+        "CreatedDate": rest_datetime(plan.at),
+        "CreatedById": owner,
+        "LastModifiedDate": finished,
+        "LastModifiedById": owner,
+        "SystemModstamp": finished,
+        "IsArchived": False,
+        "IsReminderSet": False,
+        "IsRecurrence": False,
+        "TaskSubtype": subtype,
+    }
+    if done:
         record["CompletedDateTime"] = finished
+        if call:
+            record["CallDurationInSeconds"] = 30 + (h >> 4) % 1_500
+            record["CallType"] = "Outbound"
+            record["CallDisposition"] = _RESULTS[(h >> 12) % len(_RESULTS)]
     return record
 
-def lead_tasks(ctx: OrgContext, index: int, life: Life) -> Iterator[dict]:
+
+def lead_tasks(ctx: OrgContext, index: int, life: Life) -> Iterator[dict[str, Any]]:
     """Yield lead `index`'s Tasks; a converted lead's Tasks belong to its new Contact."""
     layout, mint = ctx.layout, ctx.mint
     who = mint["Lead"](index)
@@ -62,7 +82,8 @@ def lead_tasks(ctx: OrgContext, index: int, life: Life) -> Iterator[dict]:
                 record.update(LastModifiedDate=stamp, LastModifiedById=life.owner, SystemModstamp=stamp)
         yield record
 
-def contact_tasks(ctx: OrgContext, index: int, life: ContactLife) -> Iterator[dict]:
+
+def contact_tasks(ctx: OrgContext, index: int, life: ContactLife) -> Iterator[dict[str, Any]]:
     """Yield direct contact `index`'s Tasks."""
     account = ctx.layout.contact_account[index]
     base = ctx.shape.leads * TASKS_PER_RECORD + index * TASKS_PER_RECORD
@@ -75,13 +96,29 @@ def contact_tasks(ctx: OrgContext, index: int, life: ContactLife) -> Iterator[di
                 record["WhatId"] = record["AccountId"]
         yield record
 
-def lead_history(ctx: OrgContext, index: int, life: Life) -> Iterator[dict]:
+
+def lead_history(ctx: OrgContext, index: int, life: Life) -> Iterator[dict[str, Any]]:
     """Yield lead `index`'s field history: the 'created' row, then each Status change."""
     lead_id = ctx.mint["Lead"](index)
     base = index * TASKS_PER_RECORD
-    yield {"Id": ctx.mint["LeadHistory"](base), "IsDeleted": False, "LeadId": lead_id, "CreatedById": life.creator,
-           "CreatedDate": rest_datetime(life.created), "Field": "created", "DataType": "Text"}
+    yield {
+        "Id": ctx.mint["LeadHistory"](base),
+        "IsDeleted": False,
+        "LeadId": lead_id,
+        "CreatedById": life.creator,
+        "CreatedDate": rest_datetime(life.created),
+        "Field": "created",
+        "DataType": "Text",
+    }
     for position, (at, old, new, by) in enumerate(life.events, start=1):
-        yield {"Id": ctx.mint["LeadHistory"](base + position), "IsDeleted": False, "LeadId": lead_id,
-               "CreatedById": by, "CreatedDate": rest_datetime(at), "Field": "Status", "DataType": "DynamicEnum",
-               "OldValue": old, "NewValue": new}
+        yield {
+            "Id": ctx.mint["LeadHistory"](base + position),
+            "IsDeleted": False,
+            "LeadId": lead_id,
+            "CreatedById": by,
+            "CreatedDate": rest_datetime(at),
+            "Field": "Status",
+            "DataType": "DynamicEnum",
+            "OldValue": old,
+            "NewValue": new,
+        }

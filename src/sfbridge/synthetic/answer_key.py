@@ -7,16 +7,16 @@ clean of every check, which the test suite verifies with an independent evaluato
 
 from __future__ import annotations
 
-import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sfbridge.synthetic.clock import DAY, MINUTE, rest_datetime
 from sfbridge.synthetic.contacts import direct_contact
+from sfbridge.synthetic.geo import COUNTRIES
 from sfbridge.synthetic.identities import lead_identity
 from sfbridge.synthetic.leads import lead_record
 from sfbridge.synthetic.lifecycle import CONVERTED, Life, build_life
 from sfbridge.synthetic.phones import INVALID_PHONES
-from sfbridge.synthetic.seeding import Kind, reseed
+from sfbridge.synthetic.seeding import Kind, fresh_rng, reseed
 from sfbridge.synthetic.vocab import (
     COMPETITORS,
     DISPOSABLE_DOMAINS,
@@ -36,7 +36,7 @@ __all__ = ["ASSUMPTIONS", "build_answer_key", "premature_reasons"]
 STALE_DAYS, NEVER_TOUCHED_DAYS, QUEUE_AGE_DAYS, MIN_MINUTES, MIN_SCORE = 90, 30, 7, 30, 50
 REQUIRED_AT_CONVERSION = ("Email", "Phone", "Title")
 
-ASSUMPTIONS: dict = {
+ASSUMPTIONS: dict[str, Any] = {
     "open_lead": "IsConverted = false and Status not in ('Closed - Converted', 'Closed - Not Converted')",
     "stale_days": STALE_DAYS,
     "stale_last_touch": "LastActivityDate, else the date of CreatedDate; LastModifiedDate and SystemModstamp "
@@ -62,8 +62,13 @@ ASSUMPTIONS: dict = {
     "score_null_counts_as_below": True,
     "required_fields_at_conversion": list(REQUIRED_AT_CONVERSION),
     "opportunity_required": False,
-    "premature_reasons": ["no_qualified_status", "converted_too_fast", "no_activity", "score_below_minimum",
-                          *[f"required_field_blank:{f}" for f in REQUIRED_AT_CONVERSION]],
+    "premature_reasons": [
+        "no_qualified_status",
+        "converted_too_fast",
+        "no_activity",
+        "score_below_minimum",
+        *[f"required_field_blank:{f}" for f in REQUIRED_AT_CONVERSION],
+    ],
     "missing_lead_source_scope": "Leads with IsConverted = false (open or closed) and all Contacts",
     "lead_source_inference_field": "UTM_Source__c",
     "lead_source_inference": dict(sorted(UTM_TO_SOURCE.items())),
@@ -80,10 +85,13 @@ ASSUMPTIONS: dict = {
     "one person by construction and are not listed)",
     "duplicate_evidence": "same normalised email (trimmed, case-folded; for gmail.com only, dots and +tags removed), "
     "or same nickname-/accent-/order-insensitive name with the same phone in E.164",
+    "duplicate_evidence_excludes": "emails and phones that are themselves invalid (planted invalid values repeat "
+    "across unrelated records, e.g. '0000000000')",
     "nickname_pairs_used": {k: list(v) for k, v in sorted(NICKNAMES.items())},
     "lead_is_existing_contact_rule": "open lead in a Lead↔Contact duplicate cluster → that cluster's one Contact",
     "lead_matches_account_rule": "open lead, not an existing contact, whose Company without legal suffix and "
     "case/punctuation matches an Account Name so normalised, or whose email domain is an Account Website's domain",
+    "legal_suffixes": sorted({suffix.lstrip(", ") for country in COUNTRIES for suffix in country.suffixes}),
     "bounced_rule": "EmailBouncedReason or EmailBouncedDate set (Leads and Contacts)",
     "invalid_email_rule": "syntactically invalid after trimming surrounding whitespace; reserved TLDs "
     "(.example) and +tags are valid",
@@ -100,7 +108,7 @@ def _is_open(life: Life) -> bool:
     return life.converted_at is None and not life.status.startswith("Closed")
 
 
-def premature_reasons(life: Life, record: dict) -> list[str]:
+def premature_reasons(life: Life, record: dict[str, Any]) -> list[str]:
     """Return every conversion-policy rule a converted lead breaks (see ASSUMPTIONS)."""
     converted_at = life.converted_at
     if converted_at is None:
@@ -119,12 +127,12 @@ def premature_reasons(life: Life, record: dict) -> list[str]:
     return reasons
 
 
-def _inferred(record: dict) -> str | None:
+def _inferred(record: dict[str, Any]) -> str | None:
     return UTM_TO_SOURCE.get(str(record.get("UTM_Source__c") or "").strip().lower())
 
 
-def _lead_checks(ctx: OrgContext, checks: dict, index: int) -> None:
-    rng = reseed(random.Random(), ctx.seed, Kind.LEAD, index)
+def _lead_checks(ctx: OrgContext, checks: dict[str, Any], index: int) -> None:
+    rng = reseed(fresh_rng(), ctx.seed, Kind.LEAD, index)
     life = build_life(ctx, rng, index)
     record = lead_record(ctx, rng, index, life, lead_identity(ctx, rng, index, life))
     plant, lead_id, now = ctx.layout.lead_plants[index], record["Id"], ctx.now
@@ -150,15 +158,15 @@ def _lead_checks(ctx: OrgContext, checks: dict, index: int) -> None:
     _quality(checks, plant.body, record)
 
 
-def _quality(checks: dict, body: str, record: dict) -> None:
+def _quality(checks: dict[str, Any], body: str, record: dict[str, Any]) -> None:
     if "EmailBouncedDate" in record or "EmailBouncedReason" in record:
         checks["bounced_email"].append(record["Id"])
     if body in {"invalid_email", "invalid_phone"}:
         checks[body].append(record["Id"])
 
 
-def _contact_checks(ctx: OrgContext, checks: dict, index: int) -> None:
-    rng = reseed(random.Random(), ctx.seed, Kind.CONTACT, index)
+def _contact_checks(ctx: OrgContext, checks: dict[str, Any], index: int) -> None:
+    rng = reseed(fresh_rng(), ctx.seed, Kind.CONTACT, index)
     record = direct_contact(ctx, rng, rng, index)
     plant = ctx.layout.contact_plants[index]
     if "AccountId" not in record:
@@ -173,17 +181,30 @@ def _id(ctx: OrgContext, ref: Ref) -> str:
     return ctx.mint["Lead"](index) if kind == "L" else ctx.mint["Contact"](index)
 
 
-def _empty_checks() -> dict:
-    lists = ("stale_lead", "never_touched_lead", "inactive_owner", "queue_aging", "orphan_contact", "bounced_email",
-             "invalid_email", "invalid_phone")
-    maps = ("missing_lead_source", "premature_conversion", "junk_lead", "lead_is_existing_contact",
-            "lead_matches_account")
-    checks: dict = {name: [] for name in lists}
+def _empty_checks() -> dict[str, Any]:
+    lists = (
+        "stale_lead",
+        "never_touched_lead",
+        "inactive_owner",
+        "queue_aging",
+        "orphan_contact",
+        "bounced_email",
+        "invalid_email",
+        "invalid_phone",
+    )
+    maps = (
+        "missing_lead_source",
+        "premature_conversion",
+        "junk_lead",
+        "lead_is_existing_contact",
+        "lead_matches_account",
+    )
+    checks: dict[str, Any] = {name: [] for name in lists}
     checks.update({name: {} for name in maps})
     return checks
 
 
-def build_answer_key(ctx: OrgContext) -> dict:
+def build_answer_key(ctx: OrgContext) -> dict[str, Any]:
     """Return the answer key of the org (see module docstring and ASSUMPTIONS)."""
     layout = ctx.layout
     checks = _empty_checks()
@@ -199,7 +220,8 @@ def build_answer_key(ctx: OrgContext) -> dict:
                 if ref[0] == "L":
                     checks["lead_is_existing_contact"][_id(ctx, ref)] = _id(ctx, contacts[0])
     ordered = {
-        name: sorted(value) if isinstance(value, list) else dict(sorted(value.items())) for name, value in checks.items()
+        name: sorted(value) if isinstance(value, list) else dict(sorted(value.items()))
+        for name, value in checks.items()
     }
     return {
         "version": 1,
@@ -214,9 +236,9 @@ def build_answer_key(ctx: OrgContext) -> dict:
     }
 
 
-def _negatives(ctx: OrgContext) -> dict:
+def _negatives(ctx: OrgContext) -> dict[str, Any]:
     layout = ctx.layout
-    out: dict = {"duplicate": sorted([_id(ctx, a), _id(ctx, b), why] for a, b, why in layout.hard_negatives)}
+    out: dict[str, Any] = {"duplicate": sorted([_id(ctx, a), _id(ctx, b), why] for a, b, why in layout.hard_negatives)}
     for name, refs in sorted(layout.negatives.items()):
         out[name] = sorted(_id(ctx, ref) for ref in refs)
     return out

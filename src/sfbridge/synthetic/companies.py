@@ -17,6 +17,7 @@ from sfbridge.synthetic.seeding import mix
 
 __all__ = ["Company", "CompanyBook", "normalise_company"]
 
+# fmt: off
 _NOUNS: dict[str, str] = {
     "Logistics": "Transportation", "Freight": "Shipping", "Analytics": "Technology", "Software": "Technology",
     "Networks": "Telecommunications", "Telecom": "Telecommunications", "Wireless": "Communications",
@@ -39,7 +40,7 @@ _NOUNS: dict[str, str] = {
     "Distributors": "Retail", "Cosmetics": "Retail", "Veterinary": "Healthcare", "Labs": "Biotechnology",
     "Instruments": "Electronics", "Data": "Technology", "Cloud": "Technology", "Oil & Gas": "Energy",
 }
-_ADJECTIVES = (
+_ADJECTIVE_WORDS = (
     "Silver_Harbor Blue_Ridge Summit Cedar Granite Evergreen Ironwood Meridian Pinnacle Riverbend Sterling "
     "Golden Maple Eagle Falcon Lakeside Hillcrest Redwood Crescent Beacon Atlas Apex Vertex Horizon Keystone "
     "Liberty Pioneer Frontier Heritage Prairie Coastal Metro Northern Southern Pacific Atlantic Alpine "
@@ -51,16 +52,19 @@ _ADJECTIVES = (
     "Ashford Kingsbridge Riverside Oakridge Pinecrest Silverline Bluewater Greenfield Highland Lowland "
     "Midland Tristate Bright_Path Open_Field True_North Second_Wind Wildflower Thunderbird Snowcap Sunrise"
 ).replace("_", "\u00a0").split()
-_ADJECTIVES = tuple(a.replace("\u00a0", " ") for a in _ADJECTIVES)
+_ADJECTIVES = tuple(a.replace("\u00a0", " ") for a in _ADJECTIVE_WORDS)
 _INDUSTRIES = tuple(sorted(set(_NOUNS.values())))
-_ONSETS = "Zen Vel Quor Nex Lum Cor Tal Ver Ax Bri Cal Dra Fen Gal Hal Jor Kal Lor Mor Nor Pel Quin Ros Sol Tor Val Wyn Xan Yar Zor".split()
+_ONSETS = ("Zen", "Vel", "Quor", "Nex", "Lum", "Cor", "Tal", "Ver", "Ax", "Bri", "Cal", "Dra", "Fen", "Gal", "Hal",
+           "Jor", "Kal", "Lor", "Mor", "Nor", "Pel", "Quin", "Ros", "Sol", "Tor", "Val", "Wyn", "Xan", "Yar", "Zor")
 _VOWELS = ("a", "i", "o", "e", "ia", "io", "ea", "")
-_ENDINGS = "ra ta na vo lix tix sys via nex dia ora ium ent ics ity".split()
-_PATTERN_TABLE = (0, 0, 1, 1, 2, 3, 3, 4, 4, 0)  # P1 {Adj} {Noun}; P2 {Surname} {Noun}; P3 {S} & {S}; P4 coined; P5 coined + noun
+_ENDINGS = ("ra", "ta", "na", "vo", "lix", "tix", "sys", "via", "nex", "dia", "ora", "ium", "ent", "ics", "ity")
+# Name patterns: 0 {Adjective} {Noun}, 1 {Surname} {Noun}, 2 {Surname} & {Surname}, 3 coined, 4 coined + noun.
+_PATTERN_TABLE = (0, 0, 1, 1, 2, 3, 3, 4, 4, 0)
 _NOUN_LIST = tuple(_NOUNS)
 _EMPLOYEES = (3, 8, 15, 30, 60, 120, 250, 500, 1200, 3000, 8000, 25000, 90000)
 _MAX_MISSES = 2000
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# fmt: on
 
 
 def normalise_company(name: str) -> str:
@@ -89,14 +93,15 @@ class Company:
     employees: int
     street_seed: int
     surname_seed: int
+    #: The name as registered (``The Keller Logistics GmbH``), as Accounts carry it.
+    official_name: str = ""
 
-    @property
-    def official_name(self) -> str:
-        """The name as registered (``The Keller Logistics GmbH``), as Accounts carry it."""
+    def __post_init__(self) -> None:
+        """Compose the registered name once (records read it constantly)."""
         name = ("The " if self.the else "") + self.base
-        if not self.suffix:
-            return name
-        return name + (self.suffix if self.suffix.startswith(",") else " " + self.suffix)
+        if self.suffix:
+            name += self.suffix if self.suffix.startswith(",") else " " + self.suffix
+        object.__setattr__(self, "official_name", name)
 
 
 class CompanyBook:
@@ -128,18 +133,21 @@ class CompanyBook:
         return len(self._names)
 
     def _candidate(self, rng: random.Random) -> tuple[int, str, str | None]:
-        pattern = _PATTERN_TABLE[rng.randrange(len(_PATTERN_TABLE))]
+        r, surnames = rng.random, self._surnames
+        pattern = _PATTERN_TABLE[int(r() * len(_PATTERN_TABLE))]
         if self._misses[pattern] > _MAX_MISSES:  # saturated: the two-surname and coined patterns are roomy
-            pattern = 2 + 2 * (rng.random() < 0.5)  # noqa: PLR2004
-        noun = _NOUN_LIST[rng.randrange(len(_NOUN_LIST))] if pattern in {0, 1, 4} else None
+            pattern = 2 + 2 * (r() < 0.5)  # noqa: PLR2004
+        noun = _NOUN_LIST[int(r() * len(_NOUN_LIST))] if pattern in {0, 1, 4} else None
         if pattern == 0:
-            return pattern, f"{rng.choice(_ADJECTIVES)} {noun}", noun
+            return pattern, f"{_ADJECTIVES[int(r() * len(_ADJECTIVES))]} {noun}", noun
         if pattern == 1:
-            return pattern, f"{rng.choice(self._surnames)} {noun}", noun
+            return pattern, f"{surnames[int(r() * len(surnames))]} {noun}", noun
         if pattern == 2:  # noqa: PLR2004 (pattern numbers)
-            first, second = rng.sample(self._surnames, 2)
-            return pattern, f"{first} & {second}", None
-        coined = rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_ENDINGS)
+            first, second = surnames[int(r() * len(surnames))], surnames[int(r() * len(surnames))]
+            return (pattern, f"{first} & {second}", None) if first != second else (pattern, first, None)
+        coined = (
+            _ONSETS[int(r() * len(_ONSETS))] + _VOWELS[int(r() * len(_VOWELS))] + _ENDINGS[int(r() * len(_ENDINGS))]
+        )
         return (pattern, f"{coined} {noun}", noun) if noun else (pattern, coined, None)
 
     def _add(self, rng: random.Random, keys: set[str]) -> None:

@@ -3,26 +3,41 @@
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sfbridge.synthetic.clock import rest_date, rest_datetime
-from sfbridge.synthetic.fieldsets import add_address, add_contact_points, full_name, plant_fault
+from sfbridge.synthetic.contact_life import contact_life
+from sfbridge.synthetic.fieldsets import add_address, add_contact_points, add_names, plant_fault
 from sfbridge.synthetic.identities import contact_identity
-from sfbridge.synthetic.lifecycle import contact_life
 
 if TYPE_CHECKING:
+    from sfbridge.synthetic.contact_life import ContactLife
     from sfbridge.synthetic.context import OrgContext
     from sfbridge.synthetic.lifecycle import Life
 
 __all__ = ["converted_contact", "direct_contact"]
 
 # Lead fields the standard conversion mapping carries to the Contact (plus the org's UTM mapping).
-_FROM_LEAD = ("FirstName", "LastName", "Salutation", "Name", "Title", "Phone", "MobilePhone", "Email", "LeadSource",
-              "Description", "HasOptedOutOfEmail", "DoNotCall", "HasOptedOutOfFax", "UTM_Source__c")
+_FROM_LEAD = (
+    "FirstName",
+    "LastName",
+    "Salutation",
+    "Name",
+    "Title",
+    "Phone",
+    "MobilePhone",
+    "Email",
+    "LeadSource",
+    "Description",
+    "HasOptedOutOfEmail",
+    "DoNotCall",
+    "HasOptedOutOfFax",
+    "UTM_Source__c",
+)
 _ADDRESS = ("Street", "City", "State", "PostalCode", "Country")
 
 
-def direct_contact(ctx: OrgContext, life_rng: random.Random, rng: random.Random, index: int) -> dict:
+def direct_contact(ctx: OrgContext, life_rng: random.Random, rng: random.Random, index: int) -> dict[str, Any]:
     """Return direct contact `index` (created on an Account, or orphaned) as a sparse REST record.
 
     Args:
@@ -34,26 +49,28 @@ def direct_contact(ctx: OrgContext, life_rng: random.Random, rng: random.Random,
     life = contact_life(ctx, life_rng, index)
     person = contact_identity(ctx, rng, index)
     account = ctx.layout.contact_account[index]
-    record: dict = {"Id": ctx.mint["Contact"](index), "IsDeleted": False}
+    record: dict[str, Any] = {"Id": ctx.mint["Contact"](index), "IsDeleted": False}
     if account >= 0:
         record["AccountId"] = ctx.mint["Account"](account)
-    if person.first.text:
-        record["FirstName"] = person.first.text
-    record["LastName"] = person.last.text
-    if person.salutation:
-        record["Salutation"] = person.salutation
-    record["Name"] = full_name(person)
+    add_names(record, person)
     add_address(record, person, "Mailing")
     add_contact_points(record, person)
-    for key, value in (("Title", person.title), ("Department", person.department)):
-        if value:
-            record[key] = value
+    record.update({key: value for key, value in (("Title", person.title), ("Department", person.department)) if value})
     if life.source is not None:
         record["LeadSource"] = life.source.value
     record["OwnerId"] = life.owner
     record["HasOptedOutOfEmail"] = rng.random() < 0.05  # noqa: PLR2004
     record["HasOptedOutOfFax"] = False
     record["DoNotCall"] = rng.random() < 0.03  # noqa: PLR2004
+    _audit(record, life)
+    plant = ctx.layout.contact_plants.get(index)
+    if plant is not None:
+        plant_fault(record, person, plant, window=(life.created, ctx.now), turn=index)
+    record["IsEmailBounced"] = "EmailBouncedDate" in record
+    return record
+
+
+def _audit(record: dict[str, Any], life: ContactLife) -> None:
     record["CreatedDate"] = rest_datetime(life.created)
     record["CreatedById"] = life.owner
     record["LastModifiedDate"] = rest_datetime(life.modified)
@@ -61,24 +78,27 @@ def direct_contact(ctx: OrgContext, life_rng: random.Random, rng: random.Random,
     record["SystemModstamp"] = rest_datetime(life.modstamp)
     if life.last_activity is not None:
         record["LastActivityDate"] = rest_date(life.last_activity)
-    plant = ctx.layout.contact_plants.get(index)
-    if plant is not None:
-        plant_fault(record, person, plant.body, plant.arg, created=life.created, now=ctx.now, turn=index)
-    record["IsEmailBounced"] = "EmailBouncedDate" in record
-    return record
 
 
-def converted_contact(ctx: OrgContext, rank: int, lead: dict, life: Life) -> dict:
+def converted_contact(ctx: OrgContext, rank: int, lead: dict[str, Any], life: Life) -> dict[str, Any]:
     """Return the Contact that converting `lead` created (conversion rank `rank`)."""
     assert life.converted_at is not None  # noqa: S101 (callers pass converted leads only)
     account = ctx.layout.conv_account[rank]
-    record: dict = {"Id": ctx.mint["Contact"](ctx.layout.direct_contacts + rank), "IsDeleted": False,
-                    "AccountId": ctx.mint["Account"](account)}
+    record: dict[str, Any] = {
+        "Id": ctx.mint["Contact"](ctx.layout.direct_contacts + rank),
+        "IsDeleted": False,
+        "AccountId": ctx.mint["Account"](account),
+    }
     record.update((key, lead[key]) for key in _FROM_LEAD if key in lead)
     record.update(("Mailing" + key, lead[key]) for key in _ADDRESS if key in lead)
     stamp = rest_datetime(life.converted_at)
-    record.update(OwnerId=life.owner, CreatedDate=stamp, CreatedById=life.owner, LastModifiedDate=stamp,
-                  LastModifiedById=life.owner)
+    record.update(
+        OwnerId=life.owner,
+        CreatedDate=stamp,
+        CreatedById=life.owner,
+        LastModifiedDate=stamp,
+        LastModifiedById=life.owner,
+    )
     dues = [t.due for t in life.tasks if t.done]
     done = [t.at for t in life.tasks if t.done and t.after_conversion]
     record["SystemModstamp"] = rest_datetime(max([life.converted_at, *done]))

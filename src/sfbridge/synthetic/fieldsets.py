@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-import random
+from typing import Any
 
 from sfbridge.synthetic.clock import DAY, HOUR, rest_datetime
 from sfbridge.synthetic.people import Person
 from sfbridge.synthetic.phones import INVALID_PHONES, render
-from sfbridge.synthetic.seeding import between, mix
+from sfbridge.synthetic.planting import Plant
+from sfbridge.synthetic.seeding import between, fresh_rng, mix
 from sfbridge.synthetic.vocab import BOUNCE_REASONS, UTM_TO_SOURCE
 
-__all__ = ["add_address", "add_contact_points", "break_email", "full_name", "odd_valid_email", "plant_fault"]
+__all__ = [
+    "add_address",
+    "add_contact_points",
+    "add_names",
+    "break_email",
+    "full_name",
+    "odd_valid_email",
+    "plant_fault",
+]
 
 _INVALID_ANYWHERE = tuple(p for p in INVALID_PHONES if "CALL" not in p)
 _UTM_CASES = (str, str.title, str.upper, lambda v: f" {v} ")
@@ -24,7 +33,17 @@ def full_name(person: Person) -> str:
     return f"{first} {last}".strip()
 
 
-def add_address(record: dict, person: Person, prefix: str = "") -> None:
+def add_names(record: dict[str, Any], person: Person) -> None:
+    """Set FirstName, LastName, Salutation and the compound Name."""
+    if person.first.text:
+        record["FirstName"] = person.first.text
+    record["LastName"] = person.last.text
+    if person.salutation:
+        record["Salutation"] = person.salutation
+    record["Name"] = full_name(person)
+
+
+def add_address(record: dict[str, Any], person: Person, prefix: str = "") -> None:
     """Set Street/City/State/PostalCode/Country (with a prefix such as ``Mailing``)."""
     if person.street is not None:
         record[prefix + "Street"] = person.street
@@ -36,19 +55,24 @@ def add_address(record: dict, person: Person, prefix: str = "") -> None:
     record[prefix + "Country"] = person.country.name
 
 
-def add_contact_points(record: dict, person: Person) -> None:
+def add_contact_points(record: dict[str, Any], person: Person) -> None:
     """Set Phone, MobilePhone and Email where the person has them."""
-    for key, value in (("Phone", person.phone), ("MobilePhone", person.mobile), ("Email", person.email)):
-        if value is not None:
-            record[key] = value
+    points = (("Phone", person.phone), ("MobilePhone", person.mobile), ("Email", person.email))
+    record.update({key: value for key, value in points if value is not None})
 
 
 def break_email(email: str | None, turn: int) -> str:
     """Return a syntactically broken version of an address (never a valid one)."""
     local, _, domain = (email or "pat.doe@example.org").strip().partition("@")
     forms = (
-        f"{local}@@{domain}", f"{local}@", f"{local} at {domain}", f"{local}@{domain}.", f"@{domain}",
-        f"{local[:2]} {local[2:]}@{domain}", f"{local}@{domain.replace('.', ',')}", f"{local}@{domain.replace('.', '..')}",
+        f"{local}@@{domain}",
+        f"{local}@",
+        f"{local} at {domain}",
+        f"{local}@{domain}.",
+        f"{local}#{domain}",
+        f"{local[:2]} {local[2:]}@{domain}",
+        f"{local}@{domain.replace('.', ',')}",
+        f"{local}@{domain.replace('.', '..')}",
     )
     return forms[turn % len(forms)]
 
@@ -63,14 +87,23 @@ def odd_valid_email(person: Person, turn: int) -> str | None:
     return (f"{local}+crm@{domain}", f"{local}@mail.{domain}", f"{local}+{turn % 97}@{domain}")[turn % 3]
 
 
-def _utm(record: dict, gap: str, utm: str | None, turn: int) -> None:
+def _utm(record: dict[str, Any], gap: str, utm: str | None, turn: int) -> None:
     if gap != "none" and utm is not None:
         record["UTM_Source__c"] = _UTM_CASES[turn % len(_UTM_CASES)](utm) if utm in UTM_TO_SOURCE else utm
 
 
-def plant_fault(record: dict, person: Person, body: str, arg: tuple, *, created: int, now: int, turn: int) -> None:
-    """Apply a planted data-quality fault (or hard negative) to a Lead or Contact record."""
-    rng = random.Random(mix(turn, 41))
+def plant_fault(record: dict[str, Any], person: Person, plant: Plant, *, window: tuple[int, int], turn: int) -> None:
+    """Apply a planted data-quality fault (or hard negative) to a Lead or Contact record.
+
+    Args:
+        record: the record being built (changed in place).
+        person: who the record is.
+        plant: the planted spec.
+        window: (created, snapshot) in epoch seconds, for dating a bounce.
+        turn: the record's index, which picks among the variants of a fault.
+    """
+    rng, body, arg = fresh_rng(mix(turn, 41)), plant.body, plant.arg
+    created, now = window
     if body == "missing_source":
         record.pop("LeadSource", None)
         record.pop("UTM_Source__c", None)

@@ -51,6 +51,7 @@ def _cities(*rows: tuple[str, str, str]) -> tuple[City, ...]:
     return tuple(City(name, state, tuple(codes.split())) for name, state, codes in rows)
 
 
+# fmt: off
 COUNTRIES: tuple[Country, ...] = (
     Country("US", "United States", 0.42, (("en_US", 0.82), ("es_MX", 0.12), ("en_IE", 0.06)),
             ("Inc.", "LLC", "Corp.", ", Inc.", "Corporation", "Co.", "L.P."),
@@ -121,6 +122,7 @@ COUNTRIES: tuple[Country, ...] = (
             _cities(("Athens", "", "105_## 106_##"), ("Thessaloniki", "", "546_##")),
             house_first=False, gendered_surnames=True),
 )
+# fmt: on
 
 
 def postcode(bits: int, city: City) -> str:
@@ -160,4 +162,3 @@ def street_line(bits: int, country: Country, street: str) -> str:
     elif roll < 8 and country.code == "GB":  # noqa: PLR2004
         line = f"Floor {1 + bits // 100 % 11}\n{line}"
     return line
-

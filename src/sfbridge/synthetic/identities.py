@@ -10,10 +10,12 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
+from sfbridge.synthetic.contact_life import contact_life
 from sfbridge.synthetic.geo import COUNTRIES
-from sfbridge.synthetic.lifecycle import build_life, contact_life
+from sfbridge.synthetic.lifecycle import build_life
 from sfbridge.synthetic.people import Person, colleague, private_person
-from sfbridge.synthetic.seeding import Kind, reseed
+from sfbridge.synthetic.pools import Name, fold
+from sfbridge.synthetic.seeding import Kind, fresh_rng, reseed
 from sfbridge.synthetic.special import account_match, hard_negative, junk
 from sfbridge.synthetic.streams import is_special_contact, is_special_lead
 from sfbridge.synthetic.variants import base_first_name, make_variant
@@ -43,26 +45,38 @@ def _base_overrides(plant: Plant | None, rng: random.Random) -> dict[str, object
 
 def lead_identity(ctx: OrgContext, rng: random.Random, index: int, life: Life) -> Person:
     """Return lead `index`'s person, drawn from its stream right after its life."""
-    layout = ctx.layout
+    layout, d = ctx.layout, ctx.directory
     plant = layout.lead_plants.get(index)
-    body = plant.body if plant is not None else "plain"
-    d = ctx.directory
+    if plant is None and life.rank < 0:  # the common case: a prospect at a lead-only company
+        at, slot = layout.lead_company(index)
+        return colleague(d, rng, d.companies.get(at), slot, index, freemail=rng.random() < 0.25)  # noqa: PLR2004
     if life.rank >= 0:
-        company = d.companies.get(layout.conv_account[life.rank])
-        return colleague(d, rng, company, layout.conv_slot[life.rank], index, freemail=rng.random() < 0.12)  # noqa: PLR2004
-    if body == "junk":
-        return junk(ctx, rng, index, plant)  # type: ignore[arg-type]
-    if body == "matches_account":
-        return account_match(ctx, rng, index, plant)  # type: ignore[arg-type]
-    if body == "hard_negative":
-        return hard_negative(ctx, rng, index, plant, lambda ref: person_of(ctx, ref))  # type: ignore[arg-type]
-    if body == "dup_variant":
-        base_ref, recipe = plant.arg  # type: ignore[union-attr]
-        return make_variant(person_of(ctx, base_ref), recipe, rng, d.companies)
+        account = d.companies.get(layout.conv_account[life.rank])
+        return colleague(d, rng, account, layout.conv_slot[life.rank], index, freemail=rng.random() < 0.12)  # noqa: PLR2004
+    if plant is not None and plant.body in _SPECIAL_BODIES:
+        return _SPECIAL_BODIES[plant.body](ctx, rng, index, plant)
     overrides = _base_overrides(plant, rng)
     company, slot = layout.lead_company(index)
     freemail = rng.random() < 0.25  # noqa: PLR2004
-    return colleague(d, rng, d.companies.get(company), slot, index, freemail=freemail, **overrides)  # type: ignore[arg-type]
+    person = colleague(d, rng, d.companies.get(company), slot, index, freemail=freemail, **overrides)  # type: ignore[arg-type]
+    return _latin_surname(person) if "first" in overrides else person
+
+
+def _variant(ctx: OrgContext, rng: random.Random, _index: int, plant: Plant) -> Person:
+    base_ref, recipe = plant.arg
+    return make_variant(person_of(ctx, base_ref), recipe, rng, ctx.directory.companies)
+
+
+def _hard_negative(ctx: OrgContext, rng: random.Random, index: int, plant: Plant) -> Person:
+    return hard_negative(ctx, rng, index, plant, lambda ref: person_of(ctx, ref))
+
+
+_SPECIAL_BODIES = {
+    "junk": junk,
+    "matches_account": account_match,
+    "hard_negative": _hard_negative,
+    "dup_variant": _variant,
+}
 
 
 def contact_identity(ctx: OrgContext, rng: random.Random, index: int) -> Person:
@@ -81,7 +95,15 @@ def contact_identity(ctx: OrgContext, rng: random.Random, index: int) -> Person:
     overrides = _base_overrides(plant, rng)
     freemail = rng.random() < 0.1  # noqa: PLR2004
     company = d.companies.get(account)
-    return colleague(d, rng, company, layout.contact_slot[index], number, freemail=freemail, **overrides)  # type: ignore[arg-type]
+    person = colleague(d, rng, company, layout.contact_slot[index], number, freemail=freemail, **overrides)  # type: ignore[arg-type]
+    return _latin_surname(person) if "first" in overrides else person
+
+
+def _latin_surname(person: Person) -> Person:
+    """Write a surname in Latin letters when a Western given name was imposed (Inés Inoue, not Inés 井上)."""
+    if fold(person.last.text) != person.last.plain:
+        person.last = Name(person.last.plain, person.last.plain, person.last.slug)
+    return person
 
 
 def person_of(ctx: OrgContext, ref: Ref) -> Person:
@@ -91,7 +113,7 @@ def person_of(ctx: OrgContext, ref: Ref) -> Person:
     if not special:
         msg = f"{ref} shares its block's stream and cannot be rebuilt alone"
         raise ValueError(msg)
-    rng = random.Random()
+    rng = fresh_rng()
     if kind == "L":
         reseed(rng, ctx.seed, Kind.LEAD, index)
         return lead_identity(ctx, rng, index, build_life(ctx, rng, index))

@@ -41,13 +41,14 @@ class Layout:
     outcome: bytearray
     lead_plants: dict[int, Plant]
     contact_plants: dict[int, Plant]
-    conv_leads: array
-    conv_account: array
-    conv_slot: array
-    contact_account: array
-    contact_slot: array
+    conv_leads: array[int]
+    conv_account: array[int]
+    conv_slot: array[int]
+    contact_account: array[int]
+    contact_slot: array[int]
     lead_companies: int
     scatter: int
+    special: bytearray = field(default_factory=bytearray)
     clusters: list[tuple[Ref, ...]] = field(default_factory=list)
     hard_negatives: list[tuple[Ref, Ref, str]] = field(default_factory=list)
     negatives: dict[str, list[Ref]] = field(default_factory=dict)
@@ -83,11 +84,12 @@ def _coprime(n: int) -> int:
 def _outcomes(n: int, rng: random.Random, plan: PlantPlan) -> tuple[bytearray, bytearray]:
     weights = [s.share for s in SOURCES]
     source = bytearray(rng.choices(range(len(SOURCES)), weights, k=n))
-    outcome = bytearray(n)
-    for index in range(n):
-        src = SOURCES[source[index]]
-        roll = rng.random()
-        outcome[index] = Outcome.CONVERTED if roll < src.convert else Outcome.CLOSED if roll < src.convert + src.close else Outcome.OPEN
+    limits = [(s.convert, s.convert + s.close) for s in SOURCES]
+    r, converted, closed, still_open = rng.random, Outcome.CONVERTED, Outcome.CLOSED, Outcome.OPEN
+    outcome = bytearray(
+        converted if roll < limits[code][0] else closed if roll < limits[code][1] else still_open
+        for code, roll in ((code, r()) for code in source)
+    )
     for index, plant in plan.leads.items():
         outcome[index] = Outcome.CONVERTED if plant.life == "premature" else Outcome.OPEN
         if plant.body == "missing_source":
@@ -111,6 +113,34 @@ def _account_weights(accounts: int, rng: random.Random) -> list[float]:
     return cumulative
 
 
+def _members(accounts: int, count: int, cumulative: list[float], rng: random.Random) -> array[int]:
+    return array("i", rng.choices(range(accounts), cum_weights=cumulative, k=count))
+
+
+def _slot_contacts(contact_account: array[int], plants: dict[int, Plant], slots: array[int]) -> array[int]:
+    """Give each direct contact its place at its Account (orphans have none; variants join their base's)."""
+    contact_slot = array("I", bytes(4 * len(contact_account)))
+    for index in range(len(contact_account)):
+        plant = plants.get(index)
+        if plant is not None and plant.body == "orphan":
+            contact_account[index] = -1
+            continue
+        if plant is not None and plant.body == "dup_variant" and plant.arg[0][0] == "C":
+            contact_account[index] = contact_account[plant.arg[0][1]]
+        contact_slot[index] = slots[contact_account[index]]
+        slots[contact_account[index]] += 1
+    return contact_slot
+
+
+def _slot_conversions(conv_account: array[int], slots: array[int]) -> array[int]:
+    """Give each converting lead a new place at the Account it converts into."""
+    conv_slot = array("I", bytes(4 * len(conv_account)))
+    for rank, account in enumerate(conv_account):
+        conv_slot[rank] = slots[account]
+        slots[account] += 1
+    return conv_slot
+
+
 def build_layout(shape: OrgShape, rng: random.Random) -> Layout:
     """Decide sources, outcomes, conversions, account membership and planted records.
 
@@ -126,30 +156,21 @@ def build_layout(shape: OrgShape, rng: random.Random) -> Layout:
     _cap_conversions(outcome, plan, shape.contacts - plan.contacts_needed, rng)
     conv_leads = array("I", (i for i, o in enumerate(outcome) if o == Outcome.CONVERTED))
     direct = shape.contacts - len(conv_leads)
-    cumulative = _account_weights(shape.accounts, rng)
-    slots = array("I", bytes(4 * shape.accounts))
-    contact_account = array("i", rng.choices(range(shape.accounts), cum_weights=cumulative, k=direct))
-    contact_slot = array("I", bytes(4 * direct))
+    cumulative, slots = _account_weights(shape.accounts, rng), array("I", bytes(4 * shape.accounts))
+    contact_account = _members(shape.accounts, direct, cumulative, rng)
     contact_plants = plan.place_contacts(direct, rng)
-    for index in range(direct):
-        plant = contact_plants.get(index)
-        if plant is not None and plant.body == "orphan":
-            contact_account[index] = -1
-            continue
-        if plant is not None and plant.body == "dup_variant" and plant.arg[0][0] == "C":
-            contact_account[index] = contact_account[plant.arg[0][1]]
-        contact_slot[index] = slots[contact_account[index]]
-        slots[contact_account[index]] += 1
-    conv_account = array("I", rng.choices(range(shape.accounts), cum_weights=cumulative, k=len(conv_leads)))
-    conv_slot = array("I", bytes(4 * len(conv_leads)))
-    for rank, account in enumerate(conv_account):
-        conv_slot[rank] = slots[account]
-        slots[account] += 1
+    contact_slot = _slot_contacts(contact_account, contact_plants, slots)
+    conv_account = array("I", _members(shape.accounts, len(conv_leads), cumulative, rng))
     lead_companies = max(1, -(-shape.leads // 3))
     layout = Layout(
         shape=shape, source=source, outcome=outcome, lead_plants=plan.leads, contact_plants=contact_plants,
-        conv_leads=conv_leads, conv_account=conv_account, conv_slot=conv_slot, contact_account=contact_account,
-        contact_slot=contact_slot, lead_companies=lead_companies, scatter=_coprime(lead_companies),
-    )
+        conv_leads=conv_leads, conv_account=conv_account, conv_slot=_slot_conversions(conv_account, slots),
+        contact_account=contact_account, contact_slot=contact_slot, lead_companies=lead_companies,
+        scatter=_coprime(lead_companies),
+    )  # fmt: skip
     plan.finish(layout, slots, rng)
+    # Leads other records look up directly get their own random stream (see `streams`).
+    layout.special = bytearray(o == Outcome.CONVERTED for o in outcome)
+    for index in plan.leads:
+        layout.special[index] = 1
     return layout

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sfbridge.synthetic.clock import DAY, rest_date, rest_datetime
-from sfbridge.synthetic.fieldsets import add_address, add_contact_points, full_name, plant_fault
+from sfbridge.synthetic.fieldsets import add_address, add_contact_points, add_names, plant_fault
 from sfbridge.synthetic.lifecycle import SQL
 from sfbridge.synthetic.seeding import below, between
 
@@ -18,12 +18,20 @@ if TYPE_CHECKING:
 __all__ = ["lead_record"]
 
 _RATINGS = ("Hot", "Warm", "Warm", "Cold", "Cold")
-_MEDIUM = {"Advertisement": "cpc", "Web": "email", "Webinar": "webinar", "Partner Referral": "referral",
-           "Trade Show": "event"}
+_MEDIUM = {
+    "Advertisement": "cpc",
+    "Web": "email",
+    "Webinar": "webinar",
+    "Partner Referral": "referral",
+    "Trade Show": "event",
+}
 _DESCRIPTIONS = (
-    "Asked for pricing for {n} seats.", "Met at our booth; wants a demo next quarter.",
-    "Downloaded the pipeline hygiene whitepaper.", "Referred by an existing customer.",
-    "Wants to replace spreadsheets for pipeline tracking.", "Requested a callback about onboarding.",
+    "Asked for pricing for {n} seats.",
+    "Met at our booth; wants a demo next quarter.",
+    "Downloaded the pipeline hygiene whitepaper.",
+    "Referred by an existing customer.",
+    "Wants to replace spreadsheets for pipeline tracking.",
+    "Requested a callback about onboarding.",
 )
 _JUNK_NOTES = {
     "job_seeker": "Hi, I am looking for a job in sales. Do you have any career opportunities?",
@@ -31,10 +39,11 @@ _JUNK_NOTES = {
     "test_record": "test",
     "competitor": "Evaluating vendors in this space; please send a full feature list and pricing.",
 }
+_WEBSITE_BITS = 96  # two bits of the roll: a quarter of business leads give their website
 _SITE_FORMS = ("www.{d}", "https://www.{d}", "http://{d}", "{d}")
 
 
-def _firmographics(ctx: OrgContext, rng: random.Random, record: dict, person: Person) -> None:
+def _firmographics(ctx: OrgContext, rng: random.Random, record: dict[str, Any], person: Person) -> None:
     if person.company_index < 0:
         return
     company = ctx.directory.companies.get(person.company_index)
@@ -45,11 +54,11 @@ def _firmographics(ctx: OrgContext, rng: random.Random, record: dict, person: Pe
         record["NumberOfEmployees"] = company.employees
     if roll & 8 and roll & 16:
         record["AnnualRevenue"] = float(company.employees * (120 + roll % 150) * 1000)
-    if person.email and person.email.endswith(company.domain) and roll & 96 == 96:
+    if person.email and person.email.endswith(company.domain) and roll & _WEBSITE_BITS == _WEBSITE_BITS:
         record["Website"] = _SITE_FORMS[roll % 4].format(d=company.domain)
 
 
-def _marketing(rng: random.Random, record: dict, life: Life) -> None:
+def _marketing(rng: random.Random, record: dict[str, Any], life: Life) -> None:
     source = life.source
     if source is None:
         return
@@ -58,10 +67,12 @@ def _marketing(rng: random.Random, record: dict, life: Life) -> None:
         utm = source.utm[below(rng, len(source.utm))]
         record["UTM_Source__c"] = utm
         record["UTM_Medium__c"] = _MEDIUM.get(source.value, "organic")
-        record["UTM_Campaign__c"] = f"{2024 + below(rng, 3)}-q{1 + below(rng, 4)}-{utm}-{source.value.lower().replace(' ', '-')}"
+        record["UTM_Campaign__c"] = (
+            f"{2024 + below(rng, 3)}-q{1 + below(rng, 4)}-{utm}-{source.value.lower().replace(' ', '-')}"
+        )
 
 
-def _conversion(ctx: OrgContext, record: dict, life: Life) -> None:
+def _conversion(ctx: OrgContext, record: dict[str, Any], life: Life) -> None:
     record["IsConverted"] = life.converted_at is not None
     if life.converted_at is None:
         return
@@ -73,7 +84,7 @@ def _conversion(ctx: OrgContext, record: dict, life: Life) -> None:
         record["ConvertedOpportunityId"] = mint["Opportunity"](life.rank)
 
 
-def _audit(record: dict, life: Life) -> None:
+def _audit(record: dict[str, Any], life: Life) -> None:
     record["CreatedDate"] = rest_datetime(life.created)
     record["CreatedById"] = life.creator
     record["LastModifiedDate"] = rest_datetime(life.modified)
@@ -83,18 +94,13 @@ def _audit(record: dict, life: Life) -> None:
         record["LastActivityDate"] = rest_date(life.last_activity)
 
 
-def lead_record(ctx: OrgContext, rng: random.Random, index: int, life: Life, person: Person) -> dict:
+def lead_record(ctx: OrgContext, rng: random.Random, index: int, life: Life, person: Person) -> dict[str, Any]:
     """Return Lead `index` as a sparse REST record (a missing key is a null field)."""
-    record: dict = {"Id": ctx.mint["Lead"](index), "IsDeleted": False}
-    if person.first.text:
-        record["FirstName"] = person.first.text
-    record["LastName"] = person.last.text
-    if person.salutation:
-        record["Salutation"] = person.salutation
-    record["Name"] = full_name(person)
+    record: dict[str, Any] = {"Id": ctx.mint["Lead"](index), "IsDeleted": False}
+    add_names(record, person)
     if person.title:
         record["Title"] = person.title
-    record["Company"] = person.company or "[not provided]"
+    record["Company"] = person.company or "[not provided]"  # what web-to-lead writes for a blank
     add_address(record, person)
     add_contact_points(record, person)
     _firmographics(ctx, rng, record, person)
@@ -106,9 +112,18 @@ def lead_record(ctx: OrgContext, rng: random.Random, index: int, life: Life, per
         record["Rating"] = _RATINGS[below(rng, len(_RATINGS))]
     record["OwnerId"] = life.owner
     _conversion(ctx, record, life)
-    unread = life.owner.startswith("005") and not life.tasks and life.converted_at is None and ctx.now - life.created < 30 * DAY
-    record["IsUnreadByOwner"] = unread and rng.random() < 0.7  # noqa: PLR2004
+    _flags(ctx, rng, record, life)
     _audit(record, life)
+    if index in ctx.layout.lead_plants:
+        _plant(ctx, record, person, life, index)
+    return record
+
+
+def _flags(ctx: OrgContext, rng: random.Random, record: dict[str, Any], life: Life) -> None:
+    """Set the booleans (never null in REST) and the org's scoring fields."""
+    fresh = ctx.now - life.created < 30 * DAY
+    unread = life.owner.startswith("005") and not life.tasks and life.converted_at is None and fresh
+    record["IsUnreadByOwner"] = unread and rng.random() < 0.7  # noqa: PLR2004
     record["HasOptedOutOfEmail"] = rng.random() < 0.04  # noqa: PLR2004
     record["DoNotCall"] = rng.random() < 0.03  # noqa: PLR2004
     record["HasOptedOutOfFax"] = rng.random() < 0.01  # noqa: PLR2004
@@ -117,11 +132,9 @@ def lead_record(ctx: OrgContext, rng: random.Random, index: int, life: Life, per
     record["Ready_To_Convert__c"] = life.status == SQL and life.converted_at is None and rng.random() < 0.6  # noqa: PLR2004
     if life.disqualified:
         record["Disqualified_Reason__c"] = life.disqualified
-    _plant(ctx, record, person, life, index)
-    return record
 
 
-def _plant(ctx: OrgContext, record: dict, person: Person, life: Life, index: int) -> None:
+def _plant(ctx: OrgContext, record: dict[str, Any], person: Person, life: Life, index: int) -> None:
     plant = ctx.layout.lead_plants.get(index)
     if plant is None:
         return
@@ -132,5 +145,4 @@ def _plant(ctx: OrgContext, record: dict, person: Person, life: Life, index: int
     elif plant.body == "junk" and plant.arg[0] in _JUNK_NOTES:
         record["Description"] = _JUNK_NOTES[plant.arg[0]]
     else:
-        plant_fault(record, person, plant.body, plant.arg, created=life.created, now=ctx.now, turn=index)
-
+        plant_fault(record, person, plant, window=(life.created, ctx.now), turn=index)

@@ -52,7 +52,10 @@ class Directory:
         if cached is None:
             pool = self.pools[company.country.code]
             street = pool.streets[company.street_seed % len(pool.streets)]
-            cached = (street_line(company.street_seed >> 8, company.country, street), postcode(mix(company.index, 13), company.city))
+            cached = (
+                street_line(company.street_seed >> 8, company.country, street),
+                postcode(mix(company.index, 13), company.city),
+            )
             self.addresses[company.index] = cached
         return cached
 
@@ -103,27 +106,37 @@ def _written(name: Name, rng: random.Random, country: Country) -> Name:
 
 def business_email(company: Company, first: Name, last: Name, cycle: int) -> str:
     """Return a colleague's address in the company's pattern; `cycle` > 0 disambiguates."""
-    f, l = first.slug.replace("-", "") or "x", last.slug or "x"
+    given, family = first.slug.replace("-", "") or "x", last.slug or "x"
     pattern = company.email_pattern
     if cycle:
-        local = f"{f}.{l}{cycle + 1}"
+        local = f"{given}.{family}{cycle + 1}"
     elif pattern == 0:
-        local = f"{f}.{l}"
+        local = f"{given}.{family}"
     elif pattern == 1:
-        local = f[0] + l
+        local = given[0] + family
     elif pattern == 2:  # noqa: PLR2004 (pattern numbers, see companies)
-        local = f"{f[0]}.{l}"
+        local = f"{given[0]}.{family}"
     else:
-        local = f"{f}_{l}" if pattern == 3 else f"{l}.{f}"  # noqa: PLR2004
+        local = f"{given}_{family}" if pattern == 3 else f"{family}.{given}"  # noqa: PLR2004
     return f"{local}@{company.domain}"
 
 
-def free_email(rng: random.Random, country: str, first: Name, last: Name, token: str, *, gmail: bool = False) -> str:
-    """Return a personal address; `token` (unique per person) keeps it unique in the org."""
-    providers = FREE_MAIL[country]
-    domain = "gmail.com" if gmail or rng.random() < 0.45 else providers[below(rng, len(providers))]  # noqa: PLR2004
-    f, l = first.slug.replace("-", "") or "x", last.slug.replace("-", "") or "x"
-    head = (f"{f}.{l}", f + l, f[0] + l, f"{l}.{f}")[below(rng, 4)]
+_GMAIL_SHARE = 0.45  # of personal addresses, everywhere
+
+
+def free_email(rng: random.Random, providers: tuple[str, ...], first: Name, last: Name, token: str) -> str:
+    """Return a personal address; `token` (unique per person) keeps it unique in the org.
+
+    Args:
+        rng: the record's stream.
+        providers: the country's free-mail domains (``("gmail.com",)`` forces gmail).
+        first: given name.
+        last: family name.
+        token: digits unique to the person (see `token`).
+    """
+    domain = "gmail.com" if rng.random() < _GMAIL_SHARE else providers[below(rng, len(providers))]
+    given, family = first.slug.replace("-", "") or "x", last.slug.replace("-", "") or "x"
+    head = (f"{given}.{family}", given + family, given[0] + family, f"{family}.{given}")[below(rng, 4)]
     return f"{head}{token}@{domain}"
 
 
@@ -144,6 +157,22 @@ def _lines(directory: Directory, rng: random.Random, country: Country, number: i
     mobile_index = directory.mobile_index(number)
     mobile = None if mobile_index is None else render(phone_for(country.code, mobile_index), rng)
     return line, render(line, rng, extension_rate=0.04), mobile
+
+
+def _slot_names(
+    pool: NamePool, rng: random.Random, company: Company, slot: int, *, female: bool | None
+) -> tuple[Name, Name, bool, int]:
+    """Return (given name, slot surname, gender, e-mail cycle) of a company's `slot`."""
+    r = rng.random
+    drawn_female = r() < 0.5  # noqa: PLR2004
+    female = drawn_female if female is None else female
+    lasts = pool.last_female if female else pool.last
+    names = pool.female if female else pool.male
+    cycle, offset = slot // len(lasts), (company.surname_seed + slot) % len(lasts)
+    first, last = names[int(r() * len(names))], lasts[offset]
+    if company.country.code == "JP":
+        first, last = _written(first, rng, company.country), _written(last, rng, company.country)
+    return first, last, female, cycle
 
 
 def colleague(  # noqa: PLR0913 (each override is a planted-record need)
@@ -172,31 +201,39 @@ def colleague(  # noqa: PLR0913 (each override is a planted-record need)
         female: the gender `first` goes with (drawn when not given).
     """
     country = company.country
-    pool = directory.pools[country.code]
-    drawn_female = rng.random() < 0.5  # noqa: PLR2004
-    female = drawn_female if female is None else female
-    lasts = pool.last_female if female else pool.last
-    cycle, offset = slot // len(lasts), (company.surname_seed + slot) % len(lasts)
-    drawn = _written(_first(pool, rng, female=female), rng, country)
-    first, last = first or drawn, _written(lasts[offset], rng, country)
+    drawn, last, female, cycle = _slot_names(directory.pools[country.code], rng, company, slot, female=female)
+    first = first or drawn
     if freemail or gmail:
-        email = free_email(rng, country.code, first, last, token(directory, number), gmail=gmail)
+        providers = ("gmail.com",) if gmail else FREE_MAIL[country.code]
+        email = free_email(rng, providers, first, last, token(directory, number))
     else:
         email = business_email(company, first, last, cycle)
     line, phone, mobile = _lines(directory, rng, country, number)
     street, code = directory.address(company)
     title, department = _title(rng, country)
     return Person(
-        first=first, last=last, female=female, country=country, city=company.city, street=street, postcode=code,
-        email=email, phone_line=line, phone=phone, mobile=mobile, company=company.official_name,
-        company_index=company.index, title=title, department=department,
-        salutation=_salutation(rng, female=female), number=number, cycle=cycle,
+        first,
+        last,
+        female,
+        country,
+        company.city,
+        street,
+        code,
+        email,
+        line,
+        phone,
+        mobile,
+        company.official_name,
+        company.index,
+        title,
+        department,
+        _salutation(rng, female=female),
+        number,
+        cycle,
     )
 
 
-def private_person(
-    directory: Directory, rng: random.Random, country: Country, number: int, *, company: str
-) -> Person:
+def private_person(directory: Directory, rng: random.Random, country: Country, number: int, *, company: str) -> Person:
     """Return someone outside any company of the org, with a personal address and home line."""
     pool = directory.pools[country.code]
     female = rng.random() < 0.5  # noqa: PLR2004
@@ -207,11 +244,23 @@ def private_person(
     city = country.cities[below(rng, len(country.cities))]
     bits = rng.getrandbits(48)
     return Person(
-        first=first, last=last, female=female, country=country, city=city,
-        street=street_line(bits, country, pool.streets[bits % len(pool.streets)]), postcode=postcode(bits >> 16, city),
-        email=free_email(rng, country.code, first, last, token(directory, number)), phone_line=line, phone=phone,
-        mobile=mobile, company=company, company_index=-1, title=None, department=None,
-        salutation=_salutation(rng, female=female), number=number,
+        first=first,
+        last=last,
+        female=female,
+        country=country,
+        city=city,
+        street=street_line(bits, country, pool.streets[bits % len(pool.streets)]),
+        postcode=postcode(bits >> 16, city),
+        email=free_email(rng, FREE_MAIL[country.code], first, last, token(directory, number)),
+        phone_line=line,
+        phone=phone,
+        mobile=mobile,
+        company=company,
+        company_index=-1,
+        title=None,
+        department=None,
+        salutation=_salutation(rng, female=female),
+        number=number,
     )
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from itertools import cycle
-from typing import TYPE_CHECKING
+from itertools import cycle, islice
+from typing import TYPE_CHECKING, Any
 
 from sfbridge.synthetic.vocab import UNMAPPED_UTM, UTM_TO_SOURCE
 
 if TYPE_CHECKING:
     from array import array
+    from collections.abc import Iterator
 
     from sfbridge.synthetic.layout import Layout
     from sfbridge.synthetic.shape import OrgShape
@@ -24,6 +25,7 @@ __all__ = ["JUNK_REASONS", "PREMATURE_FLAGS", "RECIPES", "Plant", "PlantPlan", "
 
 Ref = tuple[str, int]  # ("L", lead index) or ("C", contact index)
 
+# fmt: off
 _LEAD_RATES: tuple[tuple[str, str, float], ...] = (
     ("stale", "plain", 0.008), ("stale_never", "plain", 0.005), ("never", "plain", 0.007),
     ("queue_old", "plain", 0.010), ("queue_recent", "plain", 0.005), ("inactive_owner", "plain", 0.010),
@@ -42,6 +44,7 @@ RECIPES = ("email_case", "gmail", "nickname", "transposed", "accents", "typo", "
 _HARD_KINDS = ("same_name_other_company", "shared_switchboard", "relatives_home_phone", "freemail_vs_business")
 _ACCOUNT_MATCH = ("name_without_suffix", "name_other_case", "email_domain")
 _SOURCE_GAPS = ("mapped", "none", "unmapped")
+# fmt: on
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,7 @@ class Plant:
 
     life: str
     body: str
-    arg: tuple = ()
+    arg: tuple[Any, ...] = ()
 
 
 @dataclass(slots=True)
@@ -100,14 +103,14 @@ class PlantPlan:
             members = [next(chosen, None) for _ in range(1 + len(recipes))]
             if None in members:
                 return plants
-            base, *variants = members
+            base, *variants = [m for m in members if m is not None]
             plants[base] = Plant("contact", "dup_base", (tuple(recipes),))
             for variant, recipe in zip(variants, recipes, strict=True):
                 plants[variant] = Plant("contact", "dup_variant", (("C", base), recipe))
-            self.clusters.append(tuple(("C", m) for m in members))
+            self.clusters.append(tuple(("C", m) for m in (base, *variants)))
         return plants
 
-    def finish(self, layout: Layout, slots: array, rng: random.Random) -> None:
+    def finish(self, layout: Layout, slots: array[int], rng: random.Random) -> None:
         """Give account-matching leads a new colleague slot at an Account; copy lists to the layout."""
         extra: dict[int, int] = {}
         for lead, plant in sorted(self.leads.items()):
@@ -138,7 +141,7 @@ def _recipes(rng: random.Random, size: int, first: str, *, contacts_only: bool) 
     return picked
 
 
-def _arg(body: str, turn: int, rng: random.Random) -> tuple:
+def _arg(body: str, turn: int, rng: random.Random) -> tuple[Any, ...]:
     if body == "missing_source":
         gap = _SOURCE_GAPS[turn % len(_SOURCE_GAPS)]
         utm = {"mapped": sorted(UTM_TO_SOURCE), "unmapped": UNMAPPED_UTM}.get(gap)
@@ -158,19 +161,32 @@ def _cluster_size(rng: random.Random) -> int:
 def plan_plants(shape: OrgShape, rng: random.Random) -> PlantPlan:
     """Choose planted leads now and the contact plants to place later (see `PlantPlan`)."""
     n = shape.leads
-    specs = [Plant(life, body, _arg(body, turn, rng)) for life, body, rate in _LEAD_RATES for turn in range(_count(rate, n))]
+    specs = [
+        Plant(life, body, _arg(body, turn, rng)) for life, body, rate in _LEAD_RATES for turn in range(_count(rate, n))
+    ]
     specs += [Plant("fresh", "junk", (reason, nth)) for reason in JUNK_REASONS for nth in range(_count(_JUNK_RATE, n))]
     recipe_turn = cycle(RECIPES)
-    lead_clusters = [_recipes(rng, _cluster_size(rng), next(recipe_turn), contacts_only=False) for _ in range(_count(_LEAD_CLUSTERS, n))]
-    mixed = [_recipes(rng, _cluster_size(rng), next(recipe_turn), contacts_only=False) for _ in range(_count(_MIXED_CLUSTERS, n))]
+    lead_clusters = [
+        _recipes(rng, _cluster_size(rng), next(recipe_turn), contacts_only=False)
+        for _ in range(_count(_LEAD_CLUSTERS, n))
+    ]
+    mixed = [
+        _recipes(rng, _cluster_size(rng), next(recipe_turn), contacts_only=False)
+        for _ in range(_count(_MIXED_CLUSTERS, n))
+    ]
     hard = [_HARD_KINDS[t % len(_HARD_KINDS)] for t in range(_count(_HARD_PAIRS, n))]
     needed = len(specs) + sum(1 + len(r) for r in lead_clusters) + sum(len(r) for r in mixed) + 2 * len(hard)
     chosen = iter(rng.sample(range(n), min(n, needed)))
     plan = PlantPlan()
-    _place_leads(plan, chosen, specs, lead_clusters, mixed, hard)
+    _place_specs(plan, chosen, specs)
+    _place_lead_clusters(plan, chosen, lead_clusters)
+    _place_mixed(plan, chosen, mixed)
+    _place_hard_pairs(plan, chosen, hard)
     m = shape.contacts
     plan.contact_specs = [
-        Plant("contact", body, _arg(body, turn, rng)) for body, rate in _CONTACT_RATES for turn in range(_count(rate, m))
+        Plant("contact", body, _arg(body, turn, rng))
+        for body, rate in _CONTACT_RATES
+        for turn in range(_count(rate, m))
     ]
     plan.contact_clusters = [
         _recipes(rng, _cluster_size(rng), next(recipe_turn), contacts_only=True)
@@ -179,38 +195,54 @@ def plan_plants(shape: OrgShape, rng: random.Random) -> PlantPlan:
     return plan
 
 
-def _place_leads(plan: PlantPlan, chosen: object, specs: list[Plant], lead_clusters: list[list[str]],
-                 mixed: list[list[str]], hard: list[str]) -> None:
-    take = lambda: next(chosen, None)  # type: ignore[call-overload]  # noqa: E731
+_NEGATIVE_OF = {"queue_recent": "queue_aging", "email_negative": "invalid_email", "phone_negative": "invalid_phone"}
+
+
+def _take(chosen: Iterator[int], count: int) -> list[int] | None:
+    """Return the next `count` chosen lead indexes, or None when the org has run out of leads."""
+    taken = list(islice(chosen, count))
+    return taken if len(taken) == count else None
+
+
+def _place_specs(plan: PlantPlan, chosen: Iterator[int], specs: list[Plant]) -> None:
     for spec in specs:
-        index = take()
-        if index is None:
+        taken = _take(chosen, 1)
+        if taken is None:
             return
-        plan.leads[index] = spec
-        negative = {"queue_recent": "queue_aging", "email_negative": "invalid_email", "phone_negative": "invalid_phone"}
-        key = negative.get(spec.life) or negative.get(spec.body)
+        plan.leads[taken[0]] = spec
+        key = _NEGATIVE_OF.get(spec.life) or _NEGATIVE_OF.get(spec.body)
         if key:
-            plan.negatives.setdefault(key, []).append(("L", index))
-    for recipes in lead_clusters:
-        members = [take() for _ in range(1 + len(recipes))]
-        if None in members:
+            plan.negatives.setdefault(key, []).append(("L", taken[0]))
+
+
+def _place_lead_clusters(plan: PlantPlan, chosen: Iterator[int], clusters: list[list[str]]) -> None:
+    for recipes in clusters:
+        members = _take(chosen, 1 + len(recipes))
+        if members is None:
             return
         base, *variants = members
         plan.leads[base] = Plant("fresh", "dup_base", (tuple(recipes),))
         for variant, recipe in zip(variants, recipes, strict=True):
             plan.leads[variant] = Plant("fresh", "dup_variant", (("L", base), recipe))
         plan.clusters.append(tuple(("L", m) for m in members))
+
+
+def _place_mixed(plan: PlantPlan, chosen: Iterator[int], mixed: list[list[str]]) -> None:
     for recipes in mixed:
-        leads = [take() for _ in recipes]
-        if None in leads:
+        leads = _take(chosen, len(recipes))
+        if leads is None:
             return
         for lead in leads:  # placeholders until their Contact is placed
             plan.leads[lead] = Plant("fresh", "plain")
         plan.mixed.append((leads, recipes))
-    for kind in hard:
-        a, b = take(), take()
-        if b is None:
+
+
+def _place_hard_pairs(plan: PlantPlan, chosen: Iterator[int], kinds: list[str]) -> None:
+    for kind in kinds:
+        pair = _take(chosen, 2)
+        if pair is None:
             return
+        a, b = pair
         plan.leads[a] = Plant("fresh", "hard_negative", (kind, "a", ("L", b)))
         plan.leads[b] = Plant("fresh", "hard_negative", (kind, "b", ("L", a)))
         plan.hard_negatives.append((("L", a), ("L", b), kind))

@@ -22,14 +22,17 @@ __all__ = ["Name", "NamePool", "build_name_pools", "fold", "slug"]
 _FIRST_DRAWS = 1024
 _LAST_DRAWS = 700
 _STREET_DRAWS = 160
+# fmt: off
 _SPECIAL = str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "æ": "ae", "Æ": "AE",
-                          "œ": "oe", "Œ": "OE", "đ": "d", "Đ": "D", "ı": "i", "þ": "th"})
+                          "œ": "oe", "Œ": "OE", "đ": "d", "Đ": "D", "ı": "i", "þ": "th"})  # noqa: RUF001 (dotless i is meant)
 _GREEK = {
-    "ου": "ou", "ού": "ou", "αι": "ai", "ει": "ei", "οι": "oi", "μπ": "mp", "ντ": "nt", "θ": "th", "χ": "ch",
-    "ψ": "ps", "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "ι": "i", "κ": "k",
-    "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s", "ς": "s", "τ": "t",
-    "υ": "y", "φ": "f", "ω": "o",
+    "ου": "ou", "ού": "ou", "αι": "ai", "ει": "ei", "οι": "oi", "μπ": "mp", "ντ": "nt", "θ": "th", "χ": "ch",  # noqa: RUF001 (Greek letters are the point)
+    "ψ": "ps", "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "ι": "i", "κ": "k",  # noqa: RUF001 (Greek letters are the point)
+    "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s", "ς": "s", "τ": "t",  # noqa: RUF001 (Greek letters are the point)
+    "υ": "y", "φ": "f", "ω": "o",  # noqa: RUF001 (Greek letters are the point)
 }
+# fmt: on
+
 _JP_DISTRICTS = ("Marunouchi", "Otemachi", "Akasaka", "Roppongi", "Jingumae", "Umeda", "Minatomirai", "Sakae")
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import _random  # the C core of `random.Random`: its seed() skips the Python wrapper
 import random
+from collections.abc import Sequence
 from enum import IntEnum
+from typing import TypeVar
 
-__all__ = ["Kind", "below", "between", "mix", "pick", "reseed"]
+__all__ = ["Kind", "below", "between", "fresh_rng", "mix", "pick", "reseed"]
 
 _MASK64 = (1 << 64) - 1
+T = TypeVar("T")
 
 
 class Kind(IntEnum):
@@ -34,6 +37,11 @@ class Kind(IntEnum):
 
 
 _SEED = _random.Random.seed
+
+
+def fresh_rng(seed: int = 0) -> random.Random:
+    """Return a new Mersenne Twister for reproducible synthetic data (never for secrets)."""
+    return random.Random(seed)  # noqa: S311 (synthetic data must be reproducible, not unpredictable)
 
 
 def reseed(rng: random.Random, seed: int, kind: Kind, index: int) -> random.Random:
@@ -71,6 +79,6 @@ def between(rng: random.Random, low: int, high: int) -> int:
     return low + int(rng.random() * (high - low))
 
 
-def pick(rng: random.Random, options: tuple | list) -> object:
+def pick(rng: random.Random, options: Sequence[T]) -> T:
     """Return one element of a non-empty sequence."""
     return options[int(rng.random() * len(options))]

@@ -12,7 +12,7 @@ from sfbridge.synthetic.people import Person, colleague, free_email, private_per
 from sfbridge.synthetic.phones import phone_for, render
 from sfbridge.synthetic.pools import Name
 from sfbridge.synthetic.seeding import below, mix
-from sfbridge.synthetic.vocab import COMPETITORS, DISPOSABLE_DOMAINS, OWN_COMPANY, STUDENT_DOMAINS
+from sfbridge.synthetic.vocab import COMPETITORS, DISPOSABLE_DOMAINS, FREE_MAIL, OWN_COMPANY, STUDENT_DOMAINS
 
 if TYPE_CHECKING:
     from sfbridge.synthetic.context import OrgContext
@@ -20,8 +20,14 @@ if TYPE_CHECKING:
 
 __all__ = ["account_match", "hard_negative", "junk"]
 
-_TEST_NAMES = (("Test", "Test"), ("asdf", "asdf"), ("Mickey", "Mouse"), ("Test", "Lead"), ("Donald", "Duck"),
-               ("Foo", "Bar"))
+_TEST_NAMES = (
+    ("Test", "Test"),
+    ("asdf", "asdf"),
+    ("Mickey", "Mouse"),
+    ("Test", "Lead"),
+    ("Donald", "Duck"),
+    ("Foo", "Bar"),
+)
 _TEST_COMPANIES = ("Test", "asdf", "Test Company", "ACME Test", "N/A", "xxx")
 _JOBLESS = ("N/A", "Self-employed", "None", "Between jobs")
 _JOB_TITLES = ("Job Seeker", "Looking for a job", "Open to work")
@@ -29,11 +35,22 @@ _STUDENT_TITLES = ("Student", "Graduate Student", "MBA Student")
 _US = COUNTRIES[0]
 
 
-def _pseudo_company(ctx: OrgContext, base: str, domain: str, key: int) -> Company:
+def _pseudo_company(base: str, domain: str, key: int) -> Company:
     """A company outside the CompanyBook (competitor, university, the org itself)."""
-    return Company(index=-key, base=base, country=_US, city=_US.cities[key % len(_US.cities)], industry="Technology",
-                   suffix="", the=False, domain=domain, email_pattern=0, employees=500, street_seed=mix(key, 5),
-                   surname_seed=mix(-key, 11))
+    return Company(
+        index=-key,
+        base=base,
+        country=_US,
+        city=_US.cities[key % len(_US.cities)],
+        industry="Technology",
+        suffix="",
+        the=False,
+        domain=domain,
+        email_pattern=0,
+        employees=500,
+        street_seed=mix(key, 5),
+        surname_seed=mix(-key, 11),
+    )
 
 
 def junk(ctx: OrgContext, rng: random.Random, index: int, plant: Plant) -> Person:
@@ -44,7 +61,7 @@ def junk(ctx: OrgContext, rng: random.Random, index: int, plant: Plant) -> Perso
         table = {"competitor": COMPETITORS, "student": STUDENT_DOMAINS, "internal_employee": (OWN_COMPANY,)}[reason]
         name, domain = table[nth % len(table)]
         key = 1000 + 10 * ("competitor", "student", "internal_employee").index(reason) + nth % len(table)
-        person = colleague(d, rng, _pseudo_company(ctx, name, domain, key), nth // len(table), index)
+        person = colleague(d, rng, _pseudo_company(name, domain, key), nth // len(table), index)
         person.company = name
         if reason == "student":
             person.title, person.department = _STUDENT_TITLES[nth % 3], None
@@ -61,7 +78,9 @@ def junk(ctx: OrgContext, rng: random.Random, index: int, plant: Plant) -> Perso
         first, last = _TEST_NAMES[nth % len(_TEST_NAMES)]
         person.first, person.last = Name(first, first, first.lower()), Name(last, last, last.lower())
         person.company = _TEST_COMPANIES[nth % len(_TEST_COMPANIES)]
-        person.email = "test@example.com" if nth == 0 else f"{first.lower()}{nth}@example.{('com', 'org', 'net')[nth % 3]}"
+        person.email = (
+            "test@example.com" if nth == 0 else f"{first.lower()}{nth}@example.{('com', 'org', 'net')[nth % 3]}"
+        )
         person.phone = person.mobile = person.street = person.postcode = person.title = None
         person.phone_line = None
     return person
@@ -120,19 +139,19 @@ def hard_negative(ctx: OrgContext, rng: random.Random, index: int, plant: Plant,
     person = _natural(ctx, rng, index, freemail=True)
     if kind == "same_name_other_company":
         person.first, person.last = partner.first, partner.last
-    elif kind == "relatives_home_phone":
+    elif kind == "relatives_home_phone":  # one household: same surname, home line and address
         person.first, person.last = _other_first(ctx, rng, partner, initial=False), partner.last
-        person.phone_line = partner.phone_line
-        same_country = person.country.code == partner.country.code
-        person.phone = render(partner.phone_line, rng) if same_country and partner.phone_line else _international(partner)
+        person.country, person.city, person.street, person.postcode = (
+            partner.country,
+            partner.city,
+            partner.street,
+            partner.postcode,
+        )
+        person.phone_line, person.mobile = partner.phone_line, None  # a mobile from another country would not parse
+        person.phone = render(partner.phone_line, rng) if partner.phone_line else partner.phone
     else:  # freemail_vs_business
         person.first, person.last = _other_first(ctx, rng, partner, initial=True), partner.last
         person.email = f"{person.first.slug[:1]}.{person.last.slug}{token(d, index)}@gmail.com"
     if kind != "freemail_vs_business":
-        person.email = free_email(rng, person.country.code, person.first, person.last, token(d, index))
+        person.email = free_email(rng, FREE_MAIL[person.country.code], person.first, person.last, token(d, index))
     return copy.copy(person)
-
-
-def _international(person: Person) -> str | None:
-    line = person.phone_line
-    return None if line is None else f"+{line.cc} {line.nsn}"

@@ -22,9 +22,21 @@ if TYPE_CHECKING:
 
 __all__ = ["base_first_name", "make_variant"]
 
-_FEMALE_FORMAL = ("Elizabeth", "Margaret", "Katherine", "Jennifer", "Patricia", "Susan", "Deborah", "Rebecca",
-                  "Victoria", "Abigail", "Dorothy")
+_FEMALE_FORMAL = (
+    "Elizabeth",
+    "Margaret",
+    "Katherine",
+    "Jennifer",
+    "Patricia",
+    "Susan",
+    "Deborah",
+    "Rebecca",
+    "Victoria",
+    "Abigail",
+    "Dorothy",
+)
 _FEMALE_ACCENTED = ("Chloé", "Renée", "Zoë", "Inés", "Léa", "Ángela")
+_HALF = 0.5
 _TAGS = ("+crm", "+webinar", "+newsletter", "+work", "+sf")
 
 
@@ -100,7 +112,7 @@ def _nickname(person: Person, rng: random.Random, companies: CompanyBook) -> Non
     person.phone = _rephone(person, rng)
 
 
-def _company_suffix(person: Person, companies: CompanyBook, rng: random.Random) -> None:
+def _company_suffix(person: Person, rng: random.Random, companies: CompanyBook) -> None:
     if person.company_index < 0:
         return
     company = companies.get(person.company_index)
@@ -111,31 +123,60 @@ def _company_suffix(person: Person, companies: CompanyBook, rng: random.Random) 
         person.company = company.base + (suffix if suffix.startswith(",") else " " + suffix)
 
 
+def _email_case(person: Person, rng: random.Random, _companies: CompanyBook) -> None:
+    if person.email:
+        person.email = _case(person.email, rng)
+        person.phone = _rephone(person, rng)
+
+
+def _gmail_form(person: Person, rng: random.Random, _companies: CompanyBook) -> None:
+    if person.email:
+        person.email = _gmail(person.email, rng)
+
+
+def _transposed(person: Person, _rng: random.Random, _companies: CompanyBook) -> None:
+    person.first, person.last = person.last, person.first
+
+
+def _accents(person: Person, _rng: random.Random, _companies: CompanyBook) -> None:
+    person.first, person.last = _name(person.first.plain), _name(person.last.plain)
+
+
+def _typo_form(person: Person, rng: random.Random, _companies: CompanyBook) -> None:
+    # Typed in Latin letters: a typo in kanji is not a typo people make.
+    written = person.last.text if fold(person.last.text) == person.last.plain else person.last.plain
+    person.last = _name(_typo(written, rng))
+
+
+def _phone_format(person: Person, rng: random.Random, _companies: CompanyBook) -> None:
+    person.phone = _rephone(person, rng)
+    provider = FREE_MAIL[person.country.code][-1]  # a personal address, or none at all
+    personal = f"{person.first.slug}.{person.last.slug}.{person.number}@{provider}"
+    person.email = None if rng.random() < _HALF else personal
+
+
+def _missing_email(person: Person, _rng: random.Random, _companies: CompanyBook) -> None:
+    person.email = None
+
+
+_RECIPES = {
+    "email_case": _email_case,
+    "gmail": _gmail_form,
+    "nickname": _nickname,
+    "transposed": _transposed,
+    "accents": _accents,
+    "typo": _typo_form,
+    "phone_format": _phone_format,
+    "company_suffix": _company_suffix,
+    "missing_email": _missing_email,
+}
+
+
 def make_variant(base: Person, recipe: str, rng: random.Random, companies: CompanyBook) -> Person:
     """Return a copy of `base` typed again according to `recipe` (see `planting.RECIPES`)."""
     person = copy.copy(base)
-    if recipe == "email_case" and person.email:
-        person.email = _case(person.email, rng)
-        person.phone = _rephone(person, rng)
-    elif recipe == "gmail" and person.email:
-        person.email = _gmail(person.email, rng)
-    elif recipe == "nickname":
-        _nickname(person, rng, companies)
-    elif recipe == "transposed":
-        person.first, person.last = person.last, person.first
-    elif recipe == "accents":
-        person.first, person.last = _name(person.first.plain), _name(person.last.plain)
-    elif recipe == "typo":
-        person.last = _name(_typo(person.last.text, rng))
-    elif recipe == "phone_format":
-        person.phone = _rephone(person, rng)
-        provider = FREE_MAIL[person.country.code][-1]
-        person.email = None if rng.random() < 0.5 else f"{person.first.slug}.{person.last.slug}.{person.number}@{provider}"  # noqa: PLR2004
-    elif recipe == "company_suffix":
-        _company_suffix(person, companies, rng)
-    elif recipe == "missing_email":
-        person.email = None
-    if recipe in {"transposed", "typo"} and rng.random() < 0.5:  # noqa: PLR2004
+    _RECIPES[recipe](person, rng, companies)
+    if recipe in {"transposed", "typo"} and rng.random() < _HALF:
         person.phone, person.mobile = None, None
     if rng.random() < 0.4:  # noqa: PLR2004 (the second form left the address out)
         person.street, person.postcode = None, None

@@ -43,6 +43,7 @@ class Source(NamedTuple):
     utm: tuple[str, ...]
 
 
+# fmt: off
 SOURCES: tuple[Source, ...] = (
     Source("Web", 0.27, 0.14, 0.34, 24, ("website", "newsletter", "organic")),
     Source("Advertisement", 0.14, 0.08, 0.40, 35, ("google", "linkedin", "bing", "facebook")),
@@ -75,8 +76,8 @@ LEAD_STATUSES: tuple[tuple[str, bool, bool], ...] = (
 )
 QUALIFIED_STATUSES = ("Marketing Qualified", "Sales Qualified")
 
+#: Job titles with the department that goes with each.
 TITLES: tuple[tuple[str, str], ...] = (
-    # (Title, Department)
     ("CEO", "Executive"), ("Founder & CEO", "Executive"), ("COO", "Executive"), ("CFO", "Finance"),
     ("CTO", "Engineering"), ("VP of Sales", "Sales"), ("VP Marketing", "Marketing"),
     ("Vice President, Operations", "Operations"), ("Director of Marketing", "Marketing"),
@@ -151,3 +152,4 @@ NICKNAMES: dict[str, tuple[str, ...]] = {
 #: Accented given names and surnames whose accents people drop when typing.
 ACCENTED_FIRST = ("José", "André", "Chloé", "Renée", "Zoë", "Inés", "João", "Jürgen", "François", "Léa", "Ángela")
 ACCENTED_LAST = ("Müller", "Gómez", "Pérez", "Núñez", "Sánchez", "Lefèvre", "Gonçalves", "Jäger", "Björk", "Dvořák")
+# fmt: on
