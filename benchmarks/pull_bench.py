@@ -61,7 +61,7 @@ def write_pages(folder: Path, n: int, fields: list[str]) -> int:
     page: list[dict[str, Any]] = []
     count = 0
 
-    def flush(done: bool) -> None:
+    def flush(*, done: bool) -> None:
         nonlocal count
         body: dict[str, Any] = {"totalSize": n, "done": done}
         if not done:
@@ -81,14 +81,16 @@ def write_pages(folder: Path, n: int, fields: list[str]) -> int:
     return count
 
 
-class PageServer(BaseAdapter):  # type: ignore[misc]
+class PageServer(BaseAdapter):
     """Answers the pull's calls: token, identity, describe, query pages from disk, COUNT()."""
 
     def __init__(self, folder: Path, describe: dict[str, Any], n: int) -> None:
+        """Serve pages from ``folder`` for an org of ``n`` Leads."""
         super().__init__()
         self.folder, self.describe, self.n, self.used = folder, describe, n, 100
 
     def send(self, request: requests.PreparedRequest, **_kwargs: Any) -> requests.Response:  # noqa: ANN401
+        """Answer one call."""
         parts = urlsplit(request.url or "")
         self.used += 1
         body: bytes
@@ -107,13 +109,14 @@ class PageServer(BaseAdapter):  # type: ignore[misc]
             body = (self.folder / f"{offset // PAGE:06d}.json").read_bytes()
         response = requests.Response()
         response.status_code, response.request, response.url = 200, request, request.url or ""
-        response.headers = CaseInsensitiveDict({"Content-Type": "application/json;charset=UTF-8",
-                                                "Sforce-Limit-Info": f"api-usage={self.used}/5000000"})
+        response.headers = CaseInsensitiveDict(
+            {"Content-Type": "application/json;charset=UTF-8", "Sforce-Limit-Info": f"api-usage={self.used}/5000000"}
+        )
         response._content = body  # noqa: SLF001
         return response
 
     def close(self) -> None:
-        pass
+        """Nothing to release."""
 
 
 def run(n: int, store_url: str, work: Path) -> dict[str, float]:
@@ -149,12 +152,16 @@ def main() -> None:
             result = run(args.records, url, Path(folder))
             results.append(result)
             print(json.dumps(result))
-    print(json.dumps({
-        "median_records_per_second": round(statistics.median(r["records_per_second"] for r in results)),
-        "max_peak_rss_mb": round(max(r["peak_rss_mb"] for r in results)),
-        "machine": f"{platform.processor() or platform.machine()}, {platform.python_implementation()} "
-                   f"{platform.python_version()}, {sys.platform}",
-    }))
+    print(
+        json.dumps(
+            {
+                "median_records_per_second": round(statistics.median(r["records_per_second"] for r in results)),
+                "max_peak_rss_mb": round(max(r["peak_rss_mb"] for r in results)),
+                "machine": f"{platform.processor() or platform.machine()}, {platform.python_implementation()} "
+                f"{platform.python_version()}, {sys.platform}",
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,12 @@ def private_key():
 
 
 def jwt_profile():
-    return make_profile(auth=AuthMethod.JWT, login_url="https://login.salesforce.com",
-                        username="integration@acme.example", consumer_key="3MVG9scenario")
+    return make_profile(
+        auth=AuthMethod.JWT,
+        login_url="https://login.salesforce.com",
+        username="integration@acme.example",
+        consumer_key="3MVG9scenario",
+    )
 
 
 def test_jwt_bearer_signs_the_claims_salesforce_expects(gateway_factory, private_key):
@@ -45,7 +49,10 @@ def test_jwt_bearer_signs_the_claims_salesforce_expects(gateway_factory, private
     assert form["grant_type"] == ["urn:ietf:params:oauth:grant-type:jwt-bearer"]
     claims = jwt.decode(form["assertion"][0], options={"verify_signature": False})
     assert (claims["iss"], claims["sub"], claims["aud"]) == (
-        "3MVG9scenario", "integration@acme.example", "https://login.salesforce.com")
+        "3MVG9scenario",
+        "integration@acme.example",
+        "https://login.salesforce.com",
+    )
     assert jwt.get_unverified_header(form["assertion"][0])["alg"] == "RS256"
     assert identity.org_id.startswith("00D")
     assert calls[1].request.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -90,8 +97,12 @@ def test_client_credentials_without_a_run_as_user_is_explained(gateway_factory):
 
 
 def password_profile():
-    return make_profile(auth=AuthMethod.PASSWORD, login_url="https://login.salesforce.com",
-                        username="admin@legacy.example", api_version="66.0")
+    return make_profile(
+        auth=AuthMethod.PASSWORD,
+        login_url="https://login.salesforce.com",
+        username="admin@legacy.example",
+        api_version="66.0",
+    )
 
 
 def test_password_flow_logs_in_with_the_last_soap_login_version_and_warns(gateway_factory):
@@ -164,9 +175,19 @@ def sf_profile():
 
 def test_sf_cli_alias_lends_its_token(gateway_factory, fake_sf):
     """`sf org display --target-org ALIAS --json` supplies the token and instance."""
-    fake_sf({"status": 0, "result": {"id": "00D000000000001AAA", "accessToken": "00D000000000001!scenario",
-                                     "instanceUrl": INSTANCE, "username": "admin@client.example",
-                                     "connectedStatus": "Connected", "alias": "client-x"}})
+    fake_sf(
+        {
+            "status": 0,
+            "result": {
+                "id": "00D000000000001AAA",
+                "accessToken": "00D000000000001!scenario",
+                "instanceUrl": INSTANCE,
+                "username": "admin@client.example",
+                "connectedStatus": "Connected",
+                "alias": "client-x",
+            },
+        }
+    )
     with replay("auth/access_token_ok") as calls:
         gateway_factory(sf_profile(), Secrets()).identity()
     assert fake_sf.args.read_text().split() == ["org", "display", "--target-org", "client-x", "--json"]
@@ -175,8 +196,15 @@ def test_sf_cli_alias_lends_its_token(gateway_factory, fake_sf):
 
 def test_sf_cli_without_a_login_says_how_to_log_in(gateway_factory, fake_sf):
     """An unknown alias is reported with the sf command that fixes it."""
-    fake_sf({"status": 1, "name": "NamedOrgNotFoundError",
-             "message": "No authorization information found for client-x.", "exitCode": 1}, exit_code=1)
+    fake_sf(
+        {
+            "status": 1,
+            "name": "NamedOrgNotFoundError",
+            "message": "No authorization information found for client-x.",
+            "exitCode": 1,
+        },
+        exit_code=1,
+    )
     with pytest.raises(AuthenticationError, match="sf org login web --alias client-x"):
         gateway_factory(sf_profile(), Secrets()).identity()
 
@@ -195,11 +223,14 @@ def test_a_non_idempotent_call_is_never_resent_once_it_reached_salesforce(gatewa
     """A POST answered 503 may have been applied: it is reported, not sent again."""
     gateway = gateway_factory()
     with responses.RequestsMock() as mock:
-        mock.add(responses.POST, f"{INSTANCE}/services/oauth2/token", json={"access_token": TOKEN, "instance_url": INSTANCE})
+        mock.add(
+            responses.POST, f"{INSTANCE}/services/oauth2/token", json={"access_token": TOKEN, "instance_url": INSTANCE}
+        )
         mock.add(responses.POST, f"{INSTANCE}/services/data/v66.0/sobjects/Task/", json=UNAVAILABLE, status=503)
         with pytest.raises(RetriableSalesforceError):
-            gateway._call("create Task", lambda sf: sf.restful("sobjects/Task/", method="POST", json={}),
-                          idempotent=False)
+            gateway._call(
+                "create Task", lambda sf: sf.restful("sobjects/Task/", method="POST", json={}), idempotent=False
+            )
         assert sum(call.request.method == "POST" and "Task" in call.request.url for call in mock.calls) == 1
 
 
@@ -208,10 +239,13 @@ def test_a_non_idempotent_call_is_retried_when_the_connection_never_opened(gatew
     gateway = gateway_factory()
     url = f"{INSTANCE}/services/data/v66.0/sobjects/Task/"
     with responses.RequestsMock() as mock:
-        mock.add(responses.POST, f"{INSTANCE}/services/oauth2/token", json={"access_token": TOKEN, "instance_url": INSTANCE})
+        mock.add(
+            responses.POST, f"{INSTANCE}/services/oauth2/token", json={"access_token": TOKEN, "instance_url": INSTANCE}
+        )
         mock.add(responses.POST, url, body=requests.exceptions.ConnectTimeout("connect timed out"))
         mock.add(responses.POST, url, json={"id": "00T5g000001AbCdEAK", "success": True, "errors": []}, status=201)
-        created = gateway._call("create Task", lambda sf: sf.restful("sobjects/Task/", method="POST", json={}),
-                                idempotent=False)
+        created = gateway._call(
+            "create Task", lambda sf: sf.restful("sobjects/Task/", method="POST", json={}), idempotent=False
+        )
         assert created["success"] is True
         assert sum(call.request.url == url for call in mock.calls) == 2

@@ -86,9 +86,17 @@ def test_config_errors_exit_2_with_the_file_named(tmp_path):
 
 
 def write_config(tmp_path: Path, **values: str) -> Path:
-    lines = ["[orgs.scenario]", 'auth = "client_credentials"', f'login_url = "{INSTANCE}"',
-             'consumer_key = "3MVG9scenario"', *(f'{k} = "{v}"' for k, v in values.items()),
-             "[orgs.scenario.network]", "backoff_initial = 0.0", "backoff_max = 0.0", "max_attempts = 3"]
+    lines = [
+        "[orgs.scenario]",
+        'auth = "client_credentials"',
+        f'login_url = "{INSTANCE}"',
+        'consumer_key = "3MVG9scenario"',
+        *(f'{k} = "{v}"' for k, v in values.items()),
+        "[orgs.scenario.network]",
+        "backoff_initial = 0.0",
+        "backoff_max = 0.0",
+        "max_attempts = 3",
+    ]
     path = tmp_path / "sfbridge.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -148,3 +156,15 @@ def test_orgs_lists_profiles_without_secrets(tmp_path):
     assert "scenario-secret" not in result.output
     missing = invoke("orgs", "--config", str(config), "--json", env={})
     assert "SFBRIDGE_SCENARIO_CLIENT_SECRET" in json.loads(missing.stdout)["orgs"][0]["credentials"]
+
+
+def test_no_token_reaches_logs_output_or_the_store(tmp_path):
+    """The recorded access token appears nowhere sfbridge writes: logs, results, the store file."""
+    store = tmp_path / "demo.db"
+    result = invoke("demo", "--json", "--log-format", "json", "-v", "--store", str(store))
+    assert result.exit_code == 0
+    token_part = "AQ4AQSimulatedAccessToken"
+    assert token_part not in result.output
+    assert token_part not in result.stderr
+    assert '"event": "salesforce_logged_in"' in result.stderr
+    assert token_part.encode() not in store.read_bytes()

@@ -121,7 +121,10 @@ def test_secrets_come_from_org_scoped_variables(tmp_path):
 
 def test_missing_secret_names_the_variable(tmp_path):
     """Without its secret, a profile's error names exactly the variable to set."""
-    path = write(tmp_path, '[orgs.uat]\nauth = "client_credentials"\nlogin_url = "https://acme.my.salesforce.com"\nconsumer_key = "k"\n')
+    path = write(
+        tmp_path,
+        '[orgs.uat]\nauth = "client_credentials"\nlogin_url = "https://acme.my.salesforce.com"\nconsumer_key = "k"\n',
+    )
     profile = load_settings(path).org("uat")
     with pytest.raises(ConfigError, match="SFBRIDGE_UAT_CLIENT_SECRET"):
         resolve_secrets(profile, {})
@@ -140,7 +143,9 @@ def test_key_file_that_is_not_a_pem_key_is_refused(tmp_path):
 
 def test_org_selection_errors_are_helpful(tmp_path):
     """With several orgs, --org is required; a near miss is suggested."""
-    path = write(tmp_path, '[orgs.prod]\nauth = "sf_cli"\nsf_alias = "p"\n[orgs.uat]\nauth = "sf_cli"\nsf_alias = "u"\n')
+    path = write(
+        tmp_path, '[orgs.prod]\nauth = "sf_cli"\nsf_alias = "p"\n[orgs.uat]\nauth = "sf_cli"\nsf_alias = "u"\n'
+    )
     settings = load_settings(path)
     with pytest.raises(ConfigError, match="--org"):
         settings.org(None)

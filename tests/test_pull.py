@@ -7,7 +7,7 @@ import sqlalchemy
 from structlog.testing import capture_logs
 
 from recorded import cassette, replay
-from sfbridge.errors import ApiBudgetExhausted, ProtocolError, RetriableSalesforceError
+from sfbridge.errors import ApiBudgetError, ProtocolError, RetriableSalesforceError
 from sfbridge.ids import to_18
 from sfbridge.pull import PullOptions, pull
 from sfbridge.store import Store
@@ -79,7 +79,7 @@ def test_expired_session_is_renewed_once_and_the_pull_continues(gateway_factory,
 
 def test_request_limit_exceeded_stops_and_keeps_committed_pages(gateway_factory, sqlite_store):
     """The org's daily limit stops the pull with a clear message; page 1 stays committed with its bookmark."""
-    with pytest.raises(ApiBudgetExhausted, match="24-hour API allowance"):
+    with pytest.raises(ApiBudgetError, match="24-hour API allowance"):
         run_pull(gateway_factory(), sqlite_store, "pull/request_limit")
     rows = stored(sqlite_store)
     assert len(rows) == 40
@@ -89,7 +89,7 @@ def test_request_limit_exceeded_stops_and_keeps_committed_pages(gateway_factory,
 
 def test_budget_reserve_stops_before_spending_the_orgs_last_tenth(gateway_factory, sqlite_store):
     """Past 90 % of the daily allowance, sfbridge stops itself before the next call."""
-    with pytest.raises(ApiBudgetExhausted) as caught:
+    with pytest.raises(ApiBudgetError) as caught:
         run_pull(gateway_factory(), sqlite_store, "pull/budget_reserve")
     assert caught.value.error_code == "API_RESERVE_REACHED"
     assert "other integrations" in str(caught.value)

@@ -22,8 +22,12 @@ SCHEMA = ObjectSchema(
 
 
 def record(**values):
-    return {"attributes": {"type": "Lead", "url": "/services/data/v66.0/sobjects/Lead/x"},
-            "Id": "00Q5g00000AbCdEEAV", "SystemModstamp": "2026-11-02T09:00:00.000+0000", **values}
+    return {
+        "attributes": {"type": "Lead", "url": "/services/data/v66.0/sobjects/Lead/x"},
+        "Id": "00Q5g00000AbCdEEAV",
+        "SystemModstamp": "2026-11-02T09:00:00.000+0000",
+        **values,
+    }
 
 
 def test_values_are_normalised_and_the_envelope_dropped():
@@ -39,8 +43,15 @@ def test_a_repeated_id_on_one_page_is_kept_once():
     assert [row[3] for row in page.rows] == [2]
 
 
-@pytest.mark.parametrize(("field", "value"), [("SystemModstamp", "yesterday"), ("ConvertedDate", "2026-13-01"),
-                                              ("NumberOfEmployees", "12"), ("IsConverted", "true")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("SystemModstamp", "yesterday"),
+        ("ConvertedDate", "2026-13-01"),
+        ("NumberOfEmployees", "12"),
+        ("IsConverted", "true"),
+    ],
+)
 def test_a_value_of_the_wrong_type_names_the_record_and_field(field, value):
     """A value that contradicts describe is refused with the record Id and field, not stored."""
     with pytest.raises(ProtocolError, match=f"record 00Q5g00000AbCdEEAV has a {field} value"):

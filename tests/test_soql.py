@@ -31,7 +31,9 @@ def test_split_fields_keeps_every_group_under_the_url_limit_and_repeats_the_keys
     fields = [f"Very_Long_Custom_Field_Name_Number_{i:04d}__c" for i in range(900)]
 
     def build(group):
-        return soql.select(group, "Lead", where=["SystemModstamp >= 2026-01-01T00:00:00Z"], order_by=["SystemModstamp", "Id"])
+        return soql.select(
+            group, "Lead", where=["SystemModstamp >= 2026-01-01T00:00:00Z"], order_by=["SystemModstamp", "Id"]
+        )
 
     groups = soql.split_fields(["Id", "SystemModstamp", *fields], keep=["Id", "SystemModstamp"], build=build)
     assert len(groups) > 1

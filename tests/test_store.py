@@ -9,14 +9,20 @@ from sfbridge.models import ColumnKind, SyncState
 from sfbridge.store import Store
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-COLUMNS = {"Id": ColumnKind.TEXT, "LastName": ColumnKind.TEXT, "IsConverted": ColumnKind.BOOLEAN,
-           "SystemModstamp": ColumnKind.DATETIME, "ConvertedDate": ColumnKind.DATE}
+COLUMNS = {
+    "Id": ColumnKind.TEXT,
+    "LastName": ColumnKind.TEXT,
+    "IsConverted": ColumnKind.BOOLEAN,
+    "SystemModstamp": ColumnKind.DATETIME,
+    "ConvertedDate": ColumnKind.DATE,
+}
 
 
 def prepared(store: Store) -> SyncState:
     store.prepare_mirror("Lead", COLUMNS)
-    state = SyncState(sobject="Lead", cursor="SystemModstamp", bookmark=None, deletes_since=None,
-                      completed_at=None, columns=COLUMNS)
+    state = SyncState(
+        sobject="Lead", cursor="SystemModstamp", bookmark=None, deletes_since=None, completed_at=None, columns=COLUMNS
+    )
     store.save_state(state)
     return state
 
@@ -69,7 +75,11 @@ def test_new_columns_are_added_to_an_existing_table(sqlite_store):
 def test_writer_lock_is_exclusive_while_held(tmp_path):
     """A second writer on the same SQLite store is turned away until the first is done."""
     first, second = Store.open(str(tmp_path / "s.db")), Store.open(str(tmp_path / "s.db"))
-    with first.writer_lock("org"), pytest.raises(StoreError, match="another sfbridge process"), second.writer_lock("org"):
+    with (
+        first.writer_lock("org"),
+        pytest.raises(StoreError, match="another sfbridge process"),
+        second.writer_lock("org"),
+    ):
         pass
     with second.writer_lock("org"):
         pass
@@ -104,4 +114,9 @@ def test_runs_are_recorded_with_their_outcome(sqlite_store):
     run_id = sqlite_store.start_run("pull", org="acme", started_at=NOW)
     sqlite_store.finish_run(run_id, outcome="ok", finished_at=NOW, counts={"Lead": {"fetched": 3}}, api_calls=7)
     (run,) = sqlite_store.recent_runs()
-    assert (run["command"], run["outcome"], run["api_calls"], run["counts"]) == ("pull", "ok", 7, {"Lead": {"fetched": 3}})
+    assert (run["command"], run["outcome"], run["api_calls"], run["counts"]) == (
+        "pull",
+        "ok",
+        7,
+        {"Lead": {"fetched": 3}},
+    )

@@ -1,8 +1,10 @@
+from datetime import UTC, datetime
+
 import requests
 from urllib3.exceptions import NewConnectionError
 
 from sfbridge.errors import (
-    ApiBudgetExhausted,
+    ApiBudgetError,
     AuthenticationError,
     FatalSalesforceError,
     RetriableSalesforceError,
@@ -28,8 +30,10 @@ def test_unable_to_lock_row_is_retriable_even_as_400():
 def test_daily_limit_is_fatal_but_concurrency_limit_is_retriable():
     """TotalRequests exhaustion stops the run; the concurrent long-request limit is waited out."""
     daily = rest_error(403, [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}])
-    busy = rest_error(403, [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "ConcurrentPerOrgLongTxn Limit exceeded."}])
-    assert isinstance(daily, ApiBudgetExhausted)
+    busy = rest_error(
+        403, [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "ConcurrentPerOrgLongTxn Limit exceeded."}]
+    )
+    assert isinstance(daily, ApiBudgetError)
     assert "allowance" in str(daily)
     assert isinstance(busy, RetriableSalesforceError)
 
@@ -66,9 +70,7 @@ def test_retired_api_version_says_to_set_a_newer_one():
 
 def test_connection_refused_is_known_unsent_but_read_timeout_is_not():
     """Only a connection that never opened may re-send a non-idempotent call."""
-    refused = transport_error(
-        requests.exceptions.ConnectionError(NewConnectionError(None, "refused")), what="convert"
-    )
+    refused = transport_error(requests.exceptions.ConnectionError(NewConnectionError(None, "refused")), what="convert")
     read = transport_error(requests.exceptions.ReadTimeout("slow"), what="convert")
     assert is_transient(refused, idempotent=False)
     assert not is_transient(read, idempotent=False)
@@ -84,8 +86,6 @@ def test_tls_failure_is_fatal_and_never_suggests_turning_verification_off():
 
 def test_retry_after_accepts_seconds_and_http_dates():
     """Retry-After may be seconds or an HTTP date; nonsense is ignored."""
-    from datetime import UTC, datetime
-
     now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     assert parse_retry_after("Mon, 02 Nov 2026 09:00:30 GMT", now=now) == 30.0
     assert parse_retry_after("12") == 12.0

@@ -11,9 +11,9 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
@@ -22,7 +22,7 @@ import structlog
 import typer
 from requests.adapters import BaseAdapter
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from sfbridge import __version__
 from sfbridge.config import (
@@ -84,8 +84,7 @@ class LogFormat(StrEnum):
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="Config file (default: $SFBRIDGE_CONFIG, ./config/sfbridge.toml).",
-                 dir_okay=False),
+    typer.Option("--config", help="Config file (default: $SFBRIDGE_CONFIG, ./config/sfbridge.toml).", dir_okay=False),
 ]
 OrgOption = Annotated[str | None, typer.Option("--org", help="Org profile name from the config file.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON on standard output.")]
@@ -123,8 +122,7 @@ def _exit_codes() -> Iterator[None]:
     except SfbridgeError as exc:
         _fail(str(exc), EXIT_FAILURE)
     except KeyboardInterrupt:
-        _fail("interrupted; everything committed so far is kept and the next run resumes from it",
-              EXIT_INTERRUPTED)
+        _fail("interrupted; everything committed so far is kept and the next run resumes from it", EXIT_INTERRUPTED)
 
 
 def _load_profile(config: Path | None, org: str | None) -> tuple[OrgProfile, Path]:
@@ -137,7 +135,7 @@ class _RichProgress:
 
     def __init__(self, bars: Progress) -> None:
         self._bars = bars
-        self._tasks: dict[str, int] = {}
+        self._tasks: dict[str, TaskID] = {}
 
     def advance(self, sobject: str, *, done: int, total: int | None) -> None:
         if sobject not in self._tasks:
@@ -148,11 +146,22 @@ class _RichProgress:
         task = self._tasks.get(result.sobject)
         if task is None:
             task = self._tasks[result.sobject] = self._bars.add_task(result.sobject, total=max(result.fetched, 1))
-        self._bars.update(task, completed=self._bars.tasks[task].total, description=f"{result.sobject} ({result.outcome})")
+        self._bars.update(
+            task, completed=self._bars.tasks[task].total, description=f"{result.sobject} ({result.outcome})"
+        )
 
 
-def _run_pull(profile: OrgProfile, store_url_: str, *, config_dir: Path, options: PullOptions,
-              objects: tuple[str, ...], as_json: bool, command: str, transport: BaseAdapter | None = None) -> PullReport:
+def _run_pull(
+    profile: OrgProfile,
+    store_url_: str,
+    *,
+    config_dir: Path,
+    options: PullOptions,
+    objects: tuple[str, ...],
+    as_json: bool,
+    command: str,
+    transport: BaseAdapter | None = None,
+) -> PullReport:
     gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir, transport=transport)
     store = Store.open(store_url_)
     show_bars = err.is_terminal and not as_json
@@ -160,8 +169,15 @@ def _run_pull(profile: OrgProfile, store_url_: str, *, config_dir: Path, options
         return pull(gateway, store, org=profile.name, objects=objects, options=options, command=command)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as bars:
-        return pull(gateway, store, org=profile.name, objects=objects, options=options,
-                    progress=_RichProgress(bars), command=command)
+        return pull(
+            gateway,
+            store,
+            org=profile.name,
+            objects=objects,
+            options=options,
+            progress=_RichProgress(bars),
+            command=command,
+        )
 
 
 def _print_pull(report: PullReport, *, as_json: bool) -> None:
@@ -192,15 +208,28 @@ def pull_command(
         options = PullOptions(page_size=profile.page_size, overlap=_seconds(profile.overlap_seconds), full=full)
         recorded = replay_clock(profile, config_dir=config_dir)
         if recorded is not None:  # a replayed org asks what was recorded, at the recorded time
-            options = PullOptions(page_size=options.page_size, overlap=options.overlap, full=full,
-                                  clock=lambda: recorded)
-        report = _run_pull(profile, store or store_url(profile), config_dir=config_dir, options=options,
-                           objects=chosen, as_json=as_json, command="pull")
+            options = PullOptions(
+                page_size=options.page_size, overlap=options.overlap, full=full, clock=_fixed_clock(recorded)
+            )
+        report = _run_pull(
+            profile,
+            store or store_url(profile),
+            config_dir=config_dir,
+            options=options,
+            objects=chosen,
+            as_json=as_json,
+            command="pull",
+        )
         _print_pull(report, as_json=as_json)
 
 
 def _seconds(value: int) -> timedelta:
     return timedelta(seconds=value)
+
+
+def _fixed_clock(moment: datetime) -> Callable[[], datetime]:
+    """A clock stopped at ``moment`` (a function, not a loop lambda, so each keeps its own)."""
+    return lambda: moment
 
 
 @app.command()
@@ -223,11 +252,23 @@ def demo(
         for moment in demo_org.runs:
             # Each recorded pull ran at a fixed moment; replaying with that clock asks
             # exactly the recorded questions.
-            options = PullOptions(page_size=demo_org.profile.page_size,
-                                  overlap=_seconds(demo_org.profile.overlap_seconds), clock=lambda m=moment: m)
-            reports.append(_run_pull(demo_org.profile, store_url_, config_dir=demo_org.folder, options=options,
-                                     objects=demo_org.profile.objects, as_json=as_json, command="demo",
-                                     transport=transport))
+            options = PullOptions(
+                page_size=demo_org.profile.page_size,
+                overlap=_seconds(demo_org.profile.overlap_seconds),
+                clock=_fixed_clock(moment),
+            )
+            reports.append(
+                _run_pull(
+                    demo_org.profile,
+                    store_url_,
+                    config_dir=demo_org.folder,
+                    options=options,
+                    objects=demo_org.profile.objects,
+                    as_json=as_json,
+                    command="demo",
+                    transport=transport,
+                )
+            )
         if as_json:
             out.print_json(to_json({"runs": [json.loads(pull_json(report)) for report in reports]}))
             return
@@ -241,7 +282,10 @@ def demo(
 def _demo_store(store: str | None) -> Iterator[str]:
     if store:
         if Store.open(store).recent_runs(limit=1):
-            msg = f"--store: {display_url(store)} already holds runs; the demo replays into a new store, choose another path"
+            msg = (
+                f"--store: {display_url(store)} already holds runs; the demo replays into a new store, "
+                "choose another path"
+            )
             raise UsageError(msg)
         yield store
         return
@@ -318,8 +362,10 @@ def main() -> None:
         raise
     except Exception as exc:
         err.print(f"[bold red]internal error:[/] {exc.__class__.__name__}: {exc}")
-        err.print("This is a bug in sfbridge; please report it with the command you ran "
-                  f"(set SFBRIDGE_DEBUG=1 to see the traceback). sfbridge {__version__}")
+        err.print(
+            "This is a bug in sfbridge; please report it with the command you ran "
+            f"(set SFBRIDGE_DEBUG=1 to see the traceback). sfbridge {__version__}"
+        )
         if os.environ.get("SFBRIDGE_DEBUG"):
             raise
         sys.exit(EXIT_INTERNAL)

@@ -59,9 +59,7 @@ DEFAULT_OBJECTS = (
 )
 
 # Keys whose values are credentials. Matching is on the whole key or a `_`-separated part.
-_SECRET_KEY = re.compile(
-    r"(^|_)(password|passwd|secret|token|session_id|private_key|privatekey|jwt_key|api_key)($|_)"
-)
+_SECRET_KEY = re.compile(r"(^|_)(password|passwd|secret|token|session_id|private_key|privatekey|jwt_key|api_key)($|_)")
 _API_VERSION = re.compile(r"\d{2}\.0")
 
 
@@ -374,15 +372,18 @@ def resolve_secrets(profile: OrgProfile, env: Mapping[str, str] | None = None) -
     def get(secret: str) -> str | None:
         return env.get(env_name(profile.name, secret)) or None
 
+    def hidden(secret: str | None) -> SecretStr | None:
+        return SecretStr(secret) if secret is not None else None
+
     jwt_key = get("jwt_key")
     if jwt_key is None and (key_file := get("jwt_key_file")):
         jwt_key = _read_key_file(Path(key_file), variable=env_name(profile.name, "jwt_key_file"))
     secrets = Secrets(
-        client_secret=get("client_secret"),
-        jwt_key=jwt_key,
-        access_token=get("access_token"),
-        password=get("password"),
-        security_token=get("security_token"),
+        client_secret=hidden(get("client_secret")),
+        jwt_key=hidden(jwt_key),
+        access_token=hidden(get("access_token")),
+        password=hidden(get("password")),
+        security_token=hidden(get("security_token")),
         consumer_key=get("consumer_key"),
     )
     _require(profile, secrets)
@@ -418,9 +419,9 @@ def _require(profile: OrgProfile, secrets: Secrets) -> None:
         AuthMethod.PASSWORD: ("password",),
         AuthMethod.SF_CLI: (),
     }
-    for secret in needed[profile.auth]:
-        if getattr(secrets, secret) is None:
-            variable = env_name(profile.name, "jwt_key_file" if secret == "jwt_key" else secret)
+    for name in needed[profile.auth]:
+        if getattr(secrets, name) is None:
+            variable = env_name(profile.name, "jwt_key_file" if name == "jwt_key" else name)
             msg = f"auth = {profile.auth.value!r} needs {variable} set in the environment"
             raise ConfigError(msg, source=f"orgs.{profile.name}")
     if profile.auth in {AuthMethod.JWT, AuthMethod.CLIENT_CREDENTIALS} and not (

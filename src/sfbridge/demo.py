@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sfbridge.config import AuthMethod, OrgProfile
-from sfbridge.errors import ReplayMismatch
+from sfbridge.errors import ReplayError
 from sfbridge.salesforce.replay import demo_org_dir
 from sfbridge.wire import parse_datetime
 
@@ -43,7 +43,7 @@ def load_demo_org() -> DemoOrg:
         The demo org.
 
     Raises:
-        ReplayMismatch: when the bundled files are missing or damaged.
+        ReplayError: when the bundled files are missing or damaged.
     """
     folder = demo_org_dir()
     try:
@@ -63,4 +63,4 @@ def load_demo_org() -> DemoOrg:
         )
     except (OSError, ValueError, KeyError) as exc:
         msg = f"the bundled demo org in {folder} is damaged ({exc}); reinstall sfbridge"
-        raise ReplayMismatch(msg) from exc
+        raise ReplayError(msg) from exc

@@ -10,9 +10,9 @@
     │   ├── RetriableSalesforceError   transient: 5xx, UNABLE_TO_LOCK_ROW, timeouts, resets
     │   └── FatalSalesforceError       retrying will not help
     │       ├── AuthenticationError    a token exchange or session failed
-    │       ├── ApiBudgetExhausted     the org's daily API allowance (or our reserve) is used up
+    │       ├── ApiBudgetError     the org's daily API allowance (or our reserve) is used up
     │       ├── ProtocolError          the response is not what Salesforce sends (proxy pages...)
-    │       └── ReplayMismatch         a recorded exchange is missing (demo and tests only)
+    │       └── ReplayError         a recorded exchange is missing (demo and tests only)
     ├── SyncIntegrityError             a pull cannot prove it got everything (exit 3)
     └── StoreError                     the local store cannot be opened or written (exit 3)
 
@@ -23,12 +23,12 @@ their message in ``__init__``; messages never include tokens, response bodies or
 from __future__ import annotations
 
 __all__ = [
-    "ApiBudgetExhausted",
+    "ApiBudgetError",
     "AuthenticationError",
     "ConfigError",
     "FatalSalesforceError",
     "ProtocolError",
-    "ReplayMismatch",
+    "ReplayError",
     "RetriableSalesforceError",
     "SalesforceError",
     "SfbridgeError",
@@ -108,7 +108,9 @@ class RetriableSalesforceError(SalesforceError):
         *,
         retry_after: float | None = None,
         request_sent: bool = True,
-        **kwargs: object,
+        error_code: str | None = None,
+        status: int | None = None,
+        sobject: str | None = None,
     ) -> None:
         """Remember the server's Retry-After hint and whether the request went out.
 
@@ -116,11 +118,13 @@ class RetriableSalesforceError(SalesforceError):
             message: a plain description.
             retry_after: seconds the server asked us to wait, if it said.
             request_sent: False when the connection was never established.
-            **kwargs: ``error_code``, ``status`` and ``sobject`` as for SalesforceError.
+            error_code: Salesforce's error code, as for SalesforceError.
+            status: the HTTP status, as for SalesforceError.
+            sobject: the object being worked on, as for SalesforceError.
         """
         self.retry_after = retry_after
         self.request_sent = request_sent
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(message, error_code=error_code, status=status, sobject=sobject)
 
 
 class FatalSalesforceError(SalesforceError):
@@ -131,7 +135,7 @@ class AuthenticationError(FatalSalesforceError):
     """Logging in failed or the session cannot be renewed."""
 
 
-class ApiBudgetExhausted(FatalSalesforceError):
+class ApiBudgetError(FatalSalesforceError):
     """The org's daily API allowance, or the reserve sfbridge keeps for others, is reached."""
 
 
@@ -139,7 +143,7 @@ class ProtocolError(FatalSalesforceError):
     """A response that Salesforce would not send: an HTML page, truncated or foreign JSON."""
 
 
-class ReplayMismatch(FatalSalesforceError):
+class ReplayError(FatalSalesforceError):
     """A request has no recorded response in the replay cassette."""
 
 

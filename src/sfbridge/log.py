@@ -16,7 +16,9 @@ import structlog
 
 __all__ = ["configure_logging", "redact"]
 
-_SECRET_KEYS = re.compile(r"token|secret|password|passwd|authorization|session_?id|private_?key|assertion", re.IGNORECASE)
+_SECRET_KEYS = re.compile(
+    r"token|secret|password|passwd|authorization|session_?id|private_?key|assertion", re.IGNORECASE
+)
 # A Salesforce access token / session id: the 15- or 18-char org Id, "!", then the secret.
 _SESSION_ID = re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]+")
 _BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)

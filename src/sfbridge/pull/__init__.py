@@ -114,13 +114,27 @@ def pull(
             _finish(store, run_id, gateway, results, options, outcome="failed", error=str(exc))
             raise
         failed = [r for r in results if r.outcome is ObjectOutcome.FAILED]
-        _finish(store, run_id, gateway, results, options, outcome="failed" if failed else "ok",
-                error="; ".join(r.note or "" for r in failed) or None)
+        _finish(
+            store,
+            run_id,
+            gateway,
+            results,
+            options,
+            outcome="failed" if failed else "ok",
+            error="; ".join(r.note or "" for r in failed) or None,
+        )
     report = PullReport(
-        org=org, org_id=identity.org_id, instance_url=gateway.instance_url, store_url=store.url,
-        started_at=started, finished_at=options.clock(), elapsed_seconds=time.perf_counter() - timer,
+        org=org,
+        org_id=identity.org_id,
+        instance_url=gateway.instance_url,
+        store_url=store.url,
+        started_at=started,
+        finished_at=options.clock(),
+        elapsed_seconds=time.perf_counter() - timer,
         objects=tuple(results),
-        api_calls=gateway.usage.calls, api_used=gateway.usage.used, api_limit=gateway.usage.limit,
+        api_calls=gateway.usage.calls,
+        api_used=gateway.usage.used,
+        api_limit=gateway.usage.limit,
     )
     log.info("pull_done", org=org, records=report.records, objects=len(results), api_calls=report.api_calls)
     if failed:
@@ -129,13 +143,24 @@ def pull(
 
 
 def _finish(
-    store: Mirror, run_id: int, gateway: SalesforceGateway, results: list[ObjectPullResult],
-    options: PullOptions, *, outcome: str, error: str | None,
+    store: Mirror,
+    run_id: int,
+    gateway: SalesforceGateway,
+    results: list[ObjectPullResult],
+    options: PullOptions,
+    *,
+    outcome: str,
+    error: str | None,
 ) -> None:
     counts = {r.sobject: {"fetched": r.fetched, "deleted": r.deleted, "stored": r.stored} for r in results}
     store.finish_run(
-        run_id, outcome=outcome, finished_at=options.clock(), counts=counts,
-        api_calls=gateway.usage.calls, api_used=gateway.usage.used, api_limit=gateway.usage.limit,
+        run_id,
+        outcome=outcome,
+        finished_at=options.clock(),
+        counts=counts,
+        api_calls=gateway.usage.calls,
+        api_used=gateway.usage.used,
+        api_limit=gateway.usage.limit,
         error=error,
     )
 
@@ -144,8 +169,13 @@ class _ObjectPull:
     """The pull of one object; holds what its steps share."""
 
     def __init__(
-        self, gateway: SalesforceGateway, store: Mirror, spec: ObjectSpec, options: PullOptions,
-        run_id: int, started: datetime,
+        self,
+        gateway: SalesforceGateway,
+        store: Mirror,
+        spec: ObjectSpec,
+        options: PullOptions,
+        run_id: int,
+        started: datetime,
     ) -> None:
         self.gateway, self.store, self.spec, self.options = gateway, store, spec, options
         self.run_id, self.started = run_id, started
@@ -155,7 +185,9 @@ class _ObjectPull:
         schema = self._schema()
         if schema is None:
             return ObjectPullResult(
-                sobject=self.sobject, outcome=ObjectOutcome.SKIPPED, mode="-",
+                sobject=self.sobject,
+                outcome=ObjectOutcome.SKIPPED,
+                mode="-",
                 note=f"{self.sobject} is not available in this org (for LeadHistory: field "
                 "history tracking is off for Lead); checks that need it will say so",
             )
@@ -182,8 +214,18 @@ class _ObjectPull:
         state = state.model_copy(update={"deletes_since": check.checked_until, "completed_at": self.options.clock()})
         org_count, stored = self._verify(schema)
         self.store.save_state(state, run_id=self.run_id)
-        return self._result(schema, full=full, fetched=fetched + check.fetched, pages=pages,
-                            deleted=check.deleted, org_count=org_count, stored=stored, added=added)
+        result = ObjectPullResult(
+            sobject=self.sobject,
+            outcome=ObjectOutcome.SYNCED,
+            mode="full" if full else "incremental",
+            fetched=fetched + check.fetched,
+            pages=pages,
+            deleted=check.deleted,
+            stored=stored,
+            org_count=org_count,
+            new_columns=tuple(added),
+        )
+        return self._judged(result, fields=len(schema.fields))
 
     def _schema(self) -> ObjectSchema | None:
         try:
@@ -231,8 +273,15 @@ class _ObjectPull:
             # Everything was just read; deletions from here on are found by the next pull.
             return DeletionCheck(deleted=0, checked_until=state.deletes_since, method="none")
         since = None if self.options.full else state.deletes_since
-        return check_deletions(self.gateway, self.store, schema, self.spec, since=since, now=now,
-                               fetch_missing=lambda ids: self._fetch_ids(schema, ids))
+        return check_deletions(
+            self.gateway,
+            self.store,
+            schema,
+            self.spec,
+            since=since,
+            now=now,
+            fetch_missing=lambda ids: self._fetch_ids(schema, ids),
+        )
 
     def _fetch_ids(self, schema: ObjectSchema, ids: Sequence[str]) -> int:
         """Pull specific records (ones a reconcile found missing), without moving the bookmark."""
@@ -242,7 +291,9 @@ class _ObjectPull:
         for start in range(0, len(ids), _FETCH_BY_ID_CHUNK):
             plan = plan_query(schema, self.spec, since=None, ids=ids[start : start + _FETCH_BY_ID_CHUNK])
             for page, _total in iter_pages(self.gateway, plan, decoder, batch_size=self.options.page_size):
-                self.store.write_page(state, page.columns, page.rows, synced_at=self.options.clock(), run_id=self.run_id)
+                self.store.write_page(
+                    state, page.columns, page.rows, synced_at=self.options.clock(), run_id=self.run_id
+                )
                 fetched += len(page)
         return fetched
 
@@ -255,26 +306,29 @@ class _ObjectPull:
         stored = self.store.count(self.sobject, created_before=cutoff)
         return org_count, stored
 
-    def _result(
-        self, schema: ObjectSchema, *, full: bool, fetched: int, pages: int, deleted: int,
-        org_count: int, stored: int, added: list[str],
-    ) -> ObjectPullResult:
-        ok = stored == org_count or (self.spec.count_policy is CountPolicy.AT_LEAST and stored >= org_count)
-        note = None
-        if not ok:
+    def _judged(self, result: ObjectPullResult, *, fields: int) -> ObjectPullResult:
+        """Fail the object when the store does not hold what Salesforce counts; log the outcome."""
+        org_count, stored = result.org_count or 0, result.stored
+        exact = self.spec.count_policy is CountPolicy.EXACT
+        if stored != org_count and (exact or stored < org_count):
+            log.error("pull_count_mismatch", sobject=self.sobject, org_count=org_count, stored=stored)
             note = (
                 f"{self.sobject}: Salesforce counts {org_count:,} records but the store holds "
                 f"{stored:,}; the mirror is not exact. Run `sfbridge pull --full --objects "
                 f"{self.sobject}` to re-read it (records edited during the pull can cause this "
                 "too: re-run first)"
             )
-            log.error("pull_count_mismatch", sobject=self.sobject, org_count=org_count, stored=stored)
-        result = ObjectPullResult(
-            sobject=self.sobject, outcome=ObjectOutcome.SYNCED if ok else ObjectOutcome.FAILED,
-            mode="full" if full else "incremental", fetched=fetched, pages=pages, deleted=deleted,
-            stored=stored, org_count=org_count, new_columns=tuple(added), note=note,
+            result = result.model_copy(update={"outcome": ObjectOutcome.FAILED, "note": note})
+        log.info(
+            "pull_object_done",
+            sobject=self.sobject,
+            mode=result.mode,
+            fetched=result.fetched,
+            pages=result.pages,
+            deleted=result.deleted,
+            stored=stored,
+            org_count=org_count,
+            new_columns=len(result.new_columns),
+            fields=fields,
         )
-        log.info("pull_object_done", sobject=self.sobject, mode=result.mode, fetched=fetched,
-                 pages=pages, deleted=deleted, stored=stored, org_count=org_count,
-                 new_columns=len(added), fields=len(schema.fields))
         return result

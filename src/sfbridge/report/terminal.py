@@ -24,21 +24,36 @@ def to_json(data: Any) -> str:  # noqa: ANN401 (plain data)
 def pull_table(report: PullReport, *, title: str = "Pulled") -> Table:
     """One row per object: what was fetched, deleted and stored, and whether it matches."""
     seconds = report.elapsed_seconds
-    usage = f"{report.api_used:,}/{report.api_limit:,}" if report.api_used is not None and report.api_limit else "unknown"
+    usage = (
+        f"{report.api_used:,}/{report.api_limit:,}" if report.api_used is not None and report.api_limit else "unknown"
+    )
     table = Table(
         title=f"{title}: org {report.org_id} into {report.store_url}",
         caption=f"{report.records:,} records in {seconds:.1f} s · {report.api_calls} API calls · org API usage {usage}",
     )
-    for header, justify in (("object", "left"), ("mode", "left"), ("fetched", "right"), ("pages", "right"),
-                            ("deleted", "right"), ("stored", "right"), ("org count", "right"), ("status", "left")):
+    for header, justify in (
+        ("object", "left"),
+        ("mode", "left"),
+        ("fetched", "right"),
+        ("pages", "right"),
+        ("deleted", "right"),
+        ("stored", "right"),
+        ("org count", "right"),
+        ("status", "left"),
+    ):
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
     for result in report.objects:
         status = result.outcome.value
         if result.new_columns:
             status += f" (+{len(result.new_columns)} new fields)"
         table.add_row(
-            result.sobject, result.mode, f"{result.fetched:,}", str(result.pages), f"{result.deleted:,}",
-            f"{result.stored:,}", "-" if result.org_count is None else f"{result.org_count:,}",
+            result.sobject,
+            result.mode,
+            f"{result.fetched:,}",
+            str(result.pages),
+            f"{result.deleted:,}",
+            f"{result.stored:,}",
+            "-" if result.org_count is None else f"{result.org_count:,}",
             f"[{_OUTCOME_STYLE[result.outcome]}]{status}[/]",
         )
     return table

@@ -86,10 +86,7 @@ def _token_from_sf_output(alias: str, done: subprocess.CompletedProcess[str]) ->
     if not isinstance(result, dict):
         name = payload.get("name", "error")
         message = payload.get("message", "no message")
-        msg = (
-            f"the sf CLI has no usable login for {alias!r} ({name}: {message}); "
-            f"run: sf org login web --alias {alias}"
-        )
+        msg = f"the sf CLI has no usable login for {alias!r} ({name}: {message}); run: sf org login web --alias {alias}"
         raise AuthenticationError(msg, error_code=str(name))
     status = result.get("connectedStatus")
     token, instance = result.get("accessToken"), result.get("instanceUrl")

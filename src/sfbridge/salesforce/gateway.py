@@ -21,13 +21,14 @@ import requests
 import structlog
 from jwt.exceptions import PyJWTError
 from pydantic import SecretStr
-from simple_salesforce import Salesforce, SalesforceLogin
+from simple_salesforce.api import Salesforce  # from the modules: the package re-exports without __all__
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 from simple_salesforce.exceptions import SalesforceError as LibraryError
+from simple_salesforce.login import SalesforceLogin
 
 from sfbridge.config import AuthMethod, OrgProfile, Secrets, env_name, login_domain
 from sfbridge.errors import (
-    ApiBudgetExhausted,
+    ApiBudgetError,
     AuthenticationError,
     ConfigError,
     ProtocolError,
@@ -49,7 +50,7 @@ from sfbridge.wire import format_datetime
 __all__ = ["Identity", "SalesforceGateway"]
 
 
-class _Client(Salesforce):  # type: ignore[misc]
+class _Client(Salesforce):
     """simple-salesforce with orjson for response bodies.
 
     Parsing query pages is most of a pull's client-side time; orjson reads them ~3x faster
@@ -69,6 +70,7 @@ class _Client(Salesforce):  # type: ignore[misc]
         """``query_more`` by URL, body unparsed."""
         url = f"https://{self.sf_instance}{next_records_url}"
         return self._call_salesforce("GET", url, name="query_more").content
+
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -112,7 +114,7 @@ class SalesforceGateway:
         self._session = session
         self._sleep = sleep
         self._token: Token | None = None
-        self._client: Salesforce | None = None
+        self._client: _Client | None = None
         self.usage = session.usage
 
     # -- public calls -------------------------------------------------------------------
@@ -144,7 +146,7 @@ class SalesforceGateway:
     def api_versions(self) -> list[dict[str, str]]:
         """List the API versions the org serves (``GET /services/data/``)."""
 
-        def fetch(sf: Salesforce) -> Any:  # noqa: ANN401 (parsed JSON)
+        def fetch(sf: _Client) -> Any:  # noqa: ANN401 (parsed JSON)
             response = sf.session.get(f"https://{sf.sf_instance}/services/data/", headers=sf.headers)
             if response.status_code >= 300:  # noqa: PLR2004
                 raise rest_error(response.status_code, _body(response), response.headers)
@@ -233,7 +235,7 @@ class SalesforceGateway:
     def _call(
         self,
         what: str,
-        fn: Callable[[Salesforce], T],
+        fn: Callable[[_Client], T],
         *,
         sobject: str | None = None,
         idempotent: bool = True,
@@ -244,7 +246,7 @@ class SalesforceGateway:
                 return self._call_once(what, fn, sobject=sobject)
         raise AssertionError  # pragma: no cover (tenacity re-raises the last error)
 
-    def _call_once(self, what: str, fn: Callable[[Salesforce], T], *, sobject: str | None) -> T:
+    def _call_once(self, what: str, fn: Callable[[_Client], T], *, sobject: str | None) -> T:
         self._check_budget(what)
         client = self._require_client()
         try:
@@ -258,9 +260,7 @@ class SalesforceGateway:
             self._login()
             return self._translated(what, fn, self._require_client(), sobject=sobject)
 
-    def _translated(
-        self, what: str, fn: Callable[[Salesforce], T], client: Salesforce, *, sobject: str | None
-    ) -> T:
+    def _translated(self, what: str, fn: Callable[[_Client], T], client: _Client, *, sobject: str | None) -> T:
         try:
             return fn(client)
         except LibraryError as exc:
@@ -280,7 +280,7 @@ class SalesforceGateway:
                 f"{self.profile.api_reserve_percent:g}% to the org's other integrations "
                 "(api_reserve_percent). Everything committed so far is kept; run again later."
             )
-            raise ApiBudgetExhausted(msg, error_code="API_RESERVE_REACHED")
+            raise ApiBudgetError(msg, error_code="API_RESERVE_REACHED")
 
     def _explain_expired(self, exc: AuthenticationError) -> AuthenticationError:
         if exc.error_code != INVALID_SESSION:
@@ -301,7 +301,7 @@ class SalesforceGateway:
         assert self._token is not None  # noqa: S101 (set by _login)
         return self._token
 
-    def _require_client(self) -> Salesforce:
+    def _require_client(self) -> _Client:
         if self._client is None:
             self._login()
         assert self._client is not None  # noqa: S101 (set by _login)
@@ -370,8 +370,7 @@ class SalesforceGateway:
         log.warning(
             "password_auth_deprecated",
             org=profile.name,
-            advice="SOAP login() is retired in Summer '27; move this org to auth = 'jwt' or "
-            "'client_credentials'",
+            advice="SOAP login() is retired in Summer '27; move this org to auth = 'jwt' or 'client_credentials'",
         )
         return {
             "username": profile.username,
@@ -391,8 +390,10 @@ def _login_error(exc: SalesforceAuthenticationFailed) -> SalesforceError:
     if isinstance(code, int):
         # simple-salesforce puts the HTTP status here when the answer was not OAuth JSON
         # (a proxy's HTML page, a 503 during maintenance).
-        return rest_error(code, message, None) if code >= _HTTP_SERVER_ERROR else ProtocolError(
-            f"log in: the token endpoint answered HTTP {code} with something that is not OAuth JSON"
+        return (
+            rest_error(code, message, None)
+            if code >= _HTTP_SERVER_ERROR
+            else ProtocolError(f"log in: the token endpoint answered HTTP {code} with something that is not OAuth JSON")
         )
     return auth_error(code, message)
 

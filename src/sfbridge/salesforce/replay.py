@@ -23,7 +23,7 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from sfbridge.errors import ReplayMismatch
+from sfbridge.errors import ReplayError
 from sfbridge.wire import format_datetime, parse_datetime
 
 __all__ = [
@@ -41,8 +41,17 @@ __all__ = [
 ]
 
 CASSETTE_VERSION = 1
-_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
-            403: "Forbidden", 404: "Not Found", 500: "Server Error", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    500: "Server Error",
+    503: "Service Unavailable",
+}
 
 
 @dataclass(frozen=True)
@@ -124,7 +133,7 @@ def load_cassette(path: Path) -> Cassette:
         The cassette, interactions in recorded order.
 
     Raises:
-        ReplayMismatch: when the file is missing or not a cassette.
+        ReplayError: when the file is missing or not a cassette.
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -139,7 +148,7 @@ def load_cassette(path: Path) -> Cassette:
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         msg = f"cannot read the recording {path}: {exc}"
-        raise ReplayMismatch(msg) from exc
+        raise ReplayError(msg) from exc
 
 
 def save_cassette(
@@ -198,7 +207,7 @@ def _response(request: requests.PreparedRequest, interaction: Interaction) -> re
 
 
 @dataclass
-class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
+class ReplayAdapter(BaseAdapter):
     """A requests transport that answers from a cassette and never touches the network."""
 
     interactions: list[Interaction]
@@ -211,8 +220,8 @@ class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
         for item in self.interactions:
             self._queues[item.key()].append(item)
 
-    def send(self, request: requests.PreparedRequest, **_kwargs: Any) -> requests.Response:  # noqa: ANN401 (requests' signature)
-        """Answer a request with the next recorded response for it."""
+    def send(self, request: requests.PreparedRequest, *_args: Any, **_kwargs: Any) -> requests.Response:  # noqa: ANN401 (requests' signature)
+        """Answer a request with the next recorded response for it (transport options do not apply)."""
         key = _key(request.method or "GET", request.url or "")
         queue = self._queues.get(key)
         if not queue:
@@ -222,7 +231,7 @@ class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
                 "asks Salesforce something the recording does not hold: re-record it "
                 "(python -m sfbridge.synthetic.record)"
             )
-            raise ReplayMismatch(msg)
+            raise ReplayError(msg)
         return _response(request, queue.popleft())
 
     def unused(self) -> list[Interaction]:
@@ -234,7 +243,7 @@ class ReplayAdapter(BaseAdapter):  # type: ignore[misc]
 
 
 @dataclass
-class RecordingAdapter(BaseAdapter):  # type: ignore[misc]
+class RecordingAdapter(BaseAdapter):
     """Wrap a transport and keep every exchange, for writing a cassette."""
 
     inner: BaseAdapter
@@ -244,10 +253,10 @@ class RecordingAdapter(BaseAdapter):  # type: ignore[misc]
         """Initialise the adapter base."""
         super().__init__()
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # noqa: ANN401
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # noqa: ANN401
         """Pass the request on and remember the exchange."""
-        response = self.inner.send(request, **kwargs)
-        body = request.body.decode() if isinstance(request.body, bytes) else request.body
+        response = self.inner.send(request, *args, **kwargs)
+        body = _body_text(request.body)
         self.recorded.append(
             Interaction(
                 method=request.method or "GET",
@@ -265,6 +274,17 @@ class RecordingAdapter(BaseAdapter):  # type: ignore[misc]
         self.inner.close()
 
 
+def _body_text(body: object) -> str | None:
+    if body is None or isinstance(body, str):
+        return body
+    if isinstance(body, bytes):
+        return body.decode()
+    # A streamed body (a file, a generator) could not be read again to keep it; Salesforce
+    # calls never send one.
+    msg = f"cannot record a streamed request body ({body.__class__.__name__})"
+    raise TypeError(msg)
+
+
 #: The bundled demo org's recording, relative to the demo-org folder.
 DEMO_CASSETTE = Path("http") / "demo_pull.json"
 
@@ -276,14 +296,14 @@ def demo_org_dir() -> Path:
         The folder holding the demo org's recording, describes and answer key.
 
     Raises:
-        ReplayMismatch: when neither location exists (a broken install).
+        ReplayError: when neither location exists (a broken install).
     """
     package = Path(__file__).resolve().parent.parent
     for candidate in (package / "_demo_org", package.parent.parent / "fixtures" / "demo-org"):
         if (candidate / DEMO_CASSETTE).is_file():
             return candidate
     msg = "the bundled demo org is missing from this installation; reinstall sfbridge"
-    raise ReplayMismatch(msg)
+    raise ReplayError(msg)
 
 
 def resolve_recording(spec: str, *, relative_to: Path) -> Path:

@@ -86,7 +86,7 @@ class TimeoutSession(requests.Session):
         self.headers["User-Agent"] = f"sfbridge/{__version__} ({requests.utils.default_user_agent()})"
         self.hooks["response"].append(self._track)
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # noqa: ANN401 (requests' own signature)
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # noqa: ANN401 (requests' own signature)
         """Send a request with the default timeout unless one is given."""
         kwargs.setdefault("timeout", self.timeout)
         return super().request(method, url, *args, **kwargs)

@@ -8,14 +8,13 @@ Messages keep Salesforce's errorCode and its short message, never tokens or reco
 from __future__ import annotations
 
 import email.utils
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import requests
 
 from sfbridge.errors import (
-    ApiBudgetExhausted,
+    ApiBudgetError,
     AuthenticationError,
     FatalSalesforceError,
     ProtocolError,
@@ -40,17 +39,14 @@ _MAX_SNIPPET = 160
 _ADVICE = {
     "INVALID_FIELD": "a field was removed or is hidden from the integration user by field-level "
     "security; check the user's profile or permission sets",
-    "INVALID_TYPE": "the object is not available to the integration user (or not enabled in "
-    "this org)",
+    "INVALID_TYPE": "the object is not available to the integration user (or not enabled in this org)",
     "INSUFFICIENT_ACCESS": "the integration user lacks a permission (API Enabled, View All on "
     "the object); see the README's permission list",
-    "API_DISABLED_FOR_ORG": "this org's edition has no API access (Professional Edition needs "
-    "the API add-on)",
+    "API_DISABLED_FOR_ORG": "this org's edition has no API access (Professional Edition needs the API add-on)",
     "API_CURRENTLY_DISABLED": "the user's profile lacks the API Enabled permission",
     "QUERY_TIMEOUT": "the query ran too long on Salesforce's side; pull that object with a "
     "smaller page size or fewer fields",
-    "MALFORMED_QUERY": "sfbridge built a query Salesforce rejects; please report it with the "
-    "object name",
+    "MALFORMED_QUERY": "sfbridge built a query Salesforce rejects; please report it with the object name",
     "UNSUPPORTED_API_VERSION": "the configured api_version is retired; set a newer one",
 }
 
@@ -114,38 +110,50 @@ def rest_error(
     where = f"{sobject}: " if sobject else ""
     text = f"{where}Salesforce answered HTTP {status}" + (f" {code}" if code else "")
     text += f": {message}" if message else ""
-    kwargs = {"error_code": code, "status": status, "sobject": sobject}
     if code == INVALID_SESSION or status == 401:  # noqa: PLR2004
-        return AuthenticationError(text, **kwargs)
+        return AuthenticationError(text, error_code=code, status=status, sobject=sobject)
     if code == "REQUEST_LIMIT_EXCEEDED":
-        return _limit_error(text, message, headers, kwargs)
+        return _limit_error(text, message, headers, error_code=code, status=status, sobject=sobject)
     retry_after = parse_retry_after((headers or {}).get("Retry-After"))
     if code in _RETRIABLE_CODES or status >= 500 or status == 429:  # noqa: PLR2004
-        return RetriableSalesforceError(text, retry_after=retry_after, **kwargs)  # type: ignore[arg-type]
+        return RetriableSalesforceError(text, retry_after=retry_after, error_code=code, status=status, sobject=sobject)
     # 410 Gone is how REST answers a retired API version, whatever code the body carries.
     advice = _ADVICE["UNSUPPORTED_API_VERSION"] if status == 410 else _ADVICE.get(code or "")  # noqa: PLR2004
-    return FatalSalesforceError(text + (f" ({advice})" if advice else ""), **kwargs)  # type: ignore[arg-type]
+    return FatalSalesforceError(
+        text + (f" ({advice})" if advice else ""), error_code=code, status=status, sobject=sobject
+    )
 
 
 def _limit_error(
-    text: str, message: str, headers: Mapping[str, str] | None, kwargs: dict[str, object]
+    text: str,
+    message: str,
+    headers: Mapping[str, str] | None,
+    *,
+    error_code: str | None,
+    status: int,
+    sobject: str | None,
 ) -> SalesforceError:
     if "ConcurrentPerOrgLongTxn" in message or "Concurrent" in message:
         # Too many long-running requests at once across the org: wait and try again.
         retry_after = parse_retry_after((headers or {}).get("Retry-After"))
-        return RetriableSalesforceError(text, retry_after=retry_after, **kwargs)  # type: ignore[arg-type]
-    return ApiBudgetExhausted(
+        return RetriableSalesforceError(
+            text, retry_after=retry_after, error_code=error_code, status=status, sobject=sobject
+        )
+    return ApiBudgetError(
         text + " (the org's 24-hour API allowance is used up; sfbridge stopped and kept what "
         "it had committed; run again after the allowance recovers)",
-        **kwargs,  # type: ignore[arg-type]
+        error_code=error_code,
+        status=status,
+        sobject=sobject,
     )
 
 
-def protocol_error(exc: json.JSONDecodeError | ValueError, body: bytes | str, *, what: str) -> ProtocolError:
+def protocol_error(exc: Exception, body: bytes | str, *, what: str) -> ProtocolError:
     """Describe a 2xx answer that is not the JSON Salesforce sends (proxy page, truncation).
 
     Args:
-        exc: the parse error.
+        exc: the parse error (the standard library's, orjson's or msgspec's; only its class
+            name is reported).
         body: the raw body.
         what: the call, e.g. "query Lead".
 
@@ -192,29 +200,53 @@ def _never_connected(exc: requests.RequestException) -> bool:
 
 # What an OAuth `error_description` (or SOAP login fault) means for the person fixing it.
 _OAUTH_EXPLANATIONS = (
-    ("invalid assertion", "the JWT was rejected: the private key does not match the certificate "
-     "uploaded to the Connected App / External Client App, or this machine's clock is off by "
-     "more than a few minutes"),
-    ("audience is invalid", "the JWT audience does not match the org: use login_url = "
-     "https://test.salesforce.com for a sandbox, https://login.salesforce.com for production, "
-     "or the org's My Domain URL"),
-    ("user hasn't approved this consumer", "the user is not pre-authorized for the app: set "
-     "'Admin approved users are pre-authorized' and add the user's profile or a permission set"),
-    ("expired access/refresh token", "the token has expired or was revoked: log in again (for "
-     "an sf CLI alias: sf org login web --alias ALIAS)"),
-    ("no client credentials user enabled", "the app has no 'Run As' user for the client "
-     "credentials flow: set one in the app's OAuth policies"),
-    ("request not supported on this domain", "the client credentials flow only works on the "
-     "org's My Domain URL (https://NAME.my.salesforce.com)"),
-    ("client identifier invalid", "the consumer key is wrong, or the app was created minutes "
-     "ago and has not propagated yet (up to 10 minutes)"),
+    (
+        "invalid assertion",
+        (
+            "the JWT was rejected: the private key does not match the certificate uploaded to the "
+            "Connected App / External Client App, or this machine's clock is off by more than a few minutes"
+        ),
+    ),
+    (
+        "audience is invalid",
+        (
+            "the JWT audience does not match the org: use login_url = https://test.salesforce.com for a "
+            "sandbox, https://login.salesforce.com for production, or the org's My Domain URL"
+        ),
+    ),
+    (
+        "user hasn't approved this consumer",
+        (
+            "the user is not pre-authorized for the app: set 'Admin approved users are pre-authorized' "
+            "and add the user's profile or a permission set"
+        ),
+    ),
+    (
+        "expired access/refresh token",
+        "the token has expired or was revoked: log in again (for an sf CLI alias: sf org login web --alias ALIAS)",
+    ),
+    (
+        "no client credentials user enabled",
+        "the app has no 'Run As' user for the client credentials flow: set one in the app's OAuth policies",
+    ),
+    (
+        "request not supported on this domain",
+        "the client credentials flow only works on the org's My Domain URL (https://NAME.my.salesforce.com)",
+    ),
+    (
+        "client identifier invalid",
+        "the consumer key is wrong, or the app was created minutes ago and has not propagated yet (up to 10 minutes)",
+    ),
     ("invalid client credentials", "the consumer secret does not match the consumer key"),
     ("invalid_client", "the consumer key or secret is wrong"),
-    ("authentication failure", "the username, password or security token is wrong, the user is "
-     "locked out or restricted by login IP ranges, or login_url points at the wrong kind of org "
-     "(sandbox vs production)"),
-    ("invalid_login", "the username, password or security token is wrong, or the user is "
-     "locked out"),
+    (
+        "authentication failure",
+        (
+            "the username, password or security token is wrong, the user is locked out or restricted by "
+            "login IP ranges, or login_url points at the wrong kind of org (sandbox vs production)"
+        ),
+    ),
+    ("invalid_login", "the username, password or security token is wrong, or the user is locked out"),
     ("user is not admin approved", "the user is not pre-authorized for the app"),
 )
 

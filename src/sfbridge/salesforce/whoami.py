@@ -46,14 +46,18 @@ def check_auth(gateway: SalesforceGateway) -> AuthCheck:
         SalesforceError: explaining why logging in or reading failed.
     """
     identity = gateway.identity()
-    org = _first(gateway.query(
-        soql.select(["Id", "Name", "OrganizationType", "IsSandbox"], "Organization"),
-        sobject="Organization",
-    ))
-    user = _first(gateway.query(
-        soql.select(["Id", "Username"], "User", where=[f"Id = {soql.quote(identity.user_id)}"]),
-        sobject="User",
-    ))
+    org = _first(
+        gateway.query(
+            soql.select(["Id", "Name", "OrganizationType", "IsSandbox"], "Organization"),
+            sobject="Organization",
+        )
+    )
+    user = _first(
+        gateway.query(
+            soql.select(["Id", "Username"], "User", where=[f"Id = {soql.quote(identity.user_id)}"]),
+            sobject="User",
+        )
+    )
     versions = [entry.get("version") for entry in gateway.api_versions()]
     daily = gateway.limits().get("DailyApiRequests", {})
     maximum, remaining = daily.get("Max"), daily.get("Remaining")

@@ -85,8 +85,9 @@ class Store:
         with _guard("read the store's org"), self.engine.begin() as conn:
             stored = conn.execute(select(meta.c.value).where(meta.c.key == "org_id")).scalar()
             if stored is None:
-                conn.execute(meta.insert(), [{"key": "org_id", "value": org_id},
-                                             {"key": "instance_url", "value": instance_url}])
+                conn.execute(
+                    meta.insert(), [{"key": "org_id", "value": org_id}, {"key": "instance_url", "value": instance_url}]
+                )
             elif stored != org_id:
                 msg = (
                     f"the store {self.url} mirrors org {stored}, not {org_id}; mixing two orgs "
@@ -205,8 +206,9 @@ class Store:
             updates = [f"{quote(n)} = excluded.{quote(n)}" for n in names if n != "Id"]
             # A record that comes back (undeleted, or a merge undone) is live again.
             updates.append(f"{quote(DELETED_AT)} = NULL")
+            # Identifiers are quoted by the dialect; every value is a bound parameter.
             self._sql[key] = (
-                f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+                f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
                 f"VALUES ({', '.join([mark] * len(names))}) "
                 f"ON CONFLICT ({quote('Id')}) DO UPDATE SET {', '.join(updates)}"
             )
@@ -225,9 +227,7 @@ class Store:
             for start in range(0, len(ids), _ID_CHUNK):
                 chunk = ids[start : start + _ID_CHUNK]
                 done = conn.execute(
-                    update(table)
-                    .where(table.c.Id.in_(chunk), table.c[DELETED_AT].is_(None))
-                    .values({DELETED_AT: at})
+                    update(table).where(table.c.Id.in_(chunk), table.c[DELETED_AT].is_(None)).values({DELETED_AT: at})
                 )
                 flagged += done.rowcount
         return flagged
@@ -274,13 +274,21 @@ class Store:
     def start_run(self, command: str, *, org: str, started_at: datetime) -> int:
         """Record the start of a command run and return its id."""
         with _guard("record the run"), self.engine.begin() as conn:
-            result = conn.execute(runs.insert().values(command=command, org=org, started_at=started_at, outcome="running"))
-            return int(result.inserted_primary_key[0])
+            result = conn.execute(
+                runs.insert().values(command=command, org=org, started_at=started_at, outcome="running")
+            )
+            key = result.inserted_primary_key
+            if key is None:  # SQLAlchemy leaves it unset only for multi-row inserts; this is one row
+                msg = "cannot record the run: the database returned no run id"
+                raise StoreError(msg)
+            return int(key[0])
 
     def finish_run(self, run_id: int, *, outcome: str, finished_at: datetime, **values: Any) -> None:  # noqa: ANN401
         """Record how a run ended (counts, API calls, error text)."""
         with _guard("record the run"), self.engine.begin() as conn:
-            conn.execute(update(runs).where(runs.c.id == run_id).values(outcome=outcome, finished_at=finished_at, **values))
+            conn.execute(
+                update(runs).where(runs.c.id == run_id).values(outcome=outcome, finished_at=finished_at, **values)
+            )
 
     def recent_runs(self, *, limit: int = 20) -> list[dict[str, Any]]:
         """Return the latest runs, newest first."""

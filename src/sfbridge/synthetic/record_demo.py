@@ -58,10 +58,16 @@ def _quiet_records(sim: SimulatedOrg, planted: set[str]) -> dict[str, list[dict[
     """Open Leads and Contacts outside the answer key, with no Tasks, sorted by Id."""
     touched = {task.get("WhoId") for task in sim.records.get("Task", [])}
     converted = {lead.get("ConvertedContactId") for lead in sim.records["Lead"]}
-    leads = [lead for lead in sim.records["Lead"]
-             if not lead.get("IsConverted") and lead["Id"] not in planted and lead["Id"] not in touched]
-    contacts = [c for c in sim.records["Contact"]
-                if c["Id"] not in planted and c["Id"] not in touched and c["Id"] not in converted]
+    leads = [
+        lead
+        for lead in sim.records["Lead"]
+        if not lead.get("IsConverted") and lead["Id"] not in planted and lead["Id"] not in touched
+    ]
+    contacts = [
+        c
+        for c in sim.records["Contact"]
+        if c["Id"] not in planted and c["Id"] not in touched and c["Id"] not in converted
+    ]
     return {"Lead": sorted(leads, key=lambda r: r["Id"]), "Contact": sorted(contacts, key=lambda r: r["Id"])}
 
 
@@ -93,19 +99,46 @@ def _change_org(sim: SimulatedOrg, planted: set[str], at: datetime) -> dict[str,
 def _new_leads(sim: SimulatedOrg, at: datetime) -> list[str]:
     owner = next(u["Id"] for u in sim.records["User"] if u.get("IsActive") and u["Id"] != sim.user_id)
     people = (
-        ("Ingrid", "Solberg", "Fjordline Analytics AS", "ingrid.solberg@fjordline-analytics.no", "+47 22 12 34 56", "Webinar"),
-        ("Tomasz", "Wierzbicki", "Kestrel Freight Sp. z o.o.", "t.wierzbicki@kestrel-freight.pl", "+48 22 555 01 87", "Web"),
+        (
+            "Ingrid",
+            "Solberg",
+            "Fjordline Analytics AS",
+            "ingrid.solberg@fjordline-analytics.no",
+            "+47 22 12 34 56",
+            "Webinar",
+        ),
+        (
+            "Tomasz",
+            "Wierzbicki",
+            "Kestrel Freight Sp. z o.o.",
+            "t.wierzbicki@kestrel-freight.pl",
+            "+48 22 555 01 87",
+            "Web",
+        ),
     )
     created = []
     for n, (first, last, company, email, phone, source) in enumerate(people, start=1):
         lead_id = to_18(f"00Q5g0000{990_000 + n:06d}")
-        sim.upsert("Lead", {
-            "Id": lead_id, "FirstName": first, "LastName": last, "Name": f"{first} {last}", "Company": company,
-            "Email": email, "Phone": phone, "LeadSource": source, "Status": "Open - Not Contacted",
-            "IsConverted": False, "IsUnreadByOwner": True, "OwnerId": owner,
-            "CreatedById": sim.user_id, "LastModifiedById": sim.user_id,
-            "CreatedDate": format_datetime(at - timedelta(minutes=40 * n)),
-        })
+        sim.upsert(
+            "Lead",
+            {
+                "Id": lead_id,
+                "FirstName": first,
+                "LastName": last,
+                "Name": f"{first} {last}",
+                "Company": company,
+                "Email": email,
+                "Phone": phone,
+                "LeadSource": source,
+                "Status": "Open - Not Contacted",
+                "IsConverted": False,
+                "IsUnreadByOwner": True,
+                "OwnerId": owner,
+                "CreatedById": sim.user_id,
+                "LastModifiedById": sim.user_id,
+                "CreatedDate": format_datetime(at - timedelta(minutes=40 * n)),
+            },
+        )
         created.append(lead_id)
     return created
 
@@ -117,8 +150,15 @@ def record_demo(folder: Path, scratch: Path) -> None:
     first = org.snapshot
     second = first + SECOND_RUN_AFTER
     records = {name: list(org.records(name)) for name in org.sobjects()}
-    sim = simulated_org(org_id=org.org_id, user_id=org.integration_user_id, instance_url=DEMO_INSTANCE,
-                        records=records, describes=describes, clock=lambda: first, api_version=API_VERSION)
+    sim = simulated_org(
+        org_id=org.org_id,
+        user_id=org.integration_user_id,
+        instance_url=DEMO_INSTANCE,
+        records=records,
+        describes=describes,
+        clock=lambda: first,
+        api_version=API_VERSION,
+    )
     sim.api_used = 2_318  # a working org has spent some of its day already
     profile = client_credentials_profile(DEMO_INSTANCE, name="demo", page_size=500)
     recorder = Recorder(sim, profile, new_store(scratch))
@@ -127,8 +167,12 @@ def record_demo(folder: Path, scratch: Path) -> None:
     sim.clock = lambda: second
     changes = _change_org(sim, _planted_ids(answer_key), second)
     interactions += recorder.run(second, objects=DEFAULT_OBJECTS)
-    save(folder / "http" / "demo_pull.json", interactions, recorded_at=first,
-         description="the demo org: a first full pull, then an incremental pull three hours later")
+    save(
+        folder / "http" / "demo_pull.json",
+        interactions,
+        recorded_at=first,
+        description="the demo org: a first full pull, then an incremental pull three hours later",
+    )
     manifest = {
         "org_id": org.org_id,
         "instance_url": DEMO_INSTANCE,
@@ -143,4 +187,6 @@ def record_demo(folder: Path, scratch: Path) -> None:
         "counts": {name: len(rows) for name, rows in records.items()},
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    (folder / "answer_key.json").write_text(json.dumps(answer_key, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "answer_key.json").write_text(
+        json.dumps(answer_key, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )

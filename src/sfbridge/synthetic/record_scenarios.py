@@ -7,7 +7,7 @@ Salesforce's own error bodies and status codes, a proxy's HTML page, a truncated
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,8 +54,11 @@ class _Scenarios:
 
     def sim(self, **changes: Any) -> SimulatedOrg:  # noqa: ANN401
         sim = simulated_org(
-            org_id=self.org_id, user_id=self.user_id, instance_url=INSTANCE,
-            records={"Lead": self.leads}, describes={"Lead": self.describes["Lead"]},
+            org_id=self.org_id,
+            user_id=self.user_id,
+            instance_url=INSTANCE,
+            records={"Lead": self.leads},
+            describes={"Lead": self.describes["Lead"]},
             clock=lambda: SCENARIO_START,
         )
         for name, value in changes.items():
@@ -75,23 +78,46 @@ class _Scenarios:
         save(self.out / f"{name}.json", interactions, description=description, recorded_at=at)
 
 
-def _fault(path: str, status: int, body: Any, times: int = 1, **headers: str) -> Fault:  # noqa: ANN401
-    return Fault(method="GET", path_contains=path, status=status, body=body, headers=headers, times=times)
+def _fault(
+    path: str,
+    status: int,
+    body: Any,  # noqa: ANN401 (JSON or text)
+    times: int = 1,
+    headers: Mapping[str, str] | None = None,
+) -> Fault:
+    return Fault(method="GET", path_contains=path, status=status, body=body, headers=dict(headers or {}), times=times)
 
 
 def record_scenarios(out: Path, scratch: Path, *, describes: dict[str, dict[str, Any]]) -> None:
     """Write every pull scenario cassette under ``out``."""
     s = _Scenarios(out, scratch, describes)
-    for record in (_three_pages, _incremental, _retry_503, _reauth, _request_limit, _budget_reserve,
-                   _proxy_html, _truncated_json, _interrupted, _new_field, _full_reconcile, _delete_log_gap,
-                   _delete_log_purged, _wide_object):
+    for record in (
+        _three_pages,
+        _incremental,
+        _retry_503,
+        _reauth,
+        _request_limit,
+        _budget_reserve,
+        _proxy_html,
+        _truncated_json,
+        _interrupted,
+        _new_field,
+        _full_reconcile,
+        _delete_log_gap,
+        _delete_log_purged,
+        _wide_object,
+    ):
         record(s)
 
 
 def _three_pages(s: _Scenarios) -> None:
     recorder = s.recorder(s.sim(page_sizes=[50, 17, 53]), page_size=200)
-    s.record("pull/three_pages", recorder, at=SCENARIO_START,
-             description="120 Leads in three pages, the middle one short (Salesforce may send fewer than asked)")
+    s.record(
+        "pull/three_pages",
+        recorder,
+        at=SCENARIO_START,
+        description="120 Leads in three pages, the middle one short (Salesforce may send fewer than asked)",
+    )
 
 
 def _incremental(s: _Scenarios) -> None:
@@ -102,62 +128,120 @@ def _incremental(s: _Scenarios) -> None:
     for lead in s.leads[10:13]:
         sim.upsert("Lead", {"Id": lead["Id"], "Title": "VP Revenue Operations"})
     for n in (1, 2):
-        sim.upsert("Lead", {"Id": to_18(f"00Q5g0000{900 + n:06d}"), "LastName": f"Newcomer {n}", "Company": "Fresh Co",
-                            "Status": "Open - Not Contacted", "IsConverted": False, "OwnerId": s.user_id})
+        sim.upsert(
+            "Lead",
+            {
+                "Id": to_18(f"00Q5g0000{900 + n:06d}"),
+                "LastName": f"Newcomer {n}",
+                "Company": "Fresh Co",
+                "Status": "Open - Not Contacted",
+                "IsConverted": False,
+                "OwnerId": s.user_id,
+            },
+        )
     for lead in s.leads[20:22]:
         sim.delete("Lead", lead["Id"])
-    s.record("pull/incremental_second", recorder, at=LATER,
-             description="six hours later: 3 Leads changed, 2 created, 2 deleted (Get Deleted lists them)")
+    s.record(
+        "pull/incremental_second",
+        recorder,
+        at=LATER,
+        description="six hours later: 3 Leads changed, 2 created, 2 deleted (Get Deleted lists them)",
+    )
 
 
 def _retry_503(s: _Scenarios) -> None:
     sim = s.sim(faults=[_fault("/query/", 503, _UNAVAILABLE, times=2)])
-    s.record("pull/retry_503", s.recorder(sim), at=SCENARIO_START,
-             description="the first query answers 503 SERVER_UNAVAILABLE twice, then succeeds")
+    s.record(
+        "pull/retry_503",
+        s.recorder(sim),
+        at=SCENARIO_START,
+        description="the first query answers 503 SERVER_UNAVAILABLE twice, then succeeds",
+    )
 
 
 def _reauth(s: _Scenarios) -> None:
     # The session expires between page 1 and page 2: 401 on the next page, then a new token.
     sim = s.sim(faults=[_fault("/query/01g", 401, _EXPIRED)], page_sizes=_PAGES)
-    s.record("pull/reauth_401", s.recorder(sim), at=SCENARIO_START,
-             description="page 2 answers 401 INVALID_SESSION_ID; sfbridge logs in again once and continues")
+    s.record(
+        "pull/reauth_401",
+        s.recorder(sim),
+        at=SCENARIO_START,
+        description="page 2 answers 401 INVALID_SESSION_ID; sfbridge logs in again once and continues",
+    )
 
 
 def _request_limit(s: _Scenarios) -> None:
     sim = s.sim(faults=[_fault("/query/01g", 403, _LIMIT_EXCEEDED)], page_sizes=_PAGES)
-    s.record("pull/request_limit", s.recorder(sim), at=SCENARIO_START, fail=True,
-             description="page 2 answers 403 REQUEST_LIMIT_EXCEEDED (TotalRequests): the pull stops")
+    s.record(
+        "pull/request_limit",
+        s.recorder(sim),
+        at=SCENARIO_START,
+        fail=True,
+        description="page 2 answers 403 REQUEST_LIMIT_EXCEEDED (TotalRequests): the pull stops",
+    )
 
 
 def _budget_reserve(s: _Scenarios) -> None:
     # 13,497 of 15,000 used: after page 2 the org is past 90 %, so the reserve stops the pull.
     sim = s.sim(api_used=13_497, page_sizes=_PAGES)
-    s.record("pull/budget_reserve", s.recorder(sim), at=SCENARIO_START, fail=True,
-             description="the org nears its daily API limit; sfbridge stops at its 10 % reserve")
+    s.record(
+        "pull/budget_reserve",
+        s.recorder(sim),
+        at=SCENARIO_START,
+        fail=True,
+        description="the org nears its daily API limit; sfbridge stops at its 10 % reserve",
+    )
 
 
 def _proxy_html(s: _Scenarios) -> None:
-    sim = s.sim(faults=[_fault("/query/", 200, _PROXY_PAGE, **{"Content-Type": "text/html;charset=UTF-8"})])
-    s.record("pull/proxy_html", s.recorder(sim), at=SCENARIO_START, fail=True,
-             description="a corporate proxy answers the query with an HTML page and status 200")
+    sim = s.sim(faults=[_fault("/query/", 200, _PROXY_PAGE, headers={"Content-Type": "text/html;charset=UTF-8"})])
+    s.record(
+        "pull/proxy_html",
+        s.recorder(sim),
+        at=SCENARIO_START,
+        fail=True,
+        description="a corporate proxy answers the query with an HTML page and status 200",
+    )
 
 
 def _truncated_json(s: _Scenarios) -> None:
-    sim = s.sim(faults=[_fault("/query/", 200, '{"totalSize":120,"done":false,"nextRecordsUrl":"/services/data/v66.0/query/01g',
-                               **{"Content-Type": "application/json;charset=UTF-8"})])
-    s.record("pull/truncated_json", s.recorder(sim), at=SCENARIO_START, fail=True,
-             description="the query answer is cut short mid-JSON")
+    sim = s.sim(
+        faults=[
+            _fault(
+                "/query/",
+                200,
+                '{"totalSize":120,"done":false,"nextRecordsUrl":"/services/data/v66.0/query/01g',
+                headers={"Content-Type": "application/json;charset=UTF-8"},
+            )
+        ]
+    )
+    s.record(
+        "pull/truncated_json",
+        s.recorder(sim),
+        at=SCENARIO_START,
+        fail=True,
+        description="the query answer is cut short mid-JSON",
+    )
 
 
 def _interrupted(s: _Scenarios) -> None:
     # The third page (locator offset 80) fails on every attempt.
     sim = s.sim(faults=[_fault("-80", 500, _UNAVAILABLE, times=3)], page_sizes=_PAGES)
     recorder = s.recorder(sim)
-    s.record("pull/interrupted_first", recorder, at=SCENARIO_START, fail=True,
-             description="page 3 fails on every attempt: the run stops with pages 1-2 committed")
+    s.record(
+        "pull/interrupted_first",
+        recorder,
+        at=SCENARIO_START,
+        fail=True,
+        description="page 3 fails on every attempt: the run stops with pages 1-2 committed",
+    )
     sim.faults.clear()
-    s.record("pull/interrupted_resume", recorder, at=SCENARIO_START + timedelta(minutes=10),
-             description="the next run resumes from the committed bookmark")
+    s.record(
+        "pull/interrupted_resume",
+        recorder,
+        at=SCENARIO_START + timedelta(minutes=10),
+        description="the next run resumes from the committed bookmark",
+    )
 
 
 def _new_field(s: _Scenarios) -> None:
@@ -170,15 +254,24 @@ def _new_field(s: _Scenarios) -> None:
     sim.clock = lambda: LATER - timedelta(hours=1)
     for lead, language in zip(s.leads[:3], ("de", "fr", "ja"), strict=True):
         sim.upsert("Lead", {"Id": lead["Id"], "Preferred_Language__c": language})
-    s.record("pull/new_field_second", recorder, at=LATER,
-             description="an admin added Preferred_Language__c and filled it on 3 Leads")
+    s.record(
+        "pull/new_field_second",
+        recorder,
+        at=LATER,
+        description="an admin added Preferred_Language__c and filled it on 3 Leads",
+    )
 
 
 def _full_reconcile(s: _Scenarios) -> None:
     recorder = s.recorder(s.sim())
     recorder.run(SCENARIO_START, objects=["Lead"])  # the first pull is incremental_first's
-    s.record("pull/full_reconcile", recorder, at=LATER, full=True,
-             description="--full: every Lead again, then every Id compared with the store")
+    s.record(
+        "pull/full_reconcile",
+        recorder,
+        at=LATER,
+        full=True,
+        description="--full: every Lead again, then every Id compared with the store",
+    )
 
 
 def _delete_log_gap(s: _Scenarios) -> None:
@@ -189,8 +282,12 @@ def _delete_log_gap(s: _Scenarios) -> None:
     gone = s.leads[30]["Id"]
     sim.delete("Lead", gone)
     sim.deleted_log.clear()  # purged from the delete log (and the recycle bin) long ago
-    s.record("pull/delete_log_gap", recorder, at=SCENARIO_START + timedelta(days=20),
-             description="20 days without a pull: past the 15-day delete log, so Ids are reconciled")
+    s.record(
+        "pull/delete_log_gap",
+        recorder,
+        at=SCENARIO_START + timedelta(days=20),
+        description="20 days without a pull: past the 15-day delete log, so Ids are reconciled",
+    )
 
 
 def _delete_log_purged(s: _Scenarios) -> None:
@@ -202,8 +299,12 @@ def _delete_log_purged(s: _Scenarios) -> None:
     sim.deleted_log.clear()
     # A large delete log is trimmed early: it now starts after our last check.
     sim.earliest_delete_available = LATER - timedelta(hours=2)
-    s.record("pull/delete_log_purged", recorder, at=LATER,
-             description="the delete log was purged after our last check, so Ids are reconciled")
+    s.record(
+        "pull/delete_log_purged",
+        recorder,
+        at=LATER,
+        description="the delete log was purged after our last check, so Ids are reconciled",
+    )
 
 
 _WIDE_FIELDS = 400
@@ -223,8 +324,12 @@ def _wide_object(s: _Scenarios) -> None:
     for index, lead in enumerate(sim.records["Lead"]):
         lead[f"Marketing_Attribution_Touchpoint_{index % _WIDE_FIELDS:03d}__c"] = f"touch {index}"
         lead[f"Marketing_Attribution_Touchpoint_{_WIDE_FIELDS - 1:03d}__c"] = "last field"
-    s.record("pull/wide_object", s.recorder(sim), at=SCENARIO_START,
-             description="a Lead with 400 extra custom fields: the SELECT is split into column groups")
+    s.record(
+        "pull/wide_object",
+        s.recorder(sim),
+        at=SCENARIO_START,
+        description="a Lead with 400 extra custom fields: the SELECT is split into column groups",
+    )
 
 
 Scenario = Callable[[_Scenarios], None]

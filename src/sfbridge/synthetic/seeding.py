@@ -41,7 +41,7 @@ _SEED = _random.Random.seed
 
 def fresh_rng(seed: int = 0) -> random.Random:
     """Return a new Mersenne Twister for reproducible synthetic data (never for secrets)."""
-    return random.Random(seed)  # noqa: S311 (synthetic data must be reproducible, not unpredictable)
+    return random.Random(seed)
 
 
 def reseed(rng: random.Random, seed: int, kind: Kind, index: int) -> random.Random:

@@ -70,7 +70,7 @@ class _Cursor:
 
 
 @dataclass
-class SimulatedOrg(BaseAdapter):  # type: ignore[misc]
+class SimulatedOrg(BaseAdapter):
     """An org: describes, records per object, a delete log, an API counter and a clock."""
 
     org_id: str
@@ -119,8 +119,8 @@ class SimulatedOrg(BaseAdapter):  # type: ignore[misc]
 
     # -- the transport ----------------------------------------------------------------------
 
-    def send(self, request: requests.PreparedRequest, **_kwargs: Any) -> requests.Response:  # noqa: ANN401
-        """Answer one request as Salesforce would."""
+    def send(self, request: requests.PreparedRequest, *_args: Any, **_kwargs: Any) -> requests.Response:  # noqa: ANN401
+        """Answer one request as Salesforce would (stream, timeout, TLS and proxy options do not apply)."""
         parts = urlsplit(request.url or "")
         method = (request.method or "GET").upper()
         status, body, headers = self._fault(method, parts.path) or self._route(method, parts.path, parts.query, request)
@@ -137,7 +137,13 @@ class SimulatedOrg(BaseAdapter):  # type: ignore[misc]
                 return fault.status, fault.body, fault.headers
         return None
 
-    def _response(self, request: requests.PreparedRequest, status: int, body: Any, headers: Mapping[str, str]) -> requests.Response:  # noqa: ANN401
+    def _response(
+        self,
+        request: requests.PreparedRequest,
+        status: int,
+        body: Any,  # noqa: ANN401 (JSON or text)
+        headers: Mapping[str, str],
+    ) -> requests.Response:
         response = requests.Response()
         response.status_code = status
         response.request = request
@@ -148,33 +154,50 @@ class SimulatedOrg(BaseAdapter):  # type: ignore[misc]
         else:
             content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
             content_type = _JSON
-        response.headers = CaseInsensitiveDict({
-            "Date": http_date(self.clock().astimezone(UTC), usegmt=True),
-            **_COMMON_HEADERS,
-            "Content-Type": content_type,
-            **({"Sforce-Limit-Info": f"api-usage={self.api_used}/{self.api_limit}"} if "/services/data/v" in response.url else {}),
-            **headers,
-        })
+        response.headers = CaseInsensitiveDict(
+            {
+                "Date": http_date(self.clock().astimezone(UTC), usegmt=True),
+                **_COMMON_HEADERS,
+                "Content-Type": content_type,
+                **(
+                    {"Sforce-Limit-Info": f"api-usage={self.api_used}/{self.api_limit}"}
+                    if "/services/data/v" in response.url
+                    else {}
+                ),
+                **headers,
+            }
+        )
         response._content = content  # noqa: SLF001 (how a transport hands requests a body)
         response.encoding = "utf-8"
         return response
 
-    def _route(self, method: str, path: str, query: str, request: requests.PreparedRequest) -> tuple[int, Any, Mapping[str, str]]:
+    def _route(
+        self, method: str, path: str, query: str, request: requests.PreparedRequest
+    ) -> tuple[int, Any, Mapping[str, str]]:
         params = {k: v[0] for k, v in parse_qs(query).items()}
         if path.endswith("/services/oauth2/token") and method == "POST":
             return self._token(request)
         if path.startswith("/services/Soap/u/") and method == "POST":
             return self._soap_login(path)
         if path in {"/services/data", "/services/data/"}:
-            return 200, [{"label": label, "url": f"/services/data/v{version}", "version": version}
-                         for version, label in _RELEASES if float(version) <= float(self.api_version)], {}
+            return (
+                200,
+                [
+                    {"label": label, "url": f"/services/data/v{version}", "version": version}
+                    for version, label in _RELEASES
+                    if float(version) <= float(self.api_version)
+                ],
+                {},
+            )
         prefix = f"/services/data/v{self.api_version}/"
         if not path.startswith(prefix):
             return 404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}], {}
-        rest = path[len(prefix):]
+        rest = path[len(prefix) :]
         return self._rest(rest, params, _batch_size(request.headers.get("Sforce-Query-Options", "")))
 
-    def _rest(self, rest: str, params: Mapping[str, str], batch_size: int) -> tuple[int, Any, Mapping[str, str]]:
+    def _rest(  # noqa: PLR0911 (a router: one return per resource)
+        self, rest: str, params: Mapping[str, str], batch_size: int
+    ) -> tuple[int, Any, Mapping[str, str]]:
         if rest == "":
             return 200, self._resources(), {}
         if rest == "limits/":
@@ -194,29 +217,36 @@ class SimulatedOrg(BaseAdapter):  # type: ignore[misc]
 
     def _token(self, _request: requests.PreparedRequest) -> tuple[int, Any, Mapping[str, str]]:
         issued = str(int(self.clock().timestamp() * 1000))
-        return 200, {
-            "access_token": f"{self.org_id[:15]}!AQ4AQSimulatedAccessTokenNotASecret",
-            "signature": "c2ltdWxhdGVkLXNpZ25hdHVyZQ==",
-            "scope": "api",
-            "instance_url": self.instance_url,
-            "id": f"https://login.salesforce.com/id/{self.org_id}/{self.user_id}",
-            "token_type": "Bearer",
-            "issued_at": issued,
-        }, {}
+        return (
+            200,
+            {
+                "access_token": f"{self.org_id[:15]}!AQ4AQSimulatedAccessTokenNotASecret",
+                "signature": "c2ltdWxhdGVkLXNpZ25hdHVyZQ==",
+                "scope": "api",
+                "instance_url": self.instance_url,
+                "id": f"https://login.salesforce.com/id/{self.org_id}/{self.user_id}",
+                "token_type": "Bearer",
+                "issued_at": issued,
+            },
+            {},
+        )
 
     def _soap_login(self, path: str) -> tuple[int, Any, Mapping[str, str]]:
         version = path.rstrip("/").rsplit("/", 1)[-1]
         host = self.instance_url.removeprefix("https://")
         session_id = f"{self.org_id[:15]}!AQ4AQSimulatedSessionIdNotASecret"
-        xml = _LOGIN_RESPONSE.format(host=host, version=version, org15=self.org_id[:15], org=self.org_id,
-                                     session=session_id, user=self.user_id)
+        xml = _LOGIN_RESPONSE.format(
+            host=host, version=version, org15=self.org_id[:15], org=self.org_id, session=session_id, user=self.user_id
+        )
         return 200, xml, {"Content-Type": "text/xml;charset=UTF-8"}
 
     def _resources(self) -> dict[str, str]:
         base = f"/services/data/v{self.api_version}"
         names = ("tooling", "metadata", "sobjects", "query", "queryAll", "limits", "composite", "search", "jobs")
-        return {**{name: f"{base}/{name}" for name in names},
-                "identity": f"{self.instance_url}/id/{self.org_id}/{self.user_id}"}
+        return {
+            **{name: f"{base}/{name}" for name in names},
+            "identity": f"{self.instance_url}/id/{self.org_id}/{self.user_id}",
+        }
 
     def _limits(self) -> dict[str, Any]:
         def limit(maximum: int, used: int = 0) -> dict[str, int]:
@@ -246,7 +276,8 @@ class SimulatedOrg(BaseAdapter):  # type: ignore[misc]
         except SoqlError as exc:
             return 400, [{"message": str(exc), "errorCode": exc.code}], {}
         rows = [
-            row for row in self.records.get(query.sobject, [])
+            row
+            for row in self.records.get(query.sobject, [])
             if (include_deleted or not row.get("IsDeleted")) and query.matches(row)
         ]
         if query.is_count:
@@ -284,9 +315,22 @@ class SimulatedOrg(BaseAdapter):  # type: ignore[misc]
         try:
             start, end = parse_datetime(params["start"]), parse_datetime(params["end"])
         except (KeyError, ValueError):
-            return 400, [{"errorCode": "INVALID_REPLICATION_DATE", "message": "start and end are required datetimes"}], {}
+            return (
+                400,
+                [{"errorCode": "INVALID_REPLICATION_DATE", "message": "start and end are required datetimes"}],
+                {},
+            )
         if start >= end:
-            return 400, [{"errorCode": "INVALID_REPLICATION_DATE", "message": "startDate must chronologically precede endDate by more than one minute"}], {}
+            return (
+                400,
+                [
+                    {
+                        "errorCode": "INVALID_REPLICATION_DATE",
+                        "message": "startDate must chronologically precede endDate by more than one minute",
+                    }
+                ],
+                {},
+            )
         covered = end.replace(second=0, microsecond=0)
         entries = [
             {"id": record_id, "deletedDate": format_datetime(when)}
@@ -294,15 +338,25 @@ class SimulatedOrg(BaseAdapter):  # type: ignore[misc]
             if start <= when <= end
         ]
         earliest = self.earliest_delete_available or start
-        return 200, {
-            "deletedRecords": entries,
-            "earliestDateAvailable": format_datetime(earliest),
-            "latestDateCovered": format_datetime(covered),
-        }, {}
+        return (
+            200,
+            {
+                "deletedRecords": entries,
+                "earliestDateAvailable": format_datetime(earliest),
+                "latestDateCovered": format_datetime(covered),
+            },
+            {},
+        )
 
 
-_RELEASES = (("62.0", "Winter '25"), ("63.0", "Spring '25"), ("64.0", "Summer '25"),
-             ("65.0", "Winter '26"), ("66.0", "Spring '26"), ("67.0", "Summer '26"))
+_RELEASES = (
+    ("62.0", "Winter '25"),
+    ("63.0", "Spring '25"),
+    ("64.0", "Summer '25"),
+    ("65.0", "Winter '26"),
+    ("66.0", "Spring '26"),
+    ("67.0", "Summer '26"),
+)
 
 # The partner login() answer, trimmed of userInfo fields nothing reads.
 _LOGIN_RESPONSE = """<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope \
@@ -317,9 +371,11 @@ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginRespon
 <userType>Standard</userType></userInfo></result></loginResponse></soapenv:Body></soapenv:Envelope>"""
 
 
-def _batch_size(header: str) -> int:
+def _batch_size(header: str | bytes) -> int:
     """Read ``Sforce-Query-Options: batchSize=N`` (200..2000, default 2000) as Salesforce does."""
-    for part in header.split(","):
+    # requests lets a header value be bytes; HTTP header bytes are Latin-1.
+    text = header.decode("latin-1") if isinstance(header, bytes) else header
+    for part in text.split(","):
         name, _, value = part.strip().partition("=")
         if name == "batchSize" and value.isdigit():
             return min(max(int(value), 200), 2000)

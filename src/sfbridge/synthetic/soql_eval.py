@@ -41,7 +41,7 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 class SoqlError(ValueError):
     """A query the simulated org refuses; ``code`` is the Salesforce errorCode."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, message: str, *, code: str) -> None:
         """Keep Salesforce's error code with the message."""
         self.code = code
         super().__init__(message)
@@ -65,7 +65,8 @@ def _literal(text: str) -> Any:  # noqa: ANN401 (a SOQL literal)
     try:
         return float(text)
     except ValueError:
-        raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{text[:40]}'") from None
+        msg = f"unexpected token: '{text[:40]}'"
+        raise SoqlError(msg, code="MALFORMED_QUERY") from None
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,14 @@ def _condition(text: str) -> Condition:
         text = text[1:-1].strip()
     match = _CONDITION.fullmatch(text)
     if not match:
-        raise SoqlError("MALFORMED_QUERY", f"unexpected token in WHERE: '{text[:40]}'")
+        msg = f"unexpected token in WHERE: '{text[:40]}'"
+        raise SoqlError(msg, code="MALFORMED_QUERY")
     op = match["op"].upper()
     if op == "IN":
         inner = match["value"].strip()
         if not (inner.startswith("(") and inner.endswith(")")):
-            raise SoqlError("MALFORMED_QUERY", "IN needs a parenthesised list")
+            msg = "IN needs a parenthesised list"
+            raise SoqlError(msg, code="MALFORMED_QUERY")
         values = [_literal(item) for item in re.findall(r"'(?:[^'\\]|\\.)*'|[^,\s()]+", inner[1:-1])]
         return Condition(match["field"], "IN", frozenset(values))
     return Condition(match["field"], op, _literal(match["value"]))
@@ -151,21 +154,23 @@ def parse_soql(text: str, *, known_fields: Callable[[str], Sequence[str] | None]
     """
     match = _QUERY.fullmatch(text.strip())
     if not match:
-        raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{text[:40]}'")
+        msg = f"unexpected token: '{text[:40]}'"
+        raise SoqlError(msg, code="MALFORMED_QUERY")
     sobject = match["sobject"]
     fields = known_fields(sobject)
     if fields is None:
-        raise SoqlError("INVALID_TYPE", f"sObject type '{sobject}' is not supported.")
+        msg = f"sObject type '{sobject}' is not supported."
+        raise SoqlError(msg, code="INVALID_TYPE")
     selected = tuple(f.strip() for f in match["fields"].split(","))
     is_count = selected == ("COUNT()",)
     conditions = tuple(_condition(part) for part in _split_and(match["where"])) if match["where"] else ()
     order = tuple(f.strip() for f in match["order"].split(",")) if match["order"] else ()
     for name in (*([] if is_count else selected), *(c.field for c in conditions), *order):
         if name not in fields:
-            raise SoqlError(
-                "INVALID_FIELD",
-                f"No such column '{name}' on entity '{sobject}'. If you are attempting to use a "
-                "custom field, be sure to append the '__c' after the custom field name. Please "
-                "reference your WSDL or the describe call for the appropriate names.",
+            msg = (
+                f"No such column '{name}' on entity '{sobject}'. If you are attempting to use a custom field, "
+                "be sure to append the '__c' after the custom field name. Please reference your WSDL or the "
+                "describe call for the appropriate names."
             )
+            raise SoqlError(msg, code="INVALID_FIELD")
     return Query(selected, sobject, conditions, order, is_count)
