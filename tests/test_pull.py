@@ -198,3 +198,14 @@ def test_a_select_too_long_for_a_url_is_split_and_joined_back(gateway_factory, s
     queries = [item.url for item in cassette("pull/wide_object").interactions if "/query/" in item.url]
     assert all(len(url) <= 16_384 for url in queries)
     assert sum("Id+IN" in url for url in queries) >= 1  # the extra column group, by Id
+
+
+def test_an_optional_object_the_org_lacks_is_noted_and_skipped(gateway_factory, sqlite_store):
+    """Without field history, LeadHistory is skipped with a note; Lead is still pulled and the run succeeds."""
+    report = run_pull(gateway_factory(), sqlite_store, "pull/no_field_history", objects=("Lead", "LeadHistory"))
+    lead, history = report.objects
+    assert lead.outcome == "synced"
+    assert lead.stored == 120
+    assert history.outcome == "skipped"
+    assert "field history" in history.note
+    assert sqlite_store.recent_runs(limit=1)[0]["outcome"] == "ok"

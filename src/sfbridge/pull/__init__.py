@@ -182,15 +182,24 @@ class _ObjectPull:
         self.sobject = spec.sobject
 
     def run(self, progress: Progress) -> ObjectPullResult:
-        schema = self._schema()
-        if schema is None:
+        try:
+            return self._pull(progress)
+        except FatalSalesforceError as exc:
+            # An optional object the org does not offer (LeadHistory with field history off)
+            # is noted and skipped, whether describe or the query says so.
+            if not (self.spec.optional and exc.error_code in _ABSENT_OBJECT_CODES):
+                raise
+            log.warning("object_unavailable", sobject=self.sobject, error_code=exc.error_code)
             return ObjectPullResult(
                 sobject=self.sobject,
                 outcome=ObjectOutcome.SKIPPED,
                 mode="-",
-                note=f"{self.sobject} is not available in this org (for LeadHistory: field "
-                "history tracking is off for Lead); checks that need it will say so",
+                note=f"{self.sobject} is not available in this org ({exc.error_code}; for LeadHistory: "
+                "field history tracking is off for Lead); checks that need it will say so",
             )
+
+    def _pull(self, progress: Progress) -> ObjectPullResult:
+        schema = object_schema(self.gateway.describe(self.sobject), self.spec)
         previous = self.store.state(self.sobject)
         # A first pull (or a changed cursor field) reads everything; so do --full and the
         # small objects synced whole. An interrupted pull resumes from its bookmark.
@@ -226,16 +235,6 @@ class _ObjectPull:
             new_columns=tuple(added),
         )
         return self._judged(result, fields=len(schema.fields))
-
-    def _schema(self) -> ObjectSchema | None:
-        try:
-            describe = self.gateway.describe(self.sobject)
-        except FatalSalesforceError as exc:
-            if self.spec.optional and exc.error_code in _ABSENT_OBJECT_CODES:
-                log.warning("object_unavailable", sobject=self.sobject, error_code=exc.error_code)
-                return None
-            raise
-        return object_schema(describe, self.spec)
 
     def _read_pages(
         self, schema: ObjectSchema, state: SyncState, progress: Progress

@@ -106,6 +106,7 @@ def record_scenarios(out: Path, scratch: Path, *, describes: dict[str, dict[str,
         _delete_log_gap,
         _delete_log_purged,
         _wide_object,
+        _no_field_history,
     ):
         record(s)
 
@@ -329,6 +330,19 @@ def _wide_object(s: _Scenarios) -> None:
         s.recorder(sim),
         at=SCENARIO_START,
         description="a Lead with 400 extra custom fields: the SELECT is split into column groups",
+    )
+
+
+def _no_field_history(s: _Scenarios) -> None:
+    # The scenario org has no LeadHistory: describe answers 404 NOT_FOUND, as for an object
+    # the integration user cannot see.
+    recorder = s.recorder(s.sim())
+    interactions = recorder.run(SCENARIO_START, objects=["Lead", "LeadHistory"])
+    save(
+        s.out / "pull/no_field_history.json",
+        interactions,
+        recorded_at=SCENARIO_START,
+        description="LeadHistory is not available (field history off): noted, and the pull goes on",
     )
 
 
