@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,8 +33,10 @@ from pydantic import SecretStr
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from sfbridge.config import AuthMethod, OrgProfile, Secrets
+from sfbridge.config import AuthMethod, OrgProfile
+from sfbridge.credentials import Secrets
 from sfbridge.ids import to_18
+from sfbridge.log import configure_logging
 from sfbridge.pull import PullOptions, pull
 from sfbridge.salesforce.gateway import SalesforceGateway
 from sfbridge.salesforce.session import ApiUsage, TimeoutSession
@@ -119,13 +123,10 @@ class PageServer(BaseAdapter):
         """Nothing to release."""
 
 
-def run(n: int, store_url: str, work: Path) -> dict[str, float]:
-    """Render pages, then time one pull of N Leads into a fresh store."""
+def pull_pages(pages_dir: Path, n: int, store_url: str) -> dict[str, float]:
+    """Time one pull of N Leads from rendered pages into a fresh store (run in its own process)."""
+    configure_logging(json=True, level="warning")
     describe = json.loads((REPO / "fixtures/demo-org/describe/Lead.json").read_text())
-    fields = [f["name"] for f in describe["fields"] if f["type"] not in {"address", "location", "base64"}]
-    pages_dir = work / "pages"
-    pages_dir.mkdir()
-    write_pages(pages_dir, n, fields)
     profile = OrgProfile(name="bench", auth=AuthMethod.CLIENT_CREDENTIALS, login_url=INSTANCE, consumer_key="k")
     session = TimeoutSession(connect_timeout=5, read_timeout=5, usage=ApiUsage())
     session.mount("https://", PageServer(pages_dir, describe, n))
@@ -134,8 +135,52 @@ def run(n: int, store_url: str, work: Path) -> dict[str, float]:
     started = time.perf_counter()
     pull(gateway, store, org="bench", objects=["Lead"], options=PullOptions(clock=lambda: NOW))
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"records": n, "seconds": seconds, "records_per_second": n / seconds, "peak_rss_mb": peak_mb}
+    peak_mb = peak_rss_mb()
+    return {
+        "records": n,
+        "seconds": round(seconds, 3),
+        "records_per_second": round(n / seconds),
+        "peak_rss_mb": round(peak_mb, 1),
+    }
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS.
+
+    Linux keeps ru_maxrss across fork and exec, so a child would report its parent's peak (the
+    page generator's); VmHWM belongs to the process image alone.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(n: int, store_url: str, work: Path) -> dict[str, float]:
+    """Render pages here, then pull them in a fresh process so its peak RSS is the client's alone."""
+    describe = json.loads((REPO / "fixtures/demo-org/describe/Lead.json").read_text())
+    fields = [f["name"] for f in describe["fields"] if f["type"] not in {"address", "location", "base64"}]
+    pages_dir = work / "pages"
+    pages_dir.mkdir()
+    write_pages(pages_dir, n, fields)
+    command = [sys.executable, __file__, "--pull-only", str(pages_dir), "--records", str(n), "--store", store_url]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603 (our own script)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    """CPU model, core count and Python, for the results table."""
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.machine(),
+    )
+    return f"{model}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
 
 
 def main() -> None:
@@ -144,7 +189,11 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--store", default="sqlite", help="sqlite, or a PostgreSQL URL")
+    parser.add_argument("--pull-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.pull_only:
+        print(json.dumps(pull_pages(args.pull_only, args.records, args.store)))
+        return
     results = []
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory(prefix="sfbridge-bench-") as folder:
@@ -155,10 +204,10 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "records": args.records,
                 "median_records_per_second": round(statistics.median(r["records_per_second"] for r in results)),
-                "max_peak_rss_mb": round(max(r["peak_rss_mb"] for r in results)),
-                "machine": f"{platform.processor() or platform.machine()}, {platform.python_implementation()} "
-                f"{platform.python_version()}, {sys.platform}",
+                "max_peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+                "machine": machine(),
             }
         )
     )

@@ -13,7 +13,8 @@ import sqlalchemy
 import structlog
 from pydantic import SecretStr
 
-from sfbridge.config import AuthMethod, OrgProfile, Secrets
+from sfbridge.config import AuthMethod, OrgProfile
+from sfbridge.credentials import Secrets
 from sfbridge.salesforce import SalesforceGateway, connect
 from sfbridge.store import Store
 

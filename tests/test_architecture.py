@@ -27,10 +27,10 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def test_only_the_gateway_imports_simple_salesforce():
-    """simple-salesforce sits behind one module; nothing else may reach around it."""
+def test_only_one_module_imports_simple_salesforce():
+    """simple-salesforce sits behind one adapter module; nothing else may reach around it."""
     users = {module_name(p) for p in MODULES if any(n.startswith("simple_salesforce") for n in imports_of(p))}
-    assert users == {"sfbridge.salesforce.gateway"}
+    assert users == {"sfbridge.salesforce.client"}
 
 
 # Who may import whom: a stage imports only stages before it in the data flow
@@ -47,9 +47,23 @@ BASE = {
 }
 FORBIDDEN = {
     "sfbridge.config": ("sfbridge.salesforce", "sfbridge.pull", "sfbridge.store", "sfbridge.cli", "sfbridge.report"),
+    "sfbridge.credentials": (
+        "sfbridge.salesforce",
+        "sfbridge.pull",
+        "sfbridge.store",
+        "sfbridge.cli",
+        "sfbridge.report",
+    ),
     "sfbridge.salesforce": ("sfbridge.pull", "sfbridge.store", "sfbridge.cli", "sfbridge.report", "sfbridge.synthetic"),
     "sfbridge.pull": ("sfbridge.store", "sfbridge.cli", "sfbridge.report", "sfbridge.synthetic"),
-    "sfbridge.store": ("sfbridge.salesforce", "sfbridge.pull", "sfbridge.cli", "sfbridge.report", "sfbridge.config"),
+    "sfbridge.store": (
+        "sfbridge.salesforce",
+        "sfbridge.pull",
+        "sfbridge.cli",
+        "sfbridge.report",
+        "sfbridge.config",
+        "sfbridge.credentials",
+    ),
     "sfbridge.report": ("sfbridge.pull", "sfbridge.store", "sfbridge.cli", "sqlalchemy", "requests"),
 }
 

@@ -17,7 +17,8 @@ from structlog.testing import capture_logs
 
 from conftest import INSTANCE, make_profile
 from recorded import replay
-from sfbridge.config import AuthMethod, Secrets
+from sfbridge.config import AuthMethod
+from sfbridge.credentials import Secrets
 from sfbridge.errors import AuthenticationError, ConfigError, RetriableSalesforceError
 
 TOKEN = "00D9P0000L6772h!AQ4AQSimulatedAccessTokenNotASecret"

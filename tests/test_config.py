@@ -2,14 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from sfbridge.config import (
-    AuthMethod,
-    credential_status,
-    env_name,
-    load_settings,
-    resolve_secrets,
-    store_url,
-)
+from sfbridge.config import AuthMethod, env_name, load_settings
+from sfbridge.credentials import credential_status, resolve_secrets, store_url
 from sfbridge.errors import ConfigError
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "sfbridge.toml"

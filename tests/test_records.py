@@ -1,9 +1,11 @@
 """Turning REST records into store rows: types checked, nulls kept, the envelope dropped."""
 
+import orjson
 import pytest
 
 from sfbridge.errors import ProtocolError
 from sfbridge.models import ColumnKind, FieldInfo, ObjectSchema
+from sfbridge.pull.decode import PageDecoder
 from sfbridge.pull.records import RowConverter
 
 SCHEMA = ObjectSchema(
@@ -62,3 +64,47 @@ def test_a_record_without_an_id_is_refused():
     """Every record must carry its Id."""
     with pytest.raises(ProtocolError, match="without an Id"):
         RowConverter(SCHEMA).page([{"attributes": {}, "SystemModstamp": None}])
+
+
+def body(*records, done=True):
+    page = {"totalSize": len(records), "done": done, "records": list(records)}
+    if not done:
+        page["nextRecordsUrl"] = "/services/data/v66.0/query/01g5g0000000001AAA-2000"
+    return orjson.dumps(page)
+
+
+def test_decoder_gives_the_same_rows_as_the_converter():
+    """The fast path and the checked path agree on every kind of value."""
+    records = [
+        record(NumberOfEmployees=50, IsConverted=True, ConvertedDate="2026-10-31", NewValue="Working"),
+        record(Id="00Q5g00000AbCdFEAV", NewValue=4.5),
+    ]
+    decoded = PageDecoder(SCHEMA).decode(body(*records, done=False), what="query Lead")
+    assert decoded.page.rows == RowConverter(SCHEMA).page(records).rows
+    assert (decoded.total_size, decoded.done) == (2, False)
+    assert decoded.next_records_url.endswith("-2000")
+
+
+def test_decoder_falls_back_and_names_the_bad_record():
+    """A value msgspec refuses is re-read the slow way, which names the record and field."""
+    with pytest.raises(ProtocolError, match="record 00Q5g00000AbCdEEAV has a IsConverted value"):
+        PageDecoder(SCHEMA).decode(body(record(IsConverted="yes")), what="query Lead")
+    with pytest.raises(ProtocolError, match="has a SystemModstamp value"):
+        PageDecoder(SCHEMA).decode(body(record(SystemModstamp="last Tuesday")), what="query Lead")
+
+
+def test_decoder_accepts_whole_floats_for_integers_like_the_converter():
+    """5.0 for an int field is decoded the slow way and stored as 5."""
+    decoded = PageDecoder(SCHEMA).decode(body(record(NumberOfEmployees=5.0)), what="query Lead")
+    assert decoded.page.rows[0][3] == 5
+
+
+def test_decoder_reports_html_and_truncation_plainly():
+    """Bodies that are not query responses are named for what they are."""
+    decoder = PageDecoder(SCHEMA)
+    with pytest.raises(ProtocolError, match="HTML page"):
+        decoder.decode(b"<html><body>Login</body></html>", what="query Lead")
+    with pytest.raises(ProtocolError, match="cut short"):
+        decoder.decode(b'{"totalSize": 3, "done": false, "records": [{"Id', what="query Lead")
+    with pytest.raises(ProtocolError, match="unexpected shape"):
+        decoder.decode(b'[{"errorCode": "X"}]', what="query Lead")

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sfbridge.errors import StoreError
+from sfbridge.errors import ConfigError, StoreError
 from sfbridge.models import ColumnKind, SyncState
 from sfbridge.store import Store
 
@@ -104,8 +104,8 @@ def test_unreachable_database_is_a_clear_error_without_the_password():
 
 
 def test_unsupported_database_is_refused():
-    """Only SQLite and PostgreSQL are stores."""
-    with pytest.raises(StoreError, match="SQLite or PostgreSQL"):
+    """Only SQLite and PostgreSQL are stores; anything else is a config error (exit 2)."""
+    with pytest.raises(ConfigError, match="SQLite or PostgreSQL"):
         Store.open("mysql://localhost/x")
 
 

@@ -7,6 +7,7 @@ apply; 70 an internal error (a bug: please report it); 130 interrupted.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -25,20 +26,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from sfbridge import __version__
-from sfbridge.config import (
-    OrgProfile,
-    credential_status,
-    find_config_file,
-    load_settings,
-    resolve_secrets,
-    store_url,
-)
+from sfbridge.config import OrgProfile, find_config_file, load_settings
+from sfbridge.credentials import credential_status, resolve_secrets, store_url
 from sfbridge.demo import load_demo_org
 from sfbridge.errors import (
-    SalesforceError,
     SfbridgeError,
-    StoreError,
-    SyncIntegrityError,
     UsageError,
     UserInputError,
 )
@@ -117,9 +109,7 @@ def _exit_codes() -> Iterator[None]:
         yield
     except UserInputError as exc:
         _fail(str(exc), EXIT_USAGE)
-    except (SalesforceError, StoreError, SyncIntegrityError) as exc:
-        _fail(str(exc), EXIT_FAILURE)
-    except SfbridgeError as exc:
+    except SfbridgeError as exc:  # Salesforce, network, store or sync-integrity failures
         _fail(str(exc), EXIT_FAILURE)
     except KeyboardInterrupt:
         _fail("interrupted; everything committed so far is kept and the next run resumes from it", EXIT_INTERRUPTED)
@@ -208,9 +198,7 @@ def pull_command(
         options = PullOptions(page_size=profile.page_size, overlap=_seconds(profile.overlap_seconds), full=full)
         recorded = replay_clock(profile, config_dir=config_dir)
         if recorded is not None:  # a replayed org asks what was recorded, at the recorded time
-            options = PullOptions(
-                page_size=options.page_size, overlap=options.overlap, full=full, clock=_fixed_clock(recorded)
-            )
+            options = dataclasses.replace(options, clock=_fixed_clock(recorded))
         report = _run_pull(
             profile,
             store or store_url(profile),

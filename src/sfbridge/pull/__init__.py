@@ -19,10 +19,10 @@ import structlog
 from sfbridge import soql
 from sfbridge.errors import FatalSalesforceError, SyncIntegrityError
 from sfbridge.models import ObjectOutcome, ObjectPullResult, ObjectSchema, PullReport, SyncState
+from sfbridge.pull.decode import PageDecoder
 from sfbridge.pull.deletions import DeletionCheck, check_deletions
 from sfbridge.pull.mirror import Mirror
 from sfbridge.pull.pages import iter_pages, plan_query
-from sfbridge.pull.records import PageDecoder
 from sfbridge.salesforce import SalesforceGateway
 from sfbridge.schema import CountPolicy, ObjectSpec, SyncMode, object_schema, spec_for
 
@@ -114,15 +114,8 @@ def pull(
             _finish(store, run_id, gateway, results, options, outcome="failed", error=str(exc))
             raise
         failed = [r for r in results if r.outcome is ObjectOutcome.FAILED]
-        _finish(
-            store,
-            run_id,
-            gateway,
-            results,
-            options,
-            outcome="failed" if failed else "ok",
-            error="; ".join(r.note or "" for r in failed) or None,
-        )
+        problems = "; ".join(r.note or r.sobject for r in failed)
+        _finish(store, run_id, gateway, results, options, outcome="failed" if failed else "ok", error=problems or None)
     report = PullReport(
         org=org,
         org_id=identity.org_id,
@@ -138,7 +131,7 @@ def pull(
     )
     log.info("pull_done", org=org, records=report.records, objects=len(results), api_calls=report.api_calls)
     if failed:
-        raise SyncIntegrityError("; ".join(r.note or "" for r in failed), sobject=failed[0].sobject)
+        raise SyncIntegrityError(problems, sobject=failed[0].sobject)
     return report
 
 
@@ -265,6 +258,8 @@ class _ObjectPull:
         if self.spec.parent is not None:
             # History rows die with their parent; the parent's pull already learned that.
             field_name, parent = self.spec.parent
+            if self.store.state(parent) is None:  # the parent is not mirrored here (yet)
+                return DeletionCheck(deleted=0, checked_until=now, method="none")
             flagged = self.store.mark_children_deleted(self.sobject, parent_field=field_name, parent=parent, at=now)
             return DeletionCheck(deleted=flagged, checked_until=now, method="parent")
         if first:

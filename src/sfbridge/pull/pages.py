@@ -15,7 +15,8 @@ from typing import Any
 
 from sfbridge import soql
 from sfbridge.models import ObjectSchema
-from sfbridge.pull.records import Page, PageDecoder
+from sfbridge.pull.decode import PageDecoder
+from sfbridge.pull.records import Page
 from sfbridge.salesforce import SalesforceGateway
 from sfbridge.schema import ObjectSpec
 

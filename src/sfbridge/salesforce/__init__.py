@@ -13,7 +13,8 @@ from pathlib import Path
 
 from requests.adapters import BaseAdapter
 
-from sfbridge.config import OrgProfile, Secrets
+from sfbridge.config import OrgProfile
+from sfbridge.credentials import Secrets
 from sfbridge.salesforce.gateway import Identity, SalesforceGateway
 from sfbridge.salesforce.replay import ReplayAdapter, load_cassette, resolve_recording
 from sfbridge.salesforce.session import ApiUsage, TimeoutSession

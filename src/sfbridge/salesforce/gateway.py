@@ -1,6 +1,6 @@
 """The one door to Salesforce: logins, REST calls, retries, re-authentication, the API budget.
 
-This is the only module that imports simple-salesforce. Every call goes through
+Every call goes through
 :meth:`SalesforceGateway._call`, which refuses to spend the org's reserved API allowance,
 retries transient failures with back-off (idempotent calls only), renews an expired session
 once, and translates every failure into sfbridge's exception tree.
@@ -19,28 +19,21 @@ from urllib.parse import urlsplit
 import orjson
 import requests
 import structlog
-from jwt.exceptions import PyJWTError
-from pydantic import SecretStr
-from simple_salesforce.api import Salesforce  # from the modules: the package re-exports without __all__
-from simple_salesforce.exceptions import SalesforceAuthenticationFailed
-from simple_salesforce.exceptions import SalesforceError as LibraryError
-from simple_salesforce.login import SalesforceLogin
 
-from sfbridge.config import AuthMethod, OrgProfile, Secrets, env_name, login_domain
+from sfbridge.config import AuthMethod, OrgProfile, env_name
+from sfbridge.credentials import Secrets
 from sfbridge.errors import (
     ApiBudgetError,
     AuthenticationError,
-    ConfigError,
     ProtocolError,
-    SalesforceError,
 )
 from sfbridge.ids import InvalidIdError, validate_id
-from sfbridge.salesforce.auth import Token, sf_cli_token, static_token
+from sfbridge.salesforce.auth import Token, fetch_token
+from sfbridge.salesforce.client import Client, LibraryError
 from sfbridge.salesforce.retry import make_retrying
 from sfbridge.salesforce.session import TimeoutSession
 from sfbridge.salesforce.translate import (
     INVALID_SESSION,
-    auth_error,
     protocol_error,
     rest_error,
     transport_error,
@@ -50,36 +43,8 @@ from sfbridge.wire import format_datetime
 __all__ = ["Identity", "SalesforceGateway"]
 
 
-class _Client(Salesforce):
-    """simple-salesforce with orjson for response bodies.
-
-    Parsing query pages is most of a pull's client-side time; orjson reads them ~3x faster
-    than the standard library, into the same plain dicts, lists and numbers.
-    """
-
-    def parse_result_to_json(self, result: requests.Response) -> Any:  # noqa: ANN401 (parsed JSON)
-        """Parse a response body."""
-        return orjson.loads(result.content)
-
-    def query_raw(self, soql: str, *, include_deleted: bool, headers: dict[str, str]) -> bytes:
-        """``query`` that hands back the body unparsed (the pull decodes pages itself)."""
-        url = self.base_url + ("queryAll/" if include_deleted else "query/")
-        return self._call_salesforce("GET", url, name="query", params={"q": soql}, headers=headers).content
-
-    def query_more_raw(self, next_records_url: str) -> bytes:
-        """``query_more`` by URL, body unparsed."""
-        url = f"https://{self.sf_instance}{next_records_url}"
-        return self._call_salesforce("GET", url, name="query_more").content
-
-
 log = structlog.get_logger()
 T = TypeVar("T")
-
-# SOAP login() is not served from API 65.0 on; the password fallback logs in with the last
-# version that has it and then uses the configured version for everything else.
-# https://help.salesforce.com/s/articleView?id=005132110
-_LAST_SOAP_LOGIN_VERSION = "64.0"
-_HTTP_SERVER_ERROR = 500
 
 
 @dataclass(frozen=True)
@@ -114,7 +79,7 @@ class SalesforceGateway:
         self._session = session
         self._sleep = sleep
         self._token: Token | None = None
-        self._client: _Client | None = None
+        self._client: Client | None = None
         self.usage = session.usage
 
     # -- public calls -------------------------------------------------------------------
@@ -146,7 +111,7 @@ class SalesforceGateway:
     def api_versions(self) -> list[dict[str, str]]:
         """List the API versions the org serves (``GET /services/data/``)."""
 
-        def fetch(sf: _Client) -> Any:  # noqa: ANN401 (parsed JSON)
+        def fetch(sf: Client) -> Any:  # noqa: ANN401 (parsed JSON)
             response = sf.session.get(f"https://{sf.sf_instance}/services/data/", headers=sf.headers)
             if response.status_code >= 300:  # noqa: PLR2004
                 raise rest_error(response.status_code, _body(response), response.headers)
@@ -235,7 +200,7 @@ class SalesforceGateway:
     def _call(
         self,
         what: str,
-        fn: Callable[[_Client], T],
+        fn: Callable[[Client], T],
         *,
         sobject: str | None = None,
         idempotent: bool = True,
@@ -246,7 +211,7 @@ class SalesforceGateway:
                 return self._call_once(what, fn, sobject=sobject)
         raise AssertionError  # pragma: no cover (tenacity re-raises the last error)
 
-    def _call_once(self, what: str, fn: Callable[[_Client], T], *, sobject: str | None) -> T:
+    def _call_once(self, what: str, fn: Callable[[Client], T], *, sobject: str | None) -> T:
         self._check_budget(what)
         client = self._require_client()
         try:
@@ -260,7 +225,7 @@ class SalesforceGateway:
             self._login()
             return self._translated(what, fn, self._require_client(), sobject=sobject)
 
-    def _translated(self, what: str, fn: Callable[[_Client], T], client: _Client, *, sobject: str | None) -> T:
+    def _translated(self, what: str, fn: Callable[[Client], T], client: Client, *, sobject: str | None) -> T:
         try:
             return fn(client)
         except LibraryError as exc:
@@ -301,7 +266,7 @@ class SalesforceGateway:
         assert self._token is not None  # noqa: S101 (set by _login)
         return self._token
 
-    def _require_client(self) -> _Client:
+    def _require_client(self) -> Client:
         if self._client is None:
             self._login()
         assert self._client is not None  # noqa: S101 (set by _login)
@@ -310,92 +275,22 @@ class SalesforceGateway:
     def _login(self) -> None:
         self._check_budget("log in")
         retrying = make_retrying(self.profile.network, idempotent=True, sleep=self._sleep)
-        token = retrying(self._fetch_token)
+        token = retrying(fetch_token, self.profile, self._secrets, session=self._session)
         self._token = token
         # A "direct" client: simple-salesforce never refreshes it behind our back, so renewal,
         # retries and the budget all stay in this module.
-        self._client = _Client(
-            session_id=token.access_token.get_secret_value(),
+        self._client = Client.for_token(
+            token.access_token.get_secret_value(),
             instance_url=token.instance_url,
-            version=self.profile.api_version,
+            api_version=self.profile.api_version,
             session=self._session,
         )
-        # simple-salesforce asks for pretty-printed JSON; compact pages are ~25 % smaller.
-        self._client.headers.pop("X-PrettyPrint", None)
         log.info(
             "salesforce_logged_in",
             auth=self.profile.auth.value,
             instance=urlsplit(token.instance_url).hostname,
             api_version=self.profile.api_version,
         )
-
-    def _fetch_token(self) -> Token:
-        profile, secrets = self.profile, self._secrets
-        if profile.auth is AuthMethod.SF_CLI:
-            assert profile.sf_alias is not None  # noqa: S101 (validated by config)
-            return sf_cli_token(profile.sf_alias)
-        if profile.auth is AuthMethod.ACCESS_TOKEN:
-            assert profile.instance_url is not None and secrets.access_token is not None  # noqa: S101, PT018
-            return static_token(secrets.access_token, profile.instance_url)
-        try:
-            access_token, host = SalesforceLogin(session=self._session, **self._login_arguments())
-        except (ValueError, PyJWTError) as exc:
-            # Only signing the JWT raises these: the PEM is not a usable RSA private key.
-            variable = env_name(profile.name, "jwt_key_file")
-            msg = f"the JWT private key cannot sign ({exc.__class__.__name__}); check {variable}"
-            raise ConfigError(msg, source=variable) from exc
-        except SalesforceAuthenticationFailed as exc:
-            raise _login_error(exc) from exc
-        except requests.RequestException as exc:
-            raise transport_error(exc, what="log in") from exc
-        return Token(access_token=SecretStr(access_token), instance_url=f"https://{host}", refreshable=True)
-
-    def _login_arguments(self) -> dict[str, Any]:
-        profile, secrets = self.profile, self._secrets
-        domain = login_domain(profile.login_url)
-        consumer_key = profile.consumer_key or secrets.consumer_key
-        if profile.auth is AuthMethod.JWT:
-            return {
-                "username": profile.username,
-                "consumer_key": consumer_key,
-                "privatekey": _reveal(secrets.jwt_key),
-                "domain": domain,
-            }
-        if profile.auth is AuthMethod.CLIENT_CREDENTIALS:
-            return {
-                "consumer_key": consumer_key,
-                "consumer_secret": _reveal(secrets.client_secret),
-                "domain": domain,
-            }
-        log.warning(
-            "password_auth_deprecated",
-            org=profile.name,
-            advice="SOAP login() is retired in Summer '27; move this org to auth = 'jwt' or 'client_credentials'",
-        )
-        return {
-            "username": profile.username,
-            "password": _reveal(secrets.password),
-            "security_token": _reveal(secrets.security_token) or "",
-            "domain": domain,
-            "sf_version": min(profile.api_version, _LAST_SOAP_LOGIN_VERSION, key=float),
-        }
-
-
-def _reveal(secret: SecretStr | None) -> str | None:
-    return secret.get_secret_value() if secret is not None else None
-
-
-def _login_error(exc: SalesforceAuthenticationFailed) -> SalesforceError:
-    code, message = exc.code, exc.auth_message
-    if isinstance(code, int):
-        # simple-salesforce puts the HTTP status here when the answer was not OAuth JSON
-        # (a proxy's HTML page, a 503 during maintenance).
-        return (
-            rest_error(code, message, None)
-            if code >= _HTTP_SERVER_ERROR
-            else ProtocolError(f"log in: the token endpoint answered HTTP {code} with something that is not OAuth JSON")
-        )
-    return auth_error(code, message)
 
 
 def _body(response: requests.Response) -> Any:  # noqa: ANN401 (parsed JSON or text)

@@ -5,14 +5,14 @@ and pull code run unchanged, only the bytes come from a file instead of Salesfor
 is JSON: ``{"version": 1, "interactions": [{"request": {...}, "response": {...}}]}``; a JSON
 response body is kept as ``"json"`` (re-sent compact, as Salesforce writes it), anything else
 as ``"text"``. Requests match on method, URL path and query parameters, in recorded order.
+Writing cassettes is :mod:`sfbridge.salesforce.recording`'s job.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,20 +24,17 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from sfbridge.errors import ReplayError
-from sfbridge.wire import format_datetime, parse_datetime
+from sfbridge.wire import parse_datetime
 
 __all__ = [
     "CASSETTE_VERSION",
     "DEMO_CASSETTE",
     "Cassette",
     "Interaction",
-    "RecordingAdapter",
     "ReplayAdapter",
     "demo_org_dir",
     "load_cassette",
     "resolve_recording",
-    "save_cassette",
-    "scrub_request_body",
 ]
 
 CASSETTE_VERSION = 1
@@ -151,48 +148,6 @@ def load_cassette(path: Path) -> Cassette:
         raise ReplayError(msg) from exc
 
 
-def save_cassette(
-    path: Path,
-    interactions: Iterable[Interaction],
-    *,
-    description: str,
-    recorded_at: datetime | None,
-) -> None:
-    """Write a cassette file (stable order, indented for review)."""
-    head = {
-        "version": CASSETTE_VERSION,
-        "description": description,
-        "recorded_at": format_datetime(recorded_at) if recorded_at else None,
-    }
-    # One interaction per line: compact enough for large recordings, still diffable.
-    lines = [json.dumps(item.to_json(), ensure_ascii=False, separators=(",", ":")) for item in interactions]
-    text = json.dumps(head, ensure_ascii=False)[:-1] + ', "interactions": [\n' + ",\n".join(lines) + "\n]}\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-
-
-_SOAP_SECRET = re.compile(r"<((?:\w+:)?(?:sessionId|password))>[^<]*</\1>")
-
-
-def scrub_request_body(url: str, body: str | None) -> str | None:
-    """Keep what identifies a request body but never a credential.
-
-    Token requests keep only their ``grant_type``; SOAP envelopes lose session ids and
-    passwords.
-
-    >>> scrub_request_body("https://x/services/oauth2/token", "grant_type=password&password=p")
-    'grant_type=password'
-    >>> scrub_request_body("https://x/services/Soap/u/66.0", "<sessionId>00D!x</sessionId>")
-    '<sessionId>REDACTED</sessionId>'
-    """
-    if body is None:
-        return None
-    if urlsplit(url).path.endswith("/oauth2/token"):
-        grant = parse_qs(body).get("grant_type", [""])[0]
-        return f"grant_type={grant}"
-    return _SOAP_SECRET.sub(r"<\1>REDACTED</\1>", body)
-
-
 def _response(request: requests.PreparedRequest, interaction: Interaction) -> requests.Response:
     response = requests.Response()
     response.status_code = interaction.status
@@ -240,49 +195,6 @@ class ReplayAdapter(BaseAdapter):
 
     def close(self) -> None:
         """Nothing to release."""
-
-
-@dataclass
-class RecordingAdapter(BaseAdapter):
-    """Wrap a transport and keep every exchange, for writing a cassette."""
-
-    inner: BaseAdapter
-    recorded: list[Interaction] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        """Initialise the adapter base."""
-        super().__init__()
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # noqa: ANN401
-        """Pass the request on and remember the exchange."""
-        response = self.inner.send(request, *args, **kwargs)
-        body = _body_text(request.body)
-        self.recorded.append(
-            Interaction(
-                method=request.method or "GET",
-                url=request.url or "",
-                status=response.status_code,
-                headers={k: v for k, v in response.headers.items() if k != "Content-Length"},
-                body=response.content,
-                request_body=scrub_request_body(request.url or "", body),
-            )
-        )
-        return response
-
-    def close(self) -> None:
-        """Close the wrapped transport."""
-        self.inner.close()
-
-
-def _body_text(body: object) -> str | None:
-    if body is None or isinstance(body, str):
-        return body
-    if isinstance(body, bytes):
-        return body.decode()
-    # A streamed body (a file, a generator) could not be read again to keep it; Salesforce
-    # calls never send one.
-    msg = f"cannot record a streamed request body ({body.__class__.__name__})"
-    raise TypeError(msg)
 
 
 #: The bundled demo org's recording, relative to the demo-org folder.

@@ -18,7 +18,7 @@ from sqlalchemy.schema import CreateColumn
 
 from sfbridge.errors import StoreError
 from sfbridge.models import ColumnKind, SyncState
-from sfbridge.store.engine import default_store_url, display_url, open_engine, writer_lock
+from sfbridge.store.engine import display_url, open_engine, writer_lock
 from sfbridge.store.tables import (
     DELETED_AT,
     SYNCED_AT,
@@ -30,10 +30,11 @@ from sfbridge.store.tables import (
     sync_state,
 )
 
-__all__ = ["Store", "default_store_url", "display_url", "mirror_table_name"]
+__all__ = ["Store", "display_url", "mirror_table_name"]
 
 SCHEMA_VERSION = "1"
 _ID_CHUNK = 500  # Ids per UPDATE ... WHERE Id IN (...): far below every bind-parameter limit
+_STAMP = "__SYNCED_AT__"  # where a page's write time goes in the upsert statement
 
 
 class Store:
@@ -178,6 +179,9 @@ class Store:
     ) -> None:
         """Upsert one page of records and move the bookmark, in one transaction.
 
+        Only the bookmark (and the run) of ``state`` is written here; the rest of the state is
+        saved with :meth:`save_state` at the start and end of an object's pull.
+
         Args:
             state: the object's state after this page (its bookmark covers the page).
             columns: the field names, in the order of each row's values (Id first).
@@ -186,12 +190,18 @@ class Store:
             run_id: the run writing it.
         """
         table = self.table(state.sobject)
-        stamp = synced_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        # A literal, not a parameter: the rows go to the driver as they are, uncopied. The text
+        # is strftime output (digits and separators), so nothing can be injected through it.
+        stamp = synced_at.astimezone(UTC).strftime("'%Y-%m-%d %H:%M:%S.%f'")
         with _guard(f"write {state.sobject} records"), self.engine.begin() as conn:
             if rows:
-                sql = self._upsert_sql(conn, table, tuple(columns))
-                conn.exec_driver_sql(sql, [(*row, stamp) for row in rows])
-            self._put_state(conn, state, run_id=run_id)
+                sql = self._upsert_sql(conn, table, tuple(columns)).replace(_STAMP, stamp)
+                conn.exec_driver_sql(sql, list(rows))
+            conn.execute(
+                update(sync_state)
+                .where(sync_state.c.sobject == state.sobject)
+                .values(bookmark=state.bookmark, last_run_id=run_id)
+            )
 
     def _upsert_sql(self, conn: Connection, table: Table, columns: tuple[str, ...]) -> str:
         # The page write is the pull's hot path: going through SQLAlchemy's per-value bind
@@ -203,13 +213,14 @@ class Store:
             quote = conn.dialect.identifier_preparer.quote
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             names = [*columns, SYNCED_AT]
+            values = [mark] * len(columns) + [_STAMP]
             updates = [f"{quote(n)} = excluded.{quote(n)}" for n in names if n != "Id"]
             # A record that comes back (undeleted, or a merge undone) is live again.
             updates.append(f"{quote(DELETED_AT)} = NULL")
             # Identifiers are quoted by the dialect; every value is a bound parameter.
             self._sql[key] = (
                 f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
-                f"VALUES ({', '.join([mark] * len(names))}) "
+                f"VALUES ({', '.join(values)}) "
                 f"ON CONFLICT ({quote('Id')}) DO UPDATE SET {', '.join(updates)}"
             )
         return self._sql[key]

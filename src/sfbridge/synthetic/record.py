@@ -20,11 +20,13 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from sfbridge.config import AuthMethod, OrgProfile, Secrets
+from sfbridge.config import AuthMethod, OrgProfile
+from sfbridge.credentials import Secrets
 from sfbridge.errors import SfbridgeError
 from sfbridge.pull import PullOptions, pull
 from sfbridge.salesforce.gateway import SalesforceGateway
-from sfbridge.salesforce.replay import Interaction, RecordingAdapter, save_cassette
+from sfbridge.salesforce.recording import RecordingAdapter, save_cassette
+from sfbridge.salesforce.replay import Interaction
 from sfbridge.salesforce.session import ApiUsage, TimeoutSession
 from sfbridge.store import Store
 from sfbridge.synthetic.simorg import SimulatedOrg

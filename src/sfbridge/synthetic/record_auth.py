@@ -16,10 +16,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from sfbridge.config import AuthMethod, OrgProfile, Secrets
+from sfbridge.config import AuthMethod, OrgProfile
+from sfbridge.credentials import Secrets
 from sfbridge.errors import SfbridgeError
 from sfbridge.salesforce.gateway import SalesforceGateway
-from sfbridge.salesforce.replay import RecordingAdapter
+from sfbridge.salesforce.recording import RecordingAdapter
 from sfbridge.salesforce.session import ApiUsage, TimeoutSession
 from sfbridge.salesforce.whoami import check_auth
 from sfbridge.synthetic.generator import generate_org
