@@ -108,3 +108,13 @@ def test_decoder_reports_html_and_truncation_plainly():
         decoder.decode(b'{"totalSize": 3, "done": false, "records": [{"Id', what="query Lead")
     with pytest.raises(ProtocolError, match="unexpected shape"):
         decoder.decode(b'[{"errorCode": "X"}]', what="query Lead")
+
+
+def test_columns_null_on_every_row_are_left_out_and_named():
+    """A field empty on the whole page is not sent as values; the page names it instead."""
+    decoded = PageDecoder(SCHEMA).decode(body(record(), record(Id="00Q5g00000AbCdFEAV")), what="query Lead")
+    page = decoded.page
+    assert page.columns == ("Id", "SystemModstamp")
+    assert set(page.null_columns) == {"ConvertedDate", "NumberOfEmployees", "IsConverted", "NewValue"}
+    assert all(len(row) == 2 for row in page.rows)
+    assert page.latest() is not None

@@ -120,3 +120,21 @@ def test_runs_are_recorded_with_their_outcome(sqlite_store):
         7,
         {"Lead": {"fetched": 3}},
     )
+
+
+def test_fields_emptied_in_salesforce_are_emptied_in_the_store(sqlite_store):
+    """A page that names a field as null on every row clears the stored value on upsert."""
+    state = prepared(sqlite_store)
+    sqlite_store.write_page(state, list(COLUMNS), [ROW], synced_at=NOW, run_id=None)
+    later = ("00Q5g00000AbCdEEAV", "2026-11-02 08:00:00.000000")
+    sqlite_store.write_page(
+        state,
+        ["Id", "SystemModstamp"],
+        [later],
+        synced_at=NOW,
+        run_id=None,
+        null_columns=["LastName", "IsConverted", "ConvertedDate"],
+    )
+    (row,) = sqlite_store.rows("Lead")
+    assert (row["LastName"], row["IsConverted"], row["ConvertedDate"]) == (None, None, None)
+    assert row["SystemModstamp"] == datetime(2026, 11, 2, 8, tzinfo=UTC)

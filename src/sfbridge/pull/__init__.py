@@ -241,7 +241,14 @@ class _ObjectPull:
             # The overlap re-reads older rows: the bookmark only ever moves forward.
             marks = [m for m in (state.bookmark, page.latest()) if m is not None]
             state = state.model_copy(update={"bookmark": max(marks) if marks else None})
-            self.store.write_page(state, page.columns, page.rows, synced_at=self.options.clock(), run_id=self.run_id)
+            self.store.write_page(
+                state,
+                page.columns,
+                page.rows,
+                synced_at=self.options.clock(),
+                run_id=self.run_id,
+                null_columns=page.null_columns,
+            )
             fetched, pages = fetched + len(page), pages + 1
             if self.spec.mode is SyncMode.FULL:
                 seen.update(page.ids())
@@ -286,7 +293,12 @@ class _ObjectPull:
             plan = plan_query(schema, self.spec, since=None, ids=ids[start : start + _FETCH_BY_ID_CHUNK])
             for page, _total in iter_pages(self.gateway, plan, decoder, batch_size=self.options.page_size):
                 self.store.write_page(
-                    state, page.columns, page.rows, synced_at=self.options.clock(), run_id=self.run_id
+                    state,
+                    page.columns,
+                    page.rows,
+                    synced_at=self.options.clock(),
+                    run_id=self.run_id,
+                    null_columns=page.null_columns,
                 )
                 fetched += len(page)
         return fetched

@@ -75,6 +75,7 @@ class PageDecoder:
             schema: the pulled fields and their kinds.
         """
         self.converter = RowConverter(schema)
+        self._cursor = schema.cursor
         self.sobject = schema.sobject
         types = [
             str | int | float | bool | None if field.sf_type == "anyType" else _WIRE_TYPES[field.kind]
@@ -120,22 +121,33 @@ class PageDecoder:
             raise protocol_error(exc, body, what=what) from exc
         astuple = msgspec.structs.astuple
         rows = [astuple(record) for record in decoded.records]
-        if self._fix and rows:
-            # Fix values column by column: a handful of list comprehensions per page instead
-            # of a Python loop per row (the difference is a third of the pull's time).
-            columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
-            try:
-                for index, convert in self._fix:
-                    columns[index] = [None if value is None else convert(value) for value in columns[index]]
-            except ValueError:  # a datetime that is not one: the slow path names the record
-                return self._slow(body, what=what)
-            rows = list(zip(*columns, strict=True))
-        if any(row[0] is None for row in rows):
+        names = self.converter.columns
+        if not rows:
+            return DecodedPage(
+                Page(names, [], self.converter.cursor_index), decoded.total_size, decoded.done, decoded.next_records_url
+            )
+        # Work column by column: a handful of list operations per page instead of a Python
+        # loop per row (the difference is a third of the pull's time).
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        try:
+            for index, convert in self._fix:
+                columns[index] = [None if value is None else convert(value) for value in columns[index]]
+        except ValueError:  # a datetime that is not one: the slow path names the record
+            return self._slow(body, what=what)
+        if any(value is None for value in columns[0]):
             msg = f"{what}: a record without an Id (select Id in every query)"
             raise ProtocolError(msg)
-        if len({row[0] for row in rows}) < len(rows):  # a repeated Id on one page: the last copy wins
+        # Fields null on every row of the page are not sent to the store at all: binding fewer
+        # values is the store's biggest saving (a page of Leads often has a quarter empty).
+        size = len(rows)
+        keep = [index for index, column in enumerate(columns) if index == 0 or column.count(None) != size]
+        rows = list(zip(*(columns[index] for index in keep), strict=True))
+        kept = tuple(names[index] for index in keep)
+        nulls = tuple(name for name in names if name not in kept)
+        if len({row[0] for row in rows}) < size:  # a repeated Id on one page: the last copy wins
             rows = list({row[0]: row for row in rows}.values())
-        page = Page(self.converter.columns, rows, self.converter.cursor_index)
+        cursor = self._cursor
+        page = Page(kept, rows, kept.index(cursor) if cursor in kept else None, null_columns=nulls)
         return DecodedPage(page, decoded.total_size, decoded.done, decoded.next_records_url)
 
     def _slow(self, body: bytes, *, what: str) -> DecodedPage:

@@ -50,8 +50,12 @@ class Mirror(Protocol):
         *,
         synced_at: datetime,
         run_id: int | None,
+        null_columns: Sequence[str] = (),
     ) -> None:
-        """Upsert a page of rows together with the state that covers it, atomically."""
+        """Upsert a page of rows together with the state that covers it, atomically.
+
+        ``null_columns`` are pulled fields null on every row, left out of ``columns``.
+        """
 
     def mark_deleted(self, sobject: str, ids: Iterable[str], *, at: datetime) -> int:
         """Flag records deleted; return how many live rows were flagged."""

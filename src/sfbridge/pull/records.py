@@ -92,11 +92,23 @@ CONVERTERS: dict[ColumnKind, Converter] = {
 class Page:
     """The rows of one page, in schema column order, with what the pull needs to know."""
 
-    def __init__(self, columns: tuple[str, ...], rows: list[tuple[Any, ...]], cursor_index: int | None) -> None:
-        """Hold converted rows (Id is always column 0)."""
+    def __init__(
+        self,
+        columns: tuple[str, ...],
+        rows: list[tuple[Any, ...]],
+        cursor_index: int | None,
+        *,
+        null_columns: tuple[str, ...] = (),
+    ) -> None:
+        """Hold converted rows (Id is always column 0).
+
+        ``null_columns`` are pulled fields that are null on every row of the page and so are
+        left out of ``columns`` and the rows (the store writes them as NULL).
+        """
         self.columns = columns
         self.rows = rows
         self.cursor_index = cursor_index
+        self.null_columns = null_columns
 
     def __len__(self) -> int:
         """Number of rows."""

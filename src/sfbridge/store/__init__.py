@@ -45,7 +45,7 @@ class Store:
         self.engine = engine
         self.url = display_url(url)
         self._tables: dict[str, Table] = {}
-        self._sql: dict[tuple[str, str, tuple[str, ...]], str] = {}
+        self._sql: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], str] = {}
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -176,6 +176,7 @@ class Store:
         *,
         synced_at: datetime,
         run_id: int | None,
+        null_columns: Sequence[str] = (),
     ) -> None:
         """Upsert one page of records and move the bookmark, in one transaction.
 
@@ -188,6 +189,8 @@ class Store:
             rows: values in canonical stored form (see :mod:`sfbridge.pull.records`).
             synced_at: when the page was written.
             run_id: the run writing it.
+            null_columns: pulled fields null on every row of the page (written as NULL without
+                a value per row).
         """
         table = self.table(state.sobject)
         # A literal, not a parameter: the rows go to the driver as they are, uncopied. The text
@@ -195,7 +198,7 @@ class Store:
         stamp = synced_at.astimezone(UTC).strftime("'%Y-%m-%d %H:%M:%S.%f'")
         with _guard(f"write {state.sobject} records"), self.engine.begin() as conn:
             if rows:
-                sql = self._upsert_sql(conn, table, tuple(columns)).replace(_STAMP, stamp)
+                sql = self._upsert_sql(conn, table, tuple(columns), tuple(null_columns)).replace(_STAMP, stamp)
                 conn.exec_driver_sql(sql, list(rows))
             conn.execute(
                 update(sync_state)
@@ -203,18 +206,19 @@ class Store:
                 .values(bookmark=state.bookmark, last_run_id=run_id)
             )
 
-    def _upsert_sql(self, conn: Connection, table: Table, columns: tuple[str, ...]) -> str:
+    def _upsert_sql(self, conn: Connection, table: Table, columns: tuple[str, ...], nulls: tuple[str, ...]) -> str:
         # The page write is the pull's hot path: going through SQLAlchemy's per-value bind
         # processing costs ~5x the database's own time, so rows arrive already in stored form
         # and go straight to the driver's executemany. The SQL is the same on both back ends
         # (INSERT ... ON CONFLICT DO UPDATE); only the placeholder differs.
-        key = (conn.dialect.name, table.name, columns)
+        key = (conn.dialect.name, table.name, columns, nulls)
         if key not in self._sql:
             quote = conn.dialect.identifier_preparer.quote
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             names = [*columns, SYNCED_AT]
             values = [mark] * len(columns) + [_STAMP]
             updates = [f"{quote(n)} = excluded.{quote(n)}" for n in names if n != "Id"]
+            updates += [f"{quote(n)} = NULL" for n in nulls]  # emptied fields of existing records
             # A record that comes back (undeleted, or a merge undone) is live again.
             updates.append(f"{quote(DELETED_AT)} = NULL")
             # Identifiers are quoted by the dialect; every value is a bound parameter.
