@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy
 from structlog.testing import capture_logs
 
+from conftest import make_profile
 from recorded import cassette, replay
 from sfbridge.errors import ApiBudgetError, ProtocolError, RetriableSalesforceError
 from sfbridge.ids import to_18
@@ -58,15 +59,16 @@ def test_incremental_pull_reads_only_changes_and_applies_deletes(gateway_factory
     assert {row["LastName"] for row in after.values() if row["Company"] == "Fresh Co"} == {"Newcomer 1", "Newcomer 2"}
 
 
-def test_transient_503s_are_retried_with_backoff(gateway_factory, sqlite_store, sleeps):
-    """503, 503, 200: the pull succeeds after two logged, backed-off retries."""
+def test_transient_503s_are_retried_honouring_retry_after(gateway_factory, sqlite_store, sleeps):
+    """503, 503, 200: the pull succeeds after two logged retries, each waiting what Retry-After asked."""
+    profile = make_profile(network={"backoff_initial": 0.5, "backoff_max": 30.0, "max_attempts": 3})
     with capture_logs() as logs:
-        report = run_pull(gateway_factory(), sqlite_store, "pull/retry_503")
+        report = run_pull(gateway_factory(profile), sqlite_store, "pull/retry_503")
     assert report.objects[0].stored == 120
     retries = [entry for entry in logs if entry["event"] == "salesforce_retry"]
     assert [entry["attempt"] for entry in retries] == [1, 2]
     assert all(entry["error_code"] == "SERVER_UNAVAILABLE" for entry in retries)
-    assert len(sleeps) == 2
+    assert sleeps == [7.0, 7.0]
 
 
 def test_expired_session_is_renewed_once_and_the_pull_continues(gateway_factory, sqlite_store):

@@ -23,6 +23,7 @@ from sfbridge.pull.decode import PageDecoder
 from sfbridge.pull.deletions import DeletionCheck, check_deletions
 from sfbridge.pull.mirror import Mirror
 from sfbridge.pull.pages import iter_pages, plan_query
+from sfbridge.pull.records import Page
 from sfbridge.salesforce import SalesforceGateway
 from sfbridge.schema import CountPolicy, ObjectSpec, SyncMode, object_schema, spec_for
 
@@ -241,20 +242,24 @@ class _ObjectPull:
             # The overlap re-reads older rows: the bookmark only ever moves forward.
             marks = [m for m in (state.bookmark, page.latest()) if m is not None]
             state = state.model_copy(update={"bookmark": max(marks) if marks else None})
-            self.store.write_page(
-                state,
-                page.columns,
-                page.rows,
-                synced_at=self.options.clock(),
-                run_id=self.run_id,
-                null_columns=page.null_columns,
-            )
+            self._write(state, page)
             fetched, pages = fetched + len(page), pages + 1
             if self.spec.mode is SyncMode.FULL:
                 seen.update(page.ids())
             progress.advance(self.sobject, done=fetched, total=total)
             log.debug("pull_page_committed", sobject=self.sobject, page=pages, rows=len(page))
         return state, fetched, pages, seen
+
+    def _write(self, state: SyncState, page: Page) -> None:
+        """Commit one page with the state that covers it."""
+        self.store.write_page(
+            state,
+            page.columns,
+            page.rows,
+            synced_at=self.options.clock(),
+            run_id=self.run_id,
+            null_columns=page.null_columns,
+        )
 
     def _deletions(self, schema: ObjectSchema, state: SyncState, seen: set[str], *, first: bool) -> DeletionCheck:
         now = self.options.clock()
@@ -292,14 +297,7 @@ class _ObjectPull:
         for start in range(0, len(ids), _FETCH_BY_ID_CHUNK):
             plan = plan_query(schema, self.spec, since=None, ids=ids[start : start + _FETCH_BY_ID_CHUNK])
             for page, _total in iter_pages(self.gateway, plan, decoder, batch_size=self.options.page_size):
-                self.store.write_page(
-                    state,
-                    page.columns,
-                    page.rows,
-                    synced_at=self.options.clock(),
-                    run_id=self.run_id,
-                    null_columns=page.null_columns,
-                )
+                self._write(state, page)
                 fetched += len(page)
         return fetched
 

@@ -229,7 +229,7 @@ class SalesforceGateway:
         try:
             return fn(client)
         except LibraryError as exc:
-            raise rest_error(exc.status, exc.content, None, sobject=sobject) from exc
+            raise rest_error(exc.status, exc.content, self._session.last_headers, sobject=sobject) from exc
         except json.JSONDecodeError as exc:  # orjson's and requests' errors both derive from it
             raise protocol_error(exc, getattr(exc, "doc", b""), what=what) from exc
         except requests.RequestException as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +85,7 @@ class TimeoutSession(requests.Session):
         self.timeout = (connect_timeout, read_timeout)
         self.usage = usage
         self.headers["User-Agent"] = f"sfbridge/{__version__} ({requests.utils.default_user_agent()})"
+        self.last_headers: Mapping[str, str] = {}
         self.hooks["response"].append(self._track)
 
     def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # noqa: ANN401 (requests' own signature)
@@ -93,3 +95,6 @@ class TimeoutSession(requests.Session):
 
     def _track(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:  # noqa: ANN401
         self.usage.record(response)
+        # simple-salesforce's exceptions keep the status and body but not the headers; the
+        # gateway reads Retry-After from here when it translates one.
+        self.last_headers = response.headers

@@ -151,7 +151,8 @@ def _incremental(s: _Scenarios) -> None:
 
 
 def _retry_503(s: _Scenarios) -> None:
-    sim = s.sim(faults=[_fault("/query/", 503, _UNAVAILABLE, times=2)])
+    # A load balancer in front of the org asks clients to wait 7 seconds.
+    sim = s.sim(faults=[_fault("/query/", 503, _UNAVAILABLE, times=2, headers={"Retry-After": "7"})])
     s.record(
         "pull/retry_503",
         s.recorder(sim),
