@@ -14,7 +14,7 @@ import structlog
 from pydantic import SecretStr
 
 from sfbridge.config import AuthMethod, OrgProfile
-from sfbridge.credentials import Secrets
+from sfbridge.credentials import REPLAY_SECRETS, Secrets
 from sfbridge.salesforce import SalesforceGateway, connect
 from sfbridge.store import Store
 
@@ -94,3 +94,39 @@ def postgres_url() -> Iterator[str]:
 def fixed_clock(moment: datetime) -> Callable[[], datetime]:
     """A clock that always answers the same moment."""
     return lambda: moment
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The demo org replayed (both recorded pulls) into a SQLite store, once per session."""
+    from sfbridge.demo import load_demo_org  # noqa: PLC0415 (session setup)
+    from sfbridge.pull import PullOptions, pull  # noqa: PLC0415
+    from sfbridge.salesforce import replay_transport  # noqa: PLC0415
+
+    demo = load_demo_org()
+    store = Store.open(str(tmp_path_factory.mktemp("demo") / "demo.db"))
+    transport = replay_transport(demo.profile, config_dir=demo.folder)
+    for moment in demo.runs:
+        gateway = connect(demo.profile, REPLAY_SECRETS, transport=transport)
+        options = PullOptions(page_size=demo.profile.page_size, clock=fixed_clock(moment))
+        pull(gateway, store, org="demo", objects=demo.profile.objects, options=options)
+    return store
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(demo_store: Store):
+    """The demo org as the checks see it: every stored field of every object."""
+    from sfbridge.config import DEFAULT_OBJECTS  # noqa: PLC0415
+
+    fields = {sobject: demo_store.state(sobject).columns for sobject in DEFAULT_OBJECTS if demo_store.state(sobject)}
+    return demo_store.load_snapshot(fields)
+
+
+@pytest.fixture(scope="session")
+def demo_answer_key() -> dict:
+    """The planted problems of the demo org and the rules under which they hold."""
+    import json  # noqa: PLC0415
+
+    from sfbridge.salesforce.replay import demo_org_dir  # noqa: PLC0415
+
+    return json.loads((demo_org_dir() / "answer_key.json").read_text(encoding="utf-8"))

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "ColumnKind",
     "FieldInfo",
+    "Finding",
     "ObjectOutcome",
     "ObjectPullResult",
     "ObjectSchema",
     "PullReport",
+    "Severity",
     "SyncState",
 ]
 
@@ -127,3 +130,40 @@ class PullReport(_Frozen):
     def records(self) -> int:
         """Rows fetched across all objects."""
         return sum(result.fetched for result in self.objects)
+
+
+class Severity(StrEnum):
+    """How much a finding matters; ordered, so ``--fail-on`` can compare."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        """0 for info up to 3 for high."""
+        return list(Severity).index(self)
+
+
+class Finding(_Frozen):
+    """One problem with one record, explained.
+
+    ``reason`` says in plain words what is wrong with this record; ``evidence`` holds the
+    field values (and facts) that show it; ``suggested_values`` the field values a fix would
+    write (what a Data Loader CSV or a plan carries); ``related`` names other records by role
+    (``contact``, ``account``, ``owner``, ``duplicate_of``); ``group`` ties the records of one
+    duplicate cluster together.
+    """
+
+    check: str
+    severity: Severity
+    sobject: str
+    record_id: str
+    reason: str
+    suggested_action: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    suggested_values: dict[str, Any] = Field(default_factory=dict)
+    related: dict[str, str] = Field(default_factory=dict)
+    group: str | None = None
+    score: float | None = None

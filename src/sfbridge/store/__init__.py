@@ -16,12 +16,15 @@ from sqlalchemy import Connection, Engine, Table, func, inspect, select, text, u
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateColumn
 
-from sfbridge.errors import StoreError
-from sfbridge.models import ColumnKind, SyncState
+from sfbridge.errors import StoreError, UsageError
+from sfbridge.models import ColumnKind, Finding, Severity, SyncState
+from sfbridge.snapshot import Snapshot
 from sfbridge.store.engine import display_url, open_engine, writer_lock
+from sfbridge.store.frames import load_frame
 from sfbridge.store.tables import (
     DELETED_AT,
     SYNCED_AT,
+    findings,
     meta,
     metadata,
     mirror_table,
@@ -284,6 +287,64 @@ class Store:
             for row in conn.execution_options(yield_per=2000).execute(query):
                 yield dict(row._mapping)  # noqa: SLF001 (SQLAlchemy's public row-to-mapping)
 
+    # -- snapshots ---------------------------------------------------------------------------
+
+    def load_snapshot(
+        self,
+        fields: Mapping[str, Iterable[str]],
+        *,
+        taken_at: datetime | None = None,
+        count_fill: Iterable[str] = (),
+    ) -> Snapshot:
+        """Load the live records the checks need into a snapshot.
+
+        Args:
+            fields: per object, the fields to load (ones the store lacks are skipped; the
+                snapshot adds them as nulls on request). Objects never pulled are absent.
+            taken_at: the moment the snapshot stands for (default: the last completed pull).
+            count_fill: objects whose every stored field gets a fill count (one table scan
+                each, cheaper than loading every column of a large object).
+
+        Returns:
+            The snapshot.
+
+        Raises:
+            UsageError: when the store holds no pulled org yet.
+        """
+        with _guard("read the store's org"), self.engine.connect() as conn:
+            org = dict(conn.execute(select(meta.c.key, meta.c.value)).all())
+        if "org_id" not in org:
+            msg = f"the store {self.url} holds no org yet: run sfbridge pull (or audit without --offline) first"
+            raise UsageError(msg)
+        frames, latest = {}, None
+        for sobject, wanted in fields.items():
+            state = self.state(sobject)
+            if state is None:
+                continue
+            kinds = {name: kind for name, kind in state.columns.items() if name in set(wanted) | {"Id"}}
+            with _guard(f"read {sobject}"), self.engine.connect() as conn:
+                frames[sobject] = load_frame(conn, self.table(sobject), kinds)
+            if state.completed_at is not None:
+                latest = max(latest, state.completed_at) if latest else state.completed_at
+        moment = taken_at or latest or datetime.now(UTC)
+        counts = {sobject: self._fill_counts(sobject) for sobject in count_fill if self.state(sobject)}
+        return Snapshot(
+            org_id=org["org_id"],
+            instance_url=org.get("instance_url", ""),
+            taken_at=moment,
+            frames=frames,
+            fill_counts=counts,
+        )
+
+    def _fill_counts(self, sobject: str) -> dict[str, int]:
+        """How many live records fill each field (``*``: how many live records there are)."""
+        table = self.table(sobject)
+        fields = [column for column in table.columns if column.name not in {SYNCED_AT, DELETED_AT}]
+        query = select(func.count(), *(func.count(column) for column in fields)).where(table.c[DELETED_AT].is_(None))
+        with _guard(f"count {sobject} fields"), self.engine.connect() as conn:
+            total, *filled = conn.execute(query).one()
+        return {"*": int(total), **{column.name: int(value) for column, value in zip(fields, filled, strict=True)}}
+
     # -- runs -------------------------------------------------------------------------------
 
     def start_run(self, command: str, *, org: str, started_at: datetime) -> int:
@@ -304,6 +365,54 @@ class Store:
             conn.execute(
                 update(runs).where(runs.c.id == run_id).values(outcome=outcome, finished_at=finished_at, **values)
             )
+
+    # -- findings -----------------------------------------------------------------------------
+
+    def save_findings(self, run_id: int, items: Sequence[Finding]) -> None:
+        """Keep an audit run's findings (for trends and for planning fixes later)."""
+        rows = []
+        for item in items:
+            plain = item.model_dump(mode="json")  # dates and other values as JSON-safe text
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "check_name": item.check,
+                    "severity": item.severity.value,
+                    "sobject": item.sobject,
+                    "record_id": item.record_id,
+                    "reason": item.reason,
+                    "suggested_action": item.suggested_action,
+                    "evidence": plain["evidence"],
+                    "suggested_values": plain["suggested_values"],
+                    "related": plain["related"],
+                    "group_id": item.group,
+                    "score": item.score,
+                }
+            )
+        with _guard("save findings"), self.engine.begin() as conn:
+            if rows:
+                conn.execute(findings.insert(), rows)
+
+    def load_findings(self, run_id: int) -> list[Finding]:
+        """Read back an audit run's findings."""
+        with _guard("read findings"), self.engine.connect() as conn:
+            rows = conn.execute(select(findings).where(findings.c.run_id == run_id).order_by(findings.c.id))
+            return [
+                Finding(
+                    check=row.check_name,
+                    severity=Severity(row.severity),
+                    sobject=row.sobject,
+                    record_id=row.record_id,
+                    reason=row.reason,
+                    suggested_action=row.suggested_action,
+                    evidence=row.evidence,
+                    suggested_values=row.suggested_values,
+                    related=row.related,
+                    group=row.group_id,
+                    score=row.score,
+                )
+                for row in rows
+            ]
 
     def recent_runs(self, *, limit: int = 20) -> list[dict[str, Any]]:
         """Return the latest runs, newest first."""

@@ -35,6 +35,7 @@ __all__ = [
     "SYNCED_AT",
     "UtcDateTime",
     "column_for",
+    "findings",
     "meta",
     "metadata",
     "mirror_table",
@@ -103,6 +104,24 @@ runs = Table(
     Column("api_used", BigInteger),
     Column("api_limit", BigInteger),
     Column("error", Text),
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, nullable=False, index=True),
+    Column("check_name", String(60), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("sobject", String(80), nullable=False),
+    Column("record_id", String(18), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("suggested_action", Text, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("suggested_values", JSON, nullable=False),
+    Column("related", JSON, nullable=False),
+    Column("group_id", String(80)),
+    Column("score", Float),
 )
 
 _TYPES: dict[ColumnKind, Any] = {

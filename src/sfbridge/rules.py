@@ -1,0 +1,212 @@
+"""Check rules as code: thresholds, status lists, policies and patterns, from ``rules.toml``.
+
+Every threshold the checks use is a setting here, with a default that suits most orgs
+(``config/rules.toml`` ships them, commented). Status lists default to ``"auto"``: read from
+the org's own LeadStatus values, never from hard-coded labels. Invalid rules fail with a
+message naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sfbridge.errors import ConfigError
+from sfbridge.models import Severity
+
+__all__ = [
+    "CHECK_SEVERITIES",
+    "ConversionRules",
+    "DuplicateRules",
+    "JunkRules",
+    "LeadSourceRules",
+    "Rules",
+    "StatusRules",
+    "load_rules",
+]
+
+Days = Annotated[int, Field(ge=1, le=3650)]
+Auto = Literal["auto"]
+
+#: The default severity of each check's findings (override under [severity]).
+CHECK_SEVERITIES: dict[str, Severity] = {
+    "stale_lead": Severity.LOW,
+    "never_touched_lead": Severity.MEDIUM,
+    "duplicate": Severity.MEDIUM,
+    "missing_lead_source": Severity.LOW,
+    "premature_conversion": Severity.HIGH,
+    "junk_lead": Severity.MEDIUM,
+    "lead_is_existing_contact": Severity.HIGH,
+    "lead_matches_account": Severity.MEDIUM,
+    "inactive_owner": Severity.HIGH,
+    "queue_aging": Severity.MEDIUM,
+    "orphan_contact": Severity.LOW,
+    "bounced_email": Severity.MEDIUM,
+    "invalid_email": Severity.MEDIUM,
+    "invalid_phone": Severity.LOW,
+}
+
+
+# UTM sources most orgs see, and the standard LeadSource picklist value each stands for.
+_STANDARD_SOURCES = {
+    "google": "Advertisement",
+    "bing": "Advertisement",
+    "facebook": "Advertisement",
+    "linkedin": "Advertisement",
+    "newsletter": "Web",
+    "website": "Web",
+    "organic": "Web",
+    "partner": "Partner Referral",
+    "webinar": "Webinar",
+    "tradeshow": "Trade Show",
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StatusRules(_Section):
+    """Which Lead statuses count as open, qualified and closed.
+
+    ``"auto"`` reads the org's LeadStatus values: closed = converted statuses plus labels like
+    "Closed", "Disqualified", "Unqualified", "Junk"; qualified = labels saying "Qualified"
+    (not "Unqualified"/"Disqualified"); open = every other status.
+    """
+
+    closed: list[str] | Auto = "auto"
+    qualified: list[str] | Auto = "auto"
+    disqualified: str | Auto = "auto"
+
+
+class ConversionRules(_Section):
+    """What a lead must show before it is converted (the qualification policy)."""
+
+    qualified_status_required: bool = True
+    min_minutes_from_creation: Annotated[int, Field(ge=0, le=525_600)] = 30
+    activity_required: bool = True
+    score_field: str | None = None
+    min_score: float | None = None
+    required_fields: list[str] = Field(default_factory=lambda: ["Email", "Phone", "Title"])
+    opportunity_required: bool = False
+    ready_field: str | None = None
+
+
+class LeadSourceRules(_Section):
+    """Where a missing LeadSource can be inferred from (e.g. a UTM field) and how."""
+
+    inference_field: str | None = "UTM_Source__c"
+    mapping: dict[str, str] = Field(default_factory=lambda: dict(_STANDARD_SOURCES))
+
+    @field_validator("mapping")
+    @classmethod
+    def _fold_keys(cls, mapping: dict[str, str]) -> dict[str, str]:
+        # Matching is trimmed and case-insensitive, so keys are stored folded.
+        return {key.strip().casefold(): value for key, value in mapping.items()}
+
+
+class JunkRules(_Section):
+    """What marks a lead as junk; each pattern list is matched case-insensitively."""
+
+    competitor_domains: list[str] = Field(default_factory=list)
+    own_domains: list[str] = Field(default_factory=list)
+    extra_disposable_domains: list[str] = Field(default_factory=list)
+    student_domain_suffixes: list[str] = Field(default_factory=lambda: [".edu", ".ac.uk", ".edu.au"])
+    student_titles: list[str] = Field(default_factory=lambda: ["student", "intern"])
+    job_seeker_phrases: list[str] = Field(
+        default_factory=lambda: ["job seeker", "looking for a job", "career opportunities", "open to work"]
+    )
+    test_names: list[str] = Field(
+        default_factory=lambda: ["test test", "asdf", "mickey mouse", "donald duck", "foo bar", "john doe test"]
+    )
+    test_domains: list[str] = Field(default_factory=lambda: ["example.com", "example.org", "example.net", "test.com"])
+
+
+class DuplicateRules(_Section):
+    """How close two people must be to be called one, and limits that keep matching linear."""
+
+    match_threshold: Annotated[float, Field(ge=0.5, le=1.0)] = 0.85
+    max_block_size: Annotated[int, Field(ge=10, le=100_000)] = 500
+
+
+class Rules(_Section):
+    """Everything the checks are configured by."""
+
+    stale_days: Days = 90
+    never_touched_days: Days = 30
+    queue_age_days: Days = 7
+    default_phone_region: Annotated[str, Field(min_length=2, max_length=2)] = "US"
+    statuses: StatusRules = StatusRules()
+    conversion: ConversionRules = ConversionRules()
+    lead_source: LeadSourceRules = LeadSourceRules()
+    junk: JunkRules = JunkRules()
+    duplicates: DuplicateRules = DuplicateRules()
+    severity: dict[str, Severity] = Field(default_factory=dict)
+
+    @field_validator("severity")
+    @classmethod
+    def _known_checks(cls, severity: dict[str, Severity]) -> dict[str, Severity]:
+        unknown = sorted(set(severity) - set(CHECK_SEVERITIES))
+        if unknown:
+            msg = f"unknown check(s) {', '.join(unknown)}; checks are {', '.join(CHECK_SEVERITIES)}"
+            raise ValueError(msg)
+        return severity
+
+    def severity_of(self, check: str) -> Severity:
+        """The severity of a check's findings (the configured one, else its default)."""
+        return self.severity.get(check, CHECK_SEVERITIES.get(check, Severity.MEDIUM))
+
+
+def load_rules(path: Path | None) -> Rules:
+    """Read rules from a TOML file (or the defaults when there is none).
+
+    Args:
+        path: the rules file, or None for the built-in defaults.
+
+    Returns:
+        The validated rules.
+
+    Raises:
+        ConfigError: naming the file and key of anything wrong.
+    """
+    if path is None:
+        return Rules()
+    try:
+        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"cannot read the rules file ({exc.strerror})"
+        raise ConfigError(msg, source=str(path)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"not valid TOML: {exc}"
+        raise ConfigError(msg, source=str(path)) from exc
+    try:
+        return Rules.model_validate(raw)
+    except ValidationError as exc:
+        raise _rules_error(exc, path=path) from exc
+
+
+def _rules_error(exc: ValidationError, *, path: Path) -> ConfigError:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            known = _known_keys(error["loc"][:-1])
+            close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+            lines.append(f"{key}: unknown key" + (f"; did you mean {close[0]!r}?" if close else ""))
+        else:
+            lines.append(f"{key}: {error['msg'].removeprefix('Value error, ')}")
+    return ConfigError("\n  ".join(lines), source=str(path))
+
+
+def _known_keys(section: tuple[int | str, ...]) -> list[str]:
+    model: Any = Rules
+    for part in section:
+        field_info = model.model_fields.get(str(part))
+        model = field_info.annotation if field_info is not None else None
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+    return list(model.model_fields)

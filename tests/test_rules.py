@@ -1,0 +1,98 @@
+"""Check rules: shipped defaults, per-org files, and errors that name the key."""
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from sfbridge.checks.context import resolve_statuses
+from sfbridge.errors import ConfigError
+from sfbridge.models import Severity
+from sfbridge.rules import Rules, StatusRules, load_rules
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_rules_are_the_defaults():
+    """config/rules.toml documents exactly the built-in defaults."""
+    assert load_rules(REPO / "config" / "rules.toml") == Rules()
+
+
+def test_an_org_file_overrides_only_what_it_sets(tmp_path):
+    """A partial rules file keeps every default it does not mention."""
+    path = tmp_path / "rules.toml"
+    path.write_text('stale_days = 60\n[junk]\ncompetitor_domains = ["rival.com"]\n[severity]\nstale_lead = "high"\n')
+    rules = load_rules(path)
+    assert rules.stale_days == 60
+    assert rules.junk.competitor_domains == ["rival.com"]
+    assert rules.lead_source.mapping["google"] == "Advertisement"
+    assert rules.severity_of("stale_lead") is Severity.HIGH
+    assert rules.severity_of("junk_lead") is Severity.MEDIUM
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("stale_dayz = 60\n", "stale_dayz: unknown key; did you mean 'stale_days'?"),
+        ("[conversion]\nmin_minutes_from_creaton = 5\n", "conversion.min_minutes_from_creaton: unknown key"),
+        ("stale_days = -3\n", "stale_days: Input should be greater than or equal to 1"),
+        ("[severity]\nstale_leads = 'high'\n", "unknown check(s) stale_leads"),
+        ("[duplicates]\nmatch_threshold = 2\n", "duplicates.match_threshold"),
+    ],
+)
+def test_invalid_rules_name_the_key(tmp_path, text, expected):
+    """Each mistake in a rules file is reported with its file and key."""
+    path = tmp_path / "rules.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_rules(path)
+    assert str(path) in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_lead_source_mapping_keys_are_folded(tmp_path):
+    """Mapping keys match trimmed and case-insensitively."""
+    path = tmp_path / "rules.toml"
+    path.write_text('[lead_source.mapping]\n" LinkedIn " = "Social"\n')
+    assert load_rules(path).lead_source.mapping == {"linkedin": "Social"}
+
+
+def statuses(*rows):
+    return pl.DataFrame(
+        [
+            {"ApiName": name, "MasterLabel": name, "IsConverted": converted, "SortOrder": index}
+            for index, (name, converted) in enumerate(rows)
+        ],
+        schema={"ApiName": pl.Utf8, "MasterLabel": pl.Utf8, "IsConverted": pl.Boolean, "SortOrder": pl.Int64},
+    )
+
+
+def test_auto_statuses_read_an_orgs_own_labels():
+    """An org with its own status names is sorted by what the labels say and IsConverted."""
+    sets = resolve_statuses(
+        statuses(
+            ("New", False),
+            ("Contacted", False),
+            ("Qualified", False),
+            ("Unqualified", False),
+            ("Nurture", False),
+            ("Converted", True),
+        ),
+        StatusRules(),
+    )
+    assert sets.converted == {"Converted"}
+    assert sets.closed == {"Converted", "Unqualified"}
+    assert sets.qualified == {"Qualified"}
+    assert sets.open == {"New", "Contacted", "Qualified", "Nurture"}
+    assert sets.disqualified == "Unqualified"
+
+
+def test_configured_statuses_win_over_auto():
+    """Listed statuses are taken as they are."""
+    sets = resolve_statuses(
+        statuses(("Open", False), ("Won", True), ("Parked", False)),
+        StatusRules(closed=["Parked", "Won"], qualified=["Open"], disqualified="Parked"),
+    )
+    assert sets.closed == {"Parked", "Won"}
+    assert sets.qualified == {"Open"}
+    assert sets.disqualified == "Parked"
