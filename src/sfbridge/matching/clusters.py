@@ -1,0 +1,116 @@
+"""Group matched pairs into clusters of one person, and pick the record each should merge into.
+
+Matches are transitive here: if A matches B and B matches C, the three are one cluster
+(connected components of the match graph, by scipy). That is how a Lead with only an email
+and a Lead with only a phone end up with the Contact that has both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from scipy.sparse import coo_matrix  # type: ignore[import-untyped]  # scipy ships no type hints
+from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]  # likewise
+
+from sfbridge.matching.normalise import PHONE_FIELDS
+
+__all__ = ["cluster_members", "direct_links"]
+
+# Fields whose presence makes a record the better one to keep.
+_COMPLETENESS = (
+    pl.col("first_name").is_not_null(),
+    pl.col("last_name").is_not_null(),
+    pl.col("email_valid"),
+    *[pl.col(f"{field}_valid") for field in PHONE_FIELDS],
+    pl.col("company").is_not_null(),
+    pl.col("title").is_not_null(),
+    pl.col("street").is_not_null(),
+    pl.col("city").is_not_null(),
+    pl.col("postal_code").is_not_null(),
+    pl.col("country").is_not_null(),
+)
+
+
+def _components(pairs: pl.DataFrame) -> pl.DataFrame:
+    nodes = pl.concat([pairs.get_column("left"), pairs.get_column("right")]).unique().sort()
+    position = {idx: pos for pos, idx in enumerate(nodes.to_list())}
+    rows = np.array([position[idx] for idx in pairs.get_column("left").to_list()], dtype=np.int64)
+    cols = np.array([position[idx] for idx in pairs.get_column("right").to_list()], dtype=np.int64)
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(len(nodes), len(nodes)))
+    _, labels = connected_components(graph, directed=False)
+    return pl.DataFrame({"idx": nodes, "component": pl.Series(labels, dtype=pl.Int64)})
+
+
+def _ranked(members: pl.DataFrame) -> pl.DataFrame:
+    # Best record to keep first: a Contact, the most complete, the most recently touched, the oldest Id.
+    ranked = members.with_columns(
+        complete=pl.sum_horizontal([expr.cast(pl.Int32) for expr in _COMPLETENESS]),
+        touched=pl.coalesce(pl.col("last_activity").cast(pl.Datetime("us", "UTC")), pl.col("created_at")),
+        is_contact=pl.col("sobject") == "Contact",
+    )
+    return ranked.sort(
+        ["is_contact", "complete", "touched", "record_id"], descending=[True, True, True, False], nulls_last=True
+    )
+
+
+def cluster_members(people: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
+    """The clusters formed by matched pairs, one row per member, with each cluster's survivor.
+
+    The survivor is the record to keep: a Contact over a Lead (a Lead can be converted into a
+    Contact, never the other way), then the most complete record, then the most recent
+    activity (else creation), then the oldest Id.
+
+    Args:
+        people: normalised people.
+        matched: pairs (``left``, ``right`` row numbers) judged to be one person.
+
+    Returns:
+        ``cluster_id`` (the smallest record Id in the cluster: stable while that record
+        lives), ``idx``, ``record_id``, ``sobject``, ``size``, ``survivor_id`` and
+        ``survivor_sobject``.
+    """
+    schema = {"cluster_id": pl.Utf8, "idx": pl.UInt32, "record_id": pl.Utf8, "sobject": pl.Utf8}
+    if matched.is_empty():
+        return pl.DataFrame(schema=schema | {"size": pl.UInt32, "survivor_id": pl.Utf8, "survivor_sobject": pl.Utf8})
+    members = _components(matched).with_columns(pl.col("idx").cast(pl.UInt32))
+    ranked = _ranked(members.join(people, on="idx", how="left"))
+    survivors = ranked.group_by("component", maintain_order=True).agg(
+        survivor_id=pl.col("record_id").first(),
+        survivor_sobject=pl.col("sobject").first(),
+        cluster_id=pl.col("record_id").min(),
+        size=pl.len(),
+    )
+    return (
+        ranked.join(survivors, on="component")
+        .select("cluster_id", "idx", "record_id", "sobject", "size", "survivor_id", "survivor_sobject")
+        .sort("cluster_id", "record_id")
+    )
+
+
+def direct_links(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Per record, the records it matched directly, best first.
+
+    Args:
+        pairs: matched pairs (``left_id``, ``right_id``, ``left_sobject``, ``right_sobject``,
+            ``score``, ``reasons``).
+
+    Returns:
+        ``record_id``, ``best_score`` and ``matches`` (a list of structs: ``other_id``,
+        ``other_sobject``, ``score``, ``reasons``).
+    """
+    sides = [
+        pairs.select(
+            record_id=f"{me}_id",
+            other_id=f"{other}_id",
+            other_sobject=f"{other}_sobject",
+            score="score",
+            reasons="reasons",
+        )
+        for me, other in (("left", "right"), ("right", "left"))
+    ]
+    return (
+        pl.concat(sides)
+        .sort("score", descending=True)
+        .group_by("record_id", maintain_order=True)
+        .agg(best_score=pl.col("score").max(), matches=pl.struct("other_id", "other_sobject", "score", "reasons"))
+    )

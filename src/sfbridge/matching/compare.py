@@ -1,0 +1,231 @@
+"""Compare the two people of each candidate pair field by field, as agreement levels.
+
+Every comparison is a column operation over all pairs at once: string similarities come from
+rapidfuzz's ``cpdist`` (element-wise, in C++, on every core), the rest are polars
+expressions. The result says, per field, how the two values agree (``same``, ``nickname``,
+``typo``, ``different``, ``missing``, …); :mod:`sfbridge.matching.scoring` weighs the levels.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from sfbridge.matching.names import first_name_keys, known_names
+from sfbridge.matching.normalise import PHONE_FIELDS
+
+__all__ = ["COMPARED_COLUMNS", "compare_pairs"]
+
+_TYPO = 0.9  # Jaro-Winkler similarity from which two spellings are one name mistyped
+_WEAK = 0.8  # below this, two names are simply different
+_COMPANY_SIMILAR = 0.92
+_EMAIL_EDITS = 2  # an address this many edits from another is the same address mistyped
+_BIRTH_EDITS = 2  # a mistyped digit in the month and one in the day ("1978-08-19" / "1978-09-18")
+_EMAIL_MIN_LENGTH = 10  # short addresses are too close to each other for edits to mean a typo
+
+_PHONES = [f"{field}_e164" for field in PHONE_FIELDS]
+
+#: The people columns a comparison reads.
+COMPARED_COLUMNS = (
+    "idx",
+    "first_fold",
+    "last_fold",
+    "email_key",
+    "email_domain",
+    "email_free",
+    "company_key",
+    "company_name",
+    "city_fold",
+    "country",
+    "region",
+    "birthdate",
+    *_PHONES,
+)
+
+Scorer = Callable[..., float]
+
+
+@functools.cache
+def _known_series() -> pl.Series:
+    return pl.Series("known", sorted(known_names()), dtype=pl.Utf8)
+
+
+def _known(column: str) -> str:
+    # "first_fold" -> "first_fold_known"; the right side's "first_fold_r" -> "first_fold_known_r"
+    return f"{column.removesuffix('_r')}_known{'_r' if column.endswith('_r') else ''}"
+
+
+def _cpdist(frame: pl.DataFrame, left: str, right: str, scorer: Scorer, *, same: float) -> pl.Series:
+    # Only pairs with two different values need the scorer (most candidate pairs share the
+    # name they were blocked on); equal values score ``same``, a missing one NaN.
+    a, b = frame.get_column(left), frame.get_column(right)
+    scores = np.full(frame.height, np.nan)
+    scores[(a == b).fill_null(value=False).to_numpy()] = same
+    rows = (a != b).fill_null(value=False).arg_true()
+    if len(rows):
+        todo_a, todo_b = a.gather(rows).to_list(), b.gather(rows).to_list()
+        scores[rows.to_numpy()] = process.cpdist(todo_a, todo_b, scorer=scorer, workers=-1)
+    return pl.Series(scores, dtype=pl.Float64)
+
+
+def _name_level(a: str, b: str, score: str, *, given: bool, nickname: pl.Expr | None = None) -> pl.Expr:
+    left, right = pl.col(a), pl.col(b)
+    padded_l, padded_r = pl.lit(" ") + left + pl.lit(" "), pl.lit(" ") + right + pl.lit(" ")
+    initial = ((left.str.len_chars() == 1) | (right.str.len_chars() == 1)) & (
+        left.str.slice(0, 1) == right.str.slice(0, 1)
+    )
+    # Two different names that are both real given names are two people, however close
+    # ("Jon" and "Joan"); only an unknown spelling may be a typo of a known one.
+    both_known = (pl.col(_known(a)) & pl.col(_known(b))) if given else pl.lit(value=False)
+    level = pl.when(left.is_null() | right.is_null()).then(pl.lit("missing")).when(left == right).then(pl.lit("same"))
+    if nickname is not None:
+        level = level.when(nickname).then(pl.lit("nickname"))
+    return (
+        level.when(initial)
+        .then(pl.lit("initial"))
+        .when(padded_l.str.contains(padded_r, literal=True) | padded_r.str.contains(padded_l, literal=True))
+        .then(pl.lit("partial"))
+        .when(~both_known & (pl.col(score) >= _TYPO))
+        .then(pl.lit("typo"))
+        .when(~both_known & (pl.col(score) >= _WEAK))
+        .then(pl.lit("weak"))
+        .otherwise(pl.lit("different"))
+    )
+
+
+def _nicknames(frame: pl.DataFrame) -> pl.Series:
+    firsts = pl.concat([frame.get_column("first_fold"), frame.get_column("first_fold_r")]).drop_nulls().unique()
+    table = first_name_keys(firsts.to_list())
+    sides = [
+        frame.select("pair", name=pl.col(column)).join(table, on="name").select("pair", "key")
+        for column in ("first_fold", "first_fold_r")
+    ]
+    linked = sides[0].join(sides[1], on=["pair", "key"]).get_column("pair").unique()
+    return frame.get_column("pair").is_in(linked.implode())
+
+
+def _with_names(frame: pl.DataFrame) -> pl.DataFrame:
+    similarity = JaroWinkler.normalized_similarity
+    frame = frame.with_columns(
+        jw_first=_cpdist(frame, "first_fold", "first_fold_r", similarity, same=1.0),
+        jw_last=_cpdist(frame, "last_fold", "last_fold_r", similarity, same=1.0),
+        jw_first_last=_cpdist(frame, "first_fold", "last_fold_r", similarity, same=1.0),
+        jw_last_first=_cpdist(frame, "last_fold", "first_fold_r", similarity, same=1.0),
+        nickname=_nicknames(frame),
+    )
+    return frame.with_columns(
+        first=_name_level("first_fold", "first_fold_r", "jw_first", given=True, nickname=pl.col("nickname")),
+        last=_name_level("last_fold", "last_fold_r", "jw_last", given=False),
+        # Read the other way round, the left record's last name is its given name.
+        first_as_last=_name_level("first_fold", "last_fold_r", "jw_first_last", given=False),
+        last_as_first=_name_level("last_fold", "first_fold_r", "jw_last_first", given=True),
+    )
+
+
+def _with_email(frame: pl.DataFrame) -> pl.DataFrame:
+    left, right = pl.col("email_key"), pl.col("email_key_r")
+    edits = _cpdist(frame, "email_key", "email_key_r", Levenshtein.distance, same=0.0)
+    # "john.smith12@" and "john.smith21@" are two people's numbered mailboxes, not a typo.
+    renumbered = left.str.replace_all(r"\d", "") == right.str.replace_all(r"\d", "")
+    close = (pl.col("email_edits") <= _EMAIL_EDITS) & (left.str.len_chars() >= _EMAIL_MIN_LENGTH) & ~renumbered
+    business_colleagues = (pl.col("email_domain") == pl.col("email_domain_r")) & ~pl.col("email_free")
+    level = (
+        pl.when(left.is_null() | right.is_null())
+        .then(pl.lit("missing"))
+        .when(left == right)
+        .then(pl.lit("same"))
+        .when(close)
+        .then(pl.lit("typo"))
+        .when(business_colleagues)
+        .then(pl.lit("same_domain"))
+        .otherwise(pl.lit("different"))
+    )
+    return frame.with_columns(email_edits=edits).with_columns(email=level)
+
+
+def _with_phone(frame: pl.DataFrame) -> pl.DataFrame:
+    matches = [pl.when(pl.col(a) == pl.col(f"{b}_r")).then(pl.col(a)) for a in _PHONES for b in _PHONES]
+    has_left = pl.any_horizontal([pl.col(a).is_not_null() for a in _PHONES])
+    has_right = pl.any_horizontal([pl.col(f"{b}_r").is_not_null() for b in _PHONES])
+    frame = frame.with_columns(shared_phone=pl.coalesce(matches))
+    level = (
+        pl.when(pl.col("shared_phone").is_not_null())
+        .then(pl.lit("same"))
+        .when(has_left & has_right)
+        .then(pl.lit("different"))
+        .otherwise(pl.lit("missing"))
+    )
+    return frame.with_columns(phone=level)
+
+
+def _level(left: str, same: pl.Expr, similar: pl.Expr) -> pl.Expr:
+    missing = pl.col(left).is_null() | pl.col(f"{left}_r").is_null()
+    return (
+        pl.when(missing)
+        .then(pl.lit("missing"))
+        .when(same)
+        .then(pl.lit("same"))
+        .when(similar)
+        .then(pl.lit("similar"))
+        .otherwise(pl.lit("different"))
+    )
+
+
+def _with_places(frame: pl.DataFrame) -> pl.DataFrame:
+    similarity = JaroWinkler.normalized_similarity
+    frame = frame.with_columns(
+        jw_company=_cpdist(frame, "company_name", "company_name_r", similarity, same=1.0),
+        jw_city=_cpdist(frame, "city_fold", "city_fold_r", similarity, same=1.0),
+        birth_edits=_cpdist(
+            frame.with_columns(pl.col("birthdate", "birthdate_r").cast(pl.Utf8)),
+            "birthdate",
+            "birthdate_r",
+            Levenshtein.distance,
+            same=0.0,
+        ),
+    )
+    return frame.with_columns(
+        company=_level(
+            "company_key", pl.col("company_key") == pl.col("company_key_r"), pl.col("jw_company") >= _COMPANY_SIMILAR
+        ),
+        city=_level("city_fold", pl.col("city_fold") == pl.col("city_fold_r"), pl.col("jw_city") >= _TYPO),
+        country=_level("country", pl.col("region") == pl.col("region_r"), pl.lit(value=False)),
+        birthdate=_level(
+            "birthdate", pl.col("birthdate") == pl.col("birthdate_r"), pl.col("birth_edits") <= _BIRTH_EDITS
+        ),
+    )
+
+
+def compare_pairs(people: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Compare each candidate pair, field by field.
+
+    Args:
+        people: normalised people (invalid emails and phones are ignored here).
+        pairs: ``left`` and ``right`` row numbers.
+
+    Returns:
+        One row per pair: ``left``, ``right``, both sides' compared values (right side
+        suffixed ``_r``), and levels ``first``, ``last``, ``first_as_last``, ``last_as_first``,
+        ``email``, ``phone`` (with ``shared_phone``), ``company``, ``city``, ``country`` and
+        ``birthdate``.
+    """
+    # An invalid email or phone is no evidence: "0000000000" is typed for many people.
+    known = _known_series().implode()
+    side = people.select(
+        *[c for c in COMPARED_COLUMNS if c not in {"email_key", *_PHONES}],
+        first_fold_known=pl.col("first_fold").is_in(known).fill_null(value=False),
+        last_fold_known=pl.col("last_fold").is_in(known).fill_null(value=False),
+        email_key=pl.when(pl.col("email_valid")).then(pl.col("email_key")),
+        **{f"{f}_e164": pl.when(pl.col(f"{f}_valid")).then(pl.col(f"{f}_e164")) for f in PHONE_FIELDS},
+    )
+    # ``idx`` is the row number, so each side is a gather by position, not a join.
+    side = side.drop("idx")
+    left = side.select(pl.all().gather(pairs.get_column("left")))
+    right = side.select(pl.all().gather(pairs.get_column("right"))).rename(lambda name: f"{name}_r")
+    frame = pl.concat([pairs.with_row_index("pair"), left, right], how="horizontal")
+    return _with_places(_with_phone(_with_email(_with_names(frame))))

@@ -1,0 +1,198 @@
+"""The duplicate engine: normalise, block, compare, score, cluster and explain, each step on demand.
+
+:class:`Matching` holds one people frame and computes each stage the first time it is asked
+for, so the data-quality checks can use the normalised people (valid emails and phones)
+without paying for the duplicate search, and the duplicate checks share one search.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+
+import polars as pl
+
+from sfbridge.matching.accounts import account_keys, account_links
+from sfbridge.matching.blocking import Candidates, blocking_keys, candidate_pairs
+from sfbridge.matching.clusters import cluster_members, direct_links
+from sfbridge.matching.compare import compare_pairs
+from sfbridge.matching.explain import reasons_column
+from sfbridge.matching.normalise import PHONE_FIELDS, normalise_people
+from sfbridge.matching.people import ACCOUNT_FIELDS
+from sfbridge.matching.scoring import score_pairs
+
+__all__ = ["MatchSettings", "Matching"]
+
+# The records' own values, carried next to each matched pair for explanations and evidence.
+_SHOWN = {
+    "show_id": "record_id",
+    "show_sobject": "sobject",
+    "show_first": "first_name",
+    "show_last": "last_name",
+    "show_email": "email",
+    "show_company": "company",
+    "show_city": "city",
+    "show_birthdate": "birthdate",
+}
+
+_MAX_WORKERS = 8  # each worker holds ~150 MB of imports; more rarely pays on an audit's phone count
+
+# What ``scored`` keeps of each compared pair: levels, weights, and what explanations quote.
+_SCORED = (
+    "left",
+    "right",
+    "first",
+    "last",
+    "first_as_last",
+    "last_as_first",
+    "swapped",
+    "email",
+    "phone",
+    "company",
+    "city",
+    "country",
+    "birthdate",
+    "email_key",
+    "shared_phone",
+    "email_count",
+    "phone_count",
+    "first_fold",
+    "first_fold_r",
+    "name_weight",
+    "weight",
+    "score",
+)
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """How the engine decides and how hard it works.
+
+    Attributes:
+        threshold: the match probability from which two records are one person.
+        max_block_size: blocks larger than this are not paired (see :mod:`~sfbridge.matching.blocking`).
+        default_region: where phone numbers without a country code are read when the record's
+            country is unknown.
+        workers: processes reading phone numbers; 0 means one per CPU.
+    """
+
+    threshold: float = 0.85
+    max_block_size: int = 500
+    default_region: str = "US"
+    workers: int = 0
+
+    @property
+    def processes(self) -> int:
+        """The number of phone-reading processes to use: ``workers``, else the CPUs this process may use (at most 8)."""
+        if self.workers:
+            return self.workers
+        # The CPUs this process may run on (a container's limit), not the machine's count.
+        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return min(usable, _MAX_WORKERS)
+
+
+def _holders(people: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    emails = people.filter(pl.col("email_valid")).group_by("email_key").agg(email_count=pl.col("idx").n_unique())
+    phones = pl.concat(
+        [
+            people.filter(pl.col(f"{field}_valid")).select("idx", shared_phone=pl.col(f"{field}_e164"))
+            for field in PHONE_FIELDS
+        ]
+    )
+    return emails, phones.group_by("shared_phone").agg(phone_count=pl.col("idx").n_unique())
+
+
+class Matching:
+    """Duplicate matching over one people frame; every result is computed once, when first read."""
+
+    def __init__(self, people: pl.DataFrame, *, settings: MatchSettings, accounts: pl.DataFrame | None = None) -> None:
+        """Hold a people frame (:data:`~sfbridge.matching.people.PEOPLE_SCHEMA`) and the org's Accounts.
+
+        Args:
+            people: the people to match.
+            settings: thresholds and limits.
+            accounts: Account rows (``Id``, ``Name``, ``Website``) people may belong to.
+        """
+        self._raw = people
+        self._accounts = accounts if accounts is not None else pl.DataFrame(schema=dict(ACCOUNT_FIELDS))
+        self.settings = settings
+
+    @cached_property
+    def people(self) -> pl.DataFrame:
+        """The people with every normalised column (see :func:`~sfbridge.matching.normalise.normalise_people`)."""
+        people = normalise_people(
+            self._raw, default_region=self.settings.default_region, workers=self.settings.processes
+        )
+        self._raw = self._raw.clear()  # the normalised frame holds every raw column too
+        return people
+
+    @cached_property
+    def candidates(self) -> Candidates:
+        """The pairs compared, and the blocks skipped as too large."""
+        return candidate_pairs(blocking_keys(self.people), max_block_size=self.settings.max_block_size)
+
+    @cached_property
+    def scored(self) -> pl.DataFrame:
+        """Every candidate pair with its agreement levels, ``weight`` and ``score``."""
+        emails, phones = _holders(self.people)
+        compared = compare_pairs(self.people, self.candidates.pairs)
+        compared = compared.join(emails, on="email_key", how="left").join(phones, on="shared_phone", how="left")
+        # Keep the levels and what explanations quote; the compared values are done with.
+        return score_pairs(compared).select(_SCORED)
+
+    @cached_property
+    def pairs(self) -> pl.DataFrame:
+        """The matched pairs: ``left``/``right`` (row numbers), their records, ``score`` and ``reasons``."""
+        matched = self.scored.filter(pl.col("score") >= self.settings.threshold)
+        shown = self.people.select(**{name: pl.col(column) for name, column in _SHOWN.items()})
+        left = shown.select(pl.all().gather(matched.get_column("left")))
+        right = shown.select(pl.all().gather(matched.get_column("right"))).rename(lambda name: f"{name}_r")
+        matched = pl.concat([matched, left, right], how="horizontal")
+        reasons = reasons_column(matched)
+        return matched.select(
+            "left",
+            "right",
+            left_id=pl.col("show_id"),
+            right_id=pl.col("show_id_r"),
+            left_sobject=pl.col("show_sobject"),
+            right_sobject=pl.col("show_sobject_r"),
+            score=pl.col("score"),
+            reasons=reasons,
+        ).sort("left_id", "right_id")
+
+    @cached_property
+    def clusters(self) -> pl.DataFrame:
+        """One row per record in a cluster, with the cluster's survivor (see :func:`.clusters.cluster_members`)."""
+        return cluster_members(self.people, self.pairs.select("left", "right"))
+
+    @cached_property
+    def members(self) -> pl.DataFrame:
+        """:attr:`clusters` with each record's own values and the records it matched directly.
+
+        Adds ``first_name``, ``last_name``, ``email``, ``phone``, ``mobile_phone``,
+        ``company``, ``account_id``, ``best_score`` and ``matches`` (a list of
+        ``other_id``/``other_sobject``/``score``/``reasons``, best first).
+        """
+        shown = self.people.select(
+            "idx", "first_name", "last_name", "email", "phone", "mobile_phone", "company", "account_id"
+        )
+        return self.clusters.join(shown, on="idx", how="left").join(
+            direct_links(self.pairs), on="record_id", how="left"
+        )
+
+    @cached_property
+    def account_keys(self) -> pl.DataFrame:
+        """The Accounts' name keys and website domains (see :mod:`~sfbridge.matching.accounts`)."""
+        return account_keys(self._accounts)
+
+    def account_links(self, people: pl.DataFrame) -> pl.DataFrame:
+        """Link some of :attr:`people` to Accounts by company name or email domain.
+
+        Args:
+            people: rows of :attr:`people`.
+
+        Returns:
+            See :func:`~sfbridge.matching.accounts.account_links`.
+        """
+        return account_links(people, self.account_keys)

@@ -1,0 +1,106 @@
+"""Add the normalised forms of every field the matcher compares to a people frame.
+
+Each value is normalised once, however many people share it: names, countries, companies and
+emails are folded over their distinct values and mapped back, and phone values are read by
+libphonenumber per distinct (text, region), in worker processes while the rest is folded.
+Derived columns are joined back through narrow frames (the key column only) and stacked
+beside the people, so no step copies the whole people frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+
+from sfbridge.matching.companies import company_key_expr, company_name_expr
+from sfbridge.matching.countries import region_expr
+from sfbridge.matching.email_syntax import problem_frame
+from sfbridge.matching.emails import with_email_columns
+from sfbridge.matching.fold import fold_expr
+from sfbridge.matching.people import people_frame
+from sfbridge.matching.phones import PhoneBatch
+
+__all__ = ["PHONE_FIELDS", "normalise_people"]
+
+#: The phone columns of a people frame, each read into ``<field>_e164``/``_ext``/``_valid``/``_problem``.
+PHONE_FIELDS = ("phone", "mobile_phone")
+
+Derive = Callable[[pl.DataFrame, str], pl.DataFrame]
+
+
+def _mapped(people: pl.DataFrame, keys: list[str], table: pl.DataFrame) -> pl.DataFrame:
+    """The table's other columns, one row per person, matched on ``keys`` (nulls where none)."""
+    return people.select(keys).join(table, on=keys, how="left", maintain_order="left").drop(keys)
+
+
+def _by_distinct(people: pl.DataFrame, column: str, derive: Derive) -> pl.DataFrame:
+    # Derive columns from the distinct values of one column only, then map them back.
+    values = people.select(pl.col(column).unique()).drop_nulls()
+    return people.hstack(_mapped(people, [column], derive(values, column)))
+
+
+def _regions(default: str) -> Derive:
+    return lambda values, column: values.with_columns(region=region_expr(pl.col(column), default=default))
+
+
+def _folded(name: str) -> Derive:
+    return lambda values, column: values.with_columns(fold_expr(pl.col(column)).alias(name))
+
+
+def _company_columns(values: pl.DataFrame, column: str) -> pl.DataFrame:
+    company = pl.col(column)
+    return values.with_columns(company_name=company_name_expr(company), company_key=company_key_expr(company))
+
+
+def _with_emails(people: pl.DataFrame) -> pl.DataFrame:
+    people = people.with_columns(email_trim=pl.col("email").str.strip_chars().replace("", None))
+    people = _by_distinct(people, "email_trim", with_email_columns)
+    problems = problem_frame(people.get_column("email_trim")).rename(
+        {"address": "email_trim", "problem": "email_problem"}
+    )
+    people = people.hstack(_mapped(people, ["email_trim"], problems))
+    return people.with_columns(email_valid=pl.col("email_trim").is_not_null() & pl.col("email_problem").is_null())
+
+
+def _phone_values(people: pl.DataFrame) -> pl.DataFrame:
+    texts = [people.select(text=pl.col(field).str.strip_chars(), region=pl.col("region")) for field in PHONE_FIELDS]
+    return pl.concat(texts).filter(pl.col("text").str.len_chars() > 0).unique(maintain_order=True)
+
+
+def _with_phones(people: pl.DataFrame, values: pl.DataFrame, batch: PhoneBatch) -> pl.DataFrame:
+    table = pl.concat([values, batch.result().rename({"extension": "ext"})], how="horizontal")
+    for field in PHONE_FIELDS:
+        renamed = table.rename({name: f"{field}_{name}" for name in ("e164", "ext", "valid", "problem")})
+        texts = people.select(text=pl.col(field).str.strip_chars(), region=pl.col("region"))
+        people = people.hstack(_mapped(texts, ["text", "region"], renamed))
+        people = people.with_columns(pl.col(f"{field}_valid").fill_null(value=False))
+    return people
+
+
+def normalise_people(people: pl.DataFrame, *, default_region: str, workers: int = 1) -> pl.DataFrame:
+    """Normalise a people frame for matching and for the data-quality checks.
+
+    Args:
+        people: rows in (or convertible to) :data:`~sfbridge.matching.people.PEOPLE_SCHEMA`.
+        default_region: where phone numbers are read when the person's country is unknown.
+        workers: processes for reading phone numbers (1 reads them in this process).
+
+    Returns:
+        The people columns plus ``idx`` (row number), ``region``, ``first_fold``,
+        ``last_fold``, ``city_fold``, ``company_name``, ``company_key``, ``email_trim``,
+        ``email_local``, ``email_domain``, ``email_key``, ``email_free``,
+        ``email_disposable``, ``email_problem``, ``email_valid``, and for each phone field
+        ``<field>_e164``, ``_ext``, ``_valid`` and ``_problem``.
+    """
+    region = default_region.upper()
+    regions = _regions(region)
+    people = _by_distinct(people_frame(people).with_row_index("idx"), "country", regions)
+    people = people.with_columns(pl.col("region").fill_null(region))
+    values = _phone_values(people)
+    # Phones go to worker processes first; folding the other fields overlaps with them.
+    with PhoneBatch(values, workers=workers) as batch:
+        for column, short in (("first_name", "first"), ("last_name", "last"), ("city", "city")):
+            people = _by_distinct(people, column, _folded(f"{short}_fold"))
+        people = _by_distinct(people, "company", _company_columns)
+        return _with_phones(_with_emails(people), values, batch)

@@ -1,0 +1,65 @@
+"""Blocking: people are compared only when they share a key, and oversized blocks are skipped."""
+
+import polars as pl
+
+from sfbridge.matching.blocking import blocking_keys, candidate_pairs
+from sfbridge.matching.normalise import normalise_people
+from sfbridge.matching.people import people_frame
+
+
+def normalised(rows):
+    return normalise_people(people_frame(pl.DataFrame(rows, infer_schema_length=None)), default_region="US")
+
+
+def pairs_of(rows, *, cap=500):
+    found = candidate_pairs(blocking_keys(normalised(rows)), max_block_size=cap)
+    return {tuple(pair) for pair in found.pairs.iter_rows()}, found.oversized
+
+
+def test_blocking_pairs_people_sharing_an_email_a_phone_or_a_name_at_a_company():
+    """Shared email, shared phone, or one name (nicknames resolved) at one company makes a candidate."""
+    rows = [
+        {"record_id": "a", "sobject": "Lead", "first_name": "Ann", "last_name": "Lee", "email": "ann@x.example"},
+        {"record_id": "b", "sobject": "Lead", "first_name": "Zed", "last_name": "Roe", "email": "ANN@x.example"},
+        {"record_id": "c", "sobject": "Lead", "first_name": "Bob", "last_name": "Fox", "phone": "(415) 555-0134"},
+        {"record_id": "d", "sobject": "Lead", "first_name": "Ivy", "last_name": "Wu", "phone": "415.555.0134"},
+        {"record_id": "e", "sobject": "Lead", "first_name": "Bob", "last_name": "Smith", "company": "Acme Inc."},
+        {"record_id": "f", "sobject": "Lead", "first_name": "Robert", "last_name": "Smith", "company": "ACME"},
+        {"record_id": "g", "sobject": "Lead", "first_name": "Robert", "last_name": "Smith", "company": "Other"},
+    ]
+    pairs, _ = pairs_of(rows)
+    assert pairs == {(0, 1), (2, 3), (4, 5)}
+
+
+def test_blocking_skips_blocks_larger_than_the_cap():
+    """A number shared by more people than the cap (a switchboard) pairs nobody, and is reported."""
+    rows = [
+        {
+            "record_id": f"r{n}",
+            "sobject": "Lead",
+            "first_name": f"P{n}",
+            "last_name": f"Q{n}",
+            "phone": "(415) 555-0100",
+        }
+        for n in range(12)
+    ]
+    pairs, oversized = pairs_of(rows, cap=10)
+    assert pairs == set()
+    assert oversized.rows() == [("phone", 12, oversized.item(0, "idx"))]
+
+
+def test_blocking_ignores_invalid_emails_and_phones():
+    """Placeholders typed for many people ("0000000000", "n/a@") are no keys at all."""
+    rows = [
+        {
+            "record_id": f"r{n}",
+            "sobject": "Lead",
+            "first_name": f"P{n}",
+            "last_name": f"Q{n}",
+            "phone": "0000000000",
+            "email": "n/a@",
+        }
+        for n in range(3)
+    ]
+    pairs, _ = pairs_of(rows)
+    assert pairs == set()

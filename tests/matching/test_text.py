@@ -1,0 +1,55 @@
+"""Folding text and reading countries: case, accents and spelling of a country stop mattering."""
+
+import polars as pl
+import pytest
+
+from sfbridge.matching.countries import region_expr, region_for_country
+from sfbridge.matching.fold import fold, fold_expr
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Zoë Zänker", "zoe zanker"),
+        ("  JOÃO  ", "joao"),
+        ("Łukasz Ørsted", "lukasz orsted"),
+        ("O'Brien-Smith", "o brien smith"),
+        ("--", None),
+        (None, None),
+    ],
+)
+def test_fold_drops_case_accents_and_punctuation(text, folded):
+    """One name typed with accents, capitals or punctuation folds to one value."""
+    assert fold(text) == folded
+
+
+def test_fold_expr_agrees_with_fold():
+    """The column version folds exactly as the single-value version does."""
+    values = ["Zoë Zänker", "Łukasz", " Straße ", "Hart-Hotels, Inc.", "", None]
+    column = pl.DataFrame({"v": values}).select(fold_expr(pl.col("v"))).to_series().to_list()
+    assert column == [fold(value) for value in values]
+
+
+@pytest.mark.parametrize(
+    ("country", "region"),
+    [
+        ("United States", "US"),
+        ("USA", "US"),
+        ("U.S.A.", "US"),
+        ("UK", "GB"),
+        ("United Kingdom", "GB"),
+        ("Deutschland", "DE"),
+        ("México", "MX"),
+        ("fr", "FR"),
+        ("Japan", "JP"),
+    ],
+)
+def test_region_for_country_reads_names_codes_and_short_forms(country, region):
+    """Countries typed as English or local names, ISO codes or everyday short forms all resolve."""
+    assert region_for_country(country) == region
+
+
+def test_region_expr_falls_back_to_the_default_region():
+    """Blank and unknown countries are read in the configured default region."""
+    frame = pl.DataFrame({"c": ["Canada", None, "Atlantis"]})
+    assert frame.select(region_expr(pl.col("c"), default="GB")).to_series().to_list() == ["CA", "GB", "GB"]
