@@ -1,0 +1,86 @@
+"""The checks stage: every health check, registered in one place, run on a snapshot.
+
+Each check is a pure function of (snapshot, rules, now) returning findings; see
+:mod:`sfbridge.checks.registry` for the shape and the modules below for the checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from sfbridge.checks import conversion, junk, leads, matches, quality
+from sfbridge.checks.context import CheckContext, StatusSets, resolve_statuses
+from sfbridge.checks.registry import Check
+from sfbridge.errors import UsageError
+from sfbridge.models import Finding
+from sfbridge.rules import Rules
+from sfbridge.snapshot import Snapshot
+
+__all__ = [
+    "CHECKS",
+    "Check",
+    "CheckContext",
+    "StatusSets",
+    "fields_needed",
+    "resolve_statuses",
+    "run_checks",
+    "select_checks",
+]
+
+#: Every check, in report order.
+CHECKS: Mapping[str, Check] = {
+    check.name: check for module in (leads, conversion, junk, matches, quality) for check in module.CHECKS
+}
+
+# What every check may rely on being loaded, whatever it declares.
+_ALWAYS: Mapping[str, frozenset[str]] = {
+    "Lead": frozenset({"Id", "Status", "IsConverted", "OwnerId", "CreatedDate"}),
+    "LeadStatus": frozenset({"Id", "ApiName", "MasterLabel", "IsConverted", "SortOrder"}),
+}
+
+
+def select_checks(names: Iterable[str] | None) -> list[Check]:
+    """Pick checks by name (all when None), refusing unknown names with the list of known ones.
+
+    Raises:
+        UsageError: for a name that is not a check.
+    """
+    if names is None:
+        return list(CHECKS.values())
+    chosen = [name.strip() for name in names if name.strip()]
+    unknown = [name for name in chosen if name not in CHECKS]
+    if unknown:
+        msg = f"--checks: unknown check(s) {', '.join(unknown)}; known: {', '.join(CHECKS)}"
+        raise UsageError(msg)
+    return [CHECKS[name] for name in chosen]
+
+
+def fields_needed(checks: Sequence[Check], rules: Rules) -> dict[str, set[str]]:
+    """The fields to load per object for these checks under these rules."""
+    needs: dict[str, set[str]] = {sobject: set(fields) for sobject, fields in _ALWAYS.items()}
+    for check in checks:
+        for sobject, fields in check.needs(rules).items():
+            needs.setdefault(sobject, set()).update(fields)
+    return needs
+
+
+def run_checks(
+    snapshot: Snapshot, *, rules: Rules, now: datetime, checks: Sequence[Check] | None = None
+) -> list[Finding]:
+    """Run checks on a snapshot.
+
+    Args:
+        snapshot: the org's records.
+        rules: thresholds and policies.
+        now: the moment ages are measured from.
+        checks: which checks (all by default).
+
+    Returns:
+        Every finding, check by check in report order.
+    """
+    context = CheckContext(snapshot=snapshot, rules=rules, now=now)
+    findings: list[Finding] = []
+    for check in checks if checks is not None else CHECKS.values():
+        findings.extend(check.run(context))
+    return findings

@@ -1,0 +1,130 @@
+"""What every check shares: the snapshot, the rules, the moment, and facts derived once.
+
+A check is a pure function of a :class:`CheckContext`, which is itself built only from
+(snapshot, rules, now); derived facts (the org's status sets, which leads are open, the
+duplicate matching) are computed on first use and shared by the checks that need them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+import polars as pl
+
+from sfbridge.matching import ACCOUNT_FIELDS, CONTACT_FIELDS, LEAD_FIELDS, Matching, MatchSettings, people_from_frames
+from sfbridge.models import Finding
+from sfbridge.rules import Rules, StatusRules
+from sfbridge.snapshot import Snapshot
+
+__all__ = ["CheckContext", "StatusSets", "resolve_statuses"]
+
+# "auto" status reading: what a label says about the stage it names.
+_CLOSED_WORDS = re.compile(
+    r"\b(closed|disqualified|unqualified|junk|dead|lost|rejected|invalid|recycled)\b", re.IGNORECASE
+)
+_QUALIFIED = re.compile(r"\bqualified\b", re.IGNORECASE)
+_NOT_QUALIFIED = re.compile(r"\b(un|dis|not)[\s-]*qualified\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class StatusSets:
+    """The org's Lead statuses sorted into what the checks need to know."""
+
+    all: frozenset[str]
+    converted: frozenset[str]
+    closed: frozenset[str]
+    qualified: frozenset[str]
+    disqualified: str | None
+
+    @property
+    def open(self) -> frozenset[str]:
+        """Statuses of leads still being worked."""
+        return self.all - self.closed - self.converted
+
+
+def resolve_statuses(lead_statuses: pl.DataFrame, rules: StatusRules) -> StatusSets:
+    """Sort the org's LeadStatus values (``"auto"``) or take the configured lists.
+
+    Args:
+        lead_statuses: LeadStatus rows (ApiName, MasterLabel, IsConverted, SortOrder).
+        rules: the configured status lists.
+
+    Returns:
+        The status sets; values are what ``Lead.Status`` holds (ApiName, else MasterLabel).
+    """
+    rows = lead_statuses.to_dicts() if lead_statuses.height else []
+    names = [str(row.get("ApiName") or row.get("MasterLabel") or "") for row in rows]
+    labels = {
+        name: f"{row.get('ApiName') or ''} {row.get('MasterLabel') or ''}"
+        for name, row in zip(names, rows, strict=True)
+    }
+    converted = frozenset(name for name, row in zip(names, rows, strict=True) if row.get("IsConverted"))
+    if rules.closed == "auto":
+        closed = frozenset(name for name in names if name in converted or _CLOSED_WORDS.search(labels[name]))
+    else:
+        closed = frozenset(rules.closed)
+    if rules.qualified == "auto":
+        qualified = frozenset(
+            name for name in names if _QUALIFIED.search(labels[name]) and not _NOT_QUALIFIED.search(labels[name])
+        )
+    else:
+        qualified = frozenset(rules.qualified)
+    disqualified = rules.disqualified if rules.disqualified != "auto" else _first_closed(rows, names, closed, converted)
+    return StatusSets(frozenset(names), converted, closed, qualified - closed, disqualified)
+
+
+def _first_closed(
+    rows: list[dict[str, Any]], names: list[str], closed: frozenset[str], converted: frozenset[str]
+) -> str | None:
+    candidates = sorted(
+        (row.get("SortOrder") or 0, name) for row, name in zip(rows, names, strict=True) if name in closed - converted
+    )
+    return candidates[0][1] if candidates else None
+
+
+@dataclass
+class CheckContext:
+    """The inputs of every check, and facts derived from them once."""
+
+    snapshot: Snapshot
+    rules: Rules
+    now: datetime
+
+    @cached_property
+    def statuses(self) -> StatusSets:
+        """The org's statuses, sorted."""
+        frame = self.snapshot.frame(
+            "LeadStatus",
+            {"ApiName": pl.Utf8(), "MasterLabel": pl.Utf8(), "IsConverted": pl.Boolean(), "SortOrder": pl.Int64()},
+        )
+        return resolve_statuses(frame, self.rules.statuses)
+
+    @cached_property
+    def matches(self) -> Matching:
+        """Unconverted Leads and all Contacts as people, normalised and matched on first use.
+
+        Converted Leads are left out: each is its Contact already, and Salesforce does not let
+        them be edited. The duplicate checks and the email and phone checks share this.
+        """
+        leads = self.snapshot.frame("Lead", LEAD_FIELDS).filter(~pl.col("IsConverted").fill_null(value=False))
+        accounts = self.snapshot.frame("Account", ACCOUNT_FIELDS)
+        people = people_from_frames(leads, self.snapshot.frame("Contact", CONTACT_FIELDS), accounts)
+        duplicates = self.rules.duplicates
+        settings = MatchSettings(
+            threshold=duplicates.match_threshold,
+            max_block_size=duplicates.max_block_size,
+            default_region=self.rules.default_phone_region,
+        )
+        return Matching(people, settings=settings, accounts=accounts)
+
+    def open_lead_filter(self) -> pl.Expr:
+        """An expression true for leads still being worked (not converted, not closed)."""
+        return (~pl.col("IsConverted").fill_null(value=False)) & ~pl.col("Status").is_in(list(self.statuses.closed))
+
+    def finding(self, check: str, **values: Any) -> Finding:  # noqa: ANN401 (Finding's fields)
+        """Build a finding of a check with the check's configured severity."""
+        return Finding(check=check, severity=self.rules.severity_of(check), **values)

@@ -1,0 +1,227 @@
+"""Duplicate people, and open leads that are already a Contact or belong to an existing Account.
+
+All three read one shared matching of unconverted Leads and Contacts (``context.matches``):
+``duplicate`` reports every record of a cluster of one person, ``lead_is_existing_contact``
+the open leads whose cluster holds exactly one Contact (convert into it), and
+``lead_matches_account`` the other open leads whose company or email domain is an Account's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from sfbridge.checks.context import CheckContext
+from sfbridge.checks.registry import Check
+from sfbridge.matching import ACCOUNT_FIELDS, CONTACT_FIELDS, LEAD_FIELDS
+from sfbridge.models import Finding
+from sfbridge.rules import Rules
+
+__all__ = ["CHECKS", "duplicate", "lead_is_existing_contact", "lead_matches_account"]
+
+_MAX_REASONS = 4  # the strongest reasons go in the finding's sentence; all are in evidence
+_EMAIL_FLAGS = ("email_domain", "email_valid", "email_free", "email_disposable")
+_NAME = pl.concat_str(["first_name", "last_name"], separator=" ", ignore_nulls=True).replace("", "(no name)")
+
+
+def _needs(_rules: Rules) -> Mapping[str, frozenset[str]]:
+    return {
+        "Lead": frozenset(LEAD_FIELDS) | {"Status"},
+        "Contact": frozenset(CONTACT_FIELDS),
+        "Account": frozenset(ACCOUNT_FIELDS),
+    }
+
+
+def _open_lead_ids(context: CheckContext) -> pl.Series:
+    leads = context.snapshot.frame("Lead", {"Id": pl.Utf8(), "Status": pl.Utf8(), "IsConverted": pl.Boolean()})
+    return leads.filter(context.open_lead_filter()).get_column("Id")
+
+
+def _positive(reasons: Sequence[str]) -> list[str]:
+    return [reason for reason in reasons if not reason.startswith("but ")][:_MAX_REASONS]
+
+
+def _members(context: CheckContext) -> pl.DataFrame:
+    """The matching's cluster members, with display values prepared column-wise (fast for 10⁵ rows)."""
+    best = pl.col("matches").list.first()
+    positive = pl.element().filter(~pl.element().str.starts_with("but "))
+    rounded = pl.element().struct.with_fields(pl.field("score").round(4))
+    return context.matches.members.with_columns(
+        name=_NAME,
+        best_id=best.struct.field("other_id"),
+        best_sobject=best.struct.field("other_sobject"),
+        because=best.struct.field("reasons").list.eval(positive).list.head(_MAX_REASONS).list.join("; "),
+        matches=pl.col("matches").list.eval(rounded),
+        best_score=pl.col("best_score").round(4),
+    )
+
+
+def _merge_action(row: Mapping[str, Any]) -> str:
+    survivor, others = row["survivor_id"], row["size"] - 1
+    if row["record_id"] == survivor:
+        return f"Keep this record and merge the other {others} record(s) of this person into it (convert Leads into it)"
+    if row["sobject"] == "Lead":
+        verb = "Convert this lead into Contact" if row["survivor_sobject"] == "Contact" else "Merge this lead into Lead"
+        return f"{verb} {survivor}, the record to keep"
+    return f"Merge this contact into Contact {survivor}, the record to keep"
+
+
+def _duplicate_finding(context: CheckContext, row: Mapping[str, Any]) -> Finding:
+    because = f" ({row['because']})" if row["because"] else ""
+    return context.finding(
+        "duplicate",
+        sobject=row["sobject"],
+        record_id=row["record_id"],
+        reason=(
+            f"{row['name']} looks like the same person as {row['best_sobject']} {row['best_id']}{because}; "
+            f"{row['size']} records in this group"
+        ),
+        suggested_action=_merge_action(row),
+        evidence={
+            "name": row["name"],
+            "email": row["email"],
+            "phone": row["phone"],
+            "mobile_phone": row["mobile_phone"],
+            "company": row["company"],
+            "group_size": row["size"],
+            "matches": row["matches"],
+        },
+        related={"survivor": row["survivor_id"]},
+        group=row["cluster_id"],
+        score=row["best_score"],
+    )
+
+
+def _duplicate(context: CheckContext) -> list[Finding]:
+    return [_duplicate_finding(context, row) for row in _members(context).iter_rows(named=True)]
+
+
+def _existing_contacts(context: CheckContext) -> pl.DataFrame:
+    """Open leads in a cluster with exactly one Contact, with that Contact and its Account."""
+    members = _members(context)
+    contacts = (
+        members.filter(pl.col("sobject") == "Contact")
+        .group_by("cluster_id")
+        .agg(count=pl.len(), contact_id=pl.col("record_id").first(), contact_account=pl.col("account_id").first())
+        .filter(pl.col("count") == 1)
+    )
+    leads = members.filter((pl.col("sobject") == "Lead") & pl.col("record_id").is_in(_open_lead_ids(context).implode()))
+    return leads.join(contacts.drop("count"), on="cluster_id").sort("record_id")
+
+
+def _contact_evidence(row: Mapping[str, Any]) -> tuple[list[str], float | None]:
+    direct = [match for match in row["matches"] or [] if match["other_id"] == row["contact_id"]]
+    if direct:
+        return _positive(direct[0]["reasons"]), direct[0]["score"]
+    # Matched through another record of the same person (a duplicate lead, say).
+    via = (row["matches"] or [{}])[0]
+    reasons = [f"matches {via.get('other_sobject')} {via.get('other_id')}, which matches the Contact"]
+    return reasons + _positive(via.get("reasons", [])), row["best_score"]
+
+
+def _existing_contact_finding(context: CheckContext, row: Mapping[str, Any]) -> Finding:
+    reasons, score = _contact_evidence(row)
+    account = row["contact_account"]
+    where = f" on Account {account}" if account else " (which has no Account)"
+    related = {"contact": row["contact_id"]} | ({"account": account} if account else {})
+    return context.finding(
+        "lead_is_existing_contact",
+        sobject="Lead",
+        record_id=row["record_id"],
+        reason=f"{row['name']} is already Contact {row['contact_id']}{where}: {'; '.join(reasons)}",
+        suggested_action=f"Convert this lead into the existing Contact {row['contact_id']}{where}, not a new one",
+        evidence={"name": row["name"], "email": row["email"], "phone": row["phone"], "reasons": reasons},
+        related=related,
+        group=row["cluster_id"],
+        score=round(score, 4) if score is not None else None,
+    )
+
+
+def _lead_is_existing_contact(context: CheckContext) -> list[Finding]:
+    rows = _existing_contacts(context).iter_rows(named=True)
+    return [_existing_contact_finding(context, row) for row in rows]
+
+
+def _account_reason(row: Mapping[str, Any]) -> str:
+    reasons = []
+    if row["by_name"]:
+        reasons.append(
+            f"company {row['company']!r} is Account {row['account_name']!r} without legal form and punctuation"
+        )
+    if row["by_domain"]:
+        reasons.append(f"email domain {row['email_domain']} is the website domain of Account {row['account_name']!r}")
+    return " and ".join(reasons)
+
+
+def _account_finding(context: CheckContext, row: Mapping[str, Any]) -> Finding:
+    reason = _account_reason(row)
+    others = [account for account in row["candidates"] if account != row["account_id"]]
+    return context.finding(
+        "lead_matches_account",
+        sobject="Lead",
+        record_id=row["record_id"],
+        reason=f"{row['name']} works for an existing customer Account: {reason}",
+        suggested_action=f"Convert this lead into the existing Account {row['account_id']} ({row['account_name']})",
+        evidence={
+            "company": row["company"],
+            "email_domain": row["email_domain"],
+            "account_name": row["account_name"],
+            "account_website_domain": row["website_domain"],
+            "matched_by": [way for way in ("name", "domain") if row[f"by_{way}"]],
+            "other_accounts": others,
+        },
+        related={"account": row["account_id"]},
+    )
+
+
+def _lead_matches_account(context: CheckContext) -> list[Finding]:
+    excluded = _existing_contacts(context).get_column("record_id")
+    open_ids = _open_lead_ids(context)
+    wanted = open_ids.filter(~open_ids.is_in(excluded.implode()))
+    columns = ["idx", "record_id", "first_name", "last_name", "company", "company_key", *_EMAIL_FLAGS]
+    people = context.matches.people.select(columns)  # narrow first: a filter copies every column
+    leads = people.filter(pl.col("record_id").is_in(wanted.implode()))
+    links = context.matches.account_links(leads)
+    best = links.group_by("idx", maintain_order=True).agg(pl.all().first(), candidates=pl.col("account_id"))
+    shown = leads.select("idx", "record_id", "company", "email_domain", name=_NAME)
+    rows = best.join(shown, on="idx").sort("record_id").iter_rows(named=True)
+    return [_account_finding(context, row) for row in rows]
+
+
+duplicate = Check(
+    name="duplicate",
+    title="Duplicate people",
+    explains=(
+        "Records of one person: Leads, Contacts, or a Lead that is also a Contact, matched on email, phone, "
+        "nickname-aware names and company. Duplicates split activity history and get the same person "
+        "emailed twice; merge each group into the record to keep."
+    ),
+    run=_duplicate,
+    needs=_needs,
+)
+
+lead_is_existing_contact = Check(
+    name="lead_is_existing_contact",
+    title="Open leads that are already contacts",
+    explains=(
+        "An open lead that is the same person as an existing Contact: converting it normally would create a "
+        "second Contact. Convert it into the existing Contact and its Account instead."
+    ),
+    run=_lead_is_existing_contact,
+    needs=_needs,
+)
+
+lead_matches_account = Check(
+    name="lead_matches_account",
+    title="Open leads from existing accounts",
+    explains=(
+        "An open lead whose company or business email domain is an existing Account's: converting it "
+        "should attach it to that Account rather than create a duplicate Account."
+    ),
+    run=_lead_matches_account,
+    needs=_needs,
+)
+
+CHECKS: tuple[Check, ...] = (duplicate, lead_is_existing_contact, lead_matches_account)

@@ -1,0 +1,39 @@
+"""The shape of a check, and the one table of all of them.
+
+Each check module defines its checks as :class:`Check` values and lists them in a module-level
+``CHECKS`` tuple; :mod:`sfbridge.checks` gathers them in order. A check declares the fields it
+reads (``needs``), so the store loads only those columns for a large org.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sfbridge.checks.context import CheckContext
+from sfbridge.models import Finding
+from sfbridge.rules import Rules
+
+__all__ = ["Check", "FieldNeeds"]
+
+#: Fields a check reads, per object; a function of the rules (the score field, say).
+FieldNeeds = Callable[[Rules], Mapping[str, frozenset[str]]]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One health check.
+
+    Attributes:
+        name: the stable identifier (``stale_lead``), used in ``--checks``, files and JSON.
+        title: a short heading for reports.
+        explains: what the finding means and why it matters, in plain words.
+        run: the pure function producing its findings.
+        needs: the fields it reads.
+    """
+
+    name: str
+    title: str
+    explains: str
+    run: Callable[[CheckContext], list[Finding]]
+    needs: FieldNeeds
