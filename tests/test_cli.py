@@ -1,6 +1,7 @@
 """The command line: help everywhere, exit codes, the demo, and commands end to end."""
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ def test_every_command_has_help(name, command):
 
 def test_demo_replays_both_runs_and_prints_them():
     """`sfbridge demo` pulls the demo org twice (full, then incremental) with no network."""
-    result = invoke("demo")
+    result = invoke("demo", "--out", str(Path(tempfile.mkdtemp()) / "out"))
     assert result.exit_code == 0, result.output
     assert "First pull" in result.output
     assert "Incremental pull" in result.output
@@ -48,9 +49,11 @@ def test_demo_replays_both_runs_and_prints_them():
 
 def test_demo_json_reports_counts_that_match_the_org(tmp_path):
     """The JSON output has both runs; every object's store matches Salesforce's count."""
-    result = invoke("demo", "--json", "--store", str(tmp_path / "demo.db"))
+    result = invoke("demo", "--json", "--store", str(tmp_path / "demo.db"), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0
-    runs = json.loads(result.stdout)["runs"]
+    output = json.loads(result.stdout)
+    assert output["audit"]["summary"]["total"] > 0
+    runs = output["runs"]
     assert len(runs) == 2
     first, second = runs
     assert {o["sobject"]: o["stored"] for o in first["objects"]}["Lead"] == 1000
@@ -62,7 +65,7 @@ def test_demo_json_reports_counts_that_match_the_org(tmp_path):
 def test_demo_refuses_a_store_that_already_holds_runs(tmp_path):
     """Replaying into a used store would ask questions the recording lacks: usage error."""
     store = str(tmp_path / "demo.db")
-    assert invoke("demo", "--store", store).exit_code == 0
+    assert invoke("demo", "--store", store, "--out", str(tmp_path / "o")).exit_code == 0
     result = invoke("demo", "--store", store)
     assert result.exit_code == 2
     assert "already holds runs" in result.output
@@ -86,6 +89,7 @@ def test_config_errors_exit_2_with_the_file_named(tmp_path):
 
 
 def write_config(tmp_path: Path, **values: str) -> Path:
+    """A scenario-org config file (client credentials), with extra profile keys."""
     lines = [
         "[orgs.scenario]",
         'auth = "client_credentials"',
@@ -161,10 +165,43 @@ def test_orgs_lists_profiles_without_secrets(tmp_path):
 def test_no_token_reaches_logs_output_or_the_store(tmp_path):
     """The recorded access token appears nowhere sfbridge writes: logs, results, the store file."""
     store = tmp_path / "demo.db"
-    result = invoke("demo", "--json", "--log-format", "json", "-v", "--store", str(store))
+    result = invoke("demo", "--json", "--log-format", "json", "-v", "--store", str(store), "--out", str(tmp_path / "o"))
     assert result.exit_code == 0
     token_part = "AQ4AQSimulatedAccessToken"
     assert token_part not in result.output
     assert token_part not in result.stderr
     assert '"event": "salesforce_logged_in"' in result.stderr
     assert token_part.encode() not in store.read_bytes()
+
+
+def test_audit_offline_on_the_demo_store_writes_outputs_and_gates_on_severity(tmp_path):
+    """`audit --offline` writes findings.json and CSVs; --fail-on high exits 1 when high findings exist."""
+    store = str(tmp_path / "demo.db")
+    assert invoke("demo", "--store", store, "--out", str(tmp_path / "demo-out")).exit_code == 0
+    config = write_config(tmp_path, rules=str(REPO / "fixtures/demo-org/rules.toml"))
+    out_dir = tmp_path / "out"
+    args = ["audit", "--offline", "--config", str(config), "--store", store, "--out", str(out_dir)]
+    result = invoke(*args, "--json", env=SECRET_ENV)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["summary"]
+    document = json.loads((out_dir / "findings.json").read_text())
+    assert summary["total"] == len(document["findings"]) > 0
+    assert (out_dir / "stale_lead.csv").read_text().startswith("Id,")
+    assert invoke(*args, "--fail-on", "high", env=SECRET_ENV).exit_code == 1
+    only = invoke(*args, "--checks", "stale_lead", "--fail-on", "high", "--json", env=SECRET_ENV)
+    assert only.exit_code == 0  # stale leads are low severity
+    assert set(json.loads(only.stdout)["summary"]["by_check"]) == {"stale_lead"}
+
+
+def test_audit_refuses_unknown_checks_and_an_empty_store(tmp_path):
+    """A typo in --checks and an offline audit of an empty store are usage errors (exit 2)."""
+    config = write_config(tmp_path)
+    store = str(tmp_path / "empty.db")
+    typo = invoke(
+        "audit", "--offline", "--config", str(config), "--store", store, "--checks", "stale_leads", env=SECRET_ENV
+    )
+    assert typo.exit_code == 2
+    assert "unknown check(s) stale_leads" in typo.output
+    empty = invoke("audit", "--offline", "--config", str(config), "--store", store, env=SECRET_ENV)
+    assert empty.exit_code == 2
+    assert "run sfbridge pull" in empty.output

@@ -32,6 +32,7 @@ __all__ = [
     "find_config_file",
     "load_settings",
     "login_domain",
+    "rules_path",
 ]
 
 #: Spring '26. SOAP login() (the password fallback) is gone from 65.0, so that flow logs in
@@ -98,6 +99,7 @@ class OrgProfile(_Strict):
     page_size: Annotated[int, Field(ge=200, le=2000)] = 2000
     overlap_seconds: Annotated[int, Field(ge=0, le=86_400)] = 300
     replay: str | None = None
+    rules: str | None = None
     network: NetworkSettings = NetworkSettings()
 
     @model_validator(mode="after")
@@ -181,6 +183,23 @@ class Settings(BaseModel):
             msg = f"no org named {name!r} (known: {', '.join(sorted(self.orgs))}){hint}"
             raise ConfigError(msg, source=str(self.source))
         return self.orgs[name]
+
+
+def rules_path(profile: OrgProfile, *, config_dir: Path) -> Path | None:
+    """Find an org's check rules: its ``rules`` file, else ``rules.toml`` beside the config.
+
+    Args:
+        profile: the org profile.
+        config_dir: the folder of the config file (relative paths are read from there).
+
+    Returns:
+        The rules file, or None for the built-in defaults.
+    """
+    if profile.rules:
+        path = Path(profile.rules).expanduser()
+        return path if path.is_absolute() else config_dir / path
+    shipped = config_dir / "rules.toml"
+    return shipped if shipped.is_file() else None
 
 
 def env_name(org: str, secret: str) -> str:

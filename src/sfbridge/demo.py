@@ -31,6 +31,11 @@ class DemoOrg:
     runs: tuple[datetime, ...]
 
     @property
+    def rules(self) -> Path:
+        """The check rules the demo org's planted problems are defined under."""
+        return self.folder / "rules.toml"
+
+    @property
     def answer_key(self) -> Path:
         """The JSON answer key of the planted problems."""
         return self.folder / "answer_key.json"

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.table import Table
 
-from sfbridge.models import ObjectOutcome, PullReport
+from sfbridge.models import Finding, ObjectOutcome, PullReport
 from sfbridge.salesforce.whoami import AuthCheck
 
-__all__ = ["auth_check_table", "orgs_table", "pull_json", "pull_table", "to_json"]
+__all__ = ["audit_table", "auth_check_table", "orgs_table", "pull_json", "pull_table", "to_json"]
 
 _OUTCOME_STYLE = {ObjectOutcome.SYNCED: "green", ObjectOutcome.SKIPPED: "yellow", ObjectOutcome.FAILED: "bold red"}
 
@@ -93,3 +93,28 @@ def orgs_table(rows: Sequence[dict[str, Any]]) -> Table:
     for row in rows:
         table.add_row(row["org"], row["auth"], row["where"], row["api_version"], row["store"], row["credentials"])
     return table
+
+
+_SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red"}
+
+
+def audit_table(findings: Sequence[Finding], *, checks: Sequence[Mapping[str, Any]], title: str) -> Table:
+    """One row per check: how many findings, how severe, and one example in plain words."""
+    table = Table(title=title, caption=f"{len(findings):,} findings")
+    for header, justify in (("check", "left"), ("findings", "right"), ("severity", "left"), ("example", "left")):
+        table.add_column(header, justify=justify, overflow="fold" if header == "example" else "ellipsis")  # type: ignore[arg-type]
+    for check in checks:
+        mine = [item for item in findings if item.check == check["name"]]
+        severity = str(check["severity"])
+        example = f"{mine[0].record_id}: {mine[0].reason}" if mine else "-"
+        table.add_row(
+            str(check["title"]),
+            f"{len(mine):,}",
+            f"[{_SEVERITY_STYLE.get(severity, '')}]{severity}[/]" if mine else "[dim]-[/]",
+            _shorten(example, 110),
+        )
+    return table
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,158 @@
+"""Audit speed and memory: `sfbridge audit --offline` on a synthetic org of N records.
+
+Generates an org with the demo-org generator (60 % Leads, 35 % Contacts, 5 % Accounts, plus
+their Users, queues, statuses, Tasks, Opportunities and status history), loads it straight
+into a SQLite store (the same write path a pull uses, without HTTP), then times the real
+command in a fresh process with GNU time: wall seconds and peak RSS.
+
+    python benchmarks/audit_bench.py --records 100000
+    python benchmarks/audit_bench.py --records 1000000 --keep /tmp/bench-1m   # reuse with --reuse
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sfbridge.config import DEFAULT_OBJECTS
+from sfbridge.models import SyncState
+from sfbridge.pull.records import RowConverter
+from sfbridge.schema import object_schema, spec_for
+from sfbridge.store import Store
+from sfbridge.synthetic import generate_org, shape_for_records
+
+REPO = Path(__file__).resolve().parent.parent
+PAGE = 5_000
+
+
+def pages(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Group records into pages."""
+    page: list[dict[str, Any]] = []
+    for record in records:
+        page.append(record)
+        if len(page) == PAGE:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def _pulled(sobject: str, record: dict[str, Any]) -> bool:
+    """Apply the pull's own filters (queues only; Status history only)."""
+    if sobject == "Group":
+        return record.get("Type") == "Queue"
+    if sobject == "LeadHistory":
+        return record.get("Field") == "Status"
+    return True
+
+
+def build_store(records: int, store_url: str) -> dict[str, Any]:
+    """Generate an org and write it into a store as a completed first pull would."""
+    started = time.perf_counter()
+    org = generate_org(shape_for_records(records))
+    store = Store.open(store_url)
+    store.bind_org(org.org_id, org.instance_url)
+    counts = {}
+    for sobject in DEFAULT_OBJECTS:
+        describe = json.loads((REPO / "fixtures/demo-org/describe" / f"{sobject}.json").read_text())
+        schema = object_schema(describe, spec_for(sobject))
+        store.prepare_mirror(sobject, schema.columns)
+        state = SyncState(
+            sobject=sobject,
+            cursor=schema.cursor,
+            bookmark=None,
+            deletes_since=None,
+            completed_at=org.snapshot,
+            columns=schema.columns,
+        )
+        store.save_state(state)
+        converter, counts[sobject] = RowConverter(schema), 0
+        rows = (r for r in org.records(sobject) if _pulled(sobject, r))
+        for page in pages(rows):
+            converted = converter.page(page)
+            store.write_page(state, converted.columns, converted.rows, synced_at=org.snapshot, run_id=None)
+            counts[sobject] += len(converted)
+        store.save_state(state.model_copy(update={"completed_at": org.snapshot, "deletes_since": org.snapshot}))
+    return {"build_seconds": round(time.perf_counter() - started, 1), "counts": counts}
+
+
+def time_audit(store_url: str, work: Path) -> dict[str, Any]:
+    """Run `sfbridge audit --offline` in a fresh process under GNU time."""
+    config = work / "sfbridge.toml"
+    config.write_text(
+        '[orgs.bench]\nauth = "access_token"\ninstance_url = "https://bench.my.salesforce.com"\n'
+        f'rules = "{REPO / "fixtures/demo-org/rules.toml"}"\n',
+        encoding="utf-8",
+    )
+    stats = work / "time.txt"
+    command = [
+        "/usr/bin/time",
+        "-f",
+        "%e %M",
+        "-o",
+        str(stats),
+        sys.executable,
+        "-m",
+        "sfbridge",
+        "audit",
+        "--offline",
+        "--config",
+        str(config),
+        "--store",
+        store_url,
+        "--out",
+        str(work / "out"),
+        "--json",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 (our own command)
+    if done.returncode not in {0, 1}:
+        raise SystemExit(done.stderr[-2000:])
+    seconds, kilobytes = stats.read_text().split()[-2:]
+    summary = json.loads(done.stdout)["summary"]
+    return {
+        "audit_seconds": float(seconds),
+        "peak_rss_mb": round(int(kilobytes) / 1024),
+        "findings": summary["total"],
+        "by_check": {k: v["count"] for k, v in summary["by_check"].items()},
+    }
+
+
+def machine() -> str:
+    """CPU model, cores, Python."""
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.machine(),
+    )
+    return f"{model}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
+
+
+def main() -> None:
+    """Build (or reuse) a store, time the audit, print one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--keep", type=Path, help="keep the generated store in this folder")
+    parser.add_argument("--reuse", action="store_true", help="audit the store kept in --keep without rebuilding")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="sfbridge-audit-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    store_url = str(work / "bench.db")
+    built = {} if args.reuse else build_store(args.records, store_url)
+    result = {"records": args.records, **built, **time_audit(store_url, work), "machine": machine()}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

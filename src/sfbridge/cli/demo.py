@@ -1,0 +1,110 @@
+"""`sfbridge demo`: the whole job on the bundled demo org, no credentials, no network."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sfbridge.checks import select_checks
+from sfbridge.cli.auditing import OutOption, print_audit, run_audit
+from sfbridge.cli.common import (
+    JsonOption,
+    LogFormat,
+    LogFormatOption,
+    StoreOption,
+    VerboseOption,
+    app,
+    err,
+    exit_codes,
+    fixed_clock,
+    out,
+    seconds,
+    setup_logging,
+)
+from sfbridge.cli.pulling import print_pull, run_pull
+from sfbridge.demo import load_demo_org
+from sfbridge.errors import UsageError
+from sfbridge.pull import PullOptions
+from sfbridge.report.terminal import pull_json, to_json
+from sfbridge.rules import load_rules
+from sfbridge.salesforce import replay_transport
+from sfbridge.store import Store, display_url
+
+__all__ = ["demo"]
+
+
+@app.command()
+def demo(
+    store: StoreOption = None,
+    out_dir: OutOption = None,
+    as_json: JsonOption = False,
+    log_format: LogFormatOption = LogFormat.AUTO,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Run sfbridge on the bundled demo org: no credentials, no network (a recorded org).
+
+    Replays the org's first full pull and an incremental pull three hours later (edits,
+    deletions, a new custom field) into a fresh store, then audits it.
+    """
+    setup_logging(log_format, verbose)
+    with exit_codes(), _demo_store(store) as url:
+        demo_org = load_demo_org()
+        mirror = Store.open(url)
+        transport = replay_transport(demo_org.profile, config_dir=demo_org.folder)
+        reports = []
+        for moment in demo_org.runs:
+            # Each recorded pull ran at a fixed moment; replaying with that clock asks
+            # exactly the recorded questions.
+            options = PullOptions(
+                page_size=demo_org.profile.page_size,
+                overlap=seconds(demo_org.profile.overlap_seconds),
+                clock=fixed_clock(moment),
+            )
+            reports.append(
+                run_pull(
+                    demo_org.profile,
+                    mirror,
+                    config_dir=demo_org.folder,
+                    options=options,
+                    objects=demo_org.profile.objects,
+                    quiet=as_json,
+                    command="demo",
+                    transport=transport,
+                )
+            )
+        folder = out_dir or Path("sfbridge-reports") / "demo"
+        outcome = run_audit(
+            mirror,
+            org="demo",
+            rules=load_rules(demo_org.rules),
+            checks=select_checks(None),
+            out_dir=folder,
+            command="demo",
+        )
+        if as_json:
+            runs = [json.loads(pull_json(report)) for report in reports]
+            out.print_json(to_json({"runs": runs, "audit": outcome.summary()}))
+        else:
+            for title, report in zip(("First pull", "Incremental pull, three hours later"), reports, strict=False):
+                print_pull(report, as_json=False, title=title)
+            print_audit(outcome, out_dir=folder)
+            kept = f"kept at {display_url(url)}" if store else "a temporary store (use --store PATH to keep it)"
+            err.print(f"Demo org {demo_org.org_id} replayed into {kept}.")
+
+
+@contextmanager
+def _demo_store(store: str | None) -> Iterator[str]:
+    if store:
+        if Store.open(store).recent_runs(limit=1):
+            msg = (
+                f"--store: {display_url(store)} already holds runs; the demo replays into a new store, "
+                "choose another path"
+            )
+            raise UsageError(msg)
+        yield store
+        return
+    with tempfile.TemporaryDirectory(prefix="sfbridge-demo-") as folder:
+        yield str(Path(folder) / "demo.db")

@@ -1,0 +1,73 @@
+"""findings.json and the Data Loader CSVs: shapes, escaping, stability."""
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+from sfbridge.models import Finding, Severity
+from sfbridge.report.findings import SCHEMA_VERSION, findings_csv, findings_document, findings_json
+
+AT = datetime(2026, 11, 2, 12, tzinfo=UTC)
+
+
+def finding(**overrides):
+    values = {
+        "check": "missing_lead_source",
+        "severity": Severity.LOW,
+        "sobject": "Lead",
+        "record_id": "00Q5g00000AbCdEEAV",
+        "reason": 'LeadSource is blank; UTM_Source__c says "google"',
+        "suggested_action": "Set LeadSource to Advertisement",
+        "evidence": {"UTM_Source__c": "google", "history": ["a", "b"]},
+        "suggested_values": {"LeadSource": "Advertisement"},
+    }
+    values.update(overrides)
+    return Finding(**values)
+
+
+def test_csv_puts_id_and_suggested_fields_first_for_data_loader():
+    """Id, then the fields a fix sets under their API names, then context columns."""
+    text = findings_csv([finding(), finding(record_id="00Q5g00000AbCdFEAV", suggested_values={})])
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["Id", "LeadSource", "Object"]
+    assert rows[1][:2] == ["00Q5g00000AbCdEEAV", "Advertisement"]
+    assert rows[2][1] == ""
+    assert "Evidence: UTM_Source__c" in rows[0]
+    assert json.loads(rows[1][rows[0].index("Evidence: history")]) == ["a", "b"]
+    assert text.endswith("\r\n")
+
+
+def test_csv_of_no_findings_is_just_a_header():
+    """A clean check still gets a file, with the header only."""
+    assert findings_csv([]).splitlines() == ["Id,Object,Severity,Reason,Suggested Action,Group,Score"]
+
+
+def test_csv_keeps_commas_quotes_newlines_and_non_latin_text_intact():
+    """Values that need quoting round-trip through a CSV reader unchanged."""
+    tricky = 'Rennes, "Bretagne"\nsecond line, 山田 太郎'
+    rows = list(csv.reader(io.StringIO(findings_csv([finding(reason=tricky)]))))
+    assert rows[1][rows[0].index("Reason")] == tricky
+
+
+def test_findings_json_is_versioned_and_summarised():
+    """The document carries its schema name and version, per-check counts and every finding."""
+    document = findings_document(
+        [finding(), finding(check="stale_lead", severity=Severity.MEDIUM, suggested_values={})],
+        org={"name": "acme", "org_id": "00D5g000000AbCdEAK", "instance_url": "https://acme.my.salesforce.com"},
+        snapshot_at=AT,
+        run_id=7,
+        checks=[
+            {"name": "missing_lead_source", "title": "Missing lead source", "explains": "x", "severity": "low"},
+            {"name": "stale_lead", "title": "Stale leads", "explains": "y", "severity": "medium"},
+        ],
+        rules={"stale_days": 90},
+        generated_at=AT,
+    )
+    parsed = json.loads(findings_json(document))
+    assert (parsed["schema"], parsed["schema_version"]) == ("sfbridge.findings", SCHEMA_VERSION)
+    assert parsed["snapshot_at"] == "2026-11-02T12:00:00Z"
+    assert parsed["summary"]["by_check"]["stale_lead"] == {"count": 1, "severity": "medium"}
+    assert parsed["summary"]["by_severity"] == {"info": 0, "low": 1, "medium": 1, "high": 0}
+    assert [check["count"] for check in parsed["checks"]] == [1, 1]
+    assert parsed["findings"][0]["suggested_values"] == {"LeadSource": "Advertisement"}
