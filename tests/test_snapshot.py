@@ -1,13 +1,14 @@
 """Snapshots: the store's mirror as typed frames, the same from SQLite and PostgreSQL."""
 
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
 import polars as pl
 import pytest
 
-from sfbridge.models import ColumnKind
+from sfbridge.models import ColumnKind, SyncState
 from sfbridge.snapshot import snapshot_from_records
-from sfbridge.store import Store
+from sfbridge.store import Store, frames
 from test_pull import run_pull
 
 LEAD_FIELDS = [
@@ -68,3 +69,44 @@ def test_frame_adds_missing_columns_as_typed_nulls():
     assert frame["Lead_Score__c"].dtype == pl.Float64
     assert frame["Lead_Score__c"].null_count() == 1
     assert snapshot.frame("Task", {"WhoId": pl.Utf8()}).columns == ["WhoId"]
+
+
+def _sparse_store(url):
+    """A store with 3,000 Leads whose Email is NULL on all but the last few (stored text otherwise)."""
+    store = Store.open(url)
+    store.bind_org("00D000000000001EAA", "https://example.my.salesforce.com")
+    columns = {"Id": ColumnKind.TEXT, "Email": ColumnKind.TEXT, "CreatedDate": ColumnKind.DATETIME}
+    store.prepare_mirror("Lead", columns)
+    state = SyncState(sobject="Lead", cursor="SystemModstamp", bookmark=None, deletes_since=None,
+                      completed_at=datetime(2026, 11, 2, tzinfo=UTC), columns=columns)  # fmt: skip
+    store.save_state(state)
+    rows = [
+        (f"00Q{number:015d}", f"p{number}@example.com" if number >= 2_995 else None, "2026-11-01 08:00:00.000000")
+        for number in range(3_000)
+    ]
+    store.write_page(state, list(columns), rows, synced_at=datetime(2026, 11, 2, tzinfo=UTC), run_id=None)
+    return store
+
+
+def test_a_column_empty_for_thousands_of_rows_still_loads_as_text(tmp_path, monkeypatch):
+    """The Arrow reader sees every row before typing a column; the row-by-row path gives the same frame."""
+    monkeypatch.setattr(frames, "_ISOLATE_FROM_BYTES", 0)  # a file this small is read row by row otherwise
+    on_disk = _sparse_store(str(tmp_path / "sparse.db")).load_snapshot({"Lead": ["Id", "Email", "CreatedDate"]})
+    in_memory = _sparse_store(":memory:").load_snapshot({"Lead": ["Id", "Email", "CreatedDate"]})
+    lead = on_disk.frames["Lead"]
+    assert lead.schema["Email"] == pl.Utf8
+    assert lead.get_column("Email").drop_nulls().to_list() == [f"p{n}@example.com" for n in range(2_995, 3_000)]
+    assert lead.sort("Id").equals(in_memory.frames["Lead"].sort("Id"))
+
+
+def test_a_reader_process_that_dies_falls_back_to_reading_in_process(tmp_path, monkeypatch):
+    """If the isolated reader cannot run (no __main__ guard, killed), the same frame is read here."""
+    monkeypatch.setattr(frames, "_ISOLATE_FROM_BYTES", 0)
+    store = _sparse_store(str(tmp_path / "sparse.db"))
+    expected = store.load_snapshot({"Lead": ["Id", "Email", "CreatedDate"]}).frames["Lead"]
+
+    def broken(*_):
+        raise BrokenProcessPool
+
+    monkeypatch.setattr(frames, "_read_sqlite_isolated", broken)
+    assert store.load_snapshot({"Lead": ["Id", "Email", "CreatedDate"]}).frames["Lead"].equals(expected)

@@ -1,11 +1,11 @@
 """The store on its own: atomic pages, one org per store, the writer lock, clear errors."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from sfbridge.errors import ConfigError, StoreError
-from sfbridge.models import ColumnKind, SyncState
+from sfbridge.models import ColumnKind, Finding, Severity, SyncState
 from sfbridge.store import Store
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -138,3 +138,43 @@ def test_fields_emptied_in_salesforce_are_emptied_in_the_store(sqlite_store):
     (row,) = sqlite_store.rows("Lead")
     assert (row["LastName"], row["IsConverted"], row["ConvertedDate"]) == (None, None, None)
     assert row["SystemModstamp"] == datetime(2026, 11, 2, 8, tzinfo=UTC)
+
+
+def _saved_and_loaded(url):
+    store = Store.open(url)
+    store.bind_org("00D000000000001EAA", "https://example.my.salesforce.com")
+    run_id = store.start_run("audit", org="x", started_at=datetime(2026, 11, 2, tzinfo=UTC))
+    items = [
+        Finding(
+            check="duplicate",
+            severity=Severity.MEDIUM,
+            sobject="Lead",
+            record_id="00Q000000000001EAA",
+            reason="Zoë O'Brien looks like Contact 003…",
+            suggested_action="Merge",
+            evidence={"matches": [{"other_id": "003000000000001AAA", "score": 0.97, "reasons": ["same phone"]}]},
+            suggested_values={"LeadSource": "Web", "Since": date(2026, 1, 5)},
+            related={"survivor": "003000000000001AAA"},
+            group="003000000000001AAA",
+            score=0.97,
+        ),
+        Finding(check="stale_lead", severity=Severity.LOW, sobject="Lead", record_id="00Q000000000002EAA",
+                reason="idle", suggested_action="Close it"),
+    ]  # fmt: skip
+    store.save_findings(run_id, items)
+    store.save_findings(run_id, [])  # nothing to save is not an error
+    return items, store.load_findings(run_id)
+
+
+def test_findings_round_trip_through_sqlite(tmp_path):
+    """Saved findings come back equal, JSON evidence and dates (as ISO text) included."""
+    items, loaded = _saved_and_loaded(str(tmp_path / "store.db"))
+    assert [item.plain for item in loaded] == [item.plain for item in items]
+    assert loaded[0].suggested_values["Since"] == "2026-01-05"
+
+
+@pytest.mark.postgres
+def test_findings_round_trip_through_postgresql(postgres_url):
+    """The same on PostgreSQL, whose JSON columns take the driver's text parameters."""
+    items, loaded = _saved_and_loaded(postgres_url)
+    assert [item.plain for item in loaded] == [item.plain for item in items]

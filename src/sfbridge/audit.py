@@ -60,10 +60,12 @@ def audit(store: Store, *, org: str, rules: Rules, checks: Sequence[Check], comm
     for sobject, needed in PROFILE_NEEDS.items():
         fields.setdefault(sobject, set()).update(needed)
     snapshot = store.load_snapshot(fields, count_fill=("Lead", "Contact"))
+    org_id, instance_url, taken_at = snapshot.org_id, snapshot.instance_url, snapshot.taken_at
     run_id = store.start_run(command, org=org, started_at=started)
     try:
-        findings = run_checks(snapshot, rules=rules, now=snapshot.taken_at, checks=checks)
-        profile = org_profile(snapshot, rules=rules, now=snapshot.taken_at)
+        profile = org_profile(snapshot, rules=rules, now=taken_at)
+        findings = run_checks(snapshot, rules=rules, now=taken_at, checks=checks)
+        del snapshot  # the frames are done with: a large org's findings need that memory next
         store.save_findings(run_id, findings)
     except BaseException as exc:
         store.finish_run(run_id, outcome="failed", finished_at=datetime.now(UTC), error=str(exc))
@@ -74,9 +76,9 @@ def audit(store: Store, *, org: str, rules: Rules, checks: Sequence[Check], comm
     log.info("audit_done", org=org, findings=len(findings), checks=len(checks), seconds=round(elapsed, 2))
     return AuditResult(
         run_id=run_id,
-        org_id=snapshot.org_id,
-        instance_url=snapshot.instance_url,
-        snapshot_at=snapshot.taken_at,
+        org_id=org_id,
+        instance_url=instance_url,
+        snapshot_at=taken_at,
         checks=tuple(checks),
         findings=tuple(findings),
         profile=profile,

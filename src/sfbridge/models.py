@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -167,3 +168,8 @@ class Finding(_Frozen):
     related: dict[str, str] = Field(default_factory=dict)
     group: str | None = None
     score: float | None = None
+
+    @cached_property
+    def plain(self) -> dict[str, Any]:
+        """The finding as JSON-ready data (dates as ISO text), made once: the store and findings.json share it."""
+        return self.model_dump(mode="json")

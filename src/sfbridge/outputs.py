@@ -19,12 +19,23 @@ from sfbridge.report.findings import findings_csv, findings_json
 __all__ = ["write_atomically", "write_audit_outputs"]
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace a file's content in one step (write a temporary sibling, then rename)."""
+def _file_mode() -> int:
+    # The mode a plain open() would give a new file: 0666 less the process's umask.
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+
+
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Replace a file's content in one step (write a temporary sibling, then rename); text as UTF-8."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
+        os.fchmod(handle, _FILE_MODE)  # mkstemp makes 0600; reports are for whoever may read the folder
+        with os.fdopen(handle, "wb") as file:
+            file.write(content.encode() if isinstance(content, str) else content)
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

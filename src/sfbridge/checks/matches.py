@@ -200,6 +200,7 @@ duplicate = Check(
     ),
     run=_duplicate,
     needs=_needs,
+    reads_people=True,
 )
 
 lead_is_existing_contact = Check(
@@ -211,6 +212,7 @@ lead_is_existing_contact = Check(
     ),
     run=_lead_is_existing_contact,
     needs=_needs,
+    reads_people=True,
 )
 
 lead_matches_account = Check(
@@ -222,6 +224,7 @@ lead_matches_account = Check(
     ),
     run=_lead_matches_account,
     needs=_needs,
+    reads_people=True,
 )
 
 CHECKS: tuple[Check, ...] = (duplicate, lead_is_existing_contact, lead_matches_account)

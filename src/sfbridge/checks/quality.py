@@ -167,6 +167,7 @@ orphan_contact = Check(
     ),
     run=_orphan_contact,
     needs=_people_needs,
+    reads_people=True,
 )
 
 bounced_email = Check(
@@ -183,6 +184,7 @@ invalid_email = Check(
     explains="The Email field does not hold a well-formed address (after trimming spaces), so mail cannot be sent.",
     run=_invalid_email,
     needs=_people_needs,
+    reads_people=True,
 )
 
 invalid_phone = Check(
@@ -194,6 +196,7 @@ invalid_phone = Check(
     ),
     run=_invalid_phone,
     needs=_people_needs,
+    reads_people=True,
 )
 
 CHECKS: tuple[Check, ...] = (orphan_contact, bounced_email, invalid_email, invalid_phone)

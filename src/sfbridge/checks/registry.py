@@ -30,6 +30,8 @@ class Check:
         explains: what the finding means and why it matters, in plain words.
         run: the pure function producing its findings.
         needs: the fields it reads.
+        reads_people: whether it reads ``context.matches`` (the normalised Leads and
+            Contacts); such checks run last, while the phone numbers they need are read.
     """
 
     name: str
@@ -37,3 +39,4 @@ class Check:
     explains: str
     run: Callable[[CheckContext], list[Finding]]
     needs: FieldNeeds
+    reads_people: bool = False

@@ -18,8 +18,9 @@ from sfbridge.matching.blocking import Candidates, blocking_keys, candidate_pair
 from sfbridge.matching.clusters import cluster_members, direct_links
 from sfbridge.matching.compare import compare_pairs
 from sfbridge.matching.explain import reasons_column
-from sfbridge.matching.normalise import PHONE_FIELDS, normalise_people
+from sfbridge.matching.normalise import PHONE_FIELDS, locate_people, normalise_located, phone_values
 from sfbridge.matching.people import ACCOUNT_FIELDS
+from sfbridge.matching.phones import PhoneBatch
 from sfbridge.matching.scoring import score_pairs
 
 __all__ = ["MatchSettings", "Matching"]
@@ -117,15 +118,40 @@ class Matching:
         self._raw = people
         self._accounts = accounts if accounts is not None else pl.DataFrame(schema=dict(ACCOUNT_FIELDS))
         self.settings = settings
+        self._reading: tuple[pl.DataFrame, pl.DataFrame, PhoneBatch] | None = None
+
+    def start(self) -> None:
+        """Start reading the phone numbers (in worker processes for many), so other work overlaps it.
+
+        Reading phones is most of the cost of :attr:`people` on a large org; an audit starts it
+        first and runs the checks that do not need people meanwhile. Call :meth:`close` when
+        done (reading :attr:`people` closes it too).
+        """
+        if "people" not in self.__dict__:
+            self._started()
+
+    def _started(self) -> tuple[pl.DataFrame, pl.DataFrame, PhoneBatch]:
+        if self._reading is None:
+            located = locate_people(self._raw, default_region=self.settings.default_region)
+            self._raw = self._raw.clear()  # the located frame holds every raw column
+            values = phone_values(located)
+            self._reading = (located, values, PhoneBatch(values, workers=self.settings.processes))
+        return self._reading
+
+    def close(self) -> None:
+        """Stop reading phone numbers, if a reading was started and not used."""
+        if self._reading is not None:
+            self._reading[2].close()
+            self._reading = None
 
     @cached_property
     def people(self) -> pl.DataFrame:
-        """The people with every normalised column (see :func:`~sfbridge.matching.normalise.normalise_people`)."""
-        people = normalise_people(
-            self._raw, default_region=self.settings.default_region, workers=self.settings.processes
-        )
-        self._raw = self._raw.clear()  # the normalised frame holds every raw column too
-        return people
+        """The people with every normalised column (see :func:`~sfbridge.matching.normalise.normalise_located`)."""
+        located, values, batch = self._started()
+        try:
+            return normalise_located(located, values, batch)
+        finally:
+            self.close()
 
     @cached_property
     def candidates(self) -> Candidates:

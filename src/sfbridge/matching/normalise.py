@@ -21,7 +21,7 @@ from sfbridge.matching.fold import fold_expr
 from sfbridge.matching.people import people_frame
 from sfbridge.matching.phones import PhoneBatch
 
-__all__ = ["PHONE_FIELDS", "normalise_people"]
+__all__ = ["PHONE_FIELDS", "locate_people", "normalise_located", "normalise_people", "phone_values"]
 
 #: The phone columns of a people frame, each read into ``<field>_e164``/``_ext``/``_valid``/``_problem``.
 PHONE_FIELDS = ("phone", "mobile_phone")
@@ -63,11 +63,6 @@ def _with_emails(people: pl.DataFrame) -> pl.DataFrame:
     return people.with_columns(email_valid=pl.col("email_trim").is_not_null() & pl.col("email_problem").is_null())
 
 
-def _phone_values(people: pl.DataFrame) -> pl.DataFrame:
-    texts = [people.select(text=pl.col(field).str.strip_chars(), region=pl.col("region")) for field in PHONE_FIELDS]
-    return pl.concat(texts).filter(pl.col("text").str.len_chars() > 0).unique(maintain_order=True)
-
-
 def _with_phones(people: pl.DataFrame, values: pl.DataFrame, batch: PhoneBatch) -> pl.DataFrame:
     table = pl.concat([values, batch.result().rename({"extension": "ext"})], how="horizontal")
     for field in PHONE_FIELDS:
@@ -76,6 +71,27 @@ def _with_phones(people: pl.DataFrame, values: pl.DataFrame, batch: PhoneBatch) 
         people = people.hstack(_mapped(texts, ["text", "region"], renamed))
         people = people.with_columns(pl.col(f"{field}_valid").fill_null(value=False))
     return people
+
+
+def locate_people(people: pl.DataFrame, *, default_region: str) -> pl.DataFrame:
+    """Number the people (``idx``) and give each the ``region`` its phone numbers are read in.
+
+    Args:
+        people: rows in (or convertible to) :data:`~sfbridge.matching.people.PEOPLE_SCHEMA`.
+        default_region: the region for people whose country is unknown.
+
+    Returns:
+        The people with ``idx`` and ``region``.
+    """
+    region = default_region.upper()
+    people = _by_distinct(people_frame(people).with_row_index("idx"), "country", _regions(region))
+    return people.with_columns(pl.col("region").fill_null(region))
+
+
+def phone_values(people: pl.DataFrame) -> pl.DataFrame:
+    """The distinct (``text``, ``region``) phone values of located people, to read once each."""
+    texts = [people.select(text=pl.col(field).str.strip_chars(), region=pl.col("region")) for field in PHONE_FIELDS]
+    return pl.concat(texts).filter(pl.col("text").str.len_chars() > 0).unique(maintain_order=True)
 
 
 def normalise_people(people: pl.DataFrame, *, default_region: str, workers: int = 1) -> pl.DataFrame:
@@ -87,20 +103,32 @@ def normalise_people(people: pl.DataFrame, *, default_region: str, workers: int 
         workers: processes for reading phone numbers (1 reads them in this process).
 
     Returns:
+        See :func:`normalise_located`.
+    """
+    located = locate_people(people, default_region=default_region)
+    values = phone_values(located)
+    with PhoneBatch(values, workers=workers) as batch:
+        return normalise_located(located, values, batch)
+
+
+def normalise_located(people: pl.DataFrame, values: pl.DataFrame, batch: PhoneBatch) -> pl.DataFrame:
+    """Normalise located people whose phone values are being read by ``batch``.
+
+    Folding names, companies and emails overlaps with the reading of the phones.
+
+    Args:
+        people: from :func:`locate_people`.
+        values: from :func:`phone_values` of those people.
+        batch: the reading of ``values``, started.
+
+    Returns:
         The people columns plus ``idx`` (row number), ``region``, ``first_fold``,
         ``last_fold``, ``city_fold``, ``company_name``, ``company_key``, ``email_trim``,
         ``email_local``, ``email_domain``, ``email_key``, ``email_free``,
         ``email_disposable``, ``email_problem``, ``email_valid``, and for each phone field
         ``<field>_e164``, ``_ext``, ``_valid`` and ``_problem``.
     """
-    region = default_region.upper()
-    regions = _regions(region)
-    people = _by_distinct(people_frame(people).with_row_index("idx"), "country", regions)
-    people = people.with_columns(pl.col("region").fill_null(region))
-    values = _phone_values(people)
-    # Phones go to worker processes first; folding the other fields overlaps with them.
-    with PhoneBatch(values, workers=workers) as batch:
-        for column, short in (("first_name", "first"), ("last_name", "last"), ("city", "city")):
-            people = _by_distinct(people, column, _folded(f"{short}_fold"))
-        people = _by_distinct(people, "company", _company_columns)
-        return _with_phones(_with_emails(people), values, batch)
+    for column, short in (("first_name", "first"), ("last_name", "last"), ("city", "city")):
+        people = _by_distinct(people, column, _folded(f"{short}_fold"))
+    people = _by_distinct(people, "company", _company_columns)
+    return _with_phones(_with_emails(people), values, batch)

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, Table, func, inspect, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateColumn
@@ -20,7 +21,7 @@ from sfbridge.errors import StoreError, UsageError
 from sfbridge.models import ColumnKind, Finding, Severity, SyncState
 from sfbridge.snapshot import Snapshot
 from sfbridge.store.engine import display_url, open_engine, writer_lock
-from sfbridge.store.frames import load_frame
+from sfbridge.store.frames import FrameRequest, load_frames
 from sfbridge.store.tables import (
     DELETED_AT,
     SYNCED_AT,
@@ -316,16 +317,18 @@ class Store:
         if "org_id" not in org:
             msg = f"the store {self.url} holds no org yet: run sfbridge pull (or audit without --offline) first"
             raise UsageError(msg)
-        frames, latest = {}, None
+        requests: dict[str, FrameRequest] = {}
+        latest = None
         for sobject, wanted in fields.items():
             state = self.state(sobject)
             if state is None:
                 continue
             kinds = {name: kind for name, kind in state.columns.items() if name in set(wanted) | {"Id"}}
-            with _guard(f"read {sobject}"), self.engine.connect() as conn:
-                frames[sobject] = load_frame(conn, self.table(sobject), kinds)
+            requests[sobject] = (self.table(sobject), kinds)
             if state.completed_at is not None:
                 latest = max(latest, state.completed_at) if latest else state.completed_at
+        with _guard("read the mirror"):
+            frames = load_frames(self.engine, requests)
         moment = taken_at or latest or datetime.now(UTC)
         counts = {sobject: self._fill_counts(sobject) for sobject in count_fill if self.state(sobject)}
         return Snapshot(
@@ -370,28 +373,15 @@ class Store:
 
     def save_findings(self, run_id: int, items: Sequence[Finding]) -> None:
         """Keep an audit run's findings (for trends and for planning fixes later)."""
-        rows = []
-        for item in items:
-            plain = item.model_dump(mode="json")  # dates and other values as JSON-safe text
-            rows.append(
-                {
-                    "run_id": run_id,
-                    "check_name": item.check,
-                    "severity": item.severity.value,
-                    "sobject": item.sobject,
-                    "record_id": item.record_id,
-                    "reason": item.reason,
-                    "suggested_action": item.suggested_action,
-                    "evidence": plain["evidence"],
-                    "suggested_values": plain["suggested_values"],
-                    "related": plain["related"],
-                    "group_id": item.group,
-                    "score": item.score,
-                }
-            )
+        if not items:
+            return
+        rows = [_finding_row(run_id, item.plain) for item in items]
         with _guard("save findings"), self.engine.begin() as conn:
-            if rows:
-                conn.execute(findings.insert(), rows)
+            # Straight to the driver: a large audit has ~150k findings, and SQLAlchemy's
+            # per-row parameter processing would cost three times the insert itself.
+            marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(_FINDING_COLUMNS))
+            columns = ", ".join(_quoted(conn, name) for name in _FINDING_COLUMNS)
+            conn.exec_driver_sql(f"INSERT INTO {_quoted(conn, findings.name)} ({columns}) VALUES ({marks})", rows)  # noqa: S608 (quoted identifiers)
 
     def load_findings(self, run_id: int) -> list[Finding]:
         """Read back an audit run's findings."""
@@ -423,6 +413,40 @@ class Store:
 
 def _quoted(conn: Connection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote(name)
+
+
+_FINDING_COLUMNS = (
+    "run_id",
+    "check_name",
+    "severity",
+    "sobject",
+    "record_id",
+    "reason",
+    "suggested_action",
+    "evidence",
+    "suggested_values",
+    "related",
+    "group_id",
+    "score",
+)
+
+
+def _finding_row(run_id: int, plain: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A finding's values in the order of :data:`_FINDING_COLUMNS` (JSON columns as JSON text)."""
+    return (
+        run_id,
+        plain["check"],
+        plain["severity"],
+        plain["sobject"],
+        plain["record_id"],
+        plain["reason"],
+        plain["suggested_action"],
+        orjson.dumps(plain["evidence"]).decode(),
+        orjson.dumps(plain["suggested_values"]).decode(),
+        orjson.dumps(plain["related"]).decode(),
+        plain["group"],
+        plain["score"],
+    )
 
 
 class _guard(AbstractContextManager[None]):  # noqa: N801 (used like a function)
