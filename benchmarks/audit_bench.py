@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -22,6 +20,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from machine import machine  # benchmarks/machine.py, beside this script
 
 from sfbridge.config import DEFAULT_OBJECTS
 from sfbridge.models import SyncState
@@ -124,19 +124,6 @@ def time_audit(store_url: str, work: Path) -> dict[str, Any]:
         "findings": summary["total"],
         "by_check": {k: v["count"] for k, v in summary["by_check"].items()},
     }
-
-
-def machine() -> str:
-    """CPU model, cores, Python."""
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.machine(),
-    )
-    return f"{model}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
 
 
 def main() -> None:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+from machine import machine  # benchmarks/machine.py, beside this script
 
 from sfbridge.checks import CheckContext, fields_needed, select_checks
 from sfbridge.rules import Rules
@@ -166,7 +166,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000, help="Leads + Contacts + Accounts")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/sfbridge-bench"), help="parquet cache folder")  # noqa: S108
     args = parser.parse_args()
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(machine())
     run(args.records, args.cache)
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -29,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import requests
+from machine import machine  # benchmarks/machine.py, beside this script
 from pydantic import SecretStr
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
@@ -168,19 +167,6 @@ def run(n: int, store_url: str, work: Path) -> dict[str, float]:
     command = [sys.executable, __file__, "--pull-only", str(pages_dir), "--records", str(n), "--store", store_url]
     done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603 (our own script)
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def machine() -> str:
-    """CPU model, core count and Python, for the results table."""
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.machine(),
-    )
-    return f"{model}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
 
 
 def main() -> None:

@@ -82,12 +82,13 @@ def run_checks(
     chosen = list(checks if checks is not None else CHECKS.values())
     context = CheckContext(snapshot=snapshot, rules=rules, now=now)
     found: dict[str, list[Finding]] = {}
+    people_needed = any(check.reads_people for check in chosen)
     try:
-        if any(check.reads_people for check in chosen):
+        if people_needed:
             context.matches.start()  # phone numbers are read meanwhile, in worker processes
         for check in sorted(chosen, key=lambda check: check.reads_people):  # stable: the rest keep their order
             found[check.name] = check.run(context)
     finally:
-        if any(check.reads_people for check in chosen):
+        if people_needed:
             context.matches.close()
     return [finding for check in chosen for finding in found[check.name]]
