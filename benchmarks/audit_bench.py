@@ -3,7 +3,8 @@
 Generates an org with the demo-org generator (60 % Leads, 35 % Contacts, 5 % Accounts, plus
 their Users, queues, statuses, Tasks, Opportunities and status history), loads it straight
 into a SQLite store (the same write path a pull uses, without HTTP), then times the real
-command in a fresh process with GNU time: wall seconds and peak RSS.
+command in a fresh process: wall seconds, and peak RSS of the audit process alone and with
+its reader and phone-reading workers (sampled from /proc every 50 ms).
 
     python benchmarks/audit_bench.py --records 100000
     python benchmarks/audit_bench.py --records 1000000 --keep /tmp/bench-1m   # reuse with --reuse
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from machine import machine  # benchmarks/machine.py, beside this script
+from memory import MemorySampler  # benchmarks/memory.py
 
 from sfbridge.config import DEFAULT_OBJECTS
 from sfbridge.models import SyncState
@@ -86,20 +88,14 @@ def build_store(records: int, store_url: str) -> dict[str, Any]:
 
 
 def time_audit(store_url: str, work: Path) -> dict[str, Any]:
-    """Run `sfbridge audit --offline` in a fresh process under GNU time."""
+    """Run `sfbridge audit --offline` in a fresh process, sampling its memory and its workers'."""
     config = work / "sfbridge.toml"
     config.write_text(
         '[orgs.bench]\nauth = "access_token"\ninstance_url = "https://bench.my.salesforce.com"\n'
         f'rules = "{REPO / "fixtures/demo-org/rules.toml"}"\n',
         encoding="utf-8",
     )
-    stats = work / "time.txt"
     command = [
-        "/usr/bin/time",
-        "-f",
-        "%e %M",
-        "-o",
-        str(stats),
         sys.executable,
         "-m",
         "sfbridge",
@@ -113,14 +109,19 @@ def time_audit(store_url: str, work: Path) -> dict[str, Any]:
         str(work / "out"),
         "--json",
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 (our own command)
-    if done.returncode not in {0, 1}:
-        raise SystemExit(done.stderr[-2000:])
-    seconds, kilobytes = stats.read_text().split()[-2:]
-    summary = json.loads(done.stdout)["summary"]
+    started = time.perf_counter()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as audit:  # noqa: S603 (our own command)
+        memory = MemorySampler(audit.pid)
+        stdout, stderr = audit.communicate()
+        memory.stop()
+    seconds = time.perf_counter() - started
+    if audit.returncode not in {0, 1}:
+        raise SystemExit(stderr[-2000:])
+    summary = json.loads(stdout)["summary"]
     return {
-        "audit_seconds": float(seconds),
-        "peak_rss_mb": round(int(kilobytes) / 1024),
+        "audit_seconds": round(seconds, 1),
+        "peak_rss_mb": round(memory.own),
+        "peak_rss_with_workers_mb": round(memory.total),
         "findings": summary["total"],
         "by_check": {k: v["count"] for k, v in summary["by_check"].items()},
     }

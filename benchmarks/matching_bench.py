@@ -14,14 +14,13 @@ clustering), then every check; peak RSS counts this process and its phone-readin
 from __future__ import annotations
 
 import argparse
-import os
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 from machine import machine  # benchmarks/machine.py, beside this script
+from memory import MemorySampler  # benchmarks/memory.py
 
 from sfbridge.checks import CheckContext, fields_needed, select_checks
 from sfbridge.rules import Rules
@@ -76,54 +75,6 @@ def load_org(records: int, cache: Path) -> dict[str, pl.DataFrame]:
         columns = [field for field in sorted(needed.get(name, present)) if field in present]
         frames[name] = pl.read_parquet(folder / f"{name}.parquet", columns=columns)
     return frames
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
-    except OSError:  # the process ended between listing and reading
-        return 0.0
-    kilobytes = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-    return kilobytes / 1024
-
-
-def _descendants(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children = (task / "children").read_text(encoding="ascii").split()
-        except OSError:
-            continue
-        for child in map(int, children):
-            found += [child, *_descendants(child)]
-    return found
-
-
-class MemorySampler:
-    """Peak resident memory of this process and of this process plus its workers, sampled from /proc.
-
-    getrusage's children high-water mark counts each worker's moment between fork and exec,
-    when it still maps the parent's pages, so it is sampled here instead (Linux only).
-    """
-
-    def __init__(self, every: float = 0.1) -> None:
-        """Start sampling every ``every`` seconds."""
-        self.own = self.total = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
-        self._thread.start()
-
-    def _run(self, every: float) -> None:
-        me = os.getpid()
-        while not self._stop.wait(every):
-            own = _rss_mb(me)
-            self.own = max(self.own, own)
-            self.total = max(self.total, own + sum(_rss_mb(child) for child in _descendants(me)))
-
-    def stop(self) -> None:
-        """Stop sampling."""
-        self._stop.set()
-        self._thread.join()
 
 
 def timed(label: str, action: object) -> float:

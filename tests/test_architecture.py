@@ -106,3 +106,11 @@ def test_every_module_imports_alone_in_a_fresh_interpreter():
     command = [sys.executable, "-c", _IMPORT_EACH_FIRST, *names]  # our own module names
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def test_phone_readers_import_only_what_reading_phones_needs():
+    """A phone-reading worker imports the phone module, not the whole engine (~140 MB a worker)."""
+    probe = "import sys, sfbridge.matching.phones; print(sorted(m for m in sys.modules if m.startswith('sfbridge.')))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)  # noqa: S603
+    assert "sfbridge.matching.engine" not in done.stdout
+    assert "sfbridge.matching.countries" not in done.stdout  # phonenumbers' geodata, for country names

@@ -110,3 +110,27 @@ def test_a_reader_process_that_dies_falls_back_to_reading_in_process(tmp_path, m
 
     monkeypatch.setattr(frames, "_read_sqlite_isolated", broken)
     assert store.load_snapshot({"Lead": ["Id", "Email", "CreatedDate"]}).frames["Lead"].equals(expected)
+
+
+def test_release_drops_fields_and_objects_and_refuses_to_hand_them_out():
+    """Released fields free their memory; asking for one later is a bug that fails loudly, not a null column."""
+    snapshot = snapshot_from_records(
+        {
+            "Lead": [{"Id": "00Q5g00000AbCdEEAV", "Email": "a@b.example", "Status": "Open"}],
+            "Task": [{"Id": "00T5g00000AbCdEEAV", "WhoId": "00Q5g00000AbCdEEAV"}],
+        },
+        kinds={
+            "Lead": dict.fromkeys(["Id", "Email", "Status"], ColumnKind.TEXT),
+            "Task": dict.fromkeys(["Id", "WhoId"], ColumnKind.TEXT),
+        },
+        taken_at=datetime(2026, 11, 2, tzinfo=UTC),
+    )
+    snapshot.release({"Lead": ["Status"]})
+    assert snapshot.frames["Lead"].columns == ["Id", "Status"]
+    assert snapshot.frame("Lead", {"Status": pl.Utf8()})["Status"].to_list() == ["Open"]
+    assert snapshot.frames["Task"].is_empty()
+    assert snapshot.has("Task")  # still pulled: checks that ask must not think the org has no Tasks
+    with pytest.raises(RuntimeError, match="Lead Email released"):
+        snapshot.frame("Lead", {"Id": pl.Utf8(), "Email": pl.Utf8()})
+    with pytest.raises(RuntimeError, match="Task WhoId released"):
+        snapshot.frame("Task", {"WhoId": pl.Utf8()})

@@ -64,7 +64,7 @@ def audit(store: Store, *, org: str, rules: Rules, checks: Sequence[Check], comm
     run_id = store.start_run(command, org=org, started_at=started)
     try:
         profile = org_profile(snapshot, rules=rules, now=taken_at)
-        findings = run_checks(snapshot, rules=rules, now=taken_at, checks=checks)
+        findings = run_checks(snapshot, rules=rules, now=taken_at, checks=checks, release=True)
         del snapshot  # the frames are done with: a large org's findings need that memory next
         store.save_findings(run_id, findings)
     except BaseException as exc:

@@ -9,7 +9,7 @@ Column names are Salesforce API names; datetimes are UTC, dates are dates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -38,10 +38,12 @@ class Snapshot:
     org_id: str
     instance_url: str
     taken_at: datetime
-    frames: Mapping[str, pl.DataFrame] = field(default_factory=dict)
+    frames: MutableMapping[str, pl.DataFrame] = field(default_factory=dict)
     #: Per object, how many live records fill each stored field (all fields, not just the
     #: loaded columns): counted by the store, for the org profile's fill rates.
     fill_counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    #: Per object, the columns dropped by :meth:`release` (asking for them again is a bug).
+    released: MutableMapping[str, set[str]] = field(default_factory=dict)
 
     def has(self, sobject: str) -> bool:
         """Tell whether the object was pulled at all (LeadHistory may be missing)."""
@@ -58,6 +60,12 @@ class Snapshot:
         Returns:
             The frame (empty, with the requested columns, when the object was not pulled).
         """
+        gone = self.released.get(sobject, set()) & set(columns if columns is not None else ())
+        if gone or (columns is None and sobject in self.released):
+            # A check that reads what it did not declare in its needs: fail loudly, never
+            # hand it nulls that look like an org's empty fields.
+            msg = f"{sobject} {', '.join(sorted(gone)) or 'columns'} released from the snapshot before this read"
+            raise RuntimeError(msg)
         frame = self.frames.get(sobject)
         if frame is None:
             frame = pl.DataFrame()
@@ -70,6 +78,29 @@ class Snapshot:
         if additions:
             frame = frame.with_columns(additions)
         return frame.select([pl.col(name).cast(dtype) for name, dtype in columns.items()])
+
+    def release(self, keep: Mapping[str, Iterable[str]]) -> None:
+        """Drop the frames and columns not in ``keep``, so their memory can be reused.
+
+        The audit calls this between checks: the objects and fields only the finished checks
+        read (Task, LeadHistory, a Lead's conversion fields) are a third of a large org's
+        frames, and the duplicate search that runs last needs that memory. The snapshot's
+        records do not change; it only holds fewer of their fields.
+
+        Args:
+            keep: per object, the columns later readers need (``Id`` is always kept); an
+                object not named keeps no rows.
+        """
+        for sobject, frame in list(self.frames.items()):
+            if sobject not in keep:
+                self.released.setdefault(sobject, set()).update(frame.columns)
+                self.frames[sobject] = frame.clear()  # still pulled (see has()), holding nothing
+                continue
+            wanted = set(keep[sobject]) | {"Id"}
+            dropped = [name for name in frame.columns if name not in wanted]
+            if dropped:
+                self.released.setdefault(sobject, set()).update(dropped)
+                self.frames[sobject] = frame.drop(dropped)
 
 
 def _typed(value: Any, kind: ColumnKind) -> Any:  # noqa: ANN401 (a wire value)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from sfbridge.matching import Matching, MatchSettings, people_frame
+from sfbridge.matching import Matching, MatchSettings, engine, people_frame
 
 SETTINGS = MatchSettings(workers=1)
 
@@ -174,3 +174,20 @@ def test_engine_on_no_people_finds_nothing():
     matching = Matching(people_frame(pl.DataFrame({"record_id": [], "sobject": []})), settings=SETTINGS)
     assert matching.clusters.is_empty()
     assert matching.pairs.is_empty()
+
+
+def test_engine_scores_pairs_in_batches_exactly_as_at_once(monkeypatch):
+    """Comparing candidate pairs a few at a time (a large org's memory) scores every pair the same."""
+    people = [
+        person("L1", "Bob", "Smith", phone="(415) 555-0134", company="Acme Inc."),
+        person("L2", "Robert", "Smith", phone="415.555.0134", company="ACME"),
+        person("L3", "Smith", "Robert", email="rsmith@acme.example", phone="+1 415 555 0134"),
+        person("L4", "Ann", "Lee", email="ann@acme.example", company="Acme"),
+        person("L5", "Anne", "Lee", email="ann@acme.example"),
+        person("L6", "Ann", "Lee", email="ann.lee@other.example", company="Acme"),
+    ]
+    at_once = match(*people).scored
+    assert at_once.height > 3  # more pairs than one batch below
+    monkeypatch.setattr(engine, "_PAIR_BATCH", 2)
+    batched = match(*people).scored
+    assert batched.equals(at_once)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sfbridge.checks import conversion, junk, leads, matches, quality
-from sfbridge.checks.context import CheckContext, StatusSets, resolve_statuses
+from sfbridge.checks.context import PEOPLE_NEEDS, CheckContext, StatusSets, resolve_statuses
 from sfbridge.checks.registry import Check
 from sfbridge.errors import UsageError
 from sfbridge.models import Finding
@@ -56,17 +56,35 @@ def select_checks(names: Iterable[str] | None) -> list[Check]:
     return [CHECKS[name] for name in chosen]
 
 
-def fields_needed(checks: Sequence[Check], rules: Rules) -> dict[str, set[str]]:
-    """The fields to load per object for these checks under these rules."""
+def fields_needed(checks: Sequence[Check], rules: Rules, *, people: bool = True) -> dict[str, set[str]]:
+    """The fields to load per object for these checks under these rules.
+
+    Args:
+        checks: the checks.
+        rules: their rules (a score field, say, is named there).
+        people: include what the people are built from, for checks that read them (False
+            once the people are built).
+    """
     needs: dict[str, set[str]] = {sobject: set(fields) for sobject, fields in _ALWAYS.items()}
     for check in checks:
-        for sobject, fields in check.needs(rules).items():
+        declared = dict(check.needs(rules))
+        if people and check.reads_people:
+            declared = {
+                sobject: PEOPLE_NEEDS.get(sobject, frozenset()) | declared.get(sobject, frozenset())
+                for sobject in {*declared, *PEOPLE_NEEDS}
+            }
+        for sobject, fields in declared.items():
             needs.setdefault(sobject, set()).update(fields)
     return needs
 
 
 def run_checks(
-    snapshot: Snapshot, *, rules: Rules, now: datetime, checks: Sequence[Check] | None = None
+    snapshot: Snapshot,
+    *,
+    rules: Rules,
+    now: datetime,
+    checks: Sequence[Check] | None = None,
+    release: bool = False,
 ) -> list[Finding]:
     """Run checks on a snapshot.
 
@@ -75,20 +93,35 @@ def run_checks(
         rules: thresholds and policies.
         now: the moment ages are measured from.
         checks: which checks (all by default).
+        release: let the snapshot drop what no remaining check reads as the checks go (see
+            :meth:`Snapshot.release`); for a caller that reads the snapshot no more.
 
     Returns:
         Every finding, check by check in the order given (report order by default).
+
+    Checks that read the people (the duplicate search) run last: their phone numbers are read
+    in worker processes while the other checks run.
     """
     chosen = list(checks if checks is not None else CHECKS.values())
     context = CheckContext(snapshot=snapshot, rules=rules, now=now)
     found: dict[str, list[Finding]] = {}
-    people_needed = any(check.reads_people for check in chosen)
+    people_readers = [check for check in chosen if check.reads_people]
     try:
-        if people_needed:
+        if people_readers:
             context.matches.start()  # phone numbers are read meanwhile, in worker processes
-        for check in sorted(chosen, key=lambda check: check.reads_people):  # stable: the rest keep their order
+        for check in chosen:
+            if not check.reads_people:
+                found[check.name] = check.run(context)
+        if people_readers and release:
+            # The duplicate search needs memory more than anything else does: keep only
+            # what the checks still to run read, then, once the people are built from the
+            # Leads and Contacts, only what those checks read besides the people.
+            snapshot.release(fields_needed(people_readers, rules))
+            context.matches.people  # noqa: B018 (build them now: waits for the phone readers)
+            snapshot.release(fields_needed(people_readers, rules, people=False))
+        for check in people_readers:
             found[check.name] = check.run(context)
     finally:
-        if people_needed:
+        if people_readers:
             context.matches.close()
     return [finding for check in chosen for finding in found[check.name]]

@@ -20,7 +20,14 @@ from sfbridge.models import Finding
 from sfbridge.rules import Rules, StatusRules
 from sfbridge.snapshot import Snapshot
 
-__all__ = ["CheckContext", "StatusSets", "resolve_statuses"]
+__all__ = ["PEOPLE_NEEDS", "CheckContext", "StatusSets", "resolve_statuses"]
+
+#: What :attr:`CheckContext.matches` is built from: loaded for every check that reads people.
+PEOPLE_NEEDS: dict[str, frozenset[str]] = {
+    "Lead": frozenset(LEAD_FIELDS),
+    "Contact": frozenset(CONTACT_FIELDS),
+    "Account": frozenset(ACCOUNT_FIELDS),
+}
 
 # "auto" status reading: what a label says about the stage it names.
 _CLOSED_WORDS = re.compile(

@@ -15,7 +15,6 @@ import polars as pl
 
 from sfbridge.checks.context import CheckContext
 from sfbridge.checks.registry import Check
-from sfbridge.matching import ACCOUNT_FIELDS, CONTACT_FIELDS, LEAD_FIELDS
 from sfbridge.models import Finding
 from sfbridge.rules import Rules
 
@@ -27,11 +26,8 @@ _NAME = pl.concat_str(["first_name", "last_name"], separator=" ", ignore_nulls=T
 
 
 def _needs(_rules: Rules) -> Mapping[str, frozenset[str]]:
-    return {
-        "Lead": frozenset(LEAD_FIELDS) | {"Status"},
-        "Contact": frozenset(CONTACT_FIELDS),
-        "Account": frozenset(ACCOUNT_FIELDS),
-    }
+    # Besides the people (loaded for every check that reads them): which leads are open.
+    return {"Lead": frozenset({"Id", "Status", "IsConverted"})}
 
 
 def _open_lead_ids(context: CheckContext) -> pl.Series:

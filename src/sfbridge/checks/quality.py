@@ -15,7 +15,6 @@ import polars as pl
 
 from sfbridge.checks.context import CheckContext
 from sfbridge.checks.registry import Check
-from sfbridge.matching import ACCOUNT_FIELDS, CONTACT_FIELDS, LEAD_FIELDS
 from sfbridge.matching.email_syntax import suggest_email_fix
 from sfbridge.models import Finding
 from sfbridge.rules import Rules
@@ -27,7 +26,7 @@ _PHONE_FIELDS = {"phone": "Phone", "mobile_phone": "MobilePhone"}
 
 
 def _people_needs(_rules: Rules) -> Mapping[str, frozenset[str]]:
-    return {"Lead": frozenset(LEAD_FIELDS), "Contact": frozenset(CONTACT_FIELDS), "Account": frozenset(ACCOUNT_FIELDS)}
+    return {}  # the people only, loaded for every check that reads them
 
 
 def _bounce_needs(_rules: Rules) -> Mapping[str, frozenset[str]]:

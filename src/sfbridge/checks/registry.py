@@ -29,9 +29,10 @@ class Check:
         title: a short heading for reports.
         explains: what the finding means and why it matters, in plain words.
         run: the pure function producing its findings.
-        needs: the fields it reads.
+        needs: the fields it reads from the snapshot itself.
         reads_people: whether it reads ``context.matches`` (the normalised Leads and
-            Contacts); such checks run last, while the phone numbers they need are read.
+            Contacts, built from :data:`~sfbridge.checks.context.PEOPLE_NEEDS`, which are
+            loaded for it); such checks run last, while the phone numbers they need are read.
     """
 
     name: str

@@ -12,23 +12,7 @@ import polars as pl
 from scipy.sparse import coo_matrix  # type: ignore[import-untyped]  # scipy ships no type hints
 from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]  # likewise
 
-from sfbridge.matching.normalise import PHONE_FIELDS
-
 __all__ = ["cluster_members", "direct_links"]
-
-# Fields whose presence makes a record the better one to keep.
-_COMPLETENESS = (
-    pl.col("first_name").is_not_null(),
-    pl.col("last_name").is_not_null(),
-    pl.col("email_valid"),
-    *[pl.col(f"{field}_valid") for field in PHONE_FIELDS],
-    pl.col("company").is_not_null(),
-    pl.col("title").is_not_null(),
-    pl.col("street").is_not_null(),
-    pl.col("city").is_not_null(),
-    pl.col("postal_code").is_not_null(),
-    pl.col("country").is_not_null(),
-)
 
 
 def _components(pairs: pl.DataFrame) -> pl.DataFrame:
@@ -44,12 +28,11 @@ def _components(pairs: pl.DataFrame) -> pl.DataFrame:
 def _ranked(members: pl.DataFrame) -> pl.DataFrame:
     # Best record to keep first: a Contact, the most complete, the most recently touched, the oldest Id.
     ranked = members.with_columns(
-        complete=pl.sum_horizontal([expr.cast(pl.Int32) for expr in _COMPLETENESS]),
         touched=pl.coalesce(pl.col("last_activity").cast(pl.Datetime("us", "UTC")), pl.col("created_at")),
         is_contact=pl.col("sobject") == "Contact",
     )
     return ranked.sort(
-        ["is_contact", "complete", "touched", "record_id"], descending=[True, True, True, False], nulls_last=True
+        ["is_contact", "filled", "touched", "record_id"], descending=[True, True, True, False], nulls_last=True
     )
 
 

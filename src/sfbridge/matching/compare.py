@@ -19,7 +19,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 from sfbridge.matching.names import first_name_keys, known_names
 from sfbridge.matching.normalise import PHONE_FIELDS
 
-__all__ = ["COMPARED_COLUMNS", "compare_pairs"]
+__all__ = ["COMPARED_COLUMNS", "compare_pairs", "compare_sides", "comparison_side"]
 
 _TYPO = 0.9  # Jaro-Winkler similarity from which two spellings are one name mistyped
 _WEAK = 0.8  # below this, two names are simply different
@@ -201,6 +201,46 @@ def _with_places(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def comparison_side(people: pl.DataFrame) -> pl.DataFrame:
+    """What a comparison reads of each person, one row per person in ``idx`` order.
+
+    Build it once and compare batches of pairs with :func:`compare_sides`.
+
+    Args:
+        people: normalised people (invalid emails and phones are ignored here).
+
+    Returns:
+        The compared values, and whether each first and last name is a known given name.
+    """
+    # An invalid email or phone is no evidence: "0000000000" is typed for many people.
+    known = _known_series().implode()
+    side = people.select(
+        *[c for c in COMPARED_COLUMNS if c not in {"email_key", *_PHONES}],
+        first_fold_known=pl.col("first_fold").is_in(known).fill_null(value=False),
+        last_fold_known=pl.col("last_fold").is_in(known).fill_null(value=False),
+        email_key=pl.when(pl.col("email_valid")).then(pl.col("email_key")),
+        **{f"{f}_e164": pl.when(pl.col(f"{f}_valid")).then(pl.col(f"{f}_e164")) for f in PHONE_FIELDS},
+    )
+    # ``idx`` is the row number, so each side of a pair is a gather by position, not a join.
+    return side.drop("idx")
+
+
+def compare_sides(side: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Compare candidate pairs of people given by :func:`comparison_side`, field by field.
+
+    Args:
+        side: from :func:`comparison_side`.
+        pairs: ``left`` and ``right`` row numbers.
+
+    Returns:
+        See :func:`compare_pairs`.
+    """
+    left = side.select(pl.all().gather(pairs.get_column("left")))
+    right = side.select(pl.all().gather(pairs.get_column("right"))).rename(lambda name: f"{name}_r")
+    frame = pl.concat([pairs.with_row_index("pair"), left, right], how="horizontal")
+    return _with_places(_with_phone(_with_email(_with_names(frame))))
+
+
 def compare_pairs(people: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     """Compare each candidate pair, field by field.
 
@@ -214,18 +254,4 @@ def compare_pairs(people: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         ``email``, ``phone`` (with ``shared_phone``), ``company``, ``city``, ``country`` and
         ``birthdate``.
     """
-    # An invalid email or phone is no evidence: "0000000000" is typed for many people.
-    known = _known_series().implode()
-    side = people.select(
-        *[c for c in COMPARED_COLUMNS if c not in {"email_key", *_PHONES}],
-        first_fold_known=pl.col("first_fold").is_in(known).fill_null(value=False),
-        last_fold_known=pl.col("last_fold").is_in(known).fill_null(value=False),
-        email_key=pl.when(pl.col("email_valid")).then(pl.col("email_key")),
-        **{f"{f}_e164": pl.when(pl.col(f"{f}_valid")).then(pl.col(f"{f}_e164")) for f in PHONE_FIELDS},
-    )
-    # ``idx`` is the row number, so each side is a gather by position, not a join.
-    side = side.drop("idx")
-    left = side.select(pl.all().gather(pairs.get_column("left")))
-    right = side.select(pl.all().gather(pairs.get_column("right"))).rename(lambda name: f"{name}_r")
-    frame = pl.concat([pairs.with_row_index("pair"), left, right], how="horizontal")
-    return _with_places(_with_phone(_with_email(_with_names(frame))))
+    return compare_sides(comparison_side(people), pairs)

@@ -16,7 +16,7 @@ import polars as pl
 from sfbridge.matching.accounts import account_keys, account_links
 from sfbridge.matching.blocking import Candidates, blocking_keys, candidate_pairs
 from sfbridge.matching.clusters import cluster_members, direct_links
-from sfbridge.matching.compare import compare_pairs
+from sfbridge.matching.compare import compare_sides, comparison_side
 from sfbridge.matching.explain import reasons_column
 from sfbridge.matching.normalise import PHONE_FIELDS, locate_people, normalise_located, phone_values
 from sfbridge.matching.people import ACCOUNT_FIELDS
@@ -37,6 +37,9 @@ _SHOWN = {
     "show_birthdate": "birthdate",
 }
 
+# People columns nothing reads after normalising.
+_UNREAD = ("title", "street", "state", "postal_code", *[f"{field}_ext" for field in PHONE_FIELDS])
+_PAIR_BATCH = 100_000  # candidate pairs compared at a time
 _MAX_WORKERS = 8  # each worker holds ~150 MB of imports; more rarely pays on an audit's phone count
 
 # What ``scored`` keeps of each compared pair: levels, weights, and what explanations quote.
@@ -94,14 +97,17 @@ class MatchSettings:
 
 
 def _holders(people: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    emails = people.filter(pl.col("email_valid")).group_by("email_key").agg(email_count=pl.col("idx").n_unique())
+    # Lazily, so each filter copies the two columns it keeps, not the whole people frame.
+    lazy = people.lazy()
+    emails = lazy.filter(pl.col("email_valid")).group_by("email_key").agg(email_count=pl.col("idx").n_unique())
     phones = pl.concat(
         [
-            people.filter(pl.col(f"{field}_valid")).select("idx", shared_phone=pl.col(f"{field}_e164"))
+            lazy.filter(pl.col(f"{field}_valid")).select("idx", shared_phone=pl.col(f"{field}_e164"))
             for field in PHONE_FIELDS
         ]
     )
-    return emails, phones.group_by("shared_phone").agg(phone_count=pl.col("idx").n_unique())
+    holders = phones.group_by("shared_phone").agg(phone_count=pl.col("idx").n_unique())
+    return emails.collect(), holders.collect()
 
 
 class Matching:
@@ -146,10 +152,15 @@ class Matching:
 
     @cached_property
     def people(self) -> pl.DataFrame:
-        """The people with every normalised column (see :func:`~sfbridge.matching.normalise.normalise_located`)."""
+        """The people with their normalised columns (see :func:`~sfbridge.matching.normalise.normalise_located`).
+
+        The raw columns only ``filled`` reads (title and address) and the phone extensions
+        are left out.
+        """
         located, values, batch = self._started()
         try:
-            return normalise_located(located, values, batch)
+            # Only ``filled`` reads these columns; a million people's copies are ~150 MB.
+            return normalise_located(located, values, batch).drop(_UNREAD)
         finally:
             self.close()
 
@@ -162,10 +173,17 @@ class Matching:
     def scored(self) -> pl.DataFrame:
         """Every candidate pair with its agreement levels, ``weight`` and ``score``."""
         emails, phones = _holders(self.people)
-        compared = compare_pairs(self.people, self.candidates.pairs)
-        compared = compared.join(emails, on="email_key", how="left").join(phones, on="shared_phone", how="left")
-        # Keep the levels and what explanations quote; the compared values are done with.
-        return score_pairs(compared).select(_SCORED)
+        side = comparison_side(self.people)
+        # In batches: a comparison holds both people's values for each pair, which for a
+        # million-record org's pairs at once would be the largest frame of the audit.
+        candidates = self.candidates.pairs
+        batches = []
+        for pairs in list(candidates.iter_slices(_PAIR_BATCH)) or [candidates]:  # one empty batch for no pairs
+            compared = compare_sides(side, pairs)
+            compared = compared.join(emails, on="email_key", how="left").join(phones, on="shared_phone", how="left")
+            # Keep the levels and what explanations quote; the compared values are done with.
+            batches.append(score_pairs(compared).select(_SCORED))
+        return pl.concat(batches)
 
     @cached_property
     def pairs(self) -> pl.DataFrame:
