@@ -64,6 +64,9 @@ FORBIDDEN = {
         "sfbridge.credentials",
     ),
     "sfbridge.report": ("sfbridge.pull", "sfbridge.store", "sfbridge.cli", "sqlalchemy", "requests"),
+    "sfbridge.plan": ("sfbridge.salesforce", "sfbridge.pull", "sfbridge.push", "sfbridge.cli", "sfbridge.report"),
+    "sfbridge.push": ("sfbridge.pull", "sfbridge.cli", "sfbridge.report", "sfbridge.checks", "sfbridge.matching"),
+    "sfbridge.checks": ("sfbridge.salesforce", "sfbridge.pull", "sfbridge.store", "sfbridge.plan", "sfbridge.push"),
 }
 
 

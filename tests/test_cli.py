@@ -205,3 +205,27 @@ def test_audit_refuses_unknown_checks_and_an_empty_store(tmp_path):
     empty = invoke("audit", "--offline", "--config", str(config), "--store", store, env=SECRET_ENV)
     assert empty.exit_code == 2
     assert "run sfbridge pull" in empty.output
+
+
+def test_plan_offline_writes_a_plan_that_show_reads_and_apply_refuses_without_yes(tmp_path):
+    """`plan --offline` seals a plan file; `--show` renders it; apply off a terminal needs --yes; an edit is refused."""
+    store = str(tmp_path / "demo.db")
+    assert invoke("demo", "--store", store, "--out", str(tmp_path / "demo-out")).exit_code == 0
+    config = write_config(tmp_path, rules=str(REPO / "fixtures/demo-org/rules.toml"))
+    plan = tmp_path / "plan.json"
+    made = invoke(
+        "plan", "--offline", "--config", str(config), "--store", store, "-o", str(plan), "--json", env=SECRET_ENV
+    )
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.stdout)["actions"] > 0
+    shown = invoke("plan", "--show", str(plan))
+    assert shown.exit_code == 0
+    assert "> convert Lead" in shown.stdout
+    assert "~ update Lead" in shown.stdout
+    refused = invoke("apply", str(plan), "--config", str(config), "--store", store, env=SECRET_ENV)
+    assert refused.exit_code == 2
+    assert "--yes" in refused.stderr
+    plan.write_text(plan.read_text().replace("Closed - Converted", "Closed - Won"))
+    edited = invoke("apply", str(plan), "--yes", "--config", str(config), "--store", store, env=SECRET_ENV)
+    assert edited.exit_code == 2
+    assert "changed after it was made" in edited.stderr

@@ -5,7 +5,8 @@
     SfbridgeError                      root: every error sfbridge raises on purpose
     ├── UserInputError                 the user fixes something, then re-runs (exit 2)
     │   ├── ConfigError                a config file, an environment variable, a key file
-    │   └── UsageError                 a command line that cannot work
+    │   ├── UsageError                 a command line that cannot work
+    │   └── PlanError                  a plan file that is edited, broken or for another org
     ├── SalesforceError                talking to Salesforce failed (exit 3)
     │   ├── RetriableSalesforceError   transient: 5xx, UNABLE_TO_LOCK_ROW, timeouts, resets
     │   └── FatalSalesforceError       retrying will not help
@@ -27,6 +28,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigError",
     "FatalSalesforceError",
+    "PlanError",
     "ProtocolError",
     "ReplayError",
     "RetriableSalesforceError",
@@ -66,6 +68,15 @@ class ConfigError(UserInputError):
 
 class UsageError(UserInputError):
     """A command line that cannot work as given."""
+
+
+class PlanError(UserInputError):
+    """A plan file that cannot be applied as it is: unreadable, edited, or made for another org."""
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        """Name the plan file in the message."""
+        self.source = source
+        super().__init__(f"{source}: {message}" if source else message)
 
 
 class SalesforceError(SfbridgeError):

@@ -1,4 +1,4 @@
-"""Frozen records that cross stage boundaries: object schemas, sync state, pull results.
+"""Frozen records that cross stage boundaries: object schemas, sync state, pull results, findings, plans.
 
 Salesforce API names (``SystemModstamp``, ``LeadSource``) appear as data (field names), never
 as Python attribute names; the records themselves are plain, typed and immutable.
@@ -14,12 +14,19 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "Action",
+    "ActionKind",
     "ColumnKind",
     "FieldInfo",
     "Finding",
+    "JournalEntry",
+    "JournalState",
+    "LeadConversion",
     "ObjectOutcome",
     "ObjectPullResult",
     "ObjectSchema",
+    "Plan",
+    "PlanNote",
     "PullReport",
     "Severity",
     "SyncState",
@@ -173,3 +180,101 @@ class Finding(_Frozen):
     def plain(self) -> dict[str, Any]:
         """The finding as JSON-ready data (dates as ISO text), made once: the store and findings.json share it."""
         return self.model_dump(mode="json")
+
+
+class ActionKind(StrEnum):
+    """What a planned action does to the org."""
+
+    CONVERT_LEAD = "ConvertLead"
+    UPDATE_RECORD = "UpdateRecord"
+
+
+class LeadConversion(_Frozen):
+    """How one lead is converted: into which Account and Contact (None: new ones), by whom, with what status.
+
+    ``owner_id`` is required by Salesforce when the lead is owned by a queue: Accounts and
+    Contacts cannot be owned by a queue.
+    """
+
+    converted_status: str
+    account_id: str | None = None
+    contact_id: str | None = None
+    owner_id: str | None = None
+    create_opportunity: bool = False
+
+
+class Action(_Frozen):
+    """One change a plan proposes, with the finding it came from and the record as it was seen.
+
+    ``seen_modstamp`` and ``expected`` are the record's SystemModstamp and field values when
+    the plan was made: apply skips the action when the record has changed since. ``values``
+    are the field values an update writes; ``conversion`` says how a lead is converted.
+    """
+
+    key: str
+    kind: ActionKind
+    sobject: str
+    record_id: str
+    check: str
+    reason: str
+    seen_modstamp: datetime | None
+    expected: dict[str, Any] = Field(default_factory=dict)
+    values: dict[str, Any] = Field(default_factory=dict)
+    conversion: LeadConversion | None = None
+
+
+class PlanNote(_Frozen):
+    """A finding the plan turned into no action, and why (for the reviewer)."""
+
+    check: str
+    record_id: str
+    why: str
+
+
+class Plan(_Frozen):
+    """A reviewable set of actions for one org, sealed by a digest of everything else in it."""
+
+    format: int = 1
+    org: str
+    org_id: str
+    instance_url: str
+    user_id: str | None
+    api_version: str
+    created_at: datetime
+    snapshot_at: datetime
+    audit_run_id: int | None
+    rules_digest: str
+    actions: tuple[Action, ...]
+    notes: tuple[PlanNote, ...] = ()
+    digest: str = ""
+
+
+class JournalState(StrEnum):
+    """Where one action of an apply got to.
+
+    ``sent`` is written before a request leaves and ``done``/``failed`` after its result, so a
+    crash in between leaves ``sent``: the next apply re-reads the record to learn the outcome
+    instead of sending again. ``unknown`` is a request whose result never arrived (a timeout)
+    and that could not be re-read yet.
+    """
+
+    SENT = "sent"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    UNKNOWN = "unknown"
+
+
+class JournalEntry(_Frozen):
+    """One step of one action in an apply run: before-values, what was written, and how it ended."""
+
+    action_key: str
+    kind: ActionKind
+    sobject: str
+    record_id: str
+    state: JournalState
+    before: dict[str, Any] = Field(default_factory=dict)
+    after: dict[str, Any] = Field(default_factory=dict)
+    detail: str | None = None
+    run_id: int | None = None
+    at: datetime | None = None

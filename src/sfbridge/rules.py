@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -20,10 +20,13 @@ from sfbridge.models import Severity
 
 __all__ = [
     "CHECK_SEVERITIES",
+    "PLAN_ACTIONS",
     "ConversionRules",
     "DuplicateRules",
     "JunkRules",
     "LeadSourceRules",
+    "PlanAction",
+    "PlanRules",
     "Rules",
     "StatusRules",
     "load_rules",
@@ -48,6 +51,7 @@ CHECK_SEVERITIES: dict[str, Severity] = {
     "bounced_email": Severity.MEDIUM,
     "invalid_email": Severity.MEDIUM,
     "invalid_phone": Severity.LOW,
+    "ready_to_convert": Severity.INFO,
 }
 
 
@@ -133,6 +137,38 @@ class DuplicateRules(_Section):
     max_block_size: Annotated[int, Field(ge=10, le=100_000)] = 500
 
 
+#: An action ``sfbridge plan`` can propose, named by what it does.
+PlanAction = Literal[
+    "convert_existing_contact",  # lead_is_existing_contact: convert into that Contact and its Account
+    "convert_into_account",  # lead_matches_account: convert into that Account, with a new Contact
+    "convert_ready",  # ready_to_convert: convert with a new Account, an Opportunity per the policy
+    "disqualify_junk",  # junk_lead: set the disqualified status
+    "fill_lead_source",  # missing_lead_source with an inferred value: set LeadSource
+    "reassign_inactive_owner",  # inactive_owner: set OwnerId to the fallback owner
+]
+PLAN_ACTIONS: tuple[PlanAction, ...] = get_args(PlanAction)
+
+_SALESFORCE_ID = r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$"
+
+
+class PlanRules(_Section):
+    """How findings become actions in a plan (nothing is written until a plan is applied).
+
+    Junk leads get the status ``statuses.disqualified`` names; ``converted_status`` ``"auto"``
+    takes the org's first converted LeadStatus. A lead owned by a queue cannot be converted
+    without a user to own the new records: ``convert_owner_id`` (else ``fallback_owner_id``
+    when it is a user).
+    """
+
+    actions: list[PlanAction] = Field(default_factory=lambda: list(PLAN_ACTIONS))
+    converted_status: str | Auto = "auto"
+    disqualified_reason_field: str | None = None
+    fallback_owner_id: Annotated[str | None, Field(pattern=_SALESFORCE_ID)] = None
+    convert_owner_id: Annotated[str | None, Field(pattern=_SALESFORCE_ID)] = None
+    opportunity_for_matches: bool = False
+    convert_batch_size: Annotated[int, Field(ge=1, le=100)] = 50
+
+
 class Rules(_Section):
     """Everything the checks are configured by."""
 
@@ -145,6 +181,7 @@ class Rules(_Section):
     lead_source: LeadSourceRules = LeadSourceRules()
     junk: JunkRules = JunkRules()
     duplicates: DuplicateRules = DuplicateRules()
+    plan: PlanRules = PlanRules()
     severity: dict[str, Severity] = Field(default_factory=dict)
 
     @field_validator("severity")

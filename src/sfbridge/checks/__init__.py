@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sfbridge.checks import conversion, junk, leads, matches, quality
+from sfbridge.checks import conversion, junk, leads, matches, quality, readiness
 from sfbridge.checks.context import PEOPLE_NEEDS, CheckContext, StatusSets, resolve_statuses
 from sfbridge.checks.registry import Check
 from sfbridge.errors import UsageError
@@ -30,7 +30,7 @@ __all__ = [
 
 #: Every check, in report order.
 CHECKS: Mapping[str, Check] = {
-    check.name: check for module in (leads, conversion, junk, matches, quality) for check in module.CHECKS
+    check.name: check for module in (leads, conversion, junk, matches, quality, readiness) for check in module.CHECKS
 }
 
 # What every check may rely on being loaded, whatever it declares.

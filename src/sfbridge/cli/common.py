@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from sfbridge.config import OrgProfile, find_config_file, load_settings
 from sfbridge.errors import SfbridgeError, UserInputError
@@ -102,7 +103,8 @@ def setup_logging(log_format: LogFormat, verbose: int) -> None:
 
 def fail(message: str, code: int) -> NoReturn:
     """Print one clear error line and exit with a code."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    # The message is text, not markup: "[orgs.NAME]" and "[[mapping]]" must print as written.
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -30,6 +30,15 @@ from sfbridge.errors import (
 from sfbridge.ids import InvalidIdError, validate_id
 from sfbridge.salesforce.auth import Token, fetch_token
 from sfbridge.salesforce.client import Client, LibraryError
+from sfbridge.salesforce.convert import (
+    MAX_CONVERTS,
+    LeadConvert,
+    LeadConvertResult,
+    convert_request,
+    parse_convert_response,
+    soap_api_usage,
+    soap_fault,
+)
 from sfbridge.salesforce.retry import make_retrying
 from sfbridge.salesforce.session import TimeoutSession
 from sfbridge.salesforce.translate import (
@@ -37,6 +46,14 @@ from sfbridge.salesforce.translate import (
     protocol_error,
     rest_error,
     transport_error,
+)
+from sfbridge.salesforce.writes import (
+    RecordUpdate,
+    SaveResult,
+    collection_payload,
+    index_records,
+    parse_save_results,
+    reread_queries,
 )
 from sfbridge.wire import format_datetime
 
@@ -195,6 +212,135 @@ class SalesforceGateway:
         )
         return _expect_mapping(body, f"list deleted {sobject}", keys=("deletedRecords",))
 
+    def convert_leads(
+        self,
+        converts: Sequence[LeadConvert],
+        *,
+        allow_duplicate_save: bool | None = None,
+    ) -> list[LeadConvertResult]:
+        """Convert up to 100 leads with the SOAP ``convertLead`` call (REST has none).
+
+        A conversion cannot be undone, so the call is never sent again once it may have reached
+        Salesforce: after a timeout or a reset the transport error is raised, and the caller
+        re-reads the leads to learn what happened. An expired session is renewed and the call
+        repeated once: Salesforce refuses the session before it converts anything.
+
+        Args:
+            converts: the leads, at most 100 (callers batch).
+            allow_duplicate_save: when not None, sent as the DuplicateRuleHeader's ``allowSave``.
+
+        Returns:
+            One result per lead, in the order given; a refused lead is a result with its errors.
+
+        Raises:
+            ValueError: for more than 100 leads, before anything is sent.
+            AuthenticationError: when the session is refused and cannot be renewed.
+            ApiBudgetError: when the org's API allowance, or sfbridge's reserve, is used up.
+            RetriableSalesforceError: when the connection failed (the leads may be converted), or
+                a fault says Salesforce is briefly unavailable.
+            ProtocolError: when the answer does not account for every lead; some may be converted.
+            FatalSalesforceError: for any other SOAP fault (nothing was converted).
+        """
+        if len(converts) > MAX_CONVERTS:
+            msg = f"convert leads: {len(converts)} leads given; one call takes at most {MAX_CONVERTS}, send batches"
+            raise ValueError(msg)
+        if not converts:
+            return []
+        url_path = f"/services/Soap/u/{self.api_version}"
+        # SOAP 1.1: the partner WSDL binds every operation with soapAction="".
+        headers = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'}
+
+        def send(sf: Client) -> bytes:
+            # Built on each attempt: after a renewal the envelope carries the new session id.
+            envelope = convert_request(converts, session_id=sf.session_id, allow_duplicate_save=allow_duplicate_save)
+            response = sf.session.post(f"https://{sf.sf_instance}{url_path}", data=envelope, headers=headers)
+            fault = soap_fault(response.content, response.status_code, headers=response.headers)
+            if fault is not None:
+                raise fault
+            return response.content
+
+        body = self._call("convert leads", send, sobject="Lead", idempotent=False)
+        usage = soap_api_usage(body)
+        if usage is not None:  # SOAP reports the allowance in its LimitInfoHeader, not Sforce-Limit-Info
+            self.usage.used, self.usage.limit = usage
+        try:
+            results = parse_convert_response(body, expected=[convert.lead_id for convert in converts])
+        except ProtocolError as exc:
+            msg = f"{exc}; some of the {len(converts)} leads may be converted: re-read them before sending again"
+            raise ProtocolError(msg) from exc
+        log.info("salesforce_leads_converted", leads=len(converts), converted=sum(r.success for r in results))
+        return results
+
+    def update_records(self, updates: Sequence[RecordUpdate]) -> list[SaveResult]:
+        """Set field values on up to 200 records in one sObject Collections request.
+
+        ``allOrNone`` is false: each record is saved or refused on its own, and a refused record
+        (converted since planning, a validation rule, a row lock) is a :class:`SaveResult`
+        carrying Salesforce's errors, not an exception; the caller decides what to re-send.
+
+        Args:
+            updates: the records and their new values, at most 200 (callers batch).
+
+        Returns:
+            One result per update, in the same order.
+
+        Raises:
+            ValueError: for more than 200 updates (or another batch Salesforce would refuse),
+                before anything is sent.
+            FatalSalesforceError: when Salesforce refuses the whole request (HTTP 400, e.g. a
+                field the object lacks).
+            ProtocolError: when the results cannot be matched to the records.
+        """
+        if not updates:
+            return []
+        payload = orjson.dumps(collection_payload(updates))
+        objects = {update.sobject for update in updates}
+        sobject = objects.pop() if len(objects) == 1 else None
+        # Setting fixed values is idempotent: if the answer is lost and the PATCH goes again,
+        # every record ends with the same values one send gives (only triggers re-run and
+        # LastModifiedDate moves), so transient failures may be retried after the request
+        # reached Salesforce, unlike a conversion.
+        body = self._call(
+            f"update {len(updates)} {sobject or 'mixed'} records",
+            lambda sf: sf.restful("composite/sobjects", method="PATCH", data=payload),
+            sobject=sobject,
+            idempotent=True,
+        )
+        return parse_save_results(body, updates)
+
+    def fetch_records(self, sobject: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Re-read records by Id (an apply's pre-flight), deleted ones included.
+
+        ``queryAll`` returns records in the Recycle Bin (deleted or merged away) with
+        ``IsDeleted`` true instead of leaving them out; Id, IsDeleted and SystemModstamp are
+        always selected. Long Id lists are split into queries that each fit in a URL.
+
+        Args:
+            sobject: the object the Ids belong to.
+            ids: 15- or 18-character Ids.
+            fields: the other fields to read.
+
+        Returns:
+            18-character Id → the record's fields, without ``attributes``. An Id Salesforce
+            does not return at all (purged from the Recycle Bin, never existed) is absent.
+
+        Raises:
+            InvalidIdError: naming an Id that is malformed or not of ``sobject``, before
+                anything is sent.
+            ValueError: for an object or field that is not an API name.
+        """
+        what = f"re-read {sobject}"
+        records: dict[str, dict[str, Any]] = {}
+        for soql in reread_queries(sobject, ids, fields):
+            page = self.query(soql, sobject=sobject, include_deleted=True)
+            while True:
+                records.update(index_records(page["records"], what=what))
+                if page["done"]:
+                    break
+                # queryAll's next pages are under /query/ too; the URL carries the cursor.
+                page = self.query_more(str(page.get("nextRecordsUrl", "")), sobject=sobject)
+        return records
+
     # -- the one call path --------------------------------------------------------------
 
     def _call(
@@ -234,6 +380,14 @@ class SalesforceGateway:
             raise protocol_error(exc, getattr(exc, "doc", b""), what=what) from exc
         except requests.RequestException as exc:
             raise transport_error(exc, what=what) from exc
+
+    def check_budget(self, what: str) -> None:
+        """Raise :class:`ApiBudgetError` now if a call would be refused for the API reserve.
+
+        Apply asks before journalling a batch as sent, so a batch the reserve stops is not
+        recorded as possibly sent.
+        """
+        self._check_budget(what)
 
     def _check_budget(self, what: str) -> None:
         remaining = self.usage.remaining_fraction()

@@ -27,6 +27,8 @@ __all__ = [
     "explain_oauth_error",
     "parse_retry_after",
     "rest_error",
+    "soap_error",
+    "soap_protocol_error",
     "transport_error",
 ]
 
@@ -148,6 +150,52 @@ def _limit_error(
     )
 
 
+def soap_error(
+    status: int,
+    code: str | None,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    sobject: str | None = None,
+) -> SalesforceError:
+    """Classify a SOAP fault (``soapenv:Fault``) by its exceptionCode, as REST errors are.
+
+    Salesforce sends faults with HTTP 500, as SOAP 1.1 does, so unlike :func:`rest_error`
+    the status says nothing about whether a retry could help: only the code does. An expired
+    session is the same :class:`AuthenticationError` REST raises, so the gateway renews it the
+    same way.
+
+    Args:
+        status: the HTTP status the fault came with.
+        code: the fault's ``exceptionCode`` (or its ``faultcode`` without the prefix).
+        message: the fault's ``exceptionMessage`` (or ``faultstring``).
+        headers: the response headers (for Retry-After).
+        sobject: the object the call was about, if any.
+
+    Returns:
+        The sfbridge exception to raise.
+
+    >>> type(soap_error(500, "INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader")).__name__
+    'AuthenticationError'
+    >>> type(soap_error(500, "INVALID_FIELD", "No such column")).__name__
+    'FatalSalesforceError'
+    """
+    where = f"{sobject}: " if sobject else ""
+    text = f"{where}Salesforce answered HTTP {status} with SOAP fault {code or 'without a code'}"
+    text += f": {message}" if message else ""
+    if code == INVALID_SESSION:
+        return AuthenticationError(text, error_code=code, status=status, sobject=sobject)
+    if code == "REQUEST_LIMIT_EXCEEDED":
+        return _limit_error(text, message, headers, error_code=code, status=status, sobject=sobject)
+    if code in _RETRIABLE_CODES:
+        retry_after = parse_retry_after((headers or {}).get("Retry-After"))
+        return RetriableSalesforceError(text, retry_after=retry_after, error_code=code, status=status, sobject=sobject)
+    advice = _ADVICE.get(code or "")
+    return FatalSalesforceError(
+        text + (f" ({advice})" if advice else ""), error_code=code, status=status, sobject=sobject
+    )
+
+
 def protocol_error(exc: Exception, body: bytes | str, *, what: str) -> ProtocolError:
     """Describe a 2xx answer that is not the JSON Salesforce sends (proxy page, truncation).
 
@@ -163,6 +211,23 @@ def protocol_error(exc: Exception, body: bytes | str, *, what: str) -> ProtocolE
     detail = _describe_foreign_body(body)
     if not detail.startswith("an HTML"):
         detail = f"JSON that does not parse ({exc.__class__.__name__}); the answer was cut short?"
+    return ProtocolError(f"{what}: Salesforce sent {detail}")
+
+
+def soap_protocol_error(body: bytes | str, *, what: str, reason: str) -> ProtocolError:
+    """Describe an answer to a SOAP call that is not the XML Salesforce sends.
+
+    Args:
+        body: the raw body (a proxy's HTML page or an empty answer is named as such).
+        what: the call, e.g. "convert leads".
+        reason: what is wrong with it otherwise, e.g. "XML that does not parse".
+
+    Returns:
+        The error to raise.
+    """
+    detail = _describe_foreign_body(body)
+    if not detail.startswith(("an HTML", "an empty")):
+        detail = reason
     return ProtocolError(f"{what}: Salesforce sent {detail}")
 
 

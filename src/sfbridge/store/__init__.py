@@ -18,13 +18,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateColumn
 
 from sfbridge.errors import StoreError, UsageError
-from sfbridge.models import ColumnKind, Finding, Severity, SyncState
+from sfbridge.models import ActionKind, ColumnKind, Finding, JournalEntry, JournalState, Severity, SyncState
 from sfbridge.snapshot import Snapshot
 from sfbridge.store.engine import display_url, open_engine, writer_lock
 from sfbridge.store.frames import FrameRequest, load_frames
 from sfbridge.store.tables import (
     DELETED_AT,
     SYNCED_AT,
+    apply_journal,
     findings,
     meta,
     metadata,
@@ -99,6 +100,12 @@ class Store:
                     "in one store would corrupt both: give this org its own store"
                 )
                 raise StoreError(msg)
+
+    def org_id(self) -> str | None:
+        """The Id of the org this store mirrors, or None before its first pull."""
+        with _guard("read the store's org"), self.engine.connect() as conn:
+            value = conn.execute(select(meta.c.value).where(meta.c.key == "org_id")).scalar()
+        return None if value is None else str(value)
 
     # -- sync state -----------------------------------------------------------------------
 
@@ -403,6 +410,73 @@ class Store:
                 )
                 for row in rows
             ]
+
+    # -- the apply journal -------------------------------------------------------------------
+
+    def journal(self, run_id: int, plan_digest: str, entries: Sequence[JournalEntry], *, at: datetime) -> None:
+        """Append steps of applied actions, in one transaction (before a request is sent, after its result)."""
+        if not entries:
+            return
+        rows = [
+            {
+                "run_id": run_id,
+                "plan_digest": plan_digest,
+                "action_key": entry.action_key,
+                "kind": entry.kind.value,
+                "sobject": entry.sobject,
+                "record_id": entry.record_id,
+                "state": entry.state.value,
+                "before": entry.before,
+                "after": entry.after,
+                "detail": entry.detail,
+                "at": at,
+            }
+            for entry in entries
+        ]
+        with _guard("write the apply journal"), self.engine.begin() as conn:
+            conn.execute(apply_journal.insert(), rows)
+
+    def journal_states(self, plan_digest: str) -> dict[str, JournalEntry]:
+        """The last journalled step of each action of a plan, across every apply run of it."""
+        latest: dict[str, JournalEntry] = {}
+        for entry in self._journal(apply_journal.c.plan_digest == plan_digest):
+            latest[entry.action_key] = entry  # in id order: the last step wins
+        return latest
+
+    def journal_of_run(self, run_id: int) -> list[JournalEntry]:
+        """Every journalled step of one apply run, in order."""
+        return self._journal(apply_journal.c.run_id == run_id)
+
+    def _journal(self, where: Any) -> list[JournalEntry]:  # noqa: ANN401 (a SQLAlchemy condition)
+        query = select(apply_journal).where(where).order_by(apply_journal.c.id)
+        with _guard("read the apply journal"), self.engine.connect() as conn:
+            return [
+                JournalEntry(
+                    action_key=row.action_key,
+                    kind=ActionKind(row.kind),
+                    sobject=row.sobject,
+                    record_id=row.record_id,
+                    state=JournalState(row.state),
+                    before=row.before,
+                    after=row.after,
+                    detail=row.detail,
+                    run_id=row.run_id,
+                    at=row.at,
+                )
+                for row in conn.execute(query)
+            ]
+
+    def plan_digests_of_run(self, run_id: int) -> list[str]:
+        """The plans an apply run journalled steps of (one, for runs sfbridge makes)."""
+        query = select(apply_journal.c.plan_digest).where(apply_journal.c.run_id == run_id).distinct()
+        with _guard("read the apply journal"), self.engine.connect() as conn:
+            return [str(value) for value in conn.execute(query).scalars()]
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        """One run's row, or None."""
+        with _guard("read runs"), self.engine.connect() as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
+            return dict(row._mapping) if row else None  # noqa: SLF001
 
     def recent_runs(self, *, limit: int = 20) -> list[dict[str, Any]]:
         """Return the latest runs, newest first."""

@@ -34,6 +34,7 @@ __all__ = [
     "DELETED_AT",
     "SYNCED_AT",
     "UtcDateTime",
+    "apply_journal",
     "column_for",
     "findings",
     "meta",
@@ -122,6 +123,25 @@ findings = Table(
     Column("related", JSON, nullable=False),
     Column("group_id", String(80)),
     Column("score", Float),
+)
+
+# Append-only: every step of every applied action (sent, then done/failed/skipped), so an
+# interrupted apply resumes from the last state of each action and a run can be audited.
+apply_journal = Table(
+    "apply_journal",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, nullable=False, index=True),
+    Column("plan_digest", String(64), nullable=False, index=True),
+    Column("action_key", String(160), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("sobject", String(80), nullable=False),
+    Column("record_id", String(18), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("before", JSON, nullable=False),
+    Column("after", JSON, nullable=False),
+    Column("detail", Text),
+    Column("at", UtcDateTime, nullable=False),
 )
 
 _TYPES: dict[ColumnKind, Any] = {

@@ -1,0 +1,238 @@
+"""`sfbridge apply` (a reviewed plan, after confirmation), `sfbridge revert` and `sfbridge runs`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from sfbridge.cli.common import (
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    ConfigOption,
+    JsonOption,
+    LogFormat,
+    LogFormatOption,
+    OrgOption,
+    StoreOption,
+    VerboseOption,
+    app,
+    err,
+    exit_codes,
+    fail,
+    load_profile,
+    out,
+    setup_logging,
+)
+from sfbridge.config import rules_path
+from sfbridge.credentials import resolve_secrets, store_url
+from sfbridge.mappings import find_mappings_file, load_mappings
+from sfbridge.models import JournalState
+from sfbridge.plan import read_plan
+from sfbridge.push import ApplyReport, apply_plan
+from sfbridge.push.revert import revert_run
+from sfbridge.report.plan import action_line, plan_table
+from sfbridge.report.terminal import to_json
+from sfbridge.rules import load_rules
+from sfbridge.salesforce import connect
+from sfbridge.store import Store
+
+__all__ = ["apply_command", "revert_command", "runs_command"]
+
+runs_app = typer.Typer(help="List apply runs and what each action did.", invoke_without_command=True)
+app.add_typer(runs_app, name="runs")
+
+_STATE_STYLE = {
+    JournalState.DONE: "green",
+    JournalState.SKIPPED: "yellow",
+    JournalState.FAILED: "bold red",
+    JournalState.UNKNOWN: "bold red",
+    JournalState.SENT: "bold red",
+}
+
+
+def _confirm(yes: bool, question: str) -> None:  # noqa: FBT001 (the --yes flag)
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail("this changes the org: confirm on a terminal, or pass --yes (for schedulers)", EXIT_USAGE)
+    if not typer.confirm(question, err=True):
+        fail("nothing changed", EXIT_USAGE)
+
+
+def _report_table(report: ApplyReport) -> Table:
+    table = Table(title=f"Apply run {report.run_id}: plan {report.plan.digest[:12]} on org {report.plan.org_id}")
+    for header in ("state", "action", "why"):
+        table.add_column(header)
+    for outcome in report.outcomes:
+        style = _STATE_STYLE.get(outcome.state, "")
+        table.add_row(f"[{style}]{outcome.state.value}[/]", action_line(outcome.action), outcome.detail or "")
+    return table
+
+
+def _report_json(report: ApplyReport) -> dict[str, Any]:
+    return {
+        "run_id": report.run_id,
+        "plan": report.plan.digest,
+        "stopped": report.stopped,
+        "counts": {state.value: report.count(state) for state in JournalState},
+        "actions": [
+            {"key": o.action.key, "state": o.state.value, "detail": o.detail, "after": o.after} for o in report.outcomes
+        ],
+    }
+
+
+@app.command("apply")
+def apply_command(
+    plan_file: Annotated[Path, typer.Argument(help="The plan file made by sfbridge plan.", dir_okay=False)],
+    org: OrgOption = None,
+    config: ConfigOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Apply without asking (for schedulers).")] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    log_format: LogFormatOption = LogFormat.AUTO,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Apply a reviewed plan to its org: exactly its actions, each journalled, never a lead converted twice."""
+    setup_logging(log_format, verbose)
+    with exit_codes():
+        plan = read_plan(plan_file)
+        profile, config_dir = load_profile(config, org or plan.org)
+        rules = load_rules(rules_path(profile, config_dir=config_dir))
+        if not as_json:
+            out.print(plan_table(plan))
+        _confirm(yes, f"Apply these {len(plan.actions)} actions to the org? Conversions cannot be undone.")
+        gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir)
+        mirror = Store.open(store or store_url(profile))
+        mappings_file = find_mappings_file(config_dir)
+        report = apply_plan(
+            gateway,
+            mirror,
+            plan,
+            org=profile.name,
+            convert_batch_size=rules.plan.convert_batch_size,
+            mappings=load_mappings(mappings_file),
+            mappings_source=str(mappings_file) if mappings_file else None,
+        )
+        if as_json:
+            out.print_json(to_json(_report_json(report)))
+        else:
+            out.print(_report_table(report))
+    if not report.complete:
+        err.print(
+            f"{report.count(JournalState.FAILED)} failed, {report.count(JournalState.SKIPPED)} skipped: "
+            f"see the table (sfbridge runs show {report.run_id}). Exiting with {EXIT_PARTIAL}."
+        )
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@runs_app.callback()
+def runs_command(
+    ctx: typer.Context,
+    org: OrgOption = None,
+    config: ConfigOption = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List recent apply runs with their outcome."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with exit_codes():
+        profile, _ = load_profile(config, org)
+        rows = [
+            run for run in Store.open(store or store_url(profile)).recent_runs(limit=50) if run["command"] == "apply"
+        ]
+        if as_json:
+            out.print_json(to_json(rows))
+            return
+        table = Table(title="Apply runs")
+        for header in ("run", "started", "outcome", "actions"):
+            table.add_column(header)
+        for run in rows:
+            counts = ", ".join(f"{state} {count}" for state, count in (run["counts"] or {}).items())
+            table.add_row(str(run["id"]), f"{run['started_at']:%Y-%m-%d %H:%M}", run["outcome"], counts)
+        out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[int, typer.Argument(help="The run number (see sfbridge runs).")],
+    org: OrgOption = None,
+    config: ConfigOption = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show each action of an apply run: what was sent, the values before, and how it ended."""
+    with exit_codes():
+        profile, _ = load_profile(config, org)
+        mirror = Store.open(store or store_url(profile))
+        if mirror.run(run_id) is None:
+            fail(f"no run {run_id} in {mirror.url}; see sfbridge runs", EXIT_USAGE)
+        entries = mirror.journal_of_run(run_id)
+        if as_json:
+            out.print_json(to_json([entry.model_dump(mode="json") for entry in entries]))
+            return
+        table = Table(title=f"Apply run {run_id}")
+        for header in ("step", "action", "state", "before", "after", "detail"):
+            table.add_column(header)
+        for number, entry in enumerate(entries, start=1):
+            style = _STATE_STYLE.get(entry.state, "")
+            table.add_row(
+                str(number),
+                entry.action_key,
+                f"[{style}]{entry.state.value}[/]",
+                to_json(entry.before) if entry.before else "",
+                to_json(entry.after) if entry.after else "",
+                entry.detail or "",
+            )
+        out.print(table)
+
+
+@app.command("revert")
+def revert_command(
+    run_id: Annotated[int, typer.Argument(help="The apply run whose field updates to undo (see sfbridge runs).")],
+    org: OrgOption = None,
+    config: ConfigOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Revert without asking (for schedulers).")] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    log_format: LogFormatOption = LogFormat.AUTO,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Put back the values an apply run's field updates replaced (conversions cannot be undone)."""
+    setup_logging(log_format, verbose)
+    with exit_codes():
+        profile, config_dir = load_profile(config, org)
+        mirror = Store.open(store or store_url(profile))
+        _confirm(yes, f"Revert the field updates of apply run {run_id}?")
+        gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir)
+        report = revert_run(gateway, mirror, run_id, org=profile.name)
+        if as_json:
+            steps = [entry.model_dump(mode="json") for entry in report.outcomes]
+            conversions = [entry.record_id for entry in report.conversions]
+            out.print_json(
+                to_json({"run_id": report.run_id, "updates": steps, "conversions_not_reverted": conversions})
+            )
+        else:
+            table = Table(title=f"Revert of apply run {run_id} (run {report.run_id})")
+            for header in ("state", "record", "values put back", "why"):
+                table.add_column(header)
+            for entry in report.outcomes:
+                style = _STATE_STYLE.get(entry.state, "")
+                table.add_row(
+                    f"[{style}]{entry.state.value}[/]",
+                    f"{entry.sobject} {entry.record_id}",
+                    to_json(entry.after),
+                    entry.detail or "",
+                )
+            out.print(table)
+        if report.conversions:
+            err.print(
+                f"{len(report.conversions)} conversions of run {run_id} cannot be reverted (Salesforce cannot turn a "
+                "Contact back into a Lead): " + ", ".join(entry.record_id for entry in report.conversions)
+            )
+    if report.count(JournalState.DONE) < len(report.outcomes):
+        raise typer.Exit(EXIT_PARTIAL)

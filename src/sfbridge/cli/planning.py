@@ -1,0 +1,121 @@
+"""`sfbridge plan`: turn an org's findings into a reviewable plan file, or show one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sfbridge.cli.common import (
+    ConfigOption,
+    JsonOption,
+    LogFormat,
+    LogFormatOption,
+    OrgOption,
+    StoreOption,
+    VerboseOption,
+    app,
+    err,
+    exit_codes,
+    load_profile,
+    out,
+    setup_logging,
+)
+from sfbridge.cli.pulling import print_pull, pull_options, run_pull
+from sfbridge.config import rules_path
+from sfbridge.credentials import resolve_secrets, store_url
+from sfbridge.errors import UsageError
+from sfbridge.mappings import find_mappings_file, load_mappings, require_valid_mappings
+from sfbridge.models import Plan
+from sfbridge.outputs import write_atomically
+from sfbridge.plan import PlanTarget, make_plan, plan_json, read_plan
+from sfbridge.report.plan import plan_diff, plan_table
+from sfbridge.report.terminal import to_json
+from sfbridge.rules import load_rules
+from sfbridge.salesforce import connect
+from sfbridge.store import Store
+
+__all__ = ["plan_command", "show_plan"]
+
+
+def show_plan(plan: Plan, *, as_json: bool) -> None:
+    """Print a plan as its summary table and diff (or its JSON)."""
+    if as_json:
+        out.print_json(plan_json(plan).decode())
+        return
+    out.print(plan_table(plan))
+    out.print(plan_diff(plan), markup=False, highlight=False)
+
+
+@app.command("plan")
+def plan_command(
+    org: OrgOption = None,
+    config: ConfigOption = None,
+    checks: Annotated[
+        str | None, typer.Option("--checks", help="Only these checks' findings (comma-separated).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Where to write the plan (default: plan.json).", dir_okay=False),
+    ] = None,
+    show: Annotated[
+        Path | None,
+        typer.Option(
+            "--show", help="Show an existing plan file as a table and a diff; changes nothing.", dir_okay=False
+        ),
+    ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Plan from the store as it is: no pull, no user in the plan, mappings checked only at apply.",
+        ),
+    ] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    log_format: LogFormatOption = LogFormat.AUTO,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Plan fixes for the findings (conversions, field updates) as a file to review; writes nothing to the org."""
+    setup_logging(log_format, verbose)
+    with exit_codes():
+        if show is not None:
+            show_plan(read_plan(show), as_json=as_json)
+            return
+        profile, config_dir = load_profile(config, org)
+        rules = load_rules(rules_path(profile, config_dir=config_dir))
+        mirror = Store.open(store or store_url(profile))
+        user_id = None
+        if not offline:
+            gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir)
+            identity = gateway.identity()
+            user_id = identity.user_id
+            mappings_file = find_mappings_file(config_dir)
+            mappings = load_mappings(mappings_file)
+            if mappings.rules:  # a bad mapping fails the plan, before anything is planned
+                describes = {name: gateway.describe(name) for name in ("Lead", "Account", "Contact", "Opportunity")}
+                require_valid_mappings(mappings, describes, source=str(mappings_file))
+            report = run_pull(
+                profile,
+                mirror,
+                config_dir=config_dir,
+                options=pull_options(profile, config_dir=config_dir),
+                objects=profile.objects,
+                quiet=as_json,
+                command="pull",
+            )
+            if not as_json:
+                print_pull(report, as_json=False)
+            if report.org_id != identity.org_id:  # pragma: no cover (the pull binds the store to its org)
+                msg = f"the store holds org {report.org_id}, but the session is for {identity.org_id}"
+                raise UsageError(msg)
+        target = PlanTarget(org=profile.name, api_version=profile.api_version, user_id=user_id)
+        plan = make_plan(mirror, target=target, rules=rules, checks=checks.split(",") if checks else None)
+        path = output or Path("plan.json")
+        write_atomically(path, plan_json(plan))
+        if as_json:
+            out.print_json(to_json({"plan": str(path), "digest": plan.digest, "actions": len(plan.actions)}))
+        else:
+            out.print(plan_table(plan))
+            err.print(f"Plan written to {path}. Review it (sfbridge plan --show {path}), then: sfbridge apply {path}")

@@ -1,0 +1,169 @@
+"""The plan stage: audit the store, turn the findings into actions, seal them in a reviewable plan.
+
+A plan changes nothing. It names the org it was made for (Id, instance, user, API version),
+the rules it was made under (their digest), and for every action the finding it came from and
+the record's SystemModstamp and values as seen, so ``apply`` can refuse a plan for another org
+and skip records that changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+
+from sfbridge.audit import audit
+from sfbridge.checks import CHECKS
+from sfbridge.errors import UsageError
+from sfbridge.models import Finding, Plan
+from sfbridge.plan.actions import ACTION_OF_CHECK, RecordFacts, actions_for
+from sfbridge.plan.files import plan_digest, plan_json, read_plan, sealed
+from sfbridge.rules import Rules
+from sfbridge.store import Store
+
+__all__ = [
+    "PlanTarget",
+    "counts_by_check",
+    "make_plan",
+    "plan_checks",
+    "plan_digest",
+    "plan_json",
+    "read_plan",
+    "rules_digest",
+    "sealed",
+]
+
+# What the plan records of each record it acts on (besides the fields an update changes).
+_FACTS = {
+    "Lead": {"Id", "SystemModstamp", "Status", "OwnerId", "LeadSource", "IsConverted", "Company"},
+    "Contact": {"Id", "SystemModstamp", "AccountId", "LeadSource", "OwnerId"},
+    "LeadStatus": {"Id", "ApiName", "MasterLabel", "IsConverted", "SortOrder"},
+}
+
+
+@dataclass(frozen=True)
+class PlanTarget:
+    """The org a plan is made for: from the live session, or the store alone (offline)."""
+
+    org: str
+    api_version: str
+    user_id: str | None = None
+
+
+def rules_digest(rules: Rules) -> str:
+    """A digest of the rules a plan was made under."""
+    return hashlib.sha256(rules.model_dump_json().encode()).hexdigest()
+
+
+def _converted_status(statuses: pl.DataFrame, configured: str) -> str | None:
+    if configured != "auto":
+        return configured
+    if statuses.is_empty() or "IsConverted" not in statuses.columns:
+        return None
+    converted = statuses.filter(pl.col("IsConverted").fill_null(value=False))
+    if "SortOrder" in converted.columns:
+        converted = converted.sort("SortOrder", nulls_last=True)
+    for row in converted.iter_rows(named=True):
+        # Lead.Status holds the ApiName (MasterLabel in orgs older than ApiName).
+        name = row.get("ApiName") or row.get("MasterLabel")
+        if name:
+            return str(name)
+    return None
+
+
+def _records(frame: pl.DataFrame, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    if frame.is_empty() or "Id" not in frame.columns:
+        return {}
+    wanted = frame.filter(pl.col("Id").is_in(sorted(set(ids))))
+    return {str(row["Id"]): row for row in wanted.iter_rows(named=True)}
+
+
+def _facts(store: Store, findings: list[Finding], rules: Rules) -> RecordFacts:
+    fields: dict[str, set[str]] = {sobject: set(names) for sobject, names in _FACTS.items()}
+    for finding in findings:
+        fields.setdefault(finding.sobject, {"Id", "SystemModstamp"}).update(finding.suggested_values)
+    if rules.plan.disqualified_reason_field:
+        fields["Lead"].add(rules.plan.disqualified_reason_field)
+    if rules.plan.fallback_owner_id:
+        fields["Lead"].add("OwnerId")
+    snapshot = store.load_snapshot(fields)
+    ids: dict[str, set[str]] = {}
+    for finding in findings:
+        ids.setdefault(finding.sobject, set()).add(finding.record_id)
+        if "contact" in finding.related:
+            ids.setdefault("Contact", set()).add(finding.related["contact"])
+    records = {sobject: _records(snapshot.frame(sobject), wanted) for sobject, wanted in ids.items()}
+    statuses = snapshot.frame("LeadStatus")
+    return RecordFacts(records=records, converted_status=_converted_status(statuses, rules.plan.converted_status))
+
+
+def plan_checks(rules: Rules, names: Iterable[str] | None = None) -> list[str]:
+    """The checks whose findings become the actions the rules allow (of ``names``, if given).
+
+    Raises:
+        UsageError: for a name that is not a check, or a check no action comes from.
+    """
+    allowed = [name for name, action in ACTION_OF_CHECK.items() if action in set(rules.plan.actions)]
+    if names is None:
+        return allowed
+    chosen = [name.strip() for name in names if name.strip()]
+    unknown = [name for name in chosen if name not in allowed]
+    if unknown:
+        msg = f"--checks: no plan action comes from {', '.join(unknown)}; these do: {', '.join(allowed)}"
+        raise UsageError(msg)
+    return chosen
+
+
+def make_plan(
+    store: Store,
+    *,
+    target: PlanTarget,
+    rules: Rules,
+    checks: Iterable[str] | None = None,
+    now: datetime | None = None,
+) -> Plan:
+    """Audit the store with the checks the plan's actions come from, and plan those actions.
+
+    Args:
+        store: the mirror (pulled at least once).
+        target: the org profile, its API version and (online) the user making the plan.
+        rules: the rules (checks and the ``plan`` section).
+        checks: only these checks' findings (default: every check an allowed action comes from).
+        now: when the plan is made (default: now).
+
+    Returns:
+        The sealed plan.
+
+    Raises:
+        UsageError: when the store holds no pulled org, or for checks no action comes from.
+    """
+    chosen = [CHECKS[name] for name in plan_checks(rules, checks)]
+    result = audit(store, org=target.org, rules=rules, checks=chosen, command="plan")
+    findings = list(result.findings)
+    actions, notes = actions_for(findings, rules=rules, facts=_facts(store, findings, rules))
+    plan = Plan(
+        org=target.org,
+        org_id=result.org_id,
+        instance_url=result.instance_url,
+        user_id=target.user_id,
+        api_version=target.api_version,
+        created_at=now or datetime.now(UTC),
+        snapshot_at=result.snapshot_at,
+        audit_run_id=result.run_id,
+        rules_digest=rules_digest(rules),
+        actions=tuple(actions),
+        notes=tuple(notes),
+    )
+    return sealed(plan)
+
+
+def counts_by_check(plan: Plan) -> Mapping[str, int]:
+    """How many actions each check's findings gave."""
+    counts: dict[str, int] = {}
+    for action in plan.actions:
+        counts[action.check] = counts.get(action.check, 0) + 1
+    return counts

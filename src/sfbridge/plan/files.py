@@ -1,0 +1,87 @@
+"""Plan files: a plan as reviewable JSON, sealed with a digest, and read back only when intact.
+
+The digest is SHA-256 over the plan's canonical JSON (sorted keys, no whitespace) without
+the digest itself. A plan edited after it was made, by hand or by a merge gone wrong, no
+longer matches and is refused: apply must do exactly what was reviewed. The file holds no
+secrets: the org's Id, instance and user are not credentials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from sfbridge.errors import PlanError
+from sfbridge.models import Plan
+
+__all__ = ["PLAN_FORMAT", "plan_digest", "plan_json", "read_plan", "sealed"]
+
+#: The plan file format this version writes and reads.
+PLAN_FORMAT = 1
+
+
+def _canonical(data: Any) -> bytes:  # noqa: ANN401 (JSON-ready data)
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+
+
+def plan_digest(plan: Plan) -> str:
+    """The digest of everything in a plan but its digest."""
+    return hashlib.sha256(_canonical(plan.model_dump(mode="json", exclude={"digest"}))).hexdigest()
+
+
+def sealed(plan: Plan) -> Plan:
+    """The plan with its digest set."""
+    return plan.model_copy(update={"digest": plan_digest(plan)})
+
+
+def plan_json(plan: Plan) -> bytes:
+    """A sealed plan as indented JSON, keys sorted, for review and diffs."""
+    options = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+    return orjson.dumps(plan.model_dump(mode="json"), option=options)
+
+
+def read_plan(path: Path) -> Plan:
+    """Read a plan file and check that it is whole and unedited.
+
+    Args:
+        path: the plan file.
+
+    Returns:
+        The plan.
+
+    Raises:
+        PlanError: naming the file and what is wrong (unreadable, not a plan, a format this
+            version does not know, or a digest that does not match its content).
+    """
+    try:
+        raw = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        msg = f"cannot read the plan ({exc.strerror})"
+        raise PlanError(msg, source=str(path)) from exc
+    except orjson.JSONDecodeError as exc:
+        msg = f"not a plan file: the JSON is broken ({exc}); make a new plan with sfbridge plan"
+        raise PlanError(msg, source=str(path)) from exc
+    if not isinstance(raw, dict) or "actions" not in raw:
+        msg = "not a plan file: it has no actions; make one with sfbridge plan"
+        raise PlanError(msg, source=str(path))
+    if raw.get("format") != PLAN_FORMAT:
+        msg = f"plan format {raw.get('format')!r} is not one this version reads ({PLAN_FORMAT}); make a new plan"
+        raise PlanError(msg, source=str(path))
+    try:
+        plan = Plan.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        msg = f"not a valid plan: {where}: {first['msg']}; make a new plan with sfbridge plan"
+        raise PlanError(msg, source=str(path)) from exc
+    if not plan.digest or plan_digest(plan) != plan.digest:
+        msg = (
+            "the plan was changed after it was made (its digest does not match its content); "
+            "apply only runs plans exactly as reviewed: make a new plan with sfbridge plan"
+        )
+        raise PlanError(msg, source=str(path))
+    return plan

@@ -1,0 +1,186 @@
+"""A small org behind `responses`: it answers queries, updates and convertLead from its records.
+
+Apply's behaviour depends on what the org holds between calls (a lead converted by an
+earlier batch, a record changed by someone else), which fixed cassettes cannot express. The
+bodies follow the recorded shapes in fixtures/http/ (auth, writes, convert): the same JSON
+keys, the partner SOAP envelope, `Sforce-Limit-Info`, 18-character Ids. Tests of the exact
+wire formats are the cassette tests (test_convert.py, test_writes.py); this is for behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
+
+import requests
+import responses
+
+from conftest import INSTANCE
+from sfbridge.ids import to_18
+
+ORG_ID, USER_ID = "00D9P0000L6772hUQA", "0059P0000Am3kw2QQA"
+TOKEN = "00D9P0000L6772h!AQ4AQSimulatedAccessTokenNotASecret"
+API = f"{INSTANCE}/services/data/v66.0"
+SOAP = f"{INSTANCE}/services/Soap/u/66.0"
+DESCRIBES = Path(__file__).resolve().parent.parent / "fixtures" / "demo-org" / "describe"  # recorded describes
+P = "{urn:partner.soap.sforce.com}"
+_QUERY = re.compile(r"SELECT (?P<fields>.+) FROM (?P<object>\w+) WHERE Id IN \((?P<ids>[^)]*)\)", re.IGNORECASE)
+
+
+@dataclass
+class FakeOrg:
+    """Records by Id, and switches for the failures a test wants."""
+
+    records: dict[str, dict[str, Any]]
+    org_id: str = ORG_ID
+    refuse_updates: dict[str, tuple[str, str]] = field(default_factory=dict)
+    refuse_converts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    drop_convert_answer: int = 0  # convert the next N batches, then fail the connection as if timed out
+    on_convert: Callable[[list[str]], None] | None = None
+    converts_sent: list[list[str]] = field(default_factory=list)
+    updates_sent: list[list[dict[str, Any]]] = field(default_factory=list)
+    api_used: int = 1002  # reported in Sforce-Limit-Info and LimitInfoHeader, one more per call
+    clock: int = 0
+    _serial: int = 0
+
+    def _usage(self) -> dict[str, str]:
+        self.api_used += 1
+        return {"Sforce-Limit-Info": f"api-usage={self.api_used}/15000"}
+
+    def install(self, mock: responses.RequestsMock) -> None:
+        """Register the token, identity, query, update and SOAP endpoints."""
+        mock.add(
+            responses.POST,
+            f"{INSTANCE}/services/oauth2/token",
+            json={
+                "access_token": TOKEN,
+                "instance_url": INSTANCE,
+                "id": f"https://login.salesforce.com/id/{self.org_id}/{USER_ID}",
+                "token_type": "Bearer",
+                "issued_at": "1793610000000",
+                "signature": "c2ltdWxhdGVkLXNpZ25hdHVyZQ==",
+                "scope": "api",
+            },
+        )
+        mock.add(
+            responses.GET,
+            f"{API}/",
+            json={"queryAll": "/services/data/v66.0/queryAll", "identity": f"{INSTANCE}/id/{self.org_id}/{USER_ID}"},
+            headers={"Sforce-Limit-Info": f"api-usage={self.api_used}/15000"},
+        )
+        mock.add_callback(responses.GET, f"{API}/queryAll/", callback=self._query)
+        for sobject in ("Lead", "Account", "Contact", "Opportunity"):
+            describe = (DESCRIBES / f"{sobject}.json").read_text(encoding="utf-8")
+            mock.add(
+                responses.GET, f"{API}/sobjects/{sobject}/describe/", body=describe, content_type="application/json"
+            )
+        mock.add_callback(responses.PATCH, f"{API}/composite/sobjects", callback=self._update)
+        mock.add_callback(responses.POST, SOAP, callback=self._convert)
+
+    def _stamp(self) -> str:
+        self.clock += 1
+        return f"2026-11-03T10:{self.clock // 60:02d}:{self.clock % 60:02d}.000+0000"
+
+    def _new_id(self, prefix: str) -> str:
+        self._serial += 1
+        return to_18(f"{prefix}9P0000Zz{self._serial:04d}")
+
+    def _query(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        soql = parse_qs(urlsplit(request.url or "").query)["q"][0]
+        match = _QUERY.fullmatch(soql.strip())
+        assert match, soql
+        fields = [name.strip() for name in match["fields"].split(",")]
+        ids = re.findall(r"'([^']+)'", match["ids"])
+        rows = []
+        for record_id in ids:
+            record = self.records.get(record_id)
+            if record is None:
+                continue
+            row = {
+                "attributes": {
+                    "type": match["object"],
+                    "url": f"/services/data/v66.0/sobjects/{match['object']}/{record_id}",
+                }
+            }
+            row |= {name: record.get(name) for name in fields}
+            rows.append(row)
+        return 200, self._usage(), json.dumps({"totalSize": len(rows), "done": True, "records": rows})
+
+    def _update(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        payload = json.loads(request.body or b"{}")
+        assert payload["allOrNone"] is False
+        self.updates_sent.append(payload["records"])
+        results = []
+        for item in payload["records"]:
+            record_id = item["id"]
+            if record_id in self.refuse_updates:
+                code, message = self.refuse_updates[record_id]
+                results.append({"success": False, "errors": [{"statusCode": code, "message": message, "fields": []}]})
+                continue
+            values = {k: v for k, v in item.items() if k not in {"attributes", "id"}}
+            self.records[record_id].update(values, SystemModstamp=self._stamp())
+            results.append({"id": record_id, "success": True, "errors": []})
+        return 200, self._usage(), json.dumps(results)
+
+    def _convert(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        envelope = ET.fromstring(request.body or b"")  # noqa: S314 (sfbridge's own request)
+        converts = envelope.findall(f".//{P}leadConverts")
+        lead_ids = [item.findtext(f"{P}leadId") or "" for item in converts]
+        self.converts_sent.append(lead_ids)
+        if self.on_convert is not None:
+            self.on_convert(lead_ids)
+        results = [self._convert_one(item) for item in converts]
+        self._usage()
+        if self.drop_convert_answer:
+            self.drop_convert_answer -= 1
+            msg = "Connection reset by peer"
+            raise requests.ConnectionError(msg)  # the leads converted; the answer is lost
+        limit = f"<current>{self.api_used}</current><limit>15000</limit><type>API REQUESTS</type>"
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+            'xmlns="urn:partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f"<soapenv:Header><LimitInfoHeader><limitInfo>{limit}</limitInfo></LimitInfoHeader></soapenv:Header>"
+            f"<soapenv:Body><convertLeadResponse>{''.join(results)}</convertLeadResponse></soapenv:Body>"
+            "</soapenv:Envelope>"
+        )
+        return 200, {"Content-Type": "text/xml;charset=UTF-8"}, body
+
+    def _convert_one(self, item: ET.Element) -> str:
+        lead_id = item.findtext(f"{P}leadId") or ""
+        lead = self.records[lead_id]
+        refusal = self.refuse_converts.get(lead_id)
+        if refusal is None and lead.get("IsConverted"):
+            refusal = ("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
+        if refusal is not None:
+            code, message = refusal
+            return (
+                '<result><accountId xsi:nil="true"/><contactId xsi:nil="true"/>'
+                f"<errors><message>{escape(message)}</message><statusCode>{code}</statusCode></errors>"
+                f'<leadId>{lead_id}</leadId><opportunityId xsi:nil="true"/><success>false</success></result>'
+            )
+        account = item.findtext(f"{P}accountId") or self._new_id("001")
+        contact = item.findtext(f"{P}contactId") or self._new_id("003")
+        opportunity = None if item.findtext(f"{P}doNotCreateOpportunity") == "true" else self._new_id("006")
+        lead.update(
+            IsConverted=True,
+            ConvertedAccountId=account,
+            ConvertedContactId=contact,
+            ConvertedOpportunityId=opportunity,
+            Status=item.findtext(f"{P}convertedStatus"),
+            SystemModstamp=self._stamp(),
+        )
+        opportunity_xml = (
+            f"<opportunityId>{opportunity}</opportunityId>" if opportunity else '<opportunityId xsi:nil="true"/>'
+        )
+        return (
+            f"<result><accountId>{account}</accountId><contactId>{contact}</contactId><leadId>{lead_id}</leadId>"
+            f"{opportunity_xml}<success>true</success></result>"
+        )

@@ -1,0 +1,296 @@
+"""Apply: exactly the plan, on its org, journalled, resumable, and never a lead converted twice."""
+
+from datetime import UTC, datetime
+
+import pytest
+import requests
+import responses
+
+from conftest import make_profile
+from fakeorg import ORG_ID, FakeOrg
+from sfbridge.errors import ApiBudgetError, PlanError, RetriableSalesforceError
+from sfbridge.ids import to_18
+from sfbridge.mappings import InvalidMappingsError, load_mappings
+from sfbridge.models import Action, ActionKind, JournalState, LeadConversion, Plan
+from sfbridge.plan import sealed
+from sfbridge.push import apply_plan
+from sfbridge.push.revert import revert_run
+
+SEEN = "2026-11-02T09:00:00.000+0000"
+SEEN_AT = datetime(2026, 11, 2, 9, tzinfo=UTC)
+ACCOUNT, CONTACT, QUEUE_OWNED = to_18("0019P0000To8vtl"), to_18("0039P0000M9zxcc"), to_18("00G9P0000Qq0001")
+USER = to_18("0059P0000Am3kw2")
+
+
+def lead_id(number):
+    return to_18(f"00Q9P0000F9q{number:03d}")
+
+
+def lead(number, **values):
+    return {
+        "Id": lead_id(number),
+        "IsDeleted": False,
+        "SystemModstamp": SEEN,
+        "Status": "Open - Not Contacted",
+        "OwnerId": USER,
+        "LeadSource": None,
+        "IsConverted": False,
+        "ConvertedAccountId": None,
+        "ConvertedContactId": None,
+        "ConvertedOpportunityId": None,
+    } | values
+
+
+def convert(number, *, account=ACCOUNT, contact=CONTACT, owner=None):
+    return Action(
+        key=f"lead_is_existing_contact:{lead_id(number)}",
+        kind=ActionKind.CONVERT_LEAD,
+        sobject="Lead",
+        record_id=lead_id(number),
+        check="lead_is_existing_contact",
+        reason="is already a Contact",
+        seen_modstamp=SEEN_AT,
+        expected={"IsConverted": False, "Status": "Open - Not Contacted", "OwnerId": USER},
+        conversion=LeadConversion(
+            converted_status="Closed - Converted", account_id=account, contact_id=contact, owner_id=owner
+        ),
+    )
+
+
+def update(number, expected=None, **values):
+    return Action(
+        key=f"missing_lead_source:{lead_id(number)}",
+        kind=ActionKind.UPDATE_RECORD,
+        sobject="Lead",
+        record_id=lead_id(number),
+        check="missing_lead_source",
+        reason="LeadSource is blank",
+        seen_modstamp=SEEN_AT,
+        expected=expected if expected is not None else dict.fromkeys(values),
+        values=values,
+    )
+
+
+def plan_of(*actions, org_id=ORG_ID):
+    return sealed(
+        Plan(
+            org="scenario",
+            org_id=org_id,
+            instance_url="https://sfbridge-scenario.my.salesforce.com",
+            user_id=USER,
+            api_version="66.0",
+            created_at=SEEN_AT,
+            snapshot_at=SEEN_AT,
+            audit_run_id=1,
+            rules_digest="0" * 64,
+            actions=actions,
+        )
+    )
+
+
+def run(org, plan, store, gateway_factory, **options):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        org.install(mock)
+        return apply_plan(gateway_factory(make_profile()), store, plan, org="scenario", **options)
+
+
+def states(report):
+    return {outcome.action.record_id: outcome.state for outcome in report.outcomes}
+
+
+def test_apply_converts_and_updates_and_journals_before_values(sqlite_store, gateway_factory):
+    """Updates go first, conversions in batches; the journal holds sent and done steps with before-values."""
+    org = FakeOrg({lead_id(n): lead(n) for n in (1, 2, 3)})
+    plan = plan_of(convert(1), convert(2), update(3, LeadSource="Web"))
+    report = run(org, plan, sqlite_store, gateway_factory, convert_batch_size=1)
+    assert report.complete
+    assert org.records[lead_id(1)]["IsConverted"]
+    assert org.records[lead_id(2)]["IsConverted"]
+    assert org.records[lead_id(3)]["LeadSource"] == "Web"
+    assert org.converts_sent == [[lead_id(1)], [lead_id(2)]]  # batches of the size asked for
+    steps = sqlite_store.journal_of_run(report.run_id)
+    assert [(s.record_id, s.state) for s in steps if s.record_id == lead_id(3)] == [
+        (lead_id(3), JournalState.SENT),
+        (lead_id(3), JournalState.DONE),
+    ]
+    done_update = next(s for s in steps if s.record_id == lead_id(3) and s.state is JournalState.DONE)
+    assert done_update.before == {"LeadSource": None}
+    assert done_update.after == {"LeadSource": "Web"}
+    done_convert = next(s for s in steps if s.record_id == lead_id(1) and s.state is JournalState.DONE)
+    assert done_convert.after["ContactId"] == CONTACT
+
+
+def test_apply_skips_records_changed_converted_or_deleted_since_the_plan(sqlite_store, gateway_factory):
+    """Pre-flight re-reads every target and skips, with a reason, what is no longer as planned."""
+    org = FakeOrg(
+        {
+            lead_id(1): lead(1, SystemModstamp="2026-11-02T11:00:00.000+0000", Status="Working - Contacted"),
+            lead_id(2): lead(2, IsConverted=True, ConvertedContactId=CONTACT),
+            lead_id(3): lead(3, IsDeleted=True),
+            lead_id(5): lead(5),
+        }
+    )
+    plan = plan_of(convert(1), convert(2), update(3, LeadSource="Web"), convert(4), convert(5))
+    report = run(org, plan, sqlite_store, gateway_factory)
+    reasons = {outcome.action.record_id: outcome.detail for outcome in report.outcomes}
+    assert states(report) == {
+        lead_id(1): JournalState.SKIPPED,
+        lead_id(2): JournalState.SKIPPED,
+        lead_id(3): JournalState.SKIPPED,
+        lead_id(4): JournalState.SKIPPED,
+        lead_id(5): JournalState.DONE,
+    }
+    assert "changed since the plan" in reasons[lead_id(1)]
+    assert "already converted" in reasons[lead_id(2)]
+    assert "deleted" in reasons[lead_id(3)]
+    assert "gone" in reasons[lead_id(4)]
+    assert org.converts_sent == [[lead_id(5)]]
+    assert not report.complete
+
+
+def test_apply_refuses_a_plan_made_for_another_org(sqlite_store, gateway_factory):
+    """The session's org must be the plan's: nothing is read or written otherwise."""
+    org = FakeOrg({lead_id(1): lead(1)})
+    plan = plan_of(convert(1), org_id=to_18("00D5g000004ABCD"))
+    with pytest.raises(PlanError, match="made for org 00D5g000004ABCD"):
+        run(org, plan, sqlite_store, gateway_factory)
+    assert org.converts_sent == []
+
+
+def test_apply_reports_per_lead_failures_and_per_record_update_failures(sqlite_store, gateway_factory):
+    """A refused lead or record fails alone, with Salesforce's code; the rest are done."""
+    org = FakeOrg(
+        {lead_id(n): lead(n) for n in (1, 2, 3, 4)},
+        refuse_converts={lead_id(2): ("DUPLICATES_DETECTED", "Use one of these records?")},
+        refuse_updates={lead_id(4): ("FIELD_CUSTOM_VALIDATION_EXCEPTION", "LeadSource is locked")},
+    )
+    plan = plan_of(convert(1), convert(2), update(3, LeadSource="Web"), update(4, LeadSource="Web"))
+    report = run(org, plan, sqlite_store, gateway_factory)
+    assert states(report) == {
+        lead_id(1): JournalState.DONE,
+        lead_id(2): JournalState.FAILED,
+        lead_id(3): JournalState.DONE,
+        lead_id(4): JournalState.FAILED,
+    }
+    details = {outcome.action.record_id: outcome.detail for outcome in report.outcomes}
+    assert details[lead_id(2)].startswith("DUPLICATES_DETECTED")
+    assert details[lead_id(4)].startswith("FIELD_CUSTOM_VALIDATION_EXCEPTION")
+
+
+def test_a_lost_convert_answer_is_learned_by_re_reading_not_by_converting_again(sqlite_store, gateway_factory):
+    """The connection drops after Salesforce converted the batch: the leads are re-read, not re-sent."""
+    org = FakeOrg({lead_id(n): lead(n) for n in (1, 2)}, drop_convert_answer=1)
+    report = run(org, plan_of(convert(1), convert(2)), sqlite_store, gateway_factory)
+    assert org.converts_sent == [[lead_id(1), lead_id(2)]]  # sent once
+    assert states(report) == {lead_id(1): JournalState.DONE, lead_id(2): JournalState.DONE}
+    assert all("re-reading" in (outcome.detail or "") for outcome in report.outcomes)
+
+
+def test_a_crash_after_sending_resumes_without_converting_twice(sqlite_store, gateway_factory):
+    """The process dies after a batch was sent, before its result was journalled; the next apply settles it."""
+    org = FakeOrg({lead_id(n): lead(n) for n in (1, 2, 3)})
+    plan = plan_of(convert(1), convert(2), convert(3))
+
+    def crash(lead_ids):
+        if lead_ids == [lead_id(2)]:
+            org.on_convert = None
+            raise KeyboardInterrupt  # the operator's Ctrl-C, or the machine going down
+
+    org.on_convert = crash
+    with pytest.raises(KeyboardInterrupt):
+        run(org, plan, sqlite_store, gateway_factory, convert_batch_size=1)
+    # Lead 2 was sent (journalled "sent") but the process died before its answer arrived.
+    first_run = sqlite_store.journal_states(plan.digest)
+    assert first_run[convert(1).key].state is JournalState.DONE
+    assert first_run[convert(2).key].state is JournalState.SENT
+    org.records[lead_id(2)].update(IsConverted=True, ConvertedContactId=CONTACT)  # Salesforce did convert it
+    report = run(org, plan, sqlite_store, gateway_factory, convert_batch_size=1)
+    assert org.converts_sent == [[lead_id(1)], [lead_id(2)], [lead_id(3)]]  # 1 and 2 never sent again
+    assert states(report) == {lead_id(n): JournalState.DONE for n in (1, 2, 3)}
+    assert report.complete
+
+
+def test_an_unsettled_batch_stops_the_run_and_the_next_run_settles_it(sqlite_store, gateway_factory):
+    """When neither the answer nor the re-read gets through, the run stops; nothing is sent blind."""
+    org = FakeOrg({lead_id(1): lead(1)}, drop_convert_answer=1)
+    plan = plan_of(convert(1))
+    reads = []
+    answer = org._query
+
+    def first_read_only(request):
+        reads.append(request.url)
+        if len(reads) > 1:  # the network is gone by the time apply re-reads the lead
+            msg = "Connection reset by peer"
+            raise requests.ConnectionError(msg)
+        return answer(request)
+
+    org._query = first_read_only
+    with pytest.raises(RetriableSalesforceError):
+        run(org, plan, sqlite_store, gateway_factory)
+    assert sqlite_store.journal_states(plan.digest)[convert(1).key].state is JournalState.UNKNOWN
+    org._query = answer
+    report = run(org, plan, sqlite_store, gateway_factory)
+    assert org.converts_sent == [[lead_id(1)]]  # converted by the first run, never sent again
+    assert states(report) == {lead_id(1): JournalState.DONE}
+
+
+def test_apply_stops_at_the_api_reserve_and_resumes_later(sqlite_store, gateway_factory):
+    """Past the reserve the run stops with the journal intact; the next run sends only what is left."""
+    org = FakeOrg({lead_id(n): lead(n) for n in (1, 2, 3)}, api_used=13_499)  # the reserve: the last 10% of 15,000
+    plan = plan_of(convert(1), convert(2), convert(3))
+    with pytest.raises(ApiBudgetError):
+        run(org, plan, sqlite_store, gateway_factory, convert_batch_size=1)
+    assert org.converts_sent == [[lead_id(1)]]
+    assert sqlite_store.journal_states(plan.digest)[convert(1).key].state is JournalState.DONE
+    assert convert(2).key not in sqlite_store.journal_states(plan.digest)
+    org.api_used = 2_000  # a new day
+    report = run(org, plan, sqlite_store, gateway_factory, convert_batch_size=1)
+    assert org.converts_sent == [[lead_id(1)], [lead_id(2)], [lead_id(3)]]
+    assert report.complete
+
+
+def test_revert_restores_updated_values_and_skips_records_changed_since(sqlite_store, gateway_factory):
+    """Revert puts back the journalled before-values, leaves a record someone changed, and lists conversions."""
+    org = FakeOrg({lead_id(n): lead(n, LeadSource="Phone" if n == 2 else None) for n in (1, 2, 3)})
+    plan = plan_of(convert(1), update(2, {"LeadSource": "Phone"}, LeadSource="Web"), update(3, LeadSource="Web"))
+    applied = run(org, plan, sqlite_store, gateway_factory)
+    assert applied.complete
+    org.records[lead_id(3)]["LeadSource"] = "Partner Referral"  # a user changed it after the apply
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        org.install(mock)
+        report = revert_run(gateway_factory(make_profile()), sqlite_store, applied.run_id, org="scenario")
+    assert org.records[lead_id(2)]["LeadSource"] == "Phone"  # put back
+    assert org.records[lead_id(3)]["LeadSource"] == "Partner Referral"  # left alone
+    by_record = {entry.record_id: entry for entry in report.outcomes}
+    assert by_record[lead_id(2)].state is JournalState.DONE
+    assert by_record[lead_id(3)].state is JournalState.SKIPPED
+    assert "Partner Referral" in by_record[lead_id(3)].detail
+    assert [entry.record_id for entry in report.conversions] == [lead_id(1)]
+    assert org.records[lead_id(1)]["IsConverted"]  # a conversion is never undone
+
+
+def test_mapped_lead_values_are_written_to_the_merged_contact_after_conversion(sqlite_store, gateway_factory, tmp_path):
+    """A fill-blank mapping writes the Lead's Title into the Contact it was merged into, journalled for revert."""
+    org = FakeOrg({lead_id(1): lead(1, Title="CTO"), CONTACT: {"Id": CONTACT, "IsDeleted": False, "Title": None}})
+    (tmp_path / "mappings.toml").write_text('[[mapping]]\nlead = "Title"\ncontact = "Title"\n', encoding="utf-8")
+    mappings = load_mappings(tmp_path / "mappings.toml")
+    report = run(org, plan_of(convert(1)), sqlite_store, gateway_factory, mappings=mappings)
+    assert report.complete
+    assert org.records[CONTACT]["Title"] == "CTO"
+    mapped = next(
+        step
+        for step in sqlite_store.journal_of_run(report.run_id)
+        if step.sobject == "Contact" and step.state is JournalState.DONE
+    )
+    assert mapped.before == {"Title": None}
+    assert mapped.after == {"Title": "CTO"}
+
+
+def test_a_mapping_that_does_not_fit_the_org_stops_apply_before_any_write(sqlite_store, gateway_factory, tmp_path):
+    """Mappings are checked against describe first: a missing field names the mapping, and nothing is sent."""
+    org = FakeOrg({lead_id(1): lead(1)})
+    (tmp_path / "mappings.toml").write_text('[[mapping]]\nlead = "Segment__c"\ncontact = "Title"\n', encoding="utf-8")
+    with pytest.raises(InvalidMappingsError, match=r"mapping 1 \(Lead.Segment__c"):
+        run(org, plan_of(convert(1)), sqlite_store, gateway_factory, mappings=load_mappings(tmp_path / "mappings.toml"))
+    assert org.converts_sent == []
+    assert sqlite_store.recent_runs() == []
