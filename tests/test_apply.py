@@ -294,3 +294,19 @@ def test_a_mapping_that_does_not_fit_the_org_stops_apply_before_any_write(sqlite
         run(org, plan_of(convert(1)), sqlite_store, gateway_factory, mappings=load_mappings(tmp_path / "mappings.toml"))
     assert org.converts_sent == []
     assert sqlite_store.recent_runs() == []
+
+
+def test_updates_send_only_changed_values_and_a_record_once_per_request(sqlite_store, gateway_factory):
+    """A value already in place is not written again; two updates of one record go in separate requests."""
+    org = FakeOrg({lead_id(1): lead(1, LeadSource="Web"), lead_id(2): lead(2)})
+    owner = to_18("0059P0000Am3kw9")
+    reassign = update(2, {"OwnerId": USER}, OwnerId=owner).model_copy(update={"key": f"inactive_owner:{lead_id(2)}"})
+    report = run(
+        org, plan_of(update(1, LeadSource="Web"), update(2, LeadSource="Web"), reassign), sqlite_store, gateway_factory
+    )
+    assert report.complete
+    sent = [
+        [(item["id"], sorted(set(item) - {"attributes", "id"})) for item in request] for request in org.updates_sent
+    ]
+    assert sent == [[(lead_id(2), ["LeadSource"])], [(lead_id(2), ["OwnerId"])]]
+    assert org.records[lead_id(2)]["OwnerId"] == owner

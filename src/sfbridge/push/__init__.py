@@ -176,15 +176,25 @@ class _Run:
     # -- updates ---------------------------------------------------------------------------
 
     def update(self, actions: Sequence[Action], current: dict[str, dict[str, Any]]) -> None:
-        for batch in _update_batches(actions):
-            befores = {a.key: {name: current[a.record_id].get(name) for name in a.values} for a in batch}
+        changing = []
+        for action in actions:
+            # Only values that differ from the record's are sent: an unchanged field written
+            # again still fires triggers and workflow and bumps SystemModstamp.
+            record = current[action.record_id]
+            values = {name: value for name, value in action.values.items() if not _same(record.get(name), value)}
+            if values:
+                changing.append((action, values))
+            else:
+                self.finish(action, JournalState.DONE, "already as planned: nothing sent", after=dict(action.values))
+        for batch in _update_batches(changing):
+            befores = {a.key: {name: current[a.record_id].get(name) for name in values} for a, values in batch}
             self.gateway.check_budget("update records")
-            self.journal(self.entry(a, JournalState.SENT, before=befores[a.key], after=dict(a.values)) for a in batch)
-            requests = [RecordUpdate(a.sobject, a.record_id, a.values) for a in batch]
+            self.journal(self.entry(a, JournalState.SENT, before=befores[a.key], after=values) for a, values in batch)
+            requests = [RecordUpdate(a.sobject, a.record_id, values) for a, values in batch]
             results: list[SaveResult] = self.gateway.update_records(requests)
-            for action, result in zip(batch, results, strict=True):
+            for (action, values), result in zip(batch, results, strict=True):
                 if result.success:
-                    self.finish(action, JournalState.DONE, before=befores[action.key], after=dict(action.values))
+                    self.finish(action, JournalState.DONE, before=befores[action.key], after=values)
                 else:
                     detail = "; ".join(f"{error.status_code}: {error.message}" for error in result.errors)
                     self.finish(action, JournalState.FAILED, detail, before=befores[action.key])
@@ -292,23 +302,24 @@ def _mapped_updates(run: _Run) -> tuple[list[Action], dict[str, dict[str, Any]]]
     return actions, targets
 
 
-def _update_batches(actions: Sequence[Action]) -> list[list[Action]]:
+def _update_batches(updates: Sequence[tuple[Action, dict[str, Any]]]) -> list[list[tuple[Action, dict[str, Any]]]]:
     # At most 200 a request, and a record at most once in a request: two updates of one
     # record (its LeadSource and its owner, say) go in consecutive requests.
-    batches: list[list[Action]] = []
-    for action in actions:
+    batches: list[list[tuple[Action, dict[str, Any]]]] = []
+    for update in updates:
+        record_id = update[0].record_id
         home = next(
             (
                 batch
                 for batch in batches
-                if len(batch) < _UPDATE_BATCH and all(other.record_id != action.record_id for other in batch)
+                if len(batch) < _UPDATE_BATCH and all(other.record_id != record_id for other, _ in batch)
             ),
             None,
         )
         if home is None:
-            batches.append([action])
+            batches.append([update])
         else:
-            home.append(action)
+            home.append(update)
     return batches
 
 
@@ -407,6 +418,10 @@ def _apply(run: _Run, batch_size: int) -> None:
         record = current.get(action.record_id)
         if action.key in uncertain and record is not None and _already_applied(action, record):
             run.finish(action, JournalState.DONE, "done in an earlier run (learned by re-reading the record)")
+            continue
+        fixed_meanwhile = action.kind is ActionKind.UPDATE_RECORD and record and not record.get("IsDeleted")
+        if fixed_meanwhile and _already_applied(action, record or {}):  # someone made the same fix: nothing to send
+            run.finish(action, JournalState.DONE, "already as planned: nothing sent", after=dict(action.values))
             continue
         why = run.why_not(action, record)
         if why is not None:
