@@ -203,7 +203,7 @@ def test_a_crash_after_sending_resumes_without_converting_twice(sqlite_store, ga
     first_run = sqlite_store.journal_states(plan.digest)
     assert first_run[convert(1).key].state is JournalState.DONE
     assert first_run[convert(2).key].state is JournalState.SENT
-    org.records[lead_id(2)].update(IsConverted=True, ConvertedContactId=CONTACT)  # Salesforce did convert it
+    org.records[lead_id(2)].update(IsConverted=True, ConvertedContactId=CONTACT, ConvertedAccountId=ACCOUNT)  # it did
     report = run(org, plan, sqlite_store, gateway_factory, convert_batch_size=1)
     assert org.converts_sent == [[lead_id(1)], [lead_id(2)], [lead_id(3)]]  # 1 and 2 never sent again
     assert states(report) == {lead_id(n): JournalState.DONE for n in (1, 2, 3)}
@@ -310,3 +310,19 @@ def test_updates_send_only_changed_values_and_a_record_once_per_request(sqlite_s
     ]
     assert sent == [[(lead_id(2), ["LeadSource"])], [(lead_id(2), ["OwnerId"])]]
     assert org.records[lead_id(2)]["OwnerId"] == owner
+
+
+def test_an_unsettled_lead_converted_by_someone_else_is_not_counted_as_this_plans(sqlite_store, gateway_factory):
+    """A lead left "sent" that turns out converted into another Contact was not this plan's conversion."""
+    org = FakeOrg({lead_id(1): lead(1)})
+    plan = plan_of(convert(1))
+    org.on_convert = lambda _ids: (_ for _ in ()).throw(KeyboardInterrupt)  # dies with the batch sent
+    with pytest.raises(KeyboardInterrupt):
+        run(org, plan, sqlite_store, gateway_factory)
+    other = to_18("0039P0000M9zxzz")
+    org.records[lead_id(1)].update(IsConverted=True, ConvertedContactId=other, ConvertedAccountId=ACCOUNT)
+    org.on_convert = None
+    report = run(org, plan, sqlite_store, gateway_factory)
+    (outcome,) = report.outcomes
+    assert outcome.state is JournalState.SKIPPED
+    assert "already converted" in outcome.detail

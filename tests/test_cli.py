@@ -5,12 +5,16 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import responses
 import typer.main
 from typer.testing import CliRunner
 
 from conftest import INSTANCE
+from fakeorg import FakeOrg
 from recorded import replay
 from sfbridge.cli import app
+from sfbridge.plan import plan_json
+from test_apply import convert, lead, lead_id, plan_of, update
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parent.parent
@@ -229,3 +233,35 @@ def test_plan_offline_writes_a_plan_that_show_reads_and_apply_refuses_without_ye
     edited = invoke("apply", str(plan), "--yes", "--config", str(config), "--store", store, env=SECRET_ENV)
     assert edited.exit_code == 2
     assert "changed after it was made" in edited.stderr
+
+
+def test_apply_runs_and_revert_end_to_end(tmp_path):
+    """`apply --yes` exits 4 when one lead is refused; `runs` and `runs show` tell; `revert` undoes the update."""
+    config = write_config(tmp_path)
+    store, plan = str(tmp_path / "store.db"), tmp_path / "plan.json"
+    plan.write_bytes(plan_json(plan_of(update(1, LeadSource="Web"), convert(2), convert(3))))
+    org = FakeOrg(
+        {lead_id(n): lead(n) for n in (1, 2, 3)},
+        refuse_converts={lead_id(3): ("INVALID_STATUS", "invalid convertedStatus: Closed - Converted")},
+    )
+    common = ["--config", str(config), "--store", store]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        org.install(mock)
+        applied = invoke("apply", str(plan), "--yes", *common, "--json", env=SECRET_ENV)
+        assert applied.exit_code == 4, applied.output
+        outcome = json.loads(applied.stdout)
+        assert outcome["counts"]["done"] == 2
+        assert outcome["counts"]["failed"] == 1
+        assert "1 failed, 0 skipped" in applied.stderr
+        refused = next(action for action in outcome["actions"] if action["state"] == "failed")
+        assert refused["detail"].startswith("INVALID_STATUS")
+        listed = invoke("runs", *common, "--json", env=SECRET_ENV)
+        assert [(run["id"], run["outcome"]) for run in json.loads(listed.stdout)] == [(outcome["run_id"], "partial")]
+        shown = invoke("runs", "show", str(outcome["run_id"]), *common, "--json", env=SECRET_ENV)
+        steps = json.loads(shown.stdout)
+        assert [step["state"] for step in steps if step["record_id"] == lead_id(1)] == ["sent", "done"]
+        reverted = invoke("revert", str(outcome["run_id"]), "--yes", *common, env=SECRET_ENV)
+        assert reverted.exit_code == 0, reverted.output
+    assert org.records[lead_id(1)]["LeadSource"] is None
+    assert "cannot be reverted" in reverted.stderr
+    assert lead_id(2) in reverted.stderr

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from sfbridge.errors import ConfigError, StoreError
-from sfbridge.models import ColumnKind, Finding, Severity, SyncState
+from sfbridge.models import ActionKind, ColumnKind, Finding, JournalEntry, JournalState, Severity, SyncState
 from sfbridge.store import Store
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -178,3 +178,36 @@ def test_findings_round_trip_through_postgresql(postgres_url):
     """The same on PostgreSQL, whose JSON columns take the driver's text parameters."""
     items, loaded = _saved_and_loaded(postgres_url)
     assert [item.plain for item in loaded] == [item.plain for item in items]
+
+
+def _journalled(url):
+    store = Store.open(url)
+    run_id = store.start_run("apply", org="scenario", started_at=datetime(2026, 11, 3, tzinfo=UTC))
+    step = JournalEntry(
+        action_key="junk_lead:00Q5g00000AbCdEEAV",
+        kind=ActionKind.UPDATE_RECORD,
+        sobject="Lead",
+        record_id="00Q5g00000AbCdEEAV",
+        state=JournalState.SENT,
+        before={"Status": "Open", "Reason__c": None},
+        after={"Status": "Closed - Junk", "Reason__c": "Test record"},
+    )
+    at = datetime(2026, 11, 3, 9, tzinfo=UTC)
+    store.journal(run_id, "d" * 64, [step], at=at)
+    store.journal(run_id, "d" * 64, [step.model_copy(update={"state": JournalState.DONE})], at=at)
+    return store, run_id
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_the_apply_journal_keeps_every_step_and_knows_each_actions_last(backend, tmp_path, request):
+    """Steps come back in order with their before/after values; the last step of each action wins."""
+    url = str(tmp_path / "store.db") if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    store, run_id = _journalled(url)
+    steps = store.journal_of_run(run_id)
+    assert [step.state.value for step in steps] == ["sent", "done"]
+    assert steps[0].before == {"Status": "Open", "Reason__c": None}
+    assert steps[1].at == datetime(2026, 11, 3, 9, tzinfo=UTC)
+    (last,) = store.journal_states("d" * 64).values()
+    assert last.state.value == "done"
+    assert last.run_id == run_id
+    assert store.plan_digests_of_run(run_id) == ["d" * 64]

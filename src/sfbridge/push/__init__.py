@@ -249,7 +249,10 @@ class _Run:
         unsent = []
         for action in actions:
             record = current.get(action.record_id, {})
-            if record.get("IsConverted"):
+            if record.get("IsConverted") and not _converted_as_planned(action, record):
+                why = f"converted meanwhile into Contact {record.get('ConvertedContactId')}, not by this plan"
+                self.finish(action, JournalState.SKIPPED, why)
+            elif record.get("IsConverted"):
                 after = {
                     "AccountId": record.get("ConvertedAccountId"),
                     "ContactId": record.get("ConvertedContactId"),
@@ -440,5 +443,18 @@ def _apply(run: _Run, batch_size: int) -> None:
 
 def _already_applied(action: Action, record: dict[str, Any]) -> bool:
     if action.kind is ActionKind.CONVERT_LEAD:
-        return bool(record.get("IsConverted"))
+        return bool(record.get("IsConverted")) and _converted_as_planned(action, record)
     return all(_same(record.get(name), value) for name, value in action.values.items())
+
+
+def _converted_as_planned(action: Action, record: dict[str, Any]) -> bool:
+    # A lead converted into another Contact or Account than the plan's was converted by
+    # someone else: it is not this plan's conversion. (Into new records, there is no telling.)
+    planned = action.conversion
+    if planned is None:
+        return True
+    pairs = (
+        (planned.contact_id, record.get("ConvertedContactId")),
+        (planned.account_id, record.get("ConvertedAccountId")),
+    )
+    return all(str(got or "")[:15] == want[:15] for want, got in pairs if want)
