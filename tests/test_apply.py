@@ -326,3 +326,32 @@ def test_an_unsettled_lead_converted_by_someone_else_is_not_counted_as_this_plan
     (outcome,) = report.outcomes
     assert outcome.state is JournalState.SKIPPED
     assert "already converted" in outcome.detail
+
+
+def test_mapped_values_of_conversions_an_interrupted_run_made_are_written_on_resume(
+    sqlite_store, gateway_factory, tmp_path
+):
+    """The run dies after converting, before writing mapped values; the next run writes them, converting nothing."""
+    org = FakeOrg({lead_id(1): lead(1, Title="CTO"), CONTACT: {"Id": CONTACT, "IsDeleted": False, "Title": None}})
+    (tmp_path / "mappings.toml").write_text('[[mapping]]\nlead = "Title"\ncontact = "Title"\n', encoding="utf-8")
+    mappings = load_mappings(tmp_path / "mappings.toml")
+    plan = plan_of(convert(1))
+    answer = org._query
+    reads = []
+
+    def die_at_the_mapping_read(request):
+        reads.append(request.url)
+        if "FROM+Contact" in (request.url or ""):
+            raise KeyboardInterrupt
+        return answer(request)
+
+    org._query = die_at_the_mapping_read
+    with pytest.raises(KeyboardInterrupt):
+        run(org, plan, sqlite_store, gateway_factory, mappings=mappings)
+    assert org.records[lead_id(1)]["IsConverted"]
+    assert org.records[CONTACT]["Title"] is None
+    org._query = answer
+    report = run(org, plan, sqlite_store, gateway_factory, mappings=mappings)
+    assert org.converts_sent == [[lead_id(1)]]
+    assert org.records[CONTACT]["Title"] == "CTO"
+    assert report.complete

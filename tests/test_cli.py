@@ -265,3 +265,17 @@ def test_apply_runs_and_revert_end_to_end(tmp_path):
     assert org.records[lead_id(1)]["LeadSource"] is None
     assert "cannot be reverted" in reverted.stderr
     assert lead_id(2) in reverted.stderr
+
+
+def test_plan_online_pulls_first_and_records_who_made_it(tmp_path):
+    """`plan` on the replayed demo org pulls, audits and records the org, instance and user of the session."""
+    plan = tmp_path / "plan.json"
+    result = invoke(
+        "plan", "--org", "demo", "--config", str(CONFIG), "--store", str(tmp_path / "s.db"), "-o", str(plan)
+    )
+    assert result.exit_code == 0, result.output
+    written = json.loads(plan.read_text())
+    assert written["org_id"] == "00D9P0000L6772hUQA"
+    assert written["user_id"].startswith("005")
+    assert written["instance_url"] == "https://sfbridge-demo.my.salesforce.com"
+    assert len(written["digest"]) == 64

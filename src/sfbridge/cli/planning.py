@@ -104,6 +104,7 @@ def plan_command(
                 objects=profile.objects,
                 quiet=as_json,
                 command="pull",
+                gateway=gateway,
             )
             if not as_json:
                 print_pull(report, as_json=False)

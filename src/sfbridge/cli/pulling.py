@@ -32,7 +32,7 @@ from sfbridge.credentials import resolve_secrets, store_url
 from sfbridge.models import ObjectPullResult, PullReport
 from sfbridge.pull import PullOptions, pull
 from sfbridge.report.terminal import pull_json, pull_table
-from sfbridge.salesforce import connect, replay_clock
+from sfbridge.salesforce import SalesforceGateway, connect, replay_clock
 from sfbridge.store import Store
 
 __all__ = ["print_pull", "pull_command", "pull_options", "run_pull"]
@@ -78,9 +78,11 @@ def run_pull(
     quiet: bool,
     command: str,
     transport: BaseAdapter | None = None,
+    gateway: SalesforceGateway | None = None,
 ) -> PullReport:
-    """Connect and pull, with progress bars on a terminal unless ``quiet``."""
-    gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir, transport=transport)
+    """Connect (unless given a session) and pull, with progress bars on a terminal unless ``quiet``."""
+    if gateway is None:
+        gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir, transport=transport)
     if quiet or not err.is_terminal:
         return pull(gateway, store, org=profile.name, objects=objects, options=options, command=command)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -273,6 +273,12 @@ def _mapped_updates(run: _Run) -> tuple[list[Action], dict[str, dict[str, Any]]]
         for outcome in run.report.outcomes
         if outcome.action.kind is ActionKind.CONVERT_LEAD and outcome.state is JournalState.DONE and outcome.after
     ]
+    # Conversions done by an earlier, interrupted run of this plan get their mapped values now:
+    # a converted lead can still be read, and writing a mapped value twice changes nothing.
+    unread = sorted({o.action.record_id for o in converted} - set(run.leads))
+    if unread:
+        lead_fields = sorted({rule.lead_field for rule in run.mappings.rules})
+        run.leads.update(run.gateway.fetch_records("Lead", unread, lead_fields))
     actions: list[Action] = []
     targets: dict[str, dict[str, Any]] = {}
     for target, id_key in (("Account", "AccountId"), ("Contact", "ContactId"), ("Opportunity", "OpportunityId")):
@@ -411,9 +417,7 @@ def _apply(run: _Run, batch_size: int) -> None:
             )
         else:
             todo.append(action)
-    if not todo:
-        return
-    current = run.reread(todo)
+    current = run.reread(todo) if todo else {}
     # Actions whose request may have gone out in an earlier run: settle them from the re-read.
     uncertain = {key for key, entry in run.history.items() if entry.state in {JournalState.SENT, JournalState.UNKNOWN}}
     ready: list[Action] = []
