@@ -206,7 +206,10 @@ class _Run:
             self.convert_batch(actions[start : start + batch_size], retry=True)
 
     def convert_batch(self, batch: Sequence[Action], *, retry: bool) -> None:
-        before = {a.key: dict(a.expected) for a in batch}
+        # Before-values as re-read just now (the plan's expectations if the lead was not re-read).
+        before = {
+            a.key: {name: self.leads.get(a.record_id, a.expected).get(name) for name in a.expected} for a in batch
+        }
         self.gateway.check_budget("convert leads")  # before "sent" is journalled: nothing leaves past the reserve
         self.journal(self.entry(a, JournalState.SENT, before=before[a.key]) for a in batch)
         try:
