@@ -3,7 +3,9 @@
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sfbridge.models import Finding, Severity
 from sfbridge.report.findings import SCHEMA_VERSION, findings_csv, findings_document, findings_json
@@ -71,3 +73,17 @@ def test_findings_json_is_versioned_and_summarised():
     assert parsed["summary"]["by_severity"] == {"info": 0, "low": 1, "medium": 1, "high": 0}
     assert [check["count"] for check in parsed["checks"]] == [1, 1]
     assert parsed["findings"][0]["suggested_values"] == {"LeadSource": "Advertisement"}
+    assert parsed["trends"] is None  # a first audit: nothing to compare with
+
+
+def test_readme_documents_every_key_of_findings_json():
+    """The README's findings.json section names every key of the document, of a finding and of trends."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### findings.json") : readme.index("### report.md")]
+    named = set(re.findall(r"`([a-z_]+)(?:\.[a-z_]+)*`", section))  # `summary.total` names `summary`
+    document = findings_document(
+        [finding()], org={}, snapshot_at=AT, run_id=1, checks=[], rules={}, trends={"by_check": {}}
+    )
+    trends_keys = {"previous_run_id", "previous_started_at", "by_check", "totals", "new", "resolved", "still_open"}
+    assert set(document) | set(document["findings"][0]) | trends_keys <= named
+    assert f"`schema_version` {SCHEMA_VERSION}" in section

@@ -98,6 +98,9 @@ class OrgProfile(_Strict):
     api_reserve_percent: Annotated[float, Field(ge=0, lt=100)] = 10.0
     page_size: Annotated[int, Field(ge=200, le=2000)] = 2000
     overlap_seconds: Annotated[int, Field(ge=0, le=86_400)] = 300
+    # Objects whose pull reads at least this many rows (a COUNT() decides) use a Bulk API 2.0
+    # query job instead of REST pages; None keeps every pull on REST.
+    bulk_threshold: Annotated[int | None, Field(ge=1)] = 100_000
     replay: str | None = None
     rules: str | None = None
     network: NetworkSettings = NetworkSettings()

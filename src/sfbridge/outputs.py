@@ -1,7 +1,9 @@
-"""Write audit outputs into a folder: findings.json and one CSV per check, never half-written.
+"""Write audit outputs into a folder, never half-written: findings.json, one CSV per check, report.md and report.html.
 
 Each file is written to a temporary name in the same folder and renamed into place, so a
-reader (a scheduler picking up the CSVs) never sees a partial file.
+reader (a scheduler picking up the CSVs) never sees a partial file. An audit of several orgs
+writes each org's files into ``<out>/<org>/`` and an index of them (``index.html``,
+``index.md``) into ``<out>/``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from typing import Any
 from sfbridge.errors import UsageError
 from sfbridge.models import Finding
 from sfbridge.report.findings import findings_csv, findings_json
+from sfbridge.report.html import render_index_html, render_report_html
+from sfbridge.report.markdown import render_index_markdown, render_report_markdown
 
-__all__ = ["write_atomically", "write_audit_outputs"]
+__all__ = ["write_atomically", "write_audit_outputs", "write_index_outputs"]
 
 
 def _file_mode() -> int:
@@ -45,7 +49,7 @@ def write_atomically(path: Path, content: str | bytes) -> None:
 def write_audit_outputs(
     folder: Path, *, document: Mapping[str, Any], findings: Sequence[Finding], checks: Sequence[str]
 ) -> list[Path]:
-    """Write findings.json and ``<check>.csv`` for every check run (a header alone when clean).
+    """Write findings.json, ``<check>.csv`` for every check run (a header alone when clean), report.md and report.html.
 
     Args:
         folder: the output folder (created if missing).
@@ -67,7 +71,41 @@ def write_audit_outputs(
             path = folder / f"{name}.csv"
             write_atomically(path, findings_csv([item for item in findings if item.check == name]))
             written.append(path)
+        # Both reports show the document's own trends (the comparison with the previous audit).
+        reports = {"report.md": render_report_markdown(document), "report.html": render_report_html(document)}
+        written += _write_texts(folder, reports)
     except OSError as exc:
-        msg = f"--out: cannot write to {folder} ({exc.strerror}); choose a writable folder"
-        raise UsageError(msg) from exc
+        raise _unwritable(folder, exc) from exc
     return written
+
+
+def write_index_outputs(folder: Path, entries: Sequence[Mapping[str, Any]]) -> list[Path]:
+    """Write the index of a several-org audit: ``index.html`` and ``index.md``, one entry per org.
+
+    Args:
+        folder: the audit's output folder (each org's files are in a subfolder of it).
+        entries: one per org (:mod:`sfbridge.report.index`).
+
+    Returns:
+        The files written.
+
+    Raises:
+        UsageError: when the folder cannot be created or written.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return _write_texts(
+            folder, {"index.html": render_index_html(entries), "index.md": render_index_markdown(entries)}
+        )
+    except OSError as exc:
+        raise _unwritable(folder, exc) from exc
+
+
+def _write_texts(folder: Path, texts: Mapping[str, str]) -> list[Path]:
+    for name, text in texts.items():
+        write_atomically(folder / name, text)
+    return [folder / name for name in texts]
+
+
+def _unwritable(folder: Path, exc: OSError) -> UsageError:
+    return UsageError(f"--out: cannot write to {folder} ({exc.strerror}); choose a writable folder")

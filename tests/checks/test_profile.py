@@ -168,3 +168,19 @@ def test_org_profile_of_the_demo_org(demo_snapshot, demo_answer_key):
     assert sum(owner.open_leads for owner in report.owners) == report.lead_usage.open_leads
     assert any(owner.queue for owner in report.owners)
     json.dumps(report.model_dump())
+
+
+def test_org_profile_buckets_open_leads_by_age():
+    """Open leads are counted by days since CreatedDate; converted leads are left out."""
+    created = [datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 9, 1, tzinfo=UTC), datetime(2024, 1, 1, tzinfo=UTC)]
+    leads = [lead(n, CreatedDate=moment) for n, moment in enumerate(created)] + [won(9, days=2)]
+    ages = profile(leads).lead_ages
+    assert [(bucket.label, bucket.open_leads) for bucket in ages] == [
+        ("0-7 days", 1),
+        ("8-30 days", 0),
+        ("31-90 days", 1),
+        ("91-180 days", 0),
+        ("181-365 days", 0),
+        ("over 365 days", 1),
+    ]
+    assert (ages[-1].min_days, ages[-1].max_days) == (366, None)

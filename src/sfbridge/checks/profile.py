@@ -19,8 +19,10 @@ from sfbridge.snapshot import Snapshot
 
 __all__ = [
     "ACCOUNT_BASED_SHARE",
+    "LEAD_AGE_BUCKETS",
     "NO_SOURCE",
     "PROFILE_NEEDS",
+    "AgeBucket",
     "FieldFill",
     "FunnelStage",
     "LeadUsage",
@@ -45,6 +47,8 @@ PROFILE_NEEDS: dict[str, frozenset[str]] = {
     "Task": frozenset({"Id"}),
     "LeadHistory": frozenset({"Id"}),
 }
+#: Upper bounds (days since CreatedDate, inclusive) of the open-lead age buckets; the last is open-ended.
+LEAD_AGE_BUCKETS: tuple[int, ...] = (7, 30, 90, 180, 365)
 #: How a blank LeadSource is shown.
 NO_SOURCE = "(none)"
 
@@ -102,6 +106,15 @@ class OwnerLoad(_Frozen):
     open_leads: int
 
 
+class AgeBucket(_Frozen):
+    """Open leads whose age (days since CreatedDate) falls in ``[min_days, max_days]`` (None: no upper bound)."""
+
+    label: str
+    min_days: int
+    max_days: int | None
+    open_leads: int
+
+
 class FieldFill(_Frozen):
     """How often one field is filled."""
 
@@ -123,6 +136,7 @@ class OrgProfileReport(_Frozen):
     sources: tuple[SourceConversion, ...]
     owners: tuple[OwnerLoad, ...]
     fill_rates: dict[str, tuple[FieldFill, ...]]
+    lead_ages: tuple[AgeBucket, ...] = ()  # a default: profiles stored before it existed still load
 
     @field_serializer("taken_at", "as_of")
     def _iso(self, moment: datetime) -> str:
@@ -224,6 +238,17 @@ def _owners(ctx: CheckContext, open_leads: pl.DataFrame) -> tuple[OwnerLoad, ...
     )
 
 
+def _lead_ages(open_leads: pl.DataFrame, now: datetime) -> tuple[AgeBucket, ...]:
+    ages = open_leads.select(days=(pl.lit(now) - pl.col("CreatedDate")).dt.total_days()).get_column("days")
+    buckets, low = [], 0
+    for high in (*LEAD_AGE_BUCKETS, None):
+        inside = ages >= low if high is None else (ages >= low) & (ages <= high)
+        label = f"over {low - 1} days" if high is None else f"{low}-{high} days"
+        buckets.append(AgeBucket(label=label, min_days=low, max_days=high, open_leads=int(inside.sum())))
+        low = (high or 0) + 1
+    return tuple(buckets)
+
+
 def _fill_rates(snapshot: Snapshot, sobject: str) -> tuple[FieldFill, ...]:
     frame = snapshot.frame(sobject)
     if sobject in snapshot.fill_counts:  # counted by the store over every field it holds
@@ -249,7 +274,8 @@ def org_profile(snapshot: Snapshot, *, rules: Rules, now: datetime) -> OrgProfil
     Returns:
         The profile: record counts, lead usage ("account-based" below
         :data:`ACCOUNT_BASED_SHARE`), the status funnel in LeadStatus order, conversion by
-        source, open leads per owner, and field fill rates.
+        source, open leads per owner, field fill rates, and open leads by age
+        (:data:`LEAD_AGE_BUCKETS`).
     """
     ctx = CheckContext(snapshot=snapshot, rules=rules, now=now)
     columns = {
@@ -275,4 +301,5 @@ def org_profile(snapshot: Snapshot, *, rules: Rules, now: datetime) -> OrgProfil
         sources=_sources(leads),
         owners=_owners(ctx, open_leads),
         fill_rates={sobject: _fill_rates(snapshot, sobject) for sobject in ("Lead", "Contact")},
+        lead_ages=_lead_ages(open_leads, now),
     )

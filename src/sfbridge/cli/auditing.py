@@ -1,4 +1,8 @@
-"""`sfbridge audit`: pull (unless --offline), run the checks, write findings, gate on severity."""
+"""`sfbridge audit`: pull (unless --offline), run the checks, write findings and reports, gate on severity.
+
+Several orgs (``--org a --org b``, ``--all-orgs``) are audited one after another by
+:mod:`sfbridge.cli.multiorg`; one org keeps the paths it always had.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,6 @@ from sfbridge.cli.common import (
     JsonOption,
     LogFormat,
     LogFormatOption,
-    OrgOption,
     StoreOption,
     VerboseOption,
     app,
@@ -26,17 +29,29 @@ from sfbridge.cli.common import (
     out,
     setup_logging,
 )
+from sfbridge.cli.multiorg import AuditOne, OrgAudit, audit_orgs
 from sfbridge.cli.pulling import print_pull, pull_options, run_pull
-from sfbridge.config import rules_path
+from sfbridge.config import OrgProfile, rules_path
 from sfbridge.credentials import store_url
 from sfbridge.models import Severity
 from sfbridge.outputs import write_audit_outputs
 from sfbridge.report.findings import findings_document, summarise
 from sfbridge.report.terminal import audit_table, to_json
+from sfbridge.report.trends import audit_trends, finding_keys
 from sfbridge.rules import Rules, load_rules
 from sfbridge.store import Store
 
-__all__ = ["AuditOutcome", "audit_command", "exit_for", "print_audit", "run_audit"]
+__all__ = [
+    "AuditOutcome",
+    "ChecksOption",
+    "OutOption",
+    "audit_command",
+    "audit_org",
+    "exit_for",
+    "fail_on_code",
+    "print_audit",
+    "run_audit",
+]
 
 ChecksOption = Annotated[
     str | None, typer.Option("--checks", help="Comma-separated checks to run (default: all). See the README's list.")
@@ -58,10 +73,11 @@ class AuditOutcome:
     files: list[Path]
 
     def summary(self) -> dict[str, Any]:
-        """What `--json` prints: run, counts, files."""
+        """What `--json` prints: run, counts, changes since the previous audit, files."""
         return {
             "run_id": self.result.run_id,
             "summary": summarise(self.result.findings),
+            "trends": self.document.get("trends"),
             "files": [str(path) for path in self.files],
         }
 
@@ -69,8 +85,14 @@ class AuditOutcome:
 def run_audit(
     store: Store, *, org: str, rules: Rules, checks: list[Check], out_dir: Path, command: str = "audit"
 ) -> AuditOutcome:
-    """Audit the store and write findings.json and the CSVs."""
+    """Audit the store, compare with its previous audit, and write findings.json, the CSVs and the reports."""
     result = audit(store, org=org, rules=rules, checks=checks, command=command)
+    trends = audit_trends(
+        store.audit_runs(before=result.run_id),
+        current=finding_keys(result.findings),
+        checks=[check.name for check in checks],
+        load_keys=store.finding_keys,
+    )
     document = findings_document(
         result.findings,
         org={"name": org, "org_id": result.org_id, "instance_url": result.instance_url},
@@ -79,6 +101,7 @@ def run_audit(
         checks=[_describe(check, rules) for check in checks],
         rules=rules.model_dump(mode="json"),
         profile=result.profile.model_dump(mode="json"),
+        trends=trends,
     )
     written = write_audit_outputs(out_dir, document=document, findings=result.findings, checks=[c.name for c in checks])
     return AuditOutcome(result, document, written)
@@ -88,8 +111,17 @@ def print_audit(outcome: AuditOutcome, *, out_dir: Path) -> None:
     """Show the audit summary table and where the files are."""
     result = outcome.result
     title = f"Audit of org {result.org_id} (as of {result.snapshot_at:%Y-%m-%d %H:%M} UTC)"
-    out.print(audit_table(result.findings, checks=outcome.document["checks"], title=title))
-    err.print(f"Findings written to {out_dir}/ (findings.json and one CSV per check).")
+    trends = outcome.document.get("trends")
+    by_check = trends["by_check"] if trends else None
+    out.print(audit_table(result.findings, checks=outcome.document["checks"], title=title, trends=by_check))
+    if trends:
+        totals = trends["totals"]
+        err.print(
+            f"Since the previous audit (run {trends['previous_run_id']}): {totals['new']:,} new, "
+            f"{totals['resolved']:,} resolved, {totals['still_open']:,} still open."
+        )
+    reports = ", ".join(path.name for path in outcome.files if path.suffix != ".csv")
+    err.print(f"Findings written to {out_dir}/ ({reports} and one CSV per check).", highlight=False)
 
 
 def _describe(check: Check, rules: Rules) -> dict[str, str]:
@@ -101,17 +133,78 @@ def _describe(check: Check, rules: Rules) -> dict[str, str]:
     }
 
 
+def fail_on_code(result: AuditResult, fail_on: Severity | None) -> int:
+    """1 when any finding is at or above ``fail_on``, else 0."""
+    if fail_on is not None and any(item.severity.rank >= fail_on.rank for item in result.findings):
+        return EXIT_FINDINGS
+    return 0
+
+
 def exit_for(result: AuditResult, fail_on: Severity | None) -> None:
     """Exit 1 when any finding is at or above ``fail_on`` (for CI gates and schedulers)."""
-    if fail_on is not None and any(item.severity.rank >= fail_on.rank for item in result.findings):
+    if fail_on is not None and fail_on_code(result, fail_on):
         err.print(f"Findings at or above {fail_on.value}: exiting with {EXIT_FINDINGS}.")
         raise typer.Exit(EXIT_FINDINGS)
 
 
+def audit_org(
+    profile: OrgProfile,
+    *,
+    config_dir: Path,
+    store: str | None,
+    offline: bool,
+    checks: list[Check],
+    out_dir: Path,
+    quiet: bool,
+) -> AuditOutcome:
+    """Pull one org (unless ``offline``) into its store, audit it and write its outputs into ``out_dir``."""
+    rules = load_rules(rules_path(profile, config_dir=config_dir))
+    mirror = Store.open(store or store_url(profile))
+    if not offline:
+        report = run_pull(
+            profile,
+            mirror,
+            config_dir=config_dir,
+            options=pull_options(profile, config_dir=config_dir),
+            objects=profile.objects,
+            quiet=quiet,
+            command="pull",
+        )
+        if not quiet:
+            print_pull(report, as_json=False)
+    return run_audit(mirror, org=profile.name, rules=rules, checks=checks, out_dir=out_dir)
+
+
+def _org_auditor(*, offline: bool, checks: list[Check], fail_on: Severity | None, quiet: bool) -> AuditOne:
+    """One org's audit in a several-org run: the same steps and output as a one-org audit."""
+
+    def audit_one(profile: OrgProfile, config_dir: Path, folder: Path) -> OrgAudit:
+        outcome = audit_org(
+            profile, config_dir=config_dir, store=None, offline=offline, checks=checks, out_dir=folder, quiet=quiet
+        )
+        if not quiet:
+            print_audit(outcome, out_dir=folder)
+        return OrgAudit(outcome.document, outcome.summary(), fail_on_code(outcome.result, fail_on))
+
+    return audit_one
+
+
+OrgsOption = Annotated[
+    list[str] | None,
+    typer.Option("--org", help="Org profile name from the config file; repeat it to audit several orgs."),
+]
+
+
 @app.command("audit")
 def audit_command(
-    org: OrgOption = None,
+    org: OrgsOption = None,
     config: ConfigOption = None,
+    all_orgs: Annotated[
+        bool,
+        typer.Option(
+            "--all-orgs", help="Audit every org in the config (not recorded demo orgs), with an index comparing them."
+        ),
+    ] = False,
     offline: Annotated[
         bool, typer.Option("--offline", help="Audit the store as it is, without pulling first.")
     ] = False,
@@ -125,27 +218,24 @@ def audit_command(
     log_format: LogFormatOption = LogFormat.AUTO,
     verbose: VerboseOption = 0,
 ) -> None:
-    """Run the health checks on an org (pulling what changed first) and write the findings."""
+    """Run the health checks on an org (pulling what changed first) and write the findings and reports."""
     setup_logging(log_format, verbose)
+    names = org or []
+    if all_orgs or len(names) > 1:
+        with exit_codes():
+            chosen = select_checks(checks.split(",") if checks else None)
+        auditor = _org_auditor(offline=offline, checks=chosen, fail_on=fail_on, quiet=as_json)
+        code = audit_orgs(
+            config, names=names, all_orgs=all_orgs, store=store, out_dir=out_dir, as_json=as_json, audit_one=auditor
+        )
+        raise typer.Exit(code)
     with exit_codes():
-        profile, config_dir = load_profile(config, org)
+        profile, config_dir = load_profile(config, names[0] if names else None)
         chosen = select_checks(checks.split(",") if checks else None)
-        rules = load_rules(rules_path(profile, config_dir=config_dir))
-        mirror = Store.open(store or store_url(profile))
-        if not offline:
-            report = run_pull(
-                profile,
-                mirror,
-                config_dir=config_dir,
-                options=pull_options(profile, config_dir=config_dir),
-                objects=profile.objects,
-                quiet=as_json,
-                command="pull",
-            )
-            if not as_json:
-                print_pull(report, as_json=False)
         folder = out_dir or Path("sfbridge-reports") / profile.name
-        outcome = run_audit(mirror, org=profile.name, rules=rules, checks=chosen, out_dir=folder)
+        outcome = audit_org(
+            profile, config_dir=config_dir, store=store, offline=offline, checks=chosen, out_dir=folder, quiet=as_json
+        )
         if as_json:
             out.print_json(to_json(outcome.summary()))
         else:

@@ -1,15 +1,19 @@
-"""`sfbridge demo`: the whole job on the bundled demo org, no credentials, no network."""
+"""`sfbridge demo`: the whole job on the bundled demo org, no credentials, no network; ends with report.html."""
 
 from __future__ import annotations
 
 import json
 import tempfile
+import webbrowser
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from sfbridge.checks import select_checks
-from sfbridge.cli.auditing import OutOption, print_audit, run_audit
+from sfbridge.cli.auditing import AuditOutcome, OutOption, print_audit, run_audit
 from sfbridge.cli.common import (
     JsonOption,
     LogFormat,
@@ -27,7 +31,9 @@ from sfbridge.cli.common import (
 from sfbridge.cli.pulling import print_pull, run_pull
 from sfbridge.demo import load_demo_org
 from sfbridge.errors import UsageError
+from sfbridge.outputs import write_atomically
 from sfbridge.pull import PullOptions
+from sfbridge.report.html import render_report_html
 from sfbridge.report.terminal import pull_json, to_json
 from sfbridge.rules import load_rules
 from sfbridge.salesforce import replay_transport
@@ -40,6 +46,9 @@ __all__ = ["demo"]
 def demo(
     store: StoreOption = None,
     out_dir: OutOption = None,
+    open_report: Annotated[
+        bool, typer.Option("--open", help="Open report.html in the default web browser when done.")
+    ] = False,
     as_json: JsonOption = False,
     log_format: LogFormatOption = LogFormat.AUTO,
     verbose: VerboseOption = 0,
@@ -47,7 +56,7 @@ def demo(
     """Run sfbridge on the bundled demo org: no credentials, no network (a recorded org).
 
     Replays the org's first full pull and an incremental pull three hours later (edits,
-    deletions, a new custom field) into a fresh store, then audits it.
+    deletions, a new custom field) into a fresh store, then audits it and writes report.html.
     """
     setup_logging(log_format, verbose)
     with exit_codes(), _demo_store(store) as url:
@@ -84,6 +93,7 @@ def demo(
             out_dir=folder,
             command="demo",
         )
+        report_html = _report_html(outcome, folder)
         if as_json:
             runs = [json.loads(pull_json(report)) for report in reports]
             out.print_json(to_json({"runs": runs, "audit": outcome.summary()}))
@@ -93,6 +103,17 @@ def demo(
             print_audit(outcome, out_dir=folder)
             kept = f"kept at {display_url(url)}" if store else "a temporary store (use --store PATH to keep it)"
             err.print(f"Demo org {demo_org.org_id} replayed into {kept}.")
+            out.print(f"HTML report: {report_html}", highlight=False, soft_wrap=True)
+    if open_report:
+        webbrowser.open(report_html.resolve().as_uri())
+
+
+def _report_html(outcome: AuditOutcome, folder: Path) -> Path:
+    """The audit's report.html: written with the other outputs, or here when they did not include it."""
+    path = folder / "report.html"
+    if path not in outcome.files:
+        write_atomically(path, render_report_html(outcome.document))
+    return path
 
 
 @contextmanager

@@ -59,9 +59,15 @@ class _RichProgress:
         )
 
 
-def pull_options(profile: OrgProfile, *, config_dir: Path, full: bool = False) -> PullOptions:
+def pull_options(profile: OrgProfile, *, config_dir: Path, full: bool = False, bulk: bool = False) -> PullOptions:
     """The pull options of a profile; a replayed org runs on its recording's clock."""
-    options = PullOptions(page_size=profile.page_size, overlap=seconds(profile.overlap_seconds), full=full)
+    options = PullOptions(
+        page_size=profile.page_size,
+        overlap=seconds(profile.overlap_seconds),
+        full=full,
+        bulk_threshold=profile.bulk_threshold,
+        bulk=bulk,
+    )
     recorded = replay_clock(profile, config_dir=config_dir)
     if recorded is not None:  # a replayed org asks what was recorded, at the recorded time
         options = dataclasses.replace(options, clock=fixed_clock(recorded))
@@ -111,6 +117,9 @@ def pull_command(
     org: OrgOption = None,
     config: ConfigOption = None,
     full: Annotated[bool, typer.Option("--full", help="Re-read every record and reconcile Ids (slow, exact).")] = False,
+    bulk: Annotated[
+        bool, typer.Option("--bulk", help="Read with Bulk API 2.0 jobs whatever the size (default: bulk_threshold).")
+    ] = False,
     objects: Annotated[
         str | None, typer.Option("--objects", help="Comma-separated objects to pull (default: the profile's list).")
     ] = None,
@@ -128,7 +137,7 @@ def pull_command(
             profile,
             Store.open(store or store_url(profile)),
             config_dir=config_dir,
-            options=pull_options(profile, config_dir=config_dir, full=full),
+            options=pull_options(profile, config_dir=config_dir, full=full, bulk=bulk),
             objects=chosen,
             quiet=as_json,
             command="pull",

@@ -19,10 +19,11 @@ import structlog
 from sfbridge import soql
 from sfbridge.errors import FatalSalesforceError, SyncIntegrityError
 from sfbridge.models import ObjectOutcome, ObjectPullResult, ObjectSchema, PullReport, SyncState
+from sfbridge.pull.bulk import read_with_bulk
 from sfbridge.pull.decode import PageDecoder
 from sfbridge.pull.deletions import DeletionCheck, check_deletions
 from sfbridge.pull.mirror import Mirror
-from sfbridge.pull.pages import iter_pages, plan_query
+from sfbridge.pull.pages import QueryPlan, iter_pages, plan_query
 from sfbridge.pull.records import Page
 from sfbridge.salesforce import SalesforceGateway
 from sfbridge.schema import CountPolicy, ObjectSpec, SyncMode, object_schema, spec_for
@@ -42,12 +43,16 @@ def _utcnow() -> datetime:
 
 @dataclass(frozen=True)
 class PullOptions:
-    """How to pull: page size, look-back overlap, full re-read, and the clock."""
+    """How to pull: page size, look-back overlap, full re-read, the clock, and when to use Bulk."""
 
     page_size: int = 2000
     overlap: timedelta = timedelta(minutes=5)
     full: bool = False
     clock: Callable[[], datetime] = field(default=_utcnow)
+    #: Read an object with a Bulk API 2.0 job when its pull reads at least this many rows.
+    bulk_threshold: int | None = None
+    #: Read every object that Bulk supports with a Bulk job, whatever its size (``--bulk``).
+    bulk: bool = False
 
 
 class Progress(Protocol):
@@ -235,10 +240,16 @@ class _ObjectPull:
     ) -> tuple[SyncState, int, int, set[str]]:
         since = state.bookmark - self.options.overlap if state.bookmark else None
         plan = plan_query(schema, self.spec, since=since)
+        if self.options.bulk:
+            return self._read_bulk(schema, state, plan, progress)
         decoder = PageDecoder(schema)
         fetched = pages = 0
         seen: set[str] = set()
         for page, total in iter_pages(self.gateway, plan, decoder, batch_size=self.options.page_size):
+            if pages == 0 and self._large(total):
+                # The first page's totalSize is Salesforce's count of the whole read: a large
+                # one goes to a Bulk job instead (this page is read again there).
+                return self._read_bulk(schema, state, plan, progress)
             # The overlap re-reads older rows: the bookmark only ever moves forward.
             marks = [m for m in (state.bookmark, page.latest()) if m is not None]
             state = state.model_copy(update={"bookmark": max(marks) if marks else None})
@@ -249,6 +260,31 @@ class _ObjectPull:
             progress.advance(self.sobject, done=fetched, total=total)
             log.debug("pull_page_committed", sobject=self.sobject, page=pages, rows=len(page))
         return state, fetched, pages, seen
+
+    def _large(self, rows: int) -> bool:
+        """Whether a read of this many rows goes to Bulk (``bulk_threshold``; small objects read whole stay on REST)."""
+        threshold = self.options.bulk_threshold
+        return threshold is not None and self.spec.mode is not SyncMode.FULL and rows >= threshold
+
+    def _read_bulk(
+        self, schema: ObjectSchema, state: SyncState, plan: QueryPlan, progress: Progress
+    ) -> tuple[SyncState, int, int, set[str]]:
+        # The job's pages come in Salesforce's order, not the cursor's: the bookmark stays
+        # where it was while pages are committed and moves to the newest row once all are in.
+        read = read_with_bulk(
+            self.gateway,
+            self.store,
+            schema,
+            where=plan.where,
+            write=lambda page: self._write(state, page),
+            advance=lambda done, total: progress.advance(self.sobject, done=done, total=total),
+            collect_ids=self.spec.mode is SyncMode.FULL,
+        )
+        marks = [mark for mark in (state.bookmark, read.latest) if mark is not None]
+        state = state.model_copy(update={"bookmark": max(marks) if marks else None})
+        self.store.save_state(state, run_id=self.run_id)
+        log.info("pull_bulk_read", sobject=self.sobject, rows=read.fetched, pages=read.pages)
+        return state, read.fetched, read.pages, read.ids
 
     def _write(self, state: SyncState, page: Page) -> None:
         """Commit one page with the state that covers it."""

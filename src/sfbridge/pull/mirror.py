@@ -68,3 +68,9 @@ class Mirror(Protocol):
 
     def count(self, sobject: str, *, created_before: datetime | None = None) -> int:
         """Count live records, optionally only those created before a moment."""
+
+    def note(self, key: str) -> str | None:
+        """A value kept across runs (a Bulk download's resume point), or None."""
+
+    def save_note(self, key: str, value: str | None) -> None:
+        """Keep a value across runs (None removes it)."""

@@ -52,6 +52,7 @@ def findings_document(  # noqa: PLR0913 (keyword-only: one per section of the do
     rules: Mapping[str, Any],
     profile: Mapping[str, Any] | None = None,
     generated_at: datetime | None = None,
+    trends: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the findings.json document.
 
@@ -64,6 +65,8 @@ def findings_document(  # noqa: PLR0913 (keyword-only: one per section of the do
         rules: the rules the audit ran with.
         profile: the org profile (plain data), if one was made.
         generated_at: when the document was made (defaults to now).
+        trends: the comparison with the org's previous audit
+            (:func:`sfbridge.report.trends.audit_trends`; None for its first audit).
 
     Returns:
         Plain data, ready for JSON.
@@ -77,6 +80,8 @@ def findings_document(  # noqa: PLR0913 (keyword-only: one per section of the do
         "snapshot_at": _iso(snapshot_at),
         "run_id": run_id,
         "summary": summarise(findings),
+        # Added within schema version 1: a new key changes no field's meaning.
+        "trends": dict(trends) if trends is not None else None,
         "checks": [{**dict(check), "count": counts.get(str(check["name"]), 0)} for check in checks],
         "rules": dict(rules),
         "profile": dict(profile) if profile is not None else None,

@@ -6,12 +6,22 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from sfbridge.models import Finding, ObjectOutcome, PullReport
 from sfbridge.salesforce.whoami import AuthCheck
 
-__all__ = ["audit_table", "auth_check_table", "orgs_table", "pull_json", "pull_table", "to_json"]
+__all__ = [
+    "audit_table",
+    "auth_check_table",
+    "orgs_audit_table",
+    "orgs_table",
+    "pull_json",
+    "pull_table",
+    "to_json",
+    "trends_table",
+]
 
 _OUTCOME_STYLE = {ObjectOutcome.SYNCED: "green", ObjectOutcome.SKIPPED: "yellow", ObjectOutcome.FAILED: "bold red"}
 
@@ -98,20 +108,100 @@ def orgs_table(rows: Sequence[dict[str, Any]]) -> Table:
 _SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red"}
 
 
-def audit_table(findings: Sequence[Finding], *, checks: Sequence[Mapping[str, Any]], title: str) -> Table:
-    """One row per check: how many findings, how severe, and one example in plain words."""
+def audit_table(
+    findings: Sequence[Finding],
+    *,
+    checks: Sequence[Mapping[str, Any]],
+    title: str,
+    trends: Mapping[str, Mapping[str, int] | None] | None = None,
+) -> Table:
+    """One row per check: how many findings, how severe, and one example in plain words.
+
+    Given the per-check trends (:mod:`sfbridge.report.trends`), a column says what is new and
+    resolved since the previous audit.
+    """
     table = Table(title=title, caption=f"{len(findings):,} findings")
-    for header, justify in (("check", "left"), ("findings", "right"), ("severity", "left"), ("example", "left")):
+    columns = [("check", "left"), ("findings", "right"), ("severity", "left")]
+    columns += [("since previous", "right")] if trends is not None else []
+    for header, justify in [*columns, ("example", "left")]:
         table.add_column(header, justify=justify, overflow="fold" if header == "example" else "ellipsis")  # type: ignore[arg-type]
     for check in checks:
         mine = [item for item in findings if item.check == check["name"]]
         severity = str(check["severity"])
         example = f"{mine[0].record_id}: {mine[0].reason}" if mine else "-"
-        table.add_row(
-            str(check["title"]),
+        cells = [
+            escape(str(check["title"])),
             f"{len(mine):,}",
-            f"[{_SEVERITY_STYLE.get(severity, '')}]{severity}[/]" if mine else "[dim]-[/]",
-            _shorten(example, 110),
+            f"[{_SEVERITY_STYLE.get(severity, '')}]{escape(severity)}[/]" if mine else "[dim]-[/]",
+        ]
+        if trends is not None:
+            cells.append(_change(trends.get(str(check["name"]))))
+        table.add_row(*cells, escape(_shorten(example, 110)))  # a record's values are text, not markup
+    return table
+
+
+def _change(counts: Mapping[str, int] | None) -> str:
+    if counts is None:
+        return "[dim]not compared[/]"
+    return f"[red]+{counts['new']:,}[/] [green]-{counts['resolved']:,}[/]"
+
+
+def trends_table(series: Mapping[str, Any], *, title: str) -> Table:
+    """One row per audit (counts per check), then what the last audit found new and resolved.
+
+    Args:
+        series: :func:`sfbridge.report.trends.trend_series`'s result.
+        title: the table's title.
+    """
+    checks = list(series["checks"])
+    table = Table(title=title)
+    table.add_column("run", justify="right")
+    table.add_column("audited (UTC)")
+    for check in checks:
+        table.add_column(check, justify="right", overflow="fold")
+    table.add_column("total", justify="right")
+    for run in series["runs"]:
+        counts = [("-" if run["counts"][c] is None else f"{run['counts'][c]:,}") for c in checks]
+        table.add_row(str(run["run_id"]), _minute(run["started_at"]), *counts, f"{run['total']:,}")
+    latest = series.get("latest")
+    if latest:
+        by_check = latest["by_check"]
+        table.add_section()
+        for change, style in (("new", "red"), ("resolved", "green")):
+            cells = [("-" if by_check.get(c) is None else f"{by_check[c][change]:,}") for c in checks]
+            total = sum(by_check[c][change] for c in checks if by_check.get(c) is not None)
+            table.add_row("", f"[{style}]{change} in the last[/]", *cells, f"{total:,}")
+    return table
+
+
+def _minute(moment: str | None) -> str:
+    return "?" if not moment else moment.replace("T", " ")[:16]
+
+
+def orgs_audit_table(entries: Sequence[Mapping[str, Any]], *, title: str = "Orgs audited") -> Table:
+    """One row per org of a several-org audit (index entries): outcome, findings, change, report."""
+    table = Table(title=title)
+    for header, justify in (
+        ("org", "left"),
+        ("status", "left"),
+        ("findings", "right"),
+        ("high", "right"),
+        ("since previous", "right"),
+        ("report or error", "left"),
+    ):
+        table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for entry in entries:
+        summary = entry.get("summary") or {}
+        status = str(entry.get("status"))
+        style = {"ok": "green", "over_threshold": "yellow"}.get(status, "bold red")
+        trends = entry.get("trends")
+        table.add_row(
+            escape(str(entry["org"])),
+            f"[{style}]{escape(status)}[/]",
+            "-" if not summary else f"{summary['total']:,}",
+            "-" if not summary else f"{summary['by_severity'].get('high', 0):,}",
+            "-" if trends is None else _change(trends),
+            escape(str(entry.get("error") or entry.get("report") or "-")),
         )
     return table
 

@@ -35,7 +35,13 @@ from sfbridge.store.tables import (
     sync_state,
 )
 
-__all__ = ["Store", "display_url", "mirror_table_name"]
+__all__ = ["AUDIT_COMMANDS", "Store", "display_url", "mirror_table_name"]
+
+#: The runs whose findings form an org's audit history: `sfbridge audit`. `sfbridge plan` also
+#: keeps findings (command "plan"), but no one is given a report from it, so it is not an
+#: audit: "new since the previous audit" means since the last report someone read. The demo's
+#: runs (pulls and its audit alike, all "demo") replay a recording into a fresh store.
+AUDIT_COMMANDS = ("audit",)
 
 SCHEMA_VERSION = "1"
 _ID_CHUNK = 500  # Ids per UPDATE ... WHERE Id IN (...): far below every bind-parameter limit
@@ -100,6 +106,19 @@ class Store:
                     "in one store would corrupt both: give this org its own store"
                 )
                 raise StoreError(msg)
+
+    def note(self, key: str) -> str | None:
+        """A value kept across runs under a key (a Bulk download's resume point, say), or None."""
+        with _guard("read the store's notes"), self.engine.connect() as conn:
+            value = conn.execute(select(meta.c.value).where(meta.c.key == f"note:{key}")).scalar()
+        return None if value is None else str(value)
+
+    def save_note(self, key: str, value: str | None) -> None:
+        """Keep a value under a key (None removes it)."""
+        with _guard("write the store's notes"), self.engine.begin() as conn:
+            conn.execute(meta.delete().where(meta.c.key == f"note:{key}"))
+            if value is not None:
+                conn.execute(meta.insert().values(key=f"note:{key}", value=value))
 
     def org_id(self) -> str | None:
         """The Id of the org this store mirrors, or None before its first pull."""
@@ -483,6 +502,52 @@ class Store:
         with _guard("read runs"), self.engine.connect() as conn:
             rows = conn.execute(select(runs).order_by(runs.c.id.desc()).limit(limit))
             return [dict(row._mapping) for row in rows]  # noqa: SLF001
+
+    # -- audit history (trends) -------------------------------------------------------------
+
+    def audit_runs(
+        self, *, before: int | None = None, commands: Sequence[str] = AUDIT_COMMANDS
+    ) -> list[dict[str, Any]]:
+        """The successful audits kept in this store, oldest first (the store mirrors one org).
+
+        Args:
+            before: only runs older than this run id.
+            commands: which runs are audits (see :data:`AUDIT_COMMANDS`).
+
+        Returns:
+            Per run: ``id``, ``command``, ``org``, ``started_at``, ``finished_at`` and
+            ``counts`` (check → findings; every check the run ran, zeros included).
+        """
+        columns = (runs.c.id, runs.c.command, runs.c.org, runs.c.started_at, runs.c.finished_at, runs.c.counts)
+        query = select(*columns).where(runs.c.command.in_(commands), runs.c.outcome == "ok").order_by(runs.c.id)
+        if before is not None:
+            query = query.where(runs.c.id < before)
+        with _guard("read runs"), self.engine.connect() as conn:
+            return [{**row._mapping, "counts": dict(row.counts or {})} for row in conn.execute(query)]  # noqa: SLF001
+
+    def previous_audit_run(self, run_id: int) -> dict[str, Any] | None:
+        """The latest successful audit before a run (as :meth:`audit_runs` gives it), or None."""
+        earlier = self.audit_runs(before=run_id)
+        return earlier[-1] if earlier else None
+
+    def finding_keys(self, run_id: int, checks: Sequence[str] | None = None) -> set[tuple[str, str, str]]:
+        """The ``(check, sobject, record_id)`` of a run's findings, optionally of some checks only.
+
+        A narrow read: a large audit keeps ~150k findings, and comparing two audits needs
+        only who was flagged by what, not the evidence.
+        """
+        query = select(findings.c.check_name, findings.c.sobject, findings.c.record_id).where(
+            findings.c.run_id == run_id
+        )
+        if checks is not None:
+            query = query.where(findings.c.check_name.in_(list(checks)))
+        names: dict[str, str] = {}  # one string per check and object name, not one per row
+        with _guard("read findings"), self.engine.connect() as conn:
+            rows = conn.execution_options(yield_per=5000).execute(query)
+            return {
+                (names.setdefault(check, check), names.setdefault(sobject, sobject), record_id)
+                for check, sobject, record_id in rows
+            }
 
 
 def _quoted(conn: Connection, name: str) -> str:

@@ -1,0 +1,130 @@
+/* sfbridge report.html: turn each check's embedded rows into a sortable, filterable, paged table.
+ * Record values are only ever written with textContent or Tabulator's escaping formatters,
+ * and links are only made from https:// URLs the report built and checked. */
+(function () {
+  "use strict";
+  var FIELDS = JSON.parse(document.getElementById("row-fields").textContent);
+  var RANK = { high: 3, medium: 2, low: 1, info: 0 };
+
+  function link(url, label) {
+    var node;
+    if (typeof url === "string" && url.indexOf("https://") === 0) {
+      node = document.createElement("a");
+      node.href = url;
+      node.target = "_blank";
+      node.rel = "noopener noreferrer";
+    } else {
+      node = document.createElement("span");
+    }
+    node.textContent = label;
+    return node;
+  }
+
+  function recordCell(cell) {
+    var row = cell.getRow().getData();
+    return link(row.url, row.id);
+  }
+
+  function severityCell(cell) {
+    var node = document.createElement("span");
+    node.className = "sev sev-" + String(cell.getValue()).replace(/[^a-z]/g, "");
+    node.textContent = cell.getValue();
+    return node;
+  }
+
+  function relatedCell(cell) {
+    var box = document.createElement("span");
+    (cell.getValue() || []).forEach(function (item, index) {
+      if (index) { box.appendChild(document.createElement("br")); }
+      box.appendChild(document.createTextNode(item[0] + ": "));
+      box.appendChild(link(item[2], item[1]));
+    });
+    return box;
+  }
+
+  function relatedText(related) {
+    return (related || []).map(function (item) { return item[0] + " " + item[1]; }).join(" ");
+  }
+
+  function toObjects(rows) {
+    return rows.map(function (values) {
+      var row = {};
+      FIELDS.forEach(function (name, index) { row[name] = values[index]; });
+      row._text = [row.id, row.sobject, row.severity, row.reason, row.action, relatedText(row.related),
+        row.evidence, row.group || ""].join(" ").toLowerCase();
+      return row;
+    });
+  }
+
+  function columns(box) {
+    var list = [
+      { title: "Record", field: "id", formatter: recordCell, width: 190 },
+      { title: "Object", field: "sobject", width: 90 },
+      { title: "Severity", field: "severity", formatter: severityCell, width: 100,
+        sorter: function (a, b) { return (RANK[a] || 0) - (RANK[b] || 0); } },
+      { title: "Reason", field: "reason", formatter: "textarea", minWidth: 260 },
+      { title: "Suggested action", field: "action", formatter: "textarea", minWidth: 200 },
+      { title: "Related", field: "related", formatter: relatedCell, headerSort: false, width: 200,
+        sorter: function (a, b) { return relatedText(a).localeCompare(relatedText(b)); } },
+      { title: "Evidence", field: "evidence", formatter: "textarea", minWidth: 200 }
+    ];
+    if (box.dataset.score === "1") {
+      list.push({ title: "Score", field: "score", sorter: "number", hozAlign: "right", width: 80 });
+    }
+    if (box.dataset.group === "1") {
+      list.push({ title: "Group", field: "group", width: 170 });
+    }
+    return list;
+  }
+
+  function debounce(action, wait) {
+    var timer = null;
+    return function () {
+      clearTimeout(timer);
+      timer = setTimeout(action, wait);
+    };
+  }
+
+  function setUp(box) {
+    var source = document.getElementById(box.dataset.findings);
+    var data = toObjects(JSON.parse(source.textContent));
+    var shown = box.querySelector(".shown");
+    var input = box.querySelector("input[type=search]");
+    var table = new Tabulator(box.querySelector(".table"), {
+      data: data,
+      columns: columns(box),
+      layout: "fitColumns",
+      pagination: true,
+      paginationSize: 25,
+      paginationSizeSelector: [25, 100, 500, true],
+      paginationCounter: "rows",
+      placeholder: "No finding matches the filter",
+      printAsHtml: true,
+      printRowRange: "all",
+      printHeader: false
+    });
+    box.dataset.visible = String(data.length);
+    table.on("dataFiltered", function (filters, rows) {
+      shown.textContent = rows.length.toLocaleString("en");
+      box.dataset.visible = String(rows.length);
+    });
+    input.addEventListener("input", debounce(function () {
+      var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      if (!terms.length) {
+        table.clearFilter();
+        return;
+      }
+      table.setFilter(function (row) {
+        return terms.every(function (term) { return row._text.indexOf(term) !== -1; });
+      });
+    }, 150));
+    table.on("tableBuilt", function () { box.dataset.ready = "1"; });
+  }
+
+  document.querySelectorAll("[data-findings]").forEach(setUp);
+  // Printing shows everything: folded details open, and Tabulator prints every row (printRowRange).
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details").forEach(function (node) { node.open = true; });
+  });
+  document.body.dataset.ready = "1";
+}());

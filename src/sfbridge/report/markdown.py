@@ -1,0 +1,312 @@
+"""Markdown renderings for tickets and emails: an org's ``report.md`` and the several-org ``index.md``.
+
+Pure functions from the ``findings.json`` document (and trends) to text. Record values reach
+the text through reasons and names, and an org's data is not ours to trust: every value goes
+through :func:`md_text`, so a pipe cannot split a table cell, a backtick cannot open code, and
+brackets, parentheses and ``<`` cannot make a link or an HTML tag. Record links come from
+:func:`sfbridge.report.links.lightning_url`, which links only a checked instance and Id.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import PurePosixPath
+from typing import Any
+
+from sfbridge.models import Severity
+from sfbridge.report.health import health_scores, overall_score
+from sfbridge.report.links import lightning_url
+from sfbridge.report.trends import CHANGES
+
+__all__ = ["md_text", "render_index_markdown", "render_report_markdown"]
+
+# Inline, only these characters mean something: | (a cell), ` (code), [ ] (links, images),
+# * _ ~ (emphasis), & (entities) and \ itself. Backslash escapes work for them in CommonMark and
+# GitHub; < and > become entities, which every dialect renders as text. Parentheses, # and !
+# stay as they are: without a [ ] pair before them, and mid-line, they are plain text.
+_ESCAPES = str.maketrans({char: "\\" + char for char in "\\`*_[]|~&"} | {"<": "&lt;", ">": "&gt;"})
+_HEADLINE_OBJECTS = (
+    ("Lead", "Leads"),
+    ("Contact", "Contacts"),
+    ("Account", "Accounts"),
+    ("Opportunity", "Opportunities"),
+)
+_SEVERITIES = tuple(level.value for level in reversed(Severity))  # high first
+_CELL_LIMIT = 400
+
+
+def md_text(value: Any, *, limit: int | None = None) -> str:  # noqa: ANN401 (any record value)
+    r"""Make a value safe inline Markdown text: one line, no markup, optionally shortened.
+
+    >>> md_text("A|B `x` [x](http://evil) <script>")
+    'A\\|B \\`x\\` \\[x\\](http://evil) &lt;script&gt;'
+    >>> md_text("Zoë\n李小龍 محمد")
+    'Zoë 李小龍 محمد'
+    """
+    text = "" if value is None else str(value)
+    text = "".join(char for char in text if unicodedata.category(char) != "Cc" or char.isspace())
+    text = " ".join(text.split())  # a line break (\n, \r, U+2028...) would end a table row
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text.translate(_ESCAPES)
+
+
+def render_report_markdown(
+    document: Mapping[str, Any], *, trends: Mapping[str, Any] | None = None, top: int = 10
+) -> str:
+    """Render an audit as Markdown: headline, summary per check, org profile, top findings.
+
+    Args:
+        document: the findings.json document.
+        trends: the comparison with the previous audit, as ``render_report_html`` takes it:
+            the trends document (:func:`sfbridge.report.trends.audit_trends`) or a plain
+            mapping of check → ``new``, ``resolved``, ``still_open`` (None for a check that
+            audit did not run). Default: the document's ``trends``; None in both means this
+            is the org's first audit.
+        top: how many findings to show per check, most severe first.
+
+    Returns:
+        Markdown text (GitHub-flavoured tables), ending with a newline.
+    """
+    by_check, context = _split_trends(trends, document)
+    org = document.get("org") or {}
+    lines = [f"# Salesforce audit: {md_text(org.get('name') or org.get('org_id') or 'org')}", ""]
+    lines += [_headline(document), "", "## Summary", "", _totals(document, by_check, context), ""]
+    lines += _health_lines(document)
+    lines += _summary_table(document, by_check)
+    lines += _profile_lines(document.get("profile"))
+    lines += _top_findings(document, top=top)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _split_trends(
+    trends: Mapping[str, Any] | None, document: Mapping[str, Any]
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    """The per-check changes, and the trends document they came from (for the previous run's id and date)."""
+    if trends is None:
+        context = document.get("trends")
+        return (context["by_check"] if context else None), context
+    if "by_check" in trends:  # a trends document
+        return trends["by_check"], trends
+    return trends, document.get("trends")  # a plain check → counts mapping
+
+
+def _headline(document: Mapping[str, Any]) -> str:
+    org = document.get("org") or {}
+    parts = [f"Org {md_text(org.get('org_id') or '?')}"]
+    if org.get("instance_url"):
+        parts[0] += f" at {md_text(org['instance_url'])}"
+    parts.append(f"records as of {_when(document.get('snapshot_at'))}")
+    if document.get("run_id") is not None:
+        parts.append(f"audit run {md_text(document['run_id'])}")
+    parts.append(f"written {_when(document.get('generated_at'))}")
+    return " · ".join(parts)
+
+
+def _totals(
+    document: Mapping[str, Any],
+    trends: Mapping[str, Mapping[str, int] | None] | None,
+    context: Mapping[str, Any] | None,
+) -> str:
+    summary = document.get("summary") or {}
+    severities = summary.get("by_severity") or {}
+    shown = [f"{int(severities[level]):,} {level}" for level in _SEVERITIES if severities.get(level)]
+    text = f"**{_findings(int(summary.get('total', 0)))}**" + (f" ({', '.join(shown)})" if shown else "") + "."
+    if trends is None:
+        return text + " This is the first audit of this org sfbridge keeps: nothing to compare with yet."
+    totals = {change: sum(int((counts or {}).get(change, 0)) for counts in trends.values()) for change in CHANGES}
+    previous = context or {}
+    since = ""
+    if previous.get("previous_run_id") is not None:
+        since = f" (audit run {md_text(previous['previous_run_id'])}, {_when(previous.get('previous_started_at'))})"
+    return (
+        f"{text} Since the previous audit{since}: {totals['new']:,} new, "
+        f"{totals['resolved']:,} resolved, {totals['still_open']:,} still open."
+    )
+
+
+def _health_lines(document: Mapping[str, Any]) -> list[str]:
+    scores = [entry for entry in health_scores(document) if entry.get("score") is not None]
+    overall = overall_score(scores)
+    if overall is None:
+        return []
+    areas = " · ".join(f"{md_text(entry['title'])} {int(entry['score'])}" for entry in scores)
+    return [f"Health score **{overall}**/100 ({areas}).", ""]
+
+
+def _summary_table(document: Mapping[str, Any], trends: Mapping[str, Mapping[str, int] | None] | None) -> list[str]:
+    rows = ["| Check | Findings | Severity | Since the previous audit |", "|---|---:|---|---|"]
+    for check in document.get("checks") or []:
+        name = str(check.get("name", ""))
+        title = f"{md_text(check.get('title') or name)} ({md_text(name)})"
+        change = "-" if trends is None else _change(trends.get(name))
+        rows.append(f"| {title} | {int(check.get('count', 0)):,} | {md_text(check.get('severity'))} | {change} |")
+    return [*rows, ""]
+
+
+def _change(counts: Mapping[str, Any] | None) -> str:
+    if counts is None:
+        return "not in the previous audit"
+    new, resolved = int(counts.get("new", 0)), int(counts.get("resolved", 0))
+    if not new and not resolved:
+        return "no change"
+    return f"+{new:,} new, {resolved:,} resolved"
+
+
+def _profile_lines(profile: Mapping[str, Any] | None) -> list[str]:
+    if not profile:
+        return []
+    counts = profile.get("record_counts") or {}
+    usage = profile.get("lead_usage") or {}
+    records = [f"{int(counts[name]):,} {plural}" for name, plural in _HEADLINE_OBJECTS if name in counts]
+    if usage.get("open_leads") is not None and "Lead" in counts:
+        records[0] += f" ({int(usage['open_leads']):,} open)"
+    lines = ["## Org profile", ""]
+    if records:
+        lines.append(f"- Records: {', '.join(records)}")
+    if usage.get("mode"):
+        lines.append(f"- Lead usage: {md_text(usage['mode'])}. {md_text(usage.get('explanation'))}".rstrip())
+    lines += _conversion_lines(profile.get("sources") or [])
+    return [*lines, ""] if len(lines) > 2 else []  # noqa: PLR2004 (the heading and its blank line)
+
+
+def _conversion_lines(sources: Sequence[Mapping[str, Any]]) -> list[str]:
+    leads = sum(int(source.get("leads", 0)) for source in sources)
+    if not leads:
+        return []
+    converted = sum(int(source.get("converted", 0)) for source in sources)
+    best = max(sources, key=lambda source: (int(source.get("leads", 0)), str(source.get("source"))))
+    return [
+        f"- Converted: {converted:,} of {leads:,} leads ({converted / leads:.1%})",
+        (
+            f"- Largest lead source: {md_text(best.get('source'))} with {int(best.get('leads', 0)):,} leads, "
+            f"{float(best.get('conversion_rate') or 0):.1%} converted"
+        ),
+    ]
+
+
+def _top_findings(document: Mapping[str, Any], *, top: int) -> list[str]:
+    instance = (document.get("org") or {}).get("instance_url")
+    grouped = _group_by_check(document.get("findings") or [])
+    lines: list[str] = []
+    for check in document.get("checks") or []:
+        name = str(check.get("name", ""))
+        mine = grouped.get(name, [])
+        if not mine or top <= 0:
+            continue
+        title = md_text(check.get("title") or name)
+        lines += [f"### {title}: {_findings(len(mine))} ({md_text(check.get('severity'))})", ""]
+        lines += ["| Record | Object | Severity | Reason | Suggested action |", "|---|---|---|---|---|"]
+        for item in _most_severe(mine, top):
+            lines.append(_finding_row(item, instance))
+        if len(mine) > top:
+            lines += ["", f"…and {len(mine) - top:,} more in {md_text(name + '.csv')}."]
+        lines.append("")
+    return ["## Top findings", "", *lines] if lines else []
+
+
+def _group_by_check(findings: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    grouped: dict[str, list[Mapping[str, Any]]] = {}
+    for item in findings:
+        grouped.setdefault(str(item.get("check")), []).append(item)
+    return grouped
+
+
+def _most_severe(findings: Sequence[Mapping[str, Any]], top: int) -> list[Mapping[str, Any]]:
+    # Most severe first, then the highest score (duplicates), then the audit's own order.
+    ranked = heapq.nsmallest(
+        top,
+        enumerate(findings),
+        key=lambda pair: (-_rank(pair[1].get("severity")), -float(pair[1].get("score") or 0), pair[0]),
+    )
+    return [item for _, item in ranked]
+
+
+def _rank(severity: Any) -> int:  # noqa: ANN401 (a value from the document)
+    return _SEVERITIES[::-1].index(severity) if severity in _SEVERITIES else -1
+
+
+def _finding_row(item: Mapping[str, Any], instance: str | None) -> str:
+    sobject, record_id = str(item.get("sobject", "")), str(item.get("record_id", ""))
+    url = lightning_url(instance, sobject, record_id)
+    record = f"[{record_id}]({url})" if url else md_text(record_id)  # a linked Id is alphanumeric
+    cells = (
+        record,
+        md_text(sobject),
+        md_text(item.get("severity")),
+        md_text(item.get("reason"), limit=_CELL_LIMIT),
+        md_text(item.get("suggested_action"), limit=_CELL_LIMIT),
+    )
+    return "| " + " | ".join(cells) + " |"
+
+
+def _findings(count: int) -> str:
+    return f"{count:,} finding" if count == 1 else f"{count:,} findings"
+
+
+def _when(moment: Any) -> str:  # noqa: ANN401 (ISO text from the document)
+    """ISO 8601 text as ``YYYY-MM-DD HH:MM UTC`` (as given when it is not ISO text)."""
+    text = "" if moment is None else str(moment)
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}).*", text)
+    return f"{match[1]} {match[2]} UTC" if match else md_text(text or "?")
+
+
+def render_index_markdown(entries: Sequence[Mapping[str, Any]]) -> str:
+    """Render the several-org index: one row per org, side by side.
+
+    Args:
+        entries: one per org (:mod:`sfbridge.report.index`), as ``render_index_html`` takes them.
+
+    Returns:
+        Markdown text, ending with a newline.
+    """
+    header = ["Org", "Org Id", "Health", "Findings", *(level.capitalize() for level in _SEVERITIES)]
+    header += ["Since the previous audit", "Status", "Report"]
+    lines = ["# Salesforce audits", "", "| " + " | ".join(header) + " |", "|---|---|" + "---:|" * 6 + "---|---|---|"]
+    for entry in entries:
+        summary = entry.get("summary") or {}
+        severities = summary.get("by_severity") or {}
+        score = overall_score(entry.get("health") or [])
+        numbers = [score, summary.get("total"), *(severities.get(level) for level in _SEVERITIES)]
+        cells = [
+            md_text(entry.get("org")),
+            md_text(entry.get("org_id") or "-"),
+            *("-" if value is None else f"{int(value):,}" for value in numbers),
+            _since(entry.get("trends"), has_summary=bool(summary)),
+            _status(entry),
+            _report_link(entry.get("report")),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _since(totals: Mapping[str, Any] | None, *, has_summary: bool) -> str:
+    if totals is None:
+        return "first audit" if has_summary else "-"
+    return _change(totals)
+
+
+_STATUS_TEXT = {"ok": "ok", "over_threshold": "findings at or above --fail-on", "error": "audit failed"}
+
+
+def _status(entry: Mapping[str, Any]) -> str:
+    status = entry.get("status")
+    text = md_text(_STATUS_TEXT.get(str(status), status or "?"))
+    if entry.get("error"):
+        return f"{text}: {md_text(entry['error'], limit=_CELL_LIMIT)}"
+    return text
+
+
+def _report_link(report: Any) -> str:  # noqa: ANN401 (a path from the entry)
+    if not report:
+        return "-"
+    markdown = PurePosixPath(str(report)).with_suffix(".md")
+    if not all(_SAFE_PART.fullmatch(part) for part in markdown.parts):  # nothing absolute, no "..", no markup
+        return md_text(markdown)
+    return f"[{markdown}]({markdown})"
+
+
+_SAFE_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")

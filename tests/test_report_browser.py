@@ -1,0 +1,181 @@
+"""report.html in a real headless browser (Debian's chromium, driven by Playwright).
+
+The page must load with no console error and no request but for the file itself, show the
+same numbers as findings.json, filter a table as you type, link records to their Lightning
+pages, and run none of the markup a record value carries. A full-page screenshot is kept in
+$SFBRIDGE_ARTIFACTS (or the test's temporary folder) for a person to look at.
+
+These tests skip only when chromium is missing outside CI; `.ci/run` installs it, so they run in CI.
+"""
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reportdocs import LEAD_1, NASTY, document, lightning
+from sfbridge.cli import app
+from sfbridge.report.html import render_report_html
+
+CHROMIUM = os.environ.get("SFBRIDGE_CHROMIUM", "/usr/bin/chromium")
+# Skipped only on a developer's machine without chromium; in CI (CI=true) a missing browser fails the tests.
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+    reason=f"chromium not found at {CHROMIUM} (`apt-get install chromium`; .ci/run installs it)",
+)
+# Root needs --no-sandbox; the others keep chromium from calling home on a machine with no network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def demo_outputs(tmp_path_factory) -> Path:
+    """`sfbridge demo`'s folder: findings.json, the CSVs and report.html."""
+    folder = tmp_path_factory.mktemp("demo") / "out"
+    result = CliRunner().invoke(app, ["demo", "--out", str(folder), "--log-format", "json"])
+    assert result.exit_code == 0, result.output
+    assert f"HTML report: {folder / 'report.html'}" in result.stdout.replace("\n", "")
+    return folder
+
+
+@pytest.fixture
+def artifacts(tmp_path) -> Path:
+    folder = Path(os.environ.get("SFBRIDGE_ARTIFACTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Visit:
+    """A page opened from a file, with what it logged and requested."""
+
+    def __init__(self, browser, path: Path) -> None:
+        """Open the file and wait until its tables are built."""
+        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.url = path.resolve().as_uri()
+        self.page.goto(self.url)
+        self.page.wait_for_function("document.body.dataset.ready === '1'")
+        self.page.wait_for_function(
+            "[...document.querySelectorAll('[data-findings]')].every(box => box.dataset.ready === '1')"
+        )
+
+    def text(self, selector: str) -> str:
+        """The visible text of one element."""
+        return self.page.locator(selector).inner_text().strip()
+
+    def filter(self, check: str, words: str) -> object:
+        """Type into a check's filter box and wait until the table shows fewer rows."""
+        box = self.page.locator(f"#check-{check} [data-findings]")
+        box.locator("input[type=search]").fill(words)
+        self.page.wait_for_function("box => box.dataset.visible !== box.dataset.total", arg=box.element_handle())
+        return box
+
+
+@pytest.fixture
+def visit(browser) -> Iterator[object]:
+    pages = []
+
+    def open_page(path: Path) -> Visit:
+        pages.append(Visit(browser, path))
+        return pages[-1]
+
+    yield open_page
+    for opened in pages:
+        opened.page.close()
+
+
+def test_the_demo_report_loads_offline_and_matches_findings_json(demo_outputs, visit, artifacts):
+    """No console error, no request but the file; the summary's numbers are findings.json's."""
+    shown = visit(demo_outputs / "report.html")
+    assert shown.errors == []
+    assert shown.requests == [shown.url]
+    summary = json.loads((demo_outputs / "findings.json").read_text(encoding="utf-8"))["summary"]
+    assert shown.page.locator("#total-findings").get_attribute("data-total") == str(summary["total"])
+    assert shown.text("#total-findings").replace(",", "") == str(summary["total"])
+    for level, count in summary["by_severity"].items():
+        assert shown.text(f".totals [data-severity={level}]").split()[-1].replace(",", "") == str(count)
+    for row in shown.page.locator("#check-counts tbody tr").all():
+        check = row.get_attribute("data-check")
+        expected = summary["by_check"].get(check, {}).get("count", 0)
+        assert row.locator(".count").inner_text().replace(",", "") == str(expected), check
+    path = artifacts / "report-demo.png"
+    shown.page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+
+
+def test_typing_in_a_filter_box_narrows_the_table(demo_outputs, visit):
+    """Filtering by one record's Id leaves that record's row; clearing the box brings every row back."""
+    findings = json.loads((demo_outputs / "findings.json").read_text(encoding="utf-8"))["findings"]
+    stale = [item for item in findings if item["check"] == "stale_lead"]
+    target = stale[len(stale) // 2]
+    shown = visit(demo_outputs / "report.html")
+    box = shown.page.locator("#check-stale_lead [data-findings]")
+    assert box.get_attribute("data-visible") == str(len(stale))
+    shown.filter("stale_lead", target["record_id"].lower())
+    assert box.get_attribute("data-visible") == "1"
+    rows = box.locator(".tabulator-row")
+    assert rows.count() == 1
+    link = rows.first.locator("a").first
+    instance = json.loads((demo_outputs / "findings.json").read_text(encoding="utf-8"))["org"]["instance_url"]
+    assert link.get_attribute("href") == f"{instance}/lightning/r/Lead/{target['record_id']}/view"
+    assert link.inner_text() == target["record_id"]
+    box.locator("input[type=search]").fill("")
+    shown.page.wait_for_function("box => box.dataset.visible === box.dataset.total", arg=box.element_handle())
+    assert box.get_attribute("data-visible") == str(len(stale))
+
+
+def test_record_values_stay_text_in_the_browser(tmp_path, visit, artifacts):
+    """Markup in record values neither runs nor loads anything; it is shown as the characters it is."""
+    doc = document()
+    for item in doc["findings"]:
+        item["reason"] = f"{item['reason']} {XSS}"
+    doc["profile"]["owners"][0]["name"] = XSS
+    path = tmp_path / "report.html"
+    path.write_text(render_report_html(doc), encoding="utf-8")
+    shown = visit(path)
+    assert shown.errors == []
+    assert shown.requests == [shown.url]  # an injected <img src=x> would have been requested
+    assert shown.page.evaluate("window.__pwned") is None
+    cell = shown.page.locator("#check-stale_lead .tabulator-row").first.locator("[tabulator-field=reason]")
+    assert XSS in cell.inner_text()
+    assert "Ελένη" in cell.inner_text()
+    assert "山田 太郎" in shown.page.locator(".cluster").first.inner_text()
+    assert NASTY in shown.page.locator(".cluster").first.inner_text()
+    shown.filter("stale_lead", "ελένη")  # filtering folds case in any script: one of the two stale leads
+    assert shown.page.locator("#check-stale_lead [data-findings]").get_attribute("data-visible") == "1"
+    href = shown.page.locator("#check-stale_lead .tabulator-row").first.locator("a").first.get_attribute("href")
+    assert href == lightning("Lead", LEAD_1)
+    shown.page.screenshot(path=str(artifacts / "report-escaping.png"), full_page=True)
+
+
+def test_the_page_prints_every_row_without_its_controls(demo_outputs, visit):
+    """Print media hides the contents bar and filter boxes, and the tables print as plain HTML."""
+    shown = visit(demo_outputs / "report.html")
+    shown.page.emulate_media(media="print")
+    assert shown.page.locator(".toc").is_hidden()
+    assert shown.page.locator(".filter").first.is_hidden()
+    pdf = shown.page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF")

@@ -1,0 +1,227 @@
+"""report.html and the index page, rendered from small hand-built documents (pure, no browser)."""
+
+import base64
+import hashlib
+import html as htmllib
+import re
+from pathlib import Path
+
+import pytest
+
+from reportdocs import (
+    CONTACT,
+    INSTANCE,
+    LEAD_1,
+    LEAD_2,
+    LEAD_3,
+    USER,
+    document,
+    finding,
+    lightning,
+)
+from sfbridge import report as report_package
+from sfbridge.report.health import health_scores, overall_score
+from sfbridge.report.html import render_index_html, render_report_html
+from sfbridge.report.links import instance_base, lightning_url
+
+SCRIPT = re.compile(r"<script([^>]*)>(.*?)</script>", re.DOTALL)
+
+
+@pytest.fixture(scope="module")
+def page() -> str:
+    return render_report_html(document())
+
+
+def test_record_values_render_as_text_never_as_markup(page):
+    """<script>, quotes and ampersands in record values are escaped; non-Latin names stay as they are."""
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &#34;quoted&#34; &amp;" in page  # the cluster table
+    assert "\\u003cscript\\u003ealert('x')\\u003c/script\\u003e" in page  # the table rows' JSON
+    assert "Ελένη &lt;b&gt;Π.&lt;/b&gt;" in page  # an owner name, in the owner table and chart
+    for name in ("山田 太郎", "Ærø ApS", "Ελένη"):
+        assert name in page
+
+
+def test_every_script_is_data_or_allowed_by_the_content_security_policy(page):
+    """Executable scripts are exactly the page's own, and the CSP allows them by hash and nothing else."""
+    policy = htmllib.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1))
+    assert "default-src 'none'" in policy
+    allowed = set(re.findall(r"'sha256-([^']+)'", policy))
+    running = [body for attributes, body in SCRIPT.findall(page) if "application/json" not in attributes]
+    assert len(running) == 2  # Tabulator, and the page's own script
+    digests = {base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() for body in running}
+    assert digests == allowed
+
+
+def test_no_resource_is_loaded_from_anywhere(page):
+    """No src, no stylesheet link, no CSS url() or @import points off the page; only record links leave it."""
+    assert not re.search(r"""\ssrc\s*=""", page)
+    assert not re.search(r"<link\b", page)
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", page)
+    assert "@import" not in page
+    hrefs = re.findall(r"""href\s*=\s*["']([^"']*)""", page)
+    external = [href for href in hrefs if not href.startswith("#")]
+    assert external
+    assert all(re.fullmatch(re.escape(INSTANCE) + r"/lightning/r/\w+/\w{18}/view", href) for href in external)
+
+
+def test_charts_are_inline_svg_without_scripts(page):
+    """The profile's charts are inline <svg> drawn at build time, with no script and no comment inside."""
+    svgs = re.findall(r"<svg\b.*?</svg>", page, re.DOTALL)
+    assert len(svgs) >= 5  # health, funnel, sources, ages, owners
+    assert all("<script" not in svg and "<!--" not in svg for svg in svgs)
+    assert {'id="chart-funnel"', 'id="chart-owners"', 'id="chart-health"'} <= {
+        match for svg in svgs for match in re.findall(r'id="chart-\w+"', svg)
+    }
+
+
+def test_rendering_is_pure_and_repeatable():
+    """The same document gives the same page (chart ids are fixed, the time comes from the document)."""
+    assert render_report_html(document()) == render_report_html(document())
+    assert "2026-11-02 12:05 UTC" in render_report_html(document())
+
+
+def test_record_links_point_at_lightning_pages(page):
+    """Each record's link is <instance>/lightning/r/<Object>/<Id>/view; related records get theirs too."""
+    assert lightning("Lead", LEAD_1) in page
+    assert lightning("Contact", CONTACT) in page
+    assert f'href="{lightning("User", USER)}"' in page  # the inactive owner in the owner table
+
+
+def test_lightning_url_refuses_anything_but_a_valid_id_on_an_https_instance():
+    """Bad Ids, wrong objects and non-HTTPS or decorated instances get no link at all."""
+    assert lightning_url(INSTANCE + "/", "Lead", LEAD_1[:15]) == lightning("Lead", LEAD_1)
+    assert lightning_url(INSTANCE, None, CONTACT) == lightning("Contact", CONTACT)
+    for instance, sobject, record_id in [
+        (INSTANCE, "Lead", "<script>"),
+        (INSTANCE, "Contact", LEAD_1),  # a Lead Id is not a Contact
+        (INSTANCE, "Lead", LEAD_1[:15] + "AAA"),  # a wrong case-safe suffix
+        (INSTANCE, "Lead/../x", LEAD_1),
+        ("javascript:alert(1)//", "Lead", LEAD_1),
+        ("http://acme.my.salesforce.com", "Lead", LEAD_1),
+        ("https://evil@acme.my.salesforce.com", "Lead", LEAD_1),
+        ("https://acme.my.salesforce.com/path?q=1", "Lead", LEAD_1),
+        (None, "Lead", LEAD_1),
+    ]:
+        assert lightning_url(instance, sobject, record_id) is None, (instance, sobject, record_id)
+    assert instance_base("https://ACME.my.salesforce.com:443") == "https://acme.my.salesforce.com:443"
+
+
+def test_first_audit_says_there_is_nothing_to_compare_with(page):
+    """Without trends the summary says this is the first audit; no new/resolved columns appear."""
+    assert "This is the first audit of this org" in page
+    assert '<th class="num">Resolved</th>' not in page
+
+
+def test_trends_per_check_are_shown():
+    """A plain check → counts mapping shows per check and in total."""
+    trends = {"stale_lead": {"new": 2, "resolved": 3, "still_open": 0}, "duplicate": {"new": 1, "resolved": 0}}
+    html = render_report_html(document(), trends=trends)
+    assert "first audit" not in html
+    assert re.search(r"Since the previous audit: <strong>3</strong> new,\s*<strong>3</strong> resolved", html)
+    row = re.search(r'<tr data-check="stale_lead">.*?</tr>', html, re.DOTALL).group(0)
+    assert '<td class="num new">2</td>' in row
+    assert '<td class="num resolved">3</td>' in row
+
+
+def test_the_trends_document_of_the_audit_is_understood():
+    """The audit's trends document (by_check, totals, previous run) works too, from the document itself."""
+    trends = {
+        "previous_run_id": 4,
+        "previous_started_at": "2026-11-01T12:00:00Z",
+        "by_check": {"stale_lead": {"new": 1, "resolved": 0, "still_open": 1, "previous_run_id": 4}, "duplicate": None},
+        "totals": {"new": 1, "resolved": 0, "still_open": 1},
+    }
+    html = render_report_html(document(trends=trends))
+    assert "(run 4, 2026-11-01 12:00 UTC)" in html
+    assert "not compared: no earlier audit ran this check" in html
+
+
+def test_a_document_without_a_profile_says_so():
+    """A report rebuilt from a stored run has no profile: the page says so and scores are n/a."""
+    html = render_report_html(document(with_profile=False))
+    assert 'id="no-profile"' in html
+    assert "n/a" in html
+    assert "<figure" not in html  # every chart needs the profile's numbers
+
+
+def test_large_sections_are_capped_and_point_at_the_csv():
+    """Above row_limit a section embeds the first rows and names the CSV that has them all."""
+    items = [finding("stale_lead", LEAD_1), finding("stale_lead", LEAD_2), finding("stale_lead", LEAD_3)]
+    html = render_report_html(document(items), row_limit=2)
+    assert "shows the first 2 of 3 findings" in html
+    assert "<code>stale_lead.csv</code>" in html
+    assert LEAD_3 not in html
+
+
+def test_duplicate_clusters_show_fields_side_by_side_with_the_reasons(page):
+    """Each cluster lists its records as columns, the record to keep first, and why they matched."""
+    cluster = re.search(r'<div class="cluster" data-group="(\w+)">(.*?)</div>', page, re.DOTALL)
+    assert cluster.group(1) == CONTACT
+    body = cluster.group(2)
+    assert body.index(CONTACT) < body.index(LEAD_2)
+    assert '<span class="keep">keep</span>' in body
+    assert '<tr class="same"><th>Email</th><td>yamada@example.jp</td><td>yamada@example.jp</td></tr>' in body
+    assert "same email yamada@example.jp" in body
+    assert "<em>but other city</em>" in body
+
+
+def test_health_scores_follow_the_documented_formula():
+    """Cost = worst severity weight per record; score = 100 * (1 - cost / records in scope)."""
+    scores = {entry["area"]: entry for entry in health_scores(document())}
+    # Lead hygiene: two stale (low, 0.25 each) leads among 6 open leads: 100 * (1 - 0.5/6) = 91.67.
+    assert (scores["lead_hygiene"]["score"], scores["lead_hygiene"]["cost"]) == (92, 0.5)
+    # Duplicates: two medium records among 8 leads + 2 contacts: 100 * (1 - 1/10).
+    assert scores["duplicates"]["score"] == 90
+    # Ownership: one high lead among 6 open leads: 100 * (1 - 1/6) = 83.3.
+    assert scores["ownership"]["score"] == 83
+    assert set(scores) == {"lead_hygiene", "duplicates", "ownership"}  # areas with no check run are left out
+    assert overall_score(list(scores.values())) == 88
+    assert all(entry["score"] is None for entry in health_scores(document(with_profile=False)))
+
+
+def test_index_compares_orgs_and_links_only_relative_reports():
+    """One row per org with its scores and counts; a report path with a scheme is not linked."""
+    good = document()
+    entries = [
+        {
+            "org": "acme",
+            "org_id": "00D5g0000000001EAA",
+            "instance_url": INSTANCE,
+            "report": "acme/report.html",
+            "summary": good["summary"],
+            "health": health_scores(good),
+        },
+        {
+            "org": "<b>evil</b>",
+            "org_id": None,
+            "instance_url": None,
+            "report": "javascript:alert(1)",
+            "summary": {"total": 3, "by_severity": {"high": 3}},
+            "health": {"duplicates": 50},
+        },
+        {"org": "broken", "report": None, "summary": None, "health": [], "error": "login refused"},
+    ]
+    html = render_index_html(entries)
+    assert '<a href="acme/report.html">acme</a>' in html
+    assert "javascript:" not in html
+    assert "&lt;b&gt;evil&lt;/b&gt;" in html
+    assert "The audit failed: login refused" in html
+    assert 'id="chart-comparison"' in html
+    assert re.search(r"<script(?![^>]*application/json)", html) is None  # the index runs no script
+
+
+def test_inlined_assets_cannot_break_out_of_their_elements_and_match_their_readme():
+    """No asset holds </script> or </style>; the vendored files are the ones the README names."""
+    assets = Path(report_package.__file__).parent / "assets"
+    for path in assets.rglob("*.js"):
+        assert "</script" not in path.read_text(encoding="utf-8").lower(), path
+    for path in assets.rglob("*.css"):
+        assert "</style" not in path.read_text(encoding="utf-8").lower(), path
+    vendor = assets / "vendor" / "tabulator"
+    listed = dict(
+        reversed(line.split())
+        for line in re.findall(r"^[0-9a-f]{64}  \S+$", (vendor / "README.md").read_text(), re.MULTILINE)
+    )
+    assert listed == {name: hashlib.sha256((vendor / name).read_bytes()).hexdigest() for name in listed}
+    assert set(listed) == {"tabulator.min.js", "tabulator_simple.min.css"}
