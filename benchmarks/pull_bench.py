@@ -12,6 +12,8 @@ at a time, so it shows whether the client's memory grows with N.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import resource
 import statistics
@@ -84,6 +86,41 @@ def write_pages(folder: Path, n: int, fields: list[str]) -> int:
     return count
 
 
+BULK_PAGE = 50_000  # records per Bulk result page (the pull asks for this many)
+
+
+def _bulk_cell(value: Any) -> str:  # noqa: ANN401 (a REST value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    rest_form = len(text) == 28 and text.endswith("+0000")  # noqa: PLR2004 (a REST datetime: ...000+0000)
+    return text[:23] + "Z" if rest_form else text  # Bulk writes datetimes ...000Z
+
+
+def write_csv_pages(folder: Path, n: int, fields: list[str]) -> int:
+    """Render the Bulk API 2.0 result pages (CSV, every value quoted) Salesforce would send."""
+    count, rows = 0, []
+
+    def flush() -> None:
+        nonlocal count, rows
+        out = io.StringIO()
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer.writerow(fields)
+        writer.writerows(rows)
+        (folder / f"{count:06d}.csv").write_text(out.getvalue(), encoding="utf-8")
+        count, rows = count + 1, []
+
+    for lead in leads(n):
+        rows.append([_bulk_cell(lead.get(name)) for name in fields])
+        if len(rows) == BULK_PAGE:
+            flush()
+    if rows or count == 0:
+        flush()
+    return count
+
+
 class PageServer(BaseAdapter):
     """Answers the pull's calls: token, identity, describe, query pages from disk, COUNT()."""
 
@@ -97,7 +134,22 @@ class PageServer(BaseAdapter):
         parts = urlsplit(request.url or "")
         self.used += 1
         body: bytes
-        if parts.path.endswith("/oauth2/token"):
+        headers = {"Content-Type": "application/json;charset=UTF-8"}
+        job = {"id": to_18("7505g0000000001"), "operation": "query", "object": "Lead", "state": "JobComplete"}
+        if "/jobs/query" in parts.path and parts.path.endswith("/results"):
+            pages = sorted(self.folder.glob("*.csv"))
+            index = int(parse_qs(parts.query).get("locator", ["0"])[0])
+            body = pages[index].read_bytes()
+            last = index + 1 >= len(pages)
+            headers = {
+                "Content-Type": "text/csv",
+                "Sforce-NumberOfRecords": str(min(BULK_PAGE, self.n - index * BULK_PAGE)),
+                "Sforce-Locator": "null" if last else str(index + 1),
+            }
+        elif "/jobs/query" in parts.path:
+            extra = {"numberRecordsProcessed": self.n, "contentType": "CSV", "columnDelimiter": "COMMA"}
+            body = orjson.dumps({**job, "apiVersion": float(VERSION), "lineEnding": "LF", **extra})
+        elif parts.path.endswith("/oauth2/token"):
             body = orjson.dumps({"access_token": "00D!bench", "instance_url": INSTANCE, "token_type": "Bearer"})
         elif parts.path.endswith(f"/v{VERSION}/"):
             body = orjson.dumps({"identity": f"{INSTANCE}/id/{to_18('00D5g0000000001')}/{to_18('0055g0000000001')}"})
@@ -112,9 +164,7 @@ class PageServer(BaseAdapter):
             body = (self.folder / f"{offset // PAGE:06d}.json").read_bytes()
         response = requests.Response()
         response.status_code, response.request, response.url = 200, request, request.url or ""
-        response.headers = CaseInsensitiveDict(
-            {"Content-Type": "application/json;charset=UTF-8", "Sforce-Limit-Info": f"api-usage={self.used}/5000000"}
-        )
+        response.headers = CaseInsensitiveDict({**headers, "Sforce-Limit-Info": f"api-usage={self.used}/5000000"})
         response._content = body  # noqa: SLF001
         return response
 
@@ -122,7 +172,7 @@ class PageServer(BaseAdapter):
         """Nothing to release."""
 
 
-def pull_pages(pages_dir: Path, n: int, store_url: str) -> dict[str, float]:
+def pull_pages(pages_dir: Path, n: int, store_url: str, *, bulk: bool = False) -> dict[str, float]:
     """Time one pull of N Leads from rendered pages into a fresh store (run in its own process)."""
     configure_logging(json=True, level="warning")
     describe = json.loads((REPO / "fixtures/demo-org/describe/Lead.json").read_text())
@@ -132,7 +182,7 @@ def pull_pages(pages_dir: Path, n: int, store_url: str) -> dict[str, float]:
     gateway = SalesforceGateway(profile, Secrets(client_secret=SecretStr("s")), session=session)
     store = Store.open(store_url)
     started = time.perf_counter()
-    pull(gateway, store, org="bench", objects=["Lead"], options=PullOptions(clock=lambda: NOW))
+    pull(gateway, store, org="bench", objects=["Lead"], options=PullOptions(clock=lambda: NOW, bulk=bulk))
     seconds = time.perf_counter() - started
     peak_mb = peak_rss_mb()
     return {
@@ -157,14 +207,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(n: int, store_url: str, work: Path) -> dict[str, float]:
+def run(n: int, store_url: str, work: Path, *, bulk: bool = False) -> dict[str, float]:
     """Render pages here, then pull them in a fresh process so its peak RSS is the client's alone."""
     describe = json.loads((REPO / "fixtures/demo-org/describe/Lead.json").read_text())
     fields = [f["name"] for f in describe["fields"] if f["type"] not in {"address", "location", "base64"}]
     pages_dir = work / "pages"
     pages_dir.mkdir()
-    write_pages(pages_dir, n, fields)
+    (write_csv_pages if bulk else write_pages)(pages_dir, n, fields)
     command = [sys.executable, __file__, "--pull-only", str(pages_dir), "--records", str(n), "--store", store_url]
+    command += ["--bulk"] if bulk else []
     done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603 (our own script)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -175,22 +226,24 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--store", default="sqlite", help="sqlite, or a PostgreSQL URL")
+    parser.add_argument("--bulk", action="store_true", help="serve a Bulk API 2.0 query job (CSV pages) instead")
     parser.add_argument("--pull-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pull_only:
-        print(json.dumps(pull_pages(args.pull_only, args.records, args.store)))
+        print(json.dumps(pull_pages(args.pull_only, args.records, args.store, bulk=args.bulk)))
         return
     results = []
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory(prefix="sfbridge-bench-") as folder:
             url = str(Path(folder) / "bench.db") if args.store == "sqlite" else args.store
-            result = run(args.records, url, Path(folder))
+            result = run(args.records, url, Path(folder), bulk=args.bulk)
             results.append(result)
             print(json.dumps(result))
     print(
         json.dumps(
             {
                 "records": args.records,
+                "api": "bulk" if args.bulk else "rest",
                 "median_records_per_second": round(statistics.median(r["records_per_second"] for r in results)),
                 "max_peak_rss_mb": max(r["peak_rss_mb"] for r in results),
                 "machine": machine(),
