@@ -112,9 +112,12 @@ def test_trends_prints_the_series_and_what_the_last_audit_changed(demo_db, tmp_p
     }
     table = invoke("trends", *common, "--checks", "missing_lead_source,stale_lead", env=SECRET_ENV)
     assert table.exit_code == 0, table.output
-    assert "missing_lead_source" in table.stdout
-    assert "new in the last" in table.stdout
-    assert "resolved in the last" in table.stdout
+    rows = {line.split("│")[1].strip(): line for line in table.stdout.splitlines() if line.count("│") > 2}
+    assert "missing_lead_source" in rows
+    assert "new" in table.stdout
+    assert "resolved" in table.stdout
+    # missing_lead_source: 18 then 18 findings, 1 new and 1 resolved in the last audit
+    assert [cell.strip() for cell in rows["missing_lead_source"].split("│")[2:6]] == ["18", "18", "1", "1"]
 
 
 def test_trends_of_an_org_never_audited_says_so(tmp_path):

@@ -146,31 +146,43 @@ def _change(counts: Mapping[str, int] | None) -> str:
     return f"[red]+{counts['new']:,}[/] [green]-{counts['resolved']:,}[/]"
 
 
-def trends_table(series: Mapping[str, Any], *, title: str) -> Table:
-    """One row per audit (counts per check), then what the last audit found new and resolved.
+def trends_table(series: Mapping[str, Any], *, title: str, last: int = 8) -> Table:
+    """One row per check, one column per audit (the latest ``last``), then what the last audit found new and resolved.
+
+    Checks are rows so the table stays readable in a terminal however many checks run.
 
     Args:
         series: :func:`sfbridge.report.trends.trend_series`'s result.
         title: the table's title.
+        last: how many of the most recent audits to show (``--json`` has them all).
     """
     checks = list(series["checks"])
-    table = Table(title=title)
-    table.add_column("run", justify="right")
-    table.add_column("audited (UTC)")
-    for check in checks:
-        table.add_column(check, justify="right", overflow="fold")
-    table.add_column("total", justify="right")
-    for run in series["runs"]:
-        counts = [("-" if run["counts"][c] is None else f"{run['counts'][c]:,}") for c in checks]
-        table.add_row(str(run["run_id"]), _minute(run["started_at"]), *counts, f"{run['total']:,}")
+    runs = list(series["runs"])[-last:]
     latest = series.get("latest")
+    by_check = latest["by_check"] if latest else {}
+    table = Table(title=title, caption=f"audits shown: {len(runs)} of {len(series['runs'])}")
+    table.add_column("check")
+    for run in runs:
+        table.add_column(f"run {run['run_id']}\n{_minute(run['started_at'])}", justify="right")
     if latest:
-        by_check = latest["by_check"]
-        table.add_section()
-        for change, style in (("new", "red"), ("resolved", "green")):
-            cells = [("-" if by_check.get(c) is None else f"{by_check[c][change]:,}") for c in checks]
-            total = sum(by_check[c][change] for c in checks if by_check.get(c) is not None)
-            table.add_row("", f"[{style}]{change} in the last[/]", *cells, f"{total:,}")
+        table.add_column("[red]new[/]", justify="right")
+        table.add_column("[green]resolved[/]", justify="right")
+
+    def cell(value: int | None) -> str:
+        return "-" if value is None else f"{value:,}"
+
+    for check in checks:
+        changes = by_check.get(check) if latest else None
+        extra = [cell(changes["new"]), cell(changes["resolved"])] if changes else (["-", "-"] if latest else [])
+        table.add_row(check, *(cell(run["counts"][check]) for run in runs), *extra)
+    totals = [f"{run['total']:,}" for run in runs]
+    if latest:
+        totals += [
+            f"{sum(by_check[c][change] for c in checks if by_check.get(c) is not None):,}"
+            for change in ("new", "resolved")
+        ]
+    table.add_section()
+    table.add_row("[bold]total[/]", *totals)
     return table
 
 
