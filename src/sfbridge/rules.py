@@ -134,7 +134,7 @@ class DuplicateRules(_Section):
     """How close two people must be to be called one, and limits that keep matching linear."""
 
     match_threshold: Annotated[float, Field(ge=0.5, le=1.0)] = 0.85
-    max_block_size: Annotated[int, Field(ge=10, le=100_000)] = 500
+    max_block_size: Annotated[int, Field(ge=10, le=100_000)] = 100
 
 
 #: An action ``sfbridge plan`` can propose, named by what it does.

@@ -63,3 +63,15 @@ def test_blocking_ignores_invalid_emails_and_phones():
     ]
     pairs, _ = pairs_of(rows)
     assert pairs == set()
+
+
+def test_a_name_is_blocked_with_a_business_domain_but_not_with_a_free_mail_one():
+    """The same name at one business domain is a candidate; at gmail.com it is thousands of strangers."""
+    rows = [
+        {"record_id": "a", "sobject": "Lead", "first_name": "Ann", "last_name": "Lee", "email": "ann.lee@acme.example"},
+        {"record_id": "b", "sobject": "Lead", "first_name": "Ann", "last_name": "Lee", "email": "alee@acme.example"},
+        {"record_id": "c", "sobject": "Lead", "first_name": "Tom", "last_name": "Ray", "email": "tom.ray71@gmail.com"},
+        {"record_id": "d", "sobject": "Lead", "first_name": "Tom", "last_name": "Ray", "email": "tray.home@gmail.com"},
+    ]
+    pairs, _ = pairs_of(rows)
+    assert pairs == {(0, 1)}

@@ -86,7 +86,10 @@ def _name_keys(people: pl.DataFrame) -> pl.LazyFrame:
         domain=pl.col("email_domain").hash(),
         year=pl.col("birthdate").dt.year(),
         has_company=pl.col("company_key").is_not_null(),
-        has_domain=pl.col("email_domain").is_not_null(),
+        # A business domain narrows a name to one employer; a free-mail domain narrows nothing
+        # ("John Smith" at gmail.com is thousands of people in a large org), and its blocks
+        # would grow with the square of the org.
+        has_domain=pl.col("email_domain").is_not_null() & ~pl.col("email_free").fill_null(value=False),
     )
     named = _names(people).lazy().join(places.lazy(), on="idx")
     return pl.concat(

@@ -82,7 +82,7 @@ class MatchSettings:
     """
 
     threshold: float = 0.85
-    max_block_size: int = 500
+    max_block_size: int = 100
     default_region: str = "US"
     workers: int = 0
 

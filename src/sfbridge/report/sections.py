@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Findings a section embeds at most (the CSV has them all).
-ROW_LIMIT = 5_000
+ROW_LIMIT = 2_000
 #: Duplicate clusters shown side by side at most (largest first).
 CLUSTER_LIMIT = 200
 _EVIDENCE_CHARS = 300

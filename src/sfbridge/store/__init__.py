@@ -8,6 +8,7 @@ committed and never leaves half a page.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
@@ -353,10 +354,15 @@ class Store:
             requests[sobject] = (self.table(sobject), kinds)
             if state.completed_at is not None:
                 latest = max(latest, state.completed_at) if latest else state.completed_at
-        with _guard("read the mirror"):
-            frames = load_frames(self.engine, requests)
+        counted = [sobject for sobject in count_fill if self.state(sobject)]
+        # The fill counts scan whole tables while the frames are read (in reader processes for
+        # a large SQLite store): run them side by side rather than one after the other.
+        with ThreadPoolExecutor(max_workers=1) as counter:
+            counting = counter.submit(lambda: {sobject: self._fill_counts(sobject) for sobject in counted})
+            with _guard("read the mirror"):
+                frames = load_frames(self.engine, requests)
+            counts = counting.result()
         moment = taken_at or latest or datetime.now(UTC)
-        counts = {sobject: self._fill_counts(sobject) for sobject in count_fill if self.state(sobject)}
         return Snapshot(
             org_id=org["org_id"],
             instance_url=org.get("instance_url", ""),
