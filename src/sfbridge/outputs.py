@@ -67,9 +67,12 @@ def write_audit_outputs(
         folder.mkdir(parents=True, exist_ok=True)
         written = [folder / "findings.json"]
         write_atomically(written[0], findings_json(document))
+        by_check: dict[str, list[Finding]] = {name: [] for name in checks}
+        for item in findings:
+            by_check.setdefault(item.check, []).append(item)
         for name in checks:
             path = folder / f"{name}.csv"
-            write_atomically(path, findings_csv([item for item in findings if item.check == name]))
+            write_atomically(path, findings_csv(by_check[name]))
             written.append(path)
         # Both reports show the document's own trends (the comparison with the previous audit).
         reports = {"report.md": render_report_markdown(document), "report.html": render_report_html(document)}

@@ -100,11 +100,11 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _cell(value: Any) -> str:  # noqa: ANN401 (any evidence value)
-    if value is None:
-        return ""
-    if isinstance(value, str | int | float | bool):
-        return str(value)
+def _cell(value: Any) -> Any:  # noqa: ANN401 (any evidence value)
+    # The csv module writes None as an empty cell and numbers as text itself; only lists and
+    # mappings need turning into text (compact JSON).
+    if value is None or isinstance(value, str | int | float):
+        return value
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
 
 
@@ -125,18 +125,21 @@ def findings_csv(findings: Sequence[Finding]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # Data Loader and Excel both expect CRLF
     writer.writerow(header)
-    for item in findings:
-        row = [item.record_id, *(_cell(item.suggested_values.get(key)) for key in suggested)]
-        row += [
+    writer.writerows(
+        [
+            item.record_id,
+            *[_cell(item.suggested_values.get(key)) for key in suggested],
             item.sobject,
             item.severity.value,
             item.reason,
             item.suggested_action,
             item.group or "",
             "" if item.score is None else f"{item.score:.3f}",
+            *[item.related.get(key, "") for key in related],
+            *[_cell(item.evidence.get(key)) for key in evidence],
         ]
-        row += [item.related.get(key, "") for key in related] + [_cell(item.evidence.get(key)) for key in evidence]
-        writer.writerow(row)
+        for item in findings
+    )
     return out.getvalue()
 
 
