@@ -8,15 +8,14 @@ message naming the file and the key.
 
 from __future__ import annotations
 
-import difflib
-import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sfbridge.errors import ConfigError
 from sfbridge.models import Severity
+from sfbridge.tomlfile import read_toml, unknown_key
 
 __all__ = [
     "CHECK_SEVERITIES",
@@ -212,14 +211,7 @@ def load_rules(path: Path | None) -> Rules:
     """
     if path is None:
         return Rules()
-    try:
-        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        msg = f"cannot read the rules file ({exc.strerror})"
-        raise ConfigError(msg, source=str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"not valid TOML: {exc}"
-        raise ConfigError(msg, source=str(path)) from exc
+    raw = read_toml(path, what="the rules file")
     try:
         return Rules.model_validate(raw)
     except ValidationError as exc:
@@ -231,19 +223,7 @@ def _rules_error(exc: ValidationError, *, path: Path) -> ConfigError:
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"])
         if error["type"] == "extra_forbidden":
-            known = _known_keys(error["loc"][:-1])
-            close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
-            lines.append(f"{key}: unknown key" + (f"; did you mean {close[0]!r}?" if close else ""))
+            lines.append(unknown_key(Rules, error["loc"], where=key))
         else:
             lines.append(f"{key}: {error['msg'].removeprefix('Value error, ')}")
     return ConfigError("\n  ".join(lines), source=str(path))
-
-
-def _known_keys(section: tuple[int | str, ...]) -> list[str]:
-    model: Any = Rules
-    for part in section:
-        field_info = model.model_fields.get(str(part))
-        model = field_info.annotation if field_info is not None else None
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return []
-    return list(model.model_fields)

@@ -8,9 +8,7 @@ default; the same rule Salesforce applies when a lead is merged into existing re
 
 from __future__ import annotations
 
-import difflib
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,6 +18,7 @@ from typing import Annotated, Any, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sfbridge.errors import ConfigError
+from sfbridge.tomlfile import read_toml, unknown_key
 
 __all__ = [
     "FieldMapping",
@@ -176,14 +175,7 @@ def load_mappings(path: Path | None) -> Mappings:
     """
     if path is None:
         return Mappings()
-    try:
-        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        msg = f"cannot read the mappings file ({exc.strerror})"
-        raise ConfigError(msg, source=str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"not valid TOML: {exc}"
-        raise ConfigError(msg, source=str(path)) from exc
+    raw = read_toml(path, what="the mappings file")
     try:
         return Mappings.model_validate(raw)
     except ValidationError as exc:
@@ -196,8 +188,7 @@ def _mappings_error(exc: ValidationError, *, path: Path) -> ConfigError:
         loc = error["loc"]
         where = _where(loc)
         if error["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(str(loc[-1]), _known_keys(loc[:-1]), n=1)
-            lines.append(f"{where}: unknown key" + (f"; did you mean {close[0]!r}?" if close else ""))
+            lines.append(unknown_key(Mappings, loc, where=where))
         elif loc == ("mapping",):
             lines.append("mapping: write each mapping as its own [[mapping]] table (double brackets)")
         else:
@@ -211,13 +202,6 @@ def _where(loc: tuple[int | str, ...]) -> str:
         rest = ".".join(str(part) for part in loc[2:])
         return f"mapping {loc[1] + 1}" + (f", key {rest!r}" if rest else "")
     return ".".join(str(part) for part in loc)
-
-
-def _known_keys(section: tuple[int | str, ...]) -> list[str]:
-    if not section:
-        return ["mapping", "export"]
-    model: type[BaseModel] = MappingEntry if section[0] == "mapping" else SettingsExport
-    return list(model.model_fields)
 
 
 def values_to_write(
