@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sfbridge.errors import ConfigError
+from sfbridge.tomlfile import read_toml
 
 __all__ = [
     "DEFAULT_API_VERSION",
@@ -258,14 +258,7 @@ def load_settings(path: Path) -> Settings:
     Raises:
         ConfigError: naming the file, the key and the fix for anything wrong.
     """
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        msg = f"cannot read the config file ({exc.strerror})"
-        raise ConfigError(msg, source=str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"not valid TOML: {exc}"
-        raise ConfigError(msg, source=str(path)) from exc
+    raw = read_toml(path, what="the config file")
     _refuse_secrets(raw, path=path)
     defaults = raw.pop("defaults", {})
     orgs = raw.pop("orgs", {})

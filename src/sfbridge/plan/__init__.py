@@ -9,7 +9,7 @@ and skip records that changed since.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +27,6 @@ from sfbridge.store import Store
 
 __all__ = [
     "PlanTarget",
-    "counts_by_check",
     "make_plan",
     "plan_checks",
     "plan_digest",
@@ -159,11 +158,3 @@ def make_plan(
         notes=tuple(notes),
     )
     return sealed(plan)
-
-
-def counts_by_check(plan: Plan) -> Mapping[str, int]:
-    """How many actions each check's findings gave."""
-    counts: dict[str, int] = {}
-    for action in plan.actions:
-        counts[action.check] = counts.get(action.check, 0) + 1
-    return counts

@@ -28,8 +28,10 @@ from typing import Any
 import structlog
 
 from sfbridge.errors import PlanError, ProtocolError, RetriableSalesforceError, SfbridgeError
-from sfbridge.mappings import Mappings, TargetObject, require_valid_mappings, values_to_write
+from sfbridge.mappings import Mappings, require_valid_mappings
 from sfbridge.models import Action, ActionKind, JournalEntry, JournalState, Plan
+from sfbridge.push.mapped import mapped_updates
+from sfbridge.push.values import modstamp_of, same_value
 from sfbridge.salesforce.convert import LeadConvert, LeadConvertResult
 from sfbridge.salesforce.gateway import SalesforceGateway
 from sfbridge.salesforce.writes import RecordUpdate, SaveResult
@@ -75,21 +77,6 @@ class ApplyReport:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _same(left: Any, right: Any) -> bool:  # noqa: ANN401 (field values)
-    # Salesforce returns blank text as null; the store may hold "" for the same value.
-    blank = (None, "")
-    if left in blank and right in blank:
-        return True
-    return bool(left == right)
-
-
-def _modstamp(record: dict[str, Any]) -> datetime | None:
-    value = record.get("SystemModstamp")
-    if not isinstance(value, str):
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00").replace("+0000", "+00:00"))
 
 
 class _Run:
@@ -161,7 +148,7 @@ class _Run:
             return "the record was deleted since the plan was made"
         if action.kind is ActionKind.CONVERT_LEAD and record.get("IsConverted"):
             return f"already converted (into Contact {record.get('ConvertedContactId')})"
-        seen, now = action.seen_modstamp, _modstamp(record)
+        seen, now = action.seen_modstamp, modstamp_of(record)
         if seen is not None and now is not None and now != seen and not self.wrote_before(action):
             return (
                 f"changed since the plan was made (SystemModstamp {seen:%Y-%m-%d %H:%M:%S} → {now:%Y-%m-%d %H:%M:%S})"
@@ -169,7 +156,7 @@ class _Run:
         for name, expected in action.expected.items():
             if name in action.values and self.wrote_before(action):
                 continue
-            if not _same(record.get(name), expected):
+            if not same_value(record.get(name), expected):
                 return f"{name} is now {record.get(name)!r}, not {expected!r} as planned"
         return None
 
@@ -181,7 +168,7 @@ class _Run:
             # Only values that differ from the record's are sent: an unchanged field written
             # again still fires triggers and workflow and bumps SystemModstamp.
             record = current[action.record_id]
-            values = {name: value for name, value in action.values.items() if not _same(record.get(name), value)}
+            values = {name: value for name, value in action.values.items() if not same_value(record.get(name), value)}
             if values:
                 changing.append((action, values))
             else:
@@ -265,53 +252,6 @@ class _Run:
             else:
                 unsent.append(action)
         return unsent
-
-
-def _mapped_updates(run: _Run) -> tuple[list[Action], dict[str, dict[str, Any]]]:
-    """Updates carrying mapped Lead values to the records this run's conversions made or merged into."""
-    if run.mappings is None or not run.mappings.rules:
-        return [], {}
-    converted = [
-        outcome
-        for outcome in run.report.outcomes
-        if outcome.action.kind is ActionKind.CONVERT_LEAD and outcome.state is JournalState.DONE and outcome.after
-    ]
-    # Conversions done by an earlier, interrupted run of this plan get their mapped values now:
-    # a converted lead can still be read, and writing a mapped value twice changes nothing.
-    unread = sorted({o.action.record_id for o in converted} - set(run.leads))
-    if unread:
-        lead_fields = sorted({rule.lead_field for rule in run.mappings.rules})
-        run.leads.update(run.gateway.fetch_records("Lead", unread, lead_fields))
-    actions: list[Action] = []
-    targets: dict[str, dict[str, Any]] = {}
-    for target, id_key in (("Account", "AccountId"), ("Contact", "ContactId"), ("Opportunity", "OpportunityId")):
-        rules = run.mappings.rules_for(TargetObject(target))
-        ids = sorted({str(outcome.after[id_key]) for outcome in converted if outcome.after.get(id_key)})
-        if not rules or not ids:
-            continue
-        current = run.gateway.fetch_records(target, ids, sorted({rule.target_field for rule in rules}))
-        targets.update(current)
-        for outcome in converted:
-            record_id = outcome.after.get(id_key)
-            lead = run.leads.get(outcome.action.record_id)
-            if not record_id or lead is None or record_id not in current:
-                continue
-            values = values_to_write(run.mappings, lead, target_object=target, target_current=current[record_id])
-            if values:
-                actions.append(
-                    Action(
-                        key=f"mapping:{target}:{outcome.action.key}",
-                        kind=ActionKind.UPDATE_RECORD,
-                        sobject=target,
-                        record_id=str(record_id),
-                        check="field_mapping",
-                        reason=f"mapped values of Lead {outcome.action.record_id} (config/mappings.toml)",
-                        seen_modstamp=None,
-                        expected={name: current[record_id].get(name) for name in values},
-                        values=values,
-                    )
-                )
-    return actions, targets
 
 
 def _update_batches(updates: Sequence[tuple[Action, dict[str, Any]]]) -> list[list[tuple[Action, dict[str, Any]]]]:
@@ -444,14 +384,20 @@ def _apply(run: _Run, batch_size: int) -> None:
     run.leads = {a.record_id: current[a.record_id] for a in ready if a.kind is ActionKind.CONVERT_LEAD}
     run.convert([a for a in ready if a.kind is ActionKind.CONVERT_LEAD], batch_size)
     # The org's own Lead field mapping carried what it maps; write what config/mappings.toml adds.
-    mapped, targets = _mapped_updates(run)
-    run.update(mapped, targets)
+    if run.mappings is not None:
+        converted = [
+            outcome
+            for outcome in run.report.outcomes
+            if outcome.action.kind is ActionKind.CONVERT_LEAD and outcome.state is JournalState.DONE and outcome.after
+        ]
+        mapped, targets = mapped_updates(run.gateway, run.mappings, converted, leads=run.leads)
+        run.update(mapped, targets)
 
 
 def _already_applied(action: Action, record: dict[str, Any]) -> bool:
     if action.kind is ActionKind.CONVERT_LEAD:
         return bool(record.get("IsConverted")) and _converted_as_planned(action, record)
-    return all(_same(record.get(name), value) for name, value in action.values.items())
+    return all(same_value(record.get(name), value) for name, value in action.values.items())
 
 
 def _converted_as_planned(action: Action, record: dict[str, Any]) -> bool:

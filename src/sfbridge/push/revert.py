@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from sfbridge.errors import PlanError, SfbridgeError, UsageError
 from sfbridge.models import ActionKind, JournalEntry, JournalState
+from sfbridge.push.values import same_value
 from sfbridge.salesforce.gateway import SalesforceGateway
 from sfbridge.salesforce.writes import RecordUpdate
 from sfbridge.store import Store
@@ -36,10 +36,6 @@ class RevertReport:
     def count(self, state: JournalState) -> int:
         """How many updates ended in a state."""
         return sum(1 for entry in self.outcomes if entry.state is state)
-
-
-def _same(left: Any, right: Any) -> bool:  # noqa: ANN401 (field values)
-    return (left in (None, "") and right in (None, "")) or left == right
 
 
 def revert_run(
@@ -128,7 +124,7 @@ def _revert(
                     (
                         f"{name} is now {record.get(name)!r}, not {value!r} as the run wrote it"
                         for name, value in entry.after.items()
-                        if not _same(record.get(name), value)
+                        if not same_value(record.get(name), value)
                     ),
                     None,
                 )
