@@ -1,6 +1,6 @@
 """The pull stage against recorded Salesforce traffic (fixtures/http/pull/)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy
@@ -211,3 +211,82 @@ def test_an_optional_object_the_org_lacks_is_noted_and_skipped(gateway_factory, 
     assert history.outcome == "skipped"
     assert "field history" in history.note
     assert sqlite_store.recent_runs(limit=1)[0]["outcome"] == "ok"
+
+
+def test_a_delete_in_the_same_minute_as_the_pull_is_found_without_failing(gateway_factory, sqlite_store):
+    """Get Deleted covers up to two minutes before `end`: queryAll finds the soft delete, a reconcile the hard one."""
+    run_pull(gateway_factory(), sqlite_store, "pull/incremental_first")
+    before = stored(sqlite_store)
+    with capture_logs() as logs:
+        report = run_pull(gateway_factory(), sqlite_store, "pull/deleted_same_minute")
+    (lead,) = report.objects
+    assert lead.outcome == "synced"
+    assert lead.deleted == 2
+    assert lead.stored == lead.org_count == 118
+    gone = set(before) - set(stored(sqlite_store))
+    assert len(gone) == 2
+    events = [entry["event"] for entry in logs]
+    assert events.count("soft_deletes_flagged") == 1
+    assert events.count("pull_count_mismatch_reconciling") == 1  # the hard delete, seen by no log yet
+    # The next window starts where Salesforce said its delete log is covered, not at `end`.
+    assert sqlite_store.state("Lead").deletes_since == datetime(2026, 11, 2, 14, 58, tzinfo=UTC)
+    again = run_pull(gateway_factory(), sqlite_store, "pull/deleted_same_minute_again")
+    assert again.objects[0].outcome == "synced"
+    assert again.objects[0].stored == 118
+
+
+@pytest.mark.parametrize("skew", [timedelta(hours=1), -timedelta(minutes=7)])
+def test_windows_come_from_salesforces_clock_not_a_skewed_local_one(gateway_factory, sqlite_store, skew):
+    """With the local clock an hour fast or minutes slow, every window, cut-off and bookmark is the server's."""
+    recorded = cassette("pull/incremental_first").recorded_at
+    with replay("pull/incremental_first"):
+        pull(
+            gateway_factory(),
+            sqlite_store,
+            org="scenario",
+            objects=["Lead"],
+            options=PullOptions(clock=lambda: recorded + skew),
+        )
+    recorded = cassette("pull/deleted_same_minute").recorded_at
+    with replay("pull/deleted_same_minute") as calls:
+        report = pull(
+            gateway_factory(),
+            sqlite_store,
+            org="scenario",
+            objects=["Lead"],
+            options=PullOptions(clock=lambda: recorded + skew),
+        )
+    assert report.objects[0].deleted == 2
+    assert report.started_at == recorded  # the Date header of Salesforce's answers
+    assert any("end=2026-11-02T15%3A00%3A40.000%2B0000" in call.request.url for call in calls)
+    assert sqlite_store.state("Lead").completed_at == recorded
+    assert sqlite_store.recent_runs(limit=1)[0]["started_at"] == recorded
+
+
+def test_a_query_timeout_is_read_again_in_narrower_windows(gateway_factory, sqlite_store):
+    """QUERY_TIMEOUT, then QUERY_TIMEOUT on the first half: three narrower reads bring all 120 Leads."""
+    with capture_logs() as logs:
+        report = run_pull(gateway_factory(), sqlite_store, "pull/query_timeout")
+    (lead,) = report.objects
+    assert (lead.outcome, lead.fetched, lead.stored, lead.org_count) == ("synced", 120, 120, 120)
+    assert [entry["splits"] for entry in logs if entry["event"] == "query_timeout_narrowed"] == [1, 2]
+    queries = [item.url for item in cassette("pull/query_timeout").interactions if "SystemModstamp+%3C+" in item.url]
+    assert len(queries) == 3  # the first half (timed out), then its two halves; the last window is open-ended
+
+
+def test_a_deleted_leads_history_leaves_the_mirror_with_it(gateway_factory, sqlite_store):
+    """Salesforce deletes a lead's field history with it; pulling Lead alone flags the mirrored history rows too."""
+    run_pull(gateway_factory(), sqlite_store, "pull/history_first", objects=("Lead", "LeadHistory"))
+    history = stored(sqlite_store, "LeadHistory")
+    report = run_pull(gateway_factory(), sqlite_store, "pull/history_lead_deleted")
+    assert report.objects[0].deleted == 1
+    (gone,) = set(stored(sqlite_store, include_deleted=True)) - set(stored(sqlite_store))
+    orphaned = [row["Id"] for row in history.values() if row["LeadId"] == gone]
+    assert orphaned
+    assert set(stored(sqlite_store, "LeadHistory")) == set(history) - set(orphaned)
+    # Undeleted, the lead brings its history back (the history pull follows the lead's mirror).
+    table = sqlite_store.table("Lead")
+    with sqlite_store.engine.begin() as conn:
+        conn.execute(table.update().where(table.c.Id == gone).values(_deleted_at=None))
+    flagged, revived = sqlite_store.follow_parents("LeadHistory", parent_field="LeadId", parent="Lead", at=START)
+    assert (flagged, revived) == (0, len(orphaned))

@@ -16,6 +16,7 @@ from sfbridge.wire import format_soql_datetime
 
 __all__ = [
     "URL_LIMIT_BYTES",
+    "before",
     "chunk_ids",
     "count",
     "encoded_length",
@@ -76,6 +77,16 @@ def until(field: str, moment: datetime) -> str:
     'CreatedDate <= 2024-01-02T03:04:05Z'
     """
     return f"{field} <= {format_soql_datetime(moment)}"
+
+
+def before(field: str, moment: datetime) -> str:
+    """Build an exclusive upper bound on a datetime field (windows that split a range).
+
+    >>> from datetime import UTC
+    >>> before("SystemModstamp", datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
+    'SystemModstamp < 2024-01-02T03:04:05Z'
+    """
+    return f"{field} < {format_soql_datetime(moment)}"
 
 
 def id_in(ids: Sequence[str], *, field: str = "Id") -> str:

@@ -1,14 +1,26 @@
-"""Learn which mirrored records were deleted in the org since the last check.
+"""Learn which mirrored records were deleted in the org since the last pull.
 
-Salesforce keeps a delete log per replicateable object for about 15 days (Get Deleted);
-within that window one call lists every deletion, hard deletes and emptied recycle bins
-included. Past it, or when the log was purged early (``earliestDateAvailable`` later than
+Two sources, because each misses what the other sees:
+
+* Soft deletes (records in the Recycle Bin, merged-away records) are read with ``queryAll``
+  and ``IsDeleted = true`` over the same SystemModstamp window as the changes: deleting a
+  record stamps its SystemModstamp (Get Deleted's ``deletedDate`` "is obtained using the
+  SystemModstamp system field"), so this sees a deletion made a second before the pull.
+* Hard deletes (an emptied Recycle Bin, ``hardDelete``) leave no row to query; Get Deleted's
+  delete log lists them, for about 15 days. Its answers lag: ``latestDateCovered`` may be
+  earlier than the ``end`` asked for, and Salesforce says to start the next window there
+  ("for safety, you must use this value for the startDate of your next call"), so the log is
+  known to be checked only up to it.
+  https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_getdeleted_getdeletedresult.htm
+
+Past the log's window, or when the log was purged early (``earliestDateAvailable`` later than
 our last check), the only exact answer is a full reconcile: read every Id the org has and
 compare with the store, which also fetches any record the store is missing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +28,7 @@ from typing import Any
 
 import structlog
 
+from sfbridge import soql
 from sfbridge.errors import ProtocolError
 from sfbridge.models import ObjectSchema
 from sfbridge.pull.mirror import Mirror
@@ -24,22 +37,26 @@ from sfbridge.salesforce import SalesforceGateway
 from sfbridge.schema import ObjectSpec
 from sfbridge.wire import parse_datetime
 
-__all__ = ["DELETE_LOG_WINDOW", "DeletionCheck", "check_deletions", "reconcile_ids"]
+__all__ = ["DELETE_LOG_WINDOW", "Children", "DeletionCheck", "check_deletions", "flag_soft_deletes", "read_delete_log"]
 
 log = structlog.get_logger()
 
 #: Get Deleted answers for at most 15 days back; an hour of margin covers clock skew.
 #: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_getdeleted.htm
 DELETE_LOG_WINDOW = timedelta(days=15) - timedelta(hours=1)
-# The log is kept to the minute; a window shorter than that cannot hold anything new.
-_MIN_WINDOW = timedelta(minutes=1)
+# "The specified startDate must chronologically precede the specified endDate value by more
+# than one minute" (getDeleted(), Rules and Guidelines); a shorter window is left to the next pull.
+_MIN_WINDOW = timedelta(minutes=1, seconds=1)
 
-FetchMissing = Callable[[Sequence[str]], int]
+#: Pulls records the org has and the store lacks; returns the Ids it found.
+FetchMissing = Callable[[Sequence[str]], Sequence[str]]
+#: Child objects whose rows die with a deleted record: (child object, the field naming the parent).
+Children = Sequence[tuple[str, str]]
 
 
 @dataclass(frozen=True)
 class DeletionCheck:
-    """What a deletion check found and up to when it is now known."""
+    """What a deletion check found and up to when the delete log is now known."""
 
     deleted: int
     checked_until: datetime
@@ -47,47 +64,105 @@ class DeletionCheck:
     fetched: int = 0
 
 
-def check_deletions(
+def check_deletions(  # noqa: PLR0913 (the check's inputs, keyword-only)
     gateway: SalesforceGateway,
     store: Mirror,
     schema: ObjectSchema,
     spec: ObjectSpec,
     *,
-    since: datetime | None,
+    changed_since: datetime | None,
+    log_since: datetime | None,
     now: datetime,
     fetch_missing: FetchMissing,
+    children: Children = (),
 ) -> DeletionCheck:
-    """Flag records deleted in the org since ``since`` (or reconcile when that is unknowable).
+    """Flag records deleted in the org: soft deletes since ``changed_since``, hard ones since ``log_since``.
 
     Args:
         gateway: the connection.
         store: the mirror.
         schema: the object's pulled fields.
         spec: the object's recipe.
-        since: when deletions were last known to be checked; None forces a reconcile.
-        now: the current moment (the end of the window).
-        fetch_missing: pulls records the org has and the store lacks, returning how many.
+        changed_since: the start of this pull's change window (soft deletes are read from there).
+        log_since: where the delete log was last known to be checked; None forces a reconcile.
+        now: Salesforce's current time (the end of the window).
+        fetch_missing: pulls records the org has and the store lacks, returning their Ids.
+        children: child objects whose rows go with a deleted record.
 
     Returns:
-        How many records were flagged and up to when deletions are now known.
+        How many records were flagged, and up to when the delete log is now checked.
     """
-    if since is not None and now - since < _MIN_WINDOW:
-        return DeletionCheck(deleted=0, checked_until=since, method="none")
-    if since is not None and schema.replicateable and now - since <= DELETE_LOG_WINDOW:
-        answer = gateway.get_deleted(schema.sobject, start=since, end=now)
-        earliest = _moment(answer, "earliestDateAvailable")
-        if earliest is None or earliest <= since:
-            ids = [str(entry["id"]) for entry in answer["deletedRecords"] if isinstance(entry, dict) and "id" in entry]
-            flagged = store.mark_deleted(schema.sobject, ids, at=now)
-            covered = _moment(answer, "latestDateCovered") or now
-            return DeletionCheck(deleted=flagged, checked_until=min(covered, now), method="get_deleted")
+    if log_since is None or not schema.replicateable or now - log_since > DELETE_LOG_WINDOW:
+        return reconcile_ids(gateway, store, schema, spec, now=now, fetch_missing=fetch_missing, children=children)
+    soft = flag_soft_deletes(gateway, store, schema, since=changed_since, now=now, children=children)
+    if now - log_since < _MIN_WINDOW:
+        return DeletionCheck(deleted=soft, checked_until=log_since, method="query_all")
+    hard = read_delete_log(gateway, store, schema, since=log_since, now=now, children=children)
+    if hard is None:  # the log no longer reaches back to our last check
+        check = reconcile_ids(gateway, store, schema, spec, now=now, fetch_missing=fetch_missing, children=children)
+        return dataclasses.replace(check, deleted=soft + check.deleted)
+    flagged, covered = hard
+    return DeletionCheck(deleted=soft + flagged, checked_until=covered, method="get_deleted")
+
+
+def flag_soft_deletes(
+    gateway: SalesforceGateway,
+    store: Mirror,
+    schema: ObjectSchema,
+    *,
+    since: datetime | None,
+    now: datetime,
+    children: Children = (),
+) -> int:
+    """Flag records that ``queryAll`` shows deleted (IsDeleted) with a SystemModstamp from ``since`` on.
+
+    Returns:
+        How many live rows were flagged.
+    """
+    if since is None or schema.cursor != "SystemModstamp" or not schema.has("IsDeleted"):
+        return 0
+    where = ["IsDeleted = true", soql.since("SystemModstamp", since)]
+    query = soql.select(["Id", "SystemModstamp"], schema.sobject, where=where, order_by=["SystemModstamp", "Id"])
+    flagged = 0
+    for records, _total in iter_records(gateway, query, sobject=schema.sobject, batch_size=2000, include_deleted=True):
+        ids = [str(record["Id"]) for record in records if "Id" in record]
+        flagged += store.mark_deleted(schema.sobject, ids, at=now, children=children)
+    if flagged:
+        log.info("soft_deletes_flagged", sobject=schema.sobject, flagged=flagged, since=since.isoformat())
+    return flagged
+
+
+def read_delete_log(
+    gateway: SalesforceGateway,
+    store: Mirror,
+    schema: ObjectSchema,
+    *,
+    since: datetime,
+    now: datetime,
+    children: Children = (),
+) -> tuple[int, datetime] | None:
+    """Flag what Get Deleted lists from ``since`` to ``now``.
+
+    Returns:
+        How many live rows were flagged and the moment the log is now checked up to (its
+        ``latestDateCovered``, never later than ``now``); None when the log was purged past
+        ``since`` and only a reconcile can tell.
+    """
+    answer = gateway.get_deleted(schema.sobject, start=since, end=now)
+    earliest = _moment(answer, "earliestDateAvailable")
+    if earliest is not None and earliest > since:
         log.warning(
             "delete_log_purged",
             sobject=schema.sobject,
             earliest_available=earliest.isoformat(),
             needed_from=since.isoformat(),
         )
-    return reconcile_ids(gateway, store, schema, spec, now=now, fetch_missing=fetch_missing)
+        return None
+    ids = [str(entry["id"]) for entry in answer["deletedRecords"] if isinstance(entry, dict) and "id" in entry]
+    flagged = store.mark_deleted(schema.sobject, ids, at=now, children=children)
+    # The next window starts where this answer says its coverage ended, never where we asked.
+    covered = _moment(answer, "latestDateCovered") or now
+    return flagged, max(since, min(covered, now))
 
 
 def reconcile_ids(
@@ -98,6 +173,7 @@ def reconcile_ids(
     *,
     now: datetime,
     fetch_missing: FetchMissing,
+    children: Children = (),
 ) -> DeletionCheck:
     """Compare every Id in the org with the store: flag the gone, fetch the missing."""
     plan = plan_query(schema, spec, since=None, fields=["Id"])
@@ -105,9 +181,9 @@ def reconcile_ids(
     for records, _total in iter_records(gateway, plan.soql(), sobject=schema.sobject, batch_size=2000):
         org_ids.update(str(record["Id"]) for record in records)
     live = store.live_ids(schema.sobject)
-    flagged = store.mark_deleted(schema.sobject, sorted(live - org_ids), at=now)
+    flagged = store.mark_deleted(schema.sobject, sorted(live - org_ids), at=now, children=children)
     missing = sorted(org_ids - live)
-    fetched = fetch_missing(missing) if missing else 0
+    fetched = len(fetch_missing(missing)) if missing else 0
     log.info("ids_reconciled", sobject=schema.sobject, org=len(org_ids), flagged=flagged, fetched=fetched)
     return DeletionCheck(deleted=flagged, checked_until=now, method="reconcile", fetched=fetched)
 

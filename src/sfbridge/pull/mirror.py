@@ -57,14 +57,20 @@ class Mirror(Protocol):
         ``null_columns`` are pulled fields null on every row, left out of ``columns``.
         """
 
-    def mark_deleted(self, sobject: str, ids: Iterable[str], *, at: datetime) -> int:
-        """Flag records deleted; return how many live rows were flagged."""
+    def mark_deleted(
+        self, sobject: str, ids: Iterable[str], *, at: datetime, children: Sequence[tuple[str, str]] = ()
+    ) -> int:
+        """Flag records deleted, and the live rows of ``children`` (object, parent field) that point at them.
 
-    def mark_children_deleted(self, sobject: str, *, parent_field: str, parent: str, at: datetime) -> int:
-        """Flag rows whose parent record is deleted."""
+        Returns:
+            How many live rows of ``sobject`` were flagged.
+        """
 
-    def live_ids(self, sobject: str) -> set[str]:
-        """Return the Ids of the records believed to exist."""
+    def follow_parents(self, sobject: str, *, parent_field: str, parent: str, at: datetime) -> tuple[int, int]:
+        """Flag rows whose parent is deleted and revive rows whose parent is live again; return both counts."""
+
+    def live_ids(self, sobject: str, *, created_before: datetime | None = None) -> set[str]:
+        """Return the Ids of the records believed to exist, optionally only those created up to a moment."""
 
     def count(self, sobject: str, *, created_before: datetime | None = None) -> int:
         """Count live records, optionally only those created before a moment."""

@@ -42,27 +42,33 @@ def plan_query(
     spec: ObjectSpec,
     *,
     since: datetime | None,
+    before: datetime | None = None,
     fields: Sequence[str] | None = None,
     ids: Sequence[str] = (),
+    where: Sequence[str] = (),
 ) -> QueryPlan:
     """Plan the query for a pull.
 
     Args:
         schema: the fields to read.
         spec: the object's recipe (extra filters).
-        since: the lower bound on the cursor, or None for everything.
+        since: the lower bound on the cursor (inclusive), or None for everything.
+        before: the upper bound on the cursor (exclusive), or None for no bound.
         fields: a subset of fields to read instead of the whole schema (e.g. Id only).
         ids: read only these records (a short list: it travels in the URL).
+        where: more filters, AND-ed with the object's own.
 
     Returns:
         The plan: ordered by cursor then Id when the object has a cursor, so a bookmark taken
         after any page covers everything before it.
     """
-    where = list(spec.where)
+    where = [*spec.where, *where]
     if ids:
         where.append(soql.id_in(ids))
     if since is not None and schema.cursor:
         where.append(soql.since(schema.cursor, since))
+    if before is not None and schema.cursor:
+        where.append(soql.before(schema.cursor, before))
     order_by = (schema.cursor, "Id") if schema.cursor else ("Id",)
     keep = ["Id", *([schema.cursor] if schema.cursor else [])]
     wanted = list(fields) if fields is not None else list(schema.field_names)
@@ -75,10 +81,10 @@ def plan_query(
 
 
 def iter_records(
-    gateway: SalesforceGateway, query: str, *, sobject: str, batch_size: int
+    gateway: SalesforceGateway, query: str, *, sobject: str, batch_size: int, include_deleted: bool = False
 ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-    """Yield each page of a query as parsed records (dicts), with the query's total size."""
-    page = gateway.query(query, sobject=sobject, batch_size=batch_size)
+    """Yield each page of a query (``queryAll`` with ``include_deleted``) as parsed records, with the total size."""
+    page = gateway.query(query, sobject=sobject, batch_size=batch_size, include_deleted=include_deleted)
     while True:
         yield page["records"], int(page["totalSize"])
         if page["done"]:

@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -99,6 +99,8 @@ class SalesforceGateway:
         self._sleep = sleep
         self._token: Token | None = None
         self._client: Client | None = None
+        self._warned_no_date = False
+        self._identity: Identity | None = None
         self.usage = session.usage
 
     # -- public calls -------------------------------------------------------------------
@@ -113,8 +115,33 @@ class SalesforceGateway:
         """The REST API version in use, e.g. ``66.0``."""
         return self.profile.api_version
 
+    def server_time(self, *, learn: bool = True) -> datetime:
+        """Salesforce's current time, to the second, from the ``Date`` header of its last answer.
+
+        Windows and bookmarks are taken from this, never from the local clock (see
+        :mod:`sfbridge.salesforce.server_clock`). Before the first answer, one cheap call is
+        made to learn it (unless ``learn`` is False: on the way out of a failure). An answer
+        without ``Date`` (a proxy that strips it) leaves only the local clock, which is used
+        with a warning.
+        """
+        now = self._session.server_clock.now()
+        if now is None and learn:
+            self._call("list resources", lambda sf: sf.restful(""))
+            now = self._session.server_clock.now()
+        if now is None:
+            if not self._warned_no_date:
+                log.warning("server_time_unknown", reason="Salesforce's answers carry no Date header")
+                self._warned_no_date = True
+            now = datetime.now(UTC).replace(microsecond=0)
+        return now
+
     def identity(self) -> Identity:
-        """Return the org and user Ids of this session (``GET /services/data/vXX.X/``)."""
+        """Return the org and user Ids of this session (``GET /services/data/vXX.X/``), asked once per gateway."""
+        if self._identity is None:
+            self._identity = self._fetch_identity()
+        return self._identity
+
+    def _fetch_identity(self) -> Identity:
         resources = self._call("list resources", lambda sf: sf.restful(""))
         url = resources.get("identity", "") if isinstance(resources, Mapping) else ""
         parts = urlsplit(str(url)).path.rstrip("/").split("/")

@@ -3,7 +3,8 @@
 simple-salesforce sets no timeout of its own, so a stalled socket would hang a scheduled job
 forever; every request made through :class:`TimeoutSession` gets ``(connect, read)`` timeouts
 unless the caller gives one. Every response's ``Sforce-Limit-Info`` header updates the shared
-:class:`ApiUsage`, so the budget guard sees SOAP, REST and token calls alike.
+:class:`ApiUsage`, so the budget guard sees SOAP, REST and token calls alike, and its ``Date``
+header sets the :class:`~sfbridge.salesforce.server_clock.ServerClock` windows are taken from.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import requests
 
 from sfbridge import __version__
+from sfbridge.salesforce.server_clock import ServerClock
 
 __all__ = ["ApiUsage", "TimeoutSession", "parse_limit_info"]
 
@@ -84,6 +86,7 @@ class TimeoutSession(requests.Session):
         super().__init__()
         self.timeout = (connect_timeout, read_timeout)
         self.usage = usage
+        self.server_clock = ServerClock()
         self.headers["User-Agent"] = f"sfbridge/{__version__} ({requests.utils.default_user_agent()})"
         self.last_headers: Mapping[str, str] = {}
         self.hooks["response"].append(self._track)
@@ -95,6 +98,7 @@ class TimeoutSession(requests.Session):
 
     def _track(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:  # noqa: ANN401
         self.usage.record(response)
+        self.server_clock.observe(response.headers)
         # simple-salesforce's exceptions keep the status and body but not the headers; the
         # gateway reads Retry-After from here when it translates one.
         self.last_headers = response.headers

@@ -260,13 +260,25 @@ class Store:
             )
         return self._sql[key]
 
-    def mark_deleted(self, sobject: str, ids: Iterable[str], *, at: datetime) -> int:
-        """Flag records as deleted (they stay in the table as tombstones).
+    def mark_deleted(
+        self, sobject: str, ids: Iterable[str], *, at: datetime, children: Sequence[tuple[str, str]] = ()
+    ) -> int:
+        """Flag records as deleted (they stay in the table as tombstones), with their children's rows.
+
+        Salesforce deletes a record's field history with it (and restores it on undelete), so
+        the LeadHistory rows of a deleted Lead leave the mirror in the same transaction.
+
+        Args:
+            sobject: the object.
+            ids: the deleted records' Ids.
+            at: when the deletion was learned.
+            children: (child object, field naming the parent) pairs; children not mirrored are skipped.
 
         Returns:
-            How many live rows were flagged.
+            How many live rows of ``sobject`` were flagged.
         """
         table = self.table(sobject)
+        kids = [(self.table(child), field) for child, field in children if self._mirrored(child)]
         flagged = 0
         ids = list(ids)
         with _guard(f"record {sobject} deletions"), self.engine.begin() as conn:
@@ -276,25 +288,50 @@ class Store:
                     update(table).where(table.c.Id.in_(chunk), table.c[DELETED_AT].is_(None)).values({DELETED_AT: at})
                 )
                 flagged += done.rowcount
+                for kid, field in kids:
+                    conn.execute(
+                        update(kid)
+                        .where(kid.c[field].in_(chunk), kid.c[DELETED_AT].is_(None))
+                        .values({DELETED_AT: at})
+                    )
         return flagged
 
-    def mark_children_deleted(self, sobject: str, *, parent_field: str, parent: str, at: datetime) -> int:
-        """Flag rows whose parent record is deleted (history rows go with their Lead)."""
+    def follow_parents(self, sobject: str, *, parent_field: str, parent: str, at: datetime) -> tuple[int, int]:
+        """Flag rows whose parent is deleted, and revive rows whose parent is live again (undeleted).
+
+        For child objects that have no deletions of their own (LeadHistory): their rows are
+        only ever flagged because their parent was, so a live parent means live rows.
+
+        Returns:
+            (rows flagged, rows revived).
+        """
         table, parents = self.table(sobject), self.table(parent)
         dead_parents = select(parents.c.Id).where(parents.c[DELETED_AT].is_not(None))
+        live_parents = select(parents.c.Id).where(parents.c[DELETED_AT].is_(None))
         with _guard(f"record {sobject} deletions"), self.engine.begin() as conn:
-            done = conn.execute(
+            flagged = conn.execute(
                 update(table)
                 .where(table.c[parent_field].in_(dead_parents), table.c[DELETED_AT].is_(None))
                 .values({DELETED_AT: at})
-            )
-        return done.rowcount
+            ).rowcount
+            revived = conn.execute(
+                update(table)
+                .where(table.c[parent_field].in_(live_parents), table.c[DELETED_AT].is_not(None))
+                .values({DELETED_AT: None})
+            ).rowcount
+        return flagged, revived
 
-    def live_ids(self, sobject: str) -> set[str]:
-        """Return the Ids of the records the store believes exist."""
+    def _mirrored(self, sobject: str) -> bool:
+        return sobject in self._tables or self.state(sobject) is not None
+
+    def live_ids(self, sobject: str, *, created_before: datetime | None = None) -> set[str]:
+        """Return the Ids of the records the store believes exist (optionally created up to a moment)."""
         table = self.table(sobject)
+        query = select(table.c.Id).where(table.c[DELETED_AT].is_(None))
+        if created_before is not None and "CreatedDate" in table.c:
+            query = query.where(table.c.CreatedDate <= created_before)
         with _guard(f"read {sobject} Ids"), self.engine.connect() as conn:
-            return set(conn.execute(select(table.c.Id).where(table.c[DELETED_AT].is_(None))).scalars())
+            return set(conn.execute(query).scalars())
 
     def count(self, sobject: str, *, created_before: datetime | None = None) -> int:
         """Count live records, optionally only those created before a moment."""

@@ -83,10 +83,7 @@ def _change_org(sim: SimulatedOrg, planted: set[str], at: datetime) -> dict[str,
         sim.upsert("Lead", {"Id": lead["Id"], "Rating": "Warm", "Preferred_Language__c": language})
     new_leads = _new_leads(sim, at)
     for lead in deleted_leads:
-        sim.delete("Lead", lead["Id"])
-        for row in sim.records.get("LeadHistory", []):
-            if row.get("LeadId") == lead["Id"]:
-                row["IsDeleted"] = True  # history goes with its lead
+        sim.delete("Lead", lead["Id"])  # its history goes with it
     sim.delete("Contact", deleted_contact["Id"])
     return {
         "new_field": "Lead.Preferred_Language__c",

@@ -36,6 +36,8 @@ _PAGES = [40, 40, 40]
 _LIMIT_EXCEEDED = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
 _UNAVAILABLE = [{"message": "Server unavailable, please try again later", "errorCode": "SERVER_UNAVAILABLE"}]
 _EXPIRED = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+# What Salesforce answers when a query runs too long on its side.
+_QUERY_TIMEOUT = [{"message": "Your query request was running for too long.", "errorCode": "QUERY_TIMEOUT"}]
 _PROXY_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1>"
     "<p>Your request was blocked by the corporate web proxy.</p></body></html>\n"
@@ -50,6 +52,7 @@ class _Scenarios:
         org = generate_org(_SHAPE, snapshot=SCENARIO_START)
         self.org_id, self.user_id = org.org_id, org.integration_user_id
         self.leads = list(org.records("Lead"))
+        self.history = list(org.records("LeadHistory"))
         self._count = 0
 
     def sim(self, **changes: Any) -> SimulatedOrg:  # noqa: ANN401
@@ -107,6 +110,9 @@ def record_scenarios(out: Path, scratch: Path, *, describes: dict[str, dict[str,
         _delete_log_purged,
         _wide_object,
         _no_field_history,
+        _deleted_same_minute,
+        _query_timeout,
+        _history_of_deleted_lead,
     ):
         record(s)
 
@@ -348,3 +354,67 @@ def _no_field_history(s: _Scenarios) -> None:
 
 
 Scenario = Callable[[_Scenarios], None]
+
+
+def _deleted_same_minute(s: _Scenarios) -> None:
+    # Two leads are deleted twenty seconds before the pull: one goes to the Recycle Bin, the
+    # other is hard-deleted (emptied from the bin). Get Deleted's coverage lags two minutes
+    # behind `end`, so it lists neither: queryAll finds the first (IsDeleted, SystemModstamp to
+    # the second), and the count that still disagrees makes the pull reconcile Ids for the second.
+    sim = s.sim(delete_log_lag=timedelta(minutes=2))
+    recorder = s.recorder(sim)
+    recorder.run(SCENARIO_START, objects=["Lead"])  # the first pull is incremental_first's
+    moment = LATER + timedelta(seconds=40)
+    sim.clock = lambda: LATER + timedelta(seconds=20)
+    sim.delete("Lead", s.leads[50]["Id"])
+    sim.purge("Lead", s.leads[51]["Id"])
+    s.record(
+        "pull/deleted_same_minute",
+        recorder,
+        at=moment,
+        description="two Leads deleted 20 s before the pull (one soft, one hard); Get Deleted covers only up to "
+        "two minutes before `end`: queryAll finds the soft delete, an Id reconcile the hard one",
+    )
+    s.record(
+        "pull/deleted_same_minute_again",
+        recorder,
+        at=moment + timedelta(seconds=15),
+        description="the same pull again fifteen seconds later: nothing new, nothing fails",
+    )
+
+
+def _query_timeout(s: _Scenarios) -> None:
+    # The whole read times out, then its first half times out again: three windows in all.
+    sim = s.sim(faults=[Fault("GET", "/query/", 400, _QUERY_TIMEOUT, times=2)])
+    s.record(
+        "pull/query_timeout",
+        s.recorder(sim),
+        at=SCENARIO_START,
+        description="QUERY_TIMEOUT on the first read and on its first half: the pull narrows the "
+        "SystemModstamp window until each read succeeds",
+    )
+
+
+def _history_of_deleted_lead(s: _Scenarios) -> None:
+    history_describe = {"LeadHistory": s.describes["LeadHistory"]}
+    sim = s.sim()
+    sim.describes.update(copy.deepcopy(history_describe))
+    sim.records["LeadHistory"] = [dict(row) for row in s.history]
+    recorder = s.recorder(sim)
+    with_history = next(row["LeadId"] for row in s.history if row.get("Field") == "Status")
+    interactions = recorder.run(SCENARIO_START, objects=["Lead", "LeadHistory"])
+    save(
+        s.out / "pull/history_first.json",
+        interactions,
+        recorded_at=SCENARIO_START,
+        description="Leads and their status history",
+    )
+    sim.clock = lambda: LATER - timedelta(minutes=30)
+    sim.delete("Lead", with_history)  # its history goes with it, as in Salesforce
+    interactions = recorder.run(LATER, objects=["Lead"])
+    save(
+        s.out / "pull/history_lead_deleted.json",
+        interactions,
+        recorded_at=LATER,
+        description=f"Lead {with_history}, which has status history, is deleted; only Lead is pulled",
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime as http_date
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -86,6 +86,9 @@ class SimulatedOrg(BaseAdapter):
     page_sizes: list[int] = field(default_factory=list)
     deleted_log: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
     earliest_delete_available: datetime | None = None
+    #: How far behind ``end`` Get Deleted's coverage lags (Salesforce answers up to a
+    #: ``latestDateCovered`` that "is less than or equal to endDate", floored to the minute).
+    delete_log_lag: timedelta = timedelta(0)
     _cursors: dict[str, _Cursor] = field(default_factory=dict)
     _locators: int = 0
 
@@ -107,11 +110,20 @@ class SimulatedOrg(BaseAdapter):
         rows.append({"IsDeleted": False, "CreatedDate": now, **stamped})
 
     def delete(self, sobject: str, record_id: str) -> None:
-        """Delete a record: it leaves queries, enters the delete log and queryAll."""
+        """Delete a record: it leaves queries, enters the delete log and queryAll (its field history with it)."""
         for row in self.records.get(sobject, []):
             if row["Id"] == record_id:
                 row.update(IsDeleted=True, SystemModstamp=format_datetime(self.clock()))
         self.deleted_log.setdefault(sobject, []).append((record_id, self.clock()))
+        for child, parent_field in _CASCADES.get(sobject, ()):
+            for row in self.records.get(child, []):
+                if row.get(parent_field) == record_id:
+                    row["IsDeleted"] = True
+
+    def purge(self, sobject: str, record_id: str) -> None:
+        """Hard-delete a record (deleted and emptied from the Recycle Bin): only the delete log knows it."""
+        self.delete(sobject, record_id)
+        self.records[sobject] = [row for row in self.records.get(sobject, []) if row["Id"] != record_id]
 
     def add_field(self, sobject: str, entry: dict[str, Any]) -> None:
         """Add a field to an object's describe (an admin created a custom field)."""
@@ -331,11 +343,13 @@ class SimulatedOrg(BaseAdapter):
                 ],
                 {},
             )
-        covered = end.replace(second=0, microsecond=0)
+        # The log answers only up to the minute it has covered; a deletion after that is in
+        # the next window, which starts at latestDateCovered.
+        covered = max(start, (end - self.delete_log_lag).replace(second=0, microsecond=0))
         entries = [
             {"id": record_id, "deletedDate": format_datetime(when)}
             for record_id, when in self.deleted_log.get(sobject, [])
-            if start <= when <= end
+            if start <= when < covered
         ]
         earliest = self.earliest_delete_available or start
         return (
@@ -348,6 +362,9 @@ class SimulatedOrg(BaseAdapter):
             {},
         )
 
+
+# Salesforce deletes a record's field history with it (and restores it on undelete).
+_CASCADES = {"Lead": (("LeadHistory", "LeadId"),)}
 
 _RELEASES = (
     ("62.0", "Winter '25"),
