@@ -43,12 +43,18 @@ class FakeOrg:
     refuse_updates: dict[str, tuple[str, str]] = field(default_factory=dict)
     refuse_converts: dict[str, tuple[str, str]] = field(default_factory=dict)
     drop_convert_answer: int = 0  # convert the next N batches, then fail the connection as if timed out
+    # Park the next N convert calls: Salesforce is still working on them (slow triggers) when the
+    # client gives up or dies (`park_raises`), and converts them after `park_reads` more queries.
+    park_converts: int = 0
+    park_reads: int = 2
+    park_raises: type[BaseException] = requests.ConnectionError
     on_convert: Callable[[list[str]], None] | None = None
     converts_sent: list[list[str]] = field(default_factory=list)
     updates_sent: list[list[dict[str, Any]]] = field(default_factory=list)
     api_used: int = 1002  # reported in Sforce-Limit-Info and LimitInfoHeader, one more per call
     clock: int = 0
     _serial: int = 0
+    _parked: list[list[Any]] = field(default_factory=list)  # [queries left, <leadConverts> elements]
 
     def _usage(self) -> dict[str, str]:
         self.api_used += 1
@@ -92,7 +98,16 @@ class FakeOrg:
         self._serial += 1
         return to_18(f"{prefix}9P0000Zz{self._serial:04d}")
 
+    def _finish_parked(self, *, all_now: bool = False) -> None:
+        for parked in list(self._parked):
+            parked[0] -= 1
+            if parked[0] <= 0 or all_now:
+                self._parked.remove(parked)
+                for item in parked[1]:
+                    self._convert_one(item)
+
     def _query(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        self._finish_parked()
         soql = parse_qs(urlsplit(request.url or "").query)["q"][0]
         match = _QUERY.fullmatch(soql.strip())
         assert match, soql
@@ -134,8 +149,14 @@ class FakeOrg:
         converts = envelope.findall(f".//{P}leadConverts")
         lead_ids = [item.findtext(f"{P}leadId") or "" for item in converts]
         self.converts_sent.append(lead_ids)
+        self._finish_parked(all_now=True)  # a parked call holds the leads' row locks until it commits
         if self.on_convert is not None:
             self.on_convert(lead_ids)
+        if self.park_converts:
+            self.park_converts -= 1
+            self._parked.append([self.park_reads, converts])
+            msg = "Read timed out (the call is still running in Salesforce)"
+            raise self.park_raises(msg)
         results = [self._convert_one(item) for item in converts]
         self._usage()
         if self.drop_convert_answer:

@@ -1,6 +1,6 @@
 """Apply: exactly the plan, on its org, journalled, resumable, and never a lead converted twice."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -11,7 +11,7 @@ from fakeorg import ORG_ID, FakeOrg
 from sfbridge.errors import ApiBudgetError, PlanError, RetriableSalesforceError
 from sfbridge.ids import to_18
 from sfbridge.mappings import InvalidMappingsError, load_mappings
-from sfbridge.models import Action, ActionKind, JournalState, LeadConversion, Plan
+from sfbridge.models import Action, ActionKind, JournalEntry, JournalState, LeadConversion, Plan
 from sfbridge.plan import sealed
 from sfbridge.push import apply_plan
 from sfbridge.push.revert import revert_run
@@ -355,3 +355,125 @@ def test_mapped_values_of_conversions_an_interrupted_run_made_are_written_on_res
     assert org.converts_sent == [[lead_id(1)]]
     assert org.records[CONTACT]["Title"] == "CTO"
     assert report.complete
+
+
+class Clock:
+    """A clock that sleeping advances (nothing really waits)."""
+
+    def __init__(self, start=SEEN_AT):
+        """Start at the plan's time."""
+        self.now, self.slept = start, []
+
+    def __call__(self):
+        """The current time."""
+        return self.now
+
+    def sleep(self, seconds):
+        """Move time forward instead of waiting."""
+        self.slept.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+
+def test_a_killed_run_with_a_batch_still_in_flight_is_settled_not_sent_again(sqlite_store, gateway_factory):
+    """Killed mid-call while Salesforce still converts: the next run waits for the leads to show it, sends nothing."""
+    org = FakeOrg({lead_id(n): lead(n) for n in (1, 2)}, park_converts=1, park_reads=3, park_raises=KeyboardInterrupt)
+    plan, clock = plan_of(convert(1), convert(2)), Clock()
+    with pytest.raises(KeyboardInterrupt):
+        run(org, plan, sqlite_store, gateway_factory, clock=clock, sleep=clock.sleep)
+    assert not org.records[lead_id(1)]["IsConverted"]  # not yet: the call is still running in the org
+    clock.sleep(1)  # the scheduler starts the next run a second later
+    report = run(org, plan, sqlite_store, gateway_factory, clock=clock, sleep=clock.sleep)
+    assert org.converts_sent == [[lead_id(1), lead_id(2)]]  # never sent again
+    assert states(report) == {lead_id(1): JournalState.DONE, lead_id(2): JournalState.DONE}
+    assert report.complete
+    assert all("sent by run 1 of this plan" in outcome.detail for outcome in report.outcomes)
+    assert 0 < sum(clock.slept) - 1 < 120  # waited for the org, not for the whole settle time
+    assert sqlite_store.run(1)["outcome"] == "interrupted"
+
+
+def test_a_batch_that_never_reached_salesforce_is_sent_once_after_the_settle_time(sqlite_store, gateway_factory):
+    """Journalled "sent" but never received: once Salesforce cannot still be on it, the leads are sent once."""
+    org = FakeOrg({lead_id(1): lead(1)})
+    plan, clock = plan_of(convert(1)), Clock()
+    org.on_convert = lambda _ids: (_ for _ in ()).throw(KeyboardInterrupt)  # dies before the org converts
+    with pytest.raises(KeyboardInterrupt):
+        run(org, plan, sqlite_store, gateway_factory, clock=clock, sleep=clock.sleep)
+    org.on_convert = None
+    report = run(org, plan, sqlite_store, gateway_factory, clock=clock, sleep=clock.sleep, settle_seconds=60)
+    assert org.converts_sent == [[lead_id(1)], [lead_id(1)]]  # the second send, after settling
+    assert 60 <= sum(clock.slept) < 65
+    assert states(report) == {lead_id(1): JournalState.DONE}
+
+
+def test_a_lost_answer_while_salesforce_is_still_converting_is_waited_for(sqlite_store, gateway_factory):
+    """The read times out while the org is still converting: re-reads wait for it; the batch is not sent again."""
+    org = FakeOrg({lead_id(n): lead(n) for n in (1, 2)}, park_converts=1, park_reads=2)
+    clock = Clock()
+    report = run(org, plan_of(convert(1), convert(2)), sqlite_store, gateway_factory, clock=clock, sleep=clock.sleep)
+    assert org.converts_sent == [[lead_id(1), lead_id(2)]]
+    assert states(report) == {lead_id(1): JournalState.DONE, lead_id(2): JournalState.DONE}
+    assert clock.slept  # it waited instead of re-sending at once
+
+
+def test_a_conversion_this_plan_made_is_done_even_after_a_refused_resend(sqlite_store, gateway_factory):
+    """An older sfbridge re-sent an in-flight batch and journalled the refusal: the lead is still this plan's, done."""
+    org = FakeOrg({lead_id(1): lead(1, IsConverted=True, ConvertedContactId=CONTACT, ConvertedAccountId=ACCOUNT)})
+    plan = plan_of(convert(1))
+    action = convert(1)
+
+    def step(state, detail=None):
+        return JournalEntry(
+            action_key=action.key,
+            kind=action.kind,
+            sobject="Lead",
+            record_id=lead_id(1),
+            state=state,
+            detail=detail,
+        )
+
+    sqlite_store.journal(1, plan.digest, [step(JournalState.SENT)], at=SEEN_AT)
+    sqlite_store.journal(2, plan.digest, [step(JournalState.SENT)], at=SEEN_AT)
+    sqlite_store.journal(
+        2, plan.digest, [step(JournalState.FAILED, "CANNOT_UPDATE_CONVERTED_LEAD: already converted")], at=SEEN_AT
+    )
+    report = run(org, plan, sqlite_store, gateway_factory)
+    assert org.converts_sent == []
+    (outcome,) = report.outcomes
+    assert outcome.state is JournalState.DONE
+    assert "sent by run 1, 2 of this plan" in outcome.detail
+    assert report.complete
+
+
+def test_a_lead_already_converted_into_the_planned_contact_is_done_not_skipped(sqlite_store, gateway_factory):
+    """Someone converted it exactly as planned: the plan's intent holds, nothing is sent, the run is complete."""
+    org = FakeOrg({lead_id(1): lead(1, IsConverted=True, ConvertedContactId=CONTACT, ConvertedAccountId=ACCOUNT)})
+    report = run(org, plan_of(convert(1)), sqlite_store, gateway_factory)
+    (outcome,) = report.outcomes
+    assert (outcome.state, report.complete, org.converts_sent) == (JournalState.DONE, True, [])
+    assert "planned records" in outcome.detail
+
+
+def test_a_resend_refused_because_an_earlier_send_converted_the_lead_counts_as_done(sqlite_store, gateway_factory):
+    """A lost call the org finishes only after the re-send: the refusal is read as this plan's conversion."""
+    org = FakeOrg({lead_id(1): lead(1)}, park_converts=1, park_reads=50)  # finishes after the settle time
+    clock = Clock()
+    report = run(org, plan_of(convert(1)), sqlite_store, gateway_factory, clock=clock, sleep=clock.sleep)
+    assert org.converts_sent == [[lead_id(1)], [lead_id(1)]]
+    (outcome,) = report.outcomes
+    assert outcome.state is JournalState.DONE
+    assert report.complete
+
+
+def test_an_apply_stopped_by_a_bug_is_not_left_running(sqlite_store, gateway_factory, monkeypatch):
+    """Whatever stops a run (an error, a bug, a signal), the runs table says how it ended."""
+    org = FakeOrg({lead_id(1): lead(1)})
+
+    def broken(*_args, **_kwargs):
+        msg = "a bug"
+        raise ValueError(msg)
+
+    monkeypatch.setattr("sfbridge.push.conversions.lead_convert", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        run(org, plan_of(convert(1)), sqlite_store, gateway_factory)
+    (last,) = sqlite_store.recent_runs(limit=1)
+    assert (last["outcome"], last["error"]) == ("failed", "a bug")

@@ -80,6 +80,11 @@ class NetworkSettings(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     backoff_initial: Annotated[float, Field(ge=0)] = 1.0
     backoff_max: Annotated[float, Field(ge=0)] = 60.0
+    # How long Salesforce may keep working on a write whose answer sfbridge did not get (a read
+    # timeout, a reset, a run killed mid-call): apply re-reads such a batch until its records show
+    # the write or this many seconds have passed since it was sent, and only then may send it again.
+    # Raise it for orgs whose conversion triggers and flows run longer.
+    settle_seconds: Annotated[float, Field(ge=0, le=3600)] = 120.0
 
 
 class OrgProfile(_Strict):

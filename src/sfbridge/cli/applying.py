@@ -116,6 +116,7 @@ def apply_command(
             convert_batch_size=rules.plan.convert_batch_size,
             mappings=load_mappings(mappings_file),
             mappings_source=str(mappings_file) if mappings_file else None,
+            settle_seconds=profile.network.settle_seconds,
         )
         if as_json:
             out.print_json(to_json(_report_json(report)))

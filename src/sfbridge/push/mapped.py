@@ -15,7 +15,7 @@ from sfbridge.models import Action, ActionKind
 from sfbridge.salesforce.gateway import SalesforceGateway
 
 if TYPE_CHECKING:
-    from sfbridge.push import ActionOutcome
+    from sfbridge.push.run import ActionOutcome
 
 __all__ = ["mapped_updates"]
 

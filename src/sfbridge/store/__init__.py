@@ -505,6 +505,10 @@ class Store:
             latest[entry.action_key] = entry  # in id order: the last step wins
         return latest
 
+    def journal_of_plan(self, plan_digest: str) -> list[JournalEntry]:
+        """Every journalled step of a plan, across all its apply runs, in order."""
+        return self._journal(apply_journal.c.plan_digest == plan_digest)
+
     def journal_of_run(self, run_id: int) -> list[JournalEntry]:
         """Every journalled step of one apply run, in order."""
         return self._journal(apply_journal.c.run_id == run_id)

@@ -1,0 +1,101 @@
+"""Conversions of an apply run: SOAP ``convertLead`` in batches, never sent blindly twice.
+
+Each batch is journalled ``sent`` before it leaves. When its answer is lost, the leads are
+re-read once Salesforce can no longer be working on the call (:mod:`sfbridge.push.settle`);
+those converted are done, the rest are sent once more, now known not to be. A lead refused on
+such a second send that an earlier send of this plan converted as planned is done, not failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import structlog
+
+from sfbridge.errors import PlanError, ProtocolError, RetriableSalesforceError
+from sfbridge.models import Action, JournalState
+from sfbridge.push.run import ApplyRun, conversion_after, converted_as_planned, done_by_this_plan
+from sfbridge.push.settle import SentBatch
+from sfbridge.salesforce.convert import LeadConvert, LeadConvertResult
+
+__all__ = ["convert_all", "lead_convert"]
+
+log = structlog.get_logger()
+
+
+def convert_all(run: ApplyRun, actions: Sequence[Action], batch_size: int) -> None:
+    """Convert leads in batches of ``batch_size``, each journalled before it is sent."""
+    for start in range(0, len(actions), batch_size):
+        _convert_batch(run, actions[start : start + batch_size], retry=True)
+
+
+def _convert_batch(run: ApplyRun, batch: Sequence[Action], *, retry: bool) -> None:
+    # Before-values as re-read just now (the plan's expectations if the lead was not re-read).
+    before = {a.key: {name: run.leads.get(a.record_id, a.expected).get(name) for name in a.expected} for a in batch}
+    run.gateway.check_budget("convert leads")  # before "sent" is journalled: nothing leaves past the reserve
+    sent_at = run.journal(run.entry(a, JournalState.SENT, before=before[a.key]) for a in batch)
+    try:
+        results = run.gateway.convert_leads([lead_convert(action) for action in batch])
+    except (RetriableSalesforceError, ProtocolError) as exc:
+        # The request may have reached Salesforce: learn from the leads what happened.
+        log.warning("convert_outcome_unknown", leads=len(batch), error=str(exc))
+        unsent = run.settle([SentBatch(sent_at, tuple(batch), run.report.run_id)])
+        if unsent and retry:
+            _convert_batch(run, unsent, retry=False)  # known not converted: sending is not blind
+        elif unsent:
+            raise
+        return
+    refused = []
+    for action, result in zip(batch, results, strict=True):
+        # This call's own "sent" step is the last of the action's sends; any before it was another send.
+        sent_before = len(run.sends.get(action.key, ())) > 1
+        if result.success or not sent_before:
+            _record_conversion(run, action, result)
+        else:
+            refused.append((action, result))
+    if refused:
+        _settle_refused(run, refused)
+
+
+def _record_conversion(run: ApplyRun, action: Action, result: LeadConvertResult) -> None:
+    if result.success:
+        after = {
+            "AccountId": result.account_id,
+            "ContactId": result.contact_id,
+            "OpportunityId": result.opportunity_id,
+        }
+        run.finish(action, JournalState.DONE, before=dict(action.expected), after=after)
+        return
+    detail = "; ".join(
+        f"{error.status_code}: {error.message}"
+        + (f" (duplicates: {', '.join(error.duplicate_record_ids)})" if error.duplicate_record_ids else "")
+        for error in result.errors
+    )
+    run.finish(action, JournalState.FAILED, detail or "refused without a reason", before=dict(action.expected))
+
+
+def _settle_refused(run: ApplyRun, refused: Sequence[tuple[Action, LeadConvertResult]]) -> None:
+    """Leads refused on a second send: if an earlier send of this plan converted them as planned, they are done."""
+    current = run.reread([action for action, _ in refused])
+    for action, result in refused:
+        record = current.get(action.record_id)
+        if record is not None and record.get("IsConverted") and converted_as_planned(action, record):
+            run.finish(action, JournalState.DONE, done_by_this_plan(action, run.sends), after=conversion_after(record))
+        else:
+            _record_conversion(run, action, result)
+
+
+def lead_convert(action: Action) -> LeadConvert:
+    """The ``convertLead`` request of a planned conversion."""
+    conversion = action.conversion
+    if conversion is None:  # a plan file always has one for ConvertLead (validated on read)
+        msg = f"action {action.key}: a conversion without its details"
+        raise PlanError(msg)
+    return LeadConvert(
+        lead_id=action.record_id,
+        converted_status=conversion.converted_status,
+        account_id=conversion.account_id,
+        contact_id=conversion.contact_id,
+        owner_id=conversion.owner_id,
+        do_not_create_opportunity=not conversion.create_opportunity,
+    )
