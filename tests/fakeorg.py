@@ -51,6 +51,14 @@ class FakeOrg:
     on_convert: Callable[[list[str]], None] | None = None
     converts_sent: list[list[str]] = field(default_factory=list)
     updates_sent: list[list[dict[str, Any]]] = field(default_factory=list)
+    lead_statuses: dict[str, bool] = field(
+        default_factory=lambda: {
+            "Open - Not Contacted": False,
+            "Working - Contacted": False,
+            "Closed - Converted": True,
+            "Closed - Not Converted": False,
+        }
+    )
     api_used: int = 1002  # reported in Sforce-Limit-Info and LimitInfoHeader, one more per call
     clock: int = 0
     _serial: int = 0
@@ -82,6 +90,7 @@ class FakeOrg:
             headers={"Sforce-Limit-Info": f"api-usage={self.api_used}/15000"},
         )
         mock.add_callback(responses.GET, f"{API}/queryAll/", callback=self._query)
+        mock.add_callback(responses.GET, f"{API}/query/", callback=self._query)
         for sobject in ("Lead", "Account", "Contact", "Opportunity"):
             describe = (DESCRIBES / f"{sobject}.json").read_text(encoding="utf-8")
             mock.add(
@@ -109,6 +118,12 @@ class FakeOrg:
     def _query(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         self._finish_parked()
         soql = parse_qs(urlsplit(request.url or "").query)["q"][0]
+        if soql == "SELECT ApiName, MasterLabel, IsConverted FROM LeadStatus":
+            rows = [
+                {"attributes": {"type": "LeadStatus"}, "ApiName": name, "MasterLabel": name, "IsConverted": converted}
+                for name, converted in self.lead_statuses.items()
+            ]
+            return 200, self._usage(), json.dumps({"totalSize": len(rows), "done": True, "records": rows})
         match = _QUERY.fullmatch(soql.strip())
         assert match, soql
         fields = [name.strip() for name in match["fields"].split(",")]

@@ -477,3 +477,23 @@ def test_an_apply_stopped_by_a_bug_is_not_left_running(sqlite_store, gateway_fac
         run(org, plan_of(convert(1)), sqlite_store, gateway_factory)
     (last,) = sqlite_store.recent_runs(limit=1)
     assert (last["outcome"], last["error"]) == ("failed", "a bug")
+
+
+def test_a_status_the_org_does_not_have_is_never_written(sqlite_store, gateway_factory):
+    """A misspelt disqualified status (or a converted one) is skipped with the org's statuses named; nothing is sent."""
+    org = FakeOrg({lead_id(n): lead(n) for n in (1, 2, 3)})
+    plan = plan_of(
+        update(1, {"Status": "Open - Not Contacted"}, Status="Closed - Not Convertd"),
+        update(2, {"Status": "Open - Not Contacted"}, Status="Closed - Converted"),
+        update(3, {"Status": "Open - Not Contacted"}, Status="Closed - Not Converted"),
+    )
+    report = run(org, plan, sqlite_store, gateway_factory)
+    details = {outcome.action.record_id: (outcome.state, outcome.detail) for outcome in report.outcomes}
+    assert details[lead_id(1)][0] is JournalState.SKIPPED
+    assert "'Closed - Not Convertd' is not a Lead status of this org" in details[lead_id(1)][1]
+    assert "'Closed - Not Converted'" in details[lead_id(1)][1]  # the statuses it has
+    assert details[lead_id(2)][0] is JournalState.SKIPPED
+    assert "converted status" in details[lead_id(2)][1]
+    assert details[lead_id(3)][0] is JournalState.DONE
+    assert [[item["id"] for item in request] for request in org.updates_sent] == [[lead_id(3)]]
+    assert org.records[lead_id(1)]["Status"] == "Open - Not Contacted"

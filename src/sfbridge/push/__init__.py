@@ -183,7 +183,7 @@ def _before_sending(run: ApplyRun, action: Action, record: dict[str, Any] | None
         if _planned_target(action):
             contact = record.get("ConvertedContactId")
             return JournalState.DONE, f"already converted into the planned records (Contact {contact}): nothing sent"
-    why = run.why_not(action, record)
+    why = run.why_not(action, record) or run.status_problem(action)
     return (JournalState.SKIPPED, why) if why is not None else None
 
 

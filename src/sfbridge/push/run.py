@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sfbridge import soql
 from sfbridge.errors import SfbridgeError
 from sfbridge.mappings import Mappings
 from sfbridge.models import Action, ActionKind, JournalEntry, JournalState, Plan
@@ -89,6 +90,7 @@ class ApplyRun:
         self.clock, self.mappings = clock, mappings
         self.settle_seconds, self.sleep = settle_seconds, sleep
         self.leads: dict[str, dict[str, Any]] = {}  # as re-read before converting, for the mapped values
+        self._statuses: dict[str, bool] | None = None  # Lead status value -> IsConverted, read when first needed
         self.report = ApplyReport(run_id=run_id, plan=plan)
         steps = store.journal_of_plan(plan.digest)
         self.history: dict[str, JournalEntry] = {}  # the last step of each action, across runs
@@ -172,6 +174,34 @@ class ApplyRun:
                 continue
             if not same_value(record.get(name), expected):
                 return f"{name} is now {record.get(name)!r}, not {expected!r} as planned"
+        return None
+
+    def status_problem(self, action: Action) -> str | None:
+        """Why a planned Lead Status cannot be written: not a status of the org, or one only conversion sets.
+
+        Salesforce accepts any text in an unrestricted picklist through the API, so a misspelt
+        status would be written as a value the org's path and reports do not know.
+        """
+        value = action.values.get("Status")
+        if action.sobject != "Lead" or action.kind is not ActionKind.UPDATE_RECORD or value is None:
+            return None
+        if self._statuses is None:
+            rows = self.gateway.query(
+                soql.select(["ApiName", "MasterLabel", "IsConverted"], "LeadStatus"), sobject="LeadStatus"
+            )
+            # Lead.Status holds the value's API name (the label where an older org has none).
+            self._statuses = {
+                str(row.get("ApiName") or row.get("MasterLabel")): bool(row.get("IsConverted"))
+                for row in rows["records"]
+            }
+        if value not in self._statuses:
+            known = ", ".join(repr(name) for name, converted in self._statuses.items() if not converted)
+            return (
+                f"Status {value!r} is not a Lead status of this org (its statuses: {known}); "
+                "fix statuses.disqualified in the rules and make a new plan"
+            )
+        if self._statuses[value]:
+            return f"Status {value!r} is a converted status: only a conversion may set it"
         return None
 
     def settle(self, batches: Sequence[SentBatch]) -> list[Action]:
