@@ -17,7 +17,7 @@ from typing import Protocol
 import structlog
 
 from sfbridge import soql
-from sfbridge.errors import FatalSalesforceError, SyncIntegrityError
+from sfbridge.errors import FatalSalesforceError, SyncIntegrityError, run_outcome
 from sfbridge.models import ObjectOutcome, ObjectPullResult, ObjectSchema, PullReport, SyncState
 from sfbridge.pull.bulk import read_with_bulk
 from sfbridge.pull.decode import PageDecoder
@@ -116,8 +116,9 @@ def pull(
                 result = _ObjectPull(gateway, store, spec_for(sobject), options, run_id, started).run(progress)
                 results.append(result)
                 progress.finish(result)
-        except BaseException as exc:
-            _finish(store, run_id, gateway, results, options, outcome="failed", error=str(exc))
+        except BaseException as exc:  # a signal or Ctrl-C is recorded "interrupted", anything else "failed"
+            outcome, error = run_outcome(exc)
+            _finish(store, run_id, gateway, results, options, outcome=outcome, error=error)
             raise
         failed = [r for r in results if r.outcome is ObjectOutcome.FAILED]
         problems = "; ".join(r.note or r.sobject for r in failed)
