@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -37,6 +38,24 @@ def make_profile(**overrides: object) -> OrgProfile:
 
 
 SECRETS = Secrets(client_secret=SecretStr("scenario-secret"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The session's own temporary folder, for it and its subprocesses.
+
+    A plan's apply lock is machine-wide (a file under the temporary folder), and tests apply
+    the same plans: two suites running at once on one machine must not meet in it.
+    """
+    folder = str(tmp_path_factory.mktemp("tmp"))
+    saved, variable = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir, os.environ["TMPDIR"] = folder, folder
+    yield
+    tempfile.tempdir = saved
+    if variable is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = variable
 
 
 @pytest.fixture(autouse=True)

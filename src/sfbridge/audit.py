@@ -16,6 +16,7 @@ import structlog
 
 from sfbridge.checks import Check, fields_needed, run_checks
 from sfbridge.checks.profile import PROFILE_NEEDS, OrgProfileReport, org_profile
+from sfbridge.errors import run_outcome
 from sfbridge.models import Finding
 from sfbridge.rules import Rules
 from sfbridge.store import Store
@@ -67,8 +68,9 @@ def audit(store: Store, *, org: str, rules: Rules, checks: Sequence[Check], comm
         findings = run_checks(snapshot, rules=rules, now=taken_at, checks=checks, release=True)
         del snapshot  # the frames are done with: a large org's findings need that memory next
         store.save_findings(run_id, findings)
-    except BaseException as exc:
-        store.finish_run(run_id, outcome="failed", finished_at=datetime.now(UTC), error=str(exc))
+    except BaseException as exc:  # a signal or Ctrl-C is recorded "interrupted", anything else "failed"
+        outcome, error = run_outcome(exc)
+        store.finish_run(run_id, outcome=outcome, finished_at=datetime.now(UTC), error=error)
         raise
     counts = {check.name: sum(1 for item in findings if item.check == check.name) for check in checks}
     store.finish_run(run_id, outcome="ok", finished_at=datetime.now(UTC), counts=counts)

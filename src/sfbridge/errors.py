@@ -17,11 +17,20 @@
     ├── SyncIntegrityError             a pull cannot prove it got everything (exit 3)
     └── StoreError                     the local store cannot be opened or written (exit 3)
 
+    KeyboardInterrupt                  (Python's) Ctrl-C: exit 130
+    └── Terminated                     SIGTERM, SIGHUP or SIGBREAK (``signum``): exit 128 + signum
+
+A run ended by either is recorded ``interrupted``, not ``failed`` (:func:`run_outcome`): it was
+stopped from outside, and the next run resumes from what it committed. ``Terminated`` derives
+from KeyboardInterrupt so that every ``except Exception`` lets it through, as it does Ctrl-C.
+
 Exceptions carry their data as attributes (``error_code``, ``status``, ``sobject``) and build
 their message in ``__init__``; messages never include tokens, response bodies or PII.
 """
 
 from __future__ import annotations
+
+import signal
 
 __all__ = [
     "ApiBudgetError",
@@ -36,8 +45,10 @@ __all__ = [
     "SfbridgeError",
     "StoreError",
     "SyncIntegrityError",
+    "Terminated",
     "UsageError",
     "UserInputError",
+    "run_outcome",
 ]
 
 
@@ -174,3 +185,38 @@ class SyncIntegrityError(SfbridgeError):
 
 class StoreError(SfbridgeError):
     """The local store cannot be opened, migrated or written."""
+
+
+class Terminated(KeyboardInterrupt):
+    """A termination signal stopped sfbridge (the CLI raises it in the main thread).
+
+    Attributes:
+        signum: the signal's number (15 for SIGTERM); the exit code is 128 + signum.
+        signal_name: the signal's name, e.g. ``"SIGTERM"``.
+    """
+
+    def __init__(self, signum: int) -> None:
+        """Name the signal in the message ("stopped by SIGTERM")."""
+        self.signum = signum
+        try:
+            self.signal_name = signal.Signals(signum).name
+        except ValueError:  # a number this platform has no name for
+            self.signal_name = f"signal {signum}"
+        super().__init__(f"stopped by {self.signal_name}")
+
+
+def run_outcome(exc: BaseException) -> tuple[str, str]:
+    """The runs table's outcome and error text for a run that ``exc`` ended.
+
+    >>> run_outcome(Terminated(15))
+    ('interrupted', 'stopped by SIGTERM')
+    >>> run_outcome(KeyboardInterrupt())
+    ('interrupted', 'interrupted (Ctrl-C)')
+    >>> run_outcome(StoreError("disk full"))
+    ('failed', 'disk full')
+    """
+    if isinstance(exc, Terminated):
+        return "interrupted", str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", "interrupted (Ctrl-C)"
+    return "failed", str(exc) or exc.__class__.__name__

@@ -37,7 +37,9 @@ def write_atomically(path: Path, content: str | bytes) -> None:
     """Replace a file's content in one step (write a temporary sibling, then rename); text as UTF-8."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        os.fchmod(handle, _FILE_MODE)  # mkstemp makes 0600; reports are for whoever may read the folder
+        # mkstemp makes 0600; reports are for whoever may read the folder. By path: os.fchmod is
+        # POSIX-only (on Windows a mode sets only the read-only flag, which 0o666 leaves off).
+        Path(temporary).chmod(_FILE_MODE)
         with os.fdopen(handle, "wb") as file:
             file.write(content.encode() if isinstance(content, str) else content)
         Path(temporary).replace(path)

@@ -15,6 +15,7 @@ import typer
 from sfbridge import __version__
 from sfbridge.cli import applying, auditing, demo, mappings, orgs, planning, pulling, reporting, trends  # noqa: F401 (importing registers the commands)
 from sfbridge.cli.common import EXIT_INTERNAL, app, err, out
+from sfbridge.cli.signals import install_signal_handlers
 
 __all__ = ["app", "main"]
 
@@ -37,6 +38,7 @@ def _root(
 
 def main() -> None:
     """Console-script entry point (also `python -m sfbridge`)."""
+    install_signal_handlers()
     try:
         app()
     except SystemExit:

@@ -1,4 +1,10 @@
-"""`sfbridge apply` (a reviewed plan, after confirmation), `sfbridge revert` and `sfbridge runs`."""
+"""`sfbridge apply` (a reviewed plan, after confirmation), `sfbridge revert` and `sfbridge runs`.
+
+An apply or revert holds the apply locks (one per plan on this machine, one per store) from
+before it connects until it ends: a second apply of the same plan, or into the same store,
+sends nothing and exits 3, like any store that is busy; a scheduler retries later, when the
+journal lets it resume.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +47,15 @@ from sfbridge.salesforce import connect
 from sfbridge.store import Store
 
 __all__ = ["apply_command", "revert_command", "runs_command"]
+
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        help="Seconds to wait for another apply of this plan, or into this store, to end (default: exit 3 at once).",
+    ),
+]
 
 runs_app = typer.Typer(help="List apply runs and what each action did.", invoke_without_command=True)
 app.add_typer(runs_app, name="runs")
@@ -92,6 +107,7 @@ def apply_command(
     config: ConfigOption = None,
     yes: Annotated[bool, typer.Option("--yes", help="Apply without asking (for schedulers).")] = False,
     store: StoreOption = None,
+    wait: WaitOption = 0,
     as_json: JsonOption = False,
     log_format: LogFormatOption = LogFormat.AUTO,
     verbose: VerboseOption = 0,
@@ -105,19 +121,21 @@ def apply_command(
         if not as_json:
             out.print(plan_table(plan))
         _confirm(yes, f"Apply these {len(plan.actions)} actions to the org? Conversions cannot be undone.")
-        gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir)
         mirror = Store.open(store or store_url(profile))
         mappings_file = find_mappings_file(config_dir)
-        report = apply_plan(
-            gateway,
-            mirror,
-            plan,
-            org=profile.name,
-            convert_batch_size=rules.plan.convert_batch_size,
-            mappings=load_mappings(mappings_file),
-            mappings_source=str(mappings_file) if mappings_file else None,
-            settle_seconds=profile.network.settle_seconds,
-        )
+        mappings = load_mappings(mappings_file)
+        with mirror.apply_lock(plan.digest, wait=wait):  # before connecting: a refused apply sends nothing
+            gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir)
+            report = apply_plan(
+                gateway,
+                mirror,
+                plan,
+                org=profile.name,
+                convert_batch_size=rules.plan.convert_batch_size,
+                mappings=mappings,
+                mappings_source=str(mappings_file) if mappings_file else None,
+                settle_seconds=profile.network.settle_seconds,
+            )
         if as_json:
             out.print_json(to_json(_report_json(report)))
         else:
@@ -141,11 +159,12 @@ def runs_command(
     """List recent apply runs with their outcome."""
     if ctx.invoked_subcommand is not None:
         return
+    setup_logging(LogFormat.AUTO, 0)  # the sweep's warning goes to stderr, never into --json output
     with exit_codes():
         profile, _ = load_profile(config, org)
-        rows = [
-            run for run in Store.open(store or store_url(profile)).recent_runs(limit=50) if run["command"] == "apply"
-        ]
+        mirror = Store.open(store or store_url(profile))
+        mirror.sweep_interrupted()  # runs whose process died show as interrupted, not running forever
+        rows = [run for run in mirror.recent_runs(limit=50) if run["command"] == "apply"]
         if as_json:
             out.print_json(to_json(rows))
             return
@@ -199,6 +218,7 @@ def revert_command(
     config: ConfigOption = None,
     yes: Annotated[bool, typer.Option("--yes", help="Revert without asking (for schedulers).")] = False,
     store: StoreOption = None,
+    wait: WaitOption = 0,
     as_json: JsonOption = False,
     log_format: LogFormatOption = LogFormat.AUTO,
     verbose: VerboseOption = 0,
@@ -209,8 +229,11 @@ def revert_command(
         profile, config_dir = load_profile(config, org)
         mirror = Store.open(store or store_url(profile))
         _confirm(yes, f"Revert the field updates of apply run {run_id}?")
-        gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir)
-        report = revert_run(gateway, mirror, run_id, org=profile.name)
+        # The reverted run's plan: a revert journals under it, so no apply of that plan may run meanwhile.
+        digest = next(iter(mirror.plan_digests_of_run(run_id)), None)
+        with mirror.apply_lock(digest, wait=wait):
+            gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir)
+            report = revert_run(gateway, mirror, run_id, org=profile.name)
         if as_json:
             steps = [entry.model_dump(mode="json") for entry in report.outcomes]
             conversions = [entry.record_id for entry in report.conversions]

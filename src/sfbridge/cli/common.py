@@ -2,7 +2,8 @@
 
 Exit codes (the contract schedulers rely on): 0 ok; 1 findings at or above --fail-on;
 2 usage or config error; 3 Salesforce, network, store or sync-integrity failure; 4 partial
-apply; 70 an internal error (a bug: please report it); 130 interrupted.
+apply; 70 an internal error (a bug: please report it); 130 interrupted (Ctrl-C); 128 + the
+signal's number when stopped by a signal (143 for SIGTERM, 129 for SIGHUP).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from sfbridge.config import OrgProfile, find_config_file, load_settings
-from sfbridge.errors import SfbridgeError, UserInputError
+from sfbridge.errors import SfbridgeError, Terminated, UserInputError
 from sfbridge.log import configure_logging
 
 __all__ = [
@@ -117,6 +118,8 @@ def exit_codes() -> Iterator[None]:
         fail(str(exc), EXIT_USAGE)
     except SfbridgeError as exc:  # Salesforce, network, store or sync-integrity failures
         fail(str(exc), EXIT_FAILURE)
+    except Terminated as exc:  # SIGTERM, SIGHUP, SIGBREAK: the shell's convention, 128 + the signal
+        fail(f"{exc}; everything committed so far is kept, the next run resumes", 128 + exc.signum)
     except KeyboardInterrupt:
         fail("interrupted; everything committed so far is kept and the next run resumes from it", EXIT_INTERRUPTED)
 

@@ -127,5 +127,7 @@ def _demo_store(store: str | None) -> Iterator[str]:
             raise UsageError(msg)
         yield store
         return
-    with tempfile.TemporaryDirectory(prefix="sfbridge-demo-") as folder:
+    # Windows cannot delete a file still open (the store's pooled connections): leave it to
+    # the system's temporary-file cleanup rather than fail a demo that has done its work.
+    with tempfile.TemporaryDirectory(prefix="sfbridge-demo-", ignore_cleanup_errors=True) as folder:
         yield str(Path(folder) / "demo.db")

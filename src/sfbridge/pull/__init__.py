@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import structlog
 
-from sfbridge.errors import SyncIntegrityError
+from sfbridge.errors import SyncIntegrityError, run_outcome
 from sfbridge.models import ObjectOutcome, ObjectPullResult, PullReport
 from sfbridge.pull.mirror import Mirror
 from sfbridge.pull.objects import ObjectPull
@@ -72,9 +72,9 @@ def pull(
                 result = ObjectPull(gateway, store, spec_for(sobject), options, run_id, started).run(progress)
                 results.append(result)
                 progress.finish(result)
-        except BaseException as exc:
-            outcome = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            _finish(store, run_id, gateway, results, outcome=outcome, error=str(exc) or type(exc).__name__)
+        except BaseException as exc:  # a signal or Ctrl-C is recorded "interrupted", anything else "failed"
+            outcome, error = run_outcome(exc)
+            _finish(store, run_id, gateway, results, outcome=outcome, error=error)
             raise
         failed = [r for r in results if r.outcome is ObjectOutcome.FAILED]
         problems = "; ".join(r.note or r.sobject for r in failed)

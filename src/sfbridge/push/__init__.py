@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sfbridge.errors import PlanError
+from sfbridge.errors import PlanError, run_outcome
 from sfbridge.mappings import Mappings, require_valid_mappings
 from sfbridge.models import Action, ActionKind, JournalState, Plan
 from sfbridge.push.conversions import convert_all
@@ -110,8 +110,7 @@ def apply_plan(  # noqa: PLR0913 (the run's inputs, keyword-only past the plan)
     try:
         _apply(run, max(1, min(convert_batch_size, 100)))
     except BaseException as exc:  # a run never stays "running": stopped by an error, a bug or a signal
-        run.report.stopped = str(exc) or type(exc).__name__
-        outcome = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        outcome, run.report.stopped = run_outcome(exc)
         store.finish_run(
             run_id, outcome=outcome, finished_at=clock(), error=run.report.stopped, counts=_counts(run.report)
         )

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import structlog
 from sqlalchemy import Connection, Engine, Table, func, inspect, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateColumn
@@ -21,8 +22,10 @@ from sqlalchemy.schema import CreateColumn
 from sfbridge.errors import StoreError, UsageError
 from sfbridge.models import ActionKind, ColumnKind, Finding, JournalEntry, JournalState, Severity, SyncState
 from sfbridge.snapshot import Snapshot
-from sfbridge.store.engine import display_url, open_engine, writer_lock
+from sfbridge.store.engine import display_url, open_engine
 from sfbridge.store.frames import FrameRequest, load_frames
+from sfbridge.store.locks import RunOwner, apply_lock, claim_run_owner, owner_gone, writer_lock
+from sfbridge.store.migrate import add_missing_columns
 from sfbridge.store.tables import (
     DELETED_AT,
     SYNCED_AT,
@@ -36,7 +39,9 @@ from sfbridge.store.tables import (
     sync_state,
 )
 
-__all__ = ["AUDIT_COMMANDS", "Store", "display_url", "mirror_table_name"]
+__all__ = ["AUDIT_COMMANDS", "INTERRUPTED", "Store", "display_url", "mirror_table_name"]
+
+log = structlog.get_logger()
 
 #: The runs whose findings form an org's audit history: `sfbridge audit`. `sfbridge plan` also
 #: keeps findings (command "plan"), but no one is given a report from it, so it is not an
@@ -45,6 +50,12 @@ __all__ = ["AUDIT_COMMANDS", "Store", "display_url", "mirror_table_name"]
 AUDIT_COMMANDS = ("audit",)
 
 SCHEMA_VERSION = "1"
+#: The outcome of a run stopped from outside: a signal, Ctrl-C, or a process that died.
+INTERRUPTED = "interrupted"
+_GONE = (
+    "the process running it ended before it finished (killed, crashed or shut down); "
+    "what it committed is kept, and the next run resumes from it"
+)
 _ID_CHUNK = 500  # Ids per UPDATE ... WHERE Id IN (...): far below every bind-parameter limit
 _STAMP = "__SYNCED_AT__"  # where a page's write time goes in the upsert statement
 
@@ -58,6 +69,7 @@ class Store:
         self.url = display_url(url)
         self._tables: dict[str, Table] = {}
         self._sql: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], str] = {}
+        self._owners: dict[int, RunOwner] = {}  # the owner locks of the runs this object started
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -81,11 +93,33 @@ class Store:
             elif version != SCHEMA_VERSION:
                 msg = f"the store {display_url(url)} has schema {version}; this sfbridge knows {SCHEMA_VERSION}"
                 raise StoreError(msg)
+        try:
+            with engine.begin() as conn:
+                add_missing_columns(conn, metadata.sorted_tables)
+        except SQLAlchemyError:
+            # Another process opening the same older store may have added them first: look again.
+            with _guard("add this version's columns to the store's tables"), engine.begin() as conn:
+                add_missing_columns(conn, metadata.sorted_tables)
         return cls(engine, url=url)
 
     def writer_lock(self, name: str) -> AbstractContextManager[None]:
-        """Hold the store's writer lock for one org (see :func:`writer_lock`)."""
+        """Hold the store's writer lock for one org (see :func:`sfbridge.store.locks.writer_lock`)."""
         return writer_lock(self.engine, name)
+
+    def apply_lock(self, plan_digest: str | None, *, wait: float = 0) -> AbstractContextManager[None]:
+        """Hold the locks of an apply or revert: one per plan on this machine, one per store.
+
+        Args:
+            plan_digest: the plan's digest (None: only the store's lock).
+            wait: seconds to wait for another apply to end (0: refuse at once).
+
+        Returns:
+            A context manager holding both locks inside its block.
+
+        Raises:
+            StoreError: (on entering) another apply of the plan, or into this store, is running.
+        """
+        return apply_lock(self.engine, plan_digest, store=self.url, wait=wait)
 
     # -- org binding ----------------------------------------------------------------------
 
@@ -420,23 +454,74 @@ class Store:
     # -- runs -------------------------------------------------------------------------------
 
     def start_run(self, command: str, *, org: str, started_at: datetime) -> int:
-        """Record the start of a command run and return its id."""
-        with _guard("record the run"), self.engine.begin() as conn:
-            result = conn.execute(
-                runs.insert().values(command=command, org=org, started_at=started_at, outcome="running")
+        """Record the start of a command run and return its id.
+
+        Runs left ``running`` by a process that is gone are marked interrupted first (see
+        :meth:`sweep_interrupted`). The new run's owner lock is held until :meth:`finish_run`.
+        """
+        self.sweep_interrupted()
+        owner = claim_run_owner(self.engine)  # before the row: a visible running run always has a live lock
+        try:
+            run_id = self._insert_run(
+                command=command, org=org, started_at=started_at, outcome="running", owner=owner.token
             )
-            key = result.inserted_primary_key
-            if key is None:  # SQLAlchemy leaves it unset only for multi-row inserts; this is one row
-                msg = "cannot record the run: the database returned no run id"
-                raise StoreError(msg)
-            return int(key[0])
+        except BaseException:
+            owner.release()
+            raise
+        self._owners[run_id] = owner
+        return run_id
+
+    def _insert_run(self, **values: Any) -> int:  # noqa: ANN401 (column values)
+        with _guard("record the run"), self.engine.begin() as conn:
+            key = conn.execute(runs.insert().values(**values)).inserted_primary_key
+        if key is None:  # SQLAlchemy leaves it unset only for multi-row inserts; this is one row
+            msg = "cannot record the run: the database returned no run id"
+            raise StoreError(msg)
+        return int(key[0])
 
     def finish_run(self, run_id: int, *, outcome: str, finished_at: datetime, **values: Any) -> None:  # noqa: ANN401
-        """Record how a run ended (counts, API calls, error text)."""
-        with _guard("record the run"), self.engine.begin() as conn:
-            conn.execute(
-                update(runs).where(runs.c.id == run_id).values(outcome=outcome, finished_at=finished_at, **values)
-            )
+        """Record how a run ended (counts, API calls, error text) and let its owner lock go."""
+        try:
+            with _guard("record the run"), self.engine.begin() as conn:
+                conn.execute(
+                    update(runs).where(runs.c.id == run_id).values(outcome=outcome, finished_at=finished_at, **values)
+                )
+        finally:
+            # After the row: a sweep that takes the released lock then finds the run finished.
+            owner = self._owners.pop(run_id, None)
+            if owner is not None:
+                owner.release()
+
+    def sweep_interrupted(self) -> list[int]:
+        """Mark every ``running`` run whose process is gone as interrupted (its owner lock is free).
+
+        A run killed with SIGKILL, or stopped by a crash or a power cut, cannot record its own
+        end; the next run (or ``sfbridge runs``) finds it here. An in-memory store has no
+        other process's runs and is left alone.
+
+        Returns:
+            The ids of the runs marked interrupted.
+        """
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database in {None, "", ":memory:"}:
+            return []
+        with _guard("read runs"), self.engine.connect() as conn:
+            running = conn.execute(select(runs.c.id, runs.c.owner).where(runs.c.outcome == "running")).all()
+        swept: list[int] = []
+        for run_id, token in running:
+            with owner_gone(self.engine, token) as gone:
+                if not gone:
+                    continue
+                with _guard("record the run"), self.engine.begin() as conn:
+                    done = conn.execute(
+                        update(runs)
+                        .where(runs.c.id == run_id, runs.c.outcome == "running")
+                        .values(outcome=INTERRUPTED, finished_at=datetime.now(UTC), error=_GONE)
+                    )
+                if done.rowcount:
+                    swept.append(int(run_id))
+        if swept:
+            log.warning("runs_interrupted", runs=swept, store=self.url)
+        return swept
 
     # -- findings -----------------------------------------------------------------------------
 

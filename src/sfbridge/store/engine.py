@@ -1,30 +1,23 @@
 """Open the store's database: SQLite by default, PostgreSQL by URL, one SQLAlchemy engine.
 
-Also the writer lock that keeps two pulls of one store from interleaving (a cron job that
-starts while the previous run is still going): a ``flock`` beside a SQLite file, a session
-advisory lock on PostgreSQL. The operating system or server drops either when the process
-dies, so a crashed run never blocks the next one.
+The locks taken on a store (writers, applies, run owners) are in :mod:`sfbridge.store.locks`.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from sfbridge.errors import ConfigError, StoreError
 
-__all__ = ["display_url", "open_engine", "writer_lock"]
+__all__ = ["display_url", "open_engine"]
 
 
 def _bind_null(value: None) -> None:
@@ -120,46 +113,3 @@ def open_engine(url: str) -> Engine:
 
 def _first_line(exc: Exception) -> str:
     return str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
-
-
-@contextmanager
-def writer_lock(engine: Engine, name: str) -> Iterator[None]:
-    """Hold the store's writer lock for ``name`` (an org) or fail at once if it is taken.
-
-    Args:
-        engine: the store's engine.
-        name: what the lock protects.
-
-    Yields:
-        Nothing; the lock is held inside the ``with`` block.
-
-    Raises:
-        StoreError: when another process holds the lock.
-    """
-    busy = (
-        f"another sfbridge process is writing this store for {name!r}; wait for it to finish "
-        "(locks are released automatically if that process dies)"
-    )
-    if engine.dialect.name == "sqlite" and engine.url.database in {None, "", ":memory:"}:
-        yield  # an in-memory store lives and dies with this process: nobody else can write it
-        return
-    if engine.dialect.name == "sqlite":
-        lock_path = Path(f"{engine.url.database}.lock")
-        with lock_path.open("a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                raise StoreError(busy) from exc
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-        return
-    key = int.from_bytes(hashlib.sha256(f"sfbridge:{name}".encode()).digest()[:8], "big", signed=True)
-    with engine.connect() as conn:
-        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-            raise StoreError(busy)
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})

@@ -105,6 +105,9 @@ runs = Table(
     Column("api_used", BigInteger),
     Column("api_limit", BigInteger),
     Column("error", Text),
+    # The run's owner token: while the run is live, its process holds a lock keyed by it
+    # (sfbridge.store.locks); a run still `running` whose lock can be taken was interrupted.
+    Column("owner", String(64)),
 )
 
 findings = Table(
