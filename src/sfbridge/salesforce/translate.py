@@ -231,6 +231,17 @@ def soap_protocol_error(body: bytes | str, *, what: str, reason: str) -> Protoco
     return ProtocolError(f"{what}: Salesforce sent {detail}")
 
 
+# Failures requests raises before anything leaves this machine, which no retry can fix.
+_LOCAL_ERRORS = (
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.InvalidURL,  # InvalidProxyURL too
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.URLRequired,
+    requests.exceptions.InvalidJSONError,
+)
+
+
 def transport_error(exc: requests.RequestException, *, what: str) -> SalesforceError:
     """Classify a failure below HTTP: DNS, refused or reset connections, timeouts, TLS.
 
@@ -242,6 +253,16 @@ def transport_error(exc: requests.RequestException, *, what: str) -> SalesforceE
         The sfbridge exception to raise.
     """
     name = exc.__class__.__name__
+    if isinstance(exc, _LOCAL_ERRORS):
+        # requests refused to build the request, so nothing was sent and sending it again
+        # fails the same way. Its own message quotes the offending value (for a header, the
+        # whole "Bearer <token>"), so only the class name is kept.
+        msg = (
+            f"{what}: the request could not be built ({name}): a credential or URL holds a "
+            "character HTTP does not allow (a line break or space pasted with a token, say); "
+            "check the org's SFBRIDGE_* variables and its login_url / instance_url"
+        )
+        return FatalSalesforceError(msg)
     if isinstance(exc, requests.exceptions.SSLError):
         msg = (
             f"{what}: TLS verification failed ({name}); sfbridge never turns verification off. "
