@@ -8,7 +8,7 @@ Messages keep Salesforce's errorCode and its short message, never tokens or reco
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import requests
@@ -16,6 +16,7 @@ import requests
 from sfbridge.errors import (
     ApiBudgetError,
     AuthenticationError,
+    ConfigError,
     FatalSalesforceError,
     ProtocolError,
     RetriableSalesforceError,
@@ -30,6 +31,7 @@ __all__ = [
     "soap_error",
     "soap_protocol_error",
     "transport_error",
+    "unserved_version_error",
 ]
 
 INVALID_SESSION = "INVALID_SESSION_ID"
@@ -364,3 +366,38 @@ def auth_error(code: object, description: object) -> AuthenticationError:
         f"login failed ({said}); {explain_oauth_error(code, description)}",
         error_code=str(code) if code else None,
     )
+
+
+_NEWEST_SHOWN = 3
+
+
+def unserved_version_error(org: str, version: str, served: Sequence[Mapping[str, object]]) -> ConfigError | None:
+    """Name the config key to change when an org does not serve the configured API version.
+
+    Args:
+        org: the profile name.
+        version: the configured ``api_version``.
+        served: the org's answer to ``GET /services/data/`` (``version``, ``label``, ``url``).
+
+    Returns:
+        The error, or None when the org does serve ``version`` (the 404 meant something else).
+
+    >>> error = unserved_version_error("acme", "67.0", [{"version": "66.0", "label": "Spring 2026"}])
+    >>> error.key, "66.0 (Spring 2026)" in str(error)
+    ('orgs.acme.api_version', True)
+    >>> unserved_version_error("acme", "66.0", [{"version": "66.0", "label": "Spring 2026"}]) is None
+    True
+    """
+    listed = []
+    for entry in served:
+        try:
+            listed.append((float(str(entry.get("version"))), entry))
+        except ValueError:
+            continue
+    if any(entry.get("version") == version for _, entry in listed):
+        return None
+    newest = [entry for _, entry in sorted(listed, key=lambda item: item[0], reverse=True)[:_NEWEST_SHOWN]]
+    shown = ", ".join(f"{entry.get('version')} ({entry.get('label')})" for entry in newest) or "none listed"
+    fix = f'set api_version = "{newest[0].get("version")}"' if newest else "set api_version to one it serves"
+    msg = f"this org does not serve API version {version} (the newest it serves: {shown}); {fix} in the config file"
+    return ConfigError(msg, key=f"orgs.{org}.api_version")
