@@ -138,7 +138,10 @@ def run_pull(
         report = run(mirror)
     except BaseException:
         if created:
-            _discard_new_store(mirror, created, objects=chosen, org_id=identity.org_id)
+            try:
+                _discard_new_store(mirror, created, objects=chosen, org_id=identity.org_id)
+            except Exception as cleanup:  # noqa: BLE001 (never hide the pull's own error behind the cleanup's)
+                log.warning("store_not_discarded", store=str(created[0]), error=cleanup.__class__.__name__)
         raise
     return mirror, report
 
