@@ -22,8 +22,10 @@ from test_cli import CONFIG, invoke
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 POSIX_SIGNALS = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and POSIX SIGTERM delivery")
 
-# A real `sfbridge` command line whose replayed org stops answering at the first query (the
-# run is started by then), so the test can signal it mid-run without sleeping itself.
+# A real `sfbridge` command line whose replayed org stops answering at the first Account query
+# (the run is started, and Users, queues and lead statuses are committed, by then: a first
+# pull that committed nothing leaves no store behind), so the test can signal it mid-run
+# without sleeping itself.
 _HANGING_CLI = """
 import sys, time
 from sfbridge.salesforce import replay
@@ -31,7 +33,7 @@ from sfbridge.salesforce import replay
 answer = replay.ReplayAdapter.send
 
 def send(self, request, *args, **kwargs):
-    if "/query" in (request.url or ""):
+    if "/query" in (request.url or "") and "FROM+Account" in (request.url or ""):
         print("ready", flush=True)
         time.sleep(120)
     return answer(self, request, *args, **kwargs)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sfbridge.errors import ConfigError
-from sfbridge.tomlfile import read_toml
+from sfbridge.tomlfile import read_toml, unknown_key
 
 __all__ = [
     "DEFAULT_API_VERSION",
@@ -286,25 +286,51 @@ def _profile(name: str, defaults: dict[str, Any], table: Any, *, path: Path) -> 
     try:
         return OrgProfile.model_validate(merged)
     except ValidationError as exc:
-        raise _config_error(exc, path=path, prefix=f"orgs.{name}") from exc
+        raise _config_error(exc, path=path, name=name, table=table, defaults=defaults) from exc
 
 
-def _config_error(exc: ValidationError, *, path: Path, prefix: str) -> ConfigError:
+def _config_error(
+    exc: ValidationError, *, path: Path, name: str, table: dict[str, Any], defaults: dict[str, Any]
+) -> ConfigError:
     lines = []
     for error in exc.errors():
-        key = ".".join([prefix, *(str(part) for part in error["loc"])])
+        loc = tuple(error["loc"])
+        # A key the org inherits from [defaults] is wrong there, not in [orgs.NAME]: name
+        # the table the user has to edit.
+        where = "defaults" if not _holds(table, loc) and _holds(defaults, loc) else f"orgs.{name}"
+        key = ".".join([where, *(str(part) for part in loc)])
         if error["type"] == "extra_forbidden":
-            field = str(error["loc"][-1])
-            close = difflib.get_close_matches(field, OrgProfile.model_fields, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            lines.append(f"{key}: unknown key{hint}")
+            # Nested tables ([orgs.NAME.network]) get suggestions from their own keys.
+            lines.append(unknown_key(OrgProfile, loc, where=key))
         else:
             lines.append(f"{key}: {error['msg'].removeprefix('Value error, ')}")
     return ConfigError("\n  ".join(lines), source=str(path))
 
 
+def _holds(table: Any, loc: tuple[int | str, ...]) -> bool:  # noqa: ANN401 (raw TOML)
+    """Whether a raw TOML table has a value at ``loc`` (keys and list indices)."""
+    if not loc:
+        return False
+    current = table
+    for part in loc:
+        in_table = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if not (in_table or in_list):
+            return False
+        current = current[part]
+    return True
+
+
 def _unknown_keys(keys: list[str], *, allowed: tuple[str, ...], path: Path, prefix: str) -> None:
+    hints = []
+    for key in keys:
+        if key in OrgProfile.model_fields:
+            # `[network]` or `api_version = ...` at the top: profile keys live in a table.
+            hints.append(f"{key} is a profile key: put it under [defaults] or [orgs.NAME]")
+        elif close := difflib.get_close_matches(key, allowed, n=1):
+            hints.append(f"did you mean {close[0]!r} instead of {key!r}?")
     msg = f"unknown top-level key(s) {', '.join(keys)}; expected only {', '.join(allowed)}"
+    msg += "".join(f"; {hint}" for hint in hints)
     raise ConfigError(msg, source=str(path), key=prefix or None)
 
 

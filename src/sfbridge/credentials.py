@@ -7,6 +7,7 @@ may only be given in the environment. Nothing here is ever logged or written.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -63,15 +64,18 @@ def resolve_secrets(profile: OrgProfile, env: Mapping[str, str] | None = None) -
     Returns:
         The secrets that are set.
 
+    Every value is trimmed of surrounding whitespace (a pasted token's trailing newline).
+
     Raises:
-        ConfigError: when a secret the auth method needs is missing or unreadable.
+        ConfigError: when a secret the auth method needs is missing or unreadable, or a
+            secret holds characters it never contains (naming the variable, not the value).
     """
     env = os.environ if env is None else env
     if profile.replay:
         return REPLAY_SECRETS
 
     def get(secret: str) -> str | None:
-        return env.get(env_name(profile.name, secret)) or None
+        return _read(env, env_name(profile.name, secret), _FORBIDDEN.get(secret))
 
     def hidden(secret: str | None) -> SecretStr | None:
         return SecretStr(secret) if secret is not None else None
@@ -94,7 +98,47 @@ def resolve_secrets(profile: OrgProfile, env: Mapping[str, str] | None = None) -
 def store_url_override(profile: OrgProfile, env: Mapping[str, str] | None = None) -> str | None:
     """Return a store URL set in ``SFBRIDGE_<ORG>_STORE_URL`` (the place for URLs with passwords)."""
     env = os.environ if env is None else env
-    return env.get(env_name(profile.name, "store_url")) or None
+    return _read(env, env_name(profile.name, "store_url"), _NO_CONTROL)
+
+
+# What each secret may hold once surrounding whitespace is trimmed. An access token, a client
+# secret or a consumer key is one word: a space or line break inside is a paste gone wrong
+# (two values, or a wrapped line), and in an HTTP header requests refuses it outright. A
+# password may hold spaces, but no secret holds control characters; a PEM key keeps its lines.
+_NO_WHITESPACE = re.compile(r"[\s\x00-\x1f\x7f]")
+_NO_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_FORBIDDEN: dict[str, re.Pattern[str] | None] = {
+    "access_token": _NO_WHITESPACE,
+    "client_secret": _NO_WHITESPACE,
+    "consumer_key": _NO_WHITESPACE,
+    "security_token": _NO_WHITESPACE,
+    "password": _NO_CONTROL,
+    "jwt_key_file": _NO_CONTROL,
+    "jwt_key": None,
+}
+
+
+def _read(env: Mapping[str, str], variable: str, forbidden: re.Pattern[str] | None) -> str | None:
+    """One secret from the environment, surrounding whitespace trimmed; None when unset or blank.
+
+    ``$(cat token.txt)``, ``export X="$(pbpaste)"`` and PowerShell's ``Get-Content`` keep the
+    file's trailing newline, and a token with a newline is an invalid HTTP header that no retry
+    can fix, so it is trimmed here, once, for every secret. What is still wrong inside is named
+    by its variable, never by its value.
+
+    Raises:
+        ConfigError: when the trimmed value holds characters that secret never contains.
+    """
+    value = (env.get(variable) or "").strip()
+    if not value:
+        return None
+    if forbidden is not None and forbidden.search(value):
+        msg = (
+            "holds a space, line break or other control character inside the value (surrounding "
+            "whitespace is ignored); set it to the value alone, on one line"
+        )
+        raise ConfigError(msg, source=variable)
+    return value
 
 
 def _read_key_file(path: Path, *, variable: str) -> str:
@@ -102,6 +146,12 @@ def _read_key_file(path: Path, *, variable: str) -> str:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         msg = f"cannot read the JWT private key file {str(path)!r} ({exc.strerror})"
+        raise ConfigError(msg, source=variable) from exc
+    except UnicodeDecodeError as exc:  # a binary (DER or PKCS#12) key
+        msg = (
+            f"{str(path)!r} is not a PEM private key (it is binary: DER or PKCS#12?); convert it with "
+            "openssl pkey -in KEY -out key.pem, or point at the .pem file"
+        )
         raise ConfigError(msg, source=variable) from exc
     if "PRIVATE KEY-----" not in text:
         msg = (
@@ -150,7 +200,9 @@ def credential_status(profile: OrgProfile, env: Mapping[str, str] | None = None)
     try:
         resolve_secrets(profile, env)
     except ConfigError as exc:
-        return f"missing: {str(exc).split(': ', 1)[-1]}"
+        if exc.source and exc.source.startswith("orgs."):
+            return f"missing: {str(exc).split(': ', 1)[-1]}"
+        return f"invalid: {exc}"  # names the variable (or key file), never the value
     return "set in the environment"
 
 

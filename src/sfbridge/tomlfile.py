@@ -24,16 +24,41 @@ def read_toml(path: Path, *, what: str) -> dict[str, Any]:
     """Parse a TOML file, or raise :class:`ConfigError` naming it (``what``: "the rules file").
 
     Raises:
-        ConfigError: when the file cannot be read or is not valid TOML.
+        ConfigError: when the file cannot be read, is not UTF-8 (naming the line and column
+            of the first byte that is not) or is not valid TOML.
     """
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except OSError as exc:
         msg = f"cannot read {what} ({exc.strerror})"
         raise ConfigError(msg, source=str(path)) from exc
+    try:
+        # utf-8-sig: Windows Notepad used to save UTF-8 with a byte-order mark; TOML is UTF-8
+        # either way, and the mark alone should not make a valid file "invalid TOML".
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(_not_utf8(data, exc), source=str(path)) from exc
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         msg = f"not valid TOML: {exc}"
         raise ConfigError(msg, source=str(path)) from exc
+
+
+def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+    """Say where the first byte that is not UTF-8 is, and how to save the file instead."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # What Windows PowerShell 5's `>` and Notepad's "Unicode" write.
+        return "the file is saved as UTF-16; TOML files must be UTF-8: save it again as UTF-8"
+    body = bytes(exc.object)  # without a leading byte-order mark, which positions do not count
+    line_start = body.rfind(b"\n", 0, exc.start) + 1
+    line = body.count(b"\n", 0, exc.start) + 1
+    column = len(body[line_start : exc.start].decode("utf-8", "replace")) + 1
+    return (
+        f"line {line}, column {column} (byte offset {exc.start}): byte 0x{body[exc.start]:02X} is not UTF-8 "
+        "(the file was probably saved as Latin-1 or Windows-1252); TOML files must be UTF-8: "
+        "save it again as UTF-8 (in Notepad: Save As, Encoding: UTF-8)"
+    )
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:  # noqa: ANN401 (any type annotation)

@@ -30,11 +30,11 @@ from sfbridge.cli.common import (
     setup_logging,
 )
 from sfbridge.cli.multiorg import AuditOne, OrgAudit, audit_orgs
-from sfbridge.cli.pulling import print_pull, pull_options, run_pull
+from sfbridge.cli.pulling import open_existing_store, print_pull, pull_options, run_pull
 from sfbridge.config import OrgProfile, rules_path
 from sfbridge.credentials import store_url
 from sfbridge.models import Severity
-from sfbridge.outputs import write_audit_outputs
+from sfbridge.outputs import check_output_folder, write_audit_outputs
 from sfbridge.report.findings import findings_document, summarise
 from sfbridge.report.terminal import audit_table, to_json
 from sfbridge.report.trends import audit_trends, finding_keys
@@ -159,14 +159,15 @@ def audit_org(
 ) -> AuditOutcome:
     """Pull one org (unless ``offline``) into its store, audit it and write its outputs into ``out_dir``."""
     rules = load_rules(rules_path(profile, config_dir=config_dir))
-    mirror = Store.open(store or store_url(profile))
-    if not offline:
-        report = run_pull(
+    url = store or store_url(profile)
+    if offline:
+        mirror = open_existing_store(url)
+    else:
+        mirror, report = run_pull(
             profile,
-            mirror,
+            url,
             config_dir=config_dir,
             options=pull_options(profile, config_dir=config_dir),
-            objects=profile.objects,
             quiet=quiet,
             command="pull",
         )
@@ -233,6 +234,7 @@ def audit_command(
         profile, config_dir = load_profile(config, names[0] if names else None)
         chosen = select_checks(checks.split(",") if checks else None)
         folder = out_dir or Path("sfbridge-reports") / profile.name
+        check_output_folder(folder, option="--out")  # before the pull, not after it
         outcome = audit_org(
             profile, config_dir=config_dir, store=store, offline=offline, checks=chosen, out_dir=folder, quiet=as_json
         )

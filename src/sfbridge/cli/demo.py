@@ -31,7 +31,7 @@ from sfbridge.cli.common import (
 from sfbridge.cli.pulling import print_pull, run_pull
 from sfbridge.demo import load_demo_org
 from sfbridge.errors import UsageError
-from sfbridge.outputs import write_atomically
+from sfbridge.outputs import check_output_folder, write_atomically
 from sfbridge.pull import PullOptions
 from sfbridge.report.html import render_report_html
 from sfbridge.report.terminal import pull_json, to_json
@@ -59,6 +59,9 @@ def demo(
     deletions, a new custom field) into a fresh store, then audits it and writes report.html.
     """
     setup_logging(log_format, verbose)
+    folder = out_dir or Path("sfbridge-reports") / "demo"
+    with exit_codes():
+        check_output_folder(folder, option="--out")
     with exit_codes(), _demo_store(store) as url:
         demo_org = load_demo_org()
         mirror = Store.open(url)
@@ -72,19 +75,16 @@ def demo(
                 overlap=seconds(demo_org.profile.overlap_seconds),
                 clock=fixed_clock(moment),
             )
-            reports.append(
-                run_pull(
-                    demo_org.profile,
-                    mirror,
-                    config_dir=demo_org.folder,
-                    options=options,
-                    objects=demo_org.profile.objects,
-                    quiet=as_json,
-                    command="demo",
-                    transport=transport,
-                )
+            _, report = run_pull(
+                demo_org.profile,
+                mirror,
+                config_dir=demo_org.folder,
+                options=options,
+                quiet=as_json,
+                command="demo",
+                transport=transport,
             )
-        folder = out_dir or Path("sfbridge-reports") / "demo"
+            reports.append(report)
         outcome = run_audit(
             mirror,
             org="demo",

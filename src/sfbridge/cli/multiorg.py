@@ -25,7 +25,7 @@ from rich.markup import escape
 from sfbridge.cli.common import EXIT_FAILURE, EXIT_USAGE, err, exit_codes, out
 from sfbridge.config import OrgProfile, Settings, find_config_file, load_settings
 from sfbridge.errors import SfbridgeError, UsageError, UserInputError
-from sfbridge.outputs import write_index_outputs
+from sfbridge.outputs import check_output_folder, write_index_outputs
 from sfbridge.report.index import error_entry, index_entry
 from sfbridge.report.terminal import orgs_audit_table, to_json
 
@@ -112,6 +112,7 @@ def audit_orgs(
         path = find_config_file(config)
         profiles = choose_profiles(load_settings(path), names=names, all_orgs=all_orgs)
         root = out_dir or Path("sfbridge-reports")
+        check_output_folder(root, option="--out")  # before the first org's pull
         results = [_audit_safely(profile, path.parent, root, audit_one) for profile in profiles]
         entries = [entry for entry, _ in results]
         index = write_index_outputs(root, entries)

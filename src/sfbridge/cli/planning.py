@@ -22,19 +22,18 @@ from sfbridge.cli.common import (
     out,
     setup_logging,
 )
-from sfbridge.cli.pulling import print_pull, pull_options, run_pull
+from sfbridge.cli.pulling import open_existing_store, print_pull, pull_options, run_pull
 from sfbridge.config import rules_path
 from sfbridge.credentials import resolve_secrets, store_url
 from sfbridge.errors import UsageError
 from sfbridge.mappings import find_mappings_file, load_mappings, require_valid_mappings
 from sfbridge.models import Plan
-from sfbridge.outputs import write_atomically
+from sfbridge.outputs import check_output_file, write_output
 from sfbridge.plan import PlanTarget, make_plan, plan_json, read_plan
 from sfbridge.report.plan import plan_diff, plan_table
 from sfbridge.report.terminal import to_json
 from sfbridge.rules import load_rules
 from sfbridge.salesforce import connect
-from sfbridge.store import Store
 
 __all__ = ["plan_command", "show_plan"]
 
@@ -83,11 +82,16 @@ def plan_command(
         if show is not None:
             show_plan(read_plan(show), as_json=as_json)
             return
+        path = output or Path("plan.json")
+        # Checked before connecting: a plan that cannot be written should not cost a pull first.
+        check_output_file(path, option="-o/--output", name="plan.json")
         profile, config_dir = load_profile(config, org)
         rules = load_rules(rules_path(profile, config_dir=config_dir))
-        mirror = Store.open(store or store_url(profile))
+        url = store or store_url(profile)
         user_id = None
-        if not offline:
+        if offline:
+            mirror = open_existing_store(url)
+        else:
             gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir)
             identity = gateway.identity()
             user_id = identity.user_id
@@ -96,12 +100,11 @@ def plan_command(
             if mappings.rules:  # a bad mapping fails the plan, before anything is planned
                 describes = {name: gateway.describe(name) for name in ("Lead", "Account", "Contact", "Opportunity")}
                 require_valid_mappings(mappings, describes, source=str(mappings_file))
-            report = run_pull(
+            mirror, report = run_pull(
                 profile,
-                mirror,
+                url,
                 config_dir=config_dir,
                 options=pull_options(profile, config_dir=config_dir),
-                objects=profile.objects,
                 quiet=as_json,
                 command="pull",
                 gateway=gateway,
@@ -113,8 +116,7 @@ def plan_command(
                 raise UsageError(msg)
         target = PlanTarget(org=profile.name, api_version=profile.api_version, user_id=user_id)
         plan = make_plan(mirror, target=target, rules=rules, checks=checks.split(",") if checks else None)
-        path = output or Path("plan.json")
-        write_atomically(path, plan_json(plan))
+        write_output(path, plan_json(plan), option="-o/--output")
         if as_json:
             out.print_json(to_json({"plan": str(path), "digest": plan.digest, "actions": len(plan.actions)}))
         else:

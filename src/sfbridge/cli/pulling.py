@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Annotated
 
+import structlog
 import typer
 from requests.adapters import BaseAdapter
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -29,13 +30,18 @@ from sfbridge.cli.common import (
 )
 from sfbridge.config import OrgProfile
 from sfbridge.credentials import resolve_secrets, store_url
+from sfbridge.errors import ConfigError, FatalSalesforceError, SfbridgeError, UsageError, UserInputError
 from sfbridge.models import ObjectPullResult, PullReport
 from sfbridge.pull import PullOptions, pull
+from sfbridge.pull.object_names import check_objects
 from sfbridge.report.terminal import pull_json, pull_table
 from sfbridge.salesforce import SalesforceGateway, connect, replay_clock
 from sfbridge.store import Store
+from sfbridge.store.files import remove_sqlite_files, sqlite_file
 
-__all__ = ["print_pull", "pull_command", "pull_options", "run_pull"]
+__all__ = ["open_existing_store", "print_pull", "pull_command", "pull_options", "run_pull"]
+
+log = structlog.get_logger()
 
 
 class _RichProgress:
@@ -76,32 +82,172 @@ def pull_options(profile: OrgProfile, *, config_dir: Path, full: bool = False, b
 
 def run_pull(
     profile: OrgProfile,
-    store: Store,
+    store: Store | str,
     *,
     config_dir: Path,
     options: PullOptions,
-    objects: tuple[str, ...],
+    objects: tuple[str, ...] | None = None,
     quiet: bool,
     command: str,
     transport: BaseAdapter | None = None,
     gateway: SalesforceGateway | None = None,
-) -> PullReport:
-    """Connect (unless given a session) and pull, with progress bars on a terminal unless ``quiet``."""
+) -> tuple[Store, PullReport]:
+    """Log in, check the objects, open (or create) the store and pull, with progress bars on a terminal.
+
+    Logging in and checking the objects come before the store is opened, so a refused login,
+    an unreachable org, an ``api_version`` the org does not serve or a mistyped object leave no
+    store behind; a SQLite store this call created is removed again when the pull fails before
+    it committed a record (a PostgreSQL store keeps its empty tables, which the next pull uses).
+
+    Args:
+        profile: the org profile.
+        store: the store's URL, or a store already open (kept whatever happens).
+        config_dir: the config file's folder.
+        options: how to pull.
+        objects: the objects from ``--objects``; None for the profile's list.
+        quiet: no progress bars.
+        command: the command recorded in the runs table.
+        transport: a requests transport instead of the network (the demo's replay).
+        gateway: a session already logged in (plan's), instead of a new one.
+
+    Returns:
+        The store and what was pulled.
+
+    Raises:
+        UsageError: for an ``--objects`` name the org does not offer.
+        ConfigError: for such a name in the profile's objects, or an api_version not served.
+    """
     if gateway is None:
         gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir, transport=transport)
-    if quiet or not err.is_terminal:
-        return pull(gateway, store, org=profile.name, objects=objects, options=options, command=command)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bars:
-        return pull(
-            gateway,
-            store,
-            org=profile.name,
-            objects=objects,
-            options=options,
-            progress=_RichProgress(bars),
-            command=command,
+    identity = gateway.identity()  # logs in: nothing is created for an org we cannot reach
+    chosen = _checked_objects(gateway, profile, objects)
+
+    def run(mirror: Store) -> PullReport:
+        given = objects is not None
+        return _pull(
+            gateway, mirror, profile=profile, objects=chosen, given=given, options=options, quiet=quiet, command=command
         )
+
+    if isinstance(store, Store):
+        return store, run(store)
+    path = sqlite_file(store)
+    created = [folder for folder in (path, *path.parents) if not folder.exists()] if path is not None else []
+    mirror: Store | None = None
+    try:
+        mirror = Store.open(store)
+        report = run(mirror)
+    except BaseException:
+        if created:
+            try:
+                _discard_new_store(mirror, created, objects=chosen, org_id=identity.org_id)
+            except Exception as cleanup:  # noqa: BLE001 (never hide the pull's own error behind the cleanup's)
+                log.warning("store_not_discarded", store=str(created[0]), error=cleanup.__class__.__name__)
+        raise
+    return mirror, report
+
+
+def open_existing_store(url: str) -> Store:
+    """Open the store an offline command reads; a SQLite file that does not exist is not created.
+
+    Raises:
+        UsageError: when there is no store file at that path yet.
+    """
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        msg = (
+            f"the store {path} does not exist yet: run sfbridge pull first "
+            "(or point --store, or the profile's store, at the store's file)"
+        )
+        raise UsageError(msg)
+    return Store.open(url)
+
+
+def _pull(
+    gateway: SalesforceGateway,
+    store: Store,
+    *,
+    profile: OrgProfile,
+    objects: tuple[str, ...],
+    given: bool,
+    options: PullOptions,
+    quiet: bool,
+    command: str,
+) -> PullReport:
+    try:
+        if quiet or not err.is_terminal:
+            return pull(gateway, store, org=profile.name, objects=objects, options=options, command=command)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=err, transient=True) as bars:
+            return pull(
+                gateway,
+                store,
+                org=profile.name,
+                objects=objects,
+                options=options,
+                progress=_RichProgress(bars),
+                command=command,
+            )
+    except FatalSalesforceError as exc:
+        # Describe refused an object never pulled into this store: it is absent from the org or
+        # hidden from the integration user, which is the objects list's (or the permissions') fix.
+        if exc.sobject in objects and exc.error_code in _ABSENT and store.state(exc.sobject) is None:
+            problem = (
+                f"{exc.sobject!r} is not available to the integration user ({exc.error_code}): remove it, "
+                "or give the user access to it (see the README's permission list)"
+            )
+            raise _objects_error(profile, problem, given=given) from exc
+        raise
+
+
+# What describe answers for an object the org does not offer this user.
+_ABSENT = frozenset({"NOT_FOUND", "INVALID_TYPE"})
+
+
+def _checked_objects(
+    gateway: SalesforceGateway, profile: OrgProfile, objects: tuple[str, ...] | None
+) -> tuple[str, ...]:
+    """The objects to pull, as the org spells them; refuse a name it does not offer."""
+    check = check_objects(profile.objects if objects is None else objects, gateway.sobject_names)
+    if check.problems:
+        raise _objects_error(profile, "; ".join(check.problems), given=objects is not None)
+    return check.objects
+
+
+def _objects_error(profile: OrgProfile, problem: str, *, given: bool) -> UserInputError:
+    """Name where the objects came from: ``--objects``, or the profile's list in the config file."""
+    if given:
+        return UsageError(f"--objects: {problem}; list object API names, e.g. --objects Lead,Contact")
+    msg = f"{problem}; fix the objects list in the config file ([orgs.{profile.name}] or [defaults])"
+    return ConfigError(msg, key=f"orgs.{profile.name}.objects")
+
+
+def _discard_new_store(store: Store | None, created: list[Path], *, objects: tuple[str, ...], org_id: str) -> None:
+    """Remove a SQLite store this command created, if the failed pull committed no record to it.
+
+    ``created`` is the database file and the folders that did not exist before, innermost
+    first. The writer lock is taken first, so a store another process has started to fill
+    meanwhile is never removed; a store holding records is kept (the next pull resumes).
+    """
+    path = created[0]
+    if store is not None:
+        try:
+            with store.writer_lock(org_id):
+                if any(store.state(sobject) is not None and store.count(sobject) for sobject in objects):
+                    return
+                store.engine.dispose()  # close every connection: Windows cannot delete an open file
+                left = remove_sqlite_files(path)
+        except SfbridgeError:  # busy, or unreadable: leave it alone
+            return
+    else:  # opening it failed: whatever SQLite wrote is not a store
+        left = remove_sqlite_files(path)
+    # A lock file some systems cannot delete while it is held goes now that it is released.
+    left = [item for item in left if not _unlinked(item)]
+    log.info("store_discarded", store=str(path), left=[str(item) for item in left] or None)
+    for folder in created[1:]:
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            break
 
 
 def print_pull(report: PullReport, *, as_json: bool, title: str = "Pulled") -> None:
@@ -132,10 +278,13 @@ def pull_command(
     setup_logging(log_format, verbose)
     with exit_codes():
         profile, config_dir = load_profile(config, org)
-        chosen = tuple(o.strip() for o in objects.split(",") if o.strip()) if objects else profile.objects
-        report = run_pull(
+        chosen = tuple(o.strip() for o in objects.split(",") if o.strip()) if objects is not None else None
+        if chosen == ():
+            msg = "--objects: no object given; list object API names, e.g. --objects Lead,Contact"
+            raise UsageError(msg)
+        _, report = run_pull(
             profile,
-            Store.open(store or store_url(profile)),
+            store or store_url(profile),
             config_dir=config_dir,
             options=pull_options(profile, config_dir=config_dir, full=full, bulk=bulk),
             objects=chosen,
@@ -143,3 +292,11 @@ def pull_command(
             command="pull",
         )
         print_pull(report, as_json=as_json)
+
+
+def _unlinked(path: Path) -> bool:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        return False
+    return True

@@ -9,6 +9,7 @@ secrets: the org's Id, instance and user are not credentials.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import orjson
 from pydantic import ValidationError
 
 from sfbridge.errors import PlanError
+from sfbridge.ids import InvalidIdError, validate_id
 from sfbridge.models import Plan
 
 __all__ = ["PLAN_FORMAT", "plan_digest", "plan_json", "read_plan", "sealed"]
@@ -55,7 +57,8 @@ def read_plan(path: Path) -> Plan:
 
     Raises:
         PlanError: naming the file and what is wrong (unreadable, not a plan, a format this
-            version does not know, or a digest that does not match its content).
+            version does not know, a digest that does not match its content, or an Id or an
+            object or field name that is malformed, naming the action).
     """
     try:
         raw = orjson.loads(path.read_bytes())
@@ -84,4 +87,48 @@ def read_plan(path: Path) -> Plan:
             "apply only runs plans exactly as reviewed: make a new plan with sfbridge plan"
         )
         raise PlanError(msg, source=str(path))
+    problem = _first_bad_name(plan)
+    if problem is not None:
+        msg = f"{problem}; make a new plan with sfbridge plan"
+        raise PlanError(msg, source=str(path))
     return plan
+
+
+# Object and field API names: letters, digits and underscores, starting with a letter.
+_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def _first_bad_name(plan: Plan) -> str | None:
+    """Describe the first Id or API name in a plan that apply could not send, or None.
+
+    Checked after the digest, without changing any value: a plan is applied exactly as it
+    was sealed, so a malformed Id is refused here rather than normalised.
+    """
+    checks: list[tuple[str, str | None, str | None]] = [
+        ("org_id", plan.org_id, "Organization"),
+        ("user_id", plan.user_id, "User"),
+    ]
+    for action in plan.actions:
+        where = f"action {action.key!r}"
+        if not _API_NAME.fullmatch(action.sobject):
+            return f"{where}: sobject {action.sobject!r} is not a Salesforce object API name"
+        for name in (*action.expected, *action.values):
+            if not _API_NAME.fullmatch(name):
+                return f"{where}: {name!r} is not a Salesforce field API name"
+        checks.append((f"{where}: record_id", action.record_id, action.sobject))
+        if action.conversion is not None:
+            conversion = action.conversion
+            checks += [
+                (f"{where}: conversion.account_id", conversion.account_id, "Account"),
+                (f"{where}: conversion.contact_id", conversion.contact_id, "Contact"),
+                # The new Account and Contact cannot be owned by a queue: a user owns them.
+                (f"{where}: conversion.owner_id", conversion.owner_id, "User"),
+            ]
+    for where, record_id, sobject in checks:
+        if record_id is None:
+            continue
+        try:
+            validate_id(record_id, sobject=sobject)
+        except InvalidIdError as exc:
+            return f"{where}: {exc}"
+    return None

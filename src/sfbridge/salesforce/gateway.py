@@ -25,7 +25,10 @@ from sfbridge.credentials import Secrets
 from sfbridge.errors import (
     ApiBudgetError,
     AuthenticationError,
+    ConfigError,
+    FatalSalesforceError,
     ProtocolError,
+    SalesforceError,
 )
 from sfbridge.ids import InvalidIdError, validate_id
 from sfbridge.salesforce.auth import Token, fetch_token
@@ -48,6 +51,7 @@ from sfbridge.salesforce.translate import (
     protocol_error,
     rest_error,
     transport_error,
+    unserved_version_error,
 )
 from sfbridge.salesforce.writes import (
     RecordUpdate,
@@ -64,6 +68,10 @@ __all__ = ["Identity", "SalesforceGateway"]
 
 log = structlog.get_logger()
 T = TypeVar("T")
+
+# How REST answers a version it does not serve: 404 NOT_FOUND for one it never had (or not
+# yet), 410 GONE for a retired one.
+_VERSION_MISSING = frozenset({404, 410})
 
 
 @dataclass(frozen=True)
@@ -136,13 +144,28 @@ class SalesforceGateway:
         return now
 
     def identity(self) -> Identity:
-        """Return the org and user Ids of this session (``GET /services/data/vXX.X/``), asked once per gateway."""
+        """Return the org and user Ids of this session (``GET /services/data/vXX.X/``, asked once).
+
+        The first versioned call a command makes (the CLI logs in with it before touching the
+        store), so an ``api_version`` the org does not serve shows here, as a 404.
+
+        Raises:
+            ConfigError: when the org does not serve the configured ``api_version``.
+        """
         if self._identity is None:
-            self._identity = self._fetch_identity()
+            self._identity = self._read_identity()
         return self._identity
 
-    def _fetch_identity(self) -> Identity:
-        resources = self._call("list resources", lambda sf: sf.restful(""))
+    def _read_identity(self) -> Identity:
+        try:
+            resources = self._call("list resources", lambda sf: sf.restful(""))
+        except FatalSalesforceError as exc:
+            if exc.status not in _VERSION_MISSING:
+                raise
+            unserved = self._unserved_version()
+            if unserved is None:
+                raise
+            raise unserved from exc
         url = resources.get("identity", "") if isinstance(resources, Mapping) else ""
         parts = urlsplit(str(url)).path.rstrip("/").split("/")
         try:
@@ -165,6 +188,22 @@ class SalesforceGateway:
 
         versions = self._call("list API versions", fetch)
         return versions if isinstance(versions, list) else []
+
+    def _unserved_version(self) -> ConfigError | None:
+        # The version list is unversioned, so it answers whatever api_version says.
+        try:
+            versions = self.api_versions()
+        except SalesforceError:
+            return None
+        return unserved_version_error(self.profile.name, self.api_version, versions)
+
+    def sobject_names(self) -> list[str]:
+        """List the objects the org offers this user (global describe, ``GET /sobjects``)."""
+        body = _expect_mapping(
+            self._call("list objects", lambda sf: sf.restful("sobjects")), "list objects", keys=("sobjects",)
+        )
+        entries = body["sobjects"] if isinstance(body["sobjects"], list) else []
+        return [str(entry["name"]) for entry in entries if isinstance(entry, Mapping) and entry.get("name")]
 
     def limits(self) -> dict[str, Any]:
         """Return the org's limits (``GET /limits/``)."""
@@ -507,6 +546,9 @@ class SalesforceGateway:
         sobject: str | None = None,
         idempotent: bool = True,
     ) -> T:
+        # Logging in has retries of its own: a login that failed them is not tried again for
+        # each attempt of the call (max_attempts squared token requests to an unreachable org).
+        self._require_client()
         retrying = make_retrying(self.profile.network, idempotent=idempotent, sleep=self._sleep)
         for attempt in retrying:
             with attempt:

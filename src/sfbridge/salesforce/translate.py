@@ -8,7 +8,7 @@ Messages keep Salesforce's errorCode and its short message, never tokens or reco
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import requests
@@ -16,6 +16,7 @@ import requests
 from sfbridge.errors import (
     ApiBudgetError,
     AuthenticationError,
+    ConfigError,
     FatalSalesforceError,
     ProtocolError,
     RetriableSalesforceError,
@@ -30,6 +31,7 @@ __all__ = [
     "soap_error",
     "soap_protocol_error",
     "transport_error",
+    "unserved_version_error",
 ]
 
 INVALID_SESSION = "INVALID_SESSION_ID"
@@ -231,6 +233,17 @@ def soap_protocol_error(body: bytes | str, *, what: str, reason: str) -> Protoco
     return ProtocolError(f"{what}: Salesforce sent {detail}")
 
 
+# Failures requests raises before anything leaves this machine, which no retry can fix.
+_LOCAL_ERRORS = (
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.InvalidURL,  # InvalidProxyURL too
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.URLRequired,
+    requests.exceptions.InvalidJSONError,
+)
+
+
 def transport_error(exc: requests.RequestException, *, what: str) -> SalesforceError:
     """Classify a failure below HTTP: DNS, refused or reset connections, timeouts, TLS.
 
@@ -242,6 +255,16 @@ def transport_error(exc: requests.RequestException, *, what: str) -> SalesforceE
         The sfbridge exception to raise.
     """
     name = exc.__class__.__name__
+    if isinstance(exc, _LOCAL_ERRORS):
+        # requests refused to build the request, so nothing was sent and sending it again
+        # fails the same way. Its own message quotes the offending value (for a header, the
+        # whole "Bearer <token>"), so only the class name is kept.
+        msg = (
+            f"{what}: the request could not be built ({name}): a credential or URL holds a "
+            "character HTTP does not allow (a line break or space pasted with a token, say); "
+            "check the org's SFBRIDGE_* variables and its login_url / instance_url"
+        )
+        return FatalSalesforceError(msg)
     if isinstance(exc, requests.exceptions.SSLError):
         msg = (
             f"{what}: TLS verification failed ({name}); sfbridge never turns verification off. "
@@ -343,3 +366,38 @@ def auth_error(code: object, description: object) -> AuthenticationError:
         f"login failed ({said}); {explain_oauth_error(code, description)}",
         error_code=str(code) if code else None,
     )
+
+
+_NEWEST_SHOWN = 3
+
+
+def unserved_version_error(org: str, version: str, served: Sequence[Mapping[str, object]]) -> ConfigError | None:
+    """Name the config key to change when an org does not serve the configured API version.
+
+    Args:
+        org: the profile name.
+        version: the configured ``api_version``.
+        served: the org's answer to ``GET /services/data/`` (``version``, ``label``, ``url``).
+
+    Returns:
+        The error, or None when the org does serve ``version`` (the 404 meant something else).
+
+    >>> error = unserved_version_error("acme", "67.0", [{"version": "66.0", "label": "Spring 2026"}])
+    >>> error.key, "66.0 (Spring 2026)" in str(error)
+    ('orgs.acme.api_version', True)
+    >>> unserved_version_error("acme", "66.0", [{"version": "66.0", "label": "Spring 2026"}]) is None
+    True
+    """
+    listed = []
+    for entry in served:
+        try:
+            listed.append((float(str(entry.get("version"))), entry))
+        except ValueError:
+            continue
+    if any(entry.get("version") == version for _, entry in listed):
+        return None
+    newest = [entry for _, entry in sorted(listed, key=lambda item: item[0], reverse=True)[:_NEWEST_SHOWN]]
+    shown = ", ".join(f"{entry.get('version')} ({entry.get('label')})" for entry in newest) or "none listed"
+    fix = f'set api_version = "{newest[0].get("version")}"' if newest else "set api_version to one it serves"
+    msg = f"this org does not serve API version {version} (the newest it serves: {shown}); {fix} in the config file"
+    return ConfigError(msg, key=f"orgs.{org}.api_version")

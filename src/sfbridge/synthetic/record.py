@@ -134,11 +134,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             record_demo(DEMO_DIR, Path(folder))
         if args.scenarios or both:
             from sfbridge.synthetic.record_auth import record_auth  # noqa: PLC0415
+            from sfbridge.synthetic.record_inputs import record_inputs  # noqa: PLC0415
             from sfbridge.synthetic.record_scenarios import record_scenarios  # noqa: PLC0415
 
             describes = load_describes(DEMO_DIR / "describe")
             record_scenarios(SCENARIO_DIR, Path(folder), describes=describes)
             record_auth(SCENARIO_DIR, describes=describes)
+            record_inputs(SCENARIO_DIR, describes=describes)
 
 
 def save(path: Path, interactions: list[Interaction], *, description: str, recorded_at: datetime) -> None:

@@ -37,6 +37,48 @@ _COMMON_HEADERS = {
 }
 
 
+# The keys of one object in a global describe (GET /sobjects), a subset of its own describe.
+_GLOBAL_KEYS = (
+    "activateable",
+    "associateEntityType",
+    "associateParentEntity",
+    "createable",
+    "custom",
+    "customSetting",
+    "deepCloneable",
+    "deletable",
+    "deprecatedAndHidden",
+    "feedEnabled",
+    "hasSubtypes",
+    "isInterface",
+    "isSubtype",
+    "keyPrefix",
+    "label",
+    "labelPlural",
+    "layoutable",
+    "mergeable",
+    "mruEnabled",
+    "name",
+    "queryable",
+    "replicateable",
+    "retrieveable",
+    "searchable",
+    "triggerable",
+    "undeletable",
+    "updateable",
+)
+_GLOBAL_URLS = (
+    "compactLayouts",
+    "rowTemplate",
+    "approvalLayouts",
+    "listviews",
+    "describe",
+    "quickActions",
+    "layouts",
+    "sobject",
+)
+
+
 @dataclass
 class Fault:
     """An injected failure: answer the n-th matching request with this status and body."""
@@ -214,6 +256,8 @@ class SimulatedOrg(BaseAdapter):
             return 200, self._resources(), {}
         if rest == "limits/":
             return 200, self._limits(), {}
+        if rest in {"sobjects", "sobjects/"}:
+            return 200, self._global_describe(), {}
         if rest in {"query/", "queryAll/"}:
             return self._query(params.get("q", ""), include_deleted=rest == "queryAll/", batch_size=batch_size)
         if rest.startswith("query/"):
@@ -272,6 +316,15 @@ class SimulatedOrg(BaseAdapter):
             "DataStorageMB": limit(1_024, 12),
             "FileStorageMB": limit(2_048, 3),
         }
+
+    def _global_describe(self) -> dict[str, Any]:
+        # Each entry is the object describe's top-level flags and links, as Salesforce lists them.
+        entries = [
+            {key: describe[key] for key in _GLOBAL_KEYS if key in describe}
+            | {"urls": {key: url for key, url in describe.get("urls", {}).items() if key in _GLOBAL_URLS}}
+            for _name, describe in sorted(self.describes.items())
+        ]
+        return {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": entries}
 
     def _describe(self, sobject: str) -> tuple[int, Any, Mapping[str, str]]:
         if sobject not in self.describes:
