@@ -84,7 +84,8 @@ def plan_command(
             show_plan(read_plan(show), as_json=as_json)
             return
         profile, config_dir = load_profile(config, org)
-        rules = load_rules(rules_path(profile, config_dir=config_dir))
+        rules_file = rules_path(profile, config_dir=config_dir)
+        rules = load_rules(rules_file)
         mirror = Store.open(store or store_url(profile))
         user_id = None
         if not offline:
@@ -112,7 +113,8 @@ def plan_command(
                 msg = f"the store holds org {report.org_id}, but the session is for {identity.org_id}"
                 raise UsageError(msg)
         target = PlanTarget(org=profile.name, api_version=profile.api_version, user_id=user_id)
-        plan = make_plan(mirror, target=target, rules=rules, checks=checks.split(",") if checks else None)
+        chosen = checks.split(",") if checks else None
+        plan = make_plan(mirror, target=target, rules=rules, checks=chosen, rules_file=rules_file)
         path = output or Path("plan.json")
         write_atomically(path, plan_json(plan))
         if as_json:

@@ -17,6 +17,7 @@ from typing import Protocol
 import structlog
 
 from sfbridge import soql
+from sfbridge.describes import described_fields
 from sfbridge.errors import FatalSalesforceError, SyncIntegrityError
 from sfbridge.models import ObjectOutcome, ObjectPullResult, ObjectSchema, PullReport, SyncState
 from sfbridge.pull.bulk import read_with_bulk
@@ -198,7 +199,9 @@ class _ObjectPull:
             )
 
     def _pull(self, progress: Progress) -> ObjectPullResult:
-        schema = object_schema(self.gateway.describe(self.sobject), self.spec)
+        describe = self.gateway.describe(self.sobject)
+        self.store.save_describe(self.sobject, described_fields(describe), described_at=self.options.clock())
+        schema = object_schema(describe, self.spec)
         previous = self.store.state(self.sobject)
         # A first pull (or a changed cursor field) reads everything; so do --full and the
         # small objects synced whole. An interrupted pull resumes from its bookmark.
