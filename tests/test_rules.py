@@ -38,6 +38,15 @@ def test_an_org_file_overrides_only_what_it_sets(tmp_path):
         ("stale_days = -3\n", "stale_days: Input should be greater than or equal to 1"),
         ("[severity]\nstale_leads = 'high'\n", "unknown check(s) stale_leads"),
         ("[duplicates]\nmatch_threshold = 2\n", "duplicates.match_threshold"),
+        (
+            'default_phone_region = "XX"\n',
+            (
+                "default_phone_region: 'XX' is not a region the phone library knows (ISO 3166 codes such as 'US', 'GB' "
+                "or 'DE'); did you mean 'XK'?"
+            ),
+        ),
+        ('default_phone_region = "UK"\n', "default_phone_region: 'UK' is not a region the phone library knows"),
+        ('default_phone_region = "UK"\n', "did you mean 'GB'?"),
     ],
 )
 def test_invalid_rules_name_the_key(tmp_path, text, expected):
@@ -48,6 +57,13 @@ def test_invalid_rules_name_the_key(tmp_path, text, expected):
         load_rules(path)
     assert str(path) in str(caught.value)
     assert expected in str(caught.value)
+
+
+def test_phone_regions_are_read_in_any_case(tmp_path):
+    """A region the phone library knows is accepted in any case, and kept upper-case as it expects."""
+    path = tmp_path / "rules.toml"
+    path.write_text('default_phone_region = "de"\n')
+    assert load_rules(path).default_phone_region == "DE"
 
 
 def test_lead_source_mapping_keys_are_folded(tmp_path):

@@ -1,5 +1,9 @@
 """The audit stage: load the snapshot the checks need, run them and profile the org, keep the findings.
 
+The rules are first checked against what the store knows of the org (the describe and the
+LeadStatus rows the last pull kept; see :mod:`sfbridge.checks.rules_fit`): a field or status
+the org lacks would otherwise change the findings without a word.
+
 Ages are measured from the snapshot's moment (the last completed pull), not the wall clock:
 an audit says what the org looked like when it was mirrored, and the same store always gives
 the same findings.
@@ -11,17 +15,20 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
 
 from sfbridge.checks import Check, fields_needed, run_checks
 from sfbridge.checks.profile import PROFILE_NEEDS, OrgProfileReport, org_profile
+from sfbridge.checks.rules_fit import OrgFacts, lead_status_values, require_rules_fit
+from sfbridge.describes import DescribedField, fields_from_columns
 from sfbridge.errors import run_outcome
 from sfbridge.models import Finding
 from sfbridge.rules import Rules
 from sfbridge.store import Store
 
-__all__ = ["AuditResult", "audit"]
+__all__ = ["AuditResult", "audit", "org_facts"]
 
 log = structlog.get_logger()
 
@@ -40,8 +47,39 @@ class AuditResult:
     elapsed_seconds: float
 
 
-def audit(store: Store, *, org: str, rules: Rules, checks: Sequence[Check], command: str = "audit") -> AuditResult:
-    """Run checks on the store's mirror and save their findings under a new run.
+#: The objects whose fields the rules name (``conversion.*``, ``lead_source.*``, ``plan.*``).
+_RULE_OBJECTS = ("Lead",)
+
+
+def org_facts(store: Store) -> OrgFacts:
+    """What the store knows of the org to check rules against: fields from the last describe, LeadStatus rows.
+
+    A store pulled before describes were kept falls back to its mirror's columns (names and
+    kinds); an object or LeadStatus never pulled is left out, and the check skips it.
+    """
+    fields: dict[str, dict[str, DescribedField]] = {}
+    for sobject in _RULE_OBJECTS:
+        described = store.described(sobject)
+        if described is None:
+            state = store.state(sobject)
+            if state is None:
+                continue
+            described = fields_from_columns(state.columns)
+        fields[sobject] = {field.name: field for field in described}
+    statuses = lead_status_values(store.rows("LeadStatus")) if store.state("LeadStatus") else None
+    return OrgFacts(fields=fields, statuses=statuses)
+
+
+def audit(
+    store: Store,
+    *,
+    org: str,
+    rules: Rules,
+    checks: Sequence[Check],
+    command: str = "audit",
+    rules_file: Path | None = None,
+) -> AuditResult:
+    """Check the rules against the org, run checks on the store's mirror and save their findings under a new run.
 
     Args:
         store: the mirror (pulled at least once).
@@ -49,14 +87,17 @@ def audit(store: Store, *, org: str, rules: Rules, checks: Sequence[Check], comm
         rules: thresholds and policies.
         checks: the checks to run.
         command: the command recorded in the runs table.
+        rules_file: the file the rules came from (named when they do not fit the org).
 
     Returns:
         The findings and where they are stored.
 
     Raises:
-        StoreError: when the store holds no pulled org.
+        RulesMismatchError: when the rules name fields or statuses the org does not have.
+        UsageError: when the store holds no pulled org.
     """
     started, timer = datetime.now(UTC), time.perf_counter()
+    require_rules_fit(rules, org_facts(store), source=None if rules_file is None else str(rules_file))
     fields = fields_needed(checks, rules)
     for sobject, needed in PROFILE_NEEDS.items():
         fields.setdefault(sobject, set()).update(needed)

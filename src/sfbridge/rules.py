@@ -8,9 +8,11 @@ message naming the file and the key.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sfbridge.errors import ConfigError
@@ -53,6 +55,9 @@ CHECK_SEVERITIES: dict[str, Severity] = {
     "ready_to_convert": Severity.INFO,
 }
 
+
+# Codes people write for a region that ISO 3166 (and so the phone library) names otherwise.
+_REGION_ALIASES = {"UK": "GB", "EL": "GR"}
 
 # UTM sources most orgs see, and the standard LeadSource picklist value each stands for.
 _STANDARD_SOURCES = {
@@ -182,6 +187,18 @@ class Rules(_Section):
     duplicates: DuplicateRules = DuplicateRules()
     plan: PlanRules = PlanRules()
     severity: dict[str, Severity] = Field(default_factory=dict)
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _known_region(cls, region: str) -> str:
+        # A region the phone library does not know would read every local number as invalid.
+        code = region.strip().upper()
+        if code in phonenumbers.SUPPORTED_REGIONS:
+            return code
+        known = sorted(phonenumbers.SUPPORTED_REGIONS)
+        close = _REGION_ALIASES.get(code) or next(iter(difflib.get_close_matches(code, known, n=1, cutoff=0.5)), None)
+        msg = f"{region!r} is not a region the phone library knows (ISO 3166 codes such as 'US', 'GB' or 'DE')"
+        raise ValueError(msg + (f"; did you mean {close!r}?" if close else ""))
 
     @field_validator("severity")
     @classmethod

@@ -22,6 +22,7 @@ __all__ = [
     "column_kind",
     "object_schema",
     "spec_for",
+    "stored_type",
 ]
 
 _SKIPPED_TYPES = frozenset({"address", "location", "base64"})
@@ -139,6 +140,15 @@ def column_kind(sf_type: str) -> ColumnKind:
     (<ColumnKind.DATETIME: 'datetime'>, <ColumnKind.TEXT: 'text'>, <ColumnKind.NUMBER: 'number'>)
     """
     return _KINDS.get(sf_type, ColumnKind.TEXT)
+
+
+def stored_type(sf_type: str) -> bool:
+    """Tell whether the mirror stores fields of a describe type (compound and base64 ones it skips).
+
+    >>> stored_type("string"), stored_type("address")
+    (True, False)
+    """
+    return sf_type not in _SKIPPED_TYPES
 
 
 def _pullable(entry: Mapping[str, Any]) -> bool:

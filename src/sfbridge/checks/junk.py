@@ -36,7 +36,7 @@ from sfbridge.checks.registry import Check
 from sfbridge.models import Finding
 from sfbridge.rules import JunkRules
 
-__all__ = ["CATEGORIES", "CHECKS", "junk_lead"]
+__all__ = ["CATEGORIES", "CHECKS", "disqualified_reason", "junk_lead"]
 
 _TEXT = pl.Utf8()
 _DOMAIN = pl.col("_domain")
@@ -44,6 +44,16 @@ _FIELDS = ("FirstName", "LastName", "Company", "Email", "Title", "Description")
 
 #: Junk categories in priority order: a lead showing several gets the first.
 CATEGORIES = ("test_record", "internal_employee", "competitor", "disposable_email", "student", "job_seeker")
+
+
+def disqualified_reason(category: str) -> str:
+    """The value a plan writes into ``plan.disqualified_reason_field`` for a junk category.
+
+    >>> disqualified_reason("disposable_email")
+    'Disposable email'
+    """
+    return category.replace("_", " ").capitalize()
+
 
 _REASONS = {
     "test_record": "Looks like a test record: {field} {shown!r} matches a test pattern.",

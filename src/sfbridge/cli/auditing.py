@@ -83,10 +83,20 @@ class AuditOutcome:
 
 
 def run_audit(
-    store: Store, *, org: str, rules: Rules, checks: list[Check], out_dir: Path, command: str = "audit"
+    store: Store,
+    *,
+    org: str,
+    rules: Rules,
+    checks: list[Check],
+    out_dir: Path,
+    command: str = "audit",
+    rules_file: Path | None = None,
 ) -> AuditOutcome:
-    """Audit the store, compare with its previous audit, and write findings.json, the CSVs and the reports."""
-    result = audit(store, org=org, rules=rules, checks=checks, command=command)
+    """Audit the store, compare with its previous audit, and write findings.json, the CSVs and the reports.
+
+    ``rules_file`` is where the rules came from, named if they do not fit the org.
+    """
+    result = audit(store, org=org, rules=rules, checks=checks, command=command, rules_file=rules_file)
     trends = audit_trends(
         store.audit_runs(before=result.run_id),
         current=finding_keys(result.findings),
@@ -158,7 +168,8 @@ def audit_org(
     quiet: bool,
 ) -> AuditOutcome:
     """Pull one org (unless ``offline``) into its store, audit it and write its outputs into ``out_dir``."""
-    rules = load_rules(rules_path(profile, config_dir=config_dir))
+    rules_file = rules_path(profile, config_dir=config_dir)
+    rules = load_rules(rules_file)
     url = store or store_url(profile)
     if offline:
         mirror = open_existing_store(url)
@@ -173,7 +184,7 @@ def audit_org(
         )
         if not quiet:
             print_pull(report, as_json=False)
-    return run_audit(mirror, org=profile.name, rules=rules, checks=checks, out_dir=out_dir)
+    return run_audit(mirror, org=profile.name, rules=rules, checks=checks, out_dir=out_dir, rules_file=rules_file)
 
 
 def _org_auditor(*, offline: bool, checks: list[Check], fail_on: Severity | None, quiet: bool) -> AuditOne:

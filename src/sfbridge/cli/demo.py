@@ -92,6 +92,7 @@ def demo(
             checks=select_checks(None),
             out_dir=folder,
             command="demo",
+            rules_file=demo_org.rules,
         )
         report_html = _report_html(outcome, folder)
         if as_json:

@@ -86,7 +86,8 @@ def plan_command(
         # Checked before connecting: a plan that cannot be written should not cost a pull first.
         check_output_file(path, option="-o/--output", name="plan.json")
         profile, config_dir = load_profile(config, org)
-        rules = load_rules(rules_path(profile, config_dir=config_dir))
+        rules_file = rules_path(profile, config_dir=config_dir)
+        rules = load_rules(rules_file)
         url = store or store_url(profile)
         user_id = None
         if offline:
@@ -115,7 +116,8 @@ def plan_command(
                 msg = f"the store holds org {report.org_id}, but the session is for {identity.org_id}"
                 raise UsageError(msg)
         target = PlanTarget(org=profile.name, api_version=profile.api_version, user_id=user_id)
-        plan = make_plan(mirror, target=target, rules=rules, checks=checks.split(",") if checks else None)
+        chosen = checks.split(",") if checks else None
+        plan = make_plan(mirror, target=target, rules=rules, checks=chosen, rules_file=rules_file)
         write_output(path, plan_json(plan), option="-o/--output")
         if as_json:
             out.print_json(to_json({"plan": str(path), "digest": plan.digest, "actions": len(plan.actions)}))

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -124,6 +125,7 @@ def make_plan(
     rules: Rules,
     checks: Iterable[str] | None = None,
     now: datetime | None = None,
+    rules_file: Path | None = None,
 ) -> Plan:
     """Audit the store with the checks the plan's actions come from, and plan those actions.
 
@@ -133,15 +135,17 @@ def make_plan(
         rules: the rules (checks and the ``plan`` section).
         checks: only these checks' findings (default: every check an allowed action comes from).
         now: when the plan is made (default: now).
+        rules_file: the file the rules came from (named when they do not fit the org).
 
     Returns:
         The sealed plan.
 
     Raises:
+        RulesMismatchError: when the rules name fields or statuses the org does not have.
         UsageError: when the store holds no pulled org, or for checks no action comes from.
     """
     chosen = [CHECKS[name] for name in plan_checks(rules, checks)]
-    result = audit(store, org=target.org, rules=rules, checks=chosen, command="plan")
+    result = audit(store, org=target.org, rules=rules, checks=chosen, command="plan", rules_file=rules_file)
     findings = list(result.findings)
     actions, notes = actions_for(findings, rules=rules, facts=_facts(store, findings, rules))
     plan = Plan(

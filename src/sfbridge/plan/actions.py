@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sfbridge.checks.junk import disqualified_reason
 from sfbridge.models import Action, ActionKind, Finding, LeadConversion, PlanNote
 from sfbridge.rules import PlanAction, Rules
 
@@ -140,7 +141,7 @@ class _Planner:
             values = dict(finding.suggested_values)
             reason_field = self.rules.plan.disqualified_reason_field
             if reason_field:
-                values[reason_field] = str(finding.evidence.get("category", "junk")).replace("_", " ").capitalize()
+                values[reason_field] = disqualified_reason(str(finding.evidence.get("category", "junk")))
             self.actions.append(_update(finding, values, record))
         elif action == "fill_lead_source":
             if "LeadSource" not in finding.suggested_values:

@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from sfbridge.describes import DescribedField
 from sfbridge.models import ColumnKind, SyncState
 
 __all__ = ["Mirror"]
@@ -38,6 +39,9 @@ class Mirror(Protocol):
 
     def save_state(self, state: SyncState, *, run_id: int | None = None) -> None:
         """Write an object's sync state."""
+
+    def save_describe(self, sobject: str, fields: Sequence[DescribedField], *, described_at: datetime) -> None:
+        """Keep what the latest describe of an object said (for checking rules offline)."""
 
     def prepare_mirror(self, sobject: str, columns: Mapping[str, ColumnKind]) -> list[str]:
         """Create or widen an object's table; return the columns added."""

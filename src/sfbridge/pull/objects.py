@@ -10,6 +10,7 @@ from datetime import datetime
 
 import structlog
 
+from sfbridge.describes import described_fields
 from sfbridge.errors import FatalSalesforceError
 from sfbridge.models import ObjectOutcome, ObjectPullResult, ObjectSchema, SyncState
 from sfbridge.pull.bulk import read_with_bulk
@@ -76,7 +77,10 @@ class ObjectPull:
             )
 
     def _pull(self, progress: Progress) -> ObjectPullResult:
-        schema = object_schema(self.gateway.describe(self.sobject), self.spec)
+        describe = self.gateway.describe(self.sobject)
+        # Kept so offline runs can check rules against the org's fields (sfbridge.checks.rules_fit).
+        self.store.save_describe(self.sobject, described_fields(describe), described_at=self.gateway.server_time())
+        schema = object_schema(describe, self.spec)
         previous = self.store.state(self.sobject)
         # A first pull (or a changed cursor field) reads everything; so do --full and the
         # small objects synced whole. An interrupted pull resumes from its bookmark.

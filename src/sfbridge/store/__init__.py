@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, Table, func, inspect, select, text, u
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateColumn
 
+from sfbridge.describes import DescribedField
 from sfbridge.errors import StoreError, UsageError
 from sfbridge.models import ActionKind, ColumnKind, Finding, JournalEntry, JournalState, Severity, SyncState
 from sfbridge.snapshot import Snapshot
@@ -30,6 +31,7 @@ from sfbridge.store.tables import (
     DELETED_AT,
     SYNCED_AT,
     apply_journal,
+    describes,
     findings,
     meta,
     metadata,
@@ -195,6 +197,23 @@ class Store:
         done = conn.execute(update(sync_state).where(sync_state.c.sobject == state.sobject).values(**values))
         if done.rowcount == 0:
             conn.execute(sync_state.insert().values(sobject=state.sobject, **values))
+
+    # -- describes ----------------------------------------------------------------------------
+
+    def save_describe(self, sobject: str, fields: Sequence[DescribedField], *, described_at: datetime) -> None:
+        """Keep what the latest describe of an object said (replacing the previous one)."""
+        plain = [field.model_dump(mode="json", exclude_defaults=True) for field in fields]
+        with _guard(f"keep the {sobject} describe"), self.engine.begin() as conn:
+            conn.execute(describes.delete().where(describes.c.sobject == sobject))
+            conn.execute(describes.insert().values(sobject=sobject, fields=plain, described_at=described_at))
+
+    def described(self, sobject: str) -> tuple[DescribedField, ...] | None:
+        """The fields the latest pull's describe of an object listed, or None if none was kept."""
+        with _guard(f"read the {sobject} describe"), self.engine.connect() as conn:
+            plain = conn.execute(select(describes.c.fields).where(describes.c.sobject == sobject)).scalar()
+        if plain is None:
+            return None
+        return tuple(DescribedField.model_validate(field) for field in plain)
 
     # -- mirror tables ----------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ __all__ = [
     "UtcDateTime",
     "apply_journal",
     "column_for",
+    "describes",
     "findings",
     "meta",
     "metadata",
@@ -89,6 +90,16 @@ sync_state = Table(
     Column("completed_at", UtcDateTime),
     Column("columns", JSON, nullable=False),
     Column("last_run_id", Integer),
+)
+
+# What the last describe of each object said (see sfbridge.describes): offline runs check the
+# rules file's field names and picklist values against it.
+describes = Table(
+    "describes",
+    metadata,
+    Column("sobject", String(80), primary_key=True),
+    Column("fields", JSON, nullable=False),
+    Column("described_at", UtcDateTime, nullable=False),
 )
 
 runs = Table(
