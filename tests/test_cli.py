@@ -279,3 +279,17 @@ def test_plan_online_pulls_first_and_records_who_made_it(tmp_path):
     assert written["user_id"].startswith("005")
     assert written["instance_url"] == "https://sfbridge-demo.my.salesforce.com"
     assert len(written["digest"]) == 64
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("runs",), ("runs", "show", "1"), ("trends",), ("report", "--run", "1"), ("revert", "1", "--yes")],
+    ids=lambda command: " ".join(command),
+)
+def test_commands_that_read_a_store_never_create_one(tmp_path, command):
+    """A mistyped --store is a clear error (exit 2), not a new empty store left behind."""
+    config, store = write_config(tmp_path), tmp_path / "typo.db"
+    result = invoke(*command, "--config", str(config), "--store", str(store), env=SECRET_ENV)
+    assert result.exit_code == 2, result.output
+    assert "does not exist yet" in result.stderr
+    assert not store.exists()

@@ -211,3 +211,14 @@ def test_the_apply_journal_keeps_every_step_and_knows_each_actions_last(backend,
     assert last.state.value == "done"
     assert last.run_id == run_id
     assert store.plan_digests_of_run(run_id) == ["d" * 64]
+
+
+def test_a_store_path_under_the_home_folder_is_opened_there(tmp_path, monkeypatch):
+    """`store = "~/sfbridge/acme.db"` means the home folder, not a folder named "~" (SQLite takes it literally)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path))  # what Path.expanduser reads on Windows
+    monkeypatch.chdir(tmp_path)
+    for url in ("~/sfbridge/acme.db", "sqlite:///~/sfbridge/other.db"):
+        Store.open(url).bind_org("00D5g000004ABCDEAA", "https://acme.my.salesforce.com")
+    assert sorted(p.name for p in (tmp_path / "sfbridge").glob("*.db")) == ["acme.db", "other.db"]
+    assert not (tmp_path / "~").exists()

@@ -343,9 +343,7 @@ class Store:
                 flagged += done.rowcount
                 for kid, field in kids:
                     conn.execute(
-                        update(kid)
-                        .where(kid.c[field].in_(chunk), kid.c[DELETED_AT].is_(None))
-                        .values({DELETED_AT: at})
+                        update(kid).where(kid.c[field].in_(chunk), kid.c[DELETED_AT].is_(None)).values({DELETED_AT: at})
                     )
         return flagged
 

@@ -50,6 +50,9 @@ def _normalise(url: str) -> URL:
     if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
         msg = f"the store must be SQLite or PostgreSQL, not {parsed.get_backend_name()!r}"
         raise ConfigError(msg, key="store")
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database.startswith("~"):
+        # SQLite opens "~/x.db" literally; a config file's store = "~/sfbridge/acme.db" means the home folder.
+        parsed = parsed.set(database=str(Path(parsed.database).expanduser()))
     return parsed
 
 
@@ -91,7 +94,7 @@ def open_engine(url: str) -> Engine:
     """
     parsed = _normalise(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in {None, "", ":memory:"}:
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     if parsed.get_backend_name() == "sqlite" and parsed.database in {None, "", ":memory:"}:
         # One in-memory database shared by every thread (the pull writes pages on its own
         # thread); the default pool would give each thread a different, empty database.

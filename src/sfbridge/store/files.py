@@ -34,14 +34,14 @@ def sqlite_file(url: str) -> Path | None:
     if url == ":memory:":
         return None
     if "://" not in url:  # a bare path means a SQLite file, as the store reads it
-        return Path(url)
+        return Path(url).expanduser()
     try:
         parsed = make_url(url)
     except ArgumentError:
         return None
     if parsed.get_backend_name() != "sqlite" or parsed.database in {None, "", ":memory:"}:
         return None
-    return Path(str(parsed.database))
+    return Path(str(parsed.database)).expanduser()
 
 
 def remove_sqlite_files(path: Path) -> list[Path]:
