@@ -284,7 +284,7 @@ def test_plan_online_pulls_first_and_records_who_made_it(tmp_path):
 @pytest.mark.parametrize(
     "command",
     [("runs",), ("runs", "show", "1"), ("trends",), ("report", "--run", "1"), ("revert", "1", "--yes")],
-    ids=lambda command: " ".join(command),
+    ids=" ".join,
 )
 def test_commands_that_read_a_store_never_create_one(tmp_path, command):
     """A mistyped --store is a clear error (exit 2), not a new empty store left behind."""

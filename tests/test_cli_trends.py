@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from recorded import replay
+from sfbridge.store import Store
 from test_cli import INSTANCE, REPO, SECRET_ENV, invoke
 
 RULES = str(REPO / "fixtures/demo-org/rules.toml")
@@ -122,6 +123,7 @@ def test_trends_prints_the_series_and_what_the_last_audit_changed(demo_db, tmp_p
 
 def test_trends_of_an_org_never_audited_says_so(tmp_path):
     """No audits yet: a message, an empty series, exit 0."""
+    Store.open(str(tmp_path / "empty.db"))  # pulled, say, but never audited
     common = ["--config", str(config_of(tmp_path, {"scenario": {}})), "--store", str(tmp_path / "empty.db")]
     assert "No audits of scenario" in invoke("trends", *common, env=SECRET_ENV).stderr
     assert json.loads(invoke("trends", *common, "--json", env=SECRET_ENV).stdout)["runs"] == []
