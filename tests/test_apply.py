@@ -415,6 +415,18 @@ def test_a_lost_answer_while_salesforce_is_still_converting_is_waited_for(sqlite
     assert clock.slept  # it waited instead of re-sending at once
 
 
+def test_a_call_that_outlasts_the_read_timeout_is_still_waited_for(sqlite_store, gateway_factory):
+    """Triggers make the call run past the 120 s read timeout: sfbridge waits for Salesforce, it does not re-send."""
+    org = FakeOrg(
+        {lead_id(n): lead(n) for n in (1, 2)}, park_converts=1, park_reads=5, park_raises=requests.ReadTimeout
+    )
+    clock = Clock()
+    org.on_convert = lambda _ids: clock.sleep(121)  # the read timeout fires 121 s after sending
+    report = run(org, plan_of(convert(1), convert(2)), sqlite_store, gateway_factory, clock=clock, sleep=clock.sleep)
+    assert org.converts_sent == [[lead_id(1), lead_id(2)]]  # sent once
+    assert states(report) == {lead_id(1): JournalState.DONE, lead_id(2): JournalState.DONE}
+
+
 def test_a_conversion_this_plan_made_is_done_even_after_a_refused_resend(sqlite_store, gateway_factory):
     """An older sfbridge re-sent an in-flight batch and journalled the refusal: the lead is still this plan's, done."""
     org = FakeOrg({lead_id(1): lead(1, IsConverted=True, ConvertedContactId=CONTACT, ConvertedAccountId=ACCOUNT)})
@@ -455,7 +467,7 @@ def test_a_lead_already_converted_into_the_planned_contact_is_done_not_skipped(s
 
 def test_a_resend_refused_because_an_earlier_send_converted_the_lead_counts_as_done(sqlite_store, gateway_factory):
     """A lost call the org finishes only after the re-send: the refusal is read as this plan's conversion."""
-    org = FakeOrg({lead_id(1): lead(1)}, park_converts=1, park_reads=50)  # finishes after the settle time
+    org = FakeOrg({lead_id(1): lead(1)}, park_converts=1, park_reads=300)  # finishes after the settle time
     clock = Clock()
     report = run(org, plan_of(convert(1)), sqlite_store, gateway_factory, clock=clock, sleep=clock.sleep)
     assert org.converts_sent == [[lead_id(1)], [lead_id(1)]]

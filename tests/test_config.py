@@ -158,3 +158,12 @@ def test_store_url_prefers_the_environment(tmp_path):
 def test_env_name_normalises_org_names():
     """Org names become upper-case variable parts."""
     assert env_name("client.x-prod", "access_token") == "SFBRIDGE_CLIENT_X_PROD_ACCESS_TOKEN"
+
+
+def test_settling_must_outlast_the_read_timeout(tmp_path):
+    """A call sfbridge stopped waiting for may still run: settle_seconds below read_timeout is refused, by name."""
+    profile = '[orgs.a]\nauth = "access_token"\ninstance_url = "https://x.my.salesforce.com"\n'
+    path = write(tmp_path, profile + "[orgs.a.network]\nread_timeout = 300\nsettle_seconds = 120\n")
+    with pytest.raises(ConfigError, match=r"orgs\.a\.network: settle_seconds \(120\) must be at least read_timeout"):
+        load_settings(path)
+    assert load_settings(write(tmp_path, profile)).orgs["a"].network.settle_seconds == 630

@@ -56,6 +56,8 @@ DEFAULT_OBJECTS = (
 # Keys whose values are credentials. Matching is on the whole key or a `_`-separated part.
 _SECRET_KEY = re.compile(r"(^|_)(password|passwd|secret|token|session_id|private_key|privatekey|jwt_key|api_key)($|_)")
 _API_VERSION = re.compile(r"\d{2}\.0")
+#: Ten minutes (Salesforce's limit on a REST or SOAP call) and half a minute to get there.
+DEFAULT_SETTLE_SECONDS = 630.0
 
 
 class AuthMethod(StrEnum):
@@ -80,11 +82,24 @@ class NetworkSettings(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     backoff_initial: Annotated[float, Field(ge=0)] = 1.0
     backoff_max: Annotated[float, Field(ge=0)] = 60.0
-    # How long Salesforce may keep working on a write whose answer sfbridge did not get (a read
-    # timeout, a reset, a run killed mid-call): apply re-reads such a batch until its records show
-    # the write or this many seconds have passed since it was sent, and only then may send it again.
-    # Raise it for orgs whose conversion triggers and flows run longer.
-    settle_seconds: Annotated[float, Field(ge=0, le=3600)] = 120.0
+    # How long after a write was sent Salesforce may still be running it, when its answer was lost
+    # (a read timeout, a reset, a run killed mid-call): apply re-reads such a batch until its records
+    # show the write or this many seconds have passed since it was sent, and only then may send it
+    # again. "The timeout limit for REST and SOAP API calls is 10 minutes" (API Request Limits and
+    # Allocations, developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet), so
+    # the default is ten minutes plus a margin for the trip there.
+    settle_seconds: Annotated[float, Field(ge=0, le=3600)] = DEFAULT_SETTLE_SECONDS
+
+    @model_validator(mode="after")
+    def _settle_outlasts_the_wait(self) -> Self:
+        # A call sfbridge stopped waiting for may still be running: settling must wait longer than that.
+        if self.settle_seconds < self.read_timeout:
+            msg = (
+                f"settle_seconds ({self.settle_seconds:g}) must be at least read_timeout ({self.read_timeout:g}): "
+                "a call sfbridge stopped waiting for may still be running in Salesforce"
+            )
+            raise ValueError(msg)
+        return self
 
 
 class OrgProfile(_Strict):

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sfbridge import soql
+from sfbridge.config import DEFAULT_SETTLE_SECONDS
 from sfbridge.errors import SfbridgeError
 from sfbridge.mappings import Mappings
 from sfbridge.models import Action, ActionKind, JournalEntry, JournalState, Plan
@@ -36,8 +37,6 @@ __all__ = [
 
 _LEAD_STATE = ("IsConverted", "ConvertedAccountId", "ConvertedContactId", "ConvertedOpportunityId")
 _UNSETTLED = frozenset({JournalState.SENT, JournalState.UNKNOWN})
-#: Seconds Salesforce may keep working on a call whose answer was lost (network.settle_seconds).
-DEFAULT_SETTLE_SECONDS = 120.0
 Clock = Callable[[], datetime]
 Records = dict[str, dict[str, Any]]
 

@@ -6,8 +6,11 @@ triggers and flows finish, seconds or minutes after the client stopped listening
 re-read before then sees the leads unconverted and would send them again. One call is one
 transaction, so the first record of a batch that shows the write proves the whole batch has
 finished; until one does, the batch is re-read every few seconds for at most
-``settle_seconds`` after it was sent, after which Salesforce cannot still be working on it
-and records still unchanged were never changed by it.
+``settle_seconds`` after it was sent. Salesforce ends a REST or SOAP call after ten minutes
+("The timeout limit for REST and SOAP API calls is 10 minutes", API Request Limits and
+Allocations), so with the default (ten and a half minutes from before the request left) it
+cannot still be working on the batch by then, and records still unchanged were never
+changed by it.
 """
 
 from __future__ import annotations
