@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sfbridge.errors import FatalSalesforceError
 from sfbridge.models import ColumnKind, FieldInfo, ObjectSchema
 from sfbridge.pull.proof import MAX_RECONCILES, ProofInputs, prove
 from sfbridge.pull.windows import MaxSplitsError, Window, split
@@ -50,9 +51,9 @@ class Mirror:
         self.live = set(ids)
         self.cutoffs = []
 
-    def count(self, _sobject, *, created_before=None):
+    def count(self, _sobject, *, created_until=None):
         """Count live records (noting the cut-off asked for)."""
-        self.cutoffs.append(created_before)
+        self.cutoffs.append(created_until)
         return len(self.live)
 
     def live_ids(self, _sobject, **_cutoff):
@@ -142,3 +143,22 @@ def test_a_window_a_second_wide_that_still_times_out_gives_up_with_a_clear_error
     start = datetime(2026, 1, 1, tzinfo=UTC)
     with pytest.raises(MaxSplitsError, match=r"QUERY_TIMEOUT.*narrowing the read 9 times"):
         split(Window(start, start + timedelta(seconds=1)), read_up_to=None, now=start, sobject="Lead", splits=9)
+
+
+def test_a_count_salesforce_times_out_on_is_summed_over_narrower_createddate_windows():
+    """QUERY_TIMEOUT on COUNT(): the same count over two CreatedDate halves, added up, proves the mirror."""
+    org, mirror = Org([lead(1), lead(2)]), Mirror([lead(1), lead(2)])
+    answer = org.count
+
+    def count(soql, **where):
+        if "CreatedDate <" not in soql and "CreatedDate >=" not in soql:
+            msg = "Lead: Salesforce answered HTTP 400 QUERY_TIMEOUT: Your query request was running for too long."
+            raise FatalSalesforceError(msg, error_code="QUERY_TIMEOUT", status=400)
+        return answer(soql, **where) if "CreatedDate <" in soql else 0  # every record in the older half
+
+    org.count = count
+    proof = prove(org, mirror, inputs(mirror))
+    assert (proof.holds, proof.org_count) == (True, 2)
+    halves = [query for query in org.queries if "COUNT()" in query]
+    assert len(halves) == 1  # the older half, counted by the fake org; the newer half answered 0
+    assert "CreatedDate <= 2026-11-02T15:00:00Z" in halves[0]  # the cut-off stays on every window

@@ -20,8 +20,6 @@ compare with the store, which also fetches any record the store is missing.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,12 +30,14 @@ from sfbridge import soql
 from sfbridge.errors import ProtocolError
 from sfbridge.models import ObjectSchema
 from sfbridge.pull.mirror import Mirror
-from sfbridge.pull.pages import iter_records, plan_query
+from sfbridge.pull.pages import iter_records
+from sfbridge.pull.reconcile import Children, FetchMissing, reconcile_ids
+from sfbridge.pull.windows import Window, bounds, read_windowed
 from sfbridge.salesforce import SalesforceGateway
-from sfbridge.schema import ObjectSpec
+from sfbridge.schema import CountPolicy, ObjectSpec
 from sfbridge.wire import parse_datetime
 
-__all__ = ["DELETE_LOG_WINDOW", "Children", "DeletionCheck", "check_deletions", "flag_soft_deletes", "read_delete_log"]
+__all__ = ["DELETE_LOG_WINDOW", "DeletionCheck", "check_deletions", "flag_soft_deletes", "read_delete_log"]
 
 log = structlog.get_logger()
 
@@ -47,11 +47,6 @@ DELETE_LOG_WINDOW = timedelta(days=15) - timedelta(hours=1)
 # "The specified startDate must chronologically precede the specified endDate value by more
 # than one minute" (getDeleted(), Rules and Guidelines); a shorter window is left to the next pull.
 _MIN_WINDOW = timedelta(minutes=1, seconds=1)
-
-#: Pulls records the org has and the store lacks; returns the Ids it found.
-FetchMissing = Callable[[Sequence[str]], Sequence[str]]
-#: Child objects whose rows die with a deleted record: (child object, the field naming the parent).
-Children = Sequence[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -75,6 +70,7 @@ def check_deletions(  # noqa: PLR0913 (the check's inputs, keyword-only)
     now: datetime,
     fetch_missing: FetchMissing,
     children: Children = (),
+    bulk_threshold: int | None = None,
 ) -> DeletionCheck:
     """Flag records deleted in the org: soft deletes since ``changed_since``, hard ones since ``log_since``.
 
@@ -88,19 +84,36 @@ def check_deletions(  # noqa: PLR0913 (the check's inputs, keyword-only)
         now: Salesforce's current time (the end of the window).
         fetch_missing: pulls records the org has and the store lacks, returning their Ids.
         children: child objects whose rows go with a deleted record.
+        bulk_threshold: objects the store holds this many records of compare Ids with a Bulk job.
 
     Returns:
         How many records were flagged, and up to when the delete log is now checked.
     """
+
+    def reconcile(soft: int = 0) -> DeletionCheck:
+        large = bulk_threshold is not None and store.count(schema.sobject) >= bulk_threshold
+        done = reconcile_ids(
+            gateway,
+            store,
+            schema,
+            spec,
+            cutoff=None,
+            exact=spec.count_policy is CountPolicy.EXACT,
+            large=large,
+            now=now,
+            fetch_missing=fetch_missing,
+            children=children,
+        )
+        return DeletionCheck(deleted=soft + done.flagged, checked_until=now, method="reconcile", fetched=done.fetched)
+
     if log_since is None or not schema.replicateable or now - log_since > DELETE_LOG_WINDOW:
-        return reconcile_ids(gateway, store, schema, spec, now=now, fetch_missing=fetch_missing, children=children)
+        return reconcile()
     soft = flag_soft_deletes(gateway, store, schema, since=changed_since, now=now, children=children)
     if now - log_since < _MIN_WINDOW:
         return DeletionCheck(deleted=soft, checked_until=log_since, method="query_all")
     hard = read_delete_log(gateway, store, schema, since=log_since, now=now, children=children)
     if hard is None:  # the log no longer reaches back to our last check
-        check = reconcile_ids(gateway, store, schema, spec, now=now, fetch_missing=fetch_missing, children=children)
-        return dataclasses.replace(check, deleted=soft + check.deleted)
+        return reconcile(soft)
     flagged, covered = hard
     return DeletionCheck(deleted=soft + flagged, checked_until=covered, method="get_deleted")
 
@@ -121,12 +134,19 @@ def flag_soft_deletes(
     """
     if since is None or schema.cursor != "SystemModstamp" or not schema.has("IsDeleted"):
         return 0
-    where = ["IsDeleted = true", soql.since("SystemModstamp", since)]
-    query = soql.select(["Id", "SystemModstamp"], schema.sobject, where=where, order_by=["SystemModstamp", "Id"])
-    flagged = 0
-    for records, _total in iter_records(gateway, query, sobject=schema.sobject, batch_size=2000, include_deleted=True):
-        ids = [str(record["Id"]) for record in records if "Id" in record]
-        flagged += store.mark_deleted(schema.sobject, ids, at=now, children=children)
+
+    def flag(window: Window) -> int:
+        where = ["IsDeleted = true", *bounds("SystemModstamp", window)]
+        query = soql.select(["Id", "SystemModstamp"], schema.sobject, where=where, order_by=["SystemModstamp", "Id"])
+        flagged = 0
+        pages = iter_records(gateway, query, sobject=schema.sobject, batch_size=2000, include_deleted=True)
+        for records, _total in pages:
+            ids = [str(record["Id"]) for record in records if "Id" in record]
+            flagged += store.mark_deleted(schema.sobject, ids, at=now, children=children)
+        return flagged
+
+    # Flagging is idempotent, so a window Salesforce times out on is simply read again narrower.
+    flagged = sum(read_windowed(flag, start=since, end=now, sobject=schema.sobject))
     if flagged:
         log.info("soft_deletes_flagged", sobject=schema.sobject, flagged=flagged, since=since.isoformat())
     return flagged
@@ -163,29 +183,6 @@ def read_delete_log(
     # The next window starts where this answer says its coverage ended, never where we asked.
     covered = _moment(answer, "latestDateCovered") or now
     return flagged, max(since, min(covered, now))
-
-
-def reconcile_ids(
-    gateway: SalesforceGateway,
-    store: Mirror,
-    schema: ObjectSchema,
-    spec: ObjectSpec,
-    *,
-    now: datetime,
-    fetch_missing: FetchMissing,
-    children: Children = (),
-) -> DeletionCheck:
-    """Compare every Id in the org with the store: flag the gone, fetch the missing."""
-    plan = plan_query(schema, spec, since=None, fields=["Id"])
-    org_ids: set[str] = set()
-    for records, _total in iter_records(gateway, plan.soql(), sobject=schema.sobject, batch_size=2000):
-        org_ids.update(str(record["Id"]) for record in records)
-    live = store.live_ids(schema.sobject)
-    flagged = store.mark_deleted(schema.sobject, sorted(live - org_ids), at=now, children=children)
-    missing = sorted(org_ids - live)
-    fetched = len(fetch_missing(missing)) if missing else 0
-    log.info("ids_reconciled", sobject=schema.sobject, org=len(org_ids), flagged=flagged, fetched=fetched)
-    return DeletionCheck(deleted=flagged, checked_until=now, method="reconcile", fetched=fetched)
 
 
 def _moment(answer: dict[str, Any], key: str) -> datetime | None:

@@ -73,11 +73,11 @@ class Mirror(Protocol):
     def follow_parents(self, sobject: str, *, parent_field: str, parent: str, at: datetime) -> tuple[int, int]:
         """Flag rows whose parent is deleted and revive rows whose parent is live again; return both counts."""
 
-    def live_ids(self, sobject: str, *, created_before: datetime | None = None) -> set[str]:
+    def live_ids(self, sobject: str, *, created_until: datetime | None = None) -> set[str]:
         """Return the Ids of the records believed to exist, optionally only those created up to a moment."""
 
-    def count(self, sobject: str, *, created_before: datetime | None = None) -> int:
-        """Count live records, optionally only those created before a moment."""
+    def count(self, sobject: str, *, created_until: datetime | None = None) -> int:
+        """Count live records, optionally only those created up to (and at) a moment."""
 
     def note(self, key: str) -> str | None:
         """A value kept across runs (a Bulk download's resume point), or None."""

@@ -15,11 +15,12 @@ from sfbridge.errors import FatalSalesforceError
 from sfbridge.models import ObjectOutcome, ObjectPullResult, ObjectSchema, SyncState
 from sfbridge.pull.bulk import read_with_bulk
 from sfbridge.pull.decode import PageDecoder
-from sfbridge.pull.deletions import Children, DeletionCheck, check_deletions
+from sfbridge.pull.deletions import DeletionCheck, check_deletions
 from sfbridge.pull.mirror import Mirror
 from sfbridge.pull.options import Progress, PullOptions
 from sfbridge.pull.pages import QueryPlan, iter_pages, plan_query
 from sfbridge.pull.proof import Proof, ProofInputs, prove
+from sfbridge.pull.reconcile import Children
 from sfbridge.pull.records import Page
 from sfbridge.pull.windows import Window, is_query_timeout, split
 from sfbridge.salesforce import SalesforceGateway
@@ -137,9 +138,11 @@ class ObjectPull:
             try:
                 for page, total in iter_pages(self.gateway, plan, decoder, batch_size=self.options.page_size):
                     if pages == 0 and self._large(total):
-                        # The first page's totalSize is Salesforce's count of the whole read: a large
-                        # one goes to a Bulk job instead (this page is read again there).
-                        return self._read_bulk(schema, state, plan, progress)
+                        # The first page's totalSize is Salesforce's count of the read: a large one goes
+                        # to a Bulk job instead (this page is read again there), for everything from
+                        # this window on, narrowed or not (Bulk splits its reads itself).
+                        rest = plan_query(schema, self.spec, since=window.start)
+                        return self._read_bulk(schema, state, rest, progress)
                     # The overlap re-reads older rows: the bookmark only ever moves forward.
                     newest = page.latest() or newest
                     marks = [m for m in (state.bookmark, newest) if m is not None]
@@ -236,6 +239,7 @@ class ObjectPull:
             now=now,
             fetch_missing=lambda ids: self._fetch_ids(schema, ids),
             children=self.children,
+            bulk_threshold=self.options.bulk_threshold,
         )
 
     def _fetch_ids(self, schema: ObjectSchema, ids: Sequence[str]) -> list[str]:

@@ -12,18 +12,17 @@ them fails the pull, naming the records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
 
 from sfbridge import soql
-from sfbridge.models import ColumnKind, FieldInfo, ObjectSchema
-from sfbridge.pull.bulk import read_with_bulk
-from sfbridge.pull.deletions import Children
+from sfbridge.models import ObjectSchema
 from sfbridge.pull.mirror import Mirror
-from sfbridge.pull.pages import iter_records, plan_query
+from sfbridge.pull.reconcile import Children, FetchMissing, Reconciled, reconcile_ids
+from sfbridge.pull.windows import Window, bounds, read_windowed
 from sfbridge.salesforce import SalesforceGateway
 from sfbridge.schema import ObjectSpec
 
@@ -59,7 +58,7 @@ class ProofInputs:
     exact: bool
     bulk_threshold: int | None
     now: Callable[[], datetime]
-    fetch_missing: Callable[[Sequence[str]], Sequence[str]]
+    fetch_missing: FetchMissing
     children: Children = ()
 
 
@@ -87,9 +86,9 @@ def prove(gateway: SalesforceGateway, store: Mirror, inputs: ProofInputs) -> Pro
             round=rounds,
         )
         large = inputs.bulk_threshold is not None and org_count >= inputs.bulk_threshold
-        gone, got, found = _reconcile(gateway, store, inputs, large=large)
-        flagged, fetched = flagged + gone, fetched + got
-        differing.update(dict.fromkeys(found))
+        done = _reconcile(gateway, store, inputs, large=large)
+        flagged, fetched = flagged + done.flagged, fetched + done.fetched
+        differing.update(dict.fromkeys(done.differing))
         org_count, stored = _counts(gateway, store, inputs)
     holds = not _differs(org_count, stored, exact=inputs.exact)
     return Proof(org_count, stored, holds, rounds, flagged, fetched, () if holds else tuple(differing)[:_SHOWN])
@@ -100,56 +99,32 @@ def _differs(org_count: int, stored: int, *, exact: bool) -> bool:
     return stored != org_count if exact else stored < org_count
 
 
-def _where(inputs: ProofInputs) -> list[str]:
-    cut = [soql.until("CreatedDate", inputs.cutoff)] if inputs.cutoff is not None else []
-    return [*inputs.spec.where, *cut]
-
-
 def _counts(gateway: SalesforceGateway, store: Mirror, inputs: ProofInputs) -> tuple[int, int]:
-    sobject = inputs.schema.sobject
-    org_count = gateway.count(soql.count(sobject, where=_where(inputs)), sobject=sobject)
-    return org_count, store.count(sobject, created_before=inputs.cutoff)
+    sobject, cutoff = inputs.schema.sobject, inputs.cutoff
+    where = [*inputs.spec.where, *([soql.until("CreatedDate", cutoff)] if cutoff is not None else [])]
+
+    def count(window: Window) -> int:
+        return gateway.count(soql.count(sobject, where=[*where, *bounds("CreatedDate", window)]), sobject=sobject)
+
+    if cutoff is None:  # no CreatedDate to narrow a count by
+        org_count = count(Window())
+    else:
+        # A count Salesforce times out on is the sum of counts over narrower CreatedDate windows
+        # (CreatedDate never changes, so no record moves between windows while they are counted).
+        org_count = sum(read_windowed(count, end=cutoff, sobject=sobject))
+    return org_count, store.count(sobject, created_until=cutoff)
 
 
-def _reconcile(
-    gateway: SalesforceGateway, store: Mirror, inputs: ProofInputs, *, large: bool
-) -> tuple[int, int, tuple[str, ...]]:
-    """Compare the org's Ids with the store's under the cut-off; flag the gone, fetch the missing."""
-    sobject = inputs.schema.sobject
-    org_ids = _org_ids(gateway, store, inputs, large=large)
-    live = store.live_ids(sobject, created_before=inputs.cutoff)
-    gone = sorted(live - org_ids) if inputs.exact else []
-    missing = sorted(org_ids - live)
-    flagged = store.mark_deleted(sobject, gone, at=inputs.now(), children=inputs.children) if gone else 0
-    got = inputs.fetch_missing(missing) if missing else ()
-    log.info(
-        "ids_reconciled",
-        sobject=sobject,
-        org=len(org_ids),
-        flagged=flagged,
-        fetched=len(got),
-        gone=gone[:_SHOWN],
-        missing=missing[:_SHOWN],
+def _reconcile(gateway: SalesforceGateway, store: Mirror, inputs: ProofInputs, *, large: bool) -> Reconciled:
+    return reconcile_ids(
+        gateway,
+        store,
+        inputs.schema,
+        inputs.spec,
+        cutoff=inputs.cutoff,
+        exact=inputs.exact,
+        large=large,
+        now=inputs.now(),
+        fetch_missing=inputs.fetch_missing,
+        children=inputs.children,
     )
-    return flagged, len(got), (*gone, *missing)
-
-
-def _org_ids(gateway: SalesforceGateway, store: Mirror, inputs: ProofInputs, *, large: bool) -> set[str]:
-    schema, where = inputs.schema, _where(inputs)
-    if large:
-        # A million Ids are 500 REST pages (500 API calls); a Bulk job reads them in a few.
-        only_id = ObjectSchema(
-            sobject=schema.sobject,
-            fields=(FieldInfo(name="Id", sf_type="id", kind=ColumnKind.TEXT),),
-            replicateable=schema.replicateable,
-            cursor=None,
-        )
-        read = read_with_bulk(
-            gateway, store, only_id, where=where, write=lambda _page: None, advance=lambda *_: None, collect_ids=True
-        )
-        return read.ids
-    plan = plan_query(schema, inputs.spec, since=None, fields=["Id"], where=where[len(inputs.spec.where) :])
-    ids: set[str] = set()
-    for records, _total in iter_records(gateway, plan.soql(), sobject=schema.sobject, batch_size=2000):
-        ids.update(str(record["Id"]) for record in records)
-    return ids

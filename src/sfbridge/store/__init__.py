@@ -375,21 +375,21 @@ class Store:
     def _mirrored(self, sobject: str) -> bool:
         return sobject in self._tables or self.state(sobject) is not None
 
-    def live_ids(self, sobject: str, *, created_before: datetime | None = None) -> set[str]:
+    def live_ids(self, sobject: str, *, created_until: datetime | None = None) -> set[str]:
         """Return the Ids of the records the store believes exist (optionally created up to a moment)."""
         table = self.table(sobject)
         query = select(table.c.Id).where(table.c[DELETED_AT].is_(None))
-        if created_before is not None and "CreatedDate" in table.c:
-            query = query.where(table.c.CreatedDate <= created_before)
+        if created_until is not None and "CreatedDate" in table.c:
+            query = query.where(table.c.CreatedDate <= created_until)
         with _guard(f"read {sobject} Ids"), self.engine.connect() as conn:
             return set(conn.execute(query).scalars())
 
-    def count(self, sobject: str, *, created_before: datetime | None = None) -> int:
-        """Count live records, optionally only those created before a moment."""
+    def count(self, sobject: str, *, created_until: datetime | None = None) -> int:
+        """Count live records, optionally only those created up to (and at) a moment."""
         table = self.table(sobject)
         query = select(func.count()).select_from(table).where(table.c[DELETED_AT].is_(None))
-        if created_before is not None and "CreatedDate" in table.c:
-            query = query.where(table.c.CreatedDate <= created_before)
+        if created_until is not None and "CreatedDate" in table.c:
+            query = query.where(table.c.CreatedDate <= created_until)
         with _guard(f"count {sobject}"), self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
