@@ -106,13 +106,11 @@ def _counts(gateway: SalesforceGateway, store: Mirror, inputs: ProofInputs) -> t
     def count(window: Window) -> int:
         return gateway.count(soql.count(sobject, where=[*where, *bounds("CreatedDate", window)]), sobject=sobject)
 
-    if cutoff is None:  # no CreatedDate to narrow a count by
-        org_count = count(Window())
-    else:
-        # A count Salesforce times out on is the sum of counts over narrower CreatedDate windows
-        # (CreatedDate never changes, so no record moves between windows while they are counted).
-        org_count = sum(read_windowed(count, end=cutoff, sobject=sobject))
-    return org_count, store.count(sobject, created_until=cutoff)
+    # A count Salesforce times out on is the sum of counts over narrower CreatedDate windows
+    # (CreatedDate never changes, so no record moves between windows while they are counted);
+    # without a cut-off (no CreatedDate) there is nothing to narrow by.
+    windows = read_windowed(count, end=cutoff, sobject=sobject) if cutoff is not None else [count(Window())]
+    return sum(windows), store.count(sobject, created_until=cutoff)
 
 
 def _reconcile(gateway: SalesforceGateway, store: Mirror, inputs: ProofInputs, *, large: bool) -> Reconciled:
