@@ -44,13 +44,16 @@ SECRETS = Secrets(client_secret=SecretStr("scenario-secret"))
 def _private_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The session's own temporary folder, for it and its subprocesses.
 
-    A plan's apply lock is machine-wide (a file under the temporary folder), and tests apply
-    the same plans: two suites running at once on one machine must not meet in it.
+    A plan's apply lock is machine-wide (a file in the user's cache folder, or
+    SFBRIDGE_LOCK_DIR), and tests apply the same plans: two suites running at once on one
+    machine must not meet in it.
     """
     folder = str(tmp_path_factory.mktemp("tmp"))
     saved, variable = tempfile.tempdir, os.environ.get("TMPDIR")
     tempfile.tempdir, os.environ["TMPDIR"] = folder, folder
+    os.environ["SFBRIDGE_LOCK_DIR"] = str(tmp_path_factory.mktemp("locks"))
     yield
+    os.environ.pop("SFBRIDGE_LOCK_DIR", None)
     tempfile.tempdir = saved
     if variable is None:
         os.environ.pop("TMPDIR", None)

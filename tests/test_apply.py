@@ -509,3 +509,21 @@ def test_a_status_the_org_does_not_have_is_never_written(sqlite_store, gateway_f
     assert details[lead_id(3)][0] is JournalState.DONE
     assert [[item["id"] for item in request] for request in org.updates_sent] == [[lead_id(3)]]
     assert org.records[lead_id(1)]["Status"] == "Open - Not Contacted"
+
+
+def test_a_revert_stopped_by_a_bug_is_not_left_running(sqlite_store, gateway_factory, monkeypatch):
+    """Revert records how it ended whatever stops it, as apply does."""
+    org = FakeOrg({lead_id(1): lead(1)})
+    applied = run(org, plan_of(update(1, LeadSource="Web")), sqlite_store, gateway_factory)
+
+    def broken(*_args, **_kwargs):
+        msg = "a bug"
+        raise ValueError(msg)
+
+    monkeypatch.setattr("sfbridge.push.revert._revert", broken)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        org.install(mock)
+        with pytest.raises(ValueError, match="a bug"):
+            revert_run(gateway_factory(make_profile()), sqlite_store, applied.run_id, org="scenario")
+    (last,) = sqlite_store.recent_runs(limit=1)
+    assert (last["command"], last["outcome"], last["error"]) == ("revert", "failed", "a bug")

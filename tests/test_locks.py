@@ -1,5 +1,6 @@
 """Store locks: one writer per store through any path to it, one apply per plan and per store."""
 
+import sys
 import threading
 import time
 
@@ -157,3 +158,22 @@ def test_a_store_made_before_run_owners_gains_the_column(backend, tmp_path, requ
     assert store.sweep_interrupted() == [2]  # a run recorded without an owner cannot still be running
     assert [(run["id"], run["outcome"]) for run in store.recent_runs()] == [(2, "interrupted"), (1, "ok")]
     Store.open(url)  # opening again adds nothing and fails nothing
+
+
+def test_a_lock_folder_that_cannot_be_made_is_a_clear_error(tmp_path, monkeypatch):
+    """A lock folder under a file (or unwritable) is a StoreError naming it and the fix, never exit 70."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("SFBRIDGE_LOCK_DIR", str(blocker / "locks"))
+    with pytest.raises(StoreError, match=r"cannot make the folder for apply locks .*set SFBRIDGE_LOCK_DIR"):
+        plan_lock_path(DIGEST)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG_CACHE_HOME is where Linux keeps a user's cache")
+def test_plan_locks_live_in_the_users_own_folder(monkeypatch, tmp_path):
+    """Not a shared temporary folder, where another user could create it first: the user's cache folder."""
+    monkeypatch.delenv("SFBRIDGE_LOCK_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    lock = plan_lock_path(DIGEST)
+    assert lock.parent == tmp_path / "cache" / "sfbridge" / "locks"
+    assert lock.parent.stat().st_mode & 0o077 == 0  # this user's alone

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sfbridge.errors import PlanError, SfbridgeError, UsageError, run_outcome
+from sfbridge.errors import PlanError, UsageError, run_outcome
 from sfbridge.models import ActionKind, JournalEntry, JournalState
 from sfbridge.push.values import same_value
 from sfbridge.salesforce.gateway import SalesforceGateway
@@ -82,7 +82,7 @@ def revert_run(
     )
     try:
         _revert(gateway, store, report, updates, digest=digest, clock=clock)
-    except (SfbridgeError, KeyboardInterrupt) as exc:  # a signal or Ctrl-C is recorded "interrupted"
+    except BaseException as exc:  # a signal or Ctrl-C is recorded "interrupted", anything else "failed"
         outcome, error = run_outcome(exc)
         store.finish_run(report.run_id, outcome=outcome, finished_at=clock(), error=error)
         raise

@@ -12,16 +12,16 @@ name by which two processes reach one file leads them to the same locks.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
+import os
 import re
 import secrets
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
+import platformdirs
 from filelock import BaseFileLock, FileLock, Timeout
 from sqlalchemy import Connection, Engine, text
 
@@ -129,17 +129,26 @@ def writer_lock(engine: Engine, name: str) -> Iterator[None]:
 
 
 def plan_lock_path(plan_digest: str) -> Path:
-    """The machine-wide lock file of one plan: in a folder of this user's under the temporary folder.
+    r"""The machine-wide lock file of one plan, in this user's cache folder (``SFBRIDGE_LOCK_DIR`` overrides it).
 
-    Per user, not shared: on a Unix machine's common ``/tmp`` another user's folder could not
-    be written. Windows and macOS give each user a temporary folder of their own anyway.
+    A folder of the user's own (``~/.cache/sfbridge/locks``, ``%LOCALAPPDATA%\sfbridge\Cache\locks``,
+    ``~/Library/Caches/sfbridge/locks``), not a shared temporary one where another user could
+    create it first and hold or remove the locks.
+
+    Raises:
+        StoreError: when the folder cannot be made.
     """
+    folder = Path(os.environ.get("SFBRIDGE_LOCK_DIR") or platformdirs.user_cache_path("sfbridge", appauthor=False))
+    if "SFBRIDGE_LOCK_DIR" not in os.environ:
+        folder /= "locks"
     try:
-        user = re.sub(r"[^0-9A-Za-z_.-]", "_", getpass.getuser())
-    except (KeyError, OSError, ImportError):  # no login name (a container without USER or a passwd entry)
-        user = "user"
-    folder = Path(tempfile.gettempdir()) / f"sfbridge-locks-{user}"
-    folder.mkdir(mode=0o700, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = (
+            f"cannot make the folder for apply locks {folder} ({exc.strerror or exc}); "
+            "set SFBRIDGE_LOCK_DIR to a folder of yours"
+        )
+        raise StoreError(msg) from exc
     name = plan_digest if _SAFE_NAME.fullmatch(plan_digest) else hashlib.sha256(plan_digest.encode()).hexdigest()
     return folder / f"plan-{name}.lock"
 
