@@ -293,3 +293,13 @@ def test_commands_that_read_a_store_never_create_one(tmp_path, command):
     assert result.exit_code == 2, result.output
     assert "does not exist yet" in result.stderr
     assert not store.exists()
+
+
+def test_a_mistyped_object_on_the_demo_org_gets_the_right_spelling(tmp_path):
+    """The demo recording holds the org's list of objects: `--objects Leed` is exit 2 and "did you mean 'Lead'?"."""
+    result = invoke(
+        "pull", "--org", "demo", "--config", str(CONFIG), "--objects", "Leed", "--store", str(tmp_path / "s")
+    )
+    assert result.exit_code == 2, result.output
+    assert "did you mean 'Lead'?" in result.stderr
+    assert not (tmp_path / "s").exists()

@@ -98,6 +98,16 @@ class Recorder:
         return adapter.recorded
 
 
+    def ask(self, moment: datetime, call: Callable[[SalesforceGateway], object]) -> list[Interaction]:
+        """Record one more question asked of the org at a moment (its login exchanges left out)."""
+        self.sim.clock = lambda: moment
+        adapter = RecordingAdapter(self.sim)
+        session = TimeoutSession(connect_timeout=5, read_timeout=5, usage=ApiUsage())
+        session.mount("https://", adapter)
+        call(SalesforceGateway(self.profile, SECRETS, session=session, sleep=lambda _s: None))
+        return [item for item in adapter.recorded if "/oauth2/" not in item.url and not item.url.endswith("/v66.0/")]
+
+
 def _overlap(profile: OrgProfile) -> timedelta:
     return timedelta(seconds=profile.overlap_seconds)
 

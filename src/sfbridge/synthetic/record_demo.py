@@ -164,6 +164,9 @@ def record_demo(folder: Path, scratch: Path) -> None:
     sim.clock = lambda: second
     changes = _change_org(sim, _planted_ids(answer_key), second)
     interactions += recorder.run(second, objects=DEFAULT_OBJECTS)
+    # The org's list of objects, for `sfbridge pull --org demo --objects NAME` with a name sfbridge
+    # does not know (a custom object, or a typo it can then suggest the right spelling for).
+    interactions += recorder.ask(first, lambda gateway: gateway.sobject_names())
     save(
         folder / "http" / "demo_pull.json",
         interactions,
