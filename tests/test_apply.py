@@ -94,6 +94,11 @@ def run(org, plan, store, gateway_factory, **options):
         return apply_plan(gateway_factory(make_profile()), store, plan, org="scenario", **options)
 
 
+def latest_steps(store, digest):
+    """The last journalled step of each action of a plan, across its runs."""
+    return {step.action_key: step for step in store.journal_of_plan(digest)}
+
+
 def states(report):
     return {outcome.action.record_id: outcome.state for outcome in report.outcomes}
 
@@ -200,7 +205,7 @@ def test_a_crash_after_sending_resumes_without_converting_twice(sqlite_store, ga
     with pytest.raises(KeyboardInterrupt):
         run(org, plan, sqlite_store, gateway_factory, convert_batch_size=1)
     # Lead 2 was sent (journalled "sent") but the process died before its answer arrived.
-    first_run = sqlite_store.journal_states(plan.digest)
+    first_run = latest_steps(sqlite_store, plan.digest)
     assert first_run[convert(1).key].state is JournalState.DONE
     assert first_run[convert(2).key].state is JournalState.SENT
     org.records[lead_id(2)].update(IsConverted=True, ConvertedContactId=CONTACT, ConvertedAccountId=ACCOUNT)  # it did
@@ -227,7 +232,7 @@ def test_an_unsettled_batch_stops_the_run_and_the_next_run_settles_it(sqlite_sto
     org._query = first_read_only
     with pytest.raises(RetriableSalesforceError):
         run(org, plan, sqlite_store, gateway_factory)
-    assert sqlite_store.journal_states(plan.digest)[convert(1).key].state is JournalState.UNKNOWN
+    assert latest_steps(sqlite_store, plan.digest)[convert(1).key].state is JournalState.UNKNOWN
     org._query = answer
     report = run(org, plan, sqlite_store, gateway_factory)
     assert org.converts_sent == [[lead_id(1)]]  # converted by the first run, never sent again
@@ -241,8 +246,8 @@ def test_apply_stops_at_the_api_reserve_and_resumes_later(sqlite_store, gateway_
     with pytest.raises(ApiBudgetError):
         run(org, plan, sqlite_store, gateway_factory, convert_batch_size=1)
     assert org.converts_sent == [[lead_id(1)]]
-    assert sqlite_store.journal_states(plan.digest)[convert(1).key].state is JournalState.DONE
-    assert convert(2).key not in sqlite_store.journal_states(plan.digest)
+    assert latest_steps(sqlite_store, plan.digest)[convert(1).key].state is JournalState.DONE
+    assert convert(2).key not in latest_steps(sqlite_store, plan.digest)
     org.api_used = 2_000  # a new day
     report = run(org, plan, sqlite_store, gateway_factory, convert_batch_size=1)
     assert org.converts_sent == [[lead_id(1)], [lead_id(2)], [lead_id(3)]]

@@ -34,6 +34,7 @@ from sfbridge.errors import ConfigError, FatalSalesforceError, SfbridgeError, Us
 from sfbridge.models import ObjectPullResult, PullReport
 from sfbridge.pull import PullOptions, pull
 from sfbridge.pull.object_names import check_objects
+from sfbridge.pull.objects import ABSENT_OBJECT_CODES
 from sfbridge.report.terminal import pull_json, pull_table
 from sfbridge.salesforce import SalesforceGateway, connect, replay_clock
 from sfbridge.store import Store
@@ -190,17 +191,13 @@ def _pull(
     except FatalSalesforceError as exc:
         # Describe refused an object never pulled into this store: it is absent from the org or
         # hidden from the integration user, which is the objects list's (or the permissions') fix.
-        if exc.sobject in objects and exc.error_code in _ABSENT and store.state(exc.sobject) is None:
+        if exc.sobject in objects and exc.error_code in ABSENT_OBJECT_CODES and store.state(exc.sobject) is None:
             problem = (
                 f"{exc.sobject!r} is not available to the integration user ({exc.error_code}): remove it, "
                 "or give the user access to it (see the README's permission list)"
             )
             raise _objects_error(profile, problem, given=given) from exc
         raise
-
-
-# What describe answers for an object the org does not offer this user.
-_ABSENT = frozenset({"NOT_FOUND", "INVALID_TYPE"})
 
 
 def _checked_objects(

@@ -26,12 +26,13 @@ from sfbridge.pull.windows import Window, is_query_timeout, split
 from sfbridge.salesforce import SalesforceGateway
 from sfbridge.schema import DEFAULT_SPECS, CountPolicy, ObjectSpec, SyncMode, object_schema
 
-__all__ = ["ObjectPull"]
+__all__ = ["ABSENT_OBJECT_CODES", "ObjectPull"]
 
 log = structlog.get_logger()
 
-# Describe or query of an object the org does not offer (field history off, no licence).
-_ABSENT_OBJECT_CODES = frozenset({"NOT_FOUND", "INVALID_TYPE"})
+#: What describe or a query answer for an object the org does not offer this user (field
+#: history off, no licence, no access).
+ABSENT_OBJECT_CODES = frozenset({"NOT_FOUND", "INVALID_TYPE"})
 _FETCH_BY_ID_CHUNK = 200
 
 
@@ -66,7 +67,7 @@ class ObjectPull:
         except FatalSalesforceError as exc:
             # An optional object the org does not offer (LeadHistory with field history off)
             # is noted and skipped, whether describe or the query says so.
-            if not (self.spec.optional and exc.error_code in _ABSENT_OBJECT_CODES):
+            if not (self.spec.optional and exc.error_code in ABSENT_OBJECT_CODES):
                 raise
             log.warning("object_unavailable", sobject=self.sobject, error_code=exc.error_code)
             return ObjectPullResult(
@@ -274,7 +275,11 @@ class ObjectPull:
         org_count, stored = proof.org_count, proof.stored
         if not proof.holds:
             log.error("pull_count_mismatch", sobject=self.sobject, org_count=org_count, stored=stored)
-            named = f" (records that differed: {', '.join(proof.differing)})" if proof.differing else ""
+            named = (
+                f" (records found on one side only while reconciling: {', '.join(proof.differing)})"
+                if proof.differing
+                else ""
+            )
             note = (
                 f"{self.sobject}: Salesforce counts {org_count:,} records but the store holds "
                 f"{stored:,} even after reconciling Ids {proof.reconciles} times{named}; the mirror is not "

@@ -17,7 +17,7 @@ from sfbridge.config import DEFAULT_SETTLE_SECONDS
 from sfbridge.errors import SfbridgeError
 from sfbridge.mappings import Mappings
 from sfbridge.models import Action, ActionKind, JournalEntry, JournalState, Plan
-from sfbridge.push.settle import SentBatch, await_outcome
+from sfbridge.push.settle import Records, SentBatch, await_outcome
 from sfbridge.push.values import modstamp_of, same_value
 from sfbridge.salesforce.gateway import SalesforceGateway
 from sfbridge.store import Store
@@ -38,7 +38,6 @@ __all__ = [
 _LEAD_STATE = ("IsConverted", "ConvertedAccountId", "ConvertedContactId", "ConvertedOpportunityId")
 _UNSETTLED = frozenset({JournalState.SENT, JournalState.UNKNOWN})
 Clock = Callable[[], datetime]
-Records = dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,14 @@ import structlog
 
 from sfbridge.models import Action
 
-__all__ = ["POLL_SECONDS", "SentBatch", "await_outcome"]
+__all__ = ["POLL_SECONDS", "Records", "SentBatch", "await_outcome"]
 
 log = structlog.get_logger()
 
 #: How often an unsettled batch's records are read again while Salesforce may be finishing it.
 POLL_SECONDS = 3.0
 
+#: Records as re-read, by Id.
 Records = dict[str, dict[str, Any]]
 
 

@@ -25,7 +25,7 @@ from sfbridge.models import ActionKind, ColumnKind, Finding, JournalEntry, Journ
 from sfbridge.snapshot import Snapshot
 from sfbridge.store.engine import display_url, open_engine
 from sfbridge.store.frames import FrameRequest, load_frames
-from sfbridge.store.locks import RunOwner, apply_lock, claim_run_owner, owner_gone, writer_lock
+from sfbridge.store.locks import RunOwner, apply_lock, claim_run_owner, in_memory, owner_gone, writer_lock
 from sfbridge.store.migrate import add_missing_columns
 from sfbridge.store.tables import (
     DELETED_AT,
@@ -519,7 +519,7 @@ class Store:
         Returns:
             The ids of the runs marked interrupted.
         """
-        if self.engine.dialect.name == "sqlite" and self.engine.url.database in {None, "", ":memory:"}:
+        if in_memory(self.engine):
             return []
         with _guard("read runs"), self.engine.connect() as conn:
             running = conn.execute(select(runs.c.id, runs.c.owner).where(runs.c.outcome == "running")).all()
@@ -599,13 +599,6 @@ class Store:
         ]
         with _guard("write the apply journal"), self.engine.begin() as conn:
             conn.execute(apply_journal.insert(), rows)
-
-    def journal_states(self, plan_digest: str) -> dict[str, JournalEntry]:
-        """The last journalled step of each action of a plan, across every apply run of it."""
-        latest: dict[str, JournalEntry] = {}
-        for entry in self._journal(apply_journal.c.plan_digest == plan_digest):
-            latest[entry.action_key] = entry  # in id order: the last step wins
-        return latest
 
     def journal_of_plan(self, plan_digest: str) -> list[JournalEntry]:
         """Every journalled step of a plan, across all its apply runs, in order."""

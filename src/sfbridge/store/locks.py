@@ -26,8 +26,18 @@ from filelock import BaseFileLock, FileLock, Timeout
 from sqlalchemy import Connection, Engine, text
 
 from sfbridge.errors import StoreError
+from sfbridge.store.files import sqlite_file
 
-__all__ = ["RunOwner", "apply_lock", "claim_run_owner", "database_file", "owner_gone", "plan_lock_path", "writer_lock"]
+__all__ = [
+    "RunOwner",
+    "apply_lock",
+    "claim_run_owner",
+    "database_file",
+    "in_memory",
+    "owner_gone",
+    "plan_lock_path",
+    "writer_lock",
+]
 
 _POLL = 0.1  # seconds between attempts while waiting for a PostgreSQL lock
 _SAFE_NAME = re.compile(r"[0-9A-Za-z]{1,128}")
@@ -35,13 +45,13 @@ _SAFE_NAME = re.compile(r"[0-9A-Za-z]{1,128}")
 
 def database_file(engine: Engine) -> Path | None:
     """The real path of a SQLite store's database file; None for PostgreSQL and in-memory SQLite."""
-    if engine.dialect.name != "sqlite" or _in_memory(engine):
-        return None
-    return Path(str(engine.url.database)).resolve()
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    return path.resolve() if path is not None else None
 
 
-def _in_memory(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite" and engine.url.database in {None, "", ":memory:"}
+def in_memory(engine: Engine) -> bool:
+    """Whether a store lives in this process's memory (nobody else can reach it)."""
+    return engine.dialect.name == "sqlite" and database_file(engine) is None
 
 
 def _advisory_key(name: str) -> int:
@@ -116,7 +126,7 @@ def writer_lock(engine: Engine, name: str) -> Iterator[None]:
         f"another sfbridge process is writing this store for {name!r}; wait for it to finish "
         "(locks are released automatically if that process dies)"
     )
-    if _in_memory(engine):
+    if in_memory(engine):
         yield  # an in-memory store lives and dies with this process: nobody else can write it
         return
     path = database_file(engine)
@@ -188,7 +198,7 @@ def apply_lock(engine: Engine, plan_digest: str | None, *, store: str, wait: flo
         database = database_file(engine)
         if database is not None:
             stack.enter_context(_file_lock(Path(f"{database}.apply.lock"), wait=left(), busy=busy))
-        elif not _in_memory(engine):
+        elif not in_memory(engine):
             # Advisory locks are per database; a store is a schema in one (search_path).
             with engine.connect() as conn:
                 schema = conn.execute(text("SELECT current_schema()")).scalar()
@@ -239,7 +249,7 @@ def claim_run_owner(engine: Engine) -> RunOwner:
                 path.unlink(missing_ok=True)
 
         return RunOwner(token, release_file)
-    if _in_memory(engine):
+    if in_memory(engine):
         return RunOwner(token, lambda: None)  # nobody else can see this process's runs
     key = _advisory_key(f"sfbridge:run:{token}")
     conn = _lock_connection(engine)
@@ -294,7 +304,7 @@ def owner_gone(engine: Engine, token: str | None) -> Iterator[bool]:
             with suppress(OSError):
                 path.unlink(missing_ok=True)
         return
-    if _in_memory(engine):
+    if in_memory(engine):
         yield False  # every run of an in-memory store belongs to this process
         return
     key = _advisory_key(f"sfbridge:run:{token}")
