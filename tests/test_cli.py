@@ -92,13 +92,14 @@ def test_config_errors_exit_2_with_the_file_named(tmp_path):
     assert "Traceback" not in result.output
 
 
-def write_config(tmp_path: Path, **values: str) -> Path:
-    """A scenario-org config file (client credentials), with extra profile keys."""
+def write_config(tmp_path: Path, *extra: str, **values: str) -> Path:
+    """A scenario-org config file (client credentials, fast retries), with extra profile lines or string keys."""
     lines = [
         "[orgs.scenario]",
         'auth = "client_credentials"',
         f'login_url = "{INSTANCE}"',
         'consumer_key = "3MVG9scenario"',
+        *extra,
         *(f'{k} = "{v}"' for k, v in values.items()),
         "[orgs.scenario.network]",
         "backoff_initial = 0.0",

@@ -16,34 +16,14 @@ from recorded import HTTP, replay
 from sfbridge.models import LeadConversion
 from sfbridge.plan import plan_json
 from sfbridge.pull import PullOptions, pull
-from sfbridge.salesforce.gateway import SalesforceGateway
-from sfbridge.salesforce.session import ApiUsage, TimeoutSession
 from sfbridge.store import Store
 from sfbridge.synthetic import generate_org
-from sfbridge.synthetic.record import SECRETS, client_credentials_profile, load_describes, simulated_org
-from sfbridge.synthetic.record_scenarios import _SHAPE, SCENARIO_START
+from sfbridge.synthetic.record import client_credentials_profile, load_describes, recording_gateway, simulated_org
+from sfbridge.synthetic.record_scenarios import SCENARIO_SHAPE, SCENARIO_START
 from test_apply import convert, plan_of
-from test_cli import INSTANCE, REPO, SECRET_ENV, invoke
+from test_cli import INSTANCE, REPO, SECRET_ENV, invoke, write_config
 
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal", ".lock")
-
-
-def config(tmp_path: Path, *lines: str) -> Path:
-    """The scenario org (client credentials, fast retries), with extra profile lines."""
-    text = [
-        "[orgs.scenario]",
-        'auth = "client_credentials"',
-        f'login_url = "{INSTANCE}"',
-        'consumer_key = "3MVG9scenario"',
-        *lines,
-        "[orgs.scenario.network]",
-        "backoff_initial = 0.0",
-        "backoff_max = 0.0",
-        "max_attempts = 3",
-    ]
-    path = tmp_path / "sfbridge.toml"
-    path.write_text("\n".join(text) + "\n", encoding="utf-8")
-    return path
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -59,7 +39,7 @@ def test_a_mistyped_object_on_the_command_line_exits_2_with_a_suggestion_and_no_
     store = tmp_path / "new" / "store.db"
     with replay("inputs/unknown_object") as calls:
         result = invoke(
-            "pull", "--config", str(config(tmp_path)), "--store", str(store), "--objects", "Leed", env=SECRET_ENV
+            "pull", "--config", str(write_config(tmp_path)), "--store", str(store), "--objects", "Leed", env=SECRET_ENV
         )
     assert result.exit_code == 2, result.output
     assert "--objects: 'Leed' is not an object this org offers" in result.stderr
@@ -70,7 +50,7 @@ def test_a_mistyped_object_on_the_command_line_exits_2_with_a_suggestion_and_no_
 
 def test_a_mistyped_object_in_the_config_names_the_profile_key(tmp_path):
     """The same typo in the profile's objects is a config error naming orgs.NAME.objects."""
-    path = config(tmp_path, 'objects = ["User", "Leed"]')
+    path = write_config(tmp_path, 'objects = ["User", "Leed"]')
     with replay("inputs/unknown_object"):
         result = invoke("pull", "--config", str(path), "--store", str(tmp_path / "s.db"), env=SECRET_ENV)
     assert result.exit_code == 2, result.output
@@ -84,12 +64,19 @@ def test_a_known_object_hidden_from_the_user_exits_2_naming_where_it_was_asked_f
     store = tmp_path / "s.db"
     with replay("inputs/object_not_available"):
         result = invoke(
-            "pull", "--config", str(config(tmp_path)), "--store", str(store), "--objects", "Opportunity", env=SECRET_ENV
+            "pull",
+            "--config",
+            str(write_config(tmp_path)),
+            "--store",
+            str(store),
+            "--objects",
+            "Opportunity",
+            env=SECRET_ENV,
         )
     assert result.exit_code == 2, result.output
     assert "--objects: 'Opportunity' is not available to the integration user (NOT_FOUND)" in result.stderr
     assert leftovers(tmp_path) == []  # nothing was committed: the new store is gone
-    path = config(tmp_path, 'objects = ["Opportunity"]')
+    path = write_config(tmp_path, 'objects = ["Opportunity"]')
     with replay("inputs/object_not_available"):
         listed = invoke("pull", "--config", str(path), "--store", str(store), env=SECRET_ENV)
     assert listed.exit_code == 2
@@ -99,7 +86,7 @@ def test_a_known_object_hidden_from_the_user_exits_2_naming_where_it_was_asked_f
 def test_known_objects_are_not_looked_up_and_their_case_is_corrected(tmp_path):
     """`--objects lead` is Lead: no global describe (the recording has none to give), the usual pull."""
     store = tmp_path / "s.db"
-    path = config(tmp_path, f'replay = "{HTTP / "pull" / "three_pages.json"}"', "page_size = 200")
+    path = write_config(tmp_path, f'replay = "{HTTP / "pull" / "three_pages.json"}"', "page_size = 200")
     result = invoke("pull", "--config", str(path), "--store", str(store), "--objects", "lead", "--json")
     assert result.exit_code == 0, result.output
     (lead,) = json.loads(result.stdout)["objects"]
@@ -108,7 +95,7 @@ def test_known_objects_are_not_looked_up_and_their_case_is_corrected(tmp_path):
 
 def test_an_api_version_the_org_does_not_serve_exits_2_naming_the_key_and_the_versions(tmp_path):
     """404 on /services/data/v67.0/: the version list is read and the config key named, with the newest versions."""
-    path = config(tmp_path, 'api_version = "67.0"')
+    path = write_config(tmp_path, 'api_version = "67.0"')
     with replay("inputs/api_version_not_served") as calls:
         result = invoke("pull", "--config", str(path), "--store", str(tmp_path / "s.db"), env=SECRET_ENV)
     assert result.exit_code == 2, result.output
@@ -129,7 +116,7 @@ def test_a_refused_login_leaves_no_store_and_no_folder(tmp_path):
     """The login comes before the store is opened: nothing is created for a wrong secret."""
     store = tmp_path / "stores" / "acme" / "store.db"
     with replay("auth/client_credentials_invalid_grant"):
-        result = invoke("pull", "--config", str(config(tmp_path)), "--store", str(store), env=SECRET_ENV)
+        result = invoke("pull", "--config", str(write_config(tmp_path)), "--store", str(store), env=SECRET_ENV)
     assert result.exit_code == 3
     assert leftovers(tmp_path) == []
 
@@ -139,7 +126,9 @@ def test_an_unreachable_org_leaves_no_store(tmp_path):
     refused = requests.exceptions.ConnectionError(NewConnectionError(None, "Connection refused"))
     with responses.RequestsMock() as mock:
         mock.add(responses.POST, f"{INSTANCE}/services/oauth2/token", body=refused)
-        result = invoke("pull", "--config", str(config(tmp_path)), "--store", str(tmp_path / "s.db"), env=SECRET_ENV)
+        result = invoke(
+            "pull", "--config", str(write_config(tmp_path)), "--store", str(tmp_path / "s.db"), env=SECRET_ENV
+        )
         assert len(mock.calls) == 3  # max_attempts
     assert result.exit_code == 3
     assert "could not connect" in result.stderr
@@ -151,7 +140,7 @@ def test_a_first_pull_failing_before_any_record_removes_the_store_it_created(tmp
     store = tmp_path / "fresh" / "store.db"
     with replay("pull/proxy_html"):
         result = invoke(
-            "pull", "--config", str(config(tmp_path)), "--store", str(store), "--objects", "Lead", env=SECRET_ENV
+            "pull", "--config", str(write_config(tmp_path)), "--store", str(store), "--objects", "Lead", env=SECRET_ENV
         )
     assert result.exit_code == 3
     assert "HTML page" in result.stderr
@@ -164,7 +153,7 @@ def test_a_store_that_existed_before_is_kept_when_a_pull_fails(tmp_path):
     Store.open(str(store)).engine.dispose()
     with replay("pull/proxy_html"):
         result = invoke(
-            "pull", "--config", str(config(tmp_path)), "--store", str(store), "--objects", "Lead", env=SECRET_ENV
+            "pull", "--config", str(write_config(tmp_path)), "--store", str(store), "--objects", "Lead", env=SECRET_ENV
         )
     assert result.exit_code == 3
     assert store.is_file()
@@ -175,7 +164,7 @@ def test_a_first_pull_failing_after_committing_records_keeps_its_store(tmp_path)
     store = tmp_path / "store.db"
     with replay("pull/request_limit"):
         result = invoke(
-            "pull", "--config", str(config(tmp_path)), "--store", str(store), "--objects", "Lead", env=SECRET_ENV
+            "pull", "--config", str(write_config(tmp_path)), "--store", str(store), "--objects", "Lead", env=SECRET_ENV
         )
     assert result.exit_code == 3
     assert Store.open(str(store)).count("Lead") == 40  # the first page
@@ -184,13 +173,13 @@ def test_a_first_pull_failing_after_committing_records_keeps_its_store(tmp_path)
 @pytest.mark.postgres
 def test_a_failed_first_pull_into_postgresql_leaves_tables_the_next_pull_accepts(tmp_path, postgres_url):
     """PostgreSQL keeps its (empty) tables; the next pull into them completes and proves its count."""
-    path = config(tmp_path, f'replay = "{HTTP / "pull" / "proxy_html.json"}"')
+    path = write_config(tmp_path, f'replay = "{HTTP / "pull" / "proxy_html.json"}"')
     result = invoke("pull", "--config", str(path), "--store", postgres_url, "--objects", "Lead")
     assert result.exit_code == 3
     mirror = Store.open(postgres_url)
     assert mirror.count("Lead") == 0
     assert [run["outcome"] for run in mirror.recent_runs()] == ["failed"]
-    org = generate_org(_SHAPE, snapshot=SCENARIO_START)
+    org = generate_org(SCENARIO_SHAPE, snapshot=SCENARIO_START)
     later = SCENARIO_START + timedelta(minutes=10)
     sim = simulated_org(
         org_id=org.org_id,
@@ -200,9 +189,7 @@ def test_a_failed_first_pull_into_postgresql_leaves_tables_the_next_pull_accepts
         describes={"Lead": load_describes(REPO / "fixtures" / "demo-org" / "describe")["Lead"]},
         clock=lambda: later,
     )
-    session = TimeoutSession(connect_timeout=5, read_timeout=5, usage=ApiUsage())
-    session.mount("https://", sim)
-    gateway = SalesforceGateway(client_credentials_profile(INSTANCE), SECRETS, session=session, sleep=lambda _s: None)
+    gateway, _ = recording_gateway(sim, client_credentials_profile(INSTANCE))
     report = pull(gateway, mirror, org="scenario", objects=["Lead"], options=PullOptions(clock=lambda: later))
     (lead,) = report.objects
     assert lead.stored == lead.org_count == len(list(org.records("Lead")))
@@ -215,15 +202,15 @@ def test_plan_output_in_a_missing_folder_fails_before_connecting(tmp_path):
     """`plan -o missing/plan.json`: exit 2 naming -o/--output and the folder, and no request sent."""
     target = tmp_path / "missing" / "plan.json"
     with responses.RequestsMock() as mock:
-        result = invoke("plan", "--config", str(config(tmp_path)), "-o", str(target), env=SECRET_ENV)
+        result = invoke("plan", "--config", str(write_config(tmp_path)), "-o", str(target), env=SECRET_ENV)
         assert len(mock.calls) == 0
     assert result.exit_code == 2
     assert f"-o/--output: cannot write {target}: the folder {target.parent} does not exist" in result.stderr
     (tmp_path / "file").write_text("x")
-    under_a_file = invoke("plan", "--config", str(config(tmp_path)), "-o", str(tmp_path / "file" / "p.json"))
+    under_a_file = invoke("plan", "--config", str(write_config(tmp_path)), "-o", str(tmp_path / "file" / "p.json"))
     assert under_a_file.exit_code == 2
     assert "is a file, not a folder" in under_a_file.stderr
-    folder = invoke("plan", "--config", str(config(tmp_path)), "-o", str(tmp_path))
+    folder = invoke("plan", "--config", str(write_config(tmp_path)), "-o", str(tmp_path))
     assert folder.exit_code == 2  # a folder is refused by the option itself
 
 
@@ -232,7 +219,7 @@ def test_audit_out_that_is_a_file_or_under_one_fails_before_the_pull(tmp_path):
     (tmp_path / "taken").write_text("x")
     for out in (tmp_path / "taken", tmp_path / "taken" / "reports"):
         with responses.RequestsMock() as mock:
-            result = invoke("audit", "--config", str(config(tmp_path)), "--out", str(out), env=SECRET_ENV)
+            result = invoke("audit", "--config", str(write_config(tmp_path)), "--out", str(out), env=SECRET_ENV)
             assert len(mock.calls) == 0
         assert result.exit_code == 2
         assert "--out" in result.stderr
@@ -243,7 +230,7 @@ def test_offline_commands_do_not_create_a_missing_store(tmp_path):
     """`audit --offline` and `plan --offline` on a store that does not exist: exit 2, and still no file."""
     store = tmp_path / "never.db"
     for command in ("audit", "plan"):
-        result = invoke(command, "--offline", "--config", str(config(tmp_path)), "--store", str(store))
+        result = invoke(command, "--offline", "--config", str(write_config(tmp_path)), "--store", str(store))
         assert result.exit_code == 2
         assert "run sfbridge pull first" in result.stderr
     assert not store.exists()
@@ -254,7 +241,7 @@ def test_offline_commands_do_not_create_a_missing_store(tmp_path):
 
 def test_a_latin1_config_file_exits_2_naming_the_line(tmp_path):
     """A config saved as Latin-1: exit 2 (not 70) with the file, line and fix."""
-    path = config(tmp_path)
+    path = write_config(tmp_path)
     path.write_bytes(path.read_bytes() + "# Zürich office\n".encode("latin-1"))
     result = invoke("pull", "--config", str(path))
     assert result.exit_code == 2
@@ -285,7 +272,7 @@ def test_apply_refuses_a_plan_with_a_malformed_id_before_connecting(tmp_path):
     store = tmp_path / "store.db"
     with responses.RequestsMock() as mock:
         result = invoke(
-            "apply", str(plan), "--yes", "--config", str(config(tmp_path)), "--store", str(store), env=SECRET_ENV
+            "apply", str(plan), "--yes", "--config", str(write_config(tmp_path)), "--store", str(store), env=SECRET_ENV
         )
         assert len(mock.calls) == 0
     assert result.exit_code == 2

@@ -19,12 +19,11 @@ from sfbridge.checks.conversion import premature_conversion
 from sfbridge.checks.rules_fit import (
     OrgFacts,
     RulesMismatchError,
-    lead_status_values,
     require_rules_fit,
     rules_problems,
 )
 from sfbridge.describes import DescribedField, PicklistValue, described_fields, fields_from_columns
-from sfbridge.models import ColumnKind
+from sfbridge.models import ColumnKind, lead_status_values
 from sfbridge.rules import Rules, load_rules
 from sfbridge.store import Store
 from test_cli import SECRET_ENV, invoke

@@ -21,10 +21,10 @@ import structlog
 
 from sfbridge.checks import Check, fields_needed, run_checks
 from sfbridge.checks.profile import PROFILE_NEEDS, OrgProfileReport, org_profile
-from sfbridge.checks.rules_fit import OrgFacts, lead_status_values, require_rules_fit
+from sfbridge.checks.rules_fit import OrgFacts, require_rules_fit
 from sfbridge.describes import DescribedField, fields_from_columns
 from sfbridge.errors import run_outcome
-from sfbridge.models import Finding
+from sfbridge.models import Finding, lead_status_values
 from sfbridge.rules import Rules
 from sfbridge.store import Store
 

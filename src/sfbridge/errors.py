@@ -33,6 +33,7 @@ from __future__ import annotations
 import signal
 
 __all__ = [
+    "INTERRUPTED",
     "ApiBudgetError",
     "AuthenticationError",
     "ConfigError",
@@ -50,6 +51,10 @@ __all__ = [
     "UserInputError",
     "run_outcome",
 ]
+
+
+#: The runs table's outcome of a run stopped from outside: a signal, Ctrl-C, or a process that died.
+INTERRUPTED = "interrupted"
 
 
 class SfbridgeError(Exception):
@@ -216,7 +221,7 @@ def run_outcome(exc: BaseException) -> tuple[str, str]:
     ('failed', 'disk full')
     """
     if isinstance(exc, Terminated):
-        return "interrupted", str(exc)
+        return INTERRUPTED, str(exc)
     if isinstance(exc, KeyboardInterrupt):
-        return "interrupted", "interrupted (Ctrl-C)"
+        return INTERRUPTED, "interrupted (Ctrl-C)"
     return "failed", str(exc) or exc.__class__.__name__

@@ -6,6 +6,8 @@ as Python attribute names; the records themselves are plain, typed and immutable
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
@@ -22,6 +24,7 @@ __all__ = [
     "JournalEntry",
     "JournalState",
     "LeadConversion",
+    "LeadStatusValue",
     "ObjectOutcome",
     "ObjectPullResult",
     "ObjectSchema",
@@ -30,6 +33,7 @@ __all__ = [
     "PullReport",
     "Severity",
     "SyncState",
+    "lead_status_values",
 ]
 
 
@@ -278,3 +282,28 @@ class JournalEntry(_Frozen):
     detail: str | None = None
     run_id: int | None = None
     at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LeadStatusValue:
+    """One LeadStatus row: the value ``Lead.Status`` holds, its label, and whether conversion sets it."""
+
+    value: str
+    label: str
+    converted: bool
+
+
+def lead_status_values(rows: Iterable[Mapping[str, Any]]) -> tuple[LeadStatusValue, ...]:
+    """LeadStatus rows (mirrored or queried) as the values ``Lead.Status`` holds.
+
+    That is the row's ApiName; orgs older than ApiName store the MasterLabel.
+
+    >>> lead_status_values([{"ApiName": "Open", "MasterLabel": "Open - Not Contacted", "IsConverted": False}])
+    (LeadStatusValue(value='Open', label='Open - Not Contacted', converted=False),)
+    """
+    values = []
+    for row in rows:
+        value = str(row.get("ApiName") or row.get("MasterLabel") or "")
+        if value:
+            values.append(LeadStatusValue(value, str(row.get("MasterLabel") or value), bool(row.get("IsConverted"))))
+    return tuple(values)

@@ -152,7 +152,7 @@ def stored_type(sf_type: str) -> bool:
 
 
 def _pullable(entry: Mapping[str, Any]) -> bool:
-    return entry.get("type") not in _SKIPPED_TYPES and not entry.get("deprecatedAndHidden", False)
+    return stored_type(str(entry.get("type"))) and not entry.get("deprecatedAndHidden", False)
 
 
 def object_schema(describe: Mapping[str, Any], spec: ObjectSpec) -> ObjectSchema:

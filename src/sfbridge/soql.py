@@ -7,6 +7,7 @@ objects are queried in column groups and long Id lists in chunks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from urllib.parse import quote_plus
@@ -15,6 +16,7 @@ from sfbridge.ids import validate_id
 from sfbridge.wire import format_soql_datetime
 
 __all__ = [
+    "API_NAME",
     "URL_LIMIT_BYTES",
     "before",
     "chunk_ids",
@@ -28,6 +30,8 @@ __all__ = [
     "until",
 ]
 
+#: An object or field API name: a letter, then letters, digits and underscores (``Lead``, ``Score__c``).
+API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 #: Salesforce refuses request URIs longer than this (HTTP 414).
 URL_LIMIT_BYTES = 16_384
 #: Room left for the scheme, host, path and `?q=`: a My Domain host plus

@@ -48,15 +48,13 @@ from pydantic import BaseModel
 from sfbridge.checks.junk import CATEGORIES, disqualified_reason
 from sfbridge.describes import DescribedField
 from sfbridge.errors import ConfigError
-from sfbridge.models import ColumnKind
+from sfbridge.models import ColumnKind, LeadStatusValue
 from sfbridge.rules import Rules
 
 __all__ = [
-    "LeadStatusValue",
     "OrgFacts",
     "RulesMismatchError",
     "RulesProblem",
-    "lead_status_values",
     "require_rules_fit",
     "rules_problems",
 ]
@@ -70,15 +68,6 @@ _UNSTORED = {
     "PostalCode, Country)",
     "location": "a compound geolocation, which the mirror stores as its parts: name its Latitude or Longitude",
 }
-
-
-@dataclass(frozen=True)
-class LeadStatusValue:
-    """One LeadStatus row: the value ``Lead.Status`` holds, its label, and whether conversion sets it."""
-
-    value: str
-    label: str
-    converted: bool
 
 
 @dataclass(frozen=True)
@@ -119,16 +108,6 @@ class RulesMismatchError(ConfigError):
         where = source or "the rules"
         super().__init__("\n".join(f"{where}: {problem}" for problem in problems))
         self.source = source
-
-
-def lead_status_values(rows: Iterable[Mapping[str, Any]]) -> tuple[LeadStatusValue, ...]:
-    """LeadStatus rows as values: what Lead.Status holds is the ApiName (the MasterLabel in orgs older than ApiName)."""
-    values = []
-    for row in rows:
-        value = str(row.get("ApiName") or row.get("MasterLabel") or "")
-        if value:
-            values.append(LeadStatusValue(value, str(row.get("MasterLabel") or value), bool(row.get("IsConverted"))))
-    return tuple(values)
 
 
 def require_rules_fit(rules: Rules, org: OrgFacts, *, source: str | None) -> None:

@@ -33,7 +33,6 @@ from sfbridge.cli.common import (
     out,
     setup_logging,
 )
-from sfbridge.cli.pulling import open_existing_store
 from sfbridge.config import rules_path
 from sfbridge.credentials import resolve_secrets, store_url
 from sfbridge.mappings import find_mappings_file, load_mappings
@@ -163,7 +162,7 @@ def runs_command(
     setup_logging(LogFormat.AUTO, 0)  # the sweep's warning goes to stderr, never into --json output
     with exit_codes():
         profile, _ = load_profile(config, org)
-        mirror = open_existing_store(store or store_url(profile))
+        mirror = Store.open(store or store_url(profile), create=False)
         mirror.sweep_interrupted()  # runs whose process died show as interrupted, not running forever
         rows = [run for run in mirror.recent_runs(limit=50) if run["command"] == "apply"]
         if as_json:
@@ -189,7 +188,7 @@ def runs_show(
     """Show each action of an apply run: what was sent, the values before, and how it ended."""
     with exit_codes():
         profile, _ = load_profile(config, org)
-        mirror = open_existing_store(store or store_url(profile))
+        mirror = Store.open(store or store_url(profile), create=False)
         if mirror.run(run_id) is None:
             fail(f"no run {run_id} in {mirror.url}; see sfbridge runs", EXIT_USAGE)
         entries = mirror.journal_of_run(run_id)
@@ -228,7 +227,7 @@ def revert_command(
     setup_logging(log_format, verbose)
     with exit_codes():
         profile, config_dir = load_profile(config, org)
-        mirror = open_existing_store(store or store_url(profile))
+        mirror = Store.open(store or store_url(profile), create=False)
         _confirm(yes, f"Revert the field updates of apply run {run_id}?")
         # The reverted run's plan: a revert journals under it, so no apply of that plan may run meanwhile.
         digest = next(iter(mirror.plan_digests_of_run(run_id)), None)

@@ -30,7 +30,7 @@ from sfbridge.cli.common import (
     setup_logging,
 )
 from sfbridge.cli.multiorg import AuditOne, OrgAudit, audit_orgs
-from sfbridge.cli.pulling import open_existing_store, print_pull, pull_options, run_pull
+from sfbridge.cli.pulling import print_pull, pull_options, run_pull
 from sfbridge.config import OrgProfile, rules_path
 from sfbridge.credentials import store_url
 from sfbridge.models import Severity
@@ -172,13 +172,13 @@ def audit_org(
     rules = load_rules(rules_file)
     url = store or store_url(profile)
     if offline:
-        mirror = open_existing_store(url)
+        mirror = Store.open(url, create=False)
     else:
         mirror, report = run_pull(
             profile,
             url,
             config_dir=config_dir,
-            options=pull_options(profile, config_dir=config_dir),
+            options=pull_options(profile),
             quiet=quiet,
             command="pull",
         )

@@ -9,9 +9,9 @@ signal's number when stopped by a signal (143 for SIGTERM, 129 for SIGHUP).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -44,7 +44,6 @@ __all__ = [
     "err",
     "exit_codes",
     "fail",
-    "fixed_clock",
     "load_profile",
     "out",
     "seconds",
@@ -133,8 +132,3 @@ def load_profile(config: Path | None, org: str | None) -> tuple[OrgProfile, Path
 def seconds(value: int) -> timedelta:
     """A number of seconds as a timedelta."""
     return timedelta(seconds=value)
-
-
-def fixed_clock(moment: datetime) -> Callable[[], datetime]:
-    """A clock stopped at ``moment`` (a function, not a loop lambda, so each keeps its own)."""
-    return lambda: moment

@@ -23,16 +23,13 @@ from sfbridge.cli.common import (
     app,
     err,
     exit_codes,
-    fixed_clock,
     out,
-    seconds,
     setup_logging,
 )
-from sfbridge.cli.pulling import print_pull, run_pull
+from sfbridge.cli.pulling import print_pull, pull_options, run_pull
 from sfbridge.demo import load_demo_org
 from sfbridge.errors import UsageError
 from sfbridge.outputs import check_output_folder, write_atomically
-from sfbridge.pull import PullOptions
 from sfbridge.report.html import render_report_html
 from sfbridge.report.terminal import pull_json, to_json
 from sfbridge.rules import load_rules
@@ -67,19 +64,12 @@ def demo(
         mirror = Store.open(url)
         transport = replay_transport(demo_org.profile, config_dir=demo_org.folder)
         reports = []
-        for moment in demo_org.runs:
-            # Each recorded pull ran at a fixed moment; replaying with that clock asks
-            # exactly the recorded questions.
-            options = PullOptions(
-                page_size=demo_org.profile.page_size,
-                overlap=seconds(demo_org.profile.overlap_seconds),
-                clock=fixed_clock(moment),
-            )
+        for _ in demo_org.runs:  # each recorded pull in turn, answered by the one transport
             _, report = run_pull(
                 demo_org.profile,
                 mirror,
                 config_dir=demo_org.folder,
-                options=options,
+                options=pull_options(demo_org.profile),
                 quiet=as_json,
                 command="demo",
                 transport=transport,

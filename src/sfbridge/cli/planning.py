@@ -22,7 +22,7 @@ from sfbridge.cli.common import (
     out,
     setup_logging,
 )
-from sfbridge.cli.pulling import open_existing_store, print_pull, pull_options, run_pull
+from sfbridge.cli.pulling import print_pull, pull_options, run_pull
 from sfbridge.config import rules_path
 from sfbridge.credentials import resolve_secrets, store_url
 from sfbridge.errors import UsageError
@@ -34,6 +34,7 @@ from sfbridge.report.plan import plan_diff, plan_table
 from sfbridge.report.terminal import to_json
 from sfbridge.rules import load_rules
 from sfbridge.salesforce import connect
+from sfbridge.store import Store
 
 __all__ = ["plan_command", "show_plan"]
 
@@ -91,7 +92,7 @@ def plan_command(
         url = store or store_url(profile)
         user_id = None
         if offline:
-            mirror = open_existing_store(url)
+            mirror = Store.open(url, create=False)
         else:
             gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir)
             identity = gateway.identity()
@@ -105,7 +106,7 @@ def plan_command(
                 profile,
                 url,
                 config_dir=config_dir,
-                options=pull_options(profile, config_dir=config_dir),
+                options=pull_options(profile),
                 quiet=as_json,
                 command="pull",
                 gateway=gateway,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Annotated
 
-import structlog
 import typer
 from requests.adapters import BaseAdapter
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -22,7 +20,6 @@ from sfbridge.cli.common import (
     app,
     err,
     exit_codes,
-    fixed_clock,
     load_profile,
     out,
     seconds,
@@ -30,19 +27,17 @@ from sfbridge.cli.common import (
 )
 from sfbridge.config import OrgProfile
 from sfbridge.credentials import resolve_secrets, store_url
-from sfbridge.errors import ConfigError, FatalSalesforceError, SfbridgeError, UsageError, UserInputError
+from sfbridge.errors import ConfigError, FatalSalesforceError, UsageError, UserInputError
 from sfbridge.models import ObjectPullResult, PullReport
 from sfbridge.pull import PullOptions, pull
 from sfbridge.pull.object_names import check_objects
 from sfbridge.pull.objects import ABSENT_OBJECT_CODES
 from sfbridge.report.terminal import pull_json, pull_table
-from sfbridge.salesforce import SalesforceGateway, connect, replay_clock
+from sfbridge.salesforce import SalesforceGateway, connect
 from sfbridge.store import Store
-from sfbridge.store.files import remove_sqlite_files, sqlite_file
+from sfbridge.store.files import discard_new_store, new_sqlite_paths
 
-__all__ = ["open_existing_store", "print_pull", "pull_command", "pull_options", "run_pull"]
-
-log = structlog.get_logger()
+__all__ = ["print_pull", "pull_command", "pull_options", "run_pull"]
 
 
 class _RichProgress:
@@ -66,19 +61,19 @@ class _RichProgress:
         )
 
 
-def pull_options(profile: OrgProfile, *, config_dir: Path, full: bool = False, bulk: bool = False) -> PullOptions:
-    """The pull options of a profile; a replayed org runs on its recording's clock."""
-    options = PullOptions(
+def pull_options(profile: OrgProfile, *, full: bool = False, bulk: bool = False) -> PullOptions:
+    """The pull options of a profile.
+
+    A replayed org needs no clock of its own: every moment a pull asks about comes from the
+    ``Date`` header of the answers, which the recording keeps.
+    """
+    return PullOptions(
         page_size=profile.page_size,
         overlap=seconds(profile.overlap_seconds),
         full=full,
         bulk_threshold=profile.bulk_threshold,
         bulk=bulk,
     )
-    recorded = replay_clock(profile, config_dir=config_dir)
-    if recorded is not None:  # a replayed org asks what was recorded, at the recorded time
-        options = dataclasses.replace(options, clock=fixed_clock(recorded))
-    return options
 
 
 def run_pull(
@@ -131,36 +126,16 @@ def run_pull(
 
     if isinstance(store, Store):
         return store, run(store)
-    path = sqlite_file(store)
-    created = [folder for folder in (path, *path.parents) if not folder.exists()] if path is not None else []
+    created = new_sqlite_paths(store)
     mirror: Store | None = None
     try:
         mirror = Store.open(store)
         report = run(mirror)
     except BaseException:
         if created:
-            try:
-                _discard_new_store(mirror, created, objects=chosen, org_id=identity.org_id)
-            except Exception as cleanup:  # noqa: BLE001 (never hide the pull's own error behind the cleanup's)
-                log.warning("store_not_discarded", store=str(created[0]), error=cleanup.__class__.__name__)
+            discard_new_store(mirror, created, objects=chosen, org_id=identity.org_id)
         raise
     return mirror, report
-
-
-def open_existing_store(url: str) -> Store:
-    """Open the store an offline command reads; a SQLite file that does not exist is not created.
-
-    Raises:
-        UsageError: when there is no store file at that path yet.
-    """
-    path = sqlite_file(url)
-    if path is not None and not path.is_file():
-        msg = (
-            f"the store {path} does not exist yet: run sfbridge pull first "
-            "(or point --store, or the profile's store, at the store's file)"
-        )
-        raise UsageError(msg)
-    return Store.open(url)
 
 
 def _pull(
@@ -218,35 +193,6 @@ def _objects_error(profile: OrgProfile, problem: str, *, given: bool) -> UserInp
     return ConfigError(msg, key=f"orgs.{profile.name}.objects")
 
 
-def _discard_new_store(store: Store | None, created: list[Path], *, objects: tuple[str, ...], org_id: str) -> None:
-    """Remove a SQLite store this command created, if the failed pull committed no record to it.
-
-    ``created`` is the database file and the folders that did not exist before, innermost
-    first. The writer lock is taken first, so a store another process has started to fill
-    meanwhile is never removed; a store holding records is kept (the next pull resumes).
-    """
-    path = created[0]
-    if store is not None:
-        try:
-            with store.writer_lock(org_id):
-                if any(store.state(sobject) is not None and store.count(sobject) for sobject in objects):
-                    return
-                store.engine.dispose()  # close every connection: Windows cannot delete an open file
-                left = remove_sqlite_files(path)
-        except SfbridgeError:  # busy, or unreadable: leave it alone
-            return
-    else:  # opening it failed: whatever SQLite wrote is not a store
-        left = remove_sqlite_files(path)
-    # A lock file some systems cannot delete while it is held goes now that it is released.
-    left = [item for item in left if not _unlinked(item)]
-    log.info("store_discarded", store=str(path), left=[str(item) for item in left] or None)
-    for folder in created[1:]:
-        try:
-            folder.rmdir()  # only when empty
-        except OSError:
-            break
-
-
 def print_pull(report: PullReport, *, as_json: bool, title: str = "Pulled") -> None:
     """Show a pull's result as a table, or as JSON."""
     if as_json:
@@ -283,17 +229,9 @@ def pull_command(
             profile,
             store or store_url(profile),
             config_dir=config_dir,
-            options=pull_options(profile, config_dir=config_dir, full=full, bulk=bulk),
+            options=pull_options(profile, full=full, bulk=bulk),
             objects=chosen,
             quiet=as_json,
             command="pull",
         )
         print_pull(report, as_json=as_json)
-
-
-def _unlinked(path: Path) -> bool:
-    try:
-        path.unlink(missing_ok=True)
-    except OSError:
-        return False
-    return True

@@ -30,7 +30,6 @@ from sfbridge.cli.common import (
     out,
     setup_logging,
 )
-from sfbridge.cli.pulling import open_existing_store
 from sfbridge.config import rules_path
 from sfbridge.credentials import store_url
 from sfbridge.errors import UsageError
@@ -131,7 +130,7 @@ def report_command(
         if url is None or org is not None or config is not None:
             profile, config_dir = load_profile(config, org)
             rules, url = load_rules(rules_path(profile, config_dir=config_dir)), url or store_url(profile)
-        document = stored_audit_document(open_existing_store(url), run_id, rules=rules)
+        document = stored_audit_document(Store.open(url, create=False), run_id, rules=rules)
         folder = out_dir or Path("sfbridge-reports") / str(document["org"]["name"]) / f"run-{run_id}"
         path = folder / "report.html"
         try:

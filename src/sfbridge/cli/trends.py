@@ -27,7 +27,6 @@ from sfbridge.cli.common import (
     out,
     setup_logging,
 )
-from sfbridge.cli.pulling import open_existing_store
 from sfbridge.credentials import store_url
 from sfbridge.report.terminal import to_json, trends_table
 from sfbridge.report.trends import audit_trends, trend_series
@@ -94,7 +93,7 @@ def trends_command(
     with exit_codes():
         profile, _ = load_profile(config, org)
         chosen = [check.name for check in select_checks(checks.split(","))] if checks else None
-        mirror = open_existing_store(store or store_url(profile))
+        mirror = Store.open(store or store_url(profile), create=False)
         series = audit_series(mirror, checks=chosen, last=last)
         if as_json:
             out.print_json(to_json({"org": profile.name, "org_id": mirror.org_id(), **series}))

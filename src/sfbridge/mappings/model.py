@@ -8,7 +8,6 @@ default; the same rule Salesforce applies when a lead is merged into existing re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,6 +17,7 @@ from typing import Annotated, Any, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sfbridge.errors import ConfigError
+from sfbridge.soql import API_NAME
 from sfbridge.tomlfile import read_toml, unknown_key
 
 __all__ = [
@@ -32,8 +32,6 @@ __all__ = [
     "load_mappings",
     "values_to_write",
 ]
-
-_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 class Policy(StrEnum):
@@ -63,7 +61,7 @@ def _api_name(value: str) -> str:
     if "." in value:
         msg = f"{value!r}: give the field's API name alone, without the object (e.g. {value.rsplit('.', 1)[-1]!r})"
         raise ValueError(msg)
-    if not _API_NAME.fullmatch(value):
+    if not API_NAME.fullmatch(value):
         msg = f"{value!r} is not a field API name (letters, digits and _, e.g. 'Industry__c')"
         raise ValueError(msg)
     return value

@@ -9,7 +9,6 @@ secrets: the org's Id, instance and user are not credentials.
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 from sfbridge.errors import PlanError
 from sfbridge.ids import InvalidIdError, validate_id
 from sfbridge.models import Plan
+from sfbridge.soql import API_NAME
 
 __all__ = ["PLAN_FORMAT", "plan_digest", "plan_json", "read_plan", "sealed"]
 
@@ -94,10 +94,6 @@ def read_plan(path: Path) -> Plan:
     return plan
 
 
-# Object and field API names: letters, digits and underscores, starting with a letter.
-_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-
-
 def _first_bad_name(plan: Plan) -> str | None:
     """Describe the first Id or API name in a plan that apply could not send, or None.
 
@@ -110,10 +106,10 @@ def _first_bad_name(plan: Plan) -> str | None:
     ]
     for action in plan.actions:
         where = f"action {action.key!r}"
-        if not _API_NAME.fullmatch(action.sobject):
+        if not API_NAME.fullmatch(action.sobject):
             return f"{where}: sobject {action.sobject!r} is not a Salesforce object API name"
         for name in (*action.expected, *action.values):
-            if not _API_NAME.fullmatch(name):
+            if not API_NAME.fullmatch(name):
                 return f"{where}: {name!r} is not a Salesforce field API name"
         checks.append((f"{where}: record_id", action.record_id, action.sobject))
         if action.conversion is not None:

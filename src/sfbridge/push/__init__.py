@@ -41,9 +41,7 @@ from sfbridge.push.run import (
     Clock,
     already_applied,
     done_by_this_plan,
-    shows_write,
 )
-from sfbridge.push.settle import await_outcome
 from sfbridge.push.updates import send_updates
 from sfbridge.salesforce.gateway import SalesforceGateway
 from sfbridge.store import Store
@@ -139,15 +137,7 @@ def _apply(run: ApplyRun, batch_size: int) -> None:
     # on them, so a call still running is never sent a second time.
     unsettled = run.unsettled_batches(todo)
     if unsettled:
-        current = await_outcome(
-            unsettled,
-            first=current,
-            reread=run.reread,
-            shows_write=shows_write,
-            clock=run.clock,
-            sleep=run.sleep,
-            settle_seconds=run.settle_seconds,
-        )
+        current = run.await_records(unsettled, first=current)
     ready: list[Action] = []
     for action in todo:
         record = current.get(action.record_id)

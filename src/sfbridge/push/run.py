@@ -16,7 +16,7 @@ from sfbridge import soql
 from sfbridge.config import DEFAULT_SETTLE_SECONDS
 from sfbridge.errors import SfbridgeError
 from sfbridge.mappings import Mappings
-from sfbridge.models import Action, ActionKind, JournalEntry, JournalState, Plan
+from sfbridge.models import Action, ActionKind, JournalEntry, JournalState, Plan, lead_status_values
 from sfbridge.push.settle import Records, SentBatch, await_outcome
 from sfbridge.push.values import modstamp_of, same_value
 from sfbridge.salesforce.gateway import SalesforceGateway
@@ -184,14 +184,9 @@ class ApplyRun:
         if action.sobject != "Lead" or action.kind is not ActionKind.UPDATE_RECORD or value is None:
             return None
         if self._statuses is None:
-            rows = self.gateway.query(
-                soql.select(["ApiName", "MasterLabel", "IsConverted"], "LeadStatus"), sobject="LeadStatus"
-            )
-            # Lead.Status holds the value's API name (the label where an older org has none).
-            self._statuses = {
-                str(row.get("ApiName") or row.get("MasterLabel")): bool(row.get("IsConverted"))
-                for row in rows["records"]
-            }
+            query = soql.select(["ApiName", "MasterLabel", "IsConverted"], "LeadStatus")
+            rows = self.gateway.query(query, sobject="LeadStatus")["records"]
+            self._statuses = {status.value: status.converted for status in lead_status_values(rows)}
         if value not in self._statuses:
             known = ", ".join(repr(name) for name, converted in self._statuses.items() if not converted)
             return (
@@ -202,19 +197,23 @@ class ApplyRun:
             return f"Status {value!r} is a converted status: only a conversion may set it"
         return None
 
+    def await_records(self, batches: Sequence[SentBatch], *, first: Records) -> Records:
+        """The batches' records once each shows its write or Salesforce can no longer be on it (see settle.py)."""
+        return await_outcome(
+            batches,
+            first=first,
+            reread=self.reread,
+            shows_write=shows_write,
+            clock=self.clock,
+            sleep=self.sleep,
+            settle_seconds=self.settle_seconds,
+        )
+
     def settle(self, batches: Sequence[SentBatch]) -> list[Action]:
         """Learn what became of sent batches (waiting while Salesforce may still be on them); return the unsent."""
         actions = [action for batch in batches for action in batch.actions]
         try:
-            current = await_outcome(
-                batches,
-                first=self.reread(actions),
-                reread=self.reread,
-                shows_write=shows_write,
-                clock=self.clock,
-                sleep=self.sleep,
-                settle_seconds=self.settle_seconds,
-            )
+            current = self.await_records(batches, first=self.reread(actions))
         except SfbridgeError:
             self.journal(self.entry(a, JournalState.UNKNOWN, detail="sent; outcome not known yet") for a in actions)
             raise

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from requests.adapters import BaseAdapter
@@ -19,17 +18,7 @@ from sfbridge.salesforce.gateway import Identity, SalesforceGateway
 from sfbridge.salesforce.replay import ReplayAdapter, load_cassette, resolve_recording
 from sfbridge.salesforce.session import ApiUsage, TimeoutSession
 
-__all__ = ["ApiUsage", "Identity", "SalesforceGateway", "connect", "replay_clock", "replay_transport"]
-
-
-def replay_clock(profile: OrgProfile, *, config_dir: Path = Path()) -> datetime | None:
-    """Return the moment a replayed profile's recording was made (None for a live org).
-
-    Replays must run with this clock: requests carry time (count cut-offs, delete windows).
-    """
-    if not profile.replay:
-        return None
-    return load_cassette(resolve_recording(profile.replay, relative_to=config_dir)).recorded_at
+__all__ = ["ApiUsage", "Identity", "SalesforceGateway", "connect", "replay_transport"]
 
 
 def replay_transport(profile: OrgProfile, *, config_dir: Path = Path()) -> ReplayAdapter:

@@ -49,7 +49,6 @@ REREAD_FIELDS = ("Id", "IsDeleted", "SystemModstamp")
 _QUERY_BUDGET = soql.URL_LIMIT_BYTES - 400
 # API names of objects and fields (`Lead`, `Lead_Score__c`, `ns__Thing__c`); a field may be a
 # relationship path (`Owner.IsActive`). Anything else never reaches a SOQL string or a payload.
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _FIELD_PATH = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*")
 # Keys of a Collections record that are the envelope, not field values.
 _RESERVED = frozenset({"id", "attributes"})
@@ -70,13 +69,13 @@ class RecordUpdate:
 
     def __post_init__(self) -> None:
         """Refuse what Salesforce would refuse or misread, naming the record and field."""
-        _check_name(self.sobject, pattern=_NAME, what="object")
+        _check_name(self.sobject, pattern=soql.API_NAME, what="object")
         object.__setattr__(self, "record_id", validate_id(self.record_id, sobject=self.sobject))
         if not self.values:
             msg = f"{self.sobject} {self.record_id}: an update needs at least one field value"
             raise ValueError(msg)
         for name, value in self.values.items():
-            _check_name(name, pattern=_NAME, what="field")
+            _check_name(name, pattern=soql.API_NAME, what="field")
             if name.lower() in _RESERVED:
                 msg = f"{self.sobject} {self.record_id}: {name!r} is not a field an update can set"
                 raise ValueError(msg)
@@ -282,7 +281,7 @@ def reread_queries(sobject: str, ids: Sequence[str], fields: Sequence[str]) -> l
     >>> reread_queries("Lead", ["00Q5g00000AbCdE"], ["Status"])
     ["SELECT Id, IsDeleted, SystemModstamp, Status FROM Lead WHERE Id IN ('00Q5g00000AbCdEEAV')"]
     """
-    _check_name(sobject, pattern=_NAME, what="object")
+    _check_name(sobject, pattern=soql.API_NAME, what="object")
     checked = list(dict.fromkeys(validate_id(record_id, sobject=sobject) for record_id in ids))
     columns = reread_fields(fields)
 

@@ -15,18 +15,18 @@ from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy import Connection, Engine, Table, func, inspect, select, text, update
+from sqlalchemy import Connection, Engine, Table, func, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.schema import CreateColumn
 
 from sfbridge.describes import DescribedField
-from sfbridge.errors import StoreError, UsageError
+from sfbridge.errors import INTERRUPTED, StoreError, UsageError
 from sfbridge.models import ActionKind, ColumnKind, Finding, JournalEntry, JournalState, Severity, SyncState
 from sfbridge.snapshot import Snapshot
 from sfbridge.store.engine import display_url, open_engine
+from sfbridge.store.files import sqlite_file
 from sfbridge.store.frames import FrameRequest, load_frames
 from sfbridge.store.locks import RunOwner, apply_lock, claim_run_owner, in_memory, owner_gone, writer_lock
-from sfbridge.store.migrate import add_missing_columns
+from sfbridge.store.migrate import add_missing_columns, widen
 from sfbridge.store.tables import (
     DELETED_AT,
     SYNCED_AT,
@@ -41,7 +41,7 @@ from sfbridge.store.tables import (
     sync_state,
 )
 
-__all__ = ["AUDIT_COMMANDS", "INTERRUPTED", "Store", "display_url", "mirror_table_name"]
+__all__ = ["AUDIT_COMMANDS", "Store", "display_url", "mirror_table_name"]
 
 log = structlog.get_logger()
 
@@ -52,8 +52,6 @@ log = structlog.get_logger()
 AUDIT_COMMANDS = ("audit",)
 
 SCHEMA_VERSION = "1"
-#: The outcome of a run stopped from outside: a signal, Ctrl-C, or a process that died.
-INTERRUPTED = "interrupted"
 _GONE = (
     "the process running it ended before it finished (killed, crashed or shut down); "
     "what it committed is kept, and the next run resumes from it"
@@ -74,18 +72,28 @@ class Store:
         self._owners: dict[int, RunOwner] = {}  # the owner locks of the runs this object started
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(cls, url: str, *, create: bool = True) -> Store:
         """Open (and if new, create) a store.
 
         Args:
             url: a SQLite path or URL, or a PostgreSQL URL.
+            create: make a SQLite store that does not exist yet (commands that only read a
+                store pass False: a mistyped path is an error, not a new empty store).
 
         Returns:
             The store.
 
         Raises:
             StoreError: when the database cannot be opened or holds a newer schema.
+            UsageError: when ``create`` is False and there is no SQLite store at that path.
         """
+        path = sqlite_file(url)
+        if not create and path is not None and not path.is_file():
+            msg = (
+                f"the store {path} does not exist yet: run sfbridge pull first "
+                "(or point --store, or the profile's store, at the store's file)"
+            )
+            raise UsageError(msg)
         engine = open_engine(url)
         with _guard("prepare the store"), engine.begin() as conn:
             metadata.create_all(conn)
@@ -234,11 +242,7 @@ class Store:
                 table.create(conn)
                 added: list[str] = []
             else:
-                present = {column["name"] for column in inspector.get_columns(table.name)}
-                added = [column.name for column in table.columns if column.name not in present]
-                for name in added:
-                    ddl = CreateColumn(table.c[name]).compile(dialect=conn.dialect)
-                    conn.execute(text(f"ALTER TABLE {_quoted(conn, table.name)} ADD COLUMN {ddl}"))
+                added = widen(conn, table, inspector=inspector)
         self._tables[sobject] = table
         return added
 

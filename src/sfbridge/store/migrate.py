@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Table, inspect, text
+from sqlalchemy import Connection, Inspector, Table, inspect, text
 from sqlalchemy.schema import CreateColumn
 
-__all__ = ["add_missing_columns"]
+__all__ = ["add_missing_columns", "widen"]
 
 
 def add_missing_columns(conn: Connection, tables: Iterable[Table]) -> list[str]:
@@ -26,15 +26,26 @@ def add_missing_columns(conn: Connection, tables: Iterable[Table]) -> list[str]:
         The columns added, as ``table.column``.
     """
     inspector = inspect(conn)
-    added: list[str] = []
-    for table in tables:
-        if not inspector.has_table(table.name):
-            continue
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        quoted = conn.dialect.identifier_preparer.quote(table.name)
-        for column in table.columns:
-            if column.name not in present:
-                ddl = CreateColumn(column).compile(dialect=conn.dialect)
-                conn.execute(text(f"ALTER TABLE {quoted} ADD COLUMN {ddl}"))
-                added.append(f"{table.name}.{column.name}")
+    return [
+        f"{table.name}.{name}"
+        for table in tables
+        if inspector.has_table(table.name)
+        for name in widen(conn, table, inspector=inspector)
+    ]
+
+
+def widen(conn: Connection, table: Table, *, inspector: Inspector | None = None) -> list[str]:
+    """Add to an existing table the columns its definition has and the database lacks; return their names.
+
+    Mirror tables grow this way when an admin adds a field; bookkeeping tables when sfbridge does.
+    """
+    inspector = inspector or inspect(conn)
+    present = {column["name"] for column in inspector.get_columns(table.name)}
+    quoted = conn.dialect.identifier_preparer.quote(table.name)
+    added = []
+    for column in table.columns:
+        if column.name not in present:
+            ddl = CreateColumn(column).compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {quoted} ADD COLUMN {ddl}"))
+            added.append(column.name)
     return added

@@ -31,7 +31,7 @@ from sfbridge.salesforce.session import ApiUsage, TimeoutSession
 from sfbridge.store import Store
 from sfbridge.synthetic.simorg import SimulatedOrg
 
-__all__ = ["Recorder", "load_describes", "main", "simulated_org"]
+__all__ = ["Recorder", "load_describes", "main", "recording_gateway", "simulated_org"]
 
 REPO = Path(__file__).resolve().parents[3]
 DEMO_DIR = REPO / "fixtures" / "demo-org"
@@ -79,10 +79,7 @@ class Recorder:
     ) -> list[Interaction]:
         """Pull at a given moment (the org's and the client's clock) and return the exchanges."""
         self.sim.clock = lambda: moment
-        adapter = RecordingAdapter(self.sim)
-        session = TimeoutSession(connect_timeout=5, read_timeout=5, usage=ApiUsage())
-        session.mount("https://", adapter)
-        gateway = SalesforceGateway(self.profile, SECRETS, session=session, sleep=lambda _s: None)
+        gateway, adapter = recording_gateway(self.sim, self.profile)
         options = PullOptions(
             page_size=self.profile.page_size, overlap=_overlap(self.profile), clock=lambda: moment, full=full
         )
@@ -97,15 +94,22 @@ class Recorder:
                 raise AssertionError(msg)
         return adapter.recorded
 
-
     def ask(self, moment: datetime, call: Callable[[SalesforceGateway], object]) -> list[Interaction]:
         """Record one more question asked of the org at a moment (its login exchanges left out)."""
         self.sim.clock = lambda: moment
-        adapter = RecordingAdapter(self.sim)
-        session = TimeoutSession(connect_timeout=5, read_timeout=5, usage=ApiUsage())
-        session.mount("https://", adapter)
-        call(SalesforceGateway(self.profile, SECRETS, session=session, sleep=lambda _s: None))
-        return [item for item in adapter.recorded if "/oauth2/" not in item.url and not item.url.endswith("/v66.0/")]
+        gateway, adapter = recording_gateway(self.sim, self.profile)
+        call(gateway)
+        # The question alone: the token exchange and the resource list a session starts with are the login's.
+        resources = f"/services/data/v{self.profile.api_version}/"
+        return [item for item in adapter.recorded if "/oauth2/" not in item.url and not item.url.endswith(resources)]
+
+
+def recording_gateway(sim: SimulatedOrg, profile: OrgProfile) -> tuple[SalesforceGateway, RecordingAdapter]:
+    """A gateway talking to a simulated org through an adapter that keeps every exchange (retries do not wait)."""
+    adapter = RecordingAdapter(sim)
+    session = TimeoutSession(connect_timeout=5, read_timeout=5, usage=ApiUsage())
+    session.mount("https://", adapter)
+    return SalesforceGateway(profile, SECRETS, session=session, sleep=lambda _s: None), adapter
 
 
 def _overlap(profile: OrgProfile) -> timedelta:

@@ -25,7 +25,7 @@ from sfbridge.salesforce.session import ApiUsage, TimeoutSession
 from sfbridge.salesforce.whoami import check_auth
 from sfbridge.synthetic.generator import generate_org
 from sfbridge.synthetic.record import save, simulated_org
-from sfbridge.synthetic.record_scenarios import _SHAPE, INSTANCE, SCENARIO_START
+from sfbridge.synthetic.record_scenarios import INSTANCE, SCENARIO_SHAPE, SCENARIO_START
 from sfbridge.synthetic.simorg import Fault, SimulatedOrg
 
 __all__ = ["record_auth"]
@@ -80,7 +80,7 @@ def synthesized_describe(template: dict[str, Any], name: str, fields: dict[str, 
 class _AuthScenarios:
     def __init__(self, out: Path, describes: dict[str, dict[str, Any]]) -> None:
         self.out = out
-        org = generate_org(_SHAPE, snapshot=SCENARIO_START)
+        org = generate_org(SCENARIO_SHAPE, snapshot=SCENARIO_START)
         self.org_id, self.user_id = org.org_id, org.integration_user_id
         organization = {
             "Id": org.org_id,

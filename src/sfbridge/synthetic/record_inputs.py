@@ -16,18 +16,16 @@ from typing import Any
 from sfbridge.errors import SfbridgeError
 from sfbridge.pull.object_names import check_objects
 from sfbridge.salesforce.gateway import SalesforceGateway
-from sfbridge.salesforce.recording import RecordingAdapter
-from sfbridge.salesforce.session import ApiUsage, TimeoutSession
 from sfbridge.synthetic.generator import generate_org
-from sfbridge.synthetic.record import SECRETS, client_credentials_profile, save, simulated_org
-from sfbridge.synthetic.record_scenarios import _SHAPE, INSTANCE, SCENARIO_START
+from sfbridge.synthetic.record import client_credentials_profile, recording_gateway, save, simulated_org
+from sfbridge.synthetic.record_scenarios import INSTANCE, SCENARIO_SHAPE, SCENARIO_START
 
 __all__ = ["record_inputs"]
 
 
 def record_inputs(out: Path, *, describes: dict[str, dict[str, Any]]) -> None:
     """Write every bad-input cassette under ``out``."""
-    org = generate_org(_SHAPE, snapshot=SCENARIO_START)
+    org = generate_org(SCENARIO_SHAPE, snapshot=SCENARIO_START)
 
     def record(
         name: str,
@@ -45,12 +43,7 @@ def record_inputs(out: Path, *, describes: dict[str, dict[str, Any]]) -> None:
             describes=org_describes,
             clock=lambda: SCENARIO_START,
         )
-        adapter = RecordingAdapter(sim)
-        session = TimeoutSession(connect_timeout=5, read_timeout=5, usage=ApiUsage())
-        session.mount("https://", adapter)
-        gateway = SalesforceGateway(
-            client_credentials_profile(INSTANCE, **profile), SECRETS, session=session, sleep=lambda _s: None
-        )
+        gateway, adapter = recording_gateway(sim, client_credentials_profile(INSTANCE, **profile))
         with contextlib.suppress(SfbridgeError):  # the mistakes end in errors: the exchanges are what is kept
             action(gateway)
         save(out / f"{name}.json", adapter.recorded, description=description, recorded_at=SCENARIO_START)

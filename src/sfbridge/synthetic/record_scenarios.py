@@ -24,12 +24,12 @@ from sfbridge.synthetic.record import (
 from sfbridge.synthetic.shape import OrgShape
 from sfbridge.synthetic.simorg import Fault, SimulatedOrg
 
-__all__ = ["INSTANCE", "SCENARIO_START", "record_scenarios"]
+__all__ = ["INSTANCE", "SCENARIO_SHAPE", "SCENARIO_START", "record_scenarios"]
 
 INSTANCE = "https://sfbridge-scenario.my.salesforce.com"
 SCENARIO_START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LATER = SCENARIO_START + timedelta(hours=6)
-_SHAPE = OrgShape(leads=120, contacts=30, accounts=10, users=30, inactive_users=5, queues=2)
+SCENARIO_SHAPE = OrgShape(leads=120, contacts=30, accounts=10, users=30, inactive_users=5, queues=2)
 # Salesforce may send fewer records per page than asked; forcing small pages keeps the
 # multi-page scenarios small.
 _PAGES = [40, 40, 40]
@@ -49,7 +49,7 @@ class _Scenarios:
 
     def __init__(self, out: Path, scratch: Path, describes: dict[str, dict[str, Any]]) -> None:
         self.out, self.scratch, self.describes = out, scratch, describes
-        org = generate_org(_SHAPE, snapshot=SCENARIO_START)
+        org = generate_org(SCENARIO_SHAPE, snapshot=SCENARIO_START)
         self.org_id, self.user_id = org.org_id, org.integration_user_id
         self.leads = list(org.records("Lead"))
         self.history = list(org.records("LeadHistory"))
