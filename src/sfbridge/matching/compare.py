@@ -27,6 +27,7 @@ _COMPANY_SIMILAR = 0.92
 _EMAIL_EDITS = 2  # an address this many edits from another is the same address mistyped
 _BIRTH_EDITS = 2  # a mistyped digit in the month and one in the day ("1978-08-19" / "1978-09-18")
 _EMAIL_MIN_LENGTH = 10  # short addresses are too close to each other for edits to mean a typo
+_LONG_MAILBOX = 10  # a mailbox name this long may hold two slips; a shorter one, one
 
 _PHONES = [f"{field}_e164" for field in PHONE_FIELDS]
 
@@ -35,6 +36,8 @@ COMPARED_COLUMNS = (
     "idx",
     "first_fold",
     "last_fold",
+    "first_sound",
+    "last_sound",
     "email_key",
     "email_domain",
     "email_free",
@@ -44,6 +47,12 @@ COMPARED_COLUMNS = (
     "country",
     "region",
     "birthdate",
+    "house_number",
+    "street_key",
+    "unit",
+    "postcode_key",
+    "postcode_area",
+    "address_id",
     *_PHONES,
 )
 
@@ -73,8 +82,16 @@ def _cpdist(frame: pl.DataFrame, left: str, right: str, scorer: Scorer, *, same:
     return pl.Series(scores, dtype=pl.Float64)
 
 
+def _sound(column: str) -> str:
+    # "first_fold" -> "first_sound"; "last_fold_r" -> "last_sound_r"
+    return column.replace("_fold", "_sound")
+
+
 def _name_level(a: str, b: str, score: str, *, given: bool, nickname: pl.Expr | None = None) -> pl.Expr:
     left, right = pl.col(a), pl.col(b)
+    # Spelled a little differently and sounding the same ("Puga" / "Pga", "Allen" / "Alan") is a
+    # typo; sounding the same alone is not ("Garza" and "Cross" are both KRS to Metaphone).
+    sounds_alike = (pl.col(_sound(a)) == pl.col(_sound(b))).fill_null(value=False) & (pl.col(score) >= _WEAK)
     padded_l, padded_r = pl.lit(" ") + left + pl.lit(" "), pl.lit(" ") + right + pl.lit(" ")
     initial = ((left.str.len_chars() == 1) | (right.str.len_chars() == 1)) & (
         left.str.slice(0, 1) == right.str.slice(0, 1)
@@ -90,7 +107,7 @@ def _name_level(a: str, b: str, score: str, *, given: bool, nickname: pl.Expr | 
         .then(pl.lit("initial"))
         .when(padded_l.str.contains(padded_r, literal=True) | padded_r.str.contains(padded_l, literal=True))
         .then(pl.lit("partial"))
-        .when(~both_known & (pl.col(score) >= _TYPO))
+        .when(~both_known & ((pl.col(score) >= _TYPO) | sounds_alike))
         .then(pl.lit("typo"))
         .when(~both_known & (pl.col(score) >= _WEAK))
         .then(pl.lit("weak"))
@@ -124,16 +141,39 @@ def _with_names(frame: pl.DataFrame) -> pl.DataFrame:
         # Read the other way round, the left record's last name is its given name.
         first_as_last=_name_level("first_fold", "last_fold_r", "jw_first_last", given=False),
         last_as_first=_name_level("last_fold", "first_fold_r", "jw_last_first", given=True),
+        # Whether both given names are real names (in either reading): two different real
+        # given names are two people; a garbled one ("nleaEor") may still be the same.
+        given_known=pl.col("first_fold_known") & pl.col("first_fold_known_r"),
+        given_known_swapped=pl.col("last_fold_known") & pl.col("first_fold_known_r"),
     )
 
 
 def _with_email(frame: pl.DataFrame) -> pl.DataFrame:
     left, right = pl.col("email_key"), pl.col("email_key_r")
-    edits = _cpdist(frame, "email_key", "email_key_r", Levenshtein.distance, same=0.0)
+    parts = frame.select(
+        local=left.str.splitn("@", 2).struct.field("field_0"),
+        local_r=right.str.splitn("@", 2).struct.field("field_0"),
+        domain=pl.col("email_domain"),
+        domain_r=pl.col("email_domain_r"),
+    )
+    frame = frame.with_columns(
+        email_edits=_cpdist(frame, "email_key", "email_key_r", Levenshtein.distance, same=0.0),
+        local_edits=_cpdist(parts, "local", "local_r", Levenshtein.distance, same=0.0),
+        local_length=pl.min_horizontal(
+            parts.get_column("local").str.len_chars(), parts.get_column("local_r").str.len_chars()
+        ),
+    )
     # "john.smith12@" and "john.smith21@" are two people's numbered mailboxes, not a typo.
     renumbered = left.str.replace_all(r"\d", "") == right.str.replace_all(r"\d", "")
-    close = (pl.col("email_edits") <= _EMAIL_EDITS) & (left.str.len_chars() >= _EMAIL_MIN_LENGTH) & ~renumbered
-    business_colleagues = (pl.col("email_domain") == pl.col("email_domain_r")) & ~pl.col("email_free")
+    # A typo is two slips at most, and one in a short mailbox name: "d.dunn@" and "d.duke@"
+    # at one company are two colleagues, "j.smtih@" and "j.smith@" one person.
+    local_slips = pl.when(pl.col("local_length") < _LONG_MAILBOX).then(pl.lit(1)).otherwise(pl.lit(_EMAIL_EDITS))
+    close = (
+        (pl.col("email_edits") <= _EMAIL_EDITS)
+        & (pl.col("local_edits") <= local_slips)
+        & (left.str.len_chars() >= _EMAIL_MIN_LENGTH)
+        & ~renumbered
+    )
     level = (
         pl.when(left.is_null() | right.is_null())
         .then(pl.lit("missing"))
@@ -141,11 +181,16 @@ def _with_email(frame: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("same"))
         .when(close)
         .then(pl.lit("typo"))
-        .when(business_colleagues)
-        .then(pl.lit("same_domain"))
         .otherwise(pl.lit("different"))
     )
-    return frame.with_columns(email_edits=edits).with_columns(email=level)
+    # Two mailboxes at one business domain: one employer (weighed with the place, not the email).
+    same_domain = (
+        left.is_not_null()
+        & right.is_not_null()
+        & (pl.col("email_domain") == pl.col("email_domain_r"))
+        & ~pl.col("email_free")
+    )
+    return frame.with_columns(email=level, same_domain=same_domain.fill_null(value=False))
 
 
 def _with_phone(frame: pl.DataFrame) -> pl.DataFrame:
@@ -201,6 +246,61 @@ def _with_places(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _with_address(frame: pl.DataFrame) -> pl.DataFrame:
+    frame = frame.with_columns(
+        jw_street=_cpdist(frame, "street_key", "street_key_r", JaroWinkler.normalized_similarity, same=1.0)
+    )
+    house = pl.col("house_number").eq_missing(pl.col("house_number_r"))
+    units_differ = (pl.col("unit") != pl.col("unit_r")).fill_null(value=False)
+    street = pl.col("street_key") == pl.col("street_key_r")
+    address = (
+        pl.when(pl.col("street_key").is_null() | pl.col("street_key_r").is_null())
+        .then(pl.lit("missing"))
+        .when(house & street & ~units_differ)
+        .then(pl.lit("same"))
+        .when(house & street)
+        .then(pl.lit("same_building"))  # one house, two flats: neighbours as often as one person
+        .when(house & (pl.col("jw_street") >= _TYPO))
+        .then(pl.lit("typo"))
+        .when(street)
+        .then(pl.lit("same_street"))  # neighbours
+        .otherwise(pl.lit("different"))
+    )
+    postcode = _level(
+        "postcode_key",
+        pl.col("postcode_key") == pl.col("postcode_key_r"),
+        pl.col("postcode_area") == pl.col("postcode_area_r"),
+    )
+    return frame.with_columns(address=address, postcode=postcode)
+
+
+def _with_place(frame: pl.DataFrame) -> pl.DataFrame:
+    # Company, business email domain, address, postcode and city are one fact about a pair
+    # (where they work or live), not five: colleagues agree on all of them at once. So the
+    # model weighs them as one comparison, whose levels say how close the two places are.
+    employer = pl.col("company").is_in(["same", "similar"]) | pl.col("same_domain")
+    address = pl.col("address").is_in(["same", "typo"])
+    known = [pl.col(level) != "missing" for level in ("company", "address", "postcode", "city")]
+    place = (
+        pl.when(employer & address)
+        .then(pl.lit("employer_address"))
+        .when(employer)
+        .then(pl.lit("employer"))
+        .when(address)
+        .then(pl.lit("address"))
+        .when(pl.col("company") == "different")
+        .then(pl.lit("other_employer"))  # whatever town they share, they work elsewhere
+        .when(pl.col("postcode") == "same")
+        .then(pl.lit("postcode"))
+        .when(pl.col("city").is_in(["same", "similar"]) | (pl.col("postcode") == "similar"))
+        .then(pl.lit("city"))
+        .when(pl.any_horizontal(known))
+        .then(pl.lit("different"))
+        .otherwise(pl.lit("missing"))
+    )
+    return frame.with_columns(place=place)
+
+
 def comparison_side(people: pl.DataFrame) -> pl.DataFrame:
     """What a comparison reads of each person, one row per person in ``idx`` order.
 
@@ -218,7 +318,7 @@ def comparison_side(people: pl.DataFrame) -> pl.DataFrame:
         *[c for c in COMPARED_COLUMNS if c not in {"email_key", *_PHONES}],
         first_fold_known=pl.col("first_fold").is_in(known).fill_null(value=False),
         last_fold_known=pl.col("last_fold").is_in(known).fill_null(value=False),
-        email_key=pl.when(pl.col("email_valid")).then(pl.col("email_key")),
+        email_key=pl.when(pl.col("email_evidence")).then(pl.col("email_key")),
         **{f"{f}_e164": pl.when(pl.col(f"{f}_valid")).then(pl.col(f"{f}_e164")) for f in PHONE_FIELDS},
     )
     # ``idx`` is the row number, so each side of a pair is a gather by position, not a join.
@@ -238,7 +338,7 @@ def compare_sides(side: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     left = side.select(pl.all().gather(pairs.get_column("left")))
     right = side.select(pl.all().gather(pairs.get_column("right"))).rename(lambda name: f"{name}_r")
     frame = pl.concat([pairs.with_row_index("pair"), left, right], how="horizontal")
-    return _with_places(_with_phone(_with_email(_with_names(frame))))
+    return _with_place(_with_address(_with_places(_with_phone(_with_email(_with_names(frame))))))
 
 
 def compare_pairs(people: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
@@ -251,7 +351,11 @@ def compare_pairs(people: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     Returns:
         One row per pair: ``left``, ``right``, both sides' compared values (right side
         suffixed ``_r``), and levels ``first``, ``last``, ``first_as_last``, ``last_as_first``,
-        ``email``, ``phone`` (with ``shared_phone``), ``company``, ``city``, ``country`` and
-        ``birthdate``.
+        ``email``, ``phone`` (with ``shared_phone``), ``company``, ``city``, ``country``,
+        ``birthdate``, ``address`` (``same``, ``same_building``, ``typo``, ``same_street``,
+        ``different``, ``missing``), ``postcode`` (``similar``: the same area), ``same_domain``
+        (both at one business email domain) and ``place``: the closest of those places
+        (``employer_address``, ``employer``, ``address``, ``other_employer``, ``postcode``,
+        ``city``, ``different``, ``missing``), which the model weighs in their stead.
     """
     return compare_sides(comparison_side(people), pairs)

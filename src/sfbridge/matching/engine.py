@@ -8,20 +8,24 @@ without paying for the duplicate search, and the duplicate checks share one sear
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import polars as pl
 
 from sfbridge.matching.accounts import account_keys, account_links
 from sfbridge.matching.blocking import Candidates, blocking_keys, candidate_pairs
 from sfbridge.matching.clusters import cluster_members, direct_links
 from sfbridge.matching.compare import compare_sides, comparison_side
-from sfbridge.matching.explain import reasons_column
+from sfbridge.matching.explain import reasons_column, waterfall_column
+from sfbridge.matching.model import MatchModel, fit_model, prior_model
 from sfbridge.matching.normalise import PHONE_FIELDS, locate_people, normalise_located, phone_values
 from sfbridge.matching.people import ACCOUNT_FIELDS
 from sfbridge.matching.phones import PhoneBatch
-from sfbridge.matching.scoring import score_pairs
+from sfbridge.matching.placeholders import Placeholders
+from sfbridge.matching.priors import COMPARISONS
+from sfbridge.matching.scoring import TF_COLUMNS, TF_LEVELS, Frequencies, score_pairs, weight_columns
 
 __all__ = ["MatchSettings", "Matching"]
 
@@ -40,6 +44,8 @@ _SHOWN = {
 # People columns nothing reads after normalising.
 _UNREAD = ("title", "street", "state", "postal_code", *[f"{field}_ext" for field in PHONE_FIELDS])
 _PAIR_BATCH = 100_000  # candidate pairs compared at a time
+_RANDOM_PAIRS = 200_000  # random pairs u is estimated from (Splink's default is up to a million)
+_SEED = 20261204  # the random pairs are drawn the same way every run: the same org, the same model
 _MAX_WORKERS = 8  # each worker holds ~150 MB of imports; more rarely pays on an audit's phone count
 
 # What ``scored`` keeps of each compared pair: levels, weights, and what explanations quote.
@@ -57,15 +63,35 @@ _SCORED = (
     "city",
     "country",
     "birthdate",
+    "address",
+    "postcode",
+    "place",
+    "same_domain",
     "email_key",
     "shared_phone",
     "email_count",
     "phone_count",
     "first_fold",
     "first_fold_r",
-    "name_weight",
+    "hard_negative",
+    *weight_columns(),
     "weight",
     "score",
+)
+
+# What is kept of each compared pair until the model is fitted: its levels, the shared values
+# term frequencies look up, and what explanations quote.
+_LEVELS = (
+    "left",
+    "right",
+    "kinds",
+    "first_as_last",
+    "last_as_first",
+    "given_known",
+    "given_known_swapped",
+    *dict.fromkeys([*COMPARISONS, "company", "city", "address", "postcode", "same_domain"]),
+    *dict.fromkeys(TF_COLUMNS.values()),
+    "first_fold_r",
 )
 
 
@@ -79,12 +105,16 @@ class MatchSettings:
         default_region: where phone numbers without a country code are read when the record's
             country is unknown.
         workers: processes reading phone numbers; 0 means one per CPU.
+        placeholders: company and email values that mean "none" (never evidence).
+        learn: whether to learn the weights from the people (False: the hand-set priors).
     """
 
     threshold: float = 0.85
     max_block_size: int = 100
     default_region: str = "US"
     workers: int = 0
+    placeholders: Placeholders = field(default_factory=Placeholders)
+    learn: bool = True
 
     @property
     def processes(self) -> int:
@@ -96,10 +126,10 @@ class MatchSettings:
         return min(usable, _MAX_WORKERS)
 
 
-def _holders(people: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _holder_counts(people: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     # Lazily, so each filter copies the two columns it keeps, not the whole people frame.
     lazy = people.lazy()
-    emails = lazy.filter(pl.col("email_valid")).group_by("email_key").agg(email_count=pl.col("idx").n_unique())
+    emails = lazy.filter(pl.col("email_evidence")).group_by("email_key").agg(email_count=pl.col("idx").n_unique())
     phones = pl.concat(
         [
             lazy.filter(pl.col(f"{field}_valid")).select("idx", shared_phone=pl.col(f"{field}_e164"))
@@ -160,7 +190,8 @@ class Matching:
         located, values, batch = self._started()
         try:
             # Only ``filled`` reads these columns; a million people's copies are ~150 MB.
-            return normalise_located(located, values, batch).drop(_UNREAD)
+            placeholders = self.settings.placeholders
+            return normalise_located(located, values, batch, placeholders=placeholders).drop(_UNREAD)
         finally:
             self.close()
 
@@ -170,20 +201,74 @@ class Matching:
         return candidate_pairs(blocking_keys(self.people), max_block_size=self.settings.max_block_size)
 
     @cached_property
-    def scored(self) -> pl.DataFrame:
-        """Every candidate pair with its agreement levels, ``weight`` and ``score``."""
-        emails, phones = _holders(self.people)
-        side = comparison_side(self.people)
+    def _holders(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        return _holder_counts(self.people)
+
+    @cached_property
+    def _side(self) -> pl.DataFrame:
+        return comparison_side(self.people)
+
+    def _compared(self, pairs: pl.DataFrame) -> pl.DataFrame:
+        emails, phones = self._holders
+        batches = []
         # In batches: a comparison holds both people's values for each pair, which for a
         # million-record org's pairs at once would be the largest frame of the audit.
-        candidates = self.candidates.pairs
-        batches = []
-        for pairs in list(candidates.iter_slices(_PAIR_BATCH)) or [candidates]:  # one empty batch for no pairs
-            compared = compare_sides(side, pairs)
+        for batch in list(pairs.iter_slices(_PAIR_BATCH)) or [pairs]:  # one empty batch for no pairs
+            compared = compare_sides(self._side, batch)
             compared = compared.join(emails, on="email_key", how="left").join(phones, on="shared_phone", how="left")
-            # Keep the levels and what explanations quote; the compared values are done with.
-            batches.append(score_pairs(compared).select(_SCORED))
+            batches.append(compared.select(*_LEVELS, "email_count", "phone_count"))
         return pl.concat(batches)
+
+    @cached_property
+    def _candidate_levels(self) -> pl.DataFrame:
+        return self._compared(self.candidates.pairs)
+
+    def _random_pairs(self) -> pl.DataFrame:
+        people = self.people.height
+        total = people * (people - 1) // 2
+        rng = np.random.default_rng(_SEED)
+        if total <= _RANDOM_PAIRS:  # a small org: every pair
+            left, right = np.triu_indices(people, k=1)
+        else:
+            left, right = rng.integers(0, people, _RANDOM_PAIRS), rng.integers(0, people, _RANDOM_PAIRS)
+            left, right = np.minimum(left, right)[left != right], np.maximum(left, right)[left != right]
+        return pl.DataFrame(
+            {"left": left, "right": right}, schema={"left": pl.UInt32, "right": pl.UInt32}
+        ).with_columns(kinds=pl.lit(0, dtype=pl.UInt32))
+
+    @cached_property
+    def model(self) -> MatchModel:
+        """The weights: learned from these people (see :mod:`~sfbridge.matching.model`), or the hand-set priors."""
+        levels = self._candidate_levels
+        if not self.settings.learn:
+            return prior_model()
+        random = score_pairs(self._compared(self._random_pairs()), prior_model())
+        return fit_model(
+            score_pairs(levels, prior_model()),
+            random,
+            people=self.people.height,
+            u_same=self._u_same(),
+            tf=TF_LEVELS,
+        )
+
+    def _u_same(self) -> dict[str, float]:
+        """P(two people share a value | both have one), per term-frequency comparison: Σ n(n-1) / M(M-1)."""
+        result = {}
+        for comparison in ("first", "last", "email", "phone"):
+            shares = self._frequencies.counts[comparison].get_column("tf")
+            result[comparison] = float((shares * shares).sum())
+        return result
+
+    @cached_property
+    def _frequencies(self) -> Frequencies:
+        emails, phones = self._holders
+        return Frequencies.of(self.people, phones, emails)
+
+    @cached_property
+    def scored(self) -> pl.DataFrame:
+        """Every candidate pair with its agreement levels, weights per comparison, ``weight`` and ``score``."""
+        frequencies = self._frequencies if self.model.learned else None
+        return score_pairs(self._candidate_levels, self.model, frequencies).select(_SCORED)
 
     @cached_property
     def pairs(self) -> pl.DataFrame:
@@ -203,6 +288,7 @@ class Matching:
             right_sobject=pl.col("show_sobject_r"),
             score=pl.col("score"),
             reasons=reasons,
+            waterfall=waterfall_column(matched, self.model),
         ).sort("left_id", "right_id")
 
     @cached_property

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from sfbridge.matching.model import MatchModel
 from sfbridge.matching.names import nickname_link
+from sfbridge.matching.priors import COMPARISONS
+from sfbridge.matching.scoring import HARD_NEGATIVE_WEIGHT
 
-__all__ = ["reasons_column"]
+__all__ = ["reasons_column", "waterfall_column"]
 
 _SHARED_BY_TWO = 2  # a number on exactly the two records of the pair needs no mention
 
@@ -142,3 +145,44 @@ def reasons_column(matched: pl.DataFrame) -> pl.Series:
     ]
     reasons = pl.concat_list([expr.cast(pl.Utf8) for expr in positive + negative]).list.drop_nulls()
     return frame.select(reasons=reasons).get_column("reasons")
+
+
+def waterfall_column(scored: pl.DataFrame, model: MatchModel) -> pl.Series:
+    """What added to and subtracted from each pair's weight, step by step, for a sceptic to check.
+
+    Args:
+        scored: scored pairs (``w_<comparison>`` and the level of each comparison, ``weight``,
+            ``hard_negative``).
+        model: the model the pairs were scored with (its prior is the first step).
+
+    Returns:
+        A list column of ``{"step", "level", "weight"}`` structs: the prior, every comparison
+        that weighed something (``missing`` ones weigh nothing and are left out), and
+        a ``rule`` step when a hard-negative rule capped the sum. The weights add up to
+        the pair's ``weight``; its probability is 2^w / (1 + 2^w).
+    """
+    step = pl.Struct({"step": pl.Utf8, "level": pl.Utf8, "weight": pl.Float64})
+    prior = pl.struct(
+        step=pl.lit("prior"),
+        level=pl.lit("learned" if model.learned else "hand-set"),
+        weight=pl.lit(round(model.prior, 3)),
+    )
+    steps = [prior] + [
+        pl.when(pl.col(comparison) != "missing").then(
+            pl.struct(step=pl.lit(comparison), level=pl.col(comparison), weight=pl.col(f"w_{comparison}").round(3))
+        )
+        for comparison in COMPARISONS
+    ]
+    capped = pl.col("weight") < pl.col("_sum") - 1e-9
+    rule = pl.when(pl.col("hard_negative").is_not_null() & capped).then(
+        pl.struct(
+            step=pl.lit("rule"),
+            level=pl.format("{}: at most {}", pl.col("hard_negative"), pl.lit(f"{HARD_NEGATIVE_WEIGHT:g}")),
+            weight=(pl.col("weight") - pl.col("_sum")).round(3),
+        )
+    )
+    total = pl.lit(model.prior) + pl.sum_horizontal([f"w_{comparison}" for comparison in COMPARISONS])
+    frame = scored.with_columns(_sum=total)
+    return frame.select(
+        waterfall=pl.concat_list([expr.cast(step) for expr in [*steps, rule]]).list.drop_nulls()
+    ).get_column("waterfall")

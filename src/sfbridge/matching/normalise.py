@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import jellyfish
 import polars as pl
 
+from sfbridge.matching.addresses import address_columns
 from sfbridge.matching.companies import company_key_expr, company_name_expr
 from sfbridge.matching.countries import region_expr
 from sfbridge.matching.email_syntax import problem_frame
@@ -20,6 +22,7 @@ from sfbridge.matching.emails import with_email_columns
 from sfbridge.matching.fold import fold_expr
 from sfbridge.matching.people import people_frame
 from sfbridge.matching.phones import PhoneBatch
+from sfbridge.matching.placeholders import Placeholders
 
 __all__ = ["PHONE_FIELDS", "locate_people", "normalise_located", "normalise_people", "phone_values"]
 
@@ -64,19 +67,42 @@ def _folded(name: str) -> Derive:
     return lambda values, column: values.with_columns(fold_expr(pl.col(column)).alias(name))
 
 
-def _company_columns(values: pl.DataFrame, column: str) -> pl.DataFrame:
-    company = pl.col(column)
-    return values.with_columns(company_name=company_name_expr(company), company_key=company_key_expr(company))
+def _sounds(values: pl.DataFrame, column: str) -> pl.DataFrame:
+    # Metaphone of the name written as one word ("van der berg" sounds as "vanderberg"), once
+    # per distinct name: jellyfish's Rust implementation takes about half a microsecond.
+    names = values.get_column(column).to_list()
+    sounds = [jellyfish.metaphone(name.replace(" ", "")) or None for name in names]
+    return values.with_columns(pl.Series(f"{column.removesuffix('_fold')}_sound", sounds, dtype=pl.Utf8))
 
 
-def _with_emails(people: pl.DataFrame) -> pl.DataFrame:
+def _companies(placeholders: Placeholders) -> Derive:
+    def derive(values: pl.DataFrame, column: str) -> pl.DataFrame:
+        # A placeholder ("[not provided]", "N/A") is no company: blank for matching.
+        company = pl.when(~placeholders.is_company(pl.col(column))).then(pl.col(column))
+        return values.with_columns(company_name=company_name_expr(company), company_key=company_key_expr(company))
+
+    return derive
+
+
+def _with_emails(people: pl.DataFrame, placeholders: Placeholders) -> pl.DataFrame:
     people = people.with_columns(email_trim=pl.col("email").str.strip_chars().replace("", None))
     people = _by_distinct(people, "email_trim", with_email_columns)
     problems = problem_frame(people.get_column("email_trim")).rename(
         {"address": "email_trim", "problem": "email_problem"}
     )
     people = people.hstack(_mapped(people, ["email_trim"], problems))
-    return people.with_columns(email_valid=pl.col("email_trim").is_not_null() & pl.col("email_problem").is_null())
+    valid = pl.col("email_trim").is_not_null() & pl.col("email_problem").is_null()
+    # A well-formed placeholder (none@none.com) is a valid address but no evidence of anyone.
+    people = people.with_columns(email_valid=valid, email_placeholder=placeholders.is_email(pl.col("email_trim")))
+    return people.with_columns(email_evidence=pl.col("email_valid") & ~pl.col("email_placeholder"))
+
+
+def _with_addresses(people: pl.DataFrame) -> pl.DataFrame:
+    columns = ["street", "city", "state", "postal_code", "region"]
+    values = people.lazy().select(columns).unique().collect()
+    people = people.hstack(_mapped(people, columns, address_columns(values)).drop("city_key", strict=False))
+    # One house on one street, as one value: how many people share it weighs a shared address.
+    return people.with_columns(address_id=pl.concat_str(["house_number", "street_key"], separator=" "))
 
 
 def _with_phones(people: pl.DataFrame, values: pl.DataFrame, batch: PhoneBatch) -> pl.DataFrame:
@@ -111,13 +137,16 @@ def phone_values(people: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(texts).filter(pl.col("text").str.len_chars() > 0).unique(maintain_order=True).collect()
 
 
-def normalise_people(people: pl.DataFrame, *, default_region: str, workers: int = 1) -> pl.DataFrame:
+def normalise_people(
+    people: pl.DataFrame, *, default_region: str, workers: int = 1, placeholders: Placeholders | None = None
+) -> pl.DataFrame:
     """Normalise a people frame for matching and for the data-quality checks.
 
     Args:
         people: rows in (or convertible to) :data:`~sfbridge.matching.people.PEOPLE_SCHEMA`.
         default_region: where phone numbers are read when the person's country is unknown.
         workers: processes for reading phone numbers (1 reads them in this process).
+        placeholders: the values read as blank (the defaults when None).
 
     Returns:
         See :func:`normalise_located`.
@@ -125,10 +154,12 @@ def normalise_people(people: pl.DataFrame, *, default_region: str, workers: int 
     located = locate_people(people, default_region=default_region)
     values = phone_values(located)
     with PhoneBatch(values, workers=workers) as batch:
-        return normalise_located(located, values, batch)
+        return normalise_located(located, values, batch, placeholders=placeholders or Placeholders())
 
 
-def normalise_located(people: pl.DataFrame, values: pl.DataFrame, batch: PhoneBatch) -> pl.DataFrame:
+def normalise_located(
+    people: pl.DataFrame, values: pl.DataFrame, batch: PhoneBatch, *, placeholders: Placeholders
+) -> pl.DataFrame:
     """Normalise located people whose phone values are being read by ``batch``.
 
     Folding names, companies and emails overlaps with the reading of the phones.
@@ -137,17 +168,26 @@ def normalise_located(people: pl.DataFrame, values: pl.DataFrame, batch: PhoneBa
         people: from :func:`locate_people`.
         values: from :func:`phone_values` of those people.
         batch: the reading of ``values``, started.
+        placeholders: company and email values read as blank.
 
     Returns:
         The people columns plus ``idx`` (row number), ``region``, ``first_fold``,
-        ``last_fold``, ``city_fold``, ``company_name``, ``company_key``, ``email_trim``,
-        ``email_local``, ``email_domain``, ``email_key``, ``email_free``,
-        ``email_disposable``, ``email_problem``, ``email_valid``, for each phone field
+        ``last_fold``, ``first_sound``, ``last_sound``, ``city_fold``, ``company_name``,
+        ``company_key`` (null for a placeholder), ``email_trim``, ``email_local``,
+        ``email_domain``, ``email_key``, ``email_free``, ``email_disposable``,
+        ``email_problem``, ``email_valid``, ``email_placeholder``, ``email_evidence`` (valid and
+        not a placeholder), the address keys of
+        :func:`~sfbridge.matching.addresses.address_columns`, for each phone field
         ``<field>_e164``, ``_ext``, ``_valid`` and ``_problem``, and ``filled`` (how many of
         the name, valid email and phones, company, title and address fields are filled).
     """
     for column, short in (("first_name", "first"), ("last_name", "last"), ("city", "city")):
         people = _by_distinct(people, column, _folded(f"{short}_fold"))
-    people = _by_distinct(people, "company", _company_columns)
-    people = _with_phones(_with_emails(people), values, batch)
+    # "Test Lead" and "Mickey Mouse" name nobody: blank for matching (the names as typed stay).
+    people = people.with_columns(placeholders.blank_names("first_fold", "last_fold"))
+    for column in ("first_fold", "last_fold"):
+        people = _by_distinct(people, column, _sounds)
+    people = _by_distinct(people, "company", _companies(placeholders))
+    people = _with_addresses(people)
+    people = _with_phones(_with_emails(people, placeholders), values, batch)
     return people.with_columns(filled=pl.sum_horizontal([filled.cast(pl.UInt8) for filled in _FILLED]))

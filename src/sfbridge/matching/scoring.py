@@ -1,91 +1,210 @@
-"""Weigh a pair's agreement levels into one match probability (Fellegi-Sunter style).
+"""Weigh a pair's agreement levels into one match probability, with a waterfall of what counted.
 
-Each level carries a weight: log2 of how much more often it is seen between two records of
-one person than between two different people who share a blocking key. Weights add up with a
-prior, and the sum becomes a probability (2^w / (1 + 2^w)). So one shared valid email (+13)
-outweighs a typo in a surname, a shared phone (+9) needs the name to agree too, and two
-different given names (-15) keep apart relatives sharing a home phone or colleagues sharing
-a switchboard, whatever else they share. A key many people share (a team inbox, a
-switchboard) weighs less: its weight drops by log2 of the number of other people holding it.
-The numbers are set by hand from these odds, not trained; the demo org and the splink
-labelled set hold them to account.
+A pair's weight is the model's prior plus each comparison's weight (see
+:mod:`~sfbridge.matching.model`), and becomes a probability (2^w / (1 + 2^w)). With a learned
+model, an exact agreement weighs by how rare the shared value is (term frequency, as Splink
+adjusts it): sharing the surname "Okonkwo-Brandt" says more than sharing "Smith", and an email
+or phone held by a whole team says little. The weight of a shared value v is log2(m / tf(v)),
+tf(v) being v's share of the people who have a value at all.
+
+Two rules stand above the weights, because the weights treat each comparison as independent
+evidence and colleagues break that: they share a company, its address, its city and postcode
+and its email domain, five agreements that are one fact. So:
+
+- two given names that are both real and different (not nicknames, initials or typos of each
+  other) are two people unless they share an email address: relatives at one address with
+  one home phone, colleagues behind one switchboard ("Katie" for "Katherine", which the
+  nickname list lacks, still meets her own mailbox);
+- two different surnames (not a typo, not sounding alike, neither part of the other) are two
+  people unless the records share something personal: an email, a phone number or a birthdate
+  (a surname changed at marriage keeps the person's email and mobile).
+
+Either rule caps the pair's weight at ``HARD_NEGATIVE_WEIGHT``; the waterfall shows it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import polars as pl
 
-__all__ = ["PRIOR", "WEIGHTS", "score_pairs"]
+from sfbridge.matching.model import MatchModel
+from sfbridge.matching.priors import COMPARISONS, WEIGHTS
 
-#: The log2 odds that two people sharing a blocking key are one, before looking at fields.
-PRIOR = -9.0
+__all__ = ["HARD_NEGATIVE_WEIGHT", "TF_COLUMNS", "TF_LEVELS", "Frequencies", "score_pairs", "weight_columns"]
 
-#: Weight of each agreement level, per compared field.
-WEIGHTS: Mapping[str, Mapping[str, float]] = {
-    "first": {
-        "same": 4.0,
-        "nickname": 3.0,
-        "partial": 2.0,
-        "typo": 2.0,
-        "initial": 1.0,
-        "weak": -3.0,
-        "different": -15.0,
-        "missing": 0.0,
-    },
-    "last": {
-        "same": 5.0,
-        "partial": 3.0,
-        "typo": 3.0,
-        "initial": 0.5,
-        "weak": -2.0,
-        "different": -6.0,
-        "missing": 0.0,
-    },
-    "email": {"same": 13.0, "typo": 6.0, "same_domain": -3.0, "different": -1.5, "missing": 0.0},
-    "phone": {"same": 9.0, "different": -1.0, "missing": 0.0},
-    "company": {"same": 1.5, "similar": 1.0, "different": -1.5, "missing": 0.0},
-    "city": {"same": 1.0, "similar": 0.5, "different": -0.5, "missing": 0.0},
-    "country": {"same": 0.0, "similar": 0.0, "different": -1.5, "missing": 0.0},
-    "birthdate": {"same": 7.0, "similar": 2.0, "different": -4.0, "missing": 0.0},
+#: The most a pair whose given names are two different real names may weigh (about 3 %).
+HARD_NEGATIVE_WEIGHT = -5.0
+
+#: The value each term-frequency-adjusted comparison shares when it agrees exactly.
+TF_COLUMNS: Mapping[str, str] = {
+    "first": "first_fold",
+    "last": "last_fold",
+    "email": "email_key",
+    "phone": "shared_phone",
+    "company": "company_key",
+    "address": "address_id",
+    "postcode": "postcode_key",
+    "city": "city_fold",
+}
+
+# The place levels, and the value whose frequency weighs each (a rare company, a house few
+# people live in, a small town's name).
+_PLACE_TF = {
+    "employer_address": "company",
+    "employer": "company",
+    "address": "address",
+    "postcode": "postcode",
+    "city": "city",
+}
+# The level of each term-frequency comparison that is an exact agreement.
+_EXACT = {"first": "same", "last": "same", "email": "same", "phone": "same"}
+#: Per comparison, the levels whose weight is adjusted by the shared value's frequency.
+TF_LEVELS: Mapping[str, tuple[str, ...]] = {name: (level,) for name, level in _EXACT.items()} | {
+    "place": tuple(_PLACE_TF)
 }
 
 
-def _weight(field: str, level: str = "") -> pl.Expr:
-    return pl.col(level or field).replace_strict(WEIGHTS[field], return_dtype=pl.Float64)
+@dataclass(frozen=True)
+class Frequencies:
+    """How many people hold each value of the term-frequency columns.
+
+    Attributes:
+        counts: per comparison, a frame of the value (named as in :data:`TF_COLUMNS`) and ``tf``
+            (its share of the people holding a value).
+    """
+
+    counts: Mapping[str, pl.DataFrame]
+
+    @classmethod
+    def of(cls, people: pl.DataFrame, phones: pl.DataFrame, emails: pl.DataFrame) -> Frequencies:
+        """Count the values of normalised people.
+
+        Args:
+            people: normalised people with ``address_id``.
+            phones: ``shared_phone`` and ``phone_count`` (people per number).
+            emails: ``email_key`` and ``email_count`` (people per usable address).
+        """
+        counts: dict[str, pl.DataFrame] = {}
+        for value, column in TF_COLUMNS.items():
+            if value == "phone":
+                values = phones.select(column, count=pl.col("phone_count"))
+            elif value == "email":
+                values = emails.select(column, count=pl.col("email_count"))
+            else:
+                values = people.lazy().select(column).drop_nulls().group_by(column).agg(count=pl.len()).collect()
+            total = max(int(values.get_column("count").sum() or 0), 1)
+            counts[value] = values.select(column, tf=pl.col("count").cast(pl.Float64) / total)
+        return cls(counts)
 
 
-def _shared(field: str, count: str) -> pl.Expr:
-    # A value held by k people: each pair of them shares it, so its weight drops by log2(k-1).
+def _level_weight(model: MatchModel, comparison: str, level: str) -> pl.Expr:
+    weights = {name: model.weight(comparison, name) for name in WEIGHTS[comparison]}
+    return pl.col(level).replace_strict(weights, return_dtype=pl.Float64)
+
+
+def _shared(comparison: str, count: str) -> pl.Expr:
+    # Priors only: a value held by k people drops by log2(k-1) (each pair of them shares it).
     discount = pl.col(count).fill_null(2).cast(pl.Float64).sub(1).clip(lower_bound=1).log(2)
-    return (
-        pl.when(pl.col(field) == "same").then((_weight(field) - discount).clip(lower_bound=0)).otherwise(_weight(field))
+    weight = pl.col(comparison).replace_strict(WEIGHTS[comparison], return_dtype=pl.Float64)
+    return pl.when(pl.col(comparison) == "same").then((weight - discount).clip(lower_bound=0)).otherwise(weight)
+
+
+def _tf(model: MatchModel, comparison: str) -> pl.Expr:
+    # log2(m / tf(v)) for an exact agreement on a value v; the level's own weight otherwise
+    # (and where the value's frequency is unknown, e.g. a company matched only by domain).
+    plain = _level_weight(model, comparison, comparison)
+    levels = _PLACE_TF if comparison == "place" else {_EXACT[comparison]: comparison}
+    weight = pl.when(pl.lit(value=False)).then(plain)
+    for level, value in levels.items():
+        m = max(model.m[comparison][level], 1e-9)
+        tf = pl.col(f"tf_{value}")
+        weight = weight.when((pl.col(comparison) == level) & tf.is_not_null()).then((pl.lit(m) / tf).log(2))
+    return weight.otherwise(plain)
+
+
+def _swap(compared: pl.DataFrame) -> pl.DataFrame:
+    # Names typed the wrong way round ("Courtier Chloé") count when that reading fits better;
+    # the readings are compared by the hand weights, so the choice never depends on the fit.
+    def hand(comparison: str, level: str) -> pl.Expr:
+        return pl.col(level).replace_strict(WEIGHTS[comparison], return_dtype=pl.Float64)
+
+    straight = hand("first", "first") + hand("last", "last")
+    swapped = hand("first", "last_as_first") + hand("last", "first_as_last")
+    # A reading with one name blank on a side ("Moore Oscar" / "Oscar") counts too.
+    readable = (pl.col("first_as_last") != "missing") | (pl.col("last_as_first") != "missing")
+    swap = (swapped > straight) & readable
+    frame = compared.with_columns(swapped=swap)
+    # From here on ``first`` and ``last`` are the levels of the reading chosen.
+    return frame.with_columns(
+        first=pl.when(swap).then(pl.col("last_as_first")).otherwise(pl.col("first")),
+        last=pl.when(swap).then(pl.col("first_as_last")).otherwise(pl.col("last")),
+        given_known=pl.when(swap).then(pl.col("given_known_swapped")).otherwise(pl.col("given_known")),
     )
 
 
-def score_pairs(compared: pl.DataFrame) -> pl.DataFrame:
+def _with_tf(frame: pl.DataFrame, frequencies: Frequencies) -> pl.DataFrame:
+    for value, column in TF_COLUMNS.items():
+        table = frequencies.counts[value].rename({"tf": f"tf_{value}"})
+        frame = frame.join(table, on=column, how="left", maintain_order="left")
+    # A swapped name shares its value across columns; its level weight stands. A company is
+    # counted only when the companies themselves agree (not just the email domains).
+    return frame.with_columns(
+        pl.when(~pl.col("swapped")).then(pl.col("tf_first")),
+        pl.when(~pl.col("swapped")).then(pl.col("tf_last")),
+        pl.when(pl.col("company") == "same").then(pl.col("tf_company")),
+    )
+
+
+def weight_columns() -> list[str]:
+    """The per-comparison weight columns :func:`score_pairs` adds (``w_first``, …)."""
+    return [f"w_{comparison}" for comparison in COMPARISONS]
+
+
+def score_pairs(compared: pl.DataFrame, model: MatchModel, frequencies: Frequencies | None = None) -> pl.DataFrame:
     """Score compared pairs.
 
     Args:
         compared: from :func:`~sfbridge.matching.compare.compare_pairs`, with ``email_count``
-            and ``phone_count`` (how many people hold the shared email and phone).
+            and ``phone_count`` (how many people hold the shared email and phone) and, for
+            term frequencies, ``address_id`` of the left record.
+        model: the weights.
+        frequencies: the value frequencies, for a learned model's term-frequency adjustment.
 
     Returns:
-        The pairs with ``swapped`` (whether the names match first-for-last), ``name_weight``,
-        ``weight`` (the log2 odds) and ``score`` (the match probability, 0-1).
+        The pairs with ``swapped`` (whether the names match first-for-last; ``first`` and
+        ``last`` then hold the swapped reading's levels), ``w_<comparison>`` per comparison,
+        ``hard_negative`` (the rule that caps the weight, or null), ``weight`` (the log2 odds)
+        and ``score`` (the match probability, 0-1).
     """
-    straight = _weight("first") + _weight("last")
-    swapped = _weight("first", "last_as_first") + _weight("last", "first_as_last")
-    # Names typed the wrong way round ("Courtier Chloé") count when that reading fits better.
-    swap = (swapped > straight) & (pl.col("first_as_last") != "missing") & (pl.col("last_as_first") != "missing")
-    frame = compared.with_columns(swapped=swap, name_weight=pl.when(swap).then(swapped).otherwise(straight))
+    frame = _swap(compared)
+    if model.learned and frequencies is not None:
+        frame = _with_tf(frame, frequencies)
+        weights = {f"w_{c}": _tf(model, c) if c in TF_LEVELS else _level_weight(model, c, c) for c in COMPARISONS}
+    elif model.learned:
+        weights = {f"w_{c}": _level_weight(model, c, c) for c in COMPARISONS}
+    else:
+        weights = {f"w_{c}": _level_weight(model, c, c) for c in COMPARISONS}
+        weights |= {"w_email": _shared("email", "email_count"), "w_phone": _shared("phone", "phone_count")}
+    frame = frame.with_columns(**weights)
+    total = pl.lit(model.prior) + pl.sum_horizontal(weight_columns())
+    personal = (
+        pl.col("email").is_in(["same", "typo"])
+        | (pl.col("phone") == "same")
+        | pl.col("birthdate").is_in(["same", "similar"])
+    )
+    rule = (
+        pl.when((pl.col("first") == "different") & pl.col("given_known") & ~pl.col("email").is_in(["same", "typo"]))
+        .then(pl.lit("different given names"))
+        .when((pl.col("last") == "different") & ~personal)
+        .then(pl.lit("different surnames, nothing personal shared"))
+    )
+    frame = frame.with_columns(hard_negative=rule)
     weight = (
-        pl.lit(PRIOR)
-        + pl.col("name_weight")
-        + _shared("email", "email_count")
-        + _shared("phone", "phone_count")
-        + sum((_weight(field) for field in ("company", "city", "country", "birthdate")), pl.lit(0.0))
+        pl.when(pl.col("hard_negative").is_not_null())
+        .then(pl.min_horizontal(total, pl.lit(HARD_NEGATIVE_WEIGHT)))
+        .otherwise(total)
     )
     frame = frame.with_columns(weight=weight)
     return frame.with_columns(score=1.0 / (1.0 + pl.lit(2.0).pow(-pl.col("weight"))))

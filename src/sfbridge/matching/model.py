@@ -1,0 +1,332 @@
+"""The match model: Fellegi-Sunter m and u probabilities per comparison level, learned from the org.
+
+For each comparison (first name, last name, email, …) and each of its agreement levels:
+
+- ``u``: how often two *different* people agree at that level. Estimated from random pairs
+  of the org's people (nearly all random pairs are two people), as Splink does
+  (``estimate_u_using_random_sampling``).
+- ``m``: how often two records of *one* person agree at that level. There are no labels, so it
+  is estimated by expectation-maximisation over the candidate pairs (Fellegi and Sunter 1969;
+  Winkler 1988): guess each pair's chance of being one person from the current m, re-estimate
+  m from those chances, repeat. ``u`` stays fixed, as in Splink's default.
+- The match weight of a level is log2(m/u); a pair's weight is the prior log-odds that two
+  random records are one person plus its levels' weights.
+
+Three things keep the estimates honest. EM learns from the kinds of blocking key whose pairs
+are often one person (by the priors' reading, at least ``TRAINING_SHARE`` of them), as a Splink
+user picks training blocking rules: on a million records most pairs that merely share a
+surname's sound in a city are two people, and a mixture fitted to them splits the pairs by
+something else (country, say) instead of by person. A blocking key makes its own fields agree whatever the
+truth (people sharing an email key agree on email), so each pair's EM likelihood leaves out the
+comparisons its keys conditioned (:data:`~sfbridge.matching.blocking.CONDITIONED`), and m for a
+comparison is learned from the pairs that were not selected by it (Splink runs one EM session
+per blocking rule for the same reason). And the hand-set weights of
+:mod:`~sfbridge.matching.priors` are a Dirichlet prior worth ``PRIOR_PAIRS`` pairs: a level an
+org rarely shows keeps its prior weight, and an org too small to learn from
+(fewer than ``MIN_PAIRS`` candidate pairs) is scored by the priors alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from sfbridge.matching.blocking import CONDITIONED, KINDS
+from sfbridge.matching.priors import CANDIDATE_PRIOR, COMPARISONS, WEIGHTS
+
+__all__ = ["MIN_PAIRS", "PRIOR_PAIRS", "TRAINING_SHARE", "MatchModel", "fit_model", "prior_model", "training_kinds"]
+
+#: Fewer training pairs than this and the org is scored by the hand-set priors alone.
+MIN_PAIRS = 200
+#: A kind of blocking key trains the model when at least this share of its pairs are one
+#: person by the priors' reading.
+TRAINING_SHARE = 0.1
+#: How many pairs' worth of evidence the priors count for in each m estimate.
+PRIOR_PAIRS = 20.0
+_MAX_ITERATIONS = 100
+_TOLERANCE = 1e-5  # the largest change of any m that counts as converged
+_FLOOR = 1e-9  # no probability is exactly zero: log2(0) has no weight
+
+
+@dataclass(frozen=True)
+class MatchModel:
+    """m and u per comparison level, and the prior, with how they were found.
+
+    Attributes:
+        prior: log2 odds, before any comparison, that two records are one person. Learned:
+            of two random records; priors only: of two records sharing a blocking key.
+        m: per comparison, per level (``missing`` apart, which weighs nothing), P(level | one person).
+        u: the same, P(level | two people).
+        learned: whether m and u were estimated from the org (False: the hand-set priors).
+        pairs: the candidate pairs the model was fitted on.
+        random_pairs: the random pairs u was estimated from.
+        iterations: EM iterations run.
+        converged: whether EM stopped because m stopped changing.
+        match_rate: the EM's share of candidate pairs that are one person.
+    """
+
+    prior: float
+    m: Mapping[str, Mapping[str, float]]
+    u: Mapping[str, Mapping[str, float]]
+    learned: bool
+    pairs: int = 0
+    random_pairs: int = 0
+    iterations: int = 0
+    converged: bool = True
+    match_rate: float | None = None
+    tf: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    training_kinds: tuple[str, ...] = ()
+
+    def weight(self, comparison: str, level: str) -> float:
+        """log2(m/u) of one level (the hand-set weight itself for the priors); ``missing`` weighs nothing."""
+        if level == "missing":
+            return 0.0
+        if not self.learned:
+            return WEIGHTS[comparison][level]
+        return math.log2(max(self.m[comparison][level], _FLOOR) / max(self.u[comparison][level], _FLOOR))
+
+    def weights(self) -> dict[str, dict[str, float]]:
+        """Every level's match weight, per comparison (``missing`` is 0)."""
+        return {
+            comparison: {level: round(self.weight(comparison, level), 3) for level in WEIGHTS[comparison]}
+            for comparison in COMPARISONS
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        """The model as findings.json and the run store it: how it was found, and every level's m, u and weight."""
+        return {
+            "learned": self.learned,
+            "prior_log2_odds": round(self.prior, 3),
+            "candidate_pairs": self.pairs,
+            "random_pairs": self.random_pairs,
+            "em_iterations": self.iterations,
+            "converged": self.converged,
+            "training_match_rate": None if self.match_rate is None else round(self.match_rate, 5),
+            "training_blocking_keys": list(self.training_kinds),
+            "comparisons": {
+                comparison: {
+                    level: {
+                        "m": _rounded(self.m[comparison][level]),
+                        "u": _rounded(self.u[comparison][level]),
+                        "weight": round(self.weight(comparison, level), 3),
+                        "term_frequency_adjusted": level in self.tf.get(comparison, ()),
+                    }
+                    for level in WEIGHTS[comparison]
+                    if level != "missing"
+                }
+                for comparison in COMPARISONS
+            },
+        }
+
+
+def _rounded(value: float) -> float:
+    return float(f"{value:.4g}")
+
+
+def _levels(comparison: str) -> list[str]:
+    return [level for level in WEIGHTS[comparison] if level != "missing"]
+
+
+def _from_weights(u: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+    """M implied by the hand weights and a u: m ∝ u·2^w, normalised per comparison."""
+    m = {}
+    for comparison in COMPARISONS:
+        raw = {level: u[comparison][level] * 2.0 ** WEIGHTS[comparison][level] for level in _levels(comparison)}
+        total = sum(raw.values())
+        m[comparison] = {level: value / total for level, value in raw.items()}
+    return m
+
+
+def _even_u() -> dict[str, dict[str, float]]:
+    # The hand weights are odds against candidates, not random pairs: any u reproduces them
+    # through m = u·2^w; an even u keeps m's shape readable.
+    return {
+        comparison: dict.fromkeys(_levels(comparison), 1.0 / len(_levels(comparison))) for comparison in COMPARISONS
+    }
+
+
+def prior_model() -> MatchModel:
+    """The hand-set weights as a model: for orgs too small to learn from, and as the fitting's prior."""
+    u = _even_u()
+    return MatchModel(prior=CANDIDATE_PRIOR, m=_from_weights(u), u=u, learned=False)
+
+
+def _codes(levels: pl.DataFrame) -> np.ndarray:
+    """Level codes, one column per comparison: the level's position in ``_levels``, -1 for missing."""
+    columns = []
+    for comparison in COMPARISONS:
+        order = {level: code for code, level in enumerate(_levels(comparison))}
+        columns.append(levels.get_column(comparison).replace_strict(order, default=-1, return_dtype=pl.Int8).to_numpy())
+    return np.column_stack(columns) if columns else np.empty((levels.height, 0), dtype=np.int8)
+
+
+def estimate_u(levels: pl.DataFrame) -> dict[str, dict[str, float]]:
+    """U from the levels of random pairs: each level's share among the pairs where both values are present.
+
+    A level never seen in the sample gets half a pair's worth (so its weight is large but finite).
+
+    Args:
+        levels: one row per random pair, a column per comparison.
+
+    Returns:
+        Per comparison, per level (``missing`` apart), its probability among two people.
+    """
+    u: dict[str, dict[str, float]] = {}
+    for comparison in COMPARISONS:
+        counts = levels.get_column(comparison).value_counts()
+        seen = dict(zip(counts.get_column(comparison).to_list(), counts.get_column("count").to_list(), strict=True))
+        names = _levels(comparison)
+        present = sum(seen.get(level, 0) for level in names)
+        u[comparison] = {level: (seen.get(level, 0) + 0.5) / (present + 0.5 * len(names)) for level in names}
+    return u
+
+
+def _conditioned_mask(kinds: np.ndarray) -> np.ndarray:
+    """Per pair and comparison, whether the pair's blocking keys made that comparison agree."""
+    mask = np.zeros((len(kinds), len(COMPARISONS)), dtype=bool)
+    for bit, kind in enumerate(KINDS):
+        has = (kinds >> bit) & 1 == 1
+        for column, comparison in enumerate(COMPARISONS):
+            if comparison in CONDITIONED[kind]:
+                mask[:, column] |= has
+    return mask
+
+
+def training_kinds(scored: pl.DataFrame) -> tuple[str, ...]:
+    """The kinds of blocking key whose pairs are often enough one person to learn from.
+
+    Args:
+        scored: candidate pairs with ``kinds`` and ``score`` under the priors.
+
+    Returns:
+        The kinds, in :data:`~sfbridge.matching.blocking.KINDS` order.
+    """
+    chosen = []
+    for bit, kind in enumerate(KINDS):
+        scores = scored.filter((pl.col("kinds") & (1 << bit)) != 0).get_column("score")
+        if scores.len() and float((scores >= 0.5).mean() or 0.0) >= TRAINING_SHARE:  # noqa: PLR2004 (even odds)
+            chosen.append(kind)
+    return tuple(chosen)
+
+
+def fit_model(
+    candidates: pl.DataFrame,
+    random_levels: pl.DataFrame,
+    *,
+    people: int,
+    u_same: Mapping[str, float] | None = None,
+    tf: Mapping[str, tuple[str, ...]] | None = None,
+) -> MatchModel:
+    """Fit m by EM over the candidate pairs, with u from random pairs.
+
+    Args:
+        candidates: one row per candidate pair: a level column per comparison, ``kinds``
+            (the blocking-key bits of :class:`~sfbridge.matching.blocking.Candidates`) and
+            ``hard_negative`` (the rule keeping the pair apart, or null).
+        random_levels: the levels of random pairs (for u).
+        people: how many people were matched (for the prior of two random records).
+        u_same: exact u of the ``same`` level, per comparison, where the value frequencies
+            give it (sharper than a sample for rare agreements such as one email).
+        tf: per comparison, the levels whose weights are adjusted by term frequency when scoring.
+
+    Returns:
+        The fitted model, or the priors when there are too few pairs to learn from.
+    """
+    if "score" in candidates.columns:
+        kinds = training_kinds(candidates)
+        mask = sum(1 << KINDS.index(kind) for kind in kinds)
+        training = candidates.filter((pl.col("kinds") & mask) != 0)
+    else:
+        kinds, training = KINDS, candidates
+    if training.height < MIN_PAIRS or people < 2:  # noqa: PLR2004 (two people make a pair)
+        return prior_model()
+    all_pairs, candidates = candidates.height, training
+    u = estimate_u(random_levels)
+    for comparison, value in (u_same or {}).items():
+        _set_same(u[comparison], value)
+    prior_m = _from_weights(u)
+
+    codes = _codes(candidates)
+    codes[_conditioned_mask(candidates.get_column("kinds").to_numpy())] = -1
+    # The hard-negative flag rides along as one more column of the pattern.
+    apart_column = candidates.get_column("hard_negative").is_not_null().to_numpy().astype(codes.dtype)
+    # Pairs with the same levels are one pattern: EM runs over hundreds of patterns, not millions of pairs.
+    patterns, counts = np.unique(np.column_stack([codes, apart_column]), axis=0, return_counts=True)
+    apart, patterns = patterns[:, -1] == 1, patterns[:, :-1]
+    counts = counts.astype(np.float64)
+
+    m = {c: dict(prior_m[c]) for c in COMPARISONS}
+    # Candidates are chosen by agreements, and whatever goes with those agreements (one city,
+    # so one country; one employer, so one address) agrees too: two people among candidates
+    # look nothing like two random people. So the EM learns its own u for the candidates
+    # beside m (drawn towards the random pairs' u), as Winkler's EM does on blocked pairs;
+    # the random pairs' u stays the one the weights are scored with.
+    u_c = {c: dict(u[c]) for c in COMPARISONS}
+    rate = 0.1
+    iterations, converged = 0, False
+    for iterations in range(1, _MAX_ITERATIONS + 1):  # noqa: B007 (the count is reported)
+        # E: each pattern's chance of being one person, from the comparisons its keys left free.
+        odds = np.full(len(patterns), math.log2(rate / (1 - rate)))
+        for column, comparison in enumerate(COMPARISONS):
+            names = _levels(comparison)
+            log_m = np.log2([max(m[comparison][level], _FLOOR) for level in names])
+            log_u = np.log2([max(u_c[comparison][level], _FLOOR) for level in names])
+            free = patterns[:, column] >= 0
+            odds[free] += (log_m - log_u)[patterns[free, column]]
+        # A pair a hard-negative rule keeps apart is two people, whatever its agreements say:
+        # colleagues agree on company, address and domain at once, which the independent
+        # weights would read as one person many times over.
+        posterior = np.where(apart, 0.0, 1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60))))
+        one, two = posterior * counts, (1.0 - posterior) * counts
+        # M: m and u from the pairs' chances, the priors counting as PRIOR_PAIRS pairs each.
+        change = 0.0
+        for column, comparison in enumerate(COMPARISONS):
+            u_c[comparison] = _estimate(patterns[:, column], two, u[comparison], comparison)
+            new_m = _estimate(patterns[:, column], one, prior_m[comparison], comparison)
+            change = max(change, *(abs(new_m[level] - m[comparison][level]) for level in new_m))
+            m[comparison] = new_m
+        rate = float(min(max(one.sum() / counts.sum(), 1e-6), 1 - 1e-6))
+        if change < _TOLERANCE:
+            converged = True
+            break
+    # The prior of two random records: the expected pairs of one person among all pairs (the
+    # training pairs hold nearly all of them: the other kinds are mostly two people).
+    total_pairs = people * (people - 1) / 2
+    random_rate = min(max(rate * candidates.height / total_pairs, 1e-12), 0.5)
+    return MatchModel(
+        prior=math.log2(random_rate / (1 - random_rate)),
+        m=m,
+        u=u,
+        learned=True,
+        pairs=all_pairs,
+        random_pairs=random_levels.height,
+        iterations=iterations,
+        converged=converged,
+        match_rate=rate,
+        tf=dict(tf or {}),
+        training_kinds=kinds,
+    )
+
+
+def _estimate(codes: np.ndarray, weights: np.ndarray, prior: Mapping[str, float], comparison: str) -> dict[str, float]:
+    """Each level's share of the weighted pairs that have it free, the prior counting as PRIOR_PAIRS pairs."""
+    names = _levels(comparison)
+    free = codes >= 0
+    seen = np.bincount(codes[free], weights=weights[free], minlength=len(names))
+    total = seen.sum() + PRIOR_PAIRS
+    return {level: float((seen[code] + PRIOR_PAIRS * prior[level]) / total) for code, level in enumerate(names)}
+
+
+def _set_same(levels: dict[str, float], same: float) -> None:
+    """Give the ``same`` level an exact u and rescale the others to fill the rest."""
+    if "same" not in levels:
+        return
+    same = min(max(same, _FLOOR), 1 - 1e-6)
+    others = sum(value for level, value in levels.items() if level != "same")
+    for level, value in levels.items():
+        levels[level] = same if level == "same" else value * (1 - same) / others if others else 0.0
