@@ -16,6 +16,7 @@ import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sfbridge.errors import ConfigError
+from sfbridge.matching import placeholders
 from sfbridge.models import Severity
 from sfbridge.tomlfile import read_toml, unknown_key
 
@@ -135,10 +136,39 @@ class JunkRules(_Section):
 
 
 class DuplicateRules(_Section):
-    """How close two people must be to be called one, and limits that keep matching linear."""
+    """How close two people must be to be called one, what is no evidence, and limits that keep matching linear.
+
+    The placeholder lists replace the defaults (``sfbridge.matching.placeholders``) when set:
+    copy the defaults from config/rules.toml and add to them.
+    """
 
     match_threshold: Annotated[float, Field(ge=0.5, le=1.0)] = 0.85
     max_block_size: Annotated[int, Field(ge=10, le=100_000)] = 100
+    learn_weights: bool = True
+    placeholder_companies: list[str] = Field(default_factory=lambda: list(placeholders.DEFAULT_COMPANIES))
+    placeholder_emails: list[str] = Field(default_factory=lambda: list(placeholders.DEFAULT_EMAILS))
+    placeholder_names: list[str] = Field(default_factory=lambda: list(placeholders.DEFAULT_NAMES))
+    placeholder_full_names: list[str] = Field(default_factory=lambda: list(placeholders.DEFAULT_FULL_NAMES))
+
+    @field_validator("placeholder_emails")
+    @classmethod
+    def _email_patterns(cls, patterns: list[str]) -> list[str]:
+        # A pattern without "@" would match no address, so it is a mistake, not a choice.
+        wrong = [pattern for pattern in patterns if "@" not in pattern]
+        if wrong:
+            shown = ", ".join(map(repr, wrong))
+            msg = f"{shown} cannot match an email address: write patterns such as 'none@*' or '*@none.com'"
+            raise ValueError(msg)
+        return [pattern.strip().lower() for pattern in patterns]
+
+    def placeholders(self) -> placeholders.Placeholders:
+        """The placeholder values these rules name."""
+        return placeholders.Placeholders(
+            companies=tuple(self.placeholder_companies),
+            emails=tuple(self.placeholder_emails),
+            names=tuple(self.placeholder_names),
+            full_names=tuple(self.placeholder_full_names),
+        )
 
 
 #: An action ``sfbridge plan`` can propose, named by what it does.

@@ -125,6 +125,8 @@ class CheckContext:
             threshold=duplicates.match_threshold,
             max_block_size=duplicates.max_block_size,
             default_region=self.rules.default_phone_region,
+            placeholders=duplicates.placeholders(),
+            learn=duplicates.learn_weights,
         )
         return Matching(people, settings=settings, accounts=accounts)
 

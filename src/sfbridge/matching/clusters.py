@@ -75,11 +75,11 @@ def direct_links(pairs: pl.DataFrame) -> pl.DataFrame:
 
     Args:
         pairs: matched pairs (``left_id``, ``right_id``, ``left_sobject``, ``right_sobject``,
-            ``score``, ``reasons``).
+            ``score``, ``reasons``, ``waterfall``).
 
     Returns:
         ``record_id``, ``best_score`` and ``matches`` (a list of structs: ``other_id``,
-        ``other_sobject``, ``score``, ``reasons``).
+        ``other_sobject``, ``score``, ``reasons``, ``waterfall``).
     """
     sides = [
         pairs.select(
@@ -88,6 +88,7 @@ def direct_links(pairs: pl.DataFrame) -> pl.DataFrame:
             other_sobject=f"{other}_sobject",
             score="score",
             reasons="reasons",
+            waterfall="waterfall",
         )
         for me, other in (("left", "right"), ("right", "left"))
     ]
@@ -95,5 +96,8 @@ def direct_links(pairs: pl.DataFrame) -> pl.DataFrame:
         pl.concat(sides)
         .sort("score", descending=True)
         .group_by("record_id", maintain_order=True)
-        .agg(best_score=pl.col("score").max(), matches=pl.struct("other_id", "other_sobject", "score", "reasons"))
+        .agg(
+            best_score=pl.col("score").max(),
+            matches=pl.struct("other_id", "other_sobject", "score", "reasons", "waterfall"),
+        )
     )
