@@ -39,10 +39,12 @@ _SHOWN = {
     "show_company": "company",
     "show_city": "city",
     "show_birthdate": "birthdate",
+    "show_street": "street",
+    "show_postcode": "postal_code",
 }
 
-# People columns nothing reads after normalising.
-_UNREAD = ("title", "street", "state", "postal_code", *[f"{field}_ext" for field in PHONE_FIELDS])
+# People columns nothing reads after normalising (street and postcode are quoted in reasons).
+_UNREAD = ("title", "state", *[f"{field}_ext" for field in PHONE_FIELDS])
 _PAIR_BATCH = 100_000  # candidate pairs compared at a time
 _RANDOM_PAIRS = 200_000  # random pairs u is estimated from (Splink's default is up to a million)
 _SEED = 20261204  # the random pairs are drawn the same way every run: the same org, the same model

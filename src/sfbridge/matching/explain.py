@@ -112,8 +112,28 @@ def _others() -> list[pl.Expr]:
         pl.when(company == "same").then(same_company),
         pl.when(pl.col("birthdate") == "same").then(pl.format("same birthdate {}", _shown("show_birthdate"))),
         pl.when(pl.col("birthdate") == "similar").then(_both("birthdates one digit apart ({} / {})", "birthdate")),
+        pl.when(pl.col("address") == "same").then(
+            pl.format("same address {}", _one_line("show_street", "show_postcode"))
+        ),
+        pl.when(pl.col("address") == "typo").then(
+            pl.format(
+                "addresses differ only by a typo ({} / {})",
+                _one_line("show_street", "show_postcode"),
+                _one_line("show_street_r", "show_postcode_r"),
+            )
+        ),
+        pl.when(
+            pl.col("address").is_in(["missing", "different", "same_street", "same_building"])
+            & (pl.col("postcode") == "same")
+        ).then(pl.format("same postcode {}", _shown("show_postcode"))),
         pl.when(pl.col("city").is_in(["same", "similar"])).then(pl.format("same city {}", _shown("show_city"))),
     ]
+
+
+def _one_line(street: str, postcode: str) -> pl.Expr:
+    # A Street field holds lines ("12 Main St\nApt 4"); a reason is one line.
+    lines = pl.col(street).str.replace_all(r"\s*[\r\n]+\s*", ", ").str.strip_chars()
+    return pl.concat_str([lines, pl.col(postcode).str.strip_chars()], separator=" ", ignore_nulls=True)
 
 
 def _nickname_links(matched: pl.DataFrame) -> pl.DataFrame:
@@ -127,10 +147,11 @@ def reasons_column(matched: pl.DataFrame) -> pl.Series:
 
     Args:
         matched: scored pairs (levels ``email``, ``phone``, ``first``, ``last``, ``swapped``,
-            ``company``, ``city``, ``birthdate``; ``email_key``, ``shared_phone``,
+            ``company``, ``city``, ``birthdate``, ``address``, ``postcode``; ``email_key``, ``shared_phone``,
             ``phone_count``, ``first_fold``, ``first_fold_r``) with both records' own values
             as typed: ``show_first``, ``show_last``, ``show_email``, ``show_company``,
-            ``show_city``, ``show_birthdate`` and the same suffixed ``_r``.
+            ``show_city``, ``show_birthdate``, ``show_street``, ``show_postcode`` and the same
+            suffixed ``_r``.
 
     Returns:
         A list column of reasons, one row per pair.
