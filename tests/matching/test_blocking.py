@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from sfbridge.matching.blocking import blocking_keys, candidate_pairs
+from sfbridge.matching.blocking import KINDS, blocking_keys, candidate_pairs
 from sfbridge.matching.normalise import normalise_people
 from sfbridge.matching.people import people_frame
 
@@ -28,7 +28,39 @@ def test_blocking_pairs_people_sharing_an_email_a_phone_or_a_name_at_a_company()
         {"record_id": "g", "sobject": "Lead", "first_name": "Robert", "last_name": "Smith", "company": "Other"},
     ]
     pairs, _ = pairs_of(rows)
-    assert pairs == {(0, 1), (2, 3), (4, 5)}
+    # The two Robert Smiths at different companies meet through their rare full name only.
+    assert pairs == {(0, 1), (2, 3), (4, 5), (5, 6)}
+    found = candidate_pairs(blocking_keys(normalised(rows)), max_block_size=500).pairs
+    kinds = dict(zip(zip(found["left"], found["right"], strict=True), found["kinds"], strict=True))
+    assert kinds[(5, 6)] == 1 << KINDS.index("full_name")
+
+
+def test_a_mistyped_surname_meets_through_its_sound_and_a_shared_house_through_its_postcode():
+    """Typo-tolerant keys: "Puga"/"Pga" sound alike at one company; "90 N Mill Rd"/"90 North Mjll Road" share a house."""
+    rows = [
+        {"record_id": "a", "sobject": "Lead", "first_name": "Jennifer", "last_name": "Puga", "company": "Acme"},
+        {"record_id": "b", "sobject": "Lead", "first_name": "Jenifer", "last_name": "Pga", "company": "ACME Inc."},
+        {
+            "record_id": "c",
+            "sobject": "Lead",
+            "first_name": "Randy",
+            "last_name": "Russdell",
+            "street": "90 N Mill Rd",
+            "postal_code": "37223",
+            "country": "US",
+        },
+        {
+            "record_id": "d",
+            "sobject": "Lead",
+            "first_name": "Rnady",
+            "last_name": "Rusell",
+            "street": "90 North Mjll Road",
+            "postal_code": "37223",
+            "country": "US",
+        },
+    ]
+    pairs, _ = pairs_of(rows)
+    assert pairs == {(0, 1), (2, 3)}
 
 
 def test_blocking_skips_blocks_larger_than_the_cap():
@@ -73,5 +105,9 @@ def test_a_name_is_blocked_with_a_business_domain_but_not_with_a_free_mail_one()
         {"record_id": "c", "sobject": "Lead", "first_name": "Tom", "last_name": "Ray", "email": "tom.ray71@gmail.com"},
         {"record_id": "d", "sobject": "Lead", "first_name": "Tom", "last_name": "Ray", "email": "tray.home@gmail.com"},
     ]
-    pairs, _ = pairs_of(rows)
-    assert pairs == {(0, 1)}
+    found = candidate_pairs(blocking_keys(normalised(rows)), max_block_size=500).pairs
+    kinds = dict(zip(zip(found["left"], found["right"], strict=True), found["kinds"], strict=True))
+    domain = 1 << KINDS.index("name_domain")
+    assert kinds[(0, 1)] & domain
+    # The Toms meet only as a rare full name (a block the cap keeps small), never by gmail.com.
+    assert kinds[(2, 3)] == 1 << KINDS.index("full_name")

@@ -39,14 +39,17 @@ KINDS = (
     "sound_year",
     "sound_city",
     "sound_postcode",
-    "address",
+    "address_last",
+    "address_first",
+    "house_postcode",
+    "full_name",
 )
 _KINDS = pl.Enum(KINDS)
 
 #: Kinds of key that say little on their own (a surname's sound in a city, a house number on
 #: a street), paired only in small blocks: a household, not every "Little" in Calgary or every
 #: colleague at one office address. Their members still meet through their other keys.
-WEAK_KINDS = frozenset({"sound_city", "sound_postcode", "address"})
+WEAK_KINDS = frozenset({"sound_city", "sound_postcode", "address_last", "address_first", "house_postcode", "full_name"})
 #: The largest block of a weak kind that is paired.
 WEAK_BLOCK_SIZE = 10
 
@@ -65,7 +68,10 @@ CONDITIONED: dict[str, frozenset[str]] = {
     "sound_year": frozenset({"last", "birthdate"}),
     "sound_city": frozenset({"first", "last", "place"}),
     "sound_postcode": frozenset({"last", "place"}),
-    "address": frozenset({"place", "first", "last"}),
+    "address_last": frozenset({"place", "last"}),
+    "address_first": frozenset({"place", "first"}),
+    "house_postcode": frozenset({"place"}),
+    "full_name": frozenset({"first", "last"}),
 }
 _MIN_LOCAL = 5  # shorter mailbox names ("info", "j.li") are shared by too many unrelated people
 
@@ -174,10 +180,17 @@ def _address_keys(people: pl.DataFrame) -> pl.LazyFrame:
     lazy = people.lazy().filter(pl.col("house_number").is_not_null() & pl.col("street_key").is_not_null())
     return pl.concat(
         [
-            _keyed(lazy, "address", pl.col("house_number"), pl.col("street_key"), pl.col("last_sound")),
-            _keyed(lazy, "address", pl.col("house_number"), pl.col("street_key"), pl.col("first_sound")),
+            _keyed(lazy, "address_last", pl.col("house_number"), pl.col("street_key"), pl.col("last_sound")),
+            _keyed(lazy, "address_first", pl.col("house_number"), pl.col("street_key"), pl.col("first_sound")),
         ]
-    ).unique(["idx", "key"])
+    )
+
+
+def _house_keys(people: pl.DataFrame) -> pl.LazyFrame:
+    # A house number at a postcode is one building almost everywhere: it meets a record whose
+    # street and both names carry typos ("90 N Mjll Rd").
+    lazy = people.lazy().filter(pl.col("house_number").is_not_null())
+    return _keyed(lazy, "house_postcode", pl.col("house_number"), pl.col("postcode_key"))
 
 
 def blocking_keys(people: pl.DataFrame) -> pl.DataFrame:
@@ -210,6 +223,10 @@ def blocking_keys(people: pl.DataFrame) -> pl.DataFrame:
         _keyed(lazy, "birthdate", pl.col("birthdate")),
         _sound_keys(people),
         _address_keys(people),
+        _house_keys(people),
+        # The same full name anywhere, in small blocks only (a rare name): it finds little
+        # the other keys miss, but it is the pairs the weights of places are learned from.
+        _keyed(lazy, "full_name", pl.col("first_fold"), pl.col("last_fold")),
     ]
     return pl.concat(parts).collect()
 

@@ -290,6 +290,8 @@ def _with_place(frame: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("address"))
         .when(pl.col("company") == "different")
         .then(pl.lit("other_employer"))  # whatever town they share, they work elsewhere
+        .when(pl.col("address").is_in(["different", "same_street"]))
+        .then(pl.lit("other_address"))  # whatever town they share, they live elsewhere
         .when(pl.col("postcode") == "same")
         .then(pl.lit("postcode"))
         .when(pl.col("city").is_in(["same", "similar"]) | (pl.col("postcode") == "similar"))
@@ -355,7 +357,8 @@ def compare_pairs(people: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         ``birthdate``, ``address`` (``same``, ``same_building``, ``typo``, ``same_street``,
         ``different``, ``missing``), ``postcode`` (``similar``: the same area), ``same_domain``
         (both at one business email domain) and ``place``: the closest of those places
-        (``employer_address``, ``employer``, ``address``, ``other_employer``, ``postcode``,
-        ``city``, ``different``, ``missing``), which the model weighs in their stead.
+        (``employer_address``, ``employer``, ``address``, ``other_employer``,
+        ``other_address``, ``postcode``, ``city``, ``different``, ``missing``), which the model
+        weighs in their stead.
     """
     return compare_sides(comparison_side(people), pairs)

@@ -1,29 +1,38 @@
 """The match model: Fellegi-Sunter m and u probabilities per comparison level, learned from the org.
 
-For each comparison (first name, last name, email, …) and each of its agreement levels:
+For each comparison (first name, last name, email, phone, birthdate, country, place) and each
+of its agreement levels:
 
 - ``u``: how often two *different* people agree at that level. Estimated from random pairs
   of the org's people (nearly all random pairs are two people), as Splink does
-  (``estimate_u_using_random_sampling``).
+  (``estimate_u_using_random_sampling``); for exact agreements on a name, email or phone,
+  exactly, from how often each value occurs.
 - ``m``: how often two records of *one* person agree at that level. There are no labels, so it
-  is estimated by expectation-maximisation over the candidate pairs (Fellegi and Sunter 1969;
-  Winkler 1988): guess each pair's chance of being one person from the current m, re-estimate
-  m from those chances, repeat. ``u`` stays fixed, as in Splink's default.
+  is estimated by expectation-maximisation over candidate pairs (Fellegi and Sunter 1969;
+  Winkler 1988): guess each pair's chance of being one person, re-estimate m from those
+  chances, repeat until m stops changing.
 - The match weight of a level is log2(m/u); a pair's weight is the prior log-odds that two
-  random records are one person plus its levels' weights.
+  random records are one person plus its levels' weights (see :mod:`~sfbridge.matching.scoring`).
 
-Three things keep the estimates honest. EM learns from the kinds of blocking key whose pairs
-are often one person (by the priors' reading, at least ``TRAINING_SHARE`` of them), as a Splink
-user picks training blocking rules: on a million records most pairs that merely share a
-surname's sound in a city are two people, and a mixture fitted to them splits the pairs by
-something else (country, say) instead of by person. A blocking key makes its own fields agree whatever the
-truth (people sharing an email key agree on email), so each pair's EM likelihood leaves out the
-comparisons its keys conditioned (:data:`~sfbridge.matching.blocking.CONDITIONED`), and m for a
-comparison is learned from the pairs that were not selected by it (Splink runs one EM session
-per blocking rule for the same reason). And the hand-set weights of
-:mod:`~sfbridge.matching.priors` are a Dirichlet prior worth ``PRIOR_PAIRS`` pairs: a level an
-org rarely shows keeps its prior weight, and an org too small to learn from
-(fewer than ``MIN_PAIRS`` candidate pairs) is scored by the priors alone.
+What keeps the estimates honest:
+
+- EM learns from the kinds of blocking key whose pairs are often one person (by the priors'
+  reading, at least ``TRAINING_SHARE`` of them), as a Splink user picks training blocking
+  rules: most pairs that merely share a surname's sound in a city are two people.
+- A blocking key makes its own fields agree whatever the truth (people sharing an email key
+  agree on email), so EM runs one session per training kind of key, leaving out the
+  comparisons that kind conditioned (:data:`~sfbridge.matching.blocking.CONDITIONED`), as
+  Splink trains one blocking rule at a time; each comparison's m is the sessions' estimates
+  where it was free, weighted by how many pairs of one person each saw.
+- Candidates are chosen by agreements, and what goes with them agrees too (one city, so one
+  country; one employer, so one office address): two people among candidates look nothing
+  like two random people. Inside the EM, the non-matches' distribution is therefore learned
+  too (drawn towards the random pairs' u), as Winkler's EM does on blocked pairs; the random
+  pairs' u is the one pairs are scored with. Pairs a hard-negative rule keeps apart count as
+  two people.
+- The hand-set weights of :mod:`~sfbridge.matching.priors` are a Dirichlet prior worth
+  ``PRIOR_PAIRS`` pairs: a level an org rarely shows keeps its prior weight, and an org with
+  fewer than ``MIN_PAIRS`` training pairs is scored by the priors alone.
 """
 
 from __future__ import annotations
@@ -48,7 +57,7 @@ MIN_PAIRS = 200
 TRAINING_SHARE = 0.1
 #: How many pairs' worth of evidence the priors count for in each m estimate.
 PRIOR_PAIRS = 20.0
-_MAX_ITERATIONS = 100
+_MAX_ITERATIONS = 500  # per session; EM creeps when one level is rare
 _TOLERANCE = 1e-5  # the largest change of any m that counts as converged
 _FLOOR = 1e-9  # no probability is exactly zero: log2(0) has no weight
 
@@ -186,17 +195,6 @@ def estimate_u(levels: pl.DataFrame) -> dict[str, dict[str, float]]:
     return u
 
 
-def _conditioned_mask(kinds: np.ndarray) -> np.ndarray:
-    """Per pair and comparison, whether the pair's blocking keys made that comparison agree."""
-    mask = np.zeros((len(kinds), len(COMPARISONS)), dtype=bool)
-    for bit, kind in enumerate(KINDS):
-        has = (kinds >> bit) & 1 == 1
-        for column, comparison in enumerate(COMPARISONS):
-            if comparison in CONDITIONED[kind]:
-                mask[:, column] |= has
-    return mask
-
-
 def training_kinds(scored: pl.DataFrame) -> tuple[str, ...]:
     """The kinds of blocking key whose pairs are often enough one person to learn from.
 
@@ -222,12 +220,13 @@ def fit_model(
     u_same: Mapping[str, float] | None = None,
     tf: Mapping[str, tuple[str, ...]] | None = None,
 ) -> MatchModel:
-    """Fit m by EM over the candidate pairs, with u from random pairs.
+    """Fit m by EM over the training pairs among the candidates, with u from random pairs.
 
     Args:
         candidates: one row per candidate pair: a level column per comparison, ``kinds``
-            (the blocking-key bits of :class:`~sfbridge.matching.blocking.Candidates`) and
-            ``hard_negative`` (the rule keeping the pair apart, or null).
+            (the blocking-key bits of :class:`~sfbridge.matching.blocking.Candidates`),
+            ``hard_negative`` (the rule keeping the pair apart, or null) and ``score`` under
+            the priors (which picks the training kinds; without it every pair trains).
         random_levels: the levels of random pairs (for u).
         people: how many people were matched (for the prior of two random records).
         u_same: exact u of the ``same`` level, per comparison, where the value frequencies
@@ -252,48 +251,24 @@ def fit_model(
     prior_m = _from_weights(u)
 
     codes = _codes(candidates)
-    codes[_conditioned_mask(candidates.get_column("kinds").to_numpy())] = -1
-    # The hard-negative flag rides along as one more column of the pattern.
-    apart_column = candidates.get_column("hard_negative").is_not_null().to_numpy().astype(codes.dtype)
-    # Pairs with the same levels are one pattern: EM runs over hundreds of patterns, not millions of pairs.
-    patterns, counts = np.unique(np.column_stack([codes, apart_column]), axis=0, return_counts=True)
-    apart, patterns = patterns[:, -1] == 1, patterns[:, :-1]
-    counts = counts.astype(np.float64)
-
-    m = {c: dict(prior_m[c]) for c in COMPARISONS}
-    # Candidates are chosen by agreements, and whatever goes with those agreements (one city,
-    # so one country; one employer, so one address) agrees too: two people among candidates
-    # look nothing like two random people. So the EM learns its own u for the candidates
-    # beside m (drawn towards the random pairs' u), as Winkler's EM does on blocked pairs;
-    # the random pairs' u stays the one the weights are scored with.
-    u_c = {c: dict(u[c]) for c in COMPARISONS}
-    rate = 0.1
-    iterations, converged = 0, False
-    for iterations in range(1, _MAX_ITERATIONS + 1):  # noqa: B007 (the count is reported)
-        # E: each pattern's chance of being one person, from the comparisons its keys left free.
-        odds = np.full(len(patterns), math.log2(rate / (1 - rate)))
+    kinds_bits = candidates.get_column("kinds").to_numpy()
+    apart = candidates.get_column("hard_negative").is_not_null().to_numpy()
+    # One EM session per training kind of key, on its pairs, without the comparisons that kind
+    # made agree (as Splink trains one blocking rule at a time). A pair of one person shares
+    # most keys, so leaving out every comparison any of its keys conditioned would leave
+    # nothing to learn from; a session leaves out only its own.
+    sessions = []
+    for kind in kinds:
+        chosen = (kinds_bits >> KINDS.index(kind)) & 1 == 1
+        session = codes[chosen].copy()
         for column, comparison in enumerate(COMPARISONS):
-            names = _levels(comparison)
-            log_m = np.log2([max(m[comparison][level], _FLOOR) for level in names])
-            log_u = np.log2([max(u_c[comparison][level], _FLOOR) for level in names])
-            free = patterns[:, column] >= 0
-            odds[free] += (log_m - log_u)[patterns[free, column]]
-        # A pair a hard-negative rule keeps apart is two people, whatever its agreements say:
-        # colleagues agree on company, address and domain at once, which the independent
-        # weights would read as one person many times over.
-        posterior = np.where(apart, 0.0, 1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60))))
-        one, two = posterior * counts, (1.0 - posterior) * counts
-        # M: m and u from the pairs' chances, the priors counting as PRIOR_PAIRS pairs each.
-        change = 0.0
-        for column, comparison in enumerate(COMPARISONS):
-            u_c[comparison] = _estimate(patterns[:, column], two, u[comparison], comparison)
-            new_m = _estimate(patterns[:, column], one, prior_m[comparison], comparison)
-            change = max(change, *(abs(new_m[level] - m[comparison][level]) for level in new_m))
-            m[comparison] = new_m
-        rate = float(min(max(one.sum() / counts.sum(), 1e-6), 1 - 1e-6))
-        if change < _TOLERANCE:
-            converged = True
-            break
+            if comparison in CONDITIONED[kind]:
+                session[:, column] = -1
+        sessions.append(_em(session, apart[chosen], u, prior_m))
+    m, iterations, converged = _combined(sessions, prior_m)
+    # The pairs of one person among the training pairs: those of the session that saw most
+    # (a pair of one person shares most keys, so nearly every one is in that session).
+    rate = min(max(max(session.matches for session in sessions) / candidates.height, 1e-6), 1 - 1e-6)
     # The prior of two random records: the expected pairs of one person among all pairs (the
     # training pairs hold nearly all of them: the other kinds are mostly two people).
     total_pairs = people * (people - 1) / 2
@@ -311,6 +286,94 @@ def fit_model(
         tf=dict(tf or {}),
         training_kinds=kinds,
     )
+
+
+@dataclass(frozen=True)
+class _Session:
+    """What one EM session learned: m for the comparisons it left free, and how much it saw."""
+
+    m: dict[str, dict[str, float]]
+    free: frozenset[str]
+    matches: float  # the expected pairs of one person in the session
+    rate: float
+    iterations: int
+    converged: bool
+
+
+def _em(
+    codes: np.ndarray,
+    apart: np.ndarray,
+    u: Mapping[str, Mapping[str, float]],
+    prior_m: Mapping[str, Mapping[str, float]],
+) -> _Session:
+    """Expectation-maximisation over pairs' level codes (-1: left out), from the priors.
+
+    Args:
+        codes: one row per pair, a level code per comparison (-1 for missing or left out).
+        apart: per pair, whether a hard-negative rule keeps it apart (then it is two people).
+        u: the random pairs' u (the start, and the prior, of the candidates' own u).
+        prior_m: the priors' m (the start, and the prior, of m).
+
+    Returns:
+        The session's m (for the comparisons it had free), match rate and convergence.
+    """
+    # Pairs with the same levels are one pattern: EM runs over hundreds of patterns, not millions of pairs.
+    patterns, counts = np.unique(np.column_stack([codes, apart.astype(codes.dtype)]), axis=0, return_counts=True)
+    held, patterns = patterns[:, -1] == 1, patterns[:, :-1]
+    counts = counts.astype(np.float64)
+    free = frozenset(c for column, c in enumerate(COMPARISONS) if (patterns[:, column] >= 0).any())
+    m = {c: dict(prior_m[c]) for c in COMPARISONS}
+    # Candidates are chosen by agreements, and what goes with those agreements agrees too (one
+    # city, so one country; one employer, so one office address): two people among candidates
+    # look nothing like two random people. So the EM learns the candidates' own u beside m,
+    # drawn towards the random pairs' u, as Winkler's EM does on blocked pairs.
+    u_c = {c: dict(u[c]) for c in COMPARISONS}
+    rate, iterations, converged, weighted = 0.1, 0, False, counts * 0.0
+    for iterations in range(1, _MAX_ITERATIONS + 1):  # noqa: B007 (the count is reported)
+        # E: each pattern's chance of being one person, from the comparisons it has free.
+        odds = np.full(len(patterns), math.log2(rate / (1 - rate)))
+        for column, comparison in enumerate(COMPARISONS):
+            names = _levels(comparison)
+            log_m = np.log2([max(m[comparison][level], _FLOOR) for level in names])
+            log_u = np.log2([max(u_c[comparison][level], _FLOOR) for level in names])
+            present = patterns[:, column] >= 0
+            odds[present] += (log_m - log_u)[patterns[present, column]]
+        # A pair a hard-negative rule keeps apart is two people, whatever its agreements say:
+        # colleagues agree on company, address and domain at once.
+        posterior = np.where(held, 0.0, 1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60))))
+        weighted, others = posterior * counts, (1.0 - posterior) * counts
+        # M: m and u from the pairs' chances, the priors counting as PRIOR_PAIRS pairs each.
+        change = 0.0
+        for column, comparison in enumerate(COMPARISONS):
+            u_c[comparison] = _estimate(patterns[:, column], others, u[comparison], comparison)
+            if comparison in free:
+                new_m = _estimate(patterns[:, column], weighted, prior_m[comparison], comparison)
+                change = max(change, *(abs(new_m[level] - m[comparison][level]) for level in new_m))
+                m[comparison] = new_m
+        new_rate = float(min(max(weighted.sum() / counts.sum(), 1e-6), 1 - 1e-6))
+        change, rate = max(change, abs(new_rate - rate)), new_rate
+        if change < _TOLERANCE:
+            converged = True
+            break
+    return _Session(m, free, float(weighted.sum()), rate, iterations, converged)
+
+
+def _combined(
+    sessions: list[_Session], prior_m: Mapping[str, Mapping[str, float]]
+) -> tuple[dict[str, dict[str, float]], int, bool]:
+    """Each comparison's m: the sessions that had it free, weighted by the pairs of one person each saw."""
+    m = {}
+    for comparison in COMPARISONS:
+        learned = [(session.matches, session.m[comparison]) for session in sessions if comparison in session.free]
+        total = sum(weight for weight, _ in learned)
+        if not learned or total <= 0:
+            m[comparison] = dict(prior_m[comparison])  # no session could see it: the prior stands
+            continue
+        m[comparison] = {
+            level: sum(weight * values[level] for weight, values in learned) / total for level in prior_m[comparison]
+        }
+    iterations = sum(session.iterations for session in sessions)
+    return m, iterations, all(session.converged for session in sessions)
 
 
 def _estimate(codes: np.ndarray, weights: np.ndarray, prior: Mapping[str, float], comparison: str) -> dict[str, float]:

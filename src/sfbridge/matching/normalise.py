@@ -49,7 +49,8 @@ _FILLED = (
 def _mapped(people: pl.DataFrame, keys: list[str], table: pl.DataFrame) -> pl.DataFrame:
     """The table's other columns, one row per person, matched on ``keys`` (nulls where none)."""
     # Lazy joins and uniques peak at a fraction of the eager ones' memory on a million rows.
-    joined = people.lazy().select(keys).join(table.lazy(), on=keys, how="left", maintain_order="left")
+    # Nulls match nulls: a person with no State still has the address the table read for it.
+    joined = people.lazy().select(keys).join(table.lazy(), on=keys, how="left", maintain_order="left", nulls_equal=True)
     return joined.drop(keys).collect()
 
 

@@ -52,6 +52,7 @@ WEIGHTS: Mapping[str, Mapping[str, float]] = {
         "employer": 0.5,
         "address": 6.0,
         "other_employer": -1.5,
+        "other_address": -6.0,
         "postcode": 2.0,
         "city": 1.0,
         "different": -2.0,
