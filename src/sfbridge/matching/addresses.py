@@ -31,20 +31,24 @@ PostalCode into keys on which such spellings agree and different addresses do no
 - **City.** Folded, with "St."/"Ste"/"Ft."/"Mt." read as "saint"/"sainte"/"fort"/"mount".
 
 Everything is polars expressions (regular expressions and Aho-Corasick replacements) over
-the distinct values of each column and its region: no Python runs per value. Measured on
-this project's 2-core machine: 500,000 distinct synthetic streets (US, GB, DE, FR, ES, IT,
-NL mixed, units and multi-line values included) take about 4.5 s for the street columns,
-about 5.5 s for all columns (``benchmarks/address_bench.py``).
+the distinct (value, region) pairs of each column: no Python runs per value. Measured with
+``benchmarks/address_bench.py --streets 500000`` on this project's 2-core machine: 500,000
+distinct synthetic addresses (US, GB, CA, AU, DE, FR, ES, IT, NL; units, multi-line values)
+take 3.6 CPU-seconds for all columns, about 7 µs a street; the wall time was 6-8 s only
+because other work kept the load average at 7 on the two cores.
 
-**usaddress was measured and not adopted.** ``usaddress`` (a CRF tagger) parses a value in
-about 76 µs and ``usaddress-scourgify`` (USPS Publication 28 normalisation on top of it) in
-about 123 µs on this machine: 700,000 US streets would take 53 s (86 s) on one core, against
-~5 s for every column here. On this module's US test cases (units, directionals, ZIP-style
-streets, multi-line, PO boxes) the usaddress-based keys were no more accurate: its tags
-still need the same abbreviation table to compare "Street" with "St", it cannot split a
-company line or a city typed into Street (scourgify raises on PO boxes and on some lines),
-and the cases it reads better (a number word such as "One Microsoft Way") are rare in CRM
-data. The numbers are in ``benchmarks/address_bench.py --usaddress``.
+**usaddress was measured and not adopted.** ``usaddress`` (a CRF tagger) reads a US street
+in 76 µs on a quiet core (109-179 µs under the load above) and ``usaddress-scourgify`` (USPS
+Publication 28 normalisation on top of it) in 123-333 µs, against 7-9 µs a street here in the
+same runs: 700,000 US streets would take about a minute of CPU instead of five seconds, and
+scourgify raised on 4 % of the synthetic streets (PO boxes, company lines). On 38 labelled
+US streets (``US_CASES`` in the benchmark) usaddress's tags, put through this module's
+canonical words, got all three of house number, street key and unit right for 36; this
+module got 32 at first, and 38 after five rules for what usaddress read better (number words
+"One Microsoft Way", Wisconsin grid numbers, "123 1/2", a city typed after the street type,
+a route number not taken for a house number) plus a "P.O." fix. Its tags still need the
+abbreviation table to compare "Street" with "St", and it cannot drop a company line or read
+German, French or Spanish streets, so it would add time without a measured gain.
 """
 
 from __future__ import annotations
