@@ -6,7 +6,9 @@ company, at their email's domain, or with their year of birth; their birthdate. 
 mistyped surname still meets its record, the surname's sound (Metaphone: "Puga" and "Pga" are
 both ``PK``) at their company or business domain, with their year of birth, at their postcode,
 or with the first name's sound in their city. So that people who share only a name and an
-address meet, their house number on their street with either name's sound. Placeholders
+address meet, their house number on their street with the surname's sound; and for people
+with no company (a private person, a web form), the house with the first name's sound, the
+house number at the postcode, the surname's sound at the postcode and the full name alone. Placeholders
 ("[not provided]", ``none@none.com``, "Test") are never keys: the normaliser leaves them blank.
 
 Only people sharing a key are compared. Work grows with the sum of squared block sizes, so a
@@ -52,6 +54,11 @@ _KINDS = pl.Enum(KINDS)
 WEAK_KINDS = frozenset({"sound_city", "sound_postcode", "address_last", "address_first", "house_postcode", "full_name"})
 #: The largest block of a weak kind that is paired.
 WEAK_BLOCK_SIZE = 10
+
+# People with no company (blank, or a placeholder such as "[not provided]"): private people,
+# web forms, purchased lists. Their home, postcode and bare name are keys; a person with a
+# company shares those with colleagues at the office and meets through the company instead.
+_PRIVATE = pl.col("company_key").is_null()
 
 #: The comparisons each kind of key makes agree by construction: people sharing an email key
 #: agree on email whether or not they are one person, so a pair found by it says nothing about
@@ -168,7 +175,7 @@ def _sound_keys(people: pl.DataFrame) -> pl.LazyFrame:
             _keyed(lazy.filter(business), "sound_company", pl.col("last_sound"), pl.col("email_domain")),
             _keyed(lazy, "sound_year", pl.col("last_sound"), pl.col("birthdate").dt.year()),
             _keyed(lazy, "sound_city", pl.col("last_sound"), pl.col("first_sound"), pl.col("city_fold")),
-            _keyed(lazy, "sound_postcode", pl.col("last_sound"), pl.col("postcode_key")),
+            _keyed(lazy.filter(_PRIVATE), "sound_postcode", pl.col("last_sound"), pl.col("postcode_key")),
         ]
     ).unique(["idx", "key"])
 
@@ -181,7 +188,13 @@ def _address_keys(people: pl.DataFrame) -> pl.LazyFrame:
     return pl.concat(
         [
             _keyed(lazy, "address_last", pl.col("house_number"), pl.col("street_key"), pl.col("last_sound")),
-            _keyed(lazy, "address_first", pl.col("house_number"), pl.col("street_key"), pl.col("first_sound")),
+            _keyed(
+                lazy.filter(_PRIVATE),
+                "address_first",
+                pl.col("house_number"),
+                pl.col("street_key"),
+                pl.col("first_sound"),
+            ),
         ]
     )
 
@@ -189,7 +202,7 @@ def _address_keys(people: pl.DataFrame) -> pl.LazyFrame:
 def _house_keys(people: pl.DataFrame) -> pl.LazyFrame:
     # A house number at a postcode is one building almost everywhere: it meets a record whose
     # street and both names carry typos ("90 N Mjll Rd").
-    lazy = people.lazy().filter(pl.col("house_number").is_not_null())
+    lazy = people.lazy().filter(pl.col("house_number").is_not_null() & _PRIVATE)
     return _keyed(lazy, "house_postcode", pl.col("house_number"), pl.col("postcode_key"))
 
 
@@ -224,9 +237,10 @@ def blocking_keys(people: pl.DataFrame) -> pl.DataFrame:
         _sound_keys(people),
         _address_keys(people),
         _house_keys(people),
-        # The same full name anywhere, in small blocks only (a rare name): it finds little
-        # the other keys miss, but it is the pairs the weights of places are learned from.
-        _keyed(lazy, "full_name", pl.col("first_fold"), pl.col("last_fold")),
+        # The same full name anywhere, in small blocks only (a rare name), for people without a
+        # company: it finds little the other keys miss, but it is the pairs the weights of
+        # places are learned from when names and addresses are all there is.
+        _keyed(lazy.filter(_PRIVATE), "full_name", pl.col("first_fold"), pl.col("last_fold")),
     ]
     return pl.concat(parts).collect()
 
