@@ -118,8 +118,37 @@ class LeadSourceRules(_Section):
         return {key.strip().casefold(): value for key, value in mapping.items()}
 
 
+# Words that only pad a value around a junk word ("Test Company Inc", "Fake User", "N/A -
+# personal"): legal forms, record and form words, placeholders, environments, domain labels.
+_NEUTRAL_WORDS = (
+    "inc", "llc", "ltd", "co", "corp", "corporation", "company", "companies", "limited", "gmbh", "ag", "sa",
+    "sas", "sarl", "srl", "spa", "bv", "nv", "plc", "pty", "kg", "ab", "oy", "llp", "lp", "société", "societe",
+    "user", "users", "lead", "leads", "contact", "account", "accounts", "customer", "client", "buyer", "person",
+    "people", "record", "entry", "name", "firstname", "lastname", "first", "last", "email", "mail", "form",
+    "data", "business", "org", "organisation", "organization", "group", "team", "dept", "department",
+    "acme", "abc", "xyz", "example", "the", "and", "of", "my", "your", "new", "another", "qa", "dev", "uat",
+    "sandbox", "staging", "prod", "do", "not", "use", "delete", "ignore", "only", "please", "just", "na",
+    "none", "null", "nil", "currently", "com", "net", "io", "www", "web", "online", "site",
+    "mr", "mrs", "ms", "miss", "dr", "prof", "sir", "jr", "sr", "ii", "iii", "iv",
+)  # fmt: skip
+
+# Rows of keys people run a finger along (QWERTY, AZERTY, QWERTZ), and the alphabet.
+_KEYBOARD_ROWS = (
+    "qwertyuiop", "asdfghjkl", "zxcvbnm", "azertyuiop", "qsdfghjklm", "wxcvbn", "qwertzuiop", "yxcvbnm",
+    "abcdefghijklmnopqrstuvwxyz",
+)  # fmt: skip
+
+
 class JunkRules(_Section):
-    """What marks a lead as junk; each pattern list is matched case-insensitively."""
+    """What marks a lead as junk; every list is matched case-insensitively, an empty list switches its rule off.
+
+    Test-like words, keyboard mashes, repeated letters and vowel-less names are judged per
+    field (FirstName, LastName, Company, the email's local part, its +tag and its domain) on
+    whole words, and only when the field holds nothing else but ``neutral_words``: "Test
+    Company Inc" is a test value, "National Testing Laboratories" is not. A word of
+    ``real_surnames`` in the LastName is the person's name there and wherever it recurs in
+    the lead (Company, email), never a test marker.
+    """
 
     competitor_domains: list[str] = Field(default_factory=list)
     own_domains: list[str] = Field(default_factory=list)
@@ -127,12 +156,91 @@ class JunkRules(_Section):
     student_domain_suffixes: list[str] = Field(default_factory=lambda: [".edu", ".ac.uk", ".edu.au"])
     student_titles: list[str] = Field(default_factory=lambda: ["student", "intern"])
     job_seeker_phrases: list[str] = Field(
-        default_factory=lambda: ["job seeker", "looking for a job", "career opportunities", "open to work"]
+        default_factory=lambda: [
+            "job seeker",
+            "looking for a job",
+            "career opportunities",
+            "open to work",
+            "looking for work",
+            "seeking employment",
+            "between jobs",
+            "job hunting",
+        ]
+    )
+    job_seeker_words: list[str] = Field(
+        default_factory=lambda: ["unemployed", "jobless", "jobseeker", "jobseeking", "arbeitslos", "arbeitssuchend"]
+    )
+    individual_words: list[str] = Field(
+        default_factory=lambda: [
+            "self",
+            "individual",
+            "private",
+            "personal",
+            "myself",
+            "home",
+            "retired",
+            "homeowner",
+            "consumer",
+            "privat",
+            "privatperson",
+            "particulier",
+            "particular",
+            "privado",
+            "privato",
+        ]
     )
     test_names: list[str] = Field(
         default_factory=lambda: ["test test", "asdf", "mickey mouse", "donald duck", "foo bar", "john doe test"]
     )
     test_domains: list[str] = Field(default_factory=lambda: ["example.com", "example.org", "example.net", "test.com"])
+    not_test_domains: list[str] = Field(default_factory=lambda: ["test.de"])
+    test_words: list[str] = Field(
+        default_factory=lambda: [
+            "test",
+            "tester",
+            "testing",
+            "asdf",
+            "qwerty",
+            "xxx",
+            "dummy",
+            "fake",
+            "sample",
+            "demo",
+            "foobar",
+            "prueba",
+        ]
+    )
+    test_word_stems: list[str] = Field(default_factory=lambda: ["test"])
+    test_word_prefixes: list[str] = Field(default_factory=lambda: ["mc", "mac"])
+    test_word_suffixes: list[str] = Field(default_factory=lambda: ["y", "er", "ers", "ing", "ed", "erson", "face"])
+    keyboard_rows: list[str] = Field(default_factory=lambda: list(_KEYBOARD_ROWS))
+    repeated_letters_min: Annotated[int, Field(ge=0, le=20)] = 3
+    repeated_letters_min_company: Annotated[int, Field(ge=0, le=20)] = 4
+    no_vowels_min_length: Annotated[int, Field(ge=0, le=40)] = 0
+    neutral_words: list[str] = Field(default_factory=lambda: list(_NEUTRAL_WORDS))
+    real_surnames: list[str] = Field(default_factory=lambda: ["sample", "tester", "demo"])
+
+    @field_validator(
+        "job_seeker_words",
+        "individual_words",
+        "test_words",
+        "test_word_stems",
+        "test_word_prefixes",
+        "test_word_suffixes",
+        "keyboard_rows",
+        "neutral_words",
+        "real_surnames",
+    )
+    @classmethod
+    def _one_word_each(cls, words: list[str]) -> list[str]:
+        # Words are compared with whole lower-cased words of a value: a space or a stray
+        # character in one could never match, so it is refused rather than ignored.
+        folded = [word.strip().lower() for word in words]
+        bad = [word for word in folded if not word.isalpha()]
+        if bad:
+            msg = f"{bad[0]!r} is not one word of letters (each entry is matched against one whole word)"
+            raise ValueError(msg)
+        return folded
 
 
 class DuplicateRules(_Section):
