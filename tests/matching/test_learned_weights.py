@@ -61,7 +61,7 @@ def test_em_converges_on_the_splink_set_and_gives_the_same_model_twice():
     second = Matching(splink_people(), settings=MatchSettings(workers=1)).model
     assert first.learned
     assert first.converged
-    assert 0 < first.iterations
+    assert first.iterations > 0
     assert first.as_json() == second.as_json()
     weights = first.weights()
     # What any sceptic would expect of records of one person against two people:

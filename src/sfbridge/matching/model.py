@@ -207,7 +207,8 @@ def training_kinds(scored: pl.DataFrame) -> tuple[str, ...]:
     chosen = []
     for bit, kind in enumerate(KINDS):
         scores = scored.filter((pl.col("kinds") & (1 << bit)) != 0).get_column("score")
-        if scores.len() and float((scores >= 0.5).mean() or 0.0) >= TRAINING_SHARE:  # noqa: PLR2004 (even odds)
+        likely = int((scores >= 0.5).sum())  # noqa: PLR2004 (even odds)
+        if scores.len() and likely / scores.len() >= TRAINING_SHARE:
             chosen.append(kind)
     return tuple(chosen)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -116,12 +117,13 @@ def _tf(model: MatchModel, comparison: str) -> pl.Expr:
     # (and where the value's frequency is unknown, e.g. a company matched only by domain).
     plain = _level_weight(model, comparison, comparison)
     levels = _PLACE_TF if comparison == "place" else {_EXACT[comparison]: comparison}
-    weight = pl.when(pl.lit(value=False)).then(plain)
+    chain: Any = pl  # pl.when(...).then(...).when(...): polars types each link differently
     for level, value in levels.items():
         m = max(model.m[comparison][level], 1e-9)
         tf = pl.col(f"tf_{value}")
-        weight = weight.when((pl.col(comparison) == level) & tf.is_not_null()).then((pl.lit(m) / tf).log(2))
-    return weight.otherwise(plain)
+        chain = chain.when((pl.col(comparison) == level) & tf.is_not_null()).then((pl.lit(m) / tf).log(2))
+    weight: pl.Expr = chain.otherwise(plain)
+    return weight
 
 
 def _swap(compared: pl.DataFrame) -> pl.DataFrame:
