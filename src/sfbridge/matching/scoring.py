@@ -12,9 +12,10 @@ evidence and colleagues break that: they share a company, its address, its city 
 and its email domain, five agreements that are one fact. So:
 
 - two given names that are both real and different (not nicknames, initials or typos of each
-  other) are two people unless they share an email address: relatives at one address with
-  one home phone, colleagues behind one switchboard ("Katie" for "Katherine", which the
-  nickname list lacks, still meets her own mailbox);
+  other) are two people unless they share an email address or a birthdate: relatives at one
+  address with one home phone, colleagues behind one switchboard ("Katie" for "Katherine",
+  which the nickname list lacks, still meets her own mailbox; twins are rarer than a first
+  name typed wrong);
 - two different surnames (not a typo, not sounding alike, neither part of the other) are two
   people unless the records share something personal: an email, a phone number or a birthdate
   (a surname changed at marriage keeps the person's email and mobile).
@@ -197,7 +198,12 @@ def score_pairs(compared: pl.DataFrame, model: MatchModel, frequencies: Frequenc
         | pl.col("birthdate").is_in(["same", "similar"])
     )
     rule = (
-        pl.when((pl.col("first") == "different") & pl.col("given_known") & ~pl.col("email").is_in(["same", "typo"]))
+        pl.when(
+            (pl.col("first") == "different")
+            & pl.col("given_known")
+            & ~pl.col("email").is_in(["same", "typo"])
+            & (pl.col("birthdate") != "same")
+        )
         .then(pl.lit("different given names"))
         .when((pl.col("last") == "different") & ~personal)
         .then(pl.lit("different surnames, nothing personal shared"))
