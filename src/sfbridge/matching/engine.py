@@ -19,6 +19,7 @@ from sfbridge.matching.blocking import Candidates, blocking_keys, candidate_pair
 from sfbridge.matching.clusters import cluster_members, direct_links
 from sfbridge.matching.compare import compare_sides, comparison_side
 from sfbridge.matching.explain import reasons_column, waterfall_column
+from sfbridge.matching.linking import kept_links
 from sfbridge.matching.model import MatchModel, fit_model, prior_model
 from sfbridge.matching.normalise import PHONE_FIELDS, locate_people, normalise_located, phone_values
 from sfbridge.matching.people import ACCOUNT_FIELDS
@@ -295,8 +296,21 @@ class Matching:
 
     @cached_property
     def clusters(self) -> pl.DataFrame:
-        """One row per record in a cluster, with the cluster's survivor (see :func:`.clusters.cluster_members`)."""
-        return cluster_members(self.people, self.pairs.select("left", "right"))
+        """One row per record in a cluster, with the cluster's survivor (see :func:`.clusters.cluster_members`).
+
+        Clusters are linked strongest match first and never hold two records a hard-negative
+        rule keeps apart (see :mod:`~sfbridge.matching.linking`).
+        """
+        apart = self.scored.filter(pl.col("hard_negative").is_not_null()).select("left", "right")
+        return cluster_members(self.people, kept_links(self.pairs.select("left", "right", "score"), apart))
+
+    def _pairs_within_clusters(self) -> pl.DataFrame:
+        # A match left out of the clusters (a bridge between people a rule keeps apart) is no
+        # reason shown for a cluster it does not join.
+        cluster = self.clusters.select("idx", "cluster_id")
+        pairs = self.pairs.join(cluster.rename({"idx": "left", "cluster_id": "left_cluster"}), on="left")
+        pairs = pairs.join(cluster.rename({"idx": "right", "cluster_id": "right_cluster"}), on="right")
+        return pairs.filter(pl.col("left_cluster") == pl.col("right_cluster")).drop("left_cluster", "right_cluster")
 
     @cached_property
     def members(self) -> pl.DataFrame:
@@ -310,7 +324,7 @@ class Matching:
             "idx", "first_name", "last_name", "email", "phone", "mobile_phone", "company", "account_id"
         )
         return self.clusters.join(shown, on="idx", how="left").join(
-            direct_links(self.pairs), on="record_id", how="left"
+            direct_links(self._pairs_within_clusters()), on="record_id", how="left"
         )
 
     @cached_property

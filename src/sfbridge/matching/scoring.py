@@ -18,7 +18,10 @@ and its email domain, five agreements that are one fact. So:
   name typed wrong);
 - two different surnames (not a typo, not sounding alike, neither part of the other) are two
   people unless the records share something personal: an email, a phone number or a birthdate
-  (a surname changed at marriage keeps the person's email and mobile).
+  (a surname changed at marriage keeps the person's email and mobile);
+- two private people (no shared employer) at two different street addresses are namesakes
+  unless they share something personal: one name in one town is not one person, and a
+  person who moved is a merge for someone who knows it, not for a guess.
 
 Either rule caps the pair's weight at ``HARD_NEGATIVE_WEIGHT``; the waterfall shows it.
 """
@@ -207,6 +210,8 @@ def score_pairs(compared: pl.DataFrame, model: MatchModel, frequencies: Frequenc
         .then(pl.lit("different given names"))
         .when((pl.col("last") == "different") & ~personal)
         .then(pl.lit("different surnames, nothing personal shared"))
+        .when((pl.col("place") == "other_address") & ~personal)
+        .then(pl.lit("different home addresses, nothing personal shared"))
     )
     frame = frame.with_columns(hard_negative=rule)
     weight = (

@@ -1,0 +1,71 @@
+"""Clusters from matched pairs, without bridges between people the rules keep apart.
+
+Matches are transitive: if A matches B and B matches C, the three are one person. That is how
+a Lead with only an email and a Lead with only a phone end up with the Contact that has both.
+But a record with little on it bridges people it cannot tell apart: "Rebecca Rice, London"
+(no street) matches the Rebecca Rice of Nicholson Road and the one of Holt Street, whom their
+addresses keep apart. So pairs are linked strongest first (union-find), and two clusters are
+not joined when the hard-negative pairs between them (see :mod:`~sfbridge.matching.scoring`)
+outnumber the matches between them: the bridging record stays with the people
+it matched first. One noisy pair inside a well-matched cluster ("Katie" among five records of
+Katherine) does not split it. The matched pairs of even a million-record org are tens of
+thousands, so a Python loop over them takes a moment.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+__all__ = ["kept_links"]
+
+
+def _find(parent: dict[int, int], node: int) -> int:
+    root = node
+    while parent[root] != root:
+        root = parent[root]
+    while parent[node] != root:  # path compression: later finds are one step
+        parent[node], node = root, parent[node]
+    return root
+
+
+def kept_links(matched: pl.DataFrame, apart: pl.DataFrame) -> pl.DataFrame:
+    """The matched pairs that link clusters, strongest first, never across a cannot-link pair.
+
+    Args:
+        matched: ``left``, ``right`` (row numbers) and ``score`` of the pairs judged one person.
+        apart: ``left`` and ``right`` of pairs that must never share a cluster.
+
+    Returns:
+        ``left`` and ``right`` of the links kept: a spanning forest whose connected components
+        are the clusters (every matched record is in one).
+    """
+    parent: dict[int, int] = {}
+    members: dict[int, set[int]] = {}
+    forbidden_nodes: dict[int, set[int]] = {}  # per record: the records a rule keeps it apart from
+    for node in set(matched.get_column("left").to_list()) | set(matched.get_column("right").to_list()):
+        parent[node], members[node], forbidden_nodes[node] = node, {node}, set()
+    for left, right in apart.select("left", "right").iter_rows():
+        if left in parent and right in parent:
+            forbidden_nodes[left].add(right)
+            forbidden_nodes[right].add(left)
+    linked: dict[int, set[int]] = {node: set() for node in parent}
+    for left, right in matched.select("left", "right").iter_rows():
+        linked[left].add(right)
+        linked[right].add(left)
+    kept = []
+    ordered = matched.sort(["score", "left", "right"], descending=[True, False, False])
+    for left, right in ordered.select("left", "right").iter_rows():
+        a, b = _find(parent, left), _find(parent, right)
+        if a == b:
+            continue
+        small, large = (members[a], members[b]) if len(members[a]) < len(members[b]) else (members[b], members[a])
+        kept_apart = sum(len(forbidden_of & large) for forbidden_of in (forbidden_nodes[x] for x in small))
+        if kept_apart > sum(len(linked[x] & large) for x in small):
+            continue  # a bridge between people the rules keep apart more often than they match
+        if len(members[a]) < len(members[b]):
+            a, b = b, a
+        parent[b] = a
+        members[a] |= members.pop(b)
+        kept.append((left, right))
+    schema = {"left": matched.schema["left"], "right": matched.schema["right"]}
+    return pl.DataFrame(kept, schema=schema, orient="row")
