@@ -36,8 +36,47 @@ def finding(check: str, record_id: str, *, sobject: str = "Lead", **extra: Any) 
     return Finding.model_validate(values | extra)
 
 
+#: The pair's weights step by step, as the engine writes them (they add up to 5.0: score 0.97).
+WATERFALL = [
+    {"step": "prior", "level": "learned", "weight": -20.5},
+    {"step": "first", "level": "same", "weight": 6.25},
+    {"step": "email", "level": "same", "weight": 21.0},
+    {"step": "place", "level": "other_employer", "weight": -1.75},
+]
+
+
+def match_model(*, learned: bool = True) -> dict[str, Any]:
+    """A match model as findings.json carries it (see sfbridge.checks.CheckContext.match_model)."""
+
+    def level(m: float, u: float, weight: float, *, tf: bool = False) -> dict[str, Any]:
+        return {"m": m, "u": u, "weight": weight, "term_frequency_adjusted": tf}
+
+    return {
+        "learned": learned,
+        "prior_log2_odds": -20.5 if learned else -9.0,
+        "candidate_pairs": 4321 if learned else 82,
+        "random_pairs": 200000 if learned else 0,
+        "em_iterations": 17 if learned else 0,
+        "converged": True,
+        "training_match_rate": 0.31234 if learned else None,
+        "training_blocking_keys": ["email", "phone", "name_postcode"] if learned else [],
+        "comparisons": {
+            "first": {"same": level(0.9, 0.002, 8.81, tf=learned), "different": level(0.01, 0.95, -6.57)},
+            "email": {"same": level(0.7, 1.2e-06, 19.15, tf=True), "different": level(0.05, 0.99, -4.31)},
+            "place": {"other_employer": level(0.02, 0.067, -1.74), "<b>odd</b>": level(0.1, 0.1, 0.0)},
+        },
+        "hand_set_reason": None if learned else "too_few_pairs",
+        "min_training_pairs": 200,
+    }
+
+
 def duplicate_pair() -> list[Finding]:
-    match = {"other_sobject": "Contact", "score": 0.97, "reasons": ["same email yamada@example.jp", "but other city"]}
+    match = {
+        "other_sobject": "Contact",
+        "score": 0.97,
+        "reasons": ["same email yamada@example.jp", "but other city"],
+        "waterfall": WATERFALL,
+    }
     lead = finding(
         "duplicate",
         LEAD_2,

@@ -154,7 +154,8 @@ def test_a_store_made_before_run_owners_gains_the_column(backend, tmp_path, requ
     engine.dispose()
     store = Store.open(url)
     assert sqlalchemy.inspect(store.engine).has_table("runs")
-    assert "owner" in {column["name"] for column in sqlalchemy.inspect(store.engine).get_columns("runs")}
+    assert {"owner", "details"} <= {column["name"] for column in sqlalchemy.inspect(store.engine).get_columns("runs")}
+    assert store.run_details(1) == {}  # a run recorded before details were kept has none
     assert store.sweep_interrupted() == [2]  # a run recorded without an owner cannot still be running
     assert [(run["id"], run["outcome"]) for run in store.recent_runs()] == [(2, "interrupted"), (1, "ok")]
     Store.open(url)  # opening again adds nothing and fails nothing

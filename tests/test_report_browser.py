@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from reportdocs import LEAD_1, NASTY, document, lightning
+from reportdocs import LEAD_1, NASTY, document, lightning, match_model
 from sfbridge.cli import app
 from sfbridge.report.html import render_report_html
 
@@ -179,3 +179,54 @@ def test_the_page_prints_every_row_without_its_controls(demo_outputs, visit):
     assert shown.page.locator(".filter").first.is_hidden()
     pdf = shown.page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
+
+
+def test_each_duplicate_opens_its_best_matchs_waterfall(demo_outputs, visit, artifacts):
+    """Under each duplicate row, 'why it matched' opens the weights step by step, adding up to the pair's total."""
+    findings = json.loads((demo_outputs / "findings.json").read_text(encoding="utf-8"))["findings"]
+    shown = visit(demo_outputs / "report.html")
+    rows = shown.page.locator("#check-duplicate .tabulator-row")
+    assert rows.count() == min(25, sum(1 for item in findings if item["check"] == "duplicate"))
+    assert rows.locator("details.why").count() == rows.count()
+    first = rows.first
+    record = first.locator("a").first.inner_text()
+    best = next(item for item in findings if item["record_id"] == record)["evidence"]["matches"][0]
+    why = first.locator("details.why")
+    assert why.locator(".waterfall").is_hidden()
+    why.locator("summary").click()
+    why.locator(".waterfall").wait_for(state="visible")  # the table redraws as it grows; the row stays open
+    assert best["other_id"] in why.locator("summary").inner_text()
+    weights = why.locator(".wf-weight").all_inner_texts()
+    assert len(weights) == len(best["waterfall"]) + 1  # every step, then the total
+    assert [float(text) for text in weights[:-1]] == [step["weight"] for step in best["waterfall"]]
+    assert float(weights[-1]) == pytest.approx(sum(step["weight"] for step in best["waterfall"]), abs=0.011)
+    assert why.locator(".wf-bar").first.bounding_box()["width"] > 0
+    shown.page.locator("#check-duplicate .tabulator-page[data-page='2']").click()
+    assert shown.page.locator("#check-duplicate .tabulator-row").first.locator("details.why").count() == 1
+    assert shown.page.locator("#match-model").is_visible()
+    assert shown.page.locator("#match-model table.model").count() == 7
+    assert shown.errors == []
+    first.screenshot(path=str(artifacts / "report-waterfall.png"))
+
+
+def test_waterfall_and_model_values_stay_text_in_the_browser(tmp_path, visit):
+    """A hostile level in a waterfall or a blocking key name runs nothing: the script writes text only."""
+    xss = XSS.replace("__pwned", "pwned")  # levels are shown with _ as spaces
+    doc = document(match_model=match_model() | {"training_blocking_keys": [xss]})
+    for item in doc["findings"]:
+        for match in item["evidence"].get("matches", ()):
+            match["waterfall"] = [
+                {"step": "prior", "level": xss, "weight": -3.0},
+                {"step": xss, "level": "x", "weight": 9},
+            ]
+    path = tmp_path / "report.html"
+    path.write_text(render_report_html(doc), encoding="utf-8")
+    shown = visit(path)
+    why = shown.page.locator("#check-duplicate .tabulator-row").first.locator("details.why")
+    why.locator("summary").click()
+    why.locator(".waterfall").wait_for(state="visible")
+    assert why.inner_text().count(xss) == 2
+    assert xss in shown.text("#model-keys")
+    assert shown.page.evaluate("window.pwned") is None
+    assert shown.requests == [shown.url]
+    assert shown.errors == []

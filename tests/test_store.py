@@ -222,3 +222,18 @@ def test_a_store_path_under_the_home_folder_is_opened_there(tmp_path, monkeypatc
         Store.open(url).bind_org("00D5g000004ABCDEAA", "https://acme.my.salesforce.com")
     assert sorted(p.name for p in (tmp_path / "sfbridge").glob("*.db")) == ["acme.db", "other.db"]
     assert not (tmp_path / "~").exists()
+
+
+def test_a_run_keeps_its_details_and_anything_else_reads_as_none(sqlite_store):
+    """runs.details round-trips an object; a run without one, or with something that is not one, reads as {}."""
+    kept = sqlite_store.start_run("audit", org="acme", started_at=NOW)
+    details = {"match_model": {"learned": True, "comparisons": {"email": {"same": {"m": 0.9, "u": 1e-05}}}}}
+    sqlite_store.finish_run(kept, outcome="ok", finished_at=NOW, counts={"duplicate": 2}, details=details)
+    bare = sqlite_store.start_run("audit", org="acme", started_at=NOW)
+    sqlite_store.finish_run(bare, outcome="ok", finished_at=NOW, counts={"duplicate": 0})
+    odd = sqlite_store.start_run("audit", org="acme", started_at=NOW)
+    sqlite_store.finish_run(odd, outcome="ok", finished_at=NOW, details=["not", "an", "object"])
+    assert sqlite_store.run_details(kept) == details
+    assert sqlite_store.run_details(bare) == {}
+    assert sqlite_store.run_details(odd) == {}
+    assert sqlite_store.run_details(999) == {}

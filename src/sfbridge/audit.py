@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
 
-from sfbridge.checks import Check, fields_needed, run_checks
+from sfbridge.checks import Check, fields_needed, run_checks_detailed
 from sfbridge.checks.profile import PROFILE_NEEDS, OrgProfileReport, org_profile
 from sfbridge.checks.rules_fit import OrgFacts, require_rules_fit
 from sfbridge.describes import DescribedField, fields_from_columns
@@ -35,7 +36,12 @@ log = structlog.get_logger()
 
 @dataclass(frozen=True)
 class AuditResult:
-    """What an audit found, and about what."""
+    """What an audit found, and about what.
+
+    ``match_model`` is how the duplicate search weighed pairs (see
+    :meth:`sfbridge.checks.CheckContext.match_model`), None when no check scored pairs; it
+    is kept with the run (``runs.details``) for reports rebuilt later.
+    """
 
     run_id: int
     org_id: str
@@ -45,6 +51,7 @@ class AuditResult:
     findings: tuple[Finding, ...]
     profile: OrgProfileReport
     elapsed_seconds: float
+    match_model: dict[str, Any] | None = None
 
 
 #: The objects whose fields the rules name (``conversion.*``, ``lead_source.*``, ``plan.*``).
@@ -106,7 +113,8 @@ def audit(
     run_id = store.start_run(command, org=org, started_at=started)
     try:
         profile = org_profile(snapshot, rules=rules, now=taken_at)
-        findings = run_checks(snapshot, rules=rules, now=taken_at, checks=checks, release=True)
+        checked = run_checks_detailed(snapshot, rules=rules, now=taken_at, checks=checks, release=True)
+        findings, match_model = checked.findings, checked.match_model
         del snapshot  # the frames are done with: a large org's findings need that memory next
         store.save_findings(run_id, findings)
     except BaseException as exc:  # a signal or Ctrl-C is recorded "interrupted", anything else "failed"
@@ -114,7 +122,8 @@ def audit(
         store.finish_run(run_id, outcome=outcome, finished_at=datetime.now(UTC), error=error)
         raise
     counts = {check.name: sum(1 for item in findings if item.check == check.name) for check in checks}
-    store.finish_run(run_id, outcome="ok", finished_at=datetime.now(UTC), counts=counts)
+    details = {"match_model": match_model}
+    store.finish_run(run_id, outcome="ok", finished_at=datetime.now(UTC), counts=counts, details=details)
     elapsed = time.perf_counter() - timer
     log.info("audit_done", org=org, findings=len(findings), checks=len(checks), seconds=round(elapsed, 2))
     return AuditResult(
@@ -126,4 +135,5 @@ def audit(
         findings=tuple(findings),
         profile=profile,
         elapsed_seconds=elapsed,
+        match_model=match_model,
     )

@@ -1,11 +1,19 @@
 """Running the checks together: people checks last, and the snapshot released as the others finish."""
 
+import math
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sfbridge.checks import CHECKS, fields_needed, run_checks
-from sfbridge.rules import load_rules
+import polars as pl
+import pytest
+
+from sfbridge.checks import CHECKS, fields_needed, run_checks, run_checks_detailed, select_checks
+from sfbridge.matching import Matching
+from sfbridge.rules import Rules, load_rules
+from sfbridge.snapshot import Snapshot
 
 REPO = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
 
 
 def test_releasing_the_snapshot_as_checks_finish_changes_no_finding(demo_store):
@@ -30,3 +38,74 @@ def test_people_fields_are_loaded_for_checks_that_read_people_only():
     assert "Email" in fields_needed(duplicate, rules)["Lead"]
     assert "Email" not in fields_needed(duplicate, rules, people=False)["Lead"]
     assert "Contact" not in fields_needed([CHECKS["stale_lead"]], rules)
+
+
+# -- the match model a run of the checks keeps ------------------------------------------------
+
+FAKE_1000 = REPO / "fixtures" / "labelled" / "splink" / "fake_1000.csv"
+
+
+def splink_snapshot():
+    """The Splink fake_1000 set as an org's Contacts: enough pairs for the model to learn from."""
+    rows = pl.read_csv(FAKE_1000, infer_schema_length=0)
+    contacts = rows.select(
+        Id=pl.format("003{}AAA", pl.col("unique_id").str.zfill(12)),
+        FirstName="first_name",
+        LastName="surname",
+        Email="email",
+        MailingCity="city",
+        MailingCountry=pl.lit("United Kingdom"),
+        Birthdate=pl.col("dob").str.to_date(),
+    )
+    return Snapshot(org_id="00D000000000001AAA", instance_url="", taken_at=NOW, frames={"Contact": contacts})
+
+
+def test_the_duplicate_search_learns_on_a_large_enough_org_and_the_run_keeps_its_model():
+    """fake_1000's pairs are enough to learn from: the model is learned, converged, and every comparison is there."""
+    checked = run_checks_detailed(splink_snapshot(), rules=Rules(), now=NOW, checks=select_checks(["duplicate"]))
+    model = checked.match_model
+    assert checked.findings
+    assert model is not None
+    assert model["learned"] is True
+    assert model["converged"] is True
+    assert model["hand_set_reason"] is None
+    assert model["training_blocking_keys"]
+    assert 0 < model["em_iterations"] < 100
+    assert model["candidate_pairs"] > model["min_training_pairs"]
+    assert set(model["comparisons"]) == {"first", "last", "email", "phone", "birthdate", "country", "place"}
+    assert model["comparisons"]["last"]["same"]["term_frequency_adjusted"] is True
+    same = model["comparisons"]["email"]["same"]
+    assert same["weight"] == pytest.approx(math.log2(same["m"] / same["u"]), abs=0.01)
+    # Each duplicate's best match carries the waterfall of the model kept: its prior is the first step.
+    steps = checked.findings[0].evidence["matches"][0]["waterfall"]
+    assert steps[0] == {"step": "prior", "level": "learned", "weight": model["prior_log2_odds"]}
+
+
+def test_a_small_org_is_scored_by_hand_set_weights_and_the_model_says_why(demo_snapshot):
+    """The demo org has too few pairs to learn from: the model kept is hand-set, with its reason and pair count."""
+    checks = select_checks(["duplicate"])
+    model = run_checks_detailed(demo_snapshot, rules=Rules(), now=NOW, checks=checks).match_model
+    assert model is not None
+    assert model["learned"] is False
+    assert model["hand_set_reason"] == "too_few_pairs"
+    assert 0 < model["candidate_pairs"] < model["min_training_pairs"]
+    # The hand-set weights of a shared email or phone drop with how many hold it: marked, like tf levels.
+    assert model["comparisons"]["email"]["same"]["term_frequency_adjusted"] is True
+    off = Rules.model_validate({"duplicates": {"learn_weights": False}})
+    assert run_checks_detailed(splink_snapshot(), rules=off, now=NOW, checks=checks).match_model["hand_set_reason"] == (
+        "learn_weights_off"
+    )
+
+
+@pytest.mark.parametrize("names", [["stale_lead", "junk_lead"], ["invalid_email", "invalid_phone"]])
+def test_checks_that_score_no_pair_keep_no_model_and_never_run_the_search(demo_snapshot, monkeypatch, names):
+    """No duplicate check, no model: the email and phone checks read the people but never pay for pairs."""
+
+    def refuse(_matching):
+        pytest.fail("the duplicate search ran")
+
+    monkeypatch.setattr(Matching, "candidates", property(refuse))
+    monkeypatch.setattr(Matching, "model", property(refuse))
+    checked = run_checks_detailed(demo_snapshot, rules=Rules(), now=NOW, checks=select_checks(names))
+    assert checked.match_model is None
+    assert {finding.check for finding in checked.findings} <= set(names)

@@ -7,7 +7,9 @@ Each check is a pure function of (snapshot, rules, now) returning findings; see
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sfbridge.checks import conversion, junk, leads, matches, quality, readiness
 from sfbridge.checks.context import PEOPLE_NEEDS, CheckContext, StatusSets, resolve_statuses
@@ -21,10 +23,12 @@ __all__ = [
     "CHECKS",
     "Check",
     "CheckContext",
+    "ChecksRun",
     "StatusSets",
     "fields_needed",
     "resolve_statuses",
     "run_checks",
+    "run_checks_detailed",
     "select_checks",
 ]
 
@@ -78,6 +82,20 @@ def fields_needed(checks: Sequence[Check], rules: Rules, *, people: bool = True)
     return needs
 
 
+@dataclass(frozen=True)
+class ChecksRun:
+    """What a run of the checks found, and how the duplicate search weighed pairs.
+
+    Attributes:
+        findings: every finding, check by check.
+        match_model: the match model (:meth:`CheckContext.match_model`), or None when no
+            check scored pairs (no duplicate check ran, or only the email and phone checks).
+    """
+
+    findings: list[Finding]
+    match_model: dict[str, Any] | None
+
+
 def run_checks(
     snapshot: Snapshot,
     *,
@@ -86,7 +104,19 @@ def run_checks(
     checks: Sequence[Check] | None = None,
     release: bool = False,
 ) -> list[Finding]:
-    """Run checks on a snapshot.
+    """Run checks on a snapshot and return their findings (see :func:`run_checks_detailed`)."""
+    return run_checks_detailed(snapshot, rules=rules, now=now, checks=checks, release=release).findings
+
+
+def run_checks_detailed(
+    snapshot: Snapshot,
+    *,
+    rules: Rules,
+    now: datetime,
+    checks: Sequence[Check] | None = None,
+    release: bool = False,
+) -> ChecksRun:
+    """Run checks on a snapshot, keeping the match model the duplicate checks scored with.
 
     Args:
         snapshot: the org's records.
@@ -97,10 +127,12 @@ def run_checks(
             :meth:`Snapshot.release`); for a caller that reads the snapshot no more.
 
     Returns:
-        Every finding, check by check in the order given (report order by default).
+        Every finding, check by check in the order given (report order by default), and the
+        match model (None when no check scored pairs: the search is never run for it).
 
     Checks that read the people (the duplicate search) run last: their phone numbers are read
-    in worker processes while the other checks run.
+    in worker processes while the other checks run. The context, with the search's frames, is
+    dropped on return: only the model's plain data outlives it.
     """
     chosen = list(checks if checks is not None else CHECKS.values())
     context = CheckContext(snapshot=snapshot, rules=rules, now=now)
@@ -124,4 +156,4 @@ def run_checks(
     finally:
         if people_readers:
             context.matches.close()
-    return [finding for check in chosen for finding in found[check.name]]
+    return ChecksRun([finding for check in chosen for finding in found[check.name]], context.match_model())

@@ -112,6 +112,7 @@ def run_audit(
         rules=rules.model_dump(mode="json"),
         profile=result.profile.model_dump(mode="json"),
         trends=trends,
+        match_model=result.match_model,
     )
     written = write_audit_outputs(out_dir, document=document, findings=result.findings, checks=[c.name for c in checks])
     return AuditOutcome(result, document, written)

@@ -4,7 +4,9 @@ The store keeps every audit's findings and counts, so an older audit's page can 
 again later (for a meeting, or after the folder was cleaned). What the store does not keep
 is said on the page rather than guessed: the org profile is made during an audit and not
 stored, so the rebuilt page has no profile section (and its scores, which need the
-profile's record counts, show as n/a); the records are taken as of the run's start.
+profile's record counts, show as n/a); the records are taken as of the run's start. The
+match model the duplicates were scored with is kept with the run (``runs.details``) and
+shown as it was, not fitted again (an audit stored before it was kept has none).
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ def stored_audit_document(store: Store, run_id: int, *, rules: Rules) -> dict[st
         rules: the rules for the checks' severities (the store does not keep the run's rules).
 
     Returns:
-        The document, with ``profile`` None and the comparison with the audit before it.
+        The document, with ``profile`` None, the comparison with the audit before it, and the
+        match model the run kept (None when it kept none).
 
     Raises:
         UsageError: when the run is not there, is not an audit, or did not finish.
@@ -102,7 +105,14 @@ def stored_audit_document(store: Store, run_id: int, *, rules: Rules) -> dict[st
         profile=None,
         generated_at=run.get("finished_at") or run["started_at"],
         trends=trends,
+        match_model=_stored_model(store.run_details(run_id)),
     )
+
+
+def _stored_model(details: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's match model, or None when it has none (or something that is not one)."""
+    model = details.get("match_model")
+    return dict(model) if isinstance(model, dict) else None
 
 
 @app.command("report")

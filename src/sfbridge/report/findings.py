@@ -53,6 +53,7 @@ def findings_document(  # noqa: PLR0913 (keyword-only: one per section of the do
     profile: Mapping[str, Any] | None = None,
     generated_at: datetime | None = None,
     trends: Mapping[str, Any] | None = None,
+    match_model: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the findings.json document.
 
@@ -67,6 +68,9 @@ def findings_document(  # noqa: PLR0913 (keyword-only: one per section of the do
         generated_at: when the document was made (defaults to now).
         trends: the comparison with the org's previous audit
             (:func:`sfbridge.report.trends.audit_trends`; None for its first audit).
+        match_model: how the duplicate search weighed pairs
+            (:meth:`sfbridge.checks.CheckContext.match_model`; None when no check scored pairs,
+            or for an audit stored by an sfbridge that did not keep it).
 
     Returns:
         Plain data, ready for JSON.
@@ -85,6 +89,8 @@ def findings_document(  # noqa: PLR0913 (keyword-only: one per section of the do
         "checks": [{**dict(check), "count": counts.get(str(check["name"]), 0)} for check in checks],
         "rules": dict(rules),
         "profile": dict(profile) if profile is not None else None,
+        # Added within schema version 1, like trends.
+        "match_model": dict(match_model) if match_model is not None else None,
         "findings": [item.plain for item in findings],
     }
 

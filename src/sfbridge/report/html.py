@@ -3,7 +3,9 @@
 The page opens with a health summary (a score per area, counts per check, change since the
 last audit), then the org profile, then one section per check: what it means, why it matters,
 and its findings in a sortable, filterable, paged table whose records link to their Lightning
-pages; the duplicate check also shows its clusters side by side with the reasons.
+pages; the duplicate check also shows its clusters side by side with the reasons, and each
+duplicate why its records met (the best match's waterfall of weights, see
+:mod:`sfbridge.report.matchmodel`), with a section on how the duplicates were scored.
 
 Everything the page needs is inside it: the styles, the script, the table library (Tabulator,
 vendored under ``assets/vendor``) and the charts, drawn as inline SVG by
@@ -36,12 +38,15 @@ from sfbridge import __version__
 from sfbridge.report import charts
 from sfbridge.report.health import SEVERITY_WEIGHTS, health_scores, overall_score
 from sfbridge.report.links import instance_base, lightning_url
+from sfbridge.report.matchmodel import TF_NOTE, model_view
 from sfbridge.report.sections import CLUSTER_FIELDS, ROW_FIELDS, ROW_LIMIT, check_sections, duplicate_clusters
 
 __all__ = ["health_scores", "render_index_html", "render_report_html"]
 
 _SOURCE_MAP = re.compile(r"^\s*(?://|/\*)# sourceMappingURL=.*$", re.MULTILINE)
 _SEVERITIES = ("high", "medium", "low", "info")
+#: The checks whose findings come from scored pairs (the match model's section speaks for them).
+_MATCHING_CHECKS = ("duplicate", "lead_is_existing_contact")
 #: The scripts report.html runs (the Content-Security-Policy allows exactly these, by hash).
 _REPORT_SCRIPTS = ("vendor/tabulator/tabulator.min.js", "report.js")
 
@@ -206,8 +211,20 @@ def render_report_html(
         "cluster_count": cluster_count,
         "cluster_fields": [label for _, label in CLUSTER_FIELDS],
         "profile": _profile_context(document.get("profile"), instance_url),
+        "match_model": model_view(document.get("match_model")),
+        "tf_note": TF_NOTE,
+        "threshold": _threshold(document.get("rules")),
+        # A duplicate check that ran, for a note when the run kept no model (an older audit).
+        "duplicates_ran": any(section["name"] in _MATCHING_CHECKS for section in sections),
     }
     return _environment().get_template("report.html.j2").render(context)
+
+
+def _threshold(rules: Any) -> float | None:  # noqa: ANN401 (the document's rules)
+    """The score from which a pair is a duplicate, as the audit's rules set it (None if they do not say)."""
+    duplicates = rules.get("duplicates") if isinstance(rules, Mapping) else None
+    value = duplicates.get("match_threshold") if isinstance(duplicates, Mapping) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _trend_view(trends: Mapping[str, Any] | None) -> tuple[Mapping[str, Any] | None, dict[str, Any]]:

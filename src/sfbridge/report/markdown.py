@@ -19,6 +19,7 @@ from typing import Any
 from sfbridge.models import Severity
 from sfbridge.report.health import health_scores, overall_score
 from sfbridge.report.links import lightning_url
+from sfbridge.report.matchmodel import TF_NOTE, best_waterfall, model_view, waterfall_view
 from sfbridge.report.trends import CHANGES
 
 __all__ = ["md_text", "render_index_markdown", "render_report_markdown"]
@@ -57,7 +58,10 @@ def md_text(value: Any, *, limit: int | None = None) -> str:  # noqa: ANN401 (an
 def render_report_markdown(
     document: Mapping[str, Any], *, trends: Mapping[str, Any] | None = None, top: int = 10
 ) -> str:
-    """Render an audit as Markdown: headline, summary per check, org profile, top findings.
+    """Render an audit as Markdown: headline, summary per check, org profile, top findings, how duplicates were scored.
+
+    Each duplicate among the top findings gets a line with its best match's weights, step by
+    step; the match model's weights per comparison close the report.
 
     Args:
         document: the findings.json document.
@@ -79,6 +83,7 @@ def render_report_markdown(
     lines += _summary_table(document, by_check)
     lines += _profile_lines(document.get("profile"))
     lines += _top_findings(document, top=top)
+    lines += _model_lines(document.get("match_model"))
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -200,12 +205,68 @@ def _top_findings(document: Mapping[str, Any], *, top: int) -> list[str]:
         title = md_text(check.get("title") or name)
         lines += [f"### {title}: {_findings(len(mine))} ({md_text(check.get('severity'))})", ""]
         lines += ["| Record | Object | Severity | Reason | Suggested action |", "|---|---|---|---|---|"]
-        for item in _most_severe(mine, top):
-            lines.append(_finding_row(item, instance))
+        shown = _most_severe(mine, top)
+        lines += [_finding_row(item, instance) for item in shown]
         if len(mine) > top:
             lines += ["", f"…and {len(mine) - top:,} more in {md_text(name + '.csv')}."]
         lines.append("")
+        lines += _waterfall_lines(shown)
     return ["## Top findings", "", *lines] if lines else []
+
+
+def _waterfall_lines(findings: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Per finding with a scored match: its best match's weights, step by step, adding up to the total."""
+    lines = []
+    for item in findings:
+        best = best_waterfall(item)
+        view = waterfall_view(best[1]) if best is not None else None
+        if best is None or view is None:
+            continue
+        other = f"{best[0].get('other_sobject') or ''} {best[0].get('other_id') or ''}".strip()
+        steps = " · ".join(
+            f"{md_text(step['label'])}{' ' + md_text(step['level']) if step['level'] else ''} {step['weight']}"
+            for step in view["steps"]
+        )
+        lines.append(
+            f"- {md_text(item.get('record_id'))} ↔ {md_text(other)}: {steps} = **{view['total']}** "
+            f"(score {view['score']:.4f})"
+        )
+    if not lines:
+        return []
+    return [
+        "Why they matched (the best match's weights, in log2 odds; see how duplicates were scored):",
+        "",
+        *lines,
+        "",
+    ]
+
+
+def _model_lines(model: Any) -> list[str]:  # noqa: ANN401 (the document's match_model)
+    """How duplicates were scored: where the weights came from, the prior, and every level's weight."""
+    view = model_view(model)
+    if view is None:
+        return []
+    lines = ["## How duplicates were scored", "", md_text(view["how"]), ""]
+    probability = view["prior_probability"]
+    chance = f", a probability of {probability:.3g}" if probability is not None else ""
+    lines.append(f"- Prior: {view['prior_text']} (log2 odds{chance}) that {view['prior_of']} are one person")
+    keys = ", ".join(md_text(key) for key in view["blocking_keys"]) or "none (hand-set weights)"
+    lines += [f"- Trained on pairs sharing these blocking keys: {keys}", ""]
+    learned = view["learned"]
+    lines += [
+        "| Comparison | Level | m | u | Match weight |" if learned else "| Comparison | Level | Match weight |",
+        "|---|---|---:|---:|---:|" if learned else "|---|---|---:|",
+    ]
+    for comparison in view["comparisons"]:
+        for level in comparison["levels"]:
+            name = md_text(level["level"]) + (" †" if level["tf"] else "")
+            cells = [md_text(comparison["title"]), name]
+            cells += [level["m"], level["u"]] if learned else []
+            lines.append("| " + " | ".join([*cells, level["weight"]]) + " |")
+    lines.append("")
+    if view["has_tf"]:
+        lines += [f"† {md_text(TF_NOTE)}", ""]
+    return lines
 
 
 def _group_by_check(findings: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:

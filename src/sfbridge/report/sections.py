@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from sfbridge.report.links import lightning_url
+from sfbridge.report.matchmodel import waterfall_row, waterfall_view
 
 __all__ = [
     "CLUSTER_FIELDS",
@@ -101,11 +102,26 @@ def _row(item: Mapping[str, Any], instance_url: str | None) -> list[Any]:
         _evidence(item.get("evidence") or {}),
         item.get("score"),
         item.get("group"),
+        waterfall_row(item),  # only rows shown are built: a large audit's 150k findings pay nothing for it
     ]
 
 
 #: The order of a row's values (the page's script turns rows into objects by these names).
-ROW_FIELDS = ("id", "url", "sobject", "severity", "reason", "action", "related", "evidence", "score", "group")
+#: ``waterfall`` is a duplicate's best match, weighed step by step
+#: (:func:`~sfbridge.report.matchmodel.waterfall_row`), null for other findings.
+ROW_FIELDS = (
+    "id",
+    "url",
+    "sobject",
+    "severity",
+    "reason",
+    "action",
+    "related",
+    "evidence",
+    "score",
+    "group",
+    "waterfall",
+)
 
 
 def check_sections(
@@ -125,7 +141,8 @@ def check_sections(
     Returns:
         Per check: ``name``, ``title``, ``explains``, ``why``, ``severity``, ``count``,
         ``shown`` (rows embedded), ``rows`` (lists in :data:`ROW_FIELDS` order), ``has_score``,
-        ``has_group``, ``trend`` (None for a first audit or a check not compared).
+        ``has_group``, ``has_waterfall`` (a row shows why its records matched), ``trend``
+        (None for a first audit or a check not compared).
     """
     instance_url = (document.get("org") or {}).get("instance_url")
     by_check: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
@@ -136,6 +153,7 @@ def check_sections(
         name = str(check["name"])
         items = by_check.get(name, [])
         shown = items[:row_limit]
+        rows = [_row(item, instance_url) for item in shown]
         sections.append(
             {
                 "name": name,
@@ -145,9 +163,10 @@ def check_sections(
                 "severity": check.get("severity") or (items[0]["severity"] if items else "info"),
                 "count": len(items),
                 "shown": len(shown),
-                "rows": [_row(item, instance_url) for item in shown],
+                "rows": rows,
                 "has_score": any(item.get("score") is not None for item in shown),
                 "has_group": any(item.get("group") for item in shown),
+                "has_waterfall": any(row[-1] is not None for row in rows),
                 "trend": None if trends is None else _trend(trends.get(name)),
             }
         )
@@ -190,12 +209,14 @@ def _pairs(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             if key in seen or len(key) < 2:  # noqa: PLR2004 (a pair)
                 continue
             reasons = [str(reason) for reason in match.get("reasons") or ()]
+            steps = match.get("waterfall")
             seen[key] = {
                 "a": str(item["record_id"]),
                 "b": other,
                 "score": match.get("score"),
                 "reasons": [reason for reason in reasons if not reason.startswith("but ")],
                 "against": [reason for reason in reasons if reason.startswith("but ")],
+                "waterfall": waterfall_view(steps) if isinstance(steps, list) else None,
             }
     return list(seen.values())
 
@@ -212,7 +233,8 @@ def duplicate_clusters(
 
     Returns:
         The clusters (``group``, ``members`` with the record to keep first, ``fields`` marking
-        which rows agree across members, ``pairs``), and how many clusters there are in all.
+        which rows agree across members, ``pairs`` with their reasons and ``waterfall``), and
+        how many clusters there are in all.
     """
     groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for item in findings:

@@ -643,6 +643,16 @@ class Store:
             row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
             return dict(row._mapping) if row else None  # noqa: SLF001
 
+    def run_details(self, run_id: int) -> dict[str, Any]:
+        """What a run kept beside its counts (``runs.details``), or {} for a run without any.
+
+        A run recorded by an older sfbridge (or a row edited by hand) has none, or something
+        that is not an object: both read as {}.
+        """
+        with _guard("read runs"), self.engine.connect() as conn:
+            details = conn.execute(select(runs.c.details).where(runs.c.id == run_id)).scalar()
+        return dict(details) if isinstance(details, dict) else {}
+
     def recent_runs(self, *, limit: int = 20) -> list[dict[str, Any]]:
         """Return the latest runs, newest first."""
         with _guard("read runs"), self.engine.connect() as conn:

@@ -119,6 +119,10 @@ runs = Table(
     # The run's owner token: while the run is live, its process holds a lock keyed by it
     # (sfbridge.store.locks); a run still `running` whose lock can be taken was interrupted.
     Column("owner", String(64)),
+    # What a run keeps beside its counts, as one JSON object: an audit's match model
+    # ({"match_model": ...}), so a report rebuilt later shows how its duplicates were scored.
+    # Added after the first release: NULL in older stores' rows (see sfbridge.store.migrate).
+    Column("details", JSON),
 )
 
 findings = Table(

@@ -77,6 +77,65 @@
     return list;
   }
 
+  var SIGNS = { pos: 1, neg: 1, zero: 1 };
+
+  function span(className, text) {
+    var node = document.createElement("span");
+    node.className = className;
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  /* A duplicate's best match, weighed step by step (sfbridge.report.matchmodel.waterfall_row:
+   * [with, total, score, zero, steps], each step [label, level, weight, sign, left, width], the
+   * last one the total); the same markup as the clusters' waterfall macro. */
+  function waterfall(data, row) {
+    var box = document.createElement("details");
+    box.className = "why";
+    box.open = row._whyOpen === true;
+    var summary = document.createElement("summary");
+    summary.textContent = "Why it matched " + data[0] + ": weight " + data[1] + ", score " + data[2];
+    // Opening grows the table, and Tabulator redraws a table whose size changed, rows and all:
+    // the row keeps whether it is open (before the toggle, so the redrawn row has it too).
+    summary.addEventListener("click", function () { row._whyOpen = !box.open; });
+    box.addEventListener("toggle", function () {
+      if (box.isConnected) { row._whyOpen = box.open; }
+    });
+    box.appendChild(summary);
+    var grid = document.createElement("div");
+    grid.className = "waterfall";
+    data[4].forEach(function (step, index) {
+      var last = index === data[4].length - 1;
+      var label = span("wf-label" + (last ? " wf-total" : ""), step[0]);
+      if (step[1]) {
+        label.appendChild(document.createTextNode(" "));
+        label.appendChild(span("muted", step[1]));
+      }
+      var track = span("wf-track");
+      var zero = span("wf-axis");
+      zero.style.left = Number(data[3]) + "%";
+      var bar = span("wf-bar wf-" + (SIGNS[step[3]] ? step[3] : "zero"));
+      bar.style.left = Number(step[4]) + "%";
+      bar.style.width = Number(step[5]) + "%";
+      track.appendChild(zero);
+      track.appendChild(bar);
+      grid.appendChild(label);
+      grid.appendChild(track);
+      grid.appendChild(span("wf-weight" + (last ? " wf-total" : ""), step[2]));
+    });
+    box.appendChild(grid);
+    return box;
+  }
+
+  function waterfallRow(row) {
+    // Rows are formatted again when a page is redrawn: replace what an earlier pass added.
+    var element = row.getElement();
+    var old = element.querySelector(":scope > details.why");
+    if (old) { element.removeChild(old); }
+    var data = row.getData();
+    if (data.waterfall) { element.appendChild(waterfall(data.waterfall, data)); }
+  }
+
   function debounce(action, wait) {
     var timer = null;
     return function () {
@@ -90,7 +149,7 @@
     var data = toObjects(JSON.parse(source.textContent));
     var shown = box.querySelector(".shown");
     var input = box.querySelector("input[type=search]");
-    var table = new Tabulator(box.querySelector(".table"), {
+    var options = {
       data: data,
       columns: columns(box),
       layout: "fitColumns",
@@ -102,7 +161,9 @@
       printAsHtml: true,
       printRowRange: "all",
       printHeader: false
-    });
+    };
+    if (box.dataset.waterfall === "1") { options.rowFormatter = waterfallRow; }
+    var table = new Tabulator(box.querySelector(".table"), options);
     box.dataset.visible = String(data.length);
     table.on("dataFiltered", function (filters, rows) {
       shown.textContent = rows.length.toLocaleString("en");
