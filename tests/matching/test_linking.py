@@ -19,8 +19,14 @@ def clusters(matched, apart):
 
 
 def test_a_record_matching_two_namesakes_joins_the_one_it_matches_best():
-    """0 (no street) matches 1 and 2, whom a rule keeps apart: 0 goes with 1, 2 stays alone."""
-    assert clusters([(0, 1, 0.99), (0, 2, 0.95)], [(1, 2)]) == {frozenset({0, 1}), frozenset({2})}
+    """0 (no street) matches 1 and 2; 1 is kept apart from 2 and from 3 (2's other record): 0 goes with 1."""
+    matched = [(0, 1, 0.99), (2, 3, 0.99), (0, 2, 0.95)]
+    assert clusters(matched, [(1, 2), (1, 3)]) == {frozenset({0, 1}), frozenset({2, 3})}
+
+
+def test_a_tie_between_matches_and_rules_links():
+    """One match across, one rule across: the evidence is even, and the match stands (recall on noisy names)."""
+    assert clusters([(0, 1, 0.99), (0, 2, 0.95)], [(1, 2)]) == {frozenset({0, 1, 2})}
 
 
 def test_without_rules_matches_are_transitive():
