@@ -70,7 +70,7 @@ def test_the_duplicate_search_learns_on_a_large_enough_org_and_the_run_keeps_its
     assert model["converged"] is True
     assert model["hand_set_reason"] is None
     assert model["training_blocking_keys"]
-    assert 0 < model["em_iterations"] < 100
+    assert model["em_iterations"] > 0
     assert model["candidate_pairs"] > model["min_training_pairs"]
     assert set(model["comparisons"]) == {"first", "last", "email", "phone", "birthdate", "country", "place"}
     assert model["comparisons"]["last"]["same"]["term_frequency_adjusted"] is True

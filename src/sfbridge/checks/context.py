@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from sfbridge.matching import ACCOUNT_FIELDS, CONTACT_FIELDS, LEAD_FIELDS, Matching, MatchSettings, people_from_frames
-from sfbridge.matching.model import MIN_PAIRS, MatchModel
+from sfbridge.matching.model import MatchModel
 from sfbridge.models import Finding
 from sfbridge.rules import Rules, StatusRules
 from sfbridge.snapshot import Snapshot
@@ -135,11 +135,8 @@ class CheckContext:
         """The duplicate search's match model as findings.json and the run keep it, or None when no pair was scored.
 
         Never starts the search: only a model a check already had computed is read, so an
-        audit without the duplicate checks stays without one. Besides the model's own
-        :meth:`~sfbridge.matching.model.MatchModel.as_json`, it says why hand-set weights were
-        used (``hand_set_reason``: ``learn_weights_off``, ``too_few_pairs``; null when
-        learned), the fewest training pairs the model learns from (``min_training_pairs``),
-        and how many candidate pairs were scored (the hand-set model itself counts none).
+        audit without the duplicate checks stays without one. See
+        :meth:`~sfbridge.matching.model.MatchModel.as_json`.
         """
         # cached_property keeps a computed value in the instance's __dict__: it is there only
         # if something read it, and reading the property here would run the search.
@@ -147,18 +144,7 @@ class CheckContext:
         model = matching.__dict__.get("model") if isinstance(matching, Matching) else None
         if not isinstance(matching, Matching) or not isinstance(model, MatchModel):
             return None
-        plain = model.as_json()
-        if not model.learned:
-            # The hand-set weights of a shared email or phone drop with how many people hold
-            # it (matching.scoring._shared): mark them, or a pair's waterfall would disagree
-            # with the table of weights without a word.
-            for comparison in ("email", "phone"):
-                plain["comparisons"][comparison]["same"]["term_frequency_adjusted"] = True
-        reason = None if model.learned else "too_few_pairs" if matching.settings.learn else "learn_weights_off"
-        plain["candidate_pairs"] = matching.candidates.pairs.height  # computed before the model was
-        plain["hand_set_reason"] = reason
-        plain["min_training_pairs"] = MIN_PAIRS
-        return plain
+        return model.as_json()
 
     def open_lead_filter(self) -> pl.Expr:
         """An expression true for leads still being worked (not converted, not closed)."""

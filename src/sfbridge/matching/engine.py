@@ -244,7 +244,7 @@ class Matching:
         """The weights: learned from these people (see :mod:`~sfbridge.matching.model`), or the hand-set priors."""
         levels = self._candidate_levels
         if not self.settings.learn:
-            return prior_model()
+            return prior_model(pairs=levels.height, reason="learn_weights_off")
         random = score_pairs(self._compared(self._random_pairs()), prior_model())
         return fit_model(
             score_pairs(levels, prior_model()),

@@ -77,6 +77,10 @@ class MatchModel:
         iterations: EM iterations run.
         converged: whether EM stopped because m stopped changing.
         match_rate: the EM's share of candidate pairs that are one person.
+        tf: per comparison, the levels whose weight depends on how many people share the value.
+        training_kinds: the kinds of blocking key the EM learned from.
+        hand_set_reason: why the priors were used (``too_few_pairs``, ``learn_weights_off``),
+            None when learned.
     """
 
     prior: float
@@ -90,6 +94,7 @@ class MatchModel:
     match_rate: float | None = None
     tf: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     training_kinds: tuple[str, ...] = ()
+    hand_set_reason: str | None = None
 
     def weight(self, comparison: str, level: str) -> float:
         """log2(m/u) of one level (the hand-set weight itself for the priors); ``missing`` weighs nothing."""
@@ -117,6 +122,8 @@ class MatchModel:
             "converged": self.converged,
             "training_match_rate": None if self.match_rate is None else round(self.match_rate, 5),
             "training_blocking_keys": list(self.training_kinds),
+            "hand_set_reason": self.hand_set_reason,
+            "min_training_pairs": MIN_PAIRS,
             "comparisons": {
                 comparison: {
                     level: {
@@ -159,10 +166,20 @@ def _even_u() -> dict[str, dict[str, float]]:
     }
 
 
-def prior_model() -> MatchModel:
-    """The hand-set weights as a model: for orgs too small to learn from, and as the fitting's prior."""
+def prior_model(*, pairs: int = 0, reason: str | None = None) -> MatchModel:
+    """The hand-set weights as a model: for orgs too small to learn from, and as the fitting's prior.
+
+    Args:
+        pairs: the candidate pairs it scores (for the record).
+        reason: why it is used (``too_few_pairs``, ``learn_weights_off``).
+    """
     u = _even_u()
-    return MatchModel(prior=CANDIDATE_PRIOR, m=_from_weights(u), u=u, learned=False)
+    # The hand-set weight of a shared email or phone drops with how many people hold it
+    # (scoring._shared), as a learned model's drops with its term frequency.
+    shared = {"email": ("same",), "phone": ("same",)}
+    return MatchModel(
+        prior=CANDIDATE_PRIOR, m=_from_weights(u), u=u, learned=False, pairs=pairs, tf=shared, hand_set_reason=reason
+    )
 
 
 def _codes(levels: pl.DataFrame) -> np.ndarray:
@@ -244,7 +261,7 @@ def fit_model(
     else:
         kinds, training = KINDS, candidates
     if training.height < MIN_PAIRS or people < 2:  # noqa: PLR2004 (two people make a pair)
-        return prior_model()
+        return prior_model(pairs=candidates.height, reason="too_few_pairs")
     all_pairs, candidates = candidates.height, training
     u = estimate_u(random_levels)
     for comparison, value in (u_same or {}).items():
