@@ -125,6 +125,7 @@ class CheckContext:
             threshold=duplicates.match_threshold,
             max_block_size=duplicates.max_block_size,
             default_region=self.rules.default_phone_region,
+            phones=self.rules.phones.settings(),
         )
         return Matching(people, settings=settings, accounts=accounts)
 

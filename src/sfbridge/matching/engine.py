@@ -8,7 +8,7 @@ without paying for the duplicate search, and the duplicate checks share one sear
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import polars as pl
@@ -20,7 +20,7 @@ from sfbridge.matching.compare import compare_sides, comparison_side
 from sfbridge.matching.explain import reasons_column
 from sfbridge.matching.normalise import PHONE_FIELDS, locate_people, normalise_located, phone_values
 from sfbridge.matching.people import ACCOUNT_FIELDS
-from sfbridge.matching.phones import PhoneBatch
+from sfbridge.matching.phones import PhoneBatch, PhoneSettings
 from sfbridge.matching.scoring import score_pairs
 
 __all__ = ["MatchSettings", "Matching"]
@@ -79,12 +79,14 @@ class MatchSettings:
         default_region: where phone numbers without a country code are read when the record's
             country is unknown.
         workers: processes reading phone numbers; 0 means one per CPU.
+        phones: phone placeholders and fallback regions.
     """
 
     threshold: float = 0.85
     max_block_size: int = 100
     default_region: str = "US"
     workers: int = 0
+    phones: PhoneSettings = field(default_factory=PhoneSettings)
 
     @property
     def processes(self) -> int:
@@ -141,7 +143,8 @@ class Matching:
             located = locate_people(self._raw, default_region=self.settings.default_region)
             self._raw = self._raw.clear()  # the located frame holds every raw column
             values = phone_values(located)
-            self._reading = (located, values, PhoneBatch(values, workers=self.settings.processes))
+            reader = self.settings.phones.reader(values, default_region=self.settings.default_region)
+            self._reading = (located, values, PhoneBatch(values, workers=self.settings.processes, reader=reader))
         return self._reading
 
     def close(self) -> None:
