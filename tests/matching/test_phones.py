@@ -82,6 +82,18 @@ def test_is_valid_shortcut_agrees_with_is_valid_number():
         assert _is_valid(number, region) == phonenumbers.is_valid_number(number), (text, region)
 
 
+def test_a_country_codes_main_region_allows_every_length_its_other_regions_do():
+    """Fallback readings skip the validity test when the length is impossible, which is exact only while this holds."""
+    for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
+        main = phonenumbers.PhoneMetadata.metadata_for_region(regions[0])
+        if main is None:  # non-geographic codes (+800, +979): never a fallback region
+            continue
+        allowed = {*main.general_desc.possible_length, *main.general_desc.possible_length_local_only}
+        for region in regions[1:]:
+            lengths = set(phonenumbers.PhoneMetadata.metadata_for_region(region).general_desc.possible_length)
+            assert lengths <= allowed, (code, region, lengths - allowed)
+
+
 def test_phone_batch_in_worker_processes_matches_reading_in_process(monkeypatch):
     """Spreading values over worker processes gives the same readings, in the same order, with the batch's reader."""
     monkeypatch.setattr(phones, "POOL_THRESHOLD", 10)
@@ -267,7 +279,7 @@ def test_a_number_read_in_a_fallback_region_is_evidence_for_matching():
 
 
 def test_each_distinct_value_is_parsed_once_and_fallbacks_only_for_failures(monkeypatch):
-    """Parsing is per distinct (text, region); the fallback reads only failed values, each (text, region) once."""
+    """Each distinct (text, region) is parsed once; fallbacks only for failures, once each, where they are written."""
     calls: list[tuple[str, str]] = []
     parse = phonenumbers.parse
 
@@ -282,6 +294,7 @@ def test_each_distinct_value_is_parsed_once_and_fallbacks_only_for_failures(monk
         *[_lee(f"C{n}", "(415) 555-0199", "Spain") for n in range(2)],  # fails in Spain: a US number
         _lee("D", "(415) 555-0199", "France"),  # fails in France: the same US reading, already made
         _lee("E", "N/A", "US"),  # not a number: no region reads it otherwise
+        _lee("F", "(415) 123-4567", "US"),  # fails in the US: Spain may read it, France writes a 0 first
     ]
     people = normalise_people(people_frame(pl.DataFrame(rows)), default_region="US", workers=1)
     assert sorted(calls) == sorted(
@@ -292,6 +305,8 @@ def test_each_distinct_value_is_parsed_once_and_fallbacks_only_for_failures(monk
             ("(415) 555-0199", "FR"),
             ("(415) 555-0199", "US"),
             ("N/A", "US"),
+            ("(415) 123-4567", "US"),
+            ("(415) 123-4567", "ES"),
         ]
     )
     assert people.filter(pl.col("phone_fallback") == "US").height == 3

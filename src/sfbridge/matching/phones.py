@@ -2,21 +2,26 @@
 
 **Reading in context.** A number written without a country code is read in the record's
 country first (its region code), so "020 7946 0018" is a London number for a UK contact.
-When that reading is not a valid number and the value was not written with a country code
-("+…"), it is read in a few *fallback regions* (:meth:`PhoneSettings.reader`): the org's
-default region first, then the regions most of the org's numbers are read in. The first
-region where it is a valid number wins, so a value valid in several prefers the default
-region, then the most common one. "(415) 555-0134" on a Spanish contact is then the US
-number +14155550134: valid, evidence for matching, and reported as a formatting fix (the
-E.164 value to set) rather than as invalid.
+When that reading is not a valid number, and the value is plainly written (phone characters,
+7-15 digits, no "+country code"), it is read in a few *fallback regions*
+(:meth:`PhoneSettings.reader`): the org's default region first, then the regions most of the
+org's numbers are read in. The first region where it is a valid number *written the way that
+region writes its numbers* wins, so a value valid in several prefers the default region, then
+the most common one. "(415) 555-0134" on a Spanish contact is then the US number
++14155550134: valid, evidence for matching, and reported as a formatting fix (the E.164 value
+to set) rather than as invalid. "07911 123456" on a US lead is a UK mobile, but "7911 123456"
+is nothing: the UK writes its trunk 0, and without that rule ten digits of nonsense are a
+valid number in some plan or other. A number read as valid in its record's country is kept
+as it is, even when it was meant for another ("(415) 555-0199" is a valid German number).
 
 **Validity.** ``valid`` is ``is_valid_number``: the number is in an allocated range of its
 country's numbering plan (fictional ranges such as NANP 555-01xx count, because the plans
 include them), and is not a placeholder. Only valid numbers are evidence for matching. For
 what the data-quality check reports, each value also gets a ``level``, the highest it reaches
-(see :data:`LEVELS`): ``valid``; ``possible`` (a dialable length in its region or a fallback
-region, ``is_possible_number``); ``format`` (only phone characters and 7-15 digits, an
-extension apart); else ``malformed``. Placeholders get ``placeholder``, below everything.
+(see :data:`LEVELS`): ``valid``; ``possible`` (a dialable length, ``is_possible_number``, in
+its region or a fallback region it could be written for); ``format`` (only phone characters
+and 7-15 digits, an extension apart); else ``malformed``. Placeholders get ``placeholder``,
+below everything.
 
 **Placeholders** are typed to get past a required field: the listed numbers, and with the
 patterns on, one digit repeated (000-000-0000, 555-555-5555), a straight run (123-456-7890,
@@ -24,14 +29,17 @@ patterns on, one digit repeated (000-000-0000, 555-555-5555), a straight run (12
 a blocking key and never a match reason, even where libphonenumber calls them valid
 ("01234 567890" is a real UK range).
 
-Parsing costs ~30 µs a value, so each distinct (text, region) is read once, the fallback
+Parsing costs ~20-30 µs a value, so each distinct (text, region) is read once, the fallback
 regions only for the values that failed there (a few in a thousand in a typical org), each
-(text, fallback region) once; large batches are spread over worker processes (``spawn``:
-forking a process that runs polars' thread pool can deadlock).
+(text, fallback region) once; a region that writes its trunk prefix is skipped without
+parsing for a value that does not start with it (or its country code), which rules out most
+failed values at once. Large batches are spread over worker processes (``spawn``: forking a
+process that runs polars' thread pool can deadlock).
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import re
 import threading
@@ -128,9 +136,13 @@ def _is_valid(number: phonenumbers.PhoneNumber, region: str) -> bool:
     # country codes (+1 spans 25 regions) means testing the number against each in turn. When
     # the number is valid in the main region of its code, that search stops there (the main
     # region is tried first), so asking that region directly gives the same answer faster.
-    main = phonenumbers.region_code_for_country_code(number.country_code or 0)
-    if main == region and phonenumbers.is_valid_number_for_region(number, region):
-        return True
+    # A code with one region only (+49, +33) would have it asked the same question twice.
+    code = number.country_code or 0
+    if phonenumbers.region_code_for_country_code(code) == region:
+        if phonenumbers.is_valid_number_for_region(number, region):
+            return True
+        if len(phonenumbers.region_codes_for_country_code(code)) == 1:
+            return False
     return bool(phonenumbers.is_valid_number(number))
 
 
@@ -142,6 +154,13 @@ def _problem(number: phonenumbers.PhoneNumber) -> str:
     return f"{_LENGTH_PROBLEMS.get(reason, 'is not a number in use in')} {region} (+{code})"
 
 
+def _graded(text: str, *, possible: bool) -> Level:
+    # The level of a value that is no valid number (nor a placeholder).
+    if possible:
+        return "possible"
+    return "format" if _well_formed(text) else "malformed"
+
+
 def _main_part(text: str) -> str:
     return _EXTENSION.sub("", text, count=1).strip()
 
@@ -151,6 +170,24 @@ def _well_formed(text: str) -> bool:
     return bool(_PHONE_CHARACTERS.fullmatch(main)) and sum(char.isdigit() for char in main) in _FORMAT_DIGITS
 
 
+def _digits(text: str) -> str:
+    return "".join(char for char in text if char.isdigit())
+
+
+@functools.cache
+def _written_prefixes(region: str) -> tuple[str, ...]:
+    # What a number of this region, written the way it writes them, starts with: its trunk
+    # prefix ("0" in GB: "020 7946 0018") or its country code written without "+". Empty for
+    # regions that write numbers with no prefix (the US omits its trunk 1, Spain has none).
+    trunk = phonenumbers.ndd_prefix_for_region(region, strip_non_digits=True)
+    example = phonenumbers.example_number(region)
+    if not trunk or example is None:
+        return ()
+    if not _digits(phonenumbers.format_number(example, PhoneNumberFormat.NATIONAL)).startswith(trunk):
+        return ()  # Brazil has a trunk 0 but writes "(11) 2345-6789"
+    return (trunk, str(phonenumbers.country_code_for_region(region)))
+
+
 def _as_written_in(text: str, number: phonenumbers.PhoneNumber, e164: str) -> bool:
     # A fallback reading is a guess, so it must be how that region writes its numbers: the
     # digits of its national format (with the trunk 0 where the region writes one: "07911
@@ -158,8 +195,7 @@ def _as_written_in(text: str, number: phonenumbers.PhoneNumber, e164: str) -> bo
     # any other way, ten digits of nonsense are a valid number in some plan ("555 225 5669" is
     # 055 5225 5669 in GB, where nobody writes a number without its 0).
     national = _main_part(phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL))  # extension apart
-    digits = "".join(char for char in _main_part(text) if char.isdigit())
-    return digits in {"".join(char for char in national if char.isdigit()), e164[1:]}
+    return _digits(_main_part(text)) in {_digits(national), e164[1:]}
 
 
 def _pattern_digits() -> frozenset[str]:
@@ -226,39 +262,41 @@ class PhoneReader:
         try:
             number = phonenumbers.parse(text, region)
         except NumberParseException as exc:
+            unreadable = exc.error_type == NumberParseException.NOT_A_NUMBER  # no digits to read anywhere
+            found, possible = (None, False) if unreadable else self._fallback(text, region, cache)
             problem = _PARSE_PROBLEMS.get(exc.error_type, "is unreadable")
-            first = PhoneReading(None, None, valid=False, problem=problem, level="malformed")
-            if exc.error_type == NumberParseException.NOT_A_NUMBER:
-                return first._replace(level="format" if _well_formed(text) else "malformed")
-            return self._fallback(text, region, first, possible=False, cache=cache)
+            return found or PhoneReading(None, None, False, problem, _graded(text, possible=possible))  # noqa: FBT003
         national, e164 = _e164(number)
         extension = number.extension or None
         if self._placeholder(national, e164):
-            return PhoneReading(e164, extension, valid=False, problem=PLACEHOLDER_PROBLEM, level="placeholder")
+            return PhoneReading(e164, extension, False, PLACEHOLDER_PROBLEM, "placeholder")  # noqa: FBT003
         if _is_valid(number, region):
             return PhoneReading(e164, extension, True, None)  # noqa: FBT003 (positional: the hot path, ~1M calls)
-        first = PhoneReading(e164, extension, valid=False, problem=_problem(number), level="malformed")
-        possible = bool(phonenumbers.is_possible_number(number))
-        if number.country_code != phonenumbers.country_code_for_region(region):
-            # Dialled abroad from the record's country ("011 44 …" in the US): that is the number meant.
-            return self._graded(text, first, possible=possible)
-        return self._fallback(text, region, first, possible=possible, cache=cache)
+        found, possible = None, False
+        if number.country_code == phonenumbers.country_code_for_region(region):
+            # Not dialled abroad ("011 44 …" from the US is the number meant): another region may read it.
+            found, possible = self._fallback(text, region, cache)
+        if found is not None:
+            return found
+        # The problem and level only now: working them out costs more than reading the number.
+        possible = possible or phonenumbers.is_possible_number(number)
+        return PhoneReading(e164, extension, False, _problem(number), _graded(text, possible=possible))  # noqa: FBT003
 
     def _fallback(
-        self,
-        text: str,
-        region: str,
-        first: PhoneReading,
-        *,
-        possible: bool,
-        cache: dict[tuple[str, str], PhoneReading] | None,
-    ) -> PhoneReading:
+        self, text: str, region: str, cache: dict[tuple[str, str], PhoneReading] | None
+    ) -> tuple[PhoneReading | None, bool]:
+        """The first fallback region's valid reading (None if none), and whether any found a possible one."""
         if text.lstrip().startswith("+") or not _well_formed(text):
             # With a country code every region reads the same number; with letters or an odd
             # number of digits it is no region's plainly written number.
-            return self._graded(text, first, possible=possible)
+            return None, False
+        possible = False
+        digits = _digits(_main_part(text))
         for other in self.fallback:
-            if other == region:
+            prefixes = _written_prefixes(other)
+            if other == region or (prefixes and not digits.startswith(prefixes)):
+                # A region that writes its trunk 0 cannot have written a number without it:
+                # most failed values are ruled out here, without parsing them again.
                 continue
             key = (text, other)
             reading = cache.get(key) if cache is not None else None
@@ -268,29 +306,27 @@ class PhoneReader:
                     cache[key] = reading
             if reading.valid:
                 fix = f"{reading.e164} ext. {reading.extension}" if reading.extension else reading.e164
-                return reading._replace(fallback=other, fix=fix)
+                return reading._replace(fallback=other, fix=fix), True
             possible = possible or reading.level == "possible"
-        return self._graded(text, first, possible=possible)
+        return None, possible
 
     def _read_in(self, text: str, region: str) -> PhoneReading:
         # A fallback reading: only whether it is valid (and not a placeholder), or possible.
         try:
             number = phonenumbers.parse(text, region)
         except NumberParseException:
-            return PhoneReading(None, None, valid=False, problem=None, level="malformed")
+            return PhoneReading(None, None, False, None, "malformed")  # noqa: FBT003
         national, e164 = _e164(number)
         if self._placeholder(national, e164):
-            return PhoneReading(e164, None, valid=False, problem=None, level="placeholder")
+            return PhoneReading(e164, None, False, None, "placeholder")  # noqa: FBT003
+        if not phonenumbers.is_possible_number(number):
+            # Most readings in a foreign plan fail on length alone, which is cheap to ask; only a
+            # possible number can be valid (its country's lengths cover those of the regions
+            # sharing its code: tests/matching/test_phones.py checks the library still says so).
+            return PhoneReading(e164, None, False, None, "malformed")  # noqa: FBT003
         if _is_valid(number, region) and _as_written_in(text, number, e164):
-            return PhoneReading(e164, number.extension or None, valid=True, problem=None)
-        level: Level = "possible" if phonenumbers.is_possible_number(number) else "malformed"
-        return PhoneReading(e164, None, valid=False, problem=None, level=level)
-
-    @staticmethod
-    def _graded(text: str, first: PhoneReading, *, possible: bool) -> PhoneReading:
-        if possible:
-            return first._replace(level="possible")
-        return first._replace(level="format" if _well_formed(text) else "malformed")
+            return PhoneReading(e164, number.extension or None, True, None)  # noqa: FBT003
+        return PhoneReading(e164, None, False, None, "possible")  # noqa: FBT003
 
     def read_frame(self, values: pl.DataFrame) -> pl.DataFrame:
         """Read a frame of ``text`` and ``region`` columns; one reading per row, in order.
