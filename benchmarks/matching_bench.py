@@ -37,6 +37,7 @@ CHECKS = (
     "bounced_email",
     "invalid_email",
     "invalid_phone",
+    "phone_format",
 )
 _REST_DATETIME = "%Y-%m-%dT%H:%M:%S%.f%z"
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sfbridge.errors import ConfigError
 from sfbridge.matching import placeholders
+from sfbridge.matching.phones import DEFAULT_PLACEHOLDERS, PhoneSettings
 from sfbridge.models import Severity
 from sfbridge.tomlfile import read_toml, unknown_key
 
@@ -27,6 +28,7 @@ __all__ = [
     "DuplicateRules",
     "JunkRules",
     "LeadSourceRules",
+    "PhoneRules",
     "PlanAction",
     "PlanRules",
     "Rules",
@@ -53,6 +55,7 @@ CHECK_SEVERITIES: dict[str, Severity] = {
     "bounced_email": Severity.MEDIUM,
     "invalid_email": Severity.MEDIUM,
     "invalid_phone": Severity.LOW,
+    "phone_format": Severity.INFO,
     "ready_to_convert": Severity.INFO,
 }
 
@@ -243,6 +246,60 @@ class JunkRules(_Section):
         return folded
 
 
+def _region_code(region: str) -> str:
+    # A region the phone library does not know would read every local number as invalid.
+    code = region.strip().upper()
+    if code in phonenumbers.SUPPORTED_REGIONS:
+        return code
+    known = sorted(phonenumbers.SUPPORTED_REGIONS)
+    close = _REGION_ALIASES.get(code) or next(iter(difflib.get_close_matches(code, known, n=1, cutoff=0.5)), None)
+    msg = f"{region!r} is not a region the phone library knows (ISO 3166 codes such as 'US', 'GB' or 'DE')"
+    raise ValueError(msg + (f"; did you mean {close!r}?" if close else ""))
+
+
+#: What a phone number must reach for ``invalid_phone`` to pass it, lowest first.
+PhoneRequirement = Literal["format", "possible", "valid"]
+_PLACEHOLDER_DIGITS = 4  # fewer digits than this are too short to be a number: reported anyway
+
+
+class PhoneRules(_Section):
+    """What ``invalid_phone`` reports, which numbers are placeholders, and where else a number is read.
+
+    ``require`` is what a number must be not to be reported: ``format`` (phone characters
+    and 7-15 digits), ``possible`` (a dialable length in its region or a fallback region),
+    ``valid`` (in an allocated range of its country's numbering plan). Placeholders are
+    reported whatever ``require`` says, and matching counts only valid numbers as evidence.
+    ``fallback_regions`` ``"auto"`` is the default region, then the org's most common ones.
+    """
+
+    require: PhoneRequirement = "valid"
+    placeholders: list[str] = Field(default_factory=lambda: list(DEFAULT_PLACEHOLDERS))
+    placeholder_patterns: bool = True
+    fallback_regions: list[str] | Auto = "auto"
+
+    @field_validator("placeholders")
+    @classmethod
+    def _numbers(cls, placeholders: list[str]) -> list[str]:
+        for text in placeholders:
+            if sum(char.isdigit() for char in text) < _PLACEHOLDER_DIGITS:
+                msg = f"{text!r} has fewer than {_PLACEHOLDER_DIGITS} digits; list numbers (text is reported anyway)"
+                raise ValueError(msg)
+        return placeholders
+
+    @field_validator("fallback_regions")
+    @classmethod
+    def _known_regions(cls, regions: list[str] | Auto) -> list[str] | Auto:
+        return regions if regions == "auto" else [_region_code(region) for region in regions]
+
+    def settings(self) -> PhoneSettings:
+        """These rules as the matching engine reads them."""
+        return PhoneSettings(
+            placeholders=tuple(self.placeholders),
+            placeholder_patterns=self.placeholder_patterns,
+            fallback_regions=None if self.fallback_regions == "auto" else tuple(self.fallback_regions),
+        )
+
+
 class DuplicateRules(_Section):
     """How close two people must be to be called one, what is no evidence, and limits that keep matching linear.
 
@@ -323,20 +380,14 @@ class Rules(_Section):
     lead_source: LeadSourceRules = LeadSourceRules()
     junk: JunkRules = JunkRules()
     duplicates: DuplicateRules = DuplicateRules()
+    phones: PhoneRules = PhoneRules()
     plan: PlanRules = PlanRules()
     severity: dict[str, Severity] = Field(default_factory=dict)
 
     @field_validator("default_phone_region")
     @classmethod
     def _known_region(cls, region: str) -> str:
-        # A region the phone library does not know would read every local number as invalid.
-        code = region.strip().upper()
-        if code in phonenumbers.SUPPORTED_REGIONS:
-            return code
-        known = sorted(phonenumbers.SUPPORTED_REGIONS)
-        close = _REGION_ALIASES.get(code) or next(iter(difflib.get_close_matches(code, known, n=1, cutoff=0.5)), None)
-        msg = f"{region!r} is not a region the phone library knows (ISO 3166 codes such as 'US', 'GB' or 'DE')"
-        raise ValueError(msg + (f"; did you mean {close!r}?" if close else ""))
+        return _region_code(region)
 
     @field_validator("severity")
     @classmethod

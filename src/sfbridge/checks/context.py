@@ -128,6 +128,7 @@ class CheckContext:
             default_region=self.rules.default_phone_region,
             placeholders=duplicates.placeholders(),
             learn=duplicates.learn_weights,
+            phones=self.rules.phones.settings(),
         )
         return Matching(people, settings=settings, accounts=accounts)
 

@@ -1,9 +1,11 @@
-"""Contact hygiene and data quality: contacts without an Account, bounced and invalid emails, invalid phones.
+"""Contact hygiene and data quality: contacts without an Account, bounced and invalid emails, phones.
 
 Emails and phones are judged on the people of ``context.matches`` (unconverted Leads and all
 Contacts: converted Leads cannot be edited, their Contact carries the data on), whose
 normalisation reads each distinct value once: email syntax by email-validator, phone numbers
-by libphonenumber in the record's country.
+by libphonenumber in the record's country, then in the org's fallback regions (see
+:mod:`sfbridge.matching.phones`). A number that is another region's, written without its
+country code, is a ``phone_format`` finding with the value to set, not an invalid one.
 """
 
 from __future__ import annotations
@@ -11,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import phonenumbers
 import polars as pl
 
 from sfbridge.checks.context import CheckContext
 from sfbridge.checks.registry import Check
 from sfbridge.matching.email_syntax import suggest_email_fix
 from sfbridge.models import Finding
-from sfbridge.rules import Rules
+from sfbridge.rules import PhoneRequirement, Rules
 
-__all__ = ["CHECKS", "bounced_email", "invalid_email", "invalid_phone", "orphan_contact"]
+__all__ = ["CHECKS", "bounced_email", "invalid_email", "invalid_phone", "orphan_contact", "phone_format"]
 
 _BOUNCE = {"EmailBouncedReason": pl.Utf8(), "EmailBouncedDate": pl.Datetime("us", "UTC")}
 _PHONE_FIELDS = {"phone": "Phone", "mobile_phone": "MobilePhone"}
@@ -125,23 +128,34 @@ def _invalid_email(context: CheckContext) -> list[Finding]:
     return [_invalid_email_finding(context, row) for row in invalid.iter_rows(named=True)]
 
 
+def _failing(column: str, require: PhoneRequirement) -> pl.Expr:
+    # Levels are an ordered enum (placeholder < malformed < format < possible < valid), so
+    # "below what the rules require" is one comparison; placeholders fail at every level.
+    written = pl.col(column).str.strip_chars().str.len_chars().fill_null(0) > 0
+    level = pl.col(f"{column}_level")
+    return (written & ((level == "placeholder") | (level < require))).alias(f"{column}_failing")
+
+
 def _bad_phones(row: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {
-        field: {"value": row[column], "problem": row[f"{column}_problem"]}
+        field: {"value": row[column], "problem": row[f"{column}_problem"], "level": row[f"{column}_level"]}
         for column, field in _PHONE_FIELDS.items()
-        if (row[column] or "").strip() and not row[f"{column}_valid"]
+        if row[f"{column}_failing"]
     }
+
+
+def _country(row: Mapping[str, Any]) -> str:
+    return row["country"] or f"unknown, so the default {row['region']}"
 
 
 def _invalid_phone_finding(context: CheckContext, row: Mapping[str, Any]) -> Finding:
     bad = _bad_phones(row)
     listed = "; ".join(f"{field} {facts['value']!r} {facts['problem']}" for field, facts in bad.items())
-    country = row["country"] or f"unknown, so the default {row['region']}"
     return context.finding(
         "invalid_phone",
         sobject=row["sobject"],
         record_id=row["record_id"],
-        reason=f"{listed} (read in region {row['region']}; country: {country})",
+        reason=f"{listed} (read in region {row['region']}; country: {_country(row)})",
         suggested_action=f"Correct {' and '.join(bad)} to the full number (+country code if abroad), or clear it",
         evidence={"fields": bad, "country": row["country"], "read_in_region": row["region"]},
     )
@@ -149,12 +163,38 @@ def _invalid_phone_finding(context: CheckContext, row: Mapping[str, Any]) -> Fin
 
 def _invalid_phone(context: CheckContext) -> list[Finding]:
     people = context.matches.people
-    invalid = [
-        pl.col(column).str.strip_chars().str.len_chars().fill_null(0).gt(0) & ~pl.col(f"{column}_valid")
-        for column in _PHONE_FIELDS
-    ]
-    rows = people.filter(pl.any_horizontal(invalid)).sort("record_id").iter_rows(named=True)
-    return [_invalid_phone_finding(context, row) for row in rows]
+    failing = [_failing(column, context.rules.phones.require) for column in _PHONE_FIELDS]
+    rows = people.with_columns(failing).filter(pl.any_horizontal(failing)).sort("record_id")
+    return [_invalid_phone_finding(context, row) for row in rows.iter_rows(named=True)]
+
+
+def _phone_format_finding(context: CheckContext, row: Mapping[str, Any]) -> Finding:
+    fixes = {
+        field: {"value": row[column], "region": row[f"{column}_fallback"], "fix": row[f"{column}_fix"]}
+        for column, field in _PHONE_FIELDS.items()
+        if row[f"{column}_fallback"]
+    }
+    listed = "; ".join(
+        f"{field} {facts['value']!r} is written without its country code; it is a {facts['region']} number "
+        f"(+{phonenumbers.country_code_for_region(facts['region'])})"
+        for field, facts in fixes.items()
+    )
+    sets = " and ".join(f"{field} to {facts['fix']}" for field, facts in fixes.items())
+    return context.finding(
+        "phone_format",
+        sobject=row["sobject"],
+        record_id=row["record_id"],
+        reason=f"{listed} (read in region {row['region']} it is no number; country: {_country(row)})",
+        suggested_action=f"Set {sets}, so it dials from anywhere",
+        evidence={"fields": fixes, "country": row["country"], "read_in_region": row["region"]},
+        suggested_values={field: facts["fix"] for field, facts in fixes.items()},
+    )
+
+
+def _phone_format(context: CheckContext) -> list[Finding]:
+    people = context.matches.people
+    rows = people.filter(pl.any_horizontal([pl.col(f"{column}_fallback").is_not_null() for column in _PHONE_FIELDS]))
+    return [_phone_format_finding(context, row) for row in rows.sort("record_id").iter_rows(named=True)]
 
 
 orphan_contact = Check(
@@ -190,12 +230,26 @@ invalid_phone = Check(
     name="invalid_phone",
     title="Invalid phone numbers",
     explains=(
-        "Phone or Mobile holds something that is not a number in use in the record's country "
-        "(placeholders like N/A or 0000000000, too few digits): reps cannot call and dialers reject it."
+        "Phone or Mobile holds something that is not a number in use in the record's country nor "
+        "in the org's other regions (text like N/A, too few digits, placeholders like 000-000-0000): "
+        "reps cannot call and dialers reject it. How strict is set by phones.require."
     ),
     run=_invalid_phone,
     needs=_people_needs,
     reads_people=True,
 )
 
-CHECKS: tuple[Check, ...] = (orphan_contact, bounced_email, invalid_email, invalid_phone)
+phone_format = Check(
+    name="phone_format",
+    title="Phone numbers without their country code",
+    explains=(
+        "Phone or Mobile is another country's number written without its country code (a US "
+        "number on a Spanish contact): read in the record's country it is no number, so dialers "
+        "misdial it. Set the full +country-code value shown."
+    ),
+    run=_phone_format,
+    needs=_people_needs,
+    reads_people=True,
+)
+
+CHECKS: tuple[Check, ...] = (orphan_contact, bounced_email, invalid_email, invalid_phone, phone_format)

@@ -23,7 +23,7 @@ from sfbridge.matching.linking import kept_links
 from sfbridge.matching.model import MatchModel, fit_model, prior_model
 from sfbridge.matching.normalise import PHONE_FIELDS, locate_people, normalise_located, phone_values
 from sfbridge.matching.people import ACCOUNT_FIELDS
-from sfbridge.matching.phones import PhoneBatch
+from sfbridge.matching.phones import PhoneBatch, PhoneSettings
 from sfbridge.matching.placeholders import Placeholders
 from sfbridge.matching.priors import COMPARISONS
 from sfbridge.matching.scoring import TF_COLUMNS, TF_LEVELS, Frequencies, score_pairs, weight_columns
@@ -110,6 +110,7 @@ class MatchSettings:
         workers: processes reading phone numbers; 0 means one per CPU.
         placeholders: company and email values that mean "none" (never evidence).
         learn: whether to learn the weights from the people (False: the hand-set priors).
+        phones: phone placeholders and fallback regions.
     """
 
     threshold: float = 0.85
@@ -118,6 +119,7 @@ class MatchSettings:
     workers: int = 0
     placeholders: Placeholders = field(default_factory=Placeholders)
     learn: bool = True
+    phones: PhoneSettings = field(default_factory=PhoneSettings)
 
     @property
     def processes(self) -> int:
@@ -174,7 +176,8 @@ class Matching:
             located = locate_people(self._raw, default_region=self.settings.default_region)
             self._raw = self._raw.clear()  # the located frame holds every raw column
             values = phone_values(located)
-            self._reading = (located, values, PhoneBatch(values, workers=self.settings.processes))
+            reader = self.settings.phones.reader(values, default_region=self.settings.default_region)
+            self._reading = (located, values, PhoneBatch(values, workers=self.settings.processes, reader=reader))
         return self._reading
 
     def close(self) -> None:

@@ -21,12 +21,12 @@ from sfbridge.matching.email_syntax import problem_frame
 from sfbridge.matching.emails import with_email_columns
 from sfbridge.matching.fold import fold_expr
 from sfbridge.matching.people import people_frame
-from sfbridge.matching.phones import PhoneBatch
+from sfbridge.matching.phones import PhoneBatch, PhoneSettings
 from sfbridge.matching.placeholders import Placeholders
 
 __all__ = ["PHONE_FIELDS", "locate_people", "normalise_located", "normalise_people", "phone_values"]
 
-#: The phone columns of a people frame, each read into ``<field>_e164``/``_ext``/``_valid``/``_problem``.
+#: The phone columns of a people frame, each read into ``<field>_e164``, ``_valid`` and more (see normalise_located).
 PHONE_FIELDS = ("phone", "mobile_phone")
 
 Derive = Callable[[pl.DataFrame, str], pl.DataFrame]
@@ -107,9 +107,10 @@ def _with_addresses(people: pl.DataFrame) -> pl.DataFrame:
 
 
 def _with_phones(people: pl.DataFrame, values: pl.DataFrame, batch: PhoneBatch) -> pl.DataFrame:
-    table = pl.concat([values, batch.result().rename({"extension": "ext"})], how="horizontal")
+    readings = batch.result().rename({"extension": "ext"})
+    table = pl.concat([values, readings], how="horizontal")
     for field in PHONE_FIELDS:
-        renamed = table.rename({name: f"{field}_{name}" for name in ("e164", "ext", "valid", "problem")})
+        renamed = table.rename({name: f"{field}_{name}" for name in readings.columns})
         texts = people.select(text=pl.col(field).str.strip_chars(), region=pl.col("region"))
         people = people.hstack(_mapped(texts, ["text", "region"], renamed))
         people = people.with_columns(pl.col(f"{field}_valid").fill_null(value=False))
@@ -139,7 +140,12 @@ def phone_values(people: pl.DataFrame) -> pl.DataFrame:
 
 
 def normalise_people(
-    people: pl.DataFrame, *, default_region: str, workers: int = 1, placeholders: Placeholders | None = None
+    people: pl.DataFrame,
+    *,
+    default_region: str,
+    workers: int = 1,
+    placeholders: Placeholders | None = None,
+    phones: PhoneSettings | None = None,
 ) -> pl.DataFrame:
     """Normalise a people frame for matching and for the data-quality checks.
 
@@ -148,13 +154,15 @@ def normalise_people(
         default_region: where phone numbers are read when the person's country is unknown.
         workers: processes for reading phone numbers (1 reads them in this process).
         placeholders: the values read as blank (the defaults when None).
+        phones: placeholders and fallback regions (the defaults when None).
 
     Returns:
         See :func:`normalise_located`.
     """
     located = locate_people(people, default_region=default_region)
     values = phone_values(located)
-    with PhoneBatch(values, workers=workers) as batch:
+    reader = (phones or PhoneSettings()).reader(values, default_region=default_region)
+    with PhoneBatch(values, workers=workers, reader=reader) as batch:
         return normalise_located(located, values, batch, placeholders=placeholders or Placeholders())
 
 
@@ -179,7 +187,8 @@ def normalise_located(
         ``email_problem``, ``email_valid``, ``email_placeholder``, ``email_evidence`` (valid and
         not a placeholder), the address keys of
         :func:`~sfbridge.matching.addresses.address_columns`, for each phone field
-        ``<field>_e164``, ``_ext``, ``_valid`` and ``_problem``, and ``filled`` (how many of
+        ``<field>_e164``, ``_ext``, ``_valid``, ``_problem``, ``_level``, ``_fallback`` and
+        ``_fix`` (see :class:`~sfbridge.matching.phones.PhoneReading`), and ``filled`` (how many of
         the name, valid email and phones, company, title and address fields are filled).
     """
     for column, short in (("first_name", "first"), ("last_name", "last"), ("city", "city")):

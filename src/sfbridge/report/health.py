@@ -51,7 +51,7 @@ AREAS: tuple[Area, ...] = (
     Area(
         "data_quality",
         "Data quality",
-        ("missing_lead_source", "orphan_contact", "bounced_email", "invalid_email", "invalid_phone"),
+        ("missing_lead_source", "orphan_contact", "bounced_email", "invalid_email", "invalid_phone", "phone_format"),
         "people",
     ),
     Area("ownership", "Ownership", ("inactive_owner", "queue_aging"), "open_leads"),

@@ -53,6 +53,8 @@ WHY: dict[str, str] = {
     "bounced_email": "Sends to bounced addresses are wasted and hurt the org's sender reputation.",
     "invalid_email": "Mail cannot reach a malformed address, yet the record looks reachable.",
     "invalid_phone": "Reps cannot call the number and dialers reject it.",
+    "phone_format": "Read in the record's country the number is wrong: dialers and click-to-call misdial it, "
+    "though the number itself is good.",
     "ready_to_convert": "Qualified interest waiting to become pipeline: converting now keeps momentum.",
 }
 
