@@ -45,6 +45,8 @@ KINDS = (
     "address_first",
     "house_postcode",
     "full_name",
+    "sound_town",
+    "postcode",
 )
 _KINDS = pl.Enum(KINDS)
 
@@ -81,6 +83,8 @@ CONDITIONED: dict[str, frozenset[str]] = {
     "address_first": frozenset({"place", "first"}),
     "house_postcode": frozenset({"place"}),
     "full_name": frozenset({"first", "last"}),
+    "sound_town": frozenset({"last", "place"}),
+    "postcode": frozenset({"place"}),
 }
 _MIN_LOCAL = 5  # shorter mailbox names ("info", "j.li") are shared by too many unrelated people
 
@@ -178,6 +182,7 @@ def _sound_keys(people: pl.DataFrame) -> pl.LazyFrame:
             _keyed(lazy, "sound_year", pl.col("last_sound"), pl.col("birthdate").dt.year()),
             _keyed(lazy, "sound_city", pl.col("last_sound"), pl.col("first_sound"), pl.col("city_fold")),
             _keyed(lazy.filter(_PRIVATE), "sound_postcode", pl.col("last_sound"), pl.col("postcode_key")),
+            _keyed(lazy.filter(_PRIVATE), "sound_town", pl.col("last_sound"), pl.col("city_fold")),
         ]
     ).unique(["idx", "key"])
 
@@ -204,8 +209,20 @@ def _address_keys(people: pl.DataFrame) -> pl.LazyFrame:
 def _house_keys(people: pl.DataFrame) -> pl.LazyFrame:
     # A house number at a postcode is one building almost everywhere: it meets a record whose
     # street and both names carry typos ("90 N Mjll Rd").
-    lazy = people.lazy().filter(pl.col("house_number").is_not_null() & _PRIVATE)
-    return _keyed(lazy, "house_postcode", pl.col("house_number"), pl.col("postcode_key"))
+    lazy = people.lazy().filter(_PRIVATE)
+    return pl.concat(
+        [
+            _keyed(
+                lazy.filter(pl.col("house_number").is_not_null()),
+                "house_postcode",
+                pl.col("house_number"),
+                pl.col("postcode_key"),
+            ),
+            # A postcode alone is a few streets in the UK or Canada (a block the cap keeps) and a
+            # town in the US or Germany (a block it skips).
+            _keyed(lazy, "postcode", pl.col("postcode_key")),
+        ]
+    )
 
 
 def blocking_keys(people: pl.DataFrame) -> pl.DataFrame:
