@@ -8,7 +8,8 @@ both ``PK``) at their company or business domain, with their year of birth, at t
 or with the first name's sound in their city. So that people who share only a name and an
 address meet, their house number on their street with the surname's sound; and for people
 with no company (a private person, a web form), the house with the first name's sound, the
-house number at the postcode, the surname's sound at the postcode and the full name alone. Placeholders
+house number at the postcode, the postcode, the surname's sound at the postcode, in the town
+or alone, and the full name alone. Placeholders
 ("[not provided]", ``none@none.com``, "Test") are never keys: the normaliser leaves them blank.
 
 Only people sharing a key are compared. Work grows with the sum of squared block sizes, so a
@@ -46,6 +47,7 @@ KINDS = (
     "house_postcode",
     "full_name",
     "sound_town",
+    "sound_surname",
     "postcode",
 )
 _KINDS = pl.Enum(KINDS)
@@ -84,6 +86,7 @@ CONDITIONED: dict[str, frozenset[str]] = {
     "house_postcode": frozenset({"place"}),
     "full_name": frozenset({"first", "last"}),
     "sound_town": frozenset({"last", "place"}),
+    "sound_surname": frozenset({"last"}),
     "postcode": frozenset({"place"}),
 }
 _MIN_LOCAL = 5  # shorter mailbox names ("info", "j.li") are shared by too many unrelated people
@@ -183,6 +186,8 @@ def _sound_keys(people: pl.DataFrame) -> pl.LazyFrame:
             _keyed(lazy, "sound_city", pl.col("last_sound"), pl.col("first_sound"), pl.col("city_fold")),
             _keyed(lazy.filter(_PRIVATE), "sound_postcode", pl.col("last_sound"), pl.col("postcode_key")),
             _keyed(lazy.filter(_PRIVATE), "sound_town", pl.col("last_sound"), pl.col("city_fold")),
+            # A rare surname's sound alone (blocks of a common one outgrow the cap).
+            _keyed(lazy.filter(_PRIVATE), "sound_surname", pl.col("last_sound")),
         ]
     ).unique(["idx", "key"])
 
