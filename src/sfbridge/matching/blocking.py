@@ -90,6 +90,7 @@ CONDITIONED: dict[str, frozenset[str]] = {
     "postcode": frozenset({"place"}),
 }
 _MIN_LOCAL = 5  # shorter mailbox names ("info", "j.li") are shared by too many unrelated people
+_MIN_SOUND = 3  # a surname's sound alone is a key from this many letters
 
 
 @dataclass(frozen=True)
@@ -186,8 +187,13 @@ def _sound_keys(people: pl.DataFrame) -> pl.LazyFrame:
             _keyed(lazy, "sound_city", pl.col("last_sound"), pl.col("first_sound"), pl.col("city_fold")),
             _keyed(lazy.filter(_PRIVATE), "sound_postcode", pl.col("last_sound"), pl.col("postcode_key")),
             _keyed(lazy.filter(_PRIVATE), "sound_town", pl.col("last_sound"), pl.col("city_fold")),
-            # A rare surname's sound alone (blocks of a common one outgrow the cap).
-            _keyed(lazy.filter(_PRIVATE), "sound_surname", pl.col("last_sound")),
+            # A rare surname's sound alone (blocks of a common one outgrow the cap); a sound of
+            # one or two letters ("Wu", "Ng") is too coarse to stand alone.
+            _keyed(
+                lazy.filter(_PRIVATE & (pl.col("last_sound").str.len_chars() >= _MIN_SOUND)),
+                "sound_surname",
+                pl.col("last_sound"),
+            ),
         ]
     ).unique(["idx", "key"])
 
