@@ -4,13 +4,14 @@ Each person gets a few keys: their valid email; its mailbox name at a domain wit
 initial; each valid phone; their name (nicknames resolved, first/last order ignored) at their
 company, at their email's domain, or with their year of birth; their birthdate. So that a
 mistyped surname still meets its record, the surname's sound (Metaphone: "Puga" and "Pga" are
-both ``PK``) at their company or business domain, with their year of birth, at their postcode,
-or with the first name's sound in their city. So that people who share only a name and an
-address meet, their house number on their street with the surname's sound; and for people
-with no company (a private person, a web form), the house with the first name's sound, the
-house number at the postcode, the postcode, the surname's sound at the postcode, in the town
-or alone, and the full name alone. Placeholders
-("[not provided]", ``none@none.com``, "Test") are never keys: the normaliser leaves them blank.
+both ``PK``) at their company or business domain or with their year of birth; and so that
+people who share only a name and an address meet, their house number on their street with the
+surname's sound. People with no company (a private person, a web form, a purchased list) also
+get keys a colleague at the office would share with everyone there: the house with the first
+name's sound, the house number at the postcode, the postcode, the surname's sound at the
+postcode, in the town (with or without the first name's sound) or alone, and the full name.
+Placeholders ("[not provided]", ``none@none.com``, "Test") are never keys: the normaliser
+leaves them blank.
 
 Only people sharing a key are compared. Work grows with the sum of squared block sizes, so a
 block larger than ``max_block_size`` (a company switchboard, a shared inbox) is skipped, and a
@@ -184,7 +185,9 @@ def _sound_keys(people: pl.DataFrame) -> pl.LazyFrame:
             _keyed(lazy, "sound_company", pl.col("last_sound"), pl.col("company_key")),
             _keyed(lazy.filter(business), "sound_company", pl.col("last_sound"), pl.col("email_domain")),
             _keyed(lazy, "sound_year", pl.col("last_sound"), pl.col("birthdate").dt.year()),
-            _keyed(lazy, "sound_city", pl.col("last_sound"), pl.col("first_sound"), pl.col("city_fold")),
+            _keyed(
+                lazy.filter(_PRIVATE), "sound_city", pl.col("last_sound"), pl.col("first_sound"), pl.col("city_fold")
+            ),
             _keyed(lazy.filter(_PRIVATE), "sound_postcode", pl.col("last_sound"), pl.col("postcode_key")),
             _keyed(lazy.filter(_PRIVATE), "sound_town", pl.col("last_sound"), pl.col("city_fold")),
             # A rare surname's sound alone (blocks of a common one outgrow the cap); a sound of

@@ -275,6 +275,12 @@ def fit_model(
     # made agree (as Splink trains one blocking rule at a time). A pair of one person shares
     # most keys, so leaving out every comparison any of its keys conditioned would leave
     # nothing to learn from; a session leaves out only its own.
+    # The pairs are first folded into distinct (levels, rule, keys) patterns, once: a million
+    # records' hundreds of thousands of pairs are a few thousand patterns.
+    stacked = np.column_stack([codes.astype(np.int64), apart.astype(np.int64), kinds_bits.astype(np.int64)])
+    distinct, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    weights = np.bincount(inverse.ravel(), minlength=len(distinct)).astype(np.float64)
+    codes, apart, kinds_bits = distinct[:, : len(COMPARISONS)], distinct[:, -2] == 1, distinct[:, -1]
     sessions = []
     for kind in kinds:
         chosen = (kinds_bits >> KINDS.index(kind)) & 1 == 1
@@ -282,11 +288,11 @@ def fit_model(
         for column, comparison in enumerate(COMPARISONS):
             if comparison in CONDITIONED[kind]:
                 session[:, column] = -1
-        sessions.append(_em(session, apart[chosen], u, prior_m))
+        sessions.append(_em(session, apart[chosen], weights[chosen], u, prior_m))
     m, iterations, converged = _combined(sessions, prior_m)
     # The pairs of one person among the training pairs: those of the session that saw most
     # (a pair of one person shares most keys, so nearly every one is in that session).
-    rate = min(max(max(session.matches for session in sessions) / candidates.height, 1e-6), 1 - 1e-6)
+    rate = min(max(max(session.matches for session in sessions) / weights.sum(), 1e-6), 1 - 1e-6)
     # The prior of two random records: the expected pairs of one person among all pairs (the
     # training pairs hold nearly all of them: the other kinds are mostly two people).
     total_pairs = people * (people - 1) / 2
@@ -321,14 +327,16 @@ class _Session:
 def _em(
     codes: np.ndarray,
     apart: np.ndarray,
+    weights: np.ndarray,
     u: Mapping[str, Mapping[str, float]],
     prior_m: Mapping[str, Mapping[str, float]],
 ) -> _Session:
     """Expectation-maximisation over pairs' level codes (-1: left out), from the priors.
 
     Args:
-        codes: one row per pair, a level code per comparison (-1 for missing or left out).
-        apart: per pair, whether a hard-negative rule keeps it apart (then it is two people).
+        codes: one row per pattern of pairs, a level code per comparison (-1 for missing or left out).
+        apart: per row, whether a hard-negative rule keeps its pairs apart (then they are two people).
+        weights: per row, how many pairs it stands for.
         u: the random pairs' u (the start, and the prior, of the candidates' own u).
         prior_m: the priors' m (the start, and the prior, of m).
 
@@ -336,9 +344,9 @@ def _em(
         The session's m (for the comparisons it had free), match rate and convergence.
     """
     # Pairs with the same levels are one pattern: EM runs over hundreds of patterns, not millions of pairs.
-    patterns, counts = np.unique(np.column_stack([codes, apart.astype(codes.dtype)]), axis=0, return_counts=True)
+    patterns, inverse = np.unique(np.column_stack([codes, apart.astype(codes.dtype)]), axis=0, return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(patterns))
     held, patterns = patterns[:, -1] == 1, patterns[:, :-1]
-    counts = counts.astype(np.float64)
     free = frozenset(c for column, c in enumerate(COMPARISONS) if (patterns[:, column] >= 0).any())
     m = {c: dict(prior_m[c]) for c in COMPARISONS}
     # Candidates are chosen by agreements, and what goes with those agreements agrees too (one

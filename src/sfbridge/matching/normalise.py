@@ -101,7 +101,8 @@ def _with_emails(people: pl.DataFrame, placeholders: Placeholders) -> pl.DataFra
 def _with_addresses(people: pl.DataFrame) -> pl.DataFrame:
     columns = ["street", "city", "state", "postal_code", "region"]
     values = people.lazy().select(columns).unique().collect()
-    people = people.hstack(_mapped(people, columns, address_columns(values)).drop("city_key", strict=False))
+    # The city and state keys are not compared (city_fold is; a state is in the postcode).
+    people = people.hstack(_mapped(people, columns, address_columns(values)).drop("city_key", "state_key"))
     # One house on one street, as one value: how many people share it weighs a shared address.
     return people.with_columns(address_id=pl.concat_str(["house_number", "street_key"], separator=" "))
 

@@ -7,9 +7,10 @@ adjusts it): sharing the surname "Okonkwo-Brandt" says more than sharing "Smith"
 or phone held by a whole team says little. The weight of a shared value v is log2(m / tf(v)),
 tf(v) being v's share of the people who have a value at all.
 
-Two rules stand above the weights, because the weights treat each comparison as independent
-evidence and colleagues break that: they share a company, its address, its city and postcode
-and its email domain, five agreements that are one fact. So:
+Three rules stand above the weights, because the weights treat each comparison as independent
+evidence and people who are merely close break that: colleagues share a company, its address
+and its email domain; relatives share a home, a phone and a surname; namesakes share a name and
+a town. So:
 
 - two given names that are both real and different (not nicknames, initials or typos of each
   other) are two people unless they share an email address or a birthdate: relatives at one
@@ -23,7 +24,8 @@ and its email domain, five agreements that are one fact. So:
   unless they share something personal: one name in one town is not one person, and a
   person who moved is a merge for someone who knows it, not for a guess.
 
-Either rule caps the pair's weight at ``HARD_NEGATIVE_WEIGHT``; the waterfall shows it.
+A rule caps the pair's weight at ``HARD_NEGATIVE_WEIGHT``, the waterfall shows it, and
+clusters are not built across such pairs (see :mod:`~sfbridge.matching.linking`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from sfbridge.matching.priors import COMPARISONS, WEIGHTS
 
 __all__ = ["HARD_NEGATIVE_WEIGHT", "TF_COLUMNS", "TF_LEVELS", "Frequencies", "score_pairs", "weight_columns"]
 
-#: The most a pair whose given names are two different real names may weigh (about 3 %).
+#: The most a pair a hard-negative rule keeps apart may weigh (a match probability of about 3 %).
 HARD_NEGATIVE_WEIGHT = -5.0
 
 #: The value each term-frequency-adjusted comparison shares when it agrees exactly.
