@@ -43,8 +43,8 @@ def test_splink_fake_1000_precision_recall_and_f1(splink):
     f1 = 2 * precision * recall / (precision + recall)
     print(f"splink fake_1000: precision {precision:.3f}, recall {recall:.3f}, F1 {f1:.3f} ({hits}/{len(truth)} pairs)")  # noqa: T201 (accuracy is reported in the test log)
     assert precision >= 0.97
-    assert recall >= 0.55
-    assert f1 >= 0.70
+    assert recall >= 0.85  # 0.59 with hand-set weights and no phonetic keys; 0.871 learned
+    assert f1 >= 0.92
 
 
 def test_splink_fake_1000_clerical_labels_hold(splink):
