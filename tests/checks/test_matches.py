@@ -15,7 +15,7 @@ from sfbridge.snapshot import snapshot_from_records
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
 T, B = ColumnKind.TEXT, ColumnKind.BOOLEAN
-FLOOR = 0.95
+FLOOR = 0.99  # issue 12: every check on the demo org at precision and recall >= 0.99
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def precision_recall(found, expected):
 
 
 def test_duplicate_finds_the_demo_clusters(demo_findings, demo_answer_key):
-    """Record pairs within reported groups match the answer key's clusters (recall and precision >= 0.95)."""
+    """Record pairs within reported groups match the answer key's clusters (recall and precision >= 0.99)."""
     groups = {}
     for finding in demo_findings["duplicate"]:
         groups.setdefault(finding.group, []).append(finding.record_id)
@@ -72,7 +72,7 @@ def test_duplicate_findings_name_a_survivor_and_explain_themselves(demo_findings
 
 
 def test_lead_is_existing_contact_on_the_demo(demo_findings, demo_answer_key):
-    """Open leads in a cluster with one Contact point at that Contact (recall and precision >= 0.95)."""
+    """Open leads in a cluster with one Contact point at that Contact (recall and precision >= 0.99)."""
     found = {(f.record_id, f.related["contact"]) for f in demo_findings["lead_is_existing_contact"]}
     precision, recall = precision_recall(found, set(demo_answer_key["checks"]["lead_is_existing_contact"].items()))
     print(f"lead_is_existing_contact: precision {precision:.3f}, recall {recall:.3f}")  # noqa: T201 (accuracy is reported in the test log)
@@ -81,7 +81,7 @@ def test_lead_is_existing_contact_on_the_demo(demo_findings, demo_answer_key):
 
 
 def test_lead_matches_account_on_the_demo(demo_findings, demo_answer_key):
-    """Open leads whose company or business domain is an Account's point at it (recall and precision >= 0.95)."""
+    """Open leads whose company or business domain is an Account's point at it (recall and precision >= 0.99)."""
     found = {(f.record_id, f.related["account"]) for f in demo_findings["lead_matches_account"]}
     precision, recall = precision_recall(found, set(demo_answer_key["checks"]["lead_matches_account"].items()))
     print(f"lead_matches_account: precision {precision:.3f}, recall {recall:.3f}")  # noqa: T201 (accuracy is reported in the test log)

@@ -24,9 +24,15 @@ def test_a_record_matching_two_namesakes_joins_the_one_it_matches_best():
     assert clusters(matched, [(1, 2), (1, 3)]) == {frozenset({0, 1}), frozenset({2, 3})}
 
 
-def test_a_tie_between_matches_and_rules_links():
-    """One match across, one rule across: the evidence is even, and the match stands (recall on noisy names)."""
-    assert clusters([(0, 1, 0.99), (0, 2, 0.95)], [(1, 2)]) == {frozenset({0, 1, 2})}
+def test_a_tie_between_matches_and_rules_keeps_apart():
+    """One match across, one rule across: a bare record does not join a family; it stays with its stronger match."""
+    assert clusters([(0, 1, 0.99), (0, 2, 0.95)], [(1, 2)]) == {frozenset({0, 1}), frozenset({2})}
+
+
+def test_two_matches_across_outweigh_one_rule():
+    """Record 3 matches 0 and 1 of the cluster, and a rule keeps it from 2 only: it joins."""
+    matched = [(0, 1, 0.99), (0, 2, 0.99), (0, 3, 0.9), (1, 3, 0.9)]
+    assert clusters(matched, [(2, 3)]) == {frozenset({0, 1, 2, 3})}
 
 
 def test_without_rules_matches_are_transitive():
