@@ -6,6 +6,8 @@ loads them as typed frames the way the store hands them to the checks, and runs 
 checks on a snapshot: the three matching checks and the four data-quality checks. Each stage
 of the shared matching is timed on its own first (normalising, blocking, scoring,
 clustering), then every check; peak RSS counts this process and its phone-reading workers.
+The candidate pairs are also counted per kind of blocking key (a pair found by several kinds
+counts in each), with the pairs only the kinds issue 12 added found.
 
     python benchmarks/matching_bench.py --records 100000
     python benchmarks/matching_bench.py --records 1000000
@@ -23,6 +25,7 @@ from machine import machine  # benchmarks/machine.py, beside this script
 from memory import MemorySampler  # benchmarks/memory.py
 
 from sfbridge.checks import CheckContext, fields_needed, select_checks
+from sfbridge.matching.blocking import KINDS
 from sfbridge.rules import Rules
 from sfbridge.snapshot import Snapshot
 from sfbridge.synthetic import generate_org, shape_for_records
@@ -88,6 +91,20 @@ def timed(label: str, action: object) -> float:
     return elapsed
 
 
+# The kinds of key before issue 12 (email, phone, names at a company or domain or with a birth
+# year, the mailbox, the birthdate): the bits below the first phonetic kind.
+_FIRST_NEW_KIND = KINDS.index("sound_company")
+
+
+def _per_kind(pairs: pl.DataFrame) -> str:
+    """Candidate pairs per kind of blocking key, and those found only by the kinds issue 12 added."""
+    counts = pairs.select(
+        *[((pl.col("kinds") & (1 << bit)) != 0).sum().alias(kind) for bit, kind in enumerate(KINDS)],
+        only_new=((pl.col("kinds") & ((1 << _FIRST_NEW_KIND) - 1)) == 0).sum(),
+    ).row(0, named=True)
+    return ", ".join(f"{kind} {count:,}" for kind, count in counts.items() if count)
+
+
 def run(records: int, cache: Path) -> None:
     """Load the org and time the matching stages and the checks."""
     frames = load_org(records, cache)
@@ -108,6 +125,7 @@ def run(records: int, cache: Path) -> None:
         f"  people {matching.people.height:,}, candidate pairs {matching.candidates.pairs.height:,}, "
         f"oversized blocks skipped {skipped.height:,}, clusters {matching.clusters['cluster_id'].n_unique():,}"
     )
+    print(f"  pairs per key kind: {_per_kind(matching.candidates.pairs)}")
     memory.stop()
     print(f"  total {total:.1f} s, peak RSS {memory.own:,.0f} MB, with phone workers {memory.total:,.0f} MB")
 

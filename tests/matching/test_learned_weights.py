@@ -4,6 +4,7 @@ import datetime as dt
 import math
 from pathlib import Path
 
+import orjson
 import polars as pl
 import pytest
 
@@ -69,6 +70,17 @@ def test_em_converges_on_the_splink_set_and_gives_the_same_model_twice():
     assert weights["last"]["same"] > 0 > weights["last"]["different"]
     assert weights["email"]["same"] > weights["email"]["different"]
     assert weights["birthdate"]["same"] > weights["birthdate"]["different"]
+
+
+def test_a_learned_model_is_plain_json_for_the_run_store_and_findings_json():
+    """A learned model is numbers numpy computed; the run store's JSON column takes Python floats only.
+
+    The 1M-record audit failed with "Type is not JSON serializable: numpy.float64" when it
+    stored its run: the demo org is too small to learn from, so only large orgs saw it.
+    """
+    model = Matching(splink_people(), settings=MatchSettings(workers=1)).model.as_json()
+    assert model["learned"]
+    assert orjson.loads(orjson.dumps(model)) == model  # orjson (the store's and findings.json's) refuses numpy scalars
 
 
 def test_a_rare_surname_says_more_than_smith_with_the_same_evidence():

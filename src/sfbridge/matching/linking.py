@@ -9,8 +9,9 @@ not joined when the hard-negative pairs between them (see :mod:`~sfbridge.matchi
 are at least as many as the matches between them: the bridging record stays with the people
 it matched first. A tie keeps them apart: a record with no first name at a family's address
 matches Donna and Tristan Davidson alike, and one match cannot outweigh the rule that keeps
-the two apart (on the generated name-and-address set, precision 0.967 → 0.976 at the same F1). One noisy pair inside a well-matched cluster ("Katie" among five records of
-Katherine) does not split it. The matched pairs of even a million-record org are tens of
+the two apart (on the generated name-and-address set, precision 0.967 → 0.976 at the same
+F1). One noisy pair inside a well-matched cluster ("Katie" among five records of Katherine)
+does not split it. The matched pairs of even a million-record org are tens of
 thousands, so a Python loop over them takes a moment.
 """
 

@@ -112,15 +112,19 @@ class MatchModel:
         }
 
     def as_json(self) -> dict[str, Any]:
-        """The model as findings.json and the run store it: how it was found, and every level's m, u and weight."""
+        """The model as findings.json and the run store it: how it was found, and every level's m, u and weight.
+
+        Every number is a Python int or float: fitting computes with numpy, and orjson (the
+        store's JSON columns, findings.json) refuses numpy scalars.
+        """
         return {
-            "learned": self.learned,
-            "prior_log2_odds": round(self.prior, 3),
-            "candidate_pairs": self.pairs,
-            "random_pairs": self.random_pairs,
-            "em_iterations": self.iterations,
-            "converged": self.converged,
-            "training_match_rate": None if self.match_rate is None else round(self.match_rate, 5),
+            "learned": bool(self.learned),
+            "prior_log2_odds": round(float(self.prior), 3),
+            "candidate_pairs": int(self.pairs),
+            "random_pairs": int(self.random_pairs),
+            "em_iterations": int(self.iterations),
+            "converged": bool(self.converged),
+            "training_match_rate": None if self.match_rate is None else round(float(self.match_rate), 5),
             "training_blocking_keys": list(self.training_kinds),
             "hand_set_reason": self.hand_set_reason,
             "min_training_pairs": MIN_PAIRS,
@@ -129,7 +133,7 @@ class MatchModel:
                     level: {
                         "m": _rounded(self.m[comparison][level]),
                         "u": _rounded(self.u[comparison][level]),
-                        "weight": round(self.weight(comparison, level), 3),
+                        "weight": round(float(self.weight(comparison, level)), 3),
                         "term_frequency_adjusted": level in self.tf.get(comparison, ()),
                     }
                     for level in WEIGHTS[comparison]
