@@ -201,6 +201,27 @@ def test_a_placeholder_company_or_email_is_never_a_reason_or_a_key():
     assert matching.pairs.is_empty()
 
 
+@pytest.mark.parametrize("phone", ["555-555-5555", "000-000-0000", "(123) 456-7890"])
+def test_a_placeholder_phone_is_never_a_reason_nor_a_key(phone):
+    """One person matched by email, with a placeholder phone on both records: the phone says nothing.
+
+    And two different people who typed the same placeholder phone never meet through it.
+    """
+    same = [
+        person("a", "Priya", "Raman", email="priya.raman@acme.example", phone=phone, country="US"),
+        person("b", "Priya", "Raman", email="priya.raman@acme.example", phone=phone, country="US"),
+    ]
+    pair = pair_of(match(same), "a", "b")
+    assert pair is not None
+    assert not [reason for reason in pair["reasons"] if "phone" in reason]
+    assert "phone" not in [step["step"] for step in pair["waterfall"]]
+    strangers = [
+        person("c", "Priya", "Raman", phone=phone, country="US"),
+        person("d", "Tom", "Okafor", phone=phone, country="US"),
+    ]
+    assert match(strangers).candidates.pairs.is_empty()
+
+
 def test_relatives_at_one_address_with_one_home_phone_stay_apart_and_the_waterfall_names_the_rule():
     """Same surname, address and phone, two different real first names: two people."""
     home = {
