@@ -222,3 +222,15 @@ def test_placeholder_names_are_never_chosen():
         person("L3", first="Jennifer"),
     )
     assert chosen(matching)["first_name"][:2] == ["Jennifer", "L3"]
+
+
+def test_no_clusters_no_values():
+    """People without duplicates give an empty frame of the documented shape."""
+    matching = Matching(
+        people_frame(pl.DataFrame([person("L1"), person("L2", first="Amos", last="Ng", email="amos@ng.example")])),
+        settings=MatchSettings(workers=1),
+    )
+    assert matching.clusters.is_empty()
+    values = matching.best_values
+    assert values.is_empty()
+    assert values.columns == ["cluster_id", "survivor_id", "field", "value", "source_id", "rule", "changes_survivor"]

@@ -10,7 +10,8 @@ Rules come from a fixed vocabulary (:data:`VALUE_RULES`); a field's rules are ap
 order, each breaking the ties of the one before, and the survivor ranking breaks the last:
 
 ``survivor``
-    the survivor's own value first (followed by nothing else, the next-ranked record's);
+    the survivor's own value first (when no other rule follows and the survivor has none,
+    the next-ranked record's);
 ``most_recent``
     the value of the record most recently active (else created);
 ``most_common``
@@ -24,6 +25,11 @@ The address (street, city, state, postal code, country) is chosen as one unit, b
 set for ``address``: all five parts come from one record, so a merged record never holds one
 record's street with another's city. For the address, ``longest`` is the fullest address
 (most parts filled, then the most text) and ``most_common`` the address most records share.
+An address needs a street, city or postal code: a country alone locates nobody.
+
+Of equal values (equal once folded, or the same number in two formats) the best-ranked
+record's spelling is taken, so a value the survivor holds is kept as it is typed there.
+The result (:func:`merged_values`) is what a merge sets on the record kept.
 """
 
 from __future__ import annotations
