@@ -5,9 +5,9 @@ parquet files under ``--cache`` (generation is slow: about a minute per million 
 loads them as typed frames the way the store hands them to the checks, and runs the real
 checks on a snapshot: the three matching checks and the four data-quality checks. Each stage
 of the shared matching is timed on its own first (normalising, blocking, scoring,
-clustering), then every check; peak RSS counts this process and its phone-reading workers.
-The candidate pairs are also counted per kind of blocking key (a pair found by several kinds
-counts in each), with the pairs only the kinds issue 12 added found.
+clustering, the merged values), then every check; peak RSS counts this process and its
+phone-reading workers. The candidate pairs are also counted per kind of blocking key (a pair
+found by several kinds counts in each), with the pairs only the kinds issue 12 added found.
 
     python benchmarks/matching_bench.py --records 100000
     python benchmarks/matching_bench.py --records 1000000
@@ -118,6 +118,7 @@ def run(records: int, cache: Path) -> None:
     total += timed("compare and score", lambda: matching.scored)
     total += timed("explain matched pairs", lambda: matching.pairs)
     total += timed("cluster and survivors", lambda: matching.clusters)
+    total += timed("merged values", lambda: matching.best_values)
     for check in select_checks(CHECKS):
         total += timed(check.name, lambda check=check: check.run(context))
     skipped = matching.candidates.oversized

@@ -95,7 +95,17 @@ def duplicate_pair() -> list[Finding]:
         "duplicate",
         CONTACT,
         sobject="Contact",
-        evidence={"name": "Yamada Taro", "email": "yamada@example.jp", "company": "Ærø ApS", "matches": [back]},
+        evidence={
+            "name": "Yamada Taro",
+            "email": "yamada@example.jp",
+            "company": "Ærø ApS",
+            "matches": [back],
+            # The survivor's finding carries the merged record's values (one taken from the lead).
+            "merged_values": {
+                "first_name": {"value": "Taro", "from": CONTACT, "rule": "most_common"},
+                "title": {"value": NASTY, "from": LEAD_2, "rule": "most_recent"},
+            },
+        },
         related={"survivor": CONTACT},
         group=CONTACT,
         score=0.97,

@@ -225,3 +225,9 @@ def test_inlined_assets_cannot_break_out_of_their_elements_and_match_their_readm
     )
     assert listed == {name: hashlib.sha256((vendor / name).read_bytes()).hexdigest() for name in listed}
     assert set(listed) == {"tabulator.min.js", "tabulator_simple.min.css"}
+
+
+def test_a_survivors_merged_values_show_in_its_evidence_as_text(page):
+    """The merged record's values (evidence.merged_values) are listed in the row, escaped like any value."""
+    assert "merged_values.first_name.value: Taro; merged_values.first_name.from: " + CONTACT in page
+    assert "merged_values.title.value: \\u003cscript\\u003ealert" in page

@@ -7,6 +7,7 @@ import pytest
 
 from sfbridge.checks.context import resolve_statuses
 from sfbridge.errors import ConfigError
+from sfbridge.matching.best_values import ValueRules
 from sfbridge.models import Severity
 from sfbridge.rules import Rules, StatusRules, load_rules
 
@@ -57,6 +58,64 @@ def test_invalid_rules_name_the_key(tmp_path, text, expected):
         load_rules(path)
     assert str(path) in str(caught.value)
     assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[duplicates.survivor]\norder = ["contact", "most_recnt_activity"]\n',
+            (
+                "duplicates.survivor.order: 'most_recnt_activity' is not a survivor criterion; did you mean "
+                "'most_recent_activity'? (survivor criteria are contact, most_complete, most_recent_activity, "
+                "oldest, newest)"
+            ),
+        ),
+        ('[duplicates.survivor]\norder = ["oldest", "oldest"]\n', "duplicates.survivor.order: 'oldest' given twice"),
+        (
+            '[duplicates.values]\nemail = "newest"\n',
+            (
+                "duplicates.values.email: 'newest' is not a value rule (value rules are survivor, most_recent, "
+                "most_common, longest, oldest)"
+            ),
+        ),
+        ('[duplicates.values]\ndefault = ["longst"]\n', "duplicates.values.default: 'longst' is not a value rule"),
+        ("[duplicates.values]\ntitle = []\n", "duplicates.values.title: name at least one rule"),
+        ("[duplicates.values]\nphone = 3\n", "duplicates.values.phone: give a value rule or a list of them"),
+        ('[duplicates.values]\nemial = "survivor"\n', "duplicates.values.emial: unknown key; did you mean 'email'?"),
+        (
+            '[duplicates.values]\ncity = "most_common"\n',
+            (
+                "duplicates.values: city: the address (street, city, state, postal_code, country) is chosen as one "
+                "unit, from one record; set its rules with `address = ...` instead"
+            ),
+        ),
+    ],
+)
+def test_invalid_survivor_and_value_rules_name_the_key_and_the_choices(tmp_path, text, expected):
+    """A misspelt criterion or rule, a repeat, or a rule per address part is refused with the fix."""
+    path = tmp_path / "rules.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_rules(path)
+    assert str(path) in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_survivor_and_value_rules_reach_the_matching_settings(tmp_path):
+    """The order, a single rule, a list, and ``default`` for the fields not set become the engine's settings."""
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        '[duplicates.survivor]\norder = ["oldest"]\n'
+        '[duplicates.values]\ndefault = "most_recent"\nemail = "survivor"\naddress = ["longest", "survivor"]\n'
+    )
+    duplicates = load_rules(path).duplicates
+    assert duplicates.survivor.criteria() == ("oldest",)
+    rules = duplicates.values.value_rules()
+    assert rules.email == ("survivor",)
+    assert rules.address == ("longest", "survivor")
+    assert rules.first_name == rules.title == ("most_recent",)  # default fills what the file leaves out
+    assert Rules().duplicates.values.value_rules() == ValueRules()  # no default: the built-in rules
 
 
 def test_phone_regions_are_read_in_any_case(tmp_path):

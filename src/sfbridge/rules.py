@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sfbridge.errors import ConfigError
-from sfbridge.matching import placeholders
+from sfbridge.matching import best_values, placeholders, survivorship
 from sfbridge.matching.phones import DEFAULT_PLACEHOLDERS, PhoneSettings
 from sfbridge.models import Severity
 from sfbridge.tomlfile import read_toml, unknown_key
@@ -28,11 +28,13 @@ __all__ = [
     "DuplicateRules",
     "JunkRules",
     "LeadSourceRules",
+    "MergedValueRules",
     "PhoneRules",
     "PlanAction",
     "PlanRules",
     "Rules",
     "StatusRules",
+    "SurvivorRules",
     "load_rules",
 ]
 
@@ -300,6 +302,107 @@ class PhoneRules(_Section):
         )
 
 
+def _names(value: Any, allowed: tuple[str, ...], *, what: str, plural: str) -> list[str]:  # noqa: ANN401 (a TOML value)
+    """A name or list of names, each one of ``allowed`` (with the closest one suggested) and none twice."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        msg = f"give a {what} or a list of them: {', '.join(allowed)}"
+        raise ValueError(msg)
+    for name in names:
+        if name not in allowed:
+            # A high cutoff: "newest" (a survivor criterion) is no misspelt "longest".
+            close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.8)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            msg = f"{name!r} is not a {what}{hint} ({plural} are {', '.join(allowed)})"
+            raise ValueError(msg)
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        msg = f"{', '.join(map(repr, repeated))} given twice: each {what} decides once, in the order given"
+        raise ValueError(msg)
+    return names
+
+
+class SurvivorRules(_Section):
+    """Which record of a duplicate cluster is kept: the others merge into it.
+
+    ``order`` lists criteria (see :mod:`sfbridge.matching.survivorship`), most important first;
+    the oldest record Id breaks the last ties. ``contact`` first keeps a Contact over a Lead,
+    as a Lead can be converted into a Contact but never the reverse.
+    """
+
+    order: list[str] = Field(default_factory=lambda: [str(name) for name in survivorship.DEFAULT_ORDER])
+
+    @field_validator("order", mode="before")
+    @classmethod
+    def _criteria(cls, order: Any) -> list[str]:  # noqa: ANN401 (a TOML value)
+        return _names(order, survivorship.SURVIVOR_CRITERIA, what="survivor criterion", plural="survivor criteria")
+
+    def criteria(self) -> tuple[survivorship.SurvivorCriterion, ...]:
+        """The order as the matching engine reads it."""
+        return tuple(
+            criterion for name in self.order for criterion in survivorship.SURVIVOR_CRITERIA if criterion == name
+        )
+
+
+def _value_rules(target: str) -> Any:  # noqa: ANN401 (a pydantic field)
+    return Field(default_factory=lambda: list(best_values.ValueRules().of(target)))
+
+
+class MergedValueRules(_Section):
+    """Which value each field of a merged record takes (see :mod:`sfbridge.matching.best_values`).
+
+    Each key is a field's rule or list of rules, most important first; the survivor ranking
+    breaks the last ties. ``address`` chooses street, city, state, postal code and country
+    together, from one record. ``default``, when set, replaces the built-in rules of every
+    field the file does not set.
+    """
+
+    default: list[str] | None = None
+    first_name: list[str] = _value_rules("first_name")
+    last_name: list[str] = _value_rules("last_name")
+    email: list[str] = _value_rules("email")
+    phone: list[str] = _value_rules("phone")
+    mobile_phone: list[str] = _value_rules("mobile_phone")
+    company: list[str] = _value_rules("company")
+    title: list[str] = _value_rules("title")
+    address: list[str] = _value_rules("address")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_address_parts(cls, data: Any) -> Any:  # noqa: ANN401 (a TOML table)
+        # Rules per address part would let a merged record mix one record's street with
+        # another's city: name the key that decides them instead of "unknown key".
+        parts = [key for key in best_values.ADDRESS_FIELDS if isinstance(data, dict) and key in data]
+        if parts:
+            msg = (
+                f"{', '.join(parts)}: the address ({', '.join(best_values.ADDRESS_FIELDS)}) is chosen as one unit, "
+                "from one record; set its rules with `address = ...` instead"
+            )
+            raise ValueError(msg)
+        return data
+
+    @field_validator("default", *best_values.RULE_TARGETS, mode="before")
+    @classmethod
+    def _rules(cls, rules: Any) -> list[str] | None:  # noqa: ANN401 (a TOML value)
+        if rules is None:
+            return None
+        names = _names(rules, best_values.VALUE_RULES, what="value rule", plural="value rules")
+        if not names:
+            msg = f"name at least one rule: {', '.join(best_values.VALUE_RULES)}"
+            raise ValueError(msg)
+        return names
+
+    def value_rules(self) -> best_values.ValueRules:
+        """These rules as the matching engine reads them, ``default`` filling the fields not set."""
+        chosen = {}
+        for target in best_values.RULE_TARGETS:
+            names = getattr(self, target)
+            if self.default is not None and target not in self.model_fields_set:
+                names = self.default
+            chosen[target] = tuple(rule for name in names for rule in best_values.VALUE_RULES if rule == name)
+        return best_values.ValueRules(**chosen)
+
+
 class DuplicateRules(_Section):
     """How close two people must be to be called one, what is no evidence, and limits that keep matching linear.
 
@@ -314,6 +417,8 @@ class DuplicateRules(_Section):
     placeholder_emails: list[str] = Field(default_factory=lambda: list(placeholders.DEFAULT_EMAILS))
     placeholder_names: list[str] = Field(default_factory=lambda: list(placeholders.DEFAULT_NAMES))
     placeholder_full_names: list[str] = Field(default_factory=lambda: list(placeholders.DEFAULT_FULL_NAMES))
+    survivor: SurvivorRules = SurvivorRules()
+    values: MergedValueRules = MergedValueRules()
 
     @field_validator("placeholder_emails")
     @classmethod

@@ -163,3 +163,57 @@ def test_matching_checks_declare_the_fields_they_read():
     assert {"Email", "Phone", "MobilePhone", "Company", "Country", "Status"} <= needs["Lead"]
     assert {"AccountId", "MailingCountry", "Email"} <= needs["Contact"]
     assert {"Name", "Website"} <= needs["Account"]
+
+
+def run_rules(*leads, rules):
+    """The duplicate check on one Contact (Robert Smith of Hart Hotels) and the leads, under the rules."""
+    kinds = KINDS | {"Lead": LEAD_KINDS | {"Title": T, "MobilePhone": T}}
+    records = {
+        "Lead": list(leads),
+        "Contact": [
+            {"Id": "003000000000000001", "AccountId": "001000000000000001", "FirstName": "Robert", "LastName": "Smith",
+             "Email": "robert.smith@harthotels.example", "Phone": "(415) 555-0134", "MailingCountry": "USA"},
+        ],
+        "Account": [{"Id": "001000000000000001", "Name": "Hart Hotels, Inc.", "Website": "https://www.harthotels.example"}],
+        "LeadStatus": [{"ApiName": "Open", "MasterLabel": "Open", "IsConverted": False, "SortOrder": 1}],
+    }  # fmt: skip
+    snapshot = snapshot_from_records(records, kinds=kinds, taken_at=NOW)
+    findings = duplicate.run(CheckContext(snapshot=snapshot, rules=rules, now=NOW))
+    return {finding.record_id: finding for finding in findings}
+
+
+BOB = lead(
+    1,
+    FirstName="Bob",
+    LastName="Smith",
+    Phone="415.555.0134",
+    MobilePhone="(415) 555-0190",
+    Title="CTO",
+    Company="[not provided]",
+)
+
+
+def test_the_survivors_finding_shows_the_values_it_takes_from_the_others():
+    """The Contact survives; its finding lists the merged values and says to take the lead's mobile and title."""
+    findings = run_rules(BOB, rules=Rules())
+    contact, lead_finding = findings["003000000000000001"], findings["00Q000000000000001"]
+    merged = contact.evidence["merged_values"]
+    assert merged["mobile_phone"] == {"value": "(415) 555-0190", "from": "00Q000000000000001", "rule": "most_recent"}
+    assert merged["first_name"] == {"value": "Robert", "from": "003000000000000001", "rule": "most_common"}
+    assert merged["company"]["value"] == "Hart Hotels, Inc."  # the lead's placeholder company is never taken
+    assert contact.suggested_action.endswith(
+        "; then set Mobile to (415) 555-0190 (from 00Q000000000000001), Title to CTO (from 00Q000000000000001)"
+    )
+    assert "merged_values" not in lead_finding.evidence  # once per cluster, on the record to keep
+    assert lead_finding.suggested_action.startswith("Convert this lead into Contact 003000000000000001")
+
+
+def test_the_survivor_order_of_the_rules_reaches_the_duplicate_check():
+    """With completeness before Contact, the fuller lead survives and the Contact is told to be converted into."""
+    rules = Rules.model_validate({"duplicates": {"survivor": {"order": ["most_complete", "contact"]}}})
+    findings = run_rules(BOB, rules=rules)
+    contact, lead_finding = findings["003000000000000001"], findings["00Q000000000000001"]
+    assert contact.related["survivor"] == "00Q000000000000001"
+    assert contact.suggested_action.startswith("Convert Lead 00Q000000000000001, the record to keep, into this contact")
+    assert "a Contact cannot be merged into a Lead" in lead_finding.suggested_action
+    assert lead_finding.evidence["merged_values"]["email"]["from"] == "003000000000000001"

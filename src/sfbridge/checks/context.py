@@ -129,6 +129,8 @@ class CheckContext:
             placeholders=duplicates.placeholders(),
             learn=duplicates.learn_weights,
             phones=self.rules.phones.settings(),
+            survivor=duplicates.survivor.criteria(),
+            values=duplicates.values.value_rules(),
         )
         return Matching(people, settings=settings, accounts=accounts)
 

@@ -1,7 +1,9 @@
 """Duplicate people, and open leads that are already a Contact or belong to an existing Account.
 
 All three read one shared matching of unconverted Leads and Contacts (``context.matches``):
-``duplicate`` reports every record of a cluster of one person, ``lead_is_existing_contact``
+``duplicate`` reports every record of a cluster of one person (the survivor's finding carries
+the values the merged record should take, see :mod:`sfbridge.matching.best_values`),
+``lead_is_existing_contact``
 the open leads whose cluster holds exactly one Contact (convert into it), and
 ``lead_matches_account`` the other open leads whose company or email domain is an Account's.
 """
@@ -15,6 +17,7 @@ import polars as pl
 
 from sfbridge.checks.context import CheckContext
 from sfbridge.checks.registry import Check
+from sfbridge.matching.best_values import ADDRESS_FIELDS
 from sfbridge.models import Finding
 from sfbridge.rules import Rules
 
@@ -23,6 +26,16 @@ __all__ = ["CHECKS", "duplicate", "lead_is_existing_contact", "lead_matches_acco
 _MAX_REASONS = 4  # the strongest reasons go in the finding's sentence; all are in evidence
 _EMAIL_FLAGS = ("email_domain", "email_valid", "email_free", "email_disposable")
 _NAME = pl.concat_str(["first_name", "last_name"], separator=" ", ignore_nulls=True).replace("", "(no name)")
+# How the suggested action names the fields the survivor takes from other records.
+_LABELS = {
+    "first_name": "First Name",
+    "last_name": "Last Name",
+    "email": "Email",
+    "phone": "Phone",
+    "mobile_phone": "Mobile",
+    "company": "Company",
+    "title": "Title",
+}
 
 
 def _needs(_rules: Rules) -> Mapping[str, frozenset[str]]:
@@ -44,20 +57,61 @@ def _members(context: CheckContext) -> pl.DataFrame:
     best = pl.col("matches").list.first()
     positive = pl.element().filter(~pl.element().str.starts_with("but "))
     rounded = pl.element().struct.with_fields(pl.field("score").round(4))
-    return context.matches.members.with_columns(
+    survivor = pl.col("record_id") == pl.col("survivor_id")
+    return context.matches.members.join(_merged(context), on="cluster_id", how="left").with_columns(
         name=_NAME,
         best_id=best.struct.field("other_id"),
         best_sobject=best.struct.field("other_sobject"),
         because=best.struct.field("reasons").list.eval(positive).list.head(_MAX_REASONS).list.join("; "),
         matches=pl.col("matches").list.eval(rounded),
         best_score=pl.col("best_score").round(4),
+        # Only the survivor's finding carries them: once per cluster keeps findings.json small.
+        merged=pl.when(survivor).then(pl.col("merged")),
+        has_contact=(pl.col("sobject") == "Contact").any().over("cluster_id"),
     )
+
+
+def _merged(context: CheckContext) -> pl.DataFrame:
+    """Per cluster, the values chosen for the merged record (``merged``: a list of field structs)."""
+    values = context.matches.best_values.filter(pl.col("source_id").is_not_null())
+    return values.group_by("cluster_id", maintain_order=True).agg(
+        merged=pl.struct(pl.col("field").cast(pl.Utf8), "value", "source_id", "rule", "changes_survivor"),
+    )
+
+
+def _merged_evidence(merged: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {item["field"]: {"value": item["value"], "from": item["source_id"], "rule": item["rule"]} for item in merged}
+
+
+def _value_changes(merged: Sequence[Mapping[str, Any]], *, sobject: str) -> list[str]:
+    """The values the survivor takes from other records, as phrases ("Phone to ... (from ...)")."""
+    phrases = []
+    for item in merged:
+        # A Contact's company is its Account's name: changed by moving the Contact, not by a field.
+        label = _LABELS.get(item["field"])
+        if item["changes_survivor"] and label and not (item["field"] == "company" and sobject == "Contact"):
+            phrases.append(f"{label} to {item['value']} (from {item['source_id']})")
+    address = [item for item in merged if item["field"] in ADDRESS_FIELDS]
+    if any(item["changes_survivor"] for item in address):
+        # The address is one record's, whole: shown as one value, parts it lacks left out.
+        text = ", ".join(item["value"] for item in address if item["value"])
+        phrases.append(f"the address to {text} (from {address[0]['source_id']})")
+    return phrases
 
 
 def _merge_action(row: Mapping[str, Any]) -> str:
     survivor, others = row["survivor_id"], row["size"] - 1
     if row["record_id"] == survivor:
-        return f"Keep this record and merge the other {others} record(s) of this person into it (convert Leads into it)"
+        action = f"Keep this record and merge the other {others} record(s) of this person into it"
+        if row["sobject"] == "Contact":
+            action += " (convert Leads into it)"
+        elif row["has_contact"]:
+            # The survivor order put a Lead first (see [duplicates.survivor]); Salesforce cannot do that merge.
+            action += " (a Contact cannot be merged into a Lead: convert this lead into the Contact instead)"
+        changes = _value_changes(row["merged"] or [], sobject=row["sobject"])
+        return action + (f"; then set {', '.join(changes)}" if changes else "")
+    if row["sobject"] == "Contact" and row["survivor_sobject"] == "Lead":
+        return f"Convert Lead {survivor}, the record to keep, into this contact: a contact cannot merge into a lead"
     if row["sobject"] == "Lead":
         verb = "Convert this lead into Contact" if row["survivor_sobject"] == "Contact" else "Merge this lead into Lead"
         return f"{verb} {survivor}, the record to keep"
@@ -66,6 +120,7 @@ def _merge_action(row: Mapping[str, Any]) -> str:
 
 def _duplicate_finding(context: CheckContext, row: Mapping[str, Any]) -> Finding:
     because = f" ({row['because']})" if row["because"] else ""
+    merged = {"merged_values": _merged_evidence(row["merged"])} if row["merged"] else {}
     return context.finding(
         "duplicate",
         sobject=row["sobject"],
@@ -83,7 +138,8 @@ def _duplicate_finding(context: CheckContext, row: Mapping[str, Any]) -> Finding
             "company": row["company"],
             "group_size": row["size"],
             "matches": row["matches"],
-        },
+        }
+        | merged,
         related={"survivor": row["survivor_id"]},
         group=row["cluster_id"],
         score=row["best_score"],

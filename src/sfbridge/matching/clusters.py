@@ -7,10 +7,14 @@ and a Lead with only a phone end up with the Contact that has both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import polars as pl
 from scipy.sparse import coo_matrix  # type: ignore[import-untyped]  # scipy ships no type hints
 from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]  # likewise
+
+from sfbridge.matching.survivorship import DEFAULT_ORDER, SurvivorCriterion, rank_members
 
 __all__ = ["cluster_members", "direct_links"]
 
@@ -25,38 +29,31 @@ def _components(pairs: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({"idx": nodes, "component": pl.Series(labels, dtype=pl.Int64)})
 
 
-def _ranked(members: pl.DataFrame) -> pl.DataFrame:
-    # Best record to keep first: a Contact, the most complete, the most recently touched, the oldest Id.
-    ranked = members.with_columns(
-        touched=pl.coalesce(pl.col("last_activity").cast(pl.Datetime("us", "UTC")), pl.col("created_at")),
-        is_contact=pl.col("sobject") == "Contact",
-    )
-    return ranked.sort(
-        ["is_contact", "filled", "touched", "record_id"], descending=[True, True, True, False], nulls_last=True
-    )
-
-
-def cluster_members(people: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
+def cluster_members(
+    people: pl.DataFrame, matched: pl.DataFrame, order: Sequence[SurvivorCriterion] = DEFAULT_ORDER
+) -> pl.DataFrame:
     """The clusters formed by matched pairs, one row per member, with each cluster's survivor.
 
-    The survivor is the record to keep: a Contact over a Lead (a Lead can be converted into a
-    Contact, never the other way), then the most complete record, then the most recent
-    activity (else creation), then the oldest Id.
+    The survivor is the record to keep, the first by ``order`` (see
+    :mod:`~sfbridge.matching.survivorship`). By default: a Contact over a Lead (a Lead can be
+    converted into a Contact, never the other way), then the most complete record, then the
+    most recent activity (else creation), then the oldest Id.
 
     Args:
         people: normalised people.
         matched: pairs (``left``, ``right`` row numbers) judged to be one person.
+        order: the survivor criteria, most important first.
 
     Returns:
         ``cluster_id`` (the smallest record Id in the cluster: stable while that record
-        lives), ``idx``, ``record_id``, ``sobject``, ``size``, ``survivor_id`` and
-        ``survivor_sobject``.
+        lives), ``idx``, ``record_id``, ``sobject``, ``size``, ``rank`` (1 for the survivor,
+        then the next record to keep), ``survivor_id`` and ``survivor_sobject``.
     """
-    schema = {"cluster_id": pl.Utf8, "idx": pl.UInt32, "record_id": pl.Utf8, "sobject": pl.Utf8}
+    schema = {"cluster_id": pl.Utf8, "idx": pl.UInt32, "record_id": pl.Utf8, "sobject": pl.Utf8, "size": pl.UInt32}
     if matched.is_empty():
-        return pl.DataFrame(schema=schema | {"size": pl.UInt32, "survivor_id": pl.Utf8, "survivor_sobject": pl.Utf8})
+        return pl.DataFrame(schema=schema | {"rank": pl.UInt32, "survivor_id": pl.Utf8, "survivor_sobject": pl.Utf8})
     members = _components(matched).with_columns(pl.col("idx").cast(pl.UInt32))
-    ranked = _ranked(members.join(people, on="idx", how="left"))
+    ranked = rank_members(members.join(people, on="idx", how="left"), order)
     survivors = ranked.group_by("component", maintain_order=True).agg(
         survivor_id=pl.col("record_id").first(),
         survivor_sobject=pl.col("sobject").first(),
@@ -65,7 +62,7 @@ def cluster_members(people: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame
     )
     return (
         ranked.join(survivors, on="component")
-        .select("cluster_id", "idx", "record_id", "sobject", "size", "survivor_id", "survivor_sobject")
+        .select("cluster_id", "idx", "record_id", "sobject", "size", "rank", "survivor_id", "survivor_sobject")
         .sort("cluster_id", "record_id")
     )
 

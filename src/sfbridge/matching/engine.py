@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from sfbridge.matching.accounts import account_keys, account_links
+from sfbridge.matching.best_values import MEMBER_COLUMNS, ValueRules, merged_values
 from sfbridge.matching.blocking import Candidates, blocking_keys, candidate_pairs
 from sfbridge.matching.clusters import cluster_members, direct_links
 from sfbridge.matching.compare import compare_sides, comparison_side
@@ -27,6 +28,7 @@ from sfbridge.matching.phones import PhoneBatch, PhoneSettings
 from sfbridge.matching.placeholders import Placeholders
 from sfbridge.matching.priors import COMPARISONS
 from sfbridge.matching.scoring import TF_COLUMNS, TF_LEVELS, Frequencies, score_pairs, weight_columns
+from sfbridge.matching.survivorship import DEFAULT_ORDER, SurvivorCriterion
 
 __all__ = ["MatchSettings", "Matching"]
 
@@ -46,6 +48,10 @@ _SHOWN = {
 
 # People columns nothing reads after normalising (street and postcode are quoted in reasons).
 _UNREAD = ("title", "state", *[f"{field}_ext" for field in PHONE_FIELDS])
+# Of those, what the merged values of clusters read: kept aside, and cut to cluster members
+# once the clusters are known (a few per cent of the people).
+_FOR_VALUES = ("title", "state")
+_ASIDE_SCHEMA = {"idx": pl.UInt32, **dict.fromkeys(_FOR_VALUES, pl.Utf8)}
 _PAIR_BATCH = 100_000  # candidate pairs compared at a time
 # Random pairs u is estimated from (Splink's default is up to a million). Exact agreements'
 # u comes from the value counts instead, so the sample only has to see the commoner levels;
@@ -114,6 +120,10 @@ class MatchSettings:
         placeholders: company and email values that mean "none" (never evidence).
         learn: whether to learn the weights from the people (False: the hand-set priors).
         phones: phone placeholders and fallback regions.
+        survivor: the criteria ranking a cluster's records, the record to keep first (see
+            :mod:`~sfbridge.matching.survivorship`).
+        values: the rules choosing each field's value of a merged record (see
+            :mod:`~sfbridge.matching.best_values`).
     """
 
     threshold: float = 0.85
@@ -123,6 +133,8 @@ class MatchSettings:
     placeholders: Placeholders = field(default_factory=Placeholders)
     learn: bool = True
     phones: PhoneSettings = field(default_factory=PhoneSettings)
+    survivor: tuple[SurvivorCriterion, ...] = DEFAULT_ORDER
+    values: ValueRules = field(default_factory=ValueRules)
 
     @property
     def processes(self) -> int:
@@ -163,6 +175,7 @@ class Matching:
         self._accounts = accounts if accounts is not None else pl.DataFrame(schema=dict(ACCOUNT_FIELDS))
         self.settings = settings
         self._reading: tuple[pl.DataFrame, pl.DataFrame, PhoneBatch] | None = None
+        self._for_values: pl.DataFrame | None = None  # idx and the dropped columns merged values read
 
     def start(self) -> None:
         """Start reading the phone numbers (in worker processes for many), so other work overlaps it.
@@ -193,14 +206,16 @@ class Matching:
     def people(self) -> pl.DataFrame:
         """The people with their normalised columns (see :func:`~sfbridge.matching.normalise.normalise_located`).
 
-        The raw columns only ``filled`` reads (title and address) and the phone extensions
-        are left out.
+        The raw columns only ``filled`` reads (title and state) and the phone extensions
+        are left out; :attr:`best_values` reads the title and state of cluster members.
         """
         located, values, batch = self._started()
         try:
             # Only ``filled`` reads these columns; a million people's copies are ~150 MB.
             placeholders = self.settings.placeholders
-            return normalise_located(located, values, batch, placeholders=placeholders).drop(_UNREAD)
+            people = normalise_located(located, values, batch, placeholders=placeholders)
+            self._for_values = people.select("idx", *_FOR_VALUES)
+            return people.drop(_UNREAD)
         finally:
             self.close()
 
@@ -308,7 +323,28 @@ class Matching:
         rule keeps apart (see :mod:`~sfbridge.matching.linking`).
         """
         apart = self.scored.filter(pl.col("hard_negative").is_not_null()).select("left", "right")
-        return cluster_members(self.people, kept_links(self.pairs.select("left", "right", "score"), apart))
+        links = kept_links(self.pairs.select("left", "right", "score"), apart)
+        clusters = cluster_members(self.people, links, self.settings.survivor)
+        if self._for_values is not None:
+            # From here on only cluster members' titles and states are read: let the rest go.
+            self._for_values = self._for_values.filter(pl.col("idx").is_in(clusters.get_column("idx").implode()))
+        return clusters
+
+    @cached_property
+    def best_values(self) -> pl.DataFrame:
+        """Per cluster and field, the value the merged record should carry (see :func:`.best_values.merged_values`).
+
+        One row per cluster and field: ``cluster_id``, ``survivor_id``, ``field``, ``value``,
+        ``source_id``, ``rule`` and ``changes_survivor``. Only cluster members are read.
+        """
+        clusters = self.clusters
+        own = [column for column in MEMBER_COLUMNS if column not in clusters.columns and column not in _FOR_VALUES]
+        people = self.people.select(pl.col(own).gather(clusters.get_column("idx")))
+        members = pl.concat([clusters, people], how="horizontal")
+        # Reading the clusters read the people, which set the columns aside.
+        aside = self._for_values if self._for_values is not None else pl.DataFrame(schema=_ASIDE_SCHEMA)
+        members = members.join(aside, on="idx", how="left")
+        return merged_values(members, rules=self.settings.values, placeholders=self.settings.placeholders)
 
     def _pairs_within_clusters(self) -> pl.DataFrame:
         # A match left out of the clusters (a bridge between people a rule keeps apart) is no
