@@ -35,6 +35,10 @@ def postcode(text, region):
         # GB
         ("Flat 3, 10 Downing Street", "GB", ("10", "downing st", "3")),
         ("221B Baker Street", "GB", ("221b", "baker st", None)),
+        # A direction that is the whole name is the name: "North Road" is not "N Rd"
+        ("Flat 35\n16 North Road", "GB", ("16", "north rd", "35")),
+        ("16 N Rd", "GB", ("16", "north rd", None)),
+        ("7 West Street", "GB", ("7", "west st", None)),
         # CA
         ("c/o Jane Roe\n1 King St W, Suite 400", "CA", ("1", "king st w", "400")),
         # AU: unit 5 at number 10
@@ -51,6 +55,9 @@ def postcode(text, region):
         ("Calle Mayor 3", "ES", ("3", "cl mayor", None)),
         ("Avda. de la Constitución nº 12", "ES", ("12", "ave de la constitucion", None)),
         ("Pº de Gracia, 21", "ES", ("21", "paseo de gracia", None)),
+        ("C/ Santa Ana 2, 1º A", "ES", ("2", "cl santa ana", "1a")),
+        ("Calle Riera, 15, 7º C", "ES", ("15", "cl riera", "7c")),
+        ("C/ Cadenas 14, 6ª", "ES", ("14", "cl cadenas", "6")),
         # IT
         ("P.za Navona, 5", "IT", ("5", "pl navona", None)),
         ("Via Roma n. 10", "IT", ("10", "via roma", None)),

@@ -183,6 +183,71 @@ def test_people_who_share_only_a_name_and_an_address_are_found_with_the_address_
     assert pair_of(matching, "a", "c") is None
 
 
+def home(record_id, first, last, street, city, postal_code=None, country="US", **values):
+    """A private person (no company) at a home address."""
+    return person(
+        record_id,
+        first,
+        last,
+        company="[not provided]",
+        street=street,
+        city=city,
+        postal_code=postal_code,
+        country=country,
+        **values,
+    )
+
+
+def test_first_and_last_name_swapped_at_one_house_meet_and_match():
+    """A purchased list that swapped the name fields, without a postcode, meets the web form at the house."""
+    matching = match(
+        [
+            home("a", "Chelsea", "Nichols", "2 Lake Lane", "Dallas", "75235", state="TX"),
+            home("b", "Nichols", "Chelsea", "2 Lake Ln", "Dallas", state="TX"),
+        ]
+    )
+    found = pair_of(matching, "a", "b")
+    assert found is not None
+    assert found["score"] >= matching.settings.threshold
+
+
+def test_a_house_in_one_town_meets_a_record_whose_street_and_surname_carry_slips():
+    """No postcode on one, a slip in the street and one in the surname: the house number and the town still meet."""
+    matching = match(
+        [
+            home("a", "Annett", "Fischer", "Bergstraße 6", "Berlin", "10108", country="Germany"),
+            home("b", "Annett", "Fiscnher", "Berstraße 6", "Berlin", country="Germany"),
+        ]
+    )
+    assert not matching.candidates.pairs.is_empty()
+    found = pair_of(matching, "a", "b")
+    assert found is not None
+    assert found["score"] >= matching.settings.threshold
+
+
+def test_one_house_number_on_a_street_typed_with_two_slips_in_one_postcode_is_one_address():
+    """'23 Cedar Dr' / '23 Cdear Er' at T2P 4Q3 is one address mistyped, not two homes that keep namesakes apart."""
+    matching = match(
+        [
+            home("a", "Grégoire", "Strickland", "23 Cedar Dr", "Calgary", "T2P 4Q3", country="CA", state="AB"),
+            home("b", "Grégoire", "Strickland", "23 Cdear Er", "Calgary", "T2P 4Q3", country="CA", state="AB"),
+        ]
+    )
+    assert scored_pair(matching, "a", "b")["address"] == "typo"
+    assert pair_of(matching, "a", "b") is not None
+
+
+def test_one_house_number_on_two_streets_of_different_types_is_two_addresses():
+    """'12 Park Ave' and '12 Park Rd' in one postcode are alike, but an avenue is not a road."""
+    matching = match(
+        [
+            home("a", "Sam", "Taylor", "12 Park Ave", "Leeds", "LS1 4AP", country="GB"),
+            home("b", "Sam", "Taylor", "12 Park Rd", "Leeds", "LS1 4AP", country="GB"),
+        ]
+    )
+    assert scored_pair(matching, "a", "b")["address"] == "different"
+
+
 def test_a_placeholder_company_or_email_is_never_a_reason_or_a_key():
     """Two different people at '[not provided]' with none@none.com share nothing that counts."""
     rows = [

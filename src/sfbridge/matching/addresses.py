@@ -61,7 +61,7 @@ import polars as pl
 
 from sfbridge.matching.fold import strip_accents_expr
 
-__all__ = ["ADDRESS_COLUMNS", "address_columns", "normalise_address"]
+__all__ = ["ADDRESS_COLUMNS", "STREET_TYPES", "address_columns", "normalise_address"]
 
 #: The columns :func:`address_columns` adds, in order.
 ADDRESS_COLUMNS: Final = (
@@ -188,6 +188,24 @@ _ENGLISH_TYPES: Final = (
     "|brg|byp|cswy|jct|tpke|esp|prom"
 )
 _DIRECTIONS: Final = "n|s|e|w|ne|nw|se|sw"
+_DIRECTION_NAMES: Final = {
+    "n": "north",
+    "s": "south",
+    "e": "east",
+    "w": "west",
+    "ne": "northeast",
+    "nw": "northwest",
+    "se": "southeast",
+    "sw": "southwest",
+}
+#: The canonical street types ("st", "ave", "rue", "str", ...): two streets of different types
+#: are two streets ("12 Park Ave" / "12 Park Rd"), however alike their names.
+STREET_TYPES: Final = frozenset(
+    canonical
+    for canonical in _STREET_WORDS
+    # Directions, ordinals and words that are part of a name ("Fort", "Mount", "Point", "Junior").
+    if not canonical.isdigit() and canonical not in {*_DIRECTION_NAMES, "jr", "mlk", "ft", "mt", "pt"}
+)
 _ENGLISH_ORDER: Final = frozenset({"US", "CA", "GB", "IE", "AU", "NZ"})
 # Street types that German and Dutch write glued to the name ("Hauptstraße", "Kerkstraat").
 _GLUED_TYPES: Final = (
@@ -439,6 +457,9 @@ def _street_text(street: pl.Expr) -> pl.Expr:
 
     PO boxes are marked ("pobox 12"); punctuation goes except "#" and a "-" or "/" beside a digit.
     """
+    # Spain writes the floor and door after the house number: "C/ Mayor 2, 1º A", "3ª izq.".
+    # The ordinal sign marks them (and folds to a letter below): a unit, never a house number.
+    street = street.str.replace_all(r",\s*(\d{1,3})\s*[º°ª]\s*([\p{L}\d]{0,4})\.?\s*(,|$)", ", piso ${1}${2}${3}")
     text = _lower_plain(street).str.replace_all(_APOSTROPHES, "")
     text = text.str.replace_all(r"\r\n|[\r\n;|]", ",")
     text = text.str.replace_all(_PO_BOX, ",pobox ${1},")
@@ -548,6 +569,15 @@ def _street_key(lazy: pl.LazyFrame) -> pl.LazyFrame:
     words = _canonical_words(words)
     # "5th", "1er", "2º": the number alone ("5th Ave" is "Fifth Ave").
     words = words.str.replace_all(r"\b(\d+)(?:st|nd|rd|th|er|eme|ere|o)\b", "${1}")
+    # A direction that is the whole name ("North Road", "West St") is the name, not a
+    # direction: spelled out, so "Notrh Rd" is one typo from it rather than nothing like "n rd".
+    named = words.str.extract_groups(rf"^({_DIRECTIONS}) ({_ENGLISH_TYPES})$")
+    direction = named.struct.field("1").replace_strict(_DIRECTION_NAMES, default=None, return_dtype=pl.Utf8)
+    words = (
+        pl.when(direction.is_not_null())
+        .then(pl.concat_str(direction, pl.lit(" "), named.struct.field("2")))
+        .otherwise(words)
+    )
     lazy = lazy.with_columns(street_key=words)
     return _cut_after_type(lazy).with_columns(street_key=_umlauts_plain("street_key"))
 

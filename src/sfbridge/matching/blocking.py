@@ -7,9 +7,10 @@ mistyped surname still meets its record, the surname's sound (Metaphone: "Puga" 
 both ``PK``) at their company or business domain or with their year of birth; and so that
 people who share only a name and an address meet, their house number on their street with the
 surname's sound. People with no company (a private person, a web form, a purchased list) also
-get keys a colleague at the office would share with everyone there: the house with the first
-name's sound, the house number at the postcode, the postcode, the surname's sound at the
-postcode, in the town (with or without the first name's sound) or alone, and the full name.
+get keys a colleague at the office would share with everyone there: the house with either
+name's sound (so swapped name fields meet), the house number at the postcode or in the town
+with either name's sound, the postcode, the surname's sound at the postcode, in the town (with
+or without the first name's sound) or alone, and the full name.
 Placeholders ("[not provided]", ``none@none.com``, "Test") are never keys: the normaliser
 leaves them blank.
 
@@ -50,13 +51,16 @@ KINDS = (
     "sound_town",
     "sound_surname",
     "postcode",
+    "house_town",
 )
 _KINDS = pl.Enum(KINDS)
 
 #: Kinds of key that say little on their own (a surname's sound in a city, a house number on
 #: a street), paired only in small blocks: a household, not every "Little" in Calgary or every
 #: colleague at one office address. Their members still meet through their other keys.
-WEAK_KINDS = frozenset({"sound_city", "sound_postcode", "address_last", "address_first", "house_postcode", "full_name"})
+WEAK_KINDS = frozenset(
+    {"sound_city", "sound_postcode", "address_last", "address_first", "house_postcode", "full_name", "house_town"}
+)
 #: The largest block of a weak kind that is paired: a household, or the records of one
 #: much-duplicated person (on splink's historical figures a cap of 10 gave F1 0.779, 25 gave
 #: 0.805; a 300k-record synthetic org pairs the same 23,780 either way).
@@ -83,12 +87,13 @@ CONDITIONED: dict[str, frozenset[str]] = {
     "sound_city": frozenset({"first", "last", "place"}),
     "sound_postcode": frozenset({"last", "place"}),
     "address_last": frozenset({"place", "last"}),
-    "address_first": frozenset({"place", "first"}),
+    "address_first": frozenset({"place", "first", "last"}),
     "house_postcode": frozenset({"place"}),
     "full_name": frozenset({"first", "last"}),
     "sound_town": frozenset({"last", "place"}),
     "sound_surname": frozenset({"last"}),
     "postcode": frozenset({"place"}),
+    "house_town": frozenset({"first", "last", "place"}),
 }
 _MIN_LOCAL = 5  # shorter mailbox names ("info", "j.li") are shared by too many unrelated people
 _MIN_SOUND = 3  # a surname's sound alone is a key from this many letters
@@ -209,15 +214,20 @@ def _address_keys(people: pl.DataFrame) -> pl.LazyFrame:
     return pl.concat(
         [
             _keyed(lazy, "address_last", pl.col("house_number"), pl.col("street_key"), pl.col("last_sound")),
-            _keyed(
-                lazy.filter(_PRIVATE),
-                "address_first",
-                pl.col("house_number"),
-                pl.col("street_key"),
-                pl.col("first_sound"),
-            ),
+            # A private person's house with either name's sound: a purchased list that swapped
+            # first and last name ("Nichols Chelsea") meets the web form ("Chelsea Nichols").
+            *[
+                _keyed(
+                    lazy.filter(_PRIVATE),
+                    "address_first",
+                    pl.col("house_number"),
+                    pl.col("street_key"),
+                    pl.col(sound).alias("sound"),
+                )
+                for sound in ("first_sound", "last_sound")
+            ],
         ]
-    )
+    ).unique(["idx", "kind", "key"])
 
 
 def _house_keys(people: pl.DataFrame) -> pl.LazyFrame:
@@ -235,8 +245,21 @@ def _house_keys(people: pl.DataFrame) -> pl.LazyFrame:
             # A postcode alone is a few streets in the UK or Canada (a block the cap keeps) and a
             # town in the US or Germany (a block it skips).
             _keyed(lazy, "postcode", pl.col("postcode_key")),
+            # A house number in a town with either name's sound: a record whose street and
+            # surname both carry a slip and whose postcode is blank or mistyped ("Annett
+            # Fiscnher, Berstraße 6, Berlin" / "Annett Fischer, Bergstraße 6, Berlin").
+            *[
+                _keyed(
+                    lazy.filter(pl.col("house_number").is_not_null()),
+                    "house_town",
+                    pl.col("house_number"),
+                    pl.col(sound).alias("sound"),
+                    pl.col("city_fold"),
+                )
+                for sound in ("first_sound", "last_sound")
+            ],
         ]
-    )
+    ).unique(["idx", "kind", "key"])
 
 
 def blocking_keys(people: pl.DataFrame) -> pl.DataFrame:

@@ -16,6 +16,7 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from sfbridge.matching.addresses import STREET_TYPES
 from sfbridge.matching.names import first_name_keys, known_names
 from sfbridge.matching.normalise import PHONE_FIELDS
 
@@ -23,6 +24,8 @@ __all__ = ["COMPARED_COLUMNS", "compare_pairs", "compare_sides", "comparison_sid
 
 _TYPO = 0.9  # Jaro-Winkler similarity from which two spellings are one name mistyped
 _WEAK = 0.8  # below this, two names are simply different
+_STREET_NEAR = 0.85  # a street this alike, at one house number in one postcode or town, is a typo
+_STREET_NAME = 5  # letters from which a street's longest word names it
 _COMPANY_SIMILAR = 0.92
 _EMAIL_EDITS = 2  # an address this many edits from another is the same address mistyped
 _BIRTH_EDITS = 2  # a mistyped digit in the month and one in the day ("1978-08-19" / "1978-09-18")
@@ -246,6 +249,29 @@ def _with_places(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _street_name(column: str) -> pl.Expr:
+    # The street's longest word, when it is long enough to name one street ("robertson", not "park").
+    words = pl.col(column).str.split(" ").list.eval(pl.element().filter(pl.element().str.len_chars() >= _STREET_NAME))
+    return words.list.eval(pl.element().sort_by(pl.element().str.len_chars(), descending=True)).list.first()
+
+
+def _street_types(column: str) -> pl.Expr:
+    return pl.col(column).str.split(" ").list.eval(pl.element().filter(pl.element().is_in(sorted(STREET_TYPES))))
+
+
+def _types_differ() -> pl.Expr:
+    # Both streets name a type and no type is shared: "Park Ave" and "Park Rd" are two streets.
+    left, right = _street_types("street_key"), _street_types("street_key_r")
+    both = (left.list.len() > 0) & (right.list.len() > 0)
+    return (both & (left.list.set_intersection(right).list.len() == 0)).fill_null(value=False)
+
+
+def _same_street_name() -> pl.Expr:
+    # "Cale Paredes" / "Calle Paredes", "15 BNorth Robertson Rd" / "15 N Robertson Rd": a slip
+    # in the type or a direction leaves the street's own name as typed.
+    return (_street_name("street_key") == _street_name("street_key_r")).fill_null(value=False)
+
+
 def _with_address(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(
         jw_street=_cpdist(frame, "street_key", "street_key_r", JaroWinkler.normalized_similarity, same=1.0)
@@ -253,6 +279,9 @@ def _with_address(frame: pl.DataFrame) -> pl.DataFrame:
     house = pl.col("house_number").eq_missing(pl.col("house_number_r"))
     units_differ = (pl.col("unit") != pl.col("unit_r")).fill_null(value=False)
     street = pl.col("street_key") == pl.col("street_key_r")
+    same_area = (pl.col("postcode_key") == pl.col("postcode_key_r")).fill_null(value=False) | pl.col("city").is_in(
+        ["same", "similar"]
+    )
     address = (
         pl.when(pl.col("street_key").is_null() | pl.col("street_key_r").is_null())
         .then(pl.lit("missing"))
@@ -261,6 +290,11 @@ def _with_address(frame: pl.DataFrame) -> pl.DataFrame:
         .when(house & street)
         .then(pl.lit("same_building"))  # one house, two flats: neighbours as often as one person
         .when(house & (pl.col("jw_street") >= _TYPO))
+        .then(pl.lit("typo"))
+        # In one postcode or town, one house number on streets this alike is one street
+        # typed twice with slips ("23 Cedar Dr" / "23 Cdear Er", "Oderwaldstr." / "Oerwaldstr."):
+        # two streets there rarely differ by so little and share the number too.
+        .when(house & same_area & ~_types_differ() & ((pl.col("jw_street") >= _STREET_NEAR) | _same_street_name()))
         .then(pl.lit("typo"))
         .when(street)
         .then(pl.lit("same_street"))  # neighbours
