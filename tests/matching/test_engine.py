@@ -161,6 +161,25 @@ def test_engine_survivor_prefers_a_contact_then_completeness_then_recent_activit
     assert with_contact.clusters["survivor_id"].unique().to_list() == ["C1"]
 
 
+def test_a_record_with_swapped_names_and_one_with_a_nickname_are_one_person():
+    """'Yoshida Thomas' (fields swapped) and 'Tom Yoshida' (a nickname) are the Contact Thomas Yoshida's records.
+
+    Read swapped, Thomas and Tom are a nickname, not two given names a rule keeps apart.
+    """
+    common = {"company": "Silverline Engineering K.K.", "street": "6-2-28 Jingumae", "city": "Shibuya-ku"}
+    matching = match(
+        person("C1", "Thomas", "Yoshida", email="thomas.yoshida@silverline.example", phone="+81352379748", **common)
+        | {"sobject": "Contact", "country": "Japan"},
+        person("L1", "Yoshida", "Thomas", email="thomas.yoshida@silverline.example", phone="+81352379748", **common)
+        | {"country": "Japan"},
+        person("L2", "Tom", "Yoshida", email="tom.yoshida@silverline.example", phone="03-5237-9748", **common)
+        | {"country": "Japan"},
+    )
+    assert together(matching, "C1", "L1")
+    assert together(matching, "C1", "L2")
+    assert together(matching, "L1", "L2")
+
+
 def test_engine_cluster_id_is_the_smallest_record_id():
     """A cluster is named by its smallest Id, which stays while that record lives."""
     matching = match(

@@ -26,3 +26,13 @@ def test_is_known_name_tells_real_given_names_from_misspellings():
     """Listed given names are known; a misspelling is not, so only it may be read as a typo."""
     assert is_known_name("joan")
     assert not is_known_name("jyayden")
+
+
+def test_common_nicknames_the_package_leaves_out_are_added():
+    """Katie is Katherine (and Catherine), Kate is Catherine: the nicknames tables miss them, admins would not."""
+    assert nickname_link("katie", "katherine") == "nickname katie = katherine"
+    assert nickname_link("kate", "catherine") == "nickname kate = catherine"
+    table = first_name_keys(["katie", "katherine", "kathy"])
+    keys = {name: set(table.filter(table["name"] == name)["key"]) for name in ["katie", "katherine", "kathy"]}
+    assert keys["katie"] & keys["katherine"]
+    assert is_known_name("katie")

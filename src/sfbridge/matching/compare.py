@@ -118,12 +118,13 @@ def _name_level(a: str, b: str, score: str, *, given: bool, nickname: pl.Expr | 
     )
 
 
-def _nicknames(frame: pl.DataFrame) -> pl.Series:
-    firsts = pl.concat([frame.get_column("first_fold"), frame.get_column("first_fold_r")]).drop_nulls().unique()
+def _nicknames(frame: pl.DataFrame, left: str = "first_fold", right: str = "first_fold_r") -> pl.Series:
+    """Whether the given names in ``left`` and ``right`` are one name and its nickname, per pair."""
+    firsts = pl.concat([frame.get_column(left), frame.get_column(right)]).drop_nulls().unique()
     table = first_name_keys(firsts.to_list())
     sides = [
         frame.select("pair", name=pl.col(column)).join(table, on="name").select("pair", "key")
-        for column in ("first_fold", "first_fold_r")
+        for column in (left, right)
     ]
     linked = sides[0].join(sides[1], on=["pair", "key"]).get_column("pair").unique()
     return frame.get_column("pair").is_in(linked.implode())
@@ -137,13 +138,17 @@ def _with_names(frame: pl.DataFrame) -> pl.DataFrame:
         jw_first_last=_cpdist(frame, "first_fold", "last_fold_r", similarity, same=1.0),
         jw_last_first=_cpdist(frame, "last_fold", "first_fold_r", similarity, same=1.0),
         nickname=_nicknames(frame),
+        # Read the other way round too: "Yoshida Thomas" is Tom Yoshida.
+        nickname_swapped=_nicknames(frame, "last_fold", "first_fold_r"),
     )
     return frame.with_columns(
         first=_name_level("first_fold", "first_fold_r", "jw_first", given=True, nickname=pl.col("nickname")),
         last=_name_level("last_fold", "last_fold_r", "jw_last", given=False),
         # Read the other way round, the left record's last name is its given name.
         first_as_last=_name_level("first_fold", "last_fold_r", "jw_first_last", given=False),
-        last_as_first=_name_level("last_fold", "first_fold_r", "jw_last_first", given=True),
+        last_as_first=_name_level(
+            "last_fold", "first_fold_r", "jw_last_first", given=True, nickname=pl.col("nickname_swapped")
+        ),
         # Whether both given names are real names (in either reading): two different real
         # given names are two people; a garbled one ("nleaEor") may still be the same.
         given_known=pl.col("first_fold_known") & pl.col("first_fold_known_r"),

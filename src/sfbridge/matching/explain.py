@@ -137,7 +137,9 @@ def _one_line(street: str, postcode: str) -> pl.Expr:
 
 
 def _nickname_links(matched: pl.DataFrame) -> pl.DataFrame:
-    pairs = matched.filter(pl.col("first") == "nickname").select("first_fold", "first_fold_r").unique()
+    # A swapped reading's nickname is told as the swap ("first and last name swapped"), not here.
+    nicknames = (pl.col("first") == "nickname") & ~pl.col("swapped")
+    pairs = matched.filter(nicknames).select("first_fold", "first_fold_r").unique()
     links = [nickname_link(a, b) or "nickname" for a, b in pairs.iter_rows()]
     return pairs.with_columns(nickname_link=pl.Series(links, dtype=pl.Utf8))
 

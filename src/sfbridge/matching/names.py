@@ -26,7 +26,8 @@ def _namer() -> NickNamer:
 def known_names() -> frozenset[str]:
     """Every folded given name the nickname tables list, canonical or nickname."""
     namer = _namer()
-    return frozenset(namer.canonical_lookup) | frozenset(namer.nickname_lookup)
+    more = set(_MORE_CANONICALS).union(*_MORE_CANONICALS.values())
+    return frozenset(namer.canonical_lookup) | frozenset(namer.nickname_lookup) | more
 
 
 def is_known_name(name: str) -> bool:
@@ -38,8 +39,26 @@ def is_known_name(name: str) -> bool:
     return name in known_names()
 
 
+# Common nicknames the ``nicknames`` tables (1.0.x) leave out, found by checking a list of
+# everyday English ones against them: each name → the names it is a nickname of.
+_MORE_CANONICALS: dict[str, frozenset[str]] = {
+    "katie": frozenset({"katherine", "catherine", "kathryn"}),
+    "kate": frozenset({"catherine"}),
+    "kat": frozenset({"katherine", "catherine"}),
+    "nat": frozenset({"natalie"}),
+    "kris": frozenset({"kristen", "kristin"}),
+    "liv": frozenset({"olivia"}),
+    "mo": frozenset({"maurice"}),
+    "rosie": frozenset({"rosemary"}),
+}
+
+
+def _canonicals(name: str) -> set[str]:
+    return _namer().canonicals_of(name) | _MORE_CANONICALS.get(name, frozenset())
+
+
 def _keys(name: str) -> set[str]:
-    return {name} | _namer().canonicals_of(name)
+    return {name} | _canonicals(name)
 
 
 def first_name_keys(names: Iterable[str]) -> pl.DataFrame:
@@ -63,6 +82,8 @@ def nickname_link(first: str, second: str) -> str | None:
 
     >>> nickname_link("bob", "robert")
     'nickname bob = robert'
+    >>> nickname_link("katie", "katherine")
+    'nickname katie = katherine'
     >>> nickname_link("liz", "beth")
     'nicknames liz and beth both stand for elizabeth'
     >>> nickname_link("jon", "joan") is None
@@ -70,7 +91,7 @@ def nickname_link(first: str, second: str) -> str | None:
     """
     if first == second:
         return None
-    if first in _namer().canonicals_of(second) or second in _namer().canonicals_of(first):
+    if first in _canonicals(second) or second in _canonicals(first):
         # The tables list some pairs both ways ("sue" of "susan" and back); the shorter is the nickname.
         short, full = sorted((first, second), key=lambda name: (len(name), name))
         return f"nickname {short} = {full}"
