@@ -166,6 +166,16 @@ def test_duplicate_clusters_show_fields_side_by_side_with_the_reasons(page):
     assert "<em>but other city</em>" in body
 
 
+def test_a_cluster_shows_the_values_its_merged_record_should_carry_and_where_they_come_from(page):
+    """The survivor's merged values under its cluster: the record kept's own unmarked, another record's named."""
+    cluster = re.search(r'<div class="cluster" data-group="(\w+)">(.*?)</div>', page, re.DOTALL).group(2)
+    merged = re.search(r'<p class="merged">(.*?)</p>', cluster, re.DOTALL).group(1)
+    assert "First name <strong>Taro</strong>;" in merged
+    assert "Title <strong>&lt;script&gt;alert(" in merged  # escaped, like every record value
+    assert f"</strong> (from <code>{LEAD_2}</code>)" in merged
+    assert CONTACT not in merged  # the survivor's own value needs no source
+
+
 def test_health_scores_follow_the_documented_formula():
     """Cost = worst severity weight per record; score = 100 * (1 - cost / records in scope)."""
     scores = {entry["area"]: entry for entry in health_scores(document())}

@@ -202,6 +202,48 @@ CLUSTER_FIELDS = (
 )
 
 
+#: The merged record's fields in the order shown, with their labels (``merged_values`` keys).
+MERGED_FIELDS = (
+    ("first_name", "First name"),
+    ("last_name", "Last name"),
+    ("email", "Email"),
+    ("phone", "Phone"),
+    ("mobile_phone", "Mobile"),
+    ("company", "Company"),
+    ("title", "Title"),
+    ("street", "Street"),
+    ("city", "City"),
+    ("state", "State"),
+    ("postal_code", "Postal code"),
+    ("country", "Country"),
+)
+
+
+def _merged(items: Iterable[Mapping[str, Any]], keep: str | None) -> list[dict[str, Any]]:
+    """The values the merged record should carry (the survivor's ``merged_values``), filled fields only."""
+    values: Any = None
+    for item in items:
+        if str(item["record_id"]) == keep:
+            values = (item.get("evidence") or {}).get("merged_values")
+    if not isinstance(values, Mapping):
+        return []
+    shown = []
+    for key, label in MERGED_FIELDS:
+        chosen = values.get(key)
+        if isinstance(chosen, Mapping) and chosen.get("value") not in (None, ""):
+            source = chosen.get("from")
+            shown.append(
+                {
+                    "label": label,
+                    "value": _text(chosen.get("value")),
+                    "from": str(source) if source else None,
+                    "kept": source == keep,
+                    "rule": chosen.get("rule"),
+                }
+            )
+    return shown
+
+
 def _pairs(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     seen: dict[frozenset[str], dict[str, Any]] = {}
     for item in items:
@@ -235,7 +277,8 @@ def duplicate_clusters(
 
     Returns:
         The clusters (``group``, ``members`` with the record to keep first, ``fields`` marking
-        which rows agree across members, ``pairs`` with their reasons and ``waterfall``), and
+        which rows agree across members, ``pairs`` with their reasons and ``waterfall``,
+        ``merged``: the values the merged record should carry and where each comes from), and
         how many clusters there are in all.
     """
     groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
@@ -255,5 +298,8 @@ def duplicate_clusters(
             values = [member["fields"][index] for member in members]
             same = len({value.casefold() for value in values}) == 1 and bool(values[0])
             rows.append({"label": label, "cells": values, "same": same})
-        clusters.append({"group": group, "members": members, "rows": rows, "pairs": _pairs(items)})
+        keep = next((member["id"] for member in members if member["keep"]), None)
+        clusters.append(
+            {"group": group, "members": members, "rows": rows, "pairs": _pairs(items), "merged": _merged(items, keep)}
+        )
     return clusters, len(groups)
