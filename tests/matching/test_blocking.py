@@ -59,6 +59,35 @@ def test_a_mistyped_surname_meets_through_its_sound_and_a_shared_house_through_i
     assert pairs == {(0, 1), (2, 3)}
 
 
+def test_a_private_persons_first_name_in_their_town_is_a_key_and_a_colleagues_is_not():
+    """A married name: 'Eliza James' and 'Eliza Jacques' of Birmingham meet; two Elizas at one company do not.
+
+    Colleagues meet through their company, so their first names in the office's town are no key.
+    """
+    rows = [
+        {"record_id": "a", "sobject": "Lead", "first_name": "Eliza", "last_name": "James", "city": "Birmingham"},
+        {"record_id": "b", "sobject": "Lead", "first_name": "Elisa", "last_name": "Jacques", "city": "Birmingham"},
+        {
+            "record_id": "c",
+            "sobject": "Lead",
+            "first_name": "Eliza",
+            "last_name": "Rowe",
+            "city": "Leeds",
+            "company": "Acme",
+        },
+        {
+            "record_id": "d",
+            "sobject": "Lead",
+            "first_name": "Eliza",
+            "last_name": "Stone",
+            "city": "Leeds",
+            "company": "Acme",
+        },
+    ]
+    pairs, _ = pairs_of(rows)
+    assert pairs == {(0, 1)}
+
+
 def test_blocking_skips_blocks_larger_than_the_cap():
     """A number shared by more people than the cap (a switchboard) pairs nobody, and is reported."""
     rows = [

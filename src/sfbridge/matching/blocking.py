@@ -10,7 +10,8 @@ surname's sound. People with no company (a private person, a web form, a purchas
 get keys a colleague at the office would share with everyone there: the house with either
 name's sound (so swapped name fields meet), the house number at the postcode or in the town
 with either name's sound, the postcode, the surname's sound at the postcode, in the town (with
-or without the first name's sound) or alone, and the full name.
+or without the first name's sound) or alone, the first name's sound in the town (a maiden and
+a married name), and the full name.
 Placeholders ("[not provided]", ``none@none.com``, "Test") are never keys: the normaliser
 leaves them blank.
 
@@ -52,6 +53,7 @@ KINDS = (
     "sound_surname",
     "postcode",
     "house_town",
+    "first_town",
 )
 _KINDS = pl.Enum(KINDS)
 
@@ -59,7 +61,16 @@ _KINDS = pl.Enum(KINDS)
 #: a street), paired only in small blocks: a household, not every "Little" in Calgary or every
 #: colleague at one office address. Their members still meet through their other keys.
 WEAK_KINDS = frozenset(
-    {"sound_city", "sound_postcode", "address_last", "address_first", "house_postcode", "full_name", "house_town"}
+    {
+        "sound_city",
+        "sound_postcode",
+        "address_last",
+        "address_first",
+        "house_postcode",
+        "full_name",
+        "house_town",
+        "first_town",
+    }
 )
 #: The largest block of a weak kind that is paired: a household, or the records of one
 #: much-duplicated person (on splink's historical figures a cap of 10 gave F1 0.779, 25 gave
@@ -94,6 +105,7 @@ CONDITIONED: dict[str, frozenset[str]] = {
     "sound_surname": frozenset({"last"}),
     "postcode": frozenset({"place"}),
     "house_town": frozenset({"first", "last", "place"}),
+    "first_town": frozenset({"first", "place"}),
 }
 _MIN_LOCAL = 5  # shorter mailbox names ("info", "j.li") are shared by too many unrelated people
 _MIN_SOUND = 3  # a surname's sound alone is a key from this many letters
@@ -195,6 +207,7 @@ def _sound_keys(people: pl.DataFrame) -> pl.LazyFrame:
             ),
             _keyed(lazy.filter(_PRIVATE), "sound_postcode", pl.col("last_sound"), pl.col("postcode_key")),
             _keyed(lazy.filter(_PRIVATE), "sound_town", pl.col("last_sound"), pl.col("city_fold")),
+            _keyed(lazy.filter(_PRIVATE), "first_town", pl.col("first_sound"), pl.col("city_fold")),
             # A rare surname's sound alone (blocks of a common one outgrow the cap); a sound of
             # one or two letters ("Wu", "Ng") is too coarse to stand alone.
             _keyed(
