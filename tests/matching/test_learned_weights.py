@@ -118,8 +118,13 @@ def test_too_few_pairs_to_learn_from_means_the_hand_set_weights():
     matching = match(rows)
     assert matching.candidates.pairs.height < MIN_PAIRS
     assert not matching.model.learned
-    assert matching.model.as_json()["learned"] is False
+    shown = matching.model.as_json()
+    assert shown["learned"] is False
     assert pair_of(matching, "a", "b") is not None
+    # Hand-set weights are shown as weights only: no m or u that looks measured.
+    levels = [level for comparison in shown["comparisons"].values() for level in comparison.values()]
+    assert all(level["m"] is None and level["u"] is None for level in levels)
+    assert shown["comparisons"]["email"]["same"]["weight"] > 0
 
 
 def test_the_waterfall_adds_up_to_the_pairs_weight():

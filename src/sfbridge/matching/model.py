@@ -142,8 +142,10 @@ class MatchModel:
             "comparisons": {
                 comparison: {
                     level: {
-                        "m": _rounded(self.m[comparison][level]),
-                        "u": _rounded(self.u[comparison][level]),
+                        # Hand-set weights have no m or u of their own (those the scoring uses
+                        # only reproduce the weights), so none is shown as if measured.
+                        "m": _rounded(self.m[comparison][level]) if self.learned else None,
+                        "u": _rounded(self.u[comparison][level]) if self.learned else None,
                         "weight": round(float(self.weight(comparison, level)), 3),
                         "term_frequency_adjusted": level in self.tf.get(comparison, ()),
                     }
