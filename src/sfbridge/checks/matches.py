@@ -10,8 +10,10 @@ the open leads whose cluster holds exactly one Contact (convert into it), and
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
@@ -29,7 +31,14 @@ _EMAIL_FLAGS = ("email_domain", "email_valid", "email_free", "email_disposable")
 _NAME = pl.concat_str(["first_name", "last_name"], separator=" ", ignore_nulls=True).replace("", "(no name)")
 # How the suggested action names the fields the survivor takes from other records.
 # A match's score as findings show it.
-_ROUNDED = pl.element().struct.with_fields(pl.field("score").round(4))
+# A match as the lead checks read it: the score as findings show it, no waterfall (never read
+# there, and the slowest part to turn into Python).
+_MATCH_READ = pl.struct(
+    pl.element().struct.field("other_id"),
+    pl.element().struct.field("other_sobject"),
+    pl.element().struct.field("score").round(4),
+    pl.element().struct.field("reasons"),
+)
 _LABELS = {
     "first_name": "First Name",
     "last_name": "Last Name",
@@ -57,7 +66,7 @@ def _positive(reasons: Sequence[str]) -> list[str]:
 
 def _members(context: CheckContext) -> pl.DataFrame:
     """The matching's cluster members, with display values prepared column-wise (fast for 10⁵ rows)."""
-    return _shown(context.matches.members).with_columns(matches=pl.col("matches").list.eval(_ROUNDED))
+    return _shown(context.matches.members).with_columns(matches=pl.col("matches").list.eval(_MATCH_READ))
 
 
 def _shown(members: pl.DataFrame) -> pl.DataFrame:
@@ -235,19 +244,39 @@ def _duplicate_finding(
 
 def _duplicate(context: CheckContext) -> list[Finding]:
     members = _shown(context.matches.members)
-    matches = _match_lists(members)
-    # Only the survivor's finding carries the merged values: once per cluster keeps findings.json small.
-    merged = _merged_lists(context)
-    rows = members.drop("matches").iter_rows(named=True)
-    return [
-        _duplicate_finding(
-            context,
-            row,
-            matches[number],
-            merged.get(row["cluster_id"]) if row["record_id"] == row["survivor_id"] else None,
-        )
-        for number, row in enumerate(rows)
-    ]
+    with _collection_paused():
+        matches = _match_lists(members)
+        # Only the survivor's finding carries the merged values: once per cluster keeps findings.json small.
+        merged = _merged_lists(context)
+        rows = members.drop("matches").iter_rows(named=True)
+        return [
+            _duplicate_finding(
+                context,
+                row,
+                matches[number],
+                merged.get(row["cluster_id"]) if row["record_id"] == row["survivor_id"] else None,
+            )
+            for number, row in enumerate(rows)
+        ]
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the duplicate findings are built; restore it after.
+
+    A million records' duplicate findings are some 400,000 dicts, lists and models, all kept
+    (no garbage cycles among them to collect). Building them, the collector runs again and
+    again, and each of its full passes re-scans everything built so far: 0.8 s of a 2 s check.
+    Paused, the next collection after scans them once (the check and the next one together
+    took 0.4 s less at a million records).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _existing_contacts(context: CheckContext) -> pl.DataFrame:

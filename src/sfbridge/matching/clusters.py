@@ -61,7 +61,10 @@ def cluster_members(
     if matched.is_empty():
         return pl.DataFrame(schema=schema | {"rank": pl.UInt32, "survivor_id": pl.Utf8, "survivor_sobject": pl.Utf8})
     members = components(matched).with_columns(pl.col("idx").cast(pl.UInt32))
-    ranked = rank_members(members.join(people, on="idx", how="left"), order)
+    # Only what ranking reads: a join copies (and first gathers into one chunk) every column it
+    # is given, and the people frame has dozens over the whole org.
+    ranked_by = people.select("idx", "record_id", "sobject", "filled", "created_at", "last_activity")
+    ranked = rank_members(members.join(ranked_by, on="idx", how="left"), order)
     survivors = ranked.group_by("component", maintain_order=True).agg(
         survivor_id=pl.col("record_id").first(),
         survivor_sobject=pl.col("sobject").first(),
