@@ -29,8 +29,6 @@ __all__ = ["CHECKS", "duplicate", "lead_is_existing_contact", "lead_matches_acco
 _MAX_REASONS = 4  # the strongest reasons go in the finding's sentence; all are in evidence
 _EMAIL_FLAGS = ("email_domain", "email_valid", "email_free", "email_disposable")
 _NAME = pl.concat_str(["first_name", "last_name"], separator=" ", ignore_nulls=True).replace("", "(no name)")
-# How the suggested action names the fields the survivor takes from other records.
-# A match's score as findings show it.
 # A match as the lead checks read it: the score as findings show it, no waterfall (never read
 # there, and the slowest part to turn into Python).
 _MATCH_READ = pl.struct(
@@ -39,6 +37,26 @@ _MATCH_READ = pl.struct(
     pl.element().struct.field("score").round(4),
     pl.element().struct.field("reasons"),
 )
+# What a duplicate finding reads of its member (besides the matches and merged values).
+_FINDING_COLUMNS = (
+    "cluster_id",
+    "record_id",
+    "sobject",
+    "size",
+    "survivor_id",
+    "survivor_sobject",
+    "name",
+    "email",
+    "phone",
+    "mobile_phone",
+    "company",
+    "best_id",
+    "best_sobject",
+    "best_score",
+    "because",
+    "has_contact",
+)
+# How the suggested action names the fields the survivor takes from other records.
 _LABELS = {
     "first_name": "First Name",
     "last_name": "Last Name",
@@ -95,10 +113,10 @@ def _match_lists(members: pl.DataFrame) -> list[list[dict[str, Any]] | None]:
         .explode("match")
         .filter(pl.col("match").is_not_null())
         .unnest("match")
-        .with_row_index("row")
     )
+    # Both records of a pair are members (pairs are within clusters), so each pair is here twice.
     first = flat.filter(pl.col("record_id") < pl.col("other_id"))
-    # Each row's pair: the row of the pair's first side, looked up by the two Ids swapped.
+    # Each row's pair: the number of the pair's first side, looked up by the two Ids swapped.
     sides = pl.concat(
         [
             first.select("record_id", "other_id", pair=pl.int_range(pl.len(), dtype=pl.UInt32)),
@@ -248,7 +266,7 @@ def _duplicate(context: CheckContext) -> list[Finding]:
         matches = _match_lists(members)
         # Only the survivor's finding carries the merged values: once per cluster keeps findings.json small.
         merged = _merged_lists(context)
-        rows = members.drop("matches").iter_rows(named=True)
+        rows = members.select(_FINDING_COLUMNS).iter_rows(named=True)
         return [
             _duplicate_finding(
                 context,
