@@ -10,7 +10,10 @@ the open leads whose cluster holds exactly one Contact (convert into it), and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
@@ -26,6 +29,33 @@ __all__ = ["CHECKS", "duplicate", "lead_is_existing_contact", "lead_matches_acco
 _MAX_REASONS = 4  # the strongest reasons go in the finding's sentence; all are in evidence
 _EMAIL_FLAGS = ("email_domain", "email_valid", "email_free", "email_disposable")
 _NAME = pl.concat_str(["first_name", "last_name"], separator=" ", ignore_nulls=True).replace("", "(no name)")
+# A match as the lead checks read it: the score as findings show it, no waterfall (never read
+# there, and the slowest part to turn into Python).
+_MATCH_READ = pl.struct(
+    pl.element().struct.field("other_id"),
+    pl.element().struct.field("other_sobject"),
+    pl.element().struct.field("score").round(4),
+    pl.element().struct.field("reasons"),
+)
+# What a duplicate finding reads of its member (besides the matches and merged values).
+_FINDING_COLUMNS = (
+    "cluster_id",
+    "record_id",
+    "sobject",
+    "size",
+    "survivor_id",
+    "survivor_sobject",
+    "name",
+    "email",
+    "phone",
+    "mobile_phone",
+    "company",
+    "best_id",
+    "best_sobject",
+    "best_score",
+    "because",
+    "has_contact",
+)
 # How the suggested action names the fields the survivor takes from other records.
 _LABELS = {
     "first_name": "First Name",
@@ -54,52 +84,132 @@ def _positive(reasons: Sequence[str]) -> list[str]:
 
 def _members(context: CheckContext) -> pl.DataFrame:
     """The matching's cluster members, with display values prepared column-wise (fast for 10⁵ rows)."""
+    return _shown(context.matches.members).with_columns(matches=pl.col("matches").list.eval(_MATCH_READ))
+
+
+def _shown(members: pl.DataFrame) -> pl.DataFrame:
+    """Members with their name, best match, its reasons in a sentence, and whether the cluster holds a Contact."""
     best = pl.col("matches").list.first()
     positive = pl.element().filter(~pl.element().str.starts_with("but "))
-    rounded = pl.element().struct.with_fields(pl.field("score").round(4))
-    survivor = pl.col("record_id") == pl.col("survivor_id")
-    return context.matches.members.join(_merged(context), on="cluster_id", how="left").with_columns(
+    return members.with_columns(
         name=_NAME,
         best_id=best.struct.field("other_id"),
         best_sobject=best.struct.field("other_sobject"),
         because=best.struct.field("reasons").list.eval(positive).list.head(_MAX_REASONS).list.join("; "),
-        matches=pl.col("matches").list.eval(rounded),
         best_score=pl.col("best_score").round(4),
-        # Only the survivor's finding carries them: once per cluster keeps findings.json small.
-        merged=pl.when(survivor).then(pl.col("merged")),
         has_contact=(pl.col("sobject") == "Contact").any().over("cluster_id"),
     )
 
 
-def _merged(context: CheckContext) -> pl.DataFrame:
-    """Per cluster, the values chosen for the merged record (``merged``: a list of field structs)."""
-    values = context.matches.best_values.filter(pl.col("source_id").is_not_null())
-    return values.group_by("cluster_id", maintain_order=True).agg(
-        merged=pl.struct(pl.col("field").cast(pl.Utf8), "value", "source_id", "rule", "changes_survivor"),
+def _match_lists(members: pl.DataFrame) -> list[list[dict[str, Any]] | None]:
+    """Each member's ``matches`` as evidence (``other_id``, ``other_sobject``, ``score``, ``reasons``, ``waterfall``).
+
+    Polars turns nested structs into Python slowly, and each pair is in the matches of both its
+    records: its reasons and waterfall are converted once, from the side whose record Id is the
+    smaller, and both findings hold the same (never modified) lists.
+    """
+    flat = (
+        members.select(member=pl.int_range(pl.len(), dtype=pl.UInt32), record_id="record_id", match="matches")
+        .explode("match")
+        .filter(pl.col("match").is_not_null())
+        .unnest("match")
     )
+    # Both records of a pair are members (pairs are within clusters), so each pair is here twice.
+    first = flat.filter(pl.col("record_id") < pl.col("other_id"))
+    # Each row's pair: the number of the pair's first side, looked up by the two Ids swapped.
+    sides = pl.concat(
+        [
+            first.select("record_id", "other_id", pair=pl.int_range(pl.len(), dtype=pl.UInt32)),
+            first.select(record_id="other_id", other_id="record_id", pair=pl.int_range(pl.len(), dtype=pl.UInt32)),
+        ]
+    )
+    flat = flat.join(sides, on=["record_id", "other_id"], how="left", maintain_order="left")
+    reasons, waterfalls = first.get_column("reasons").to_list(), _waterfalls(first.get_column("waterfall"))
+    lists: list[list[dict[str, Any]] | None] = [None] * members.height
+    columns = flat.select("member", "other_id", "other_sobject", pl.col("score").round(4), "pair")
+    for member, other_id, other_sobject, score, pair in columns.iter_rows():
+        match = {
+            "other_id": other_id,
+            "other_sobject": other_sobject,
+            "score": score,
+            "reasons": reasons[pair],
+            "waterfall": waterfalls[pair],
+        }
+        held = lists[member]
+        if held is None:
+            lists[member] = [match]
+        else:
+            held.append(match)
+    return lists
 
 
-def _merged_evidence(merged: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {item["field"]: {"value": item["value"], "from": item["source_id"], "rule": item["rule"]} for item in merged}
+def _waterfalls(waterfall: pl.Series) -> list[list[dict[str, Any]]]:
+    """A list column of ``step``/``level``/``weight`` structs as Python lists of dicts.
+
+    A million records' matched pairs hold a quarter of a million steps but only a few thousand
+    distinct ones (the prior, and each level's weight): each distinct step is one dict, shared
+    by every waterfall that shows it, like the lists :func:`_match_lists` shares. Nothing edits
+    a finding's evidence; this keeps the duplicate findings' memory and the garbage collector's
+    work to a fraction.
+    """
+    steps = waterfall.explode().struct.unnest()
+    shared: dict[tuple[Any, ...], dict[str, Any]] = {}
+    flat = []
+    for step, level, weight in steps.iter_rows():
+        # The sign tells 0.0 from -0.0, which are one key but two numbers in findings.json.
+        key = (step, level, weight, None if weight is None else math.copysign(1.0, weight))
+        item = shared.get(key)
+        if item is None:
+            item = shared[key] = {"step": step, "level": level, "weight": weight}
+        flat.append(item)
+    lists, start = [], 0
+    for length in waterfall.list.len().to_list():
+        lists.append(flat[start : start + length])
+        start += length
+    return lists
 
 
-def _value_changes(merged: Sequence[Mapping[str, Any]], *, sobject: str) -> list[str]:
+# One value chosen for a merged record: field, value, source_id, rule, changes_survivor.
+_Value = tuple[str, str | None, str, str, bool]
+
+
+def _merged_lists(context: CheckContext) -> dict[str, list[_Value]]:
+    """Per cluster, the values chosen for the merged record, in field order.
+
+    Plain tuples from plain columns: polars turns a list of structs into dicts several times
+    slower, and a million records' clusters choose two hundred thousand values.
+    """
+    values = context.matches.best_values.filter(pl.col("source_id").is_not_null())
+    columns = values.select(
+        "cluster_id", pl.col("field").cast(pl.Utf8), "value", "source_id", "rule", "changes_survivor"
+    )
+    merged: dict[str, list[_Value]] = {}
+    for cluster, *value in columns.iter_rows():
+        merged.setdefault(cluster, []).append(tuple(value))  # the five columns above
+    return merged
+
+
+def _merged_evidence(merged: Sequence[_Value]) -> dict[str, dict[str, Any]]:
+    return {field: {"value": value, "from": source, "rule": rule} for field, value, source, rule, _ in merged}
+
+
+def _value_changes(merged: Sequence[_Value], *, sobject: str) -> list[str]:
     """The values the survivor takes from other records, as phrases ("Phone to ... (from ...)")."""
     phrases = []
-    for item in merged:
+    for field, value, source, _, changes in merged:
         # A Contact's company is its Account's name: changed by moving the Contact, not by a field.
-        label = _LABELS.get(item["field"])
-        if item["changes_survivor"] and label and not (item["field"] == "company" and sobject == "Contact"):
-            phrases.append(f"{label} to {item['value']} (from {item['source_id']})")
-    address = [item for item in merged if item["field"] in ADDRESS_FIELDS]
-    if any(item["changes_survivor"] for item in address):
+        label = _LABELS.get(field)
+        if changes and label and not (field == "company" and sobject == "Contact"):
+            phrases.append(f"{label} to {value} (from {source})")
+    address = [(value, source, changes) for field, value, source, _, changes in merged if field in ADDRESS_FIELDS]
+    if any(changes for _, _, changes in address):
         # The address is one record's, whole: shown as one value, parts it lacks left out.
-        text = ", ".join(item["value"] for item in address if item["value"])
-        phrases.append(f"the address to {text} (from {address[0]['source_id']})")
+        text = ", ".join(value for value, _, _ in address if value)
+        phrases.append(f"the address to {text} (from {address[0][1]})")
     return phrases
 
 
-def _merge_action(row: Mapping[str, Any]) -> str:
+def _merge_action(row: Mapping[str, Any], merged: Sequence[_Value] | None) -> str:
     survivor, others = row["survivor_id"], row["size"] - 1
     if row["record_id"] == survivor:
         action = f"Keep this record and merge the other {others} record(s) of this person into it"
@@ -108,7 +218,7 @@ def _merge_action(row: Mapping[str, Any]) -> str:
         elif row["has_contact"]:
             # The survivor order put a Lead first (see [duplicates.survivor]); Salesforce cannot do that merge.
             action += " (a Contact cannot be merged into a Lead: convert this lead into the Contact instead)"
-        changes = _value_changes(row["merged"] or [], sobject=row["sobject"])
+        changes = _value_changes(merged or [], sobject=row["sobject"])
         return action + (f"; then set {', '.join(changes)}" if changes else "")
     if row["sobject"] == "Contact" and row["survivor_sobject"] == "Lead":
         return f"Convert Lead {survivor}, the record to keep, into this contact: a contact cannot merge into a lead"
@@ -118,9 +228,13 @@ def _merge_action(row: Mapping[str, Any]) -> str:
     return f"Merge this contact into Contact {survivor}, the record to keep"
 
 
-def _duplicate_finding(context: CheckContext, row: Mapping[str, Any]) -> Finding:
+def _duplicate_finding(
+    context: CheckContext,
+    row: Mapping[str, Any],
+    matches: list[dict[str, Any]] | None,
+    merged: list[_Value] | None,
+) -> Finding:
     because = f" ({row['because']})" if row["because"] else ""
-    merged = {"merged_values": _merged_evidence(row["merged"])} if row["merged"] else {}
     return context.finding(
         "duplicate",
         sobject=row["sobject"],
@@ -129,7 +243,7 @@ def _duplicate_finding(context: CheckContext, row: Mapping[str, Any]) -> Finding
             f"{row['name']} looks like the same person as {row['best_sobject']} {row['best_id']}{because}; "
             f"{row['size']} records in this group"
         ),
-        suggested_action=_merge_action(row),
+        suggested_action=_merge_action(row, merged),
         evidence={
             "name": row["name"],
             "email": row["email"],
@@ -137,9 +251,9 @@ def _duplicate_finding(context: CheckContext, row: Mapping[str, Any]) -> Finding
             "mobile_phone": row["mobile_phone"],
             "company": row["company"],
             "group_size": row["size"],
-            "matches": row["matches"],
+            "matches": matches,
         }
-        | merged,
+        | ({"merged_values": _merged_evidence(merged)} if merged else {}),
         related={"survivor": row["survivor_id"]},
         group=row["cluster_id"],
         score=row["best_score"],
@@ -147,7 +261,40 @@ def _duplicate_finding(context: CheckContext, row: Mapping[str, Any]) -> Finding
 
 
 def _duplicate(context: CheckContext) -> list[Finding]:
-    return [_duplicate_finding(context, row) for row in _members(context).iter_rows(named=True)]
+    members = _shown(context.matches.members)
+    with _collection_paused():
+        matches = _match_lists(members)
+        # Only the survivor's finding carries the merged values: once per cluster keeps findings.json small.
+        merged = _merged_lists(context)
+        rows = members.select(_FINDING_COLUMNS).iter_rows(named=True)
+        return [
+            _duplicate_finding(
+                context,
+                row,
+                matches[number],
+                merged.get(row["cluster_id"]) if row["record_id"] == row["survivor_id"] else None,
+            )
+            for number, row in enumerate(rows)
+        ]
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the duplicate findings are built; restore it after.
+
+    A million records' duplicate findings are some 400,000 dicts, lists and models, all kept
+    (no garbage cycles among them to collect). Building them, the collector runs again and
+    again, and each of its full passes re-scans everything built so far: 0.8 s of a 2 s check.
+    Paused, the next collection after scans them once (the check and the next one together
+    took 0.4 s less at a million records).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _existing_contacts(context: CheckContext) -> pl.DataFrame:

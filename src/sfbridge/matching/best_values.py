@@ -91,6 +91,8 @@ MEMBER_COLUMNS = (
 _TYPO_FIELDS = ("first_name", "last_name", "company", "title", *ADDRESS_FIELDS)
 # Whether a field's values are text to fold; the others have keys of their own.
 _FOLDED = ("company", "title", "street", "city", "state", "country")
+# Fields whose key and usability read the value alone (not another column of the record).
+_BY_VALUE = ("company", "title", "street", "city", "state", "postal_code", "country")
 _FIELD_TYPE = pl.Enum(FIELDS)
 _UTC = pl.Datetime("us", "UTC")
 
@@ -145,9 +147,15 @@ def _candidates(members: pl.DataFrame, placeholders: Placeholders) -> pl.DataFra
     frames = []
     for field in FIELDS:
         key, usable = _key_and_usable(field, placeholders)
+        source = members
+        if field in _BY_VALUE:
+            # Folded once per distinct value: a cluster's members share companies, cities, countries.
+            distinct = members.select(pl.col(field).unique()).with_columns(_key=key, _usable=usable)
+            keys = members.select(field).join(distinct, on=field, how="left", nulls_equal=True, maintain_order="left")
+            source, key, usable = members.hstack(keys.drop(field)), pl.col("_key"), pl.col("_usable")
         value = pl.col(field).str.strip_chars()
         frames.append(
-            members.select(
+            source.select(
                 "cluster_id",
                 "record_id",
                 "rank",

@@ -160,6 +160,21 @@ def _holder_counts(people: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return emails.collect(), holders.collect()
 
 
+def _with_holders(compared: pl.DataFrame, emails: pl.DataFrame, phones: pl.DataFrame) -> pl.DataFrame:
+    """Compared pairs with ``email_count`` and ``phone_count``: how many people hold the shared email and phone.
+
+    A join hashes its whole right side: the holder tables have a row per email and number of
+    a million people, a batch of pairs a few tens of thousands of values. So the tables are cut
+    to the batch's values first.
+    """
+    for table, column in ((emails, "email_key"), (phones, "shared_phone")):
+        shown = compared.get_column(column).drop_nulls().unique().implode()
+        compared = compared.join(
+            table.filter(pl.col(column).is_in(shown)), on=column, how="left", maintain_order="left"
+        )
+    return compared
+
+
 class Matching:
     """Duplicate matching over one people frame; every result is computed once, when first read."""
 
@@ -238,8 +253,7 @@ class Matching:
         # In batches: a comparison holds both people's values for each pair, which for a
         # million-record org's pairs at once would be the largest frame of the audit.
         for batch in list(pairs.iter_slices(_PAIR_BATCH)) or [pairs]:  # one empty batch for no pairs
-            compared = compare_sides(self._side, batch)
-            compared = compared.join(emails, on="email_key", how="left").join(phones, on="shared_phone", how="left")
+            compared = _with_holders(compare_sides(self._side, batch), emails, phones)
             batches.append(compared.select(*_LEVELS, "email_count", "phone_count"))
         return pl.concat(batches)
 
