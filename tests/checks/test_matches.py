@@ -71,6 +71,21 @@ def test_duplicate_findings_name_a_survivor_and_explain_themselves(demo_findings
     assert all(len(survivors) == 1 for survivors in by_group.values())
 
 
+def test_a_kept_contact_is_told_to_take_leads_only_when_its_group_has_leads(demo_findings):
+    """'Convert Leads into it' on the kept Contact of a group of Contacts only would send an admin looking for none."""
+    objects = {}
+    for finding in demo_findings["duplicate"]:
+        objects.setdefault(finding.group, set()).add(finding.sobject)
+    kept = [
+        finding
+        for finding in demo_findings["duplicate"]
+        if finding.record_id == finding.related["survivor"] and finding.sobject == "Contact"
+    ]
+    assert {"Lead" in objects[finding.group] for finding in kept} == {True, False}  # the demo has both kinds
+    for finding in kept:
+        assert ("convert Leads into it" in finding.suggested_action) == ("Lead" in objects[finding.group])
+
+
 def test_lead_is_existing_contact_on_the_demo(demo_findings, demo_answer_key):
     """Open leads in a cluster with one Contact point at that Contact (recall and precision >= 0.99)."""
     found = {(f.record_id, f.related["contact"]) for f in demo_findings["lead_is_existing_contact"]}

@@ -234,3 +234,20 @@ def test_no_clusters_no_values():
     values = matching.best_values
     assert values.is_empty()
     assert values.columns == ["cluster_id", "survivor_id", "field", "value", "source_id", "rule", "changes_survivor"]
+
+
+def test_a_value_the_survivor_already_holds_is_its_own_not_taken_from_another_record():
+    """Title by most recent activity: the newer lead says "Director of Marketing", and so does the survivor.
+
+    The merged title is the survivor's own (nothing to change, no other record named), and an
+    address both hold the same way is the survivor's too.
+    """
+    home = {"street": "12 Main St", "city": "Austin", "state": "TX", "postal_code": "78701"}
+    matching = merged(
+        person("L1", title="Director of Marketing", phone="(415) 555-0134", created_at=OLD, **home),
+        person("L2", title="director of marketing", created_at=NEW, last_activity=date(2025, 10, 1), **home),
+    )
+    assert matching.clusters.filter(pl.col("rank") == 1).get_column("record_id").item() == "L1"
+    values = chosen(matching)
+    assert values["title"] == ["Director of Marketing", "L1", "most_recent", False]
+    assert values["street"][:2] == ["12 Main St", "L1"]

@@ -55,6 +55,7 @@ _FINDING_COLUMNS = (
     "best_score",
     "because",
     "has_contact",
+    "has_lead",
 )
 # How the suggested action names the fields the survivor takes from other records.
 _LABELS = {
@@ -98,6 +99,7 @@ def _shown(members: pl.DataFrame) -> pl.DataFrame:
         because=best.struct.field("reasons").list.eval(positive).list.head(_MAX_REASONS).list.join("; "),
         best_score=pl.col("best_score").round(4),
         has_contact=(pl.col("sobject") == "Contact").any().over("cluster_id"),
+        has_lead=(pl.col("sobject") == "Lead").any().over("cluster_id"),
     )
 
 
@@ -213,7 +215,7 @@ def _merge_action(row: Mapping[str, Any], merged: Sequence[_Value] | None) -> st
     survivor, others = row["survivor_id"], row["size"] - 1
     if row["record_id"] == survivor:
         action = f"Keep this record and merge the other {others} record(s) of this person into it"
-        if row["sobject"] == "Contact":
+        if row["sobject"] == "Contact" and row["has_lead"]:
             action += " (convert Leads into it)"
         elif row["has_contact"]:
             # The survivor order put a Lead first (see [duplicates.survivor]); Salesforce cannot do that merge.

@@ -28,7 +28,8 @@ record's street with another's city. For the address, ``longest`` is the fullest
 An address needs a street, city or postal code: a country alone locates nobody.
 
 Of equal values (equal once folded, or the same number in two formats) the best-ranked
-record's spelling is taken, so a value the survivor holds is kept as it is typed there.
+holder's spelling is taken and named as the source, so a value the survivor holds is kept as
+it is typed there and never shown as taken from another record.
 The result (:func:`merged_values`) is what a merge sets on the record kept.
 """
 
@@ -212,10 +213,20 @@ def _rule_used(rules: Sequence[ValueRule]) -> pl.Expr:
     return pl.when(pl.col("source_id") == pl.col("survivor_id")).then(pl.lit(first)).otherwise(pl.lit(fallback))
 
 
+def _best_ranked_holder(candidates: pl.DataFrame, best: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Of the records holding the value chosen (equal ``key``), the best-ranked: the survivor when it holds it.
+
+    So a value the record kept already carries is never shown as taken from another record.
+    """
+    holders = candidates.join(best.select("cluster_id", key), on=["cluster_id", key])
+    return holders.sort("cluster_id", "rank").unique("cluster_id", keep="first", maintain_order=True)
+
+
 def _field_values(candidates: pl.DataFrame, field: str, rules: Sequence[ValueRule]) -> pl.DataFrame:
     chosen = candidates.filter((pl.col("field") == field) & ~pl.col("typo"))
     chosen = chosen.with_columns(length=pl.col("value").str.len_chars())
-    return _best(chosen, rules).select("cluster_id", "field", "value", source_id=pl.col("record_id"))
+    best = _best_ranked_holder(chosen, _best(chosen, rules), "key")
+    return best.select("cluster_id", "field", "value", source_id=pl.col("record_id"))
 
 
 def _address_values(candidates: pl.DataFrame, rules: Sequence[ValueRule]) -> pl.DataFrame:
@@ -238,7 +249,8 @@ def _address_values(candidates: pl.DataFrame, rules: Sequence[ValueRule]) -> pl.
         .filter(pl.col("located"))
         .with_columns(holders=pl.len().over("cluster_id", "address_key"))
     )
-    best = _best(addresses, rules, address=True).select("cluster_id", source_id=pl.col("record_id"))
+    best = _best_ranked_holder(addresses, _best(addresses, rules, address=True), "address_key")
+    best = best.select("cluster_id", source_id=pl.col("record_id"))
     # Every part of the chosen record, blank ones too: a part it lacks is cleared, not mixed in.
     fields = pl.DataFrame({"field": list(ADDRESS_FIELDS)}, schema={"field": _FIELD_TYPE})
     values = parts.select("cluster_id", "record_id", "field", "value")
