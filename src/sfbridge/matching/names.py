@@ -57,8 +57,10 @@ def _canonicals(name: str) -> set[str]:
     return _namer().canonicals_of(name) | _MORE_CANONICALS.get(name, frozenset())
 
 
-def _keys(name: str) -> set[str]:
-    return {name} | _canonicals(name)
+@functools.lru_cache(maxsize=65_536)
+def _keys(name: str) -> frozenset[str]:
+    # Cached: every batch of pairs asks again for the same few thousand names.
+    return frozenset({name} | _canonicals(name))
 
 
 def first_name_keys(names: Iterable[str]) -> pl.DataFrame:
