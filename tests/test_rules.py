@@ -52,12 +52,18 @@ def test_an_org_file_overrides_only_what_it_sets(tmp_path):
 )
 def test_invalid_rules_name_the_key(tmp_path, text, expected):
     """Each mistake in a rules file is reported with its file and key."""
+    path, message = refused(tmp_path, text)
+    assert str(path) in message
+    assert expected in message
+
+
+def refused(tmp_path, text):
+    """The rules file holding ``text``, and the message loading it is refused with."""
     path = tmp_path / "rules.toml"
     path.write_text(text)
     with pytest.raises(ConfigError) as caught:
         load_rules(path)
-    assert str(path) in str(caught.value)
-    assert expected in str(caught.value)
+    return path, str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -94,12 +100,9 @@ def test_invalid_rules_name_the_key(tmp_path, text, expected):
 )
 def test_invalid_survivor_and_value_rules_name_the_key_and_the_choices(tmp_path, text, expected):
     """A misspelt criterion or rule, a repeat, or a rule per address part is refused with the fix."""
-    path = tmp_path / "rules.toml"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as caught:
-        load_rules(path)
-    assert str(path) in str(caught.value)
-    assert expected in str(caught.value)
+    path, message = refused(tmp_path, text)
+    assert str(path) in message
+    assert expected in message
 
 
 def test_survivor_and_value_rules_reach_the_matching_settings(tmp_path):

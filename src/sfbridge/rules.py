@@ -330,18 +330,17 @@ class SurvivorRules(_Section):
     as a Lead can be converted into a Contact but never the reverse.
     """
 
-    order: list[str] = Field(default_factory=lambda: [str(name) for name in survivorship.DEFAULT_ORDER])
+    order: list[survivorship.SurvivorCriterion] = Field(default_factory=lambda: list(survivorship.DEFAULT_ORDER))
 
     @field_validator("order", mode="before")
     @classmethod
     def _criteria(cls, order: Any) -> list[str]:  # noqa: ANN401 (a TOML value)
+        # Checked here for a message that lists the choices; the annotation then types them.
         return _names(order, survivorship.SURVIVOR_CRITERIA, what="survivor criterion", plural="survivor criteria")
 
     def criteria(self) -> tuple[survivorship.SurvivorCriterion, ...]:
         """The order as the matching engine reads it."""
-        return tuple(
-            criterion for name in self.order for criterion in survivorship.SURVIVOR_CRITERIA if criterion == name
-        )
+        return tuple(self.order)
 
 
 def _value_rules(target: str) -> Any:  # noqa: ANN401 (a pydantic field)
@@ -357,15 +356,15 @@ class MergedValueRules(_Section):
     field the file does not set.
     """
 
-    default: list[str] | None = None
-    first_name: list[str] = _value_rules("first_name")
-    last_name: list[str] = _value_rules("last_name")
-    email: list[str] = _value_rules("email")
-    phone: list[str] = _value_rules("phone")
-    mobile_phone: list[str] = _value_rules("mobile_phone")
-    company: list[str] = _value_rules("company")
-    title: list[str] = _value_rules("title")
-    address: list[str] = _value_rules("address")
+    default: list[best_values.ValueRule] | None = None
+    first_name: list[best_values.ValueRule] = _value_rules("first_name")
+    last_name: list[best_values.ValueRule] = _value_rules("last_name")
+    email: list[best_values.ValueRule] = _value_rules("email")
+    phone: list[best_values.ValueRule] = _value_rules("phone")
+    mobile_phone: list[best_values.ValueRule] = _value_rules("mobile_phone")
+    company: list[best_values.ValueRule] = _value_rules("company")
+    title: list[best_values.ValueRule] = _value_rules("title")
+    address: list[best_values.ValueRule] = _value_rules("address")
 
     @model_validator(mode="before")
     @classmethod
@@ -396,10 +395,10 @@ class MergedValueRules(_Section):
         """These rules as the matching engine reads them, ``default`` filling the fields not set."""
         chosen = {}
         for target in best_values.RULE_TARGETS:
-            names = getattr(self, target)
+            rules = getattr(self, target)
             if self.default is not None and target not in self.model_fields_set:
-                names = self.default
-            chosen[target] = tuple(rule for name in names for rule in best_values.VALUE_RULES if rule == name)
+                rules = self.default
+            chosen[target] = tuple(rules)
         return best_values.ValueRules(**chosen)
 
 

@@ -122,7 +122,8 @@ def lead(number, **fields):
     return values | fields
 
 
-def run(*leads, check):
+def run(*leads, check, rules=None, kinds=KINDS):
+    """A check on the leads and one Contact (Robert Smith of Hart Hotels, on his Account)."""
     records = {
         "Lead": list(leads),
         "Contact": [
@@ -135,8 +136,8 @@ def run(*leads, check):
             for order, (name, flag) in enumerate(STATUSES, start=1)
         ],
     }  # fmt: skip
-    snapshot = snapshot_from_records(records, kinds=KINDS, taken_at=NOW)
-    return check.run(CheckContext(snapshot=snapshot, rules=Rules(), now=NOW))
+    snapshot = snapshot_from_records(records, kinds=kinds, taken_at=NOW)
+    return check.run(CheckContext(snapshot=snapshot, rules=rules or Rules(), now=NOW))
 
 
 def test_lead_is_existing_contact_converts_into_the_contact_and_its_account():
@@ -183,17 +184,7 @@ def test_matching_checks_declare_the_fields_they_read():
 def run_rules(*leads, rules):
     """The duplicate check on one Contact (Robert Smith of Hart Hotels) and the leads, under the rules."""
     kinds = KINDS | {"Lead": LEAD_KINDS | {"Title": T, "MobilePhone": T}}
-    records = {
-        "Lead": list(leads),
-        "Contact": [
-            {"Id": "003000000000000001", "AccountId": "001000000000000001", "FirstName": "Robert", "LastName": "Smith",
-             "Email": "robert.smith@harthotels.example", "Phone": "(415) 555-0134", "MailingCountry": "USA"},
-        ],
-        "Account": [{"Id": "001000000000000001", "Name": "Hart Hotels, Inc.", "Website": "https://www.harthotels.example"}],
-        "LeadStatus": [{"ApiName": "Open", "MasterLabel": "Open", "IsConverted": False, "SortOrder": 1}],
-    }  # fmt: skip
-    snapshot = snapshot_from_records(records, kinds=kinds, taken_at=NOW)
-    findings = duplicate.run(CheckContext(snapshot=snapshot, rules=rules, now=NOW))
+    findings = run(*leads, check=duplicate, rules=rules, kinds=kinds)
     return {finding.record_id: finding for finding in findings}
 
 

@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from sfbridge.matching.blocking import KINDS, blocking_keys, candidate_pairs
+from sfbridge.matching.blocking import CONDITIONED, KINDS, WEAK_KINDS, blocking_keys, candidate_pairs
 from sfbridge.matching.normalise import normalise_people
 from sfbridge.matching.people import people_frame
 
@@ -136,3 +136,9 @@ def test_a_name_is_blocked_with_a_business_domain_but_not_with_a_free_mail_one()
     assert kinds[(0, 1)] & domain
     # The Toms meet only as a rare full name (a block the cap keeps small), never by gmail.com.
     assert kinds[(2, 3)] == 1 << KINDS.index("full_name")
+
+
+def test_every_kind_of_key_says_what_it_conditions_and_weak_kinds_are_kinds():
+    """A new kind is named in KINDS (its bit), CONDITIONED (what fitting leaves out) and maybe WEAK_KINDS."""
+    assert set(CONDITIONED) == set(KINDS)
+    assert set(WEAK_KINDS) <= set(KINDS)

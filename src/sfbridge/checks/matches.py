@@ -20,7 +20,7 @@ import polars as pl
 
 from sfbridge.checks.context import CheckContext
 from sfbridge.checks.registry import Check
-from sfbridge.matching.best_values import ADDRESS_FIELDS
+from sfbridge.matching.best_values import ADDRESS_FIELDS, FIELD_LABELS
 from sfbridge.models import Finding
 from sfbridge.rules import Rules
 
@@ -57,16 +57,6 @@ _FINDING_COLUMNS = (
     "has_contact",
     "has_lead",
 )
-# How the suggested action names the fields the survivor takes from other records.
-_LABELS = {
-    "first_name": "First Name",
-    "last_name": "Last Name",
-    "email": "Email",
-    "phone": "Phone",
-    "mobile_phone": "Mobile",
-    "company": "Company",
-    "title": "Title",
-}
 
 
 def _needs(_rules: Rules) -> Mapping[str, frozenset[str]]:
@@ -200,9 +190,9 @@ def _value_changes(merged: Sequence[_Value], *, sobject: str) -> list[str]:
     phrases = []
     for field, value, source, _, changes in merged:
         # A Contact's company is its Account's name: changed by moving the Contact, not by a field.
-        label = _LABELS.get(field)
-        if changes and label and not (field == "company" and sobject == "Contact"):
-            phrases.append(f"{label} to {value} (from {source})")
+        # The address is one phrase, below.
+        if changes and field not in ADDRESS_FIELDS and not (field == "company" and sobject == "Contact"):
+            phrases.append(f"{FIELD_LABELS[field]} to {value} (from {source})")
     address = [(value, source, changes) for field, value, source, _, changes in merged if field in ADDRESS_FIELDS]
     if any(changes for _, _, changes in address):
         # The address is one record's, whole: shown as one value, parts it lacks left out.

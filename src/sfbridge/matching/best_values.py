@@ -43,11 +43,13 @@ import polars as pl
 
 from sfbridge.matching.fold import fold_expr
 from sfbridge.matching.placeholders import Placeholders
+from sfbridge.matching.survivorship import touched
 from sfbridge.matching.typos import typo_keys
 
 __all__ = [
     "ADDRESS_FIELDS",
     "FIELDS",
+    "FIELD_LABELS",
     "MEMBER_COLUMNS",
     "RULE_TARGETS",
     "VALUE_RULES",
@@ -65,6 +67,21 @@ VALUE_RULES: tuple[ValueRule, ...] = get_args(ValueRule)
 ADDRESS_FIELDS = ("street", "city", "state", "postal_code", "country")
 #: The fields a merged record's values are chosen for, in the order the result lists them.
 FIELDS = ("first_name", "last_name", "email", "phone", "mobile_phone", "company", "title", *ADDRESS_FIELDS)
+#: How people read each field's name (the suggested action, the report's merged record).
+FIELD_LABELS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "email": "Email",
+    "phone": "Phone",
+    "mobile_phone": "Mobile",
+    "company": "Company",
+    "title": "Title",
+    "street": "Street",
+    "city": "City",
+    "state": "State",
+    "postal_code": "Postal code",
+    "country": "Country",
+}
 #: What rules are set for: each field outside the address, and the address as a whole.
 RULE_TARGETS = (*FIELDS[: -len(ADDRESS_FIELDS)], "address")
 
@@ -95,7 +112,6 @@ _FOLDED = ("company", "title", "street", "city", "state", "country")
 # Fields whose key and usability read the value alone (not another column of the record).
 _BY_VALUE = ("company", "title", "street", "city", "state", "postal_code", "country")
 _FIELD_TYPE = pl.Enum(FIELDS)
-_UTC = pl.Datetime("us", "UTC")
 
 
 @dataclass(frozen=True)
@@ -142,7 +158,7 @@ def _key_and_usable(field: str, placeholders: Placeholders) -> tuple[pl.Expr, pl
 def _candidates(members: pl.DataFrame, placeholders: Placeholders) -> pl.DataFrame:
     """One row per member and field with a usable value: its text, key and what rules rank it by."""
     members = members.with_columns(
-        touched=pl.coalesce(pl.col("last_activity").cast(_UTC), pl.col("created_at")),
+        touched=touched(),
         is_survivor=pl.col("record_id") == pl.col("survivor_id"),
     )
     frames = []

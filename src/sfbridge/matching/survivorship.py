@@ -18,7 +18,7 @@ from typing import Literal, get_args
 
 import polars as pl
 
-__all__ = ["DEFAULT_ORDER", "SURVIVOR_CRITERIA", "SurvivorCriterion", "rank_members"]
+__all__ = ["DEFAULT_ORDER", "SURVIVOR_CRITERIA", "SurvivorCriterion", "rank_members", "touched"]
 
 #: A criterion of the survivor ranking.
 SurvivorCriterion = Literal["contact", "most_complete", "most_recent_activity", "oldest", "newest"]
@@ -30,6 +30,11 @@ DEFAULT_ORDER: tuple[SurvivorCriterion, ...] = ("contact", "most_complete", "mos
 _UTC = pl.Datetime("us", "UTC")
 
 
+def touched() -> pl.Expr:
+    """When a record was last worked on: its last activity, else (never worked on) its creation."""
+    return pl.coalesce(pl.col("last_activity").cast(_UTC), pl.col("created_at"))
+
+
 def _key(criterion: SurvivorCriterion) -> tuple[pl.Expr, bool]:
     """The sort key a criterion ranks by, and whether larger values rank first."""
     if criterion == "contact":
@@ -37,8 +42,7 @@ def _key(criterion: SurvivorCriterion) -> tuple[pl.Expr, bool]:
     if criterion == "most_complete":
         return pl.col("filled"), True
     if criterion == "most_recent_activity":
-        # A record never worked on was last touched when it was created.
-        return pl.coalesce(pl.col("last_activity").cast(_UTC), pl.col("created_at")), True
+        return touched(), True
     if criterion == "oldest":
         return pl.col("created_at"), False
     if criterion == "newest":

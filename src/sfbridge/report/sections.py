@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from sfbridge.matching.best_values import FIELD_LABELS
 from sfbridge.report.links import lightning_url
 from sfbridge.report.matchmodel import waterfall_row, waterfall_view
 
@@ -202,23 +203,6 @@ CLUSTER_FIELDS = (
 )
 
 
-#: The merged record's fields in the order shown, with their labels (``merged_values`` keys).
-MERGED_FIELDS = (
-    ("first_name", "First name"),
-    ("last_name", "Last name"),
-    ("email", "Email"),
-    ("phone", "Phone"),
-    ("mobile_phone", "Mobile"),
-    ("company", "Company"),
-    ("title", "Title"),
-    ("street", "Street"),
-    ("city", "City"),
-    ("state", "State"),
-    ("postal_code", "Postal code"),
-    ("country", "Country"),
-)
-
-
 def _merged(items: Iterable[Mapping[str, Any]], keep: str | None) -> list[dict[str, Any]]:
     """The values the merged record should carry (the survivor's ``merged_values``), filled fields only."""
     values: Any = None
@@ -228,7 +212,7 @@ def _merged(items: Iterable[Mapping[str, Any]], keep: str | None) -> list[dict[s
     if not isinstance(values, Mapping):
         return []
     shown = []
-    for key, label in MERGED_FIELDS:
+    for key, label in FIELD_LABELS.items():
         chosen = values.get(key)
         if isinstance(chosen, Mapping) and chosen.get("value") not in (None, ""):
             source = chosen.get("from")
