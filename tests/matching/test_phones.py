@@ -314,3 +314,18 @@ def test_each_distinct_value_is_parsed_once_and_fallbacks_only_for_failures(monk
         ]
     )
     assert people.filter(pl.col("phone_fallback") == "US").height == 3
+
+
+def test_phone_batch_whose_pool_breaks_before_the_first_chunk_reads_in_process(monkeypatch):
+    """A pool that refuses every chunk (a worker died at start-up) leaves no futures: the values are read here."""
+    monkeypatch.setattr(phones, "POOL_THRESHOLD", 10)
+    monkeypatch.setattr(phones, "_CHUNK", 7)
+
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("cannot schedule new futures after shutdown")
+
+    monkeypatch.setattr(phones.ProcessPoolExecutor, "submit", refuse)
+    values = pl.DataFrame({"text": [f"(415) 555-01{number:02d}" for number in range(20)], "region": ["US"] * 20})
+    with PhoneBatch(values, workers=2) as batch:
+        readings = batch.result()
+    assert readings.equals(read_phones(values, workers=1))

@@ -456,6 +456,7 @@ class PhoneBatch:
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Future[pl.DataFrame]] = []
         self._feeder: threading.Thread | None = None
+        self._fed = False  # every chunk was handed to a worker
         if workers > 1 and values.height >= POOL_THRESHOLD:
             self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
             self._feeder = threading.Thread(target=self._feed, args=(self._pool, workers), daemon=True)
@@ -471,6 +472,7 @@ class PhoneBatch:
                 return
             future.add_done_callback(lambda _: in_flight.release())
             self._futures.append(future)
+        self._fed = True
 
     def __enter__(self) -> Self:
         """Use the batch in a ``with`` block, so its workers stop however the block ends."""
@@ -491,6 +493,8 @@ class PhoneBatch:
             return self._reader.read_frame(self._values)
         try:
             self._feeder.join()
+            if not self._fed:  # the pool broke before every chunk was handed out
+                raise BrokenProcessPool
             return pl.concat([future.result() for future in self._futures])
         except BrokenProcessPool:
             # A worker died (killed for memory, or a main module without a __main__ guard).
