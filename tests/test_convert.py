@@ -25,10 +25,9 @@ from sfbridge.salesforce.convert import (
     LeadConvert,
     convert_request,
     parse_convert_response,
-    soap_api_usage,
-    soap_fault,
 )
 from sfbridge.salesforce.replay import Cassette
+from sfbridge.salesforce.soap import soap_api_usage, soap_fault
 
 SOAP_URL = f"{INSTANCE}/services/Soap/u/66.0"
 TOKEN = "00D9P0000L6772h!AQ4AQSimulatedAccessTokenNotASecret"

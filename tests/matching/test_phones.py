@@ -322,7 +322,8 @@ def test_phone_batch_whose_pool_breaks_before_the_first_chunk_reads_in_process(m
     monkeypatch.setattr(phones, "_CHUNK", 7)
 
     def refuse(*_args, **_kwargs):
-        raise RuntimeError("cannot schedule new futures after shutdown")
+        msg = "cannot schedule new futures after shutdown"
+        raise RuntimeError(msg)
 
     monkeypatch.setattr(phones.ProcessPoolExecutor, "submit", refuse)
     values = pl.DataFrame({"text": [f"(415) 555-01{number:02d}" for number in range(20)], "region": ["US"] * 20})

@@ -493,9 +493,11 @@ class PhoneBatch:
             return self._reader.read_frame(self._values)
         try:
             self._feeder.join()
-            if not self._fed:  # the pool broke before every chunk was handed out
-                raise BrokenProcessPool
-            return pl.concat([future.result() for future in self._futures])
+            if self._fed:
+                return pl.concat([future.result() for future in self._futures])
+            # The pool broke before every chunk was handed out.
+            log.warning("phone_workers_failed", values=self._values.height)
+            return self._reader.read_frame(self._values)
         except BrokenProcessPool:
             # A worker died (killed for memory, or a main module without a __main__ guard).
             log.warning("phone_workers_failed", values=self._values.height)

@@ -41,11 +41,10 @@ from sfbridge.salesforce.convert import (
     LeadConvertResult,
     convert_request,
     parse_convert_response,
-    soap_api_usage,
-    soap_fault,
 )
 from sfbridge.salesforce.retry import make_retrying
 from sfbridge.salesforce.session import TimeoutSession
+from sfbridge.salesforce.soap import soap_api_usage, soap_fault
 from sfbridge.salesforce.translate import (
     INVALID_SESSION,
     protocol_error,
@@ -322,7 +321,7 @@ class SalesforceGateway:
             # Built on each attempt: after a renewal the envelope carries the new session id.
             envelope = convert_request(converts, session_id=sf.session_id, allow_duplicate_save=allow_duplicate_save)
             response = sf.session.post(f"https://{sf.sf_instance}{url_path}", data=envelope, headers=headers)
-            fault = soap_fault(response.content, response.status_code, headers=response.headers)
+            fault = soap_fault(response.content, response.status_code, headers=response.headers, sobject="Lead")
             if fault is not None:
                 raise fault
             return response.content
