@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "MAX_MERGED",
+    "MERGEABLE",
     "Action",
     "ActionKind",
     "ColumnKind",
@@ -31,6 +33,7 @@ __all__ = [
     "Plan",
     "PlanNote",
     "PullReport",
+    "RecordMerge",
     "Severity",
     "SyncState",
     "lead_status_values",
@@ -190,6 +193,7 @@ class ActionKind(StrEnum):
     """What a planned action does to the org."""
 
     CONVERT_LEAD = "ConvertLead"
+    MERGE_RECORDS = "MergeRecords"
     UPDATE_RECORD = "UpdateRecord"
 
 
@@ -207,12 +211,48 @@ class LeadConversion(_Frozen):
     create_opportunity: bool = False
 
 
+#: Records merged into the master by one merge: Salesforce merges three at most, the master included.
+MAX_MERGED = 2
+#: The objects sfbridge merges (Salesforce's merge() also takes Account, Case and Individual).
+MERGEABLE = frozenset({"Lead", "Contact"})
+
+
+class RecordMerge(_Frozen):
+    """How duplicates are merged: into which master, which records, and how the records looked.
+
+    ``merged_ids`` are one or two records (Salesforce merges three at most, the master
+    included); a larger cluster is several merges into one master, ``step`` of ``steps``.
+    ``seen`` is every record's SystemModstamp when planned (the master's too), ``records``
+    their shown field values side by side, and ``sources`` the record each of the master's
+    new values comes from. ``score`` and ``reasons`` are the cluster's weakest match and why
+    its records are one person.
+    """
+
+    master_id: str
+    merged_ids: tuple[str, ...]
+    group: str
+    step: int = 1
+    steps: int = 1
+    score: float | None = None
+    reasons: tuple[str, ...] = ()
+    seen: dict[str, datetime | None] = Field(default_factory=dict)
+    records: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    sources: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def record_ids(self) -> tuple[str, ...]:
+        """The master, then the records merged into it."""
+        return (self.master_id, *self.merged_ids)
+
+
 class Action(_Frozen):
     """One change a plan proposes, with the finding it came from and the record as it was seen.
 
     ``seen_modstamp`` and ``expected`` are the record's SystemModstamp and field values when
     the plan was made: apply skips the action when the record has changed since. ``values``
-    are the field values an update writes; ``conversion`` says how a lead is converted.
+    are the field values an update writes (a merge: the values its master takes);
+    ``conversion`` says how a lead is converted, ``merge`` which records merge into the
+    action's record.
     """
 
     key: str
@@ -225,6 +265,7 @@ class Action(_Frozen):
     expected: dict[str, Any] = Field(default_factory=dict)
     values: dict[str, Any] = Field(default_factory=dict)
     conversion: LeadConversion | None = None
+    merge: RecordMerge | None = None
 
 
 class PlanNote(_Frozen):
@@ -270,7 +311,12 @@ class JournalState(StrEnum):
 
 
 class JournalEntry(_Frozen):
-    """One step of one action in an apply run: before-values, what was written, and how it ended."""
+    """One step of one action in an apply run: before-values, what was written, and how it ended.
+
+    A merge's ``before`` holds every record it touches, by Id, with all their mirrored fields;
+    its ``after`` the master, the merged records, the related records Salesforce re-parented
+    and the values the master took.
+    """
 
     action_key: str
     kind: ActionKind

@@ -448,6 +448,7 @@ PlanAction = Literal[
     "disqualify_junk",  # junk_lead: set the disqualified status
     "fill_lead_source",  # missing_lead_source with an inferred value: set LeadSource
     "reassign_inactive_owner",  # inactive_owner: set OwnerId to the fallback owner
+    "merge_duplicates",  # duplicate: merge a cluster's Leads, and its Contacts, into its survivor
 ]
 PLAN_ACTIONS: tuple[PlanAction, ...] = get_args(PlanAction)
 
@@ -472,6 +473,21 @@ class PlanRules(_Section):
     convert_batch_size: Annotated[int, Field(ge=1, le=100)] = 50
 
 
+class MergeRules(_Section):
+    """When ``sfbridge plan`` proposes merging a duplicate cluster, and what it never merges by itself.
+
+    The master is the cluster's survivor (``[duplicates.survivor]``) and takes the values
+    ``[duplicates.values]`` chooses, field by field; every other field keeps the master's own
+    value, as a Salesforce merge does. A cluster these rules hold back becomes a plan note
+    with the reason, for a person to decide.
+    """
+
+    merge_threshold: Annotated[float, Field(ge=0.5, le=1.0)] = 0.95
+    same_owner_only: bool = False
+    same_record_type_only: bool = True
+    batch_size: Annotated[int, Field(ge=1, le=200)] = 50
+
+
 class Rules(_Section):
     """Everything the checks are configured by."""
 
@@ -486,6 +502,7 @@ class Rules(_Section):
     duplicates: DuplicateRules = DuplicateRules()
     phones: PhoneRules = PhoneRules()
     plan: PlanRules = PlanRules()
+    merge: MergeRules = MergeRules()
     severity: dict[str, Severity] = Field(default_factory=dict)
 
     @field_validator("default_phone_region")

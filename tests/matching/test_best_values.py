@@ -251,3 +251,30 @@ def test_a_value_the_survivor_already_holds_is_its_own_not_taken_from_another_re
     values = chosen(matching)
     assert values["title"] == ["Director of Marketing", "L1", "most_recent", False]
     assert values["street"][:2] == ["12 Main St", "L1"]
+
+
+def test_names_typed_the_wrong_way_round_are_read_back_before_the_vote():
+    """The survivor "Steele-Castillo Brandon" beside two "Brandon Steele-Castillo"s: the merged record is
+    Brandon Steele-Castillo, not Brandon Brandon, and the survivor's own fields must change."""
+    matching = merged(
+        person("L1", first="Steele-Castillo", last="Brandon", title="CTO", city="Austin", phone="(415) 555-0134"),
+        person("L2", first="Brandon", last="Steele-Castillo"),
+        person("L3", first="Brandon", last="Steele-Castilloo"),
+    )
+    assert matching.clusters.filter(pl.col("rank") == 1).get_column("record_id").item() == "L1"
+    values = chosen(matching)
+    assert values["first_name"][0] == "Brandon"
+    assert values["last_name"][0] == "Steele-Castillo"
+    assert values["first_name"][3] and values["last_name"][3]  # both change on the survivor
+
+
+def test_only_the_minority_reading_is_turned():
+    """Two "Thomas James" and one "James Thomas": the two keep their fields, the merged record is Thomas James."""
+    matching = merged(
+        person("L1", first="Thomas", last="James", title="CTO", city="Austin"),
+        person("L2", first="Thomas", last="James"),
+        person("L3", first="James", last="Thomas"),
+    )
+    values = chosen(matching)
+    assert (values["first_name"][0], values["last_name"][0]) == ("Thomas", "James")
+    assert not values["first_name"][3] and not values["last_name"][3]  # the survivor already says so

@@ -41,6 +41,7 @@ _FINDING_COLUMNS = (
     "record_id",
     "sobject",
     "size",
+    "rank",
     "survivor_id",
     "survivor_sobject",
     "name",
@@ -153,6 +154,7 @@ def _duplicate_finding(
             "mobile_phone": row["mobile_phone"],
             "company": row["company"],
             "group_size": row["size"],
+            "rank": row["rank"],  # in the survivor order: 1 is the record to keep
             "matches": matches,
         }
         | ({"merged_values": _merged_evidence(merged)} if merged else {}),

@@ -282,6 +282,45 @@ def _address_values(candidates: pl.DataFrame, rules: Sequence[ValueRule]) -> pl.
     )
 
 
+def _names_put_back(members: pl.DataFrame) -> pl.DataFrame:
+    """Members whose first and last names are the other way round from their cluster's, put back.
+
+    "Steele-Castillo Brandon" beside two "Brandon Steele-Castillo"s is one person whose names
+    were typed in the wrong fields: read as typed, the vote would give the merged record
+    "Brandon" twice. A record is read swapped when its names agree more, swapped, with the
+    fields the cluster's records hold them in (each name counted once per record holding it
+    there).
+    """
+    first = members.group_by("cluster_id", "first_fold").agg(first_votes=pl.len())
+    last = members.group_by("cluster_id", "last_fold").agg(last_votes=pl.len())
+    votes = (
+        members.select("cluster_id", "first_fold", "last_fold")
+        .join(first.rename({"first_votes": "as_first"}), on=["cluster_id", "first_fold"], how="left")
+        .join(last.rename({"last_votes": "as_last"}), on=["cluster_id", "last_fold"], how="left")
+        .join(
+            first.rename({"first_fold": "last_fold", "first_votes": "last_as_first"}),
+            on=["cluster_id", "last_fold"],
+            how="left",
+        )
+        .join(
+            last.rename({"last_fold": "first_fold", "last_votes": "first_as_last"}),
+            on=["cluster_id", "first_fold"],
+            how="left",
+        )
+    )
+    straight = votes.get_column("as_first").fill_null(0) + votes.get_column("as_last").fill_null(0)
+    swapped = votes.get_column("last_as_first").fill_null(0) + votes.get_column("first_as_last").fill_null(0)
+    if not (swapped > straight).any():
+        return members
+    turned = pl.lit(swapped > straight)
+    return members.with_columns(
+        first_name=pl.when(turned).then(pl.col("last_name")).otherwise(pl.col("first_name")),
+        last_name=pl.when(turned).then(pl.col("first_name")).otherwise(pl.col("last_name")),
+        first_fold=pl.when(turned).then(pl.col("last_fold")).otherwise(pl.col("first_fold")),
+        last_fold=pl.when(turned).then(pl.col("first_fold")).otherwise(pl.col("last_fold")),
+    )
+
+
 def merged_values(
     members: pl.DataFrame, *, rules: ValueRules | None = None, placeholders: Placeholders | None = None
 ) -> pl.DataFrame:
@@ -305,7 +344,7 @@ def merged_values(
         survivor's part must be cleared, so the address stays one record's.
     """
     rules = rules or ValueRules()
-    candidates = _candidates(members.select(list(MEMBER_COLUMNS)), placeholders or Placeholders())
+    candidates = _candidates(_names_put_back(members.select(list(MEMBER_COLUMNS))), placeholders or Placeholders())
     chosen = [_field_values(candidates, field, rules.of(field)) for field in RULE_TARGETS if field != "address"]
     values = pl.concat([*chosen, _address_values(candidates, rules.address)])
     clusters = members.select("cluster_id", "survivor_id").unique("cluster_id")

@@ -16,6 +16,7 @@ __all__ = [
     "CONTACT_FIELDS",
     "LEAD_FIELDS",
     "PEOPLE_SCHEMA",
+    "field_of",
     "people_frame",
     "people_from_frames",
 ]
@@ -87,6 +88,15 @@ _CONTACT_COLUMNS = {
 
 def _fields(columns: Mapping[str, str]) -> dict[str, pl.DataType]:
     return {field: PEOPLE_SCHEMA[column] for field, column in columns.items()}
+
+
+def field_of(sobject: str, column: str) -> str | None:
+    """The Salesforce field a people column comes from on an object ("street" of a Contact: MailingStreet).
+
+    None when the object has no such field: a Contact's company is its Account's name.
+    """
+    columns = _LEAD_COLUMNS if sobject == "Lead" else _CONTACT_COLUMNS
+    return next((field for field, name in columns.items() if name == column), None)
 
 
 #: The Lead fields a people frame is built from, and their types.

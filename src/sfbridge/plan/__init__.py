@@ -23,6 +23,7 @@ from sfbridge.errors import UsageError
 from sfbridge.models import Finding, Plan
 from sfbridge.plan.actions import ACTION_OF_CHECK, RecordFacts, actions_for
 from sfbridge.plan.files import plan_digest, plan_json, read_plan, sealed
+from sfbridge.plan.merges import MERGE_FACTS, merge_actions, shown_fields
 from sfbridge.rules import Rules
 from sfbridge.store import Store
 
@@ -90,6 +91,9 @@ def _facts(store: Store, findings: list[Finding], rules: Rules) -> RecordFacts:
         fields["Lead"].add(rules.plan.disqualified_reason_field)
     if rules.plan.fallback_owner_id:
         fields["Lead"].add("OwnerId")
+    if any(finding.check == "duplicate" for finding in findings):
+        for sobject, facts in MERGE_FACTS.items():
+            fields.setdefault(sobject, set()).update(facts, shown_fields(sobject))
     snapshot = store.load_snapshot(fields)
     ids: dict[str, set[str]] = {}
     for finding in findings:
@@ -147,7 +151,11 @@ def make_plan(
     chosen = [CHECKS[name] for name in plan_checks(rules, checks)]
     result = audit(store, org=target.org, rules=rules, checks=chosen, command="plan", rules_file=rules_file)
     findings = list(result.findings)
-    actions, notes = actions_for(findings, rules=rules, facts=_facts(store, findings, rules))
+    facts = _facts(store, findings, rules)
+    actions, notes = actions_for(findings, rules=rules, facts=facts)
+    if "merge_duplicates" in rules.plan.actions:
+        merges, held_back = merge_actions(findings, rules=rules, records=facts.records)
+        actions, notes = actions + merges, notes + held_back
     plan = Plan(
         org=target.org,
         org_id=result.org_id,

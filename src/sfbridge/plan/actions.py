@@ -26,6 +26,7 @@ ACTION_OF_CHECK: Mapping[str, PlanAction] = {
     "junk_lead": "disqualify_junk",
     "missing_lead_source": "fill_lead_source",
     "inactive_owner": "reassign_inactive_owner",
+    "duplicate": "merge_duplicates",  # cluster by cluster: see sfbridge.plan.merges
 }
 
 # Leads may be owned by a queue (a Group, Ids starting 00G); the records a conversion creates
@@ -175,7 +176,7 @@ def actions_for(
     junk = {item.record_id for item in findings if item.check == "junk_lead"}
     for finding in findings:
         action = ACTION_OF_CHECK.get(finding.check)
-        if action is None or action not in wanted:
+        if action is None or action not in wanted or action == "merge_duplicates":
             continue
         if action.startswith("convert") and finding.record_id in junk:
             planner.note(finding, "also a junk lead: disqualify it rather than convert it")

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from sfbridge.errors import PlanError
 from sfbridge.ids import InvalidIdError, validate_id
-from sfbridge.models import Plan
+from sfbridge.models import MAX_MERGED, MERGEABLE, Action, ActionKind, Plan
 from sfbridge.soql import API_NAME
 
 __all__ = ["PLAN_FORMAT", "plan_digest", "plan_json", "read_plan", "sealed"]
@@ -106,20 +106,12 @@ def _first_bad_name(plan: Plan) -> str | None:
     ]
     for action in plan.actions:
         where = f"action {action.key!r}"
-        if not API_NAME.fullmatch(action.sobject):
-            return f"{where}: sobject {action.sobject!r} is not a Salesforce object API name"
-        for name in (*action.expected, *action.values):
-            if not API_NAME.fullmatch(name):
-                return f"{where}: {name!r} is not a Salesforce field API name"
-        checks.append((f"{where}: record_id", action.record_id, action.sobject))
-        if action.conversion is not None:
-            conversion = action.conversion
-            checks += [
-                (f"{where}: conversion.account_id", conversion.account_id, "Account"),
-                (f"{where}: conversion.contact_id", conversion.contact_id, "Contact"),
-                # The new Account and Contact cannot be owned by a queue: a user owns them.
-                (f"{where}: conversion.owner_id", conversion.owner_id, "User"),
-            ]
+        problem = _bad_name(action, where)
+        if problem is None and action.kind is ActionKind.MERGE_RECORDS:
+            problem = _bad_merge(action, where)
+        if problem is not None:
+            return problem
+        checks += _ids_of(action, where)
     for where, record_id, sobject in checks:
         if record_id is None:
             continue
@@ -127,4 +119,45 @@ def _first_bad_name(plan: Plan) -> str | None:
             validate_id(record_id, sobject=sobject)
         except InvalidIdError as exc:
             return f"{where}: {exc}"
+    return None
+
+
+def _bad_name(action: Action, where: str) -> str | None:
+    if not API_NAME.fullmatch(action.sobject):
+        return f"{where}: sobject {action.sobject!r} is not a Salesforce object API name"
+    for name in (*action.expected, *action.values):
+        if not API_NAME.fullmatch(name):
+            return f"{where}: {name!r} is not a Salesforce field API name"
+    return None
+
+
+def _ids_of(action: Action, where: str) -> list[tuple[str, str | None, str | None]]:
+    """The Ids an action sends, as (where, Id, the object it must be of)."""
+    ids: list[tuple[str, str | None, str | None]] = [(f"{where}: record_id", action.record_id, action.sobject)]
+    if action.conversion is not None:
+        conversion = action.conversion
+        ids += [
+            (f"{where}: conversion.account_id", conversion.account_id, "Account"),
+            (f"{where}: conversion.contact_id", conversion.contact_id, "Contact"),
+            # The new Account and Contact cannot be owned by a queue: a user owns them.
+            (f"{where}: conversion.owner_id", conversion.owner_id, "User"),
+        ]
+    if action.merge is not None:
+        ids += [(f"{where}: merge.merged_ids", record_id, action.sobject) for record_id in action.merge.merged_ids]
+    return ids
+
+
+def _bad_merge(action: Action, where: str) -> str | None:
+    """Describe what makes a planned merge one Salesforce would refuse (or apply could not check), or None."""
+    merge = action.merge
+    if merge is None:
+        return f"{where}: a MergeRecords action without its merge"
+    if action.sobject not in MERGEABLE:
+        return f"{where}: {action.sobject} records are not merged (only {', '.join(sorted(MERGEABLE))})"
+    if merge.master_id != action.record_id:
+        return f"{where}: merge.master_id is not the action's record"
+    if not 1 <= len(merge.merged_ids) <= MAX_MERGED or action.record_id in merge.merged_ids:
+        return f"{where}: a merge takes one or {MAX_MERGED} records other than its master"
+    if set(merge.seen) != set(merge.record_ids):
+        return f"{where}: merge.seen must name the SystemModstamp of every record of the merge"
     return None

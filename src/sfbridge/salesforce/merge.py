@@ -33,6 +33,7 @@ from xml.etree import ElementTree as ET
 
 from sfbridge.errors import ProtocolError
 from sfbridge.ids import validate_id
+from sfbridge.models import MAX_MERGED, MERGEABLE
 from sfbridge.salesforce.soap import (
     SOBJECT,
     SoapError,
@@ -50,10 +51,8 @@ from sfbridge.salesforce.soap import (
 )
 
 __all__ = [
-    "MAX_MERGED",
     "MAX_MERGE_REQUESTS",
     "MAX_UNDELETES",
-    "MERGEABLE",
     "MergeRequest",
     "MergeResult",
     "UndeleteResult",
@@ -65,12 +64,8 @@ __all__ = [
 
 #: Merge requests per call ("Up to 200 merge requests can be made in a single SOAP call").
 MAX_MERGE_REQUESTS = 200
-#: Records merged into the master by one request (three records at most, the master included).
-MAX_MERGED = 2
 #: Ids per undelete call (the SOAP API's usual 200 records a call).
 MAX_UNDELETES = 200
-#: The objects sfbridge merges (merge() also takes Account, Case and Individual).
-MERGEABLE = frozenset({"Lead", "Contact"})
 
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _MERGE, _UNDELETE = "merge records", "undelete records"
