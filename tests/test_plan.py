@@ -172,6 +172,7 @@ def test_make_plan_on_the_demo_store(demo_store):
     kinds = {(action.kind, action.check) for action in plan.actions}
     assert (ActionKind.CONVERT_LEAD, "lead_is_existing_contact") in kinds
     assert (ActionKind.UPDATE_RECORD, "junk_lead") in kinds
+    assert (ActionKind.MERGE_RECORDS, "duplicate") in kinds
     assert plan.org_id == "00D9P0000L6772hUQA"
     assert all(action.seen_modstamp is not None for action in plan.actions)
     converted = {action.conversion.converted_status for action in plan.actions if action.conversion}

@@ -9,6 +9,7 @@ from sfbridge.ids import to_18
 from sfbridge.models import ActionKind, Finding, Plan, Severity
 from sfbridge.plan import plan_json, read_plan, sealed
 from sfbridge.plan.merges import merge_actions
+from sfbridge.report.plan import plan_diff
 from sfbridge.rules import Rules
 
 SEEN = datetime(2026, 11, 2, 9, tzinfo=UTC)
@@ -130,7 +131,7 @@ def test_the_address_moves_whole_from_one_record_blanks_included():
 @pytest.mark.parametrize(
     ("merge_rules", "changes", "why"),
     [
-        ({}, {"score": 0.9}, "weakest match scores 0.9000, under merge.merge_threshold 0.95"),
+        ({}, {"score": 0.9}, "weakest match is under merge.merge_threshold 0.95"),
         ({"same_owner_only": True}, {"OwnerId": OTHER_OWNER}, "different owners"),
         ({}, {"RecordTypeId": to_18("0129P0000Rt0001")}, "different record types"),
         ({}, {"IsConverted": True}, "is converted"),
@@ -196,3 +197,20 @@ def test_a_plan_file_with_a_merge_salesforce_would_refuse_is_refused(tmp_path, m
     path.write_bytes(plan_json(_plan_with(bad)))
     with pytest.raises(PlanError, match=message):
         read_plan(path)
+
+
+def test_plan_diff_shows_a_merge_side_by_side_with_the_master_after_it():
+    """Each record a column, the master as it will be last; changed fields are marked, in reading order."""
+    chosen = {"last_name": {"value": "Puga", "from": lead(2), "rule": "most_common"}}
+    findings = [duplicate(lead(1), 1, merged_values=chosen), duplicate(lead(2), 2)]
+    (action,), _ = plan(
+        findings, records(stored(lead(1), LastName="Pga", Title="CTO"), stored(lead(2), LastName="Puga"))
+    )
+    lines = plan_diff(_plan_with(action)).splitlines()
+    assert lines[1] == f"= merge Lead {lead(2)} into {lead(1)} (kept); it takes 1 value(s)"
+    assert lines[2].split() == ["kept", lead(1), "merged", lead(2), "after", "the", "merge"]
+    rows = {line.split()[1] if line.startswith("  *") else line.split()[0]: line for line in lines[3:]}
+    assert rows["LastName"].startswith("  * LastName") and rows["LastName"].split()[2:] == ["Pga", "Puga", "Puga"]
+    assert rows["Title"].split() == ["Title", "CTO", "CTO"]  # the merged lead has none; the master keeps its own
+    assert lines.index(rows["FirstName"]) < lines.index(rows["LastName"]) < lines.index(rows["Title"])
+    assert "weakest match 0.9900" in "\n".join(lines)

@@ -100,10 +100,10 @@ class _Merger:
         rules = self.rules.merge
         sobject = findings[0].sobject
         if score is None or score < rules.merge_threshold:
-            shown = "no score" if score is None else f"its weakest match scores {score:.4f}"
+            # Kept free of the cluster's own figures, so the plan's summary counts notes alike together.
             return (
-                f"not merged automatically: {shown}, under merge.merge_threshold {rules.merge_threshold}; "
-                "review the cluster and merge it in Salesforce, or lower the threshold"
+                f"not merged automatically: its weakest match is under merge.merge_threshold {rules.merge_threshold}; "
+                "review the cluster (see the duplicate findings) and merge it in Salesforce, or lower the threshold"
             )
         stored = [self.records.get(sobject, {}).get(finding.record_id) for finding in findings]
         missing = [finding.record_id for finding, record in zip(findings, stored, strict=True) if record is None]

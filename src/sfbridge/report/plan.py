@@ -8,8 +8,11 @@ from typing import Any
 from rich.table import Table
 
 from sfbridge.models import Action, ActionKind, Plan
+from sfbridge.plan.merges import shown_fields
 
-__all__ = ["action_line", "plan_diff", "plan_table"]
+__all__ = ["action_line", "merge_lines", "plan_diff", "plan_table"]
+
+_CELL = 30  # characters of a value shown in a merge's side-by-side table
 
 
 def _shown(value: Any) -> str:  # noqa: ANN401 (a field value)
@@ -31,10 +34,46 @@ def action_line(action: Action) -> str:
         if conversion.owner_id:
             extras.append(f"owner {conversion.owner_id}")
         return f"convert Lead {action.record_id} {into} ({', '.join(extras)})"
+    if action.kind is ActionKind.MERGE_RECORDS and action.merge is not None:
+        merge = action.merge
+        step = f", merge {merge.step} of {merge.steps} into it" if merge.steps > 1 else ""
+        values = f"; it takes {len(action.values)} value(s)" if action.values else ""
+        return f"merge {action.sobject} {', '.join(merge.merged_ids)} into {action.record_id} (kept{step}){values}"
     changes = ", ".join(
         f"{name}: {_shown(action.expected.get(name))} → {_shown(value)}" for name, value in action.values.items()
     )
     return f"update {action.sobject} {action.record_id}: {changes}"
+
+
+def _cell(value: Any) -> str:  # noqa: ANN401 (a field value)
+    text = "" if value is None else str(value)
+    return text if len(text) <= _CELL else text[: _CELL - 1] + "…"
+
+
+def merge_lines(action: Action) -> list[str]:
+    """A merge's records side by side, field by field, and the master as it will be (``*`` marks a change)."""
+    merge = action.merge
+    if merge is None:
+        return []
+    ids = merge.record_ids
+    # The plan file keeps its keys sorted; people read a person's fields in their usual order.
+    stored = {name for record in merge.records.values() for name in record}
+    fields = [name for name in shown_fields(action.sobject) if name in stored] + sorted(
+        stored - set(shown_fields(action.sobject))
+    )
+    width = max((len(name) for name in fields), default=5)
+    header = ["kept " + ids[0], *(f"merged {record_id}" for record_id in ids[1:]), "after the merge"]
+    lines = ["    " + " " * (width + 2) + "  ".join(f"{title:<{_CELL}}" for title in header).rstrip()]
+    for name in fields:
+        master = merge.records.get(ids[0], {}).get(name)
+        after = action.values.get(name, master)
+        cells = [_cell(merge.records.get(record_id, {}).get(name)) for record_id in ids]
+        mark = "*" if name in action.values else " "
+        row = "  ".join(f"{cell:<{_CELL}}" for cell in [*cells, _cell(after)])
+        lines.append(f"  {mark} {name:<{width}}  {row}".rstrip())
+    if merge.score is not None:
+        lines.append(f"    cluster {merge.group}: weakest match {merge.score:.4f}; {'; '.join(merge.reasons[:4])}")
+    return lines
 
 
 def plan_table(plan: Plan) -> Table:
@@ -57,11 +96,15 @@ def plan_table(plan: Plan) -> Table:
 
 
 def plan_diff(plan: Plan) -> str:
-    """Every change as a diff line (``~`` update, ``>`` conversion, ``#`` left as is), for review."""
+    """Every change as a diff line (``~`` update, ``>`` conversion, ``=`` merge, ``#`` left as is), for review.
+
+    A merge shows its records side by side and the master as it will be.
+    """
+    marks = {ActionKind.CONVERT_LEAD: ">", ActionKind.MERGE_RECORDS: "=", ActionKind.UPDATE_RECORD: "~"}
     lines = [f"# plan {plan.digest[:12]} for org {plan.org_id} at {plan.instance_url}"]
     for action in plan.actions:
-        mark = ">" if action.kind is ActionKind.CONVERT_LEAD else "~"
-        lines.append(f"{mark} {action_line(action)}")
+        lines.append(f"{marks[action.kind]} {action_line(action)}")
+        lines.extend(merge_lines(action))
         lines.append(f"    because ({action.check}): {action.reason}")
     lines.extend(f"# {note.check} {note.record_id}: no action, {note.why}" for note in plan.notes)
     return "\n".join(lines) + "\n"
