@@ -1,4 +1,4 @@
-"""A small org behind `responses`: it answers queries, updates and convertLead from its records.
+"""A small org behind `responses`: it answers queries, updates, convertLead, merge and undelete from its records.
 
 Apply's behaviour depends on what the org holds between calls (a lead converted by an
 earlier batch, a record changed by someone else), which fixed cassettes cannot express. The
@@ -31,6 +31,7 @@ API = f"{INSTANCE}/services/data/v66.0"
 SOAP = f"{INSTANCE}/services/Soap/u/66.0"
 DESCRIBES = Path(__file__).resolve().parent.parent / "fixtures" / "demo-org" / "describe"  # recorded describes
 P = "{urn:partner.soap.sforce.com}"
+S = "{urn:sobject.partner.soap.sforce.com}"
 _QUERY = re.compile(r"SELECT (?P<fields>.+) FROM (?P<object>\w+) WHERE Id IN \((?P<ids>[^)]*)\)", re.IGNORECASE)
 
 
@@ -50,6 +51,11 @@ class FakeOrg:
     park_raises: type[BaseException] = requests.ConnectionError
     on_convert: Callable[[list[str]], None] | None = None
     converts_sent: list[list[str]] = field(default_factory=list)
+    refuse_merges: dict[str, tuple[str, str]] = field(default_factory=dict)  # by master Id
+    drop_merge_answer: int = 0  # merge the next N calls, then fail the connection as if timed out
+    on_merge: Callable[[list[str]], None] | None = None  # called with the masters of each merge call
+    merges_sent: list[list[tuple[str, tuple[str, ...]]]] = field(default_factory=list)
+    undeletes_sent: list[list[str]] = field(default_factory=list)
     updates_sent: list[list[dict[str, Any]]] = field(default_factory=list)
     lead_statuses: dict[str, bool] = field(
         default_factory=lambda: {
@@ -97,7 +103,7 @@ class FakeOrg:
                 responses.GET, f"{API}/sobjects/{sobject}/describe/", body=describe, content_type="application/json"
             )
         mock.add_callback(responses.PATCH, f"{API}/composite/sobjects", callback=self._update)
-        mock.add_callback(responses.POST, SOAP, callback=self._convert)
+        mock.add_callback(responses.POST, SOAP, callback=self._soap)
 
     def _stamp(self) -> str:
         self.clock += 1
@@ -159,8 +165,100 @@ class FakeOrg:
             results.append({"id": record_id, "success": True, "errors": []})
         return 200, self._usage(), json.dumps(results)
 
-    def _convert(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+    def _soap(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         envelope = ET.fromstring(request.body or b"")  # noqa: S314 (sfbridge's own request)
+        if envelope.find(f".//{P}merge") is not None:
+            return self._merge(envelope)
+        if envelope.find(f".//{P}undelete") is not None:
+            return self._undelete(envelope)
+        return self._convert(envelope)
+
+    def _answer(self, call: str, results: list[str]) -> tuple[int, dict[str, str], str]:
+        limit = f"<current>{self.api_used}</current><limit>15000</limit><type>API REQUESTS</type>"
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+            'xmlns="urn:partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f"<soapenv:Header><LimitInfoHeader><limitInfo>{limit}</limitInfo></LimitInfoHeader></soapenv:Header>"
+            f"<soapenv:Body><{call}Response>{''.join(results)}</{call}Response></soapenv:Body>"
+            "</soapenv:Envelope>"
+        )
+        return 200, {"Content-Type": "text/xml;charset=UTF-8"}, body
+
+    @staticmethod
+    def _refused(code: str, message: str) -> str:
+        return (
+            f"<result><errors><message>{escape(message)}</message><statusCode>{code}</statusCode></errors>"
+            '<id xsi:nil="true"/><success>false</success></result>'
+        )
+
+    def _merge(self, envelope: ET.Element) -> tuple[int, dict[str, str], str]:
+        requests_ = envelope.findall(f".//{P}request")
+        sent = []
+        for item in requests_:
+            master = item.find(f"{P}masterRecord")
+            sent.append((master.findtext(f"{S}Id"), tuple(e.text for e in item.findall(f"{P}recordToMergeIds"))))
+        self.merges_sent.append(sent)
+        if self.on_merge is not None:
+            self.on_merge([master for master, _ in sent])
+        results = [self._merge_one(item) for item in requests_]
+        self._usage()
+        if self.drop_merge_answer:
+            self.drop_merge_answer -= 1
+            msg = "Connection reset by peer"
+            raise requests.ConnectionError(msg)  # merged; the answer is lost
+        return self._answer("merge", results)
+
+    def _merge_one(self, item: ET.Element) -> str:  # noqa: C901 (Salesforce's checks, then the merge)
+        master_element = item.find(f"{P}masterRecord")
+        master_id = master_element.findtext(f"{S}Id")
+        merged = [e.text for e in item.findall(f"{P}recordToMergeIds")]
+        if master_id in self.refuse_merges:
+            return self._refused(*self.refuse_merges[master_id])
+        for record_id in (master_id, *merged):
+            record = self.records.get(record_id)
+            if record is None:
+                return self._refused("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+            if record.get("IsDeleted"):
+                return self._refused("ENTITY_IS_DELETED", "entity is deleted")
+        master = self.records[master_id]
+        for child in master_element:
+            name = child.tag.rpartition("}")[2]
+            if name == "fieldsToNull":
+                master[child.text] = None
+            elif name not in {"type", "Id"}:
+                master[name] = child.text
+        master["SystemModstamp"] = self._stamp()
+        related = []
+        for record_id in merged:
+            self.records[record_id].update(IsDeleted=True, MasterRecordId=master_id, SystemModstamp=self._stamp())
+            for other_id, other in self.records.items():
+                if other.get("WhoId") == record_id:  # a Task: Salesforce re-parents it to the master
+                    other["WhoId"] = master_id
+                    related.append(other_id)
+        return (
+            f"<result><id>{master_id}</id>"
+            + "".join(f"<mergedRecordIds>{record_id}</mergedRecordIds>" for record_id in merged)
+            + "<success>true</success>"
+            + "".join(f"<updatedRelatedIds>{record_id}</updatedRelatedIds>" for record_id in related)
+            + "</result>"
+        )
+
+    def _undelete(self, envelope: ET.Element) -> tuple[int, dict[str, str], str]:
+        ids = [e.text for e in envelope.findall(f".//{P}ids")]
+        self.undeletes_sent.append(ids)
+        results = []
+        for record_id in ids:
+            record = self.records.get(record_id)
+            if record is None or not record.get("IsDeleted"):
+                results.append(self._refused("UNDELETE_FAILED", "Entity is not in the recycle bin"))
+                continue
+            record.update(IsDeleted=False, MasterRecordId=None, SystemModstamp=self._stamp())
+            results.append(f"<result><id>{record_id}</id><success>true</success></result>")
+        self._usage()
+        return self._answer("undelete", results)
+
+    def _convert(self, envelope: ET.Element) -> tuple[int, dict[str, str], str]:
         converts = envelope.findall(f".//{P}leadConverts")
         lead_ids = [item.findtext(f"{P}leadId") or "" for item in converts]
         self.converts_sent.append(lead_ids)

@@ -210,7 +210,8 @@ def test_plan_diff_shows_a_merge_side_by_side_with_the_master_after_it():
     assert lines[1] == f"= merge Lead {lead(2)} into {lead(1)} (kept); it takes 1 value(s)"
     assert lines[2].split() == ["kept", lead(1), "merged", lead(2), "after", "the", "merge"]
     rows = {line.split()[1] if line.startswith("  *") else line.split()[0]: line for line in lines[3:]}
-    assert rows["LastName"].startswith("  * LastName") and rows["LastName"].split()[2:] == ["Pga", "Puga", "Puga"]
+    assert rows["LastName"].startswith("  * LastName")
+    assert rows["LastName"].split()[2:] == ["Pga", "Puga", "Puga"]
     assert rows["Title"].split() == ["Title", "CTO", "CTO"]  # the merged lead has none; the master keeps its own
     assert lines.index(rows["FirstName"]) < lines.index(rows["LastName"]) < lines.index(rows["Title"])
     assert "weakest match 0.9900" in "\n".join(lines)

@@ -132,6 +132,7 @@ def apply_command(
                 plan,
                 org=profile.name,
                 convert_batch_size=rules.plan.convert_batch_size,
+                merge_batch_size=rules.merge.batch_size,
                 mappings=mappings,
                 mappings_source=str(mappings_file) if mappings_file else None,
                 settle_seconds=profile.network.settle_seconds,

@@ -26,13 +26,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from sfbridge.errors import PlanError, run_outcome
 from sfbridge.mappings import Mappings, require_valid_mappings
 from sfbridge.models import Action, ActionKind, JournalState, Plan
 from sfbridge.push.conversions import convert_all
 from sfbridge.push.mapped import mapped_updates
+from sfbridge.push.merges import merge_all
 from sfbridge.push.run import (
     DEFAULT_SETTLE_SECONDS,
     ActionOutcome,
@@ -42,6 +42,7 @@ from sfbridge.push.run import (
     already_applied,
     done_by_this_plan,
 )
+from sfbridge.push.settle import Records
 from sfbridge.push.updates import send_updates
 from sfbridge.salesforce.gateway import SalesforceGateway
 from sfbridge.store import Store
@@ -60,6 +61,7 @@ def apply_plan(  # noqa: PLR0913 (the run's inputs, keyword-only past the plan)
     *,
     org: str,
     convert_batch_size: int = 50,
+    merge_batch_size: int = 50,
     mappings: Mappings | None = None,
     mappings_source: str | None = None,
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
@@ -74,6 +76,7 @@ def apply_plan(  # noqa: PLR0913 (the run's inputs, keyword-only past the plan)
         plan: a plan read with :func:`sfbridge.plan.read_plan` (its digest checked).
         org: the profile name, for the runs table.
         convert_batch_size: leads per ``convertLead`` call (at most 100).
+        merge_batch_size: merges per ``merge`` call (at most 200).
         mappings: Lead field mappings written to the converted records (validated first).
         mappings_source: the mappings file, named in validation messages.
         settle_seconds: how long after sending Salesforce may still be working on a call whose
@@ -106,7 +109,7 @@ def apply_plan(  # noqa: PLR0913 (the run's inputs, keyword-only past the plan)
         gateway, store, plan, run_id=run_id, clock=clock, mappings=mappings, settle_seconds=settle_seconds, sleep=sleep
     )
     try:
-        _apply(run, max(1, min(convert_batch_size, 100)))
+        _apply(run, max(1, min(convert_batch_size, 100)), max(1, min(merge_batch_size, 200)))
     except BaseException as exc:  # a run never stays "running": stopped by an error, a bug or a signal
         outcome, run.report.stopped = run_outcome(exc)
         store.finish_run(
@@ -122,7 +125,7 @@ def _counts(report: ApplyReport) -> dict[str, int]:
     return {state.value: report.count(state) for state in JournalState if report.count(state)}
 
 
-def _apply(run: ApplyRun, batch_size: int) -> None:
+def _apply(run: ApplyRun, batch_size: int, merge_batch_size: int) -> None:
     todo: list[Action] = []
     for action in run.plan.actions:
         earlier = run.history.get(action.key)
@@ -140,8 +143,7 @@ def _apply(run: ApplyRun, batch_size: int) -> None:
         current = run.await_records(unsettled, first=current)
     ready: list[Action] = []
     for action in todo:
-        record = current.get(action.record_id)
-        verdict = _before_sending(run, action, record)
+        verdict = _before_sending(run, action, current)
         if verdict is not None:
             run.finish(action, *verdict)
         else:
@@ -151,6 +153,9 @@ def _apply(run: ApplyRun, batch_size: int) -> None:
     send_updates(run, updates, current)
     run.leads = {a.record_id: current[a.record_id] for a in ready if a.kind is ActionKind.CONVERT_LEAD}
     convert_all(run, [a for a in ready if a.kind is ActionKind.CONVERT_LEAD], batch_size)
+    # Merges last: they delete records, and a record an update or conversion of this plan names
+    # must still be there for it.
+    merge_all(run, [a for a in ready if a.kind is ActionKind.MERGE_RECORDS], merge_batch_size)
     # The org's own Lead field mapping carried what it maps; write what config/mappings.toml adds.
     if run.mappings is not None:
         converted = [
@@ -162,17 +167,20 @@ def _apply(run: ApplyRun, batch_size: int) -> None:
         send_updates(run, mapped, targets)
 
 
-def _before_sending(run: ApplyRun, action: Action, record: dict[str, Any] | None) -> tuple[JournalState, str] | None:
+def _before_sending(run: ApplyRun, action: Action, current: Records) -> tuple[JournalState, str] | None:
     """What an action comes to without sending it (done already, or skipped and why); None to send it."""
-    if record is not None and already_applied(action, record) and not record.get("IsDeleted"):
+    if already_applied(action, current):
+        record = current.get(action.record_id, {})
         if action.key in run.sends:  # this plan sent it before: the write on the record is ours
             return JournalState.DONE, done_by_this_plan(action, run.sends)
+        if action.kind is ActionKind.MERGE_RECORDS:  # merged so by someone else: nothing to send
+            return JournalState.DONE, f"already merged into {action.record_id}: nothing sent"
         if action.kind is ActionKind.UPDATE_RECORD:  # someone made the same fix: nothing to send
             return JournalState.DONE, "already as planned: nothing sent"
         if _planned_target(action):
             contact = record.get("ConvertedContactId")
             return JournalState.DONE, f"already converted into the planned records (Contact {contact}): nothing sent"
-    why = run.why_not(action, record) or run.status_problem(action)
+    why = run.why_not(action, current) or run.status_problem(action)
     return (JournalState.SKIPPED, why) if why is not None else None
 
 

@@ -17,6 +17,7 @@ from sfbridge.config import DEFAULT_SETTLE_SECONDS
 from sfbridge.errors import SfbridgeError
 from sfbridge.mappings import Mappings
 from sfbridge.models import Action, ActionKind, JournalEntry, JournalState, Plan, lead_status_values
+from sfbridge.push.merge_state import MERGE_STATE, merge_after, merge_problem, merge_shows
 from sfbridge.push.settle import Records, SentBatch, await_outcome
 from sfbridge.push.values import modstamp_of, same_value
 from sfbridge.salesforce.gateway import SalesforceGateway
@@ -128,18 +129,26 @@ class ApplyRun:
 
     # -- pre-flight ------------------------------------------------------------------------
 
-    def reread(self, actions: Sequence[Action]) -> Records:
-        """Read the actions' records as they are now (deleted ones included), by Id."""
+    def reread(self, actions: Sequence[Action], *, extra: Sequence[str] = ()) -> Records:
+        """Read the actions' records as they are now (deleted ones included), by Id.
+
+        A merge's records are all read (the master and those merged into it). ``extra`` are
+        more fields to read of every object (a merge's before-image reads every mirrored field).
+        """
         by_object: dict[str, set[str]] = {}
         fields: dict[str, set[str]] = {}
         for action in actions:
-            by_object.setdefault(action.sobject, set()).add(action.record_id)
-            wanted = fields.setdefault(action.sobject, {"SystemModstamp"})
+            ids = by_object.setdefault(action.sobject, set())
+            ids.add(action.record_id)
+            wanted = fields.setdefault(action.sobject, {"SystemModstamp", *extra})
             wanted.update(action.expected, action.values)
             if action.kind is ActionKind.CONVERT_LEAD:
                 wanted.update(_LEAD_STATE)
                 if self.mappings is not None:
                     wanted.update(rule.lead_field for rule in self.mappings.rules)
+            elif action.kind is ActionKind.MERGE_RECORDS and action.merge is not None:
+                ids.update(action.merge.merged_ids)
+                wanted.update(MERGE_STATE, ("IsConverted",) if action.sobject == "Lead" else ())
         current: dict[str, dict[str, Any]] = {}
         for sobject, ids in by_object.items():
             current.update(self.gateway.fetch_records(sobject, sorted(ids), sorted(fields[sobject])))
@@ -154,8 +163,13 @@ class ApplyRun:
             for key, entry in self.history.items()
         )
 
-    def why_not(self, action: Action, record: dict[str, Any] | None) -> str | None:
-        """Why an action must not be sent to its record as it is now (None: send it)."""
+    def why_not(self, action: Action, records: Records) -> str | None:
+        """Why an action must not be sent to its records as they are now (None: send it)."""
+        if action.kind is ActionKind.MERGE_RECORDS:
+            return merge_problem(action, records, wrote_before=self.wrote_before(action))
+        return self._record_problem(action, records.get(action.record_id))
+
+    def _record_problem(self, action: Action, record: dict[str, Any] | None) -> str | None:
         if record is None:
             return "the record is gone (deleted and purged, or not visible to this user)"
         if record.get("IsDeleted"):
@@ -219,16 +233,18 @@ class ApplyRun:
             raise
         unsent = []
         for action in actions:
-            record = current.get(action.record_id)
-            if record is not None and shows_write(action, record):
-                self.conclude(action, record)
+            if shows_write(action, current):
+                self.conclude(action, current)
             else:
                 unsent.append(action)
         return unsent
 
-    def conclude(self, action: Action, record: dict[str, Any]) -> None:
-        """Journal an action this plan sent whose record now shows a write: ours if it is as planned."""
-        if action.kind is ActionKind.CONVERT_LEAD and not converted_as_planned(action, record):
+    def conclude(self, action: Action, records: Records) -> None:
+        """Journal an action this plan sent whose records now show a write: ours if it is as planned."""
+        record = records.get(action.record_id, {})
+        if action.kind is ActionKind.MERGE_RECORDS:
+            self.finish(action, JournalState.DONE, done_by_this_plan(action, self.sends), after=merge_after(action))
+        elif action.kind is ActionKind.CONVERT_LEAD and not converted_as_planned(action, record):
             why = f"converted meanwhile into Contact {record.get('ConvertedContactId')}, not by this plan"
             self.finish(action, JournalState.SKIPPED, why)
         elif action.kind is ActionKind.CONVERT_LEAD:
@@ -250,8 +266,11 @@ class ApplyRun:
         return [SentBatch(at, tuple(batch), run_id) for (run_id, at), batch in grouped.items()]
 
 
-def shows_write(action: Action, record: dict[str, Any] | None) -> bool:
-    """Whether a record shows an action's write (or someone's: a lead converted by anyone)."""
+def shows_write(action: Action, records: Records) -> bool:
+    """Whether an action's records show its write (or someone's: a lead converted by anyone)."""
+    if action.kind is ActionKind.MERGE_RECORDS:
+        return action.merge is not None and merge_shows(action.merge, records)
+    record = records.get(action.record_id)
     if record is None or record.get("IsDeleted"):
         return False
     if action.kind is ActionKind.CONVERT_LEAD:
@@ -275,8 +294,13 @@ def done_by_this_plan(action: Action, sends: dict[str, list[JournalEntry]]) -> s
     return f"done: {by}, learned by re-reading the record"
 
 
-def already_applied(action: Action, record: dict[str, Any]) -> bool:
-    """Whether a record already is as the action would make it (a conversion: as planned)."""
+def already_applied(action: Action, records: Records) -> bool:
+    """Whether an action's records already are as it would make them (a conversion: as planned)."""
+    if action.kind is ActionKind.MERGE_RECORDS:
+        return shows_write(action, records)
+    record = records.get(action.record_id)
+    if record is None or record.get("IsDeleted"):
+        return False
     if action.kind is ActionKind.CONVERT_LEAD:
         return bool(record.get("IsConverted")) and converted_as_planned(action, record)
     return all(same_value(record.get(name), value) for name, value in action.values.items())

@@ -49,7 +49,7 @@ def await_outcome(
     *,
     first: Records,
     reread: Callable[[Sequence[Action]], Records],
-    shows_write: Callable[[Action, dict[str, Any] | None], bool],
+    shows_write: Callable[[Action, Records], bool],
     clock: Callable[[], datetime],
     sleep: Callable[[float], None],
     settle_seconds: float,
@@ -60,7 +60,7 @@ def await_outcome(
         batches: the unsettled batches.
         first: the records as already read (no request is repeated for the first look).
         reread: reads the records of some actions, by Id.
-        shows_write: whether a record shows an action's write (a converted lead, a set value).
+        shows_write: whether the records show an action's write (a converted lead, a set value, a merge).
         clock: the clock the journal's send times were taken with.
         sleep: how to wait between looks.
         settle_seconds: how long after sending Salesforce may still be working on a call.
@@ -76,8 +76,7 @@ def await_outcome(
         still = [
             batch
             for batch in waiting
-            if now < batch.sent_at + settle
-            and not any(shows_write(action, records.get(action.record_id)) for action in batch.actions)
+            if now < batch.sent_at + settle and not any(shows_write(action, records) for action in batch.actions)
         ]
         if not still:
             return records

@@ -1,0 +1,198 @@
+"""Applying merges: pre-flight, before-images in the journal, lost answers settled by re-reading, never merged twice."""
+
+import pytest
+
+from fakeorg import FakeOrg
+from sfbridge.ids import to_18
+from sfbridge.models import Action, ActionKind, ColumnKind, JournalState, RecordMerge, SyncState
+from test_apply import SEEN, SEEN_AT, USER, latest_steps, plan_of, run, states
+
+MIRRORED = ("FirstName", "LastName", "Email", "Phone", "OwnerId", "LeadSource", "Description")
+
+
+def lead_id(number):
+    return to_18(f"00Q9P0000Mg{number:04d}")
+
+
+def task_id(number):
+    return to_18(f"00T9P0000Rt{number:04d}")
+
+
+def lead(number, **values):
+    return {
+        "Id": lead_id(number),
+        "IsDeleted": False,
+        "MasterRecordId": None,
+        "SystemModstamp": SEEN,
+        "IsConverted": False,
+        "FirstName": "Dana",
+        "LastName": "Keller",
+        "Email": f"dana{number}@acme.example",
+        "Phone": None,
+        "OwnerId": USER,
+        "LeadSource": "Web",
+        "Description": f"record {number}",
+    } | values
+
+
+def merge(master, *merged, step=1, steps=1, **values):
+    return Action(
+        key=f"merge:{lead_id(master)}:{step}",
+        kind=ActionKind.MERGE_RECORDS,
+        sobject="Lead",
+        record_id=lead_id(master),
+        check="duplicate",
+        reason="the same person",
+        seen_modstamp=SEEN_AT,
+        expected={name: lead(master).get(name) for name in values},
+        values=values,
+        merge=RecordMerge(
+            master_id=lead_id(master),
+            merged_ids=tuple(lead_id(n) for n in merged),
+            group=lead_id(master),
+            step=step,
+            steps=steps,
+            score=0.99,
+            seen={lead_id(n): SEEN_AT for n in (master, *merged)},
+        ),
+    )
+
+
+def org_of(*numbers, **options):
+    org = FakeOrg({lead_id(n): lead(n) for n in numbers}, **options)
+    org.records[task_id(1)] = {"Id": task_id(1), "WhoId": lead_id(2), "IsDeleted": False}
+    return org
+
+
+@pytest.fixture
+def store(sqlite_store):
+    columns = dict.fromkeys(("Id", *MIRRORED), ColumnKind.TEXT)
+    sqlite_store.save_state(
+        SyncState(
+            sobject="Lead",
+            cursor="SystemModstamp",
+            bookmark=None,
+            deletes_since=None,
+            completed_at=None,
+            columns=columns,
+        )
+    )
+    return sqlite_store
+
+
+def test_a_merge_of_three_sets_the_masters_values_and_journals_every_records_before_image(store, gateway_factory):
+    org = org_of(1, 2, 3)
+    plan = plan_of(merge(1, 2, 3, Phone="+1 415 555 0134"))
+    report = run(org, plan, store, gateway_factory)
+    assert report.complete
+    assert org.merges_sent == [[(lead_id(1), (lead_id(2), lead_id(3)))]]
+    assert org.records[lead_id(1)]["Phone"] == "+1 415 555 0134"
+    assert all(org.records[lead_id(n)]["MasterRecordId"] == lead_id(1) for n in (2, 3))
+    sent, done = store.journal_of_run(report.run_id)
+    assert (sent.state, done.state) == (JournalState.SENT, JournalState.DONE)
+    assert set(sent.before) == {lead_id(1), lead_id(2), lead_id(3)}
+    assert set(MIRRORED) <= set(sent.before[lead_id(2)])  # every mirrored field of every record
+    assert sent.before[lead_id(3)]["Description"] == "record 3"
+    assert done.after == {
+        "master": lead_id(1),
+        "merged": [lead_id(2), lead_id(3)],
+        "updated_related": [task_id(1)],  # the task Salesforce moved to the master
+        "values": {"Phone": "+1 415 555 0134"},
+    }
+
+
+def test_consecutive_merges_into_one_master_go_in_one_call_and_both_are_done(store, gateway_factory):
+    org = org_of(1, 2, 3, 4, 5)
+    plan = plan_of(merge(1, 2, 3, steps=2, Phone="1"), merge(1, 4, 5, step=2, steps=2))
+    report = run(org, plan, store, gateway_factory)
+    assert report.complete
+    assert [len(call) for call in org.merges_sent] == [2]
+    assert all(org.records[lead_id(n)]["IsDeleted"] for n in (2, 3, 4, 5))
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({2: {"SystemModstamp": "2026-11-03T08:00:00.000+0000"}}, "changed since the plan was made"),
+        ({1: {"Phone": "+44 20 7946 0018"}}, "the master's Phone is now"),
+        ({2: {"IsDeleted": True, "MasterRecordId": to_18("00Q9P0000Mg0009")}}, "was merged into 00Q9P0000Mg0009"),
+        ({2: {"IsDeleted": True}}, "was deleted since the plan was made"),
+        ({1: {"IsConverted": True}}, "was converted since the plan was made"),
+    ],
+)
+def test_a_merge_whose_records_changed_since_the_plan_is_skipped_with_the_reason(store, gateway_factory, change, why):
+    org = org_of(1, 2)
+    for number, values in change.items():
+        org.records[lead_id(number)].update(values)
+    report = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134")), store, gateway_factory)
+    (outcome,) = report.outcomes
+    assert outcome.state is JournalState.SKIPPED
+    assert why in outcome.detail
+    assert org.merges_sent == []
+
+
+def test_a_merge_someone_already_made_is_done_without_sending(store, gateway_factory):
+    org = org_of(1, 2)
+    org.records[lead_id(2)].update(IsDeleted=True, MasterRecordId=lead_id(1))
+    report = run(org, plan_of(merge(1, 2)), store, gateway_factory)
+    assert states(report) == {lead_id(1): JournalState.DONE}
+    assert "already merged" in report.outcomes[0].detail
+    assert org.merges_sent == []
+
+
+def test_a_lost_merge_answer_is_learned_by_re_reading_not_by_merging_again(store, gateway_factory):
+    org = org_of(1, 2, 3, 4, drop_merge_answer=1)
+    report = run(org, plan_of(merge(1, 2), merge(3, 4)), store, gateway_factory)
+    assert len(org.merges_sent) == 1  # sent once
+    assert states(report) == {lead_id(1): JournalState.DONE, lead_id(3): JournalState.DONE}
+    assert all("re-reading" in (outcome.detail or "") for outcome in report.outcomes)
+    assert report.outcomes[0].after["updated_related"] is None  # Salesforce's answer never arrived
+
+
+def test_a_crash_after_sending_a_merge_resumes_without_merging_twice(store, gateway_factory):
+    """The process dies while the merge call is out; the next apply re-reads, finds it done, sends the rest."""
+    org = org_of(1, 2, 3, 4)
+    plan = plan_of(merge(1, 2), merge(3, 4))
+
+    def crash(_masters):
+        org.on_merge = None
+        org.records[lead_id(2)].update(IsDeleted=True, MasterRecordId=lead_id(1))  # Salesforce did merge 1 into 2
+        raise KeyboardInterrupt
+
+    org.on_merge = crash
+    with pytest.raises(KeyboardInterrupt):
+        run(org, plan, store, gateway_factory, merge_batch_size=2)
+    assert {step.state for step in latest_steps(store, plan.digest).values()} == {JournalState.SENT}
+    report = run(org, plan, store, gateway_factory, merge_batch_size=2)
+    assert org.merges_sent[1:] == [[(lead_id(3), (lead_id(4),))]]  # only the merge that had not happened
+    assert states(report) == {lead_id(1): JournalState.DONE, lead_id(3): JournalState.DONE}
+
+
+def test_a_refused_merge_is_failed_with_salesforces_reason(store, gateway_factory):
+    org = org_of(1, 2, 3, 4, refuse_merges={lead_id(3): ("FIELD_CUSTOM_VALIDATION_EXCEPTION", "Email must be set")})
+    report = run(org, plan_of(merge(1, 2), merge(3, 4)), store, gateway_factory)
+    assert states(report) == {lead_id(1): JournalState.DONE, lead_id(3): JournalState.FAILED}
+    assert report.outcomes[1].detail == "FIELD_CUSTOM_VALIDATION_EXCEPTION: Email must be set"
+    assert not report.complete
+
+
+def test_merges_wait_for_the_plans_updates_and_run_last(store, gateway_factory):
+    """Merging deletes records: updates of this plan go first (here one on a record the merge removes)."""
+    from test_apply import update  # noqa: PLC0415
+
+    org = FakeOrg(
+        {
+            to_18("00Q9P0000F9q001"): {
+                "Id": to_18("00Q9P0000F9q001"),
+                "IsDeleted": False,
+                "SystemModstamp": SEEN,
+                "LeadSource": None,
+            }
+        }
+        | {lead_id(n): lead(n) for n in (1, 2)}
+    )
+    calls = []
+    org.on_merge = lambda _masters: calls.append(("merge", len(org.updates_sent)))
+    report = run(org, plan_of(merge(1, 2), update(1, LeadSource="Web")), store, gateway_factory)
+    assert report.complete
+    assert calls == [("merge", 1)]  # the update had been sent before the merge
