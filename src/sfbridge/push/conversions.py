@@ -10,17 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import structlog
-
-from sfbridge.errors import PlanError, ProtocolError, RetriableSalesforceError
+from sfbridge.errors import PlanError
 from sfbridge.models import Action, JournalState
 from sfbridge.push.run import ApplyRun, conversion_after, converted_as_planned, done_by_this_plan
-from sfbridge.push.settle import SentBatch
 from sfbridge.salesforce.convert import LeadConvert, LeadConvertResult
 
 __all__ = ["convert_all", "lead_convert"]
-
-log = structlog.get_logger()
 
 
 def convert_all(run: ApplyRun, actions: Sequence[Action], batch_size: int) -> None:
@@ -32,23 +27,15 @@ def convert_all(run: ApplyRun, actions: Sequence[Action], batch_size: int) -> No
 def _convert_batch(run: ApplyRun, batch: Sequence[Action], *, retry: bool) -> None:
     # Before-values as re-read just now (the plan's expectations if the lead was not re-read).
     before = {a.key: {name: run.leads.get(a.record_id, a.expected).get(name) for name in a.expected} for a in batch}
-    run.gateway.check_budget("convert leads")  # before "sent" is journalled: nothing leaves past the reserve
-    sent_at = run.journal(run.entry(a, JournalState.SENT, before=before[a.key]) for a in batch)
-    try:
-        results = run.gateway.convert_leads([lead_convert(action) for action in batch])
-    except (RetriableSalesforceError, ProtocolError) as exc:
-        # The request may have reached Salesforce: learn from the leads what happened.
-        log.warning("convert_outcome_unknown", leads=len(batch), error=str(exc))
-        unsent = run.settle([SentBatch(sent_at, tuple(batch), run.report.run_id)])
-        if unsent and retry:
-            _convert_batch(run, unsent, retry=False)  # known not converted: sending is not blind
-        elif unsent:
-            raise
-        return
+    answered = run.send_once(
+        batch,
+        what="convert leads",
+        steps=(run.entry(a, JournalState.SENT, before=before[a.key]) for a in batch),
+        call=lambda: run.gateway.convert_leads([lead_convert(action) for action in batch]),
+        resend=(lambda unsent: _convert_batch(run, unsent, retry=False)) if retry else None,
+    )
     refused = []
-    for action, result in zip(batch, results, strict=True):
-        # This call's own "sent" step is the last of the action's sends; any before it was another send.
-        sent_before = len(run.sends.get(action.key, ())) > 1
+    for action, result, sent_before in answered or ():
         if result.success or not sent_before:
             _record_conversion(run, action, result)
         else:

@@ -16,18 +16,15 @@ from collections.abc import Iterator, Sequence
 from itertools import groupby
 from typing import Any
 
-import structlog
-
-from sfbridge.errors import PlanError, ProtocolError, RetriableSalesforceError
+from sfbridge.errors import PlanError
 from sfbridge.models import Action, JournalState
 from sfbridge.push.merge_state import merge_after, merge_shows
 from sfbridge.push.run import ApplyRun, done_by_this_plan
-from sfbridge.push.settle import Records, SentBatch
+from sfbridge.push.settle import Records
 from sfbridge.salesforce.merge import MergeRequest, MergeResult
 
 __all__ = ["merge_all", "merge_request_of"]
 
-log = structlog.get_logger()
 
 _FIELDS_PER_READ = 100  # a before-image of a wide object is read in slices of fields, each fitting a URL
 
@@ -65,26 +62,18 @@ def _before(action: Action, images: Records) -> dict[str, Any]:
 
 def _merge_batch(run: ApplyRun, batch: Sequence[Action], *, retry: bool) -> None:
     images = before_images(run, batch)
-    run.gateway.check_budget("merge records")  # before "sent" is journalled: nothing leaves past the reserve
-    sent_at = run.journal(
-        run.entry(action, JournalState.SENT, before=_before(action, images), after=merge_after(action))
-        for action in batch
+    answered = run.send_once(
+        batch,
+        what="merge records",
+        steps=(
+            run.entry(action, JournalState.SENT, before=_before(action, images), after=merge_after(action))
+            for action in batch
+        ),
+        call=lambda: run.gateway.merge_records([merge_request_of(action) for action in batch]),
+        resend=(lambda unsent: _merge_batch(run, unsent, retry=False)) if retry else None,
     )
-    try:
-        results = run.gateway.merge_records([merge_request_of(action) for action in batch])
-    except (RetriableSalesforceError, ProtocolError) as exc:
-        # The call may have reached Salesforce: learn from the records what happened.
-        log.warning("merge_outcome_unknown", merges=len(batch), error=str(exc))
-        unsent = run.settle([SentBatch(sent_at, tuple(batch), run.report.run_id)])
-        if unsent and retry:
-            _merge_batch(run, unsent, retry=False)  # known not merged: sending is not blind
-        elif unsent:
-            raise
-        return
     refused = []
-    for action, result in zip(batch, results, strict=True):
-        # This call's own "sent" step is the last of the action's sends; any before it was another send.
-        sent_before = len(run.sends.get(action.key, ())) > 1
+    for action, result, sent_before in answered or ():
         if result.success or not sent_before:
             _record_merge(run, action, result, before=_before(action, images))
         else:

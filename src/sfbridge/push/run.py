@@ -10,11 +10,13 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+import structlog
 
 from sfbridge import soql
 from sfbridge.config import DEFAULT_SETTLE_SECONDS
-from sfbridge.errors import SfbridgeError
+from sfbridge.errors import ProtocolError, RetriableSalesforceError, SfbridgeError
 from sfbridge.mappings import Mappings
 from sfbridge.models import Action, ActionKind, JournalEntry, JournalState, Plan, lead_status_values
 from sfbridge.push.merge_state import MERGE_STATE, merge_after, merge_problem, merge_shows
@@ -35,6 +37,9 @@ __all__ = [
     "done_by_this_plan",
     "shows_write",
 ]
+
+log = structlog.get_logger()
+Result = TypeVar("Result")
 
 _LEAD_STATE = ("IsConverted", "ConvertedAccountId", "ConvertedContactId", "ConvertedOpportunityId")
 _UNSETTLED = frozenset({JournalState.SENT, JournalState.UNKNOWN})
@@ -253,6 +258,46 @@ class ApplyRun:
             )
         else:
             self.finish(action, JournalState.DONE, done_by_this_plan(action, self.sends), after=dict(action.values))
+
+    def send_once(
+        self,
+        batch: Sequence[Action],
+        *,
+        what: str,
+        steps: Iterable[JournalEntry],
+        call: Callable[[], Sequence[Result]],
+        resend: Callable[[Sequence[Action]], None] | None,
+    ) -> list[tuple[Action, Result, bool]] | None:
+        """Send a batch of writes that must never happen twice (conversions, merges), journalled first.
+
+        The ``sent`` steps are journalled before the call leaves (after the API reserve is
+        checked, so a batch the reserve stops is not recorded as possibly sent). When the
+        answer is lost, the records are re-read once Salesforce can no longer be working on
+        the call; the actions they show done are journalled done, and those known not to have
+        happened go to ``resend`` (None: the error is raised instead).
+
+        Returns:
+            Each action with its result and whether an earlier send of this plan carried it
+            (a refusal may then be that send's doing); None when the answer was lost.
+        """
+        self.gateway.check_budget(what)
+        sent_at = self.journal(steps)
+        try:
+            results = call()
+        except (RetriableSalesforceError, ProtocolError) as exc:
+            # The request may have reached Salesforce: learn from the records what happened.
+            log.warning("write_outcome_unknown", call=what, actions=len(batch), error=str(exc))
+            unsent = self.settle([SentBatch(sent_at, tuple(batch), self.report.run_id)])
+            if unsent and resend is not None:
+                resend(unsent)  # known not to have happened: sending is not blind
+            elif unsent:
+                raise
+            return None
+        # This call's own "sent" step is the last of an action's sends; any before it was another send.
+        return [
+            (action, result, len(self.sends.get(action.key, ())) > 1)
+            for action, result in zip(batch, results, strict=True)
+        ]
 
     def unsettled_batches(self, actions: Sequence[Action]) -> list[SentBatch]:
         """The batches earlier runs sent without learning their outcome, among these actions."""
