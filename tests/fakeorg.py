@@ -66,13 +66,19 @@ class FakeOrg:
         }
     )
     api_used: int = 1002  # reported in Sforce-Limit-Info and LimitInfoHeader, one more per call
-    clock: int = 0
+    clock: int = 0  # seconds after 10:00 on 2026-11-03, the SystemModstamp of the next write
+    # Salesforce's clock, sent as the Date header of every answer (revert measures the
+    # Recycle Bin's 15 days on it).
+    now: str = "Tue, 03 Nov 2026 11:00:00 GMT"
     _serial: int = 0
     _parked: list[list[Any]] = field(default_factory=list)  # [queries left, <leadConverts> elements]
 
     def _usage(self) -> dict[str, str]:
         self.api_used += 1
-        return {"Sforce-Limit-Info": f"api-usage={self.api_used}/15000"}
+        return self._headers()
+
+    def _headers(self) -> dict[str, str]:
+        return {"Sforce-Limit-Info": f"api-usage={self.api_used}/15000", "Date": self.now}
 
     def install(self, mock: responses.RequestsMock) -> None:
         """Register the token, identity, query, update and SOAP endpoints."""
@@ -89,11 +95,12 @@ class FakeOrg:
                 "scope": "api",
             },
         )
-        mock.add(
+        resources = {"queryAll": "/services/data/v66.0/queryAll", "identity": f"{INSTANCE}/id/{self.org_id}/{USER_ID}"}
+        mock.add_callback(
             responses.GET,
             f"{API}/",
-            json={"queryAll": "/services/data/v66.0/queryAll", "identity": f"{INSTANCE}/id/{self.org_id}/{USER_ID}"},
-            headers={"Sforce-Limit-Info": f"api-usage={self.api_used}/15000"},
+            callback=lambda _request: (200, self._headers(), json.dumps(resources)),
+            content_type="application/json",
         )
         mock.add_callback(responses.GET, f"{API}/queryAll/", callback=self._query)
         mock.add_callback(responses.GET, f"{API}/query/", callback=self._query)
@@ -183,7 +190,7 @@ class FakeOrg:
             f"<soapenv:Body><{call}Response>{''.join(results)}</{call}Response></soapenv:Body>"
             "</soapenv:Envelope>"
         )
-        return 200, {"Content-Type": "text/xml;charset=UTF-8"}, body
+        return 200, {"Content-Type": "text/xml;charset=UTF-8", "Date": self.now}, body
 
     @staticmethod
     def _refused(code: str, message: str) -> str:
@@ -285,7 +292,7 @@ class FakeOrg:
             f"<soapenv:Body><convertLeadResponse>{''.join(results)}</convertLeadResponse></soapenv:Body>"
             "</soapenv:Envelope>"
         )
-        return 200, {"Content-Type": "text/xml;charset=UTF-8"}, body
+        return 200, {"Content-Type": "text/xml;charset=UTF-8", "Date": self.now}, body
 
     def _convert_one(self, item: ET.Element) -> str:
         lead_id = item.findtext(f"{P}leadId") or ""

@@ -88,7 +88,13 @@ def plan_of(*actions, org_id=ORG_ID):
     )
 
 
+def _never_wait(seconds):
+    """Apply's default sleep: a test that does not bring its own clock must never really wait."""
+    assert seconds < 600, f"apply would wait {seconds} s"
+
+
 def run(org, plan, store, gateway_factory, **options):
+    options.setdefault("sleep", _never_wait)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         org.install(mock)
         return apply_plan(gateway_factory(make_profile()), store, plan, org="scenario", **options)

@@ -1,10 +1,12 @@
 """Applying merges: pre-flight, before-images in the journal, lost answers settled by re-reading, never merged twice."""
 
 import pytest
+import responses
 
 from fakeorg import FakeOrg
 from sfbridge.ids import to_18
 from sfbridge.models import Action, ActionKind, ColumnKind, JournalState, RecordMerge, SyncState
+from sfbridge.push.revert import revert_run
 from test_apply import SEEN, SEEN_AT, USER, latest_steps, plan_of, run, states
 
 MIRRORED = ("FirstName", "LastName", "Email", "Phone", "OwnerId", "LeadSource", "Description")
@@ -196,3 +198,115 @@ def test_merges_wait_for_the_plans_updates_and_run_last(store, gateway_factory):
     report = run(org, plan_of(merge(1, 2), update(1, LeadSource="Web")), store, gateway_factory)
     assert report.complete
     assert calls == [("merge", 1)]  # the update had been sent before the merge
+
+
+# -- revert ---------------------------------------------------------------------------------
+
+
+def revert(org, store, gateway_factory, run_id):
+    from test_apply import make_profile  # noqa: PLC0415
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        org.install(mock)
+        return revert_run(gateway_factory(make_profile()), store, run_id, org="scenario")
+
+
+def test_revert_undeletes_the_merged_records_puts_the_masters_values_back_and_names_what_stays(store, gateway_factory):
+    org = org_of(1, 2, 3)
+    applied = run(org, plan_of(merge(1, 2, 3, Phone="+1 415 555 0134", Description="merged")), store, gateway_factory)
+    report = revert(org, store, gateway_factory, applied.run_id)
+    assert org.undeletes_sent == [[lead_id(2), lead_id(3)]]
+    assert not any(org.records[lead_id(n)]["IsDeleted"] for n in (2, 3))
+    assert (org.records[lead_id(1)]["Phone"], org.records[lead_id(1)]["Description"]) == (None, "record 1")
+    (outcome,) = report.merges
+    assert outcome.state is JournalState.DONE
+    assert outcome.after["undeleted"] == [lead_id(2), lead_id(3)]
+    assert outcome.after["values"] == {"Phone": None, "Description": "record 1"}
+    assert outcome.after["not_restorable"] == [task_id(1)]
+    assert f"1 related records Salesforce moved to the master stay with it ({task_id(1)})" in outcome.detail
+    assert org.records[task_id(1)]["WhoId"] == lead_id(1)  # Salesforce cannot move it back
+    assert report.complete
+    assert [step.state for step in store.journal_of_run(report.run_id)] == [JournalState.SENT, JournalState.DONE]
+
+
+def test_revert_after_the_recycle_bins_15_days_refuses_with_the_date_the_window_closed(store, gateway_factory):
+    org = org_of(1, 2)
+    applied = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134")), store, gateway_factory)
+    org.now = "Thu, 19 Nov 2026 09:00:00 GMT"  # Salesforce's clock; the merge deleted lead 2 at 10:00:02 on 3 Nov
+    report = revert(org, store, gateway_factory, applied.run_id)
+    (outcome,) = report.merges
+    assert outcome.state is JournalState.SKIPPED
+    assert "closed on 2026-11-18 10:00 UTC" in outcome.detail
+    assert org.undeletes_sent == []
+    assert org.updates_sent == []  # the master keeps the merged values: nothing half put back
+    assert not report.complete
+
+
+def test_revert_of_a_merge_whose_record_was_purged_early_says_so(store, gateway_factory):
+    org = org_of(1, 2)
+    applied = run(org, plan_of(merge(1, 2)), store, gateway_factory)
+    del org.records[lead_id(2)]  # someone emptied the Recycle Bin
+    (outcome,) = revert(org, store, gateway_factory, applied.run_id).merges
+    assert outcome.state is JournalState.SKIPPED
+    assert "no longer in the Recycle Bin (the Recycle Bin was emptied or ran over its capacity)" in outcome.detail
+    assert org.undeletes_sent == []
+
+
+def test_revert_leaves_a_master_value_someone_changed_since_the_merge(store, gateway_factory):
+    org = org_of(1, 2)
+    applied = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134", Description="merged")), store, gateway_factory)
+    org.records[lead_id(1)]["Description"] = "typed by a user"
+    (outcome,) = revert(org, store, gateway_factory, applied.run_id).merges
+    assert outcome.state is JournalState.DONE
+    assert org.records[lead_id(1)]["Description"] == "typed by a user"
+    assert org.records[lead_id(1)]["Phone"] is None
+    assert "Description is now 'typed by a user', not 'merged' as the merge set it: left as it is" in outcome.detail
+
+
+def test_reverting_twice_sends_nothing_the_first_revert_did(store, gateway_factory):
+    org = org_of(1, 2)
+    applied = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134")), store, gateway_factory)
+    revert(org, store, gateway_factory, applied.run_id)
+    sent = (len(org.undeletes_sent), len(org.updates_sent))
+    (outcome,) = revert(org, store, gateway_factory, applied.run_id).merges
+    assert (len(org.undeletes_sent), len(org.updates_sent)) == sent
+    assert outcome.state is JournalState.DONE
+    assert outcome.after["already_back"] == [lead_id(2)]
+
+
+def test_revert_of_a_merge_learned_by_re_reading_uses_the_sent_steps_before_image(store, gateway_factory):
+    org = org_of(1, 2, drop_merge_answer=1)
+    applied = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134")), store, gateway_factory)
+    (outcome,) = revert(org, store, gateway_factory, applied.run_id).merges
+    assert outcome.state is JournalState.DONE
+    assert org.records[lead_id(1)]["Phone"] is None
+    assert not org.records[lead_id(2)]["IsDeleted"]
+    assert outcome.after["not_restorable"] is None
+    assert "answer to the merge was lost" in outcome.detail
+
+
+def test_revert_never_undoes_a_merge_someone_else_made(store, gateway_factory):
+    org = org_of(1, 2)
+    org.records[lead_id(2)].update(IsDeleted=True, MasterRecordId=lead_id(1))
+    applied = run(org, plan_of(merge(1, 2)), store, gateway_factory)
+    (outcome,) = revert(org, store, gateway_factory, applied.run_id).merges
+    assert outcome.state is JournalState.SKIPPED
+    assert "never sent" in outcome.detail
+    assert org.undeletes_sent == []
+    assert org.records[lead_id(2)]["IsDeleted"]
+
+
+def test_a_refused_undelete_fails_the_revert_and_keeps_the_masters_values(store, gateway_factory, monkeypatch):
+    org = org_of(1, 2)
+    applied = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134")), store, gateway_factory)
+    real = org._undelete
+
+    def refuse(envelope):
+        org.records[lead_id(2)]["IsDeleted"] = False  # restored by someone between the read and the call
+        return real(envelope)
+
+    monkeypatch.setattr(org, "_undelete", refuse)
+    (outcome,) = revert(org, store, gateway_factory, applied.run_id).merges
+    assert outcome.state is JournalState.FAILED
+    assert "UNDELETE_FAILED: Entity is not in the recycle bin" in outcome.detail
+    assert org.records[lead_id(1)]["Phone"] == "+1 415 555 0134"

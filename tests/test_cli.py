@@ -268,6 +268,38 @@ def test_apply_runs_and_revert_end_to_end(tmp_path):
     assert lead_id(2) in reverted.stderr
 
 
+def test_apply_runs_show_and_revert_of_a_merge_end_to_end(tmp_path):
+    """A merge applied from the CLI: `runs show` tells who went into whom; `revert` undeletes and says what stays."""
+    from test_apply_merges import lead as merge_lead  # noqa: PLC0415
+    from test_apply_merges import lead_id as merge_lead_id  # noqa: PLC0415
+    from test_apply_merges import merge, task_id  # noqa: PLC0415
+
+    config = write_config(tmp_path)
+    store, plan = str(tmp_path / "store.db"), tmp_path / "plan.json"
+    plan.write_bytes(plan_json(plan_of(merge(1, 2, Phone="+1 415 555 0134"))))
+    org = FakeOrg({merge_lead_id(n): merge_lead(n) for n in (1, 2)})
+    org.records[task_id(1)] = {"Id": task_id(1), "WhoId": merge_lead_id(2), "IsDeleted": False}
+    common = ["--config", str(config), "--store", store]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        org.install(mock)
+        applied = invoke("apply", str(plan), "--yes", *common, "--json", env=SECRET_ENV)
+        assert applied.exit_code == 0, applied.output
+        run_id = json.loads(applied.stdout)["run_id"]
+        shown = invoke("runs", "show", str(run_id), *common, env=SECRET_ENV)
+        assert shown.exit_code == 0, shown.output
+        assert "merged into" in shown.stdout
+        assert merge_lead_id(2) in shown.stdout
+        assert "Phone=None" in shown.stdout  # the master's value before the merge
+        reverted = invoke("revert", str(run_id), "--yes", *common, "--json", env=SECRET_ENV)
+        assert reverted.exit_code == 0, reverted.output
+    (outcome,) = json.loads(reverted.stdout)["merges"]
+    assert outcome["state"] == "done"
+    assert outcome["after"]["undeleted"] == [merge_lead_id(2)]
+    assert outcome["after"]["not_restorable"] == [task_id(1)]
+    assert not org.records[merge_lead_id(2)]["IsDeleted"]
+    assert org.records[merge_lead_id(1)]["Phone"] is None
+
+
 def test_plan_online_pulls_first_and_records_who_made_it(tmp_path):
     """`plan` on the replayed demo org pulls, audits and records the org, instance and user of the session."""
     plan = tmp_path / "plan.json"

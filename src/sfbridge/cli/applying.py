@@ -39,7 +39,8 @@ from sfbridge.mappings import find_mappings_file, load_mappings
 from sfbridge.models import JournalState
 from sfbridge.plan import read_plan
 from sfbridge.push import ApplyReport, apply_plan
-from sfbridge.push.revert import revert_run
+from sfbridge.push.revert import RevertReport, revert_run
+from sfbridge.report.journal import STATE_STYLE, journal_table, pairs
 from sfbridge.report.plan import action_line, plan_table
 from sfbridge.report.terminal import to_json
 from sfbridge.rules import load_rules
@@ -60,14 +61,6 @@ WaitOption = Annotated[
 runs_app = typer.Typer(help="List apply runs and what each action did.", invoke_without_command=True)
 app.add_typer(runs_app, name="runs")
 
-_STATE_STYLE = {
-    JournalState.DONE: "green",
-    JournalState.SKIPPED: "yellow",
-    JournalState.FAILED: "bold red",
-    JournalState.UNKNOWN: "bold red",
-    JournalState.SENT: "bold red",
-}
-
 
 def _confirm(yes: bool, question: str) -> None:  # noqa: FBT001 (the --yes flag)
     if yes:
@@ -83,7 +76,7 @@ def _report_table(report: ApplyReport) -> Table:
     for header in ("state", "action", "why"):
         table.add_column(header)
     for outcome in report.outcomes:
-        style = _STATE_STYLE.get(outcome.state, "")
+        style = STATE_STYLE.get(outcome.state, "")
         table.add_row(f"[{style}]{outcome.state.value}[/]", action_line(outcome.action), outcome.detail or "")
     return table
 
@@ -190,31 +183,19 @@ def runs_show(
     with exit_codes():
         profile, _ = load_profile(config, org)
         mirror = Store.open(store or store_url(profile), create=False)
-        if mirror.run(run_id) is None:
+        run = mirror.run(run_id)
+        if run is None:
             fail(f"no run {run_id} in {mirror.url}; see sfbridge runs", EXIT_USAGE)
         entries = mirror.journal_of_run(run_id)
         if as_json:
             out.print_json(to_json([entry.model_dump(mode="json") for entry in entries]))
             return
-        table = Table(title=f"Apply run {run_id}")
-        for header in ("step", "action", "state", "before", "after", "detail"):
-            table.add_column(header)
-        for number, entry in enumerate(entries, start=1):
-            style = _STATE_STYLE.get(entry.state, "")
-            table.add_row(
-                str(number),
-                entry.action_key,
-                f"[{style}]{entry.state.value}[/]",
-                to_json(entry.before) if entry.before else "",
-                to_json(entry.after) if entry.after else "",
-                entry.detail or "",
-            )
-        out.print(table)
+        out.print(journal_table(entries, title=f"{str(run['command']).capitalize()} run {run_id}"))
 
 
 @app.command("revert")
 def revert_command(
-    run_id: Annotated[int, typer.Argument(help="The apply run whose field updates to undo (see sfbridge runs).")],
+    run_id: Annotated[int, typer.Argument(help="The apply run whose updates and merges to undo (see sfbridge runs).")],
     org: OrgOption = None,
     config: ConfigOption = None,
     yes: Annotated[bool, typer.Option("--yes", help="Revert without asking (for schedulers).")] = False,
@@ -224,40 +205,72 @@ def revert_command(
     log_format: LogFormatOption = LogFormat.AUTO,
     verbose: VerboseOption = 0,
 ) -> None:
-    """Put back the values an apply run's field updates replaced (conversions cannot be undone)."""
+    """Put back the values an apply run's updates replaced, and undo its merges while Salesforce can.
+
+    Merged records come back from the Recycle Bin within 15 days of the merge; the related
+    records a merge moved to the master stay with it. Conversions cannot be undone.
+    """
     setup_logging(log_format, verbose)
     with exit_codes():
         profile, config_dir = load_profile(config, org)
         mirror = Store.open(store or store_url(profile), create=False)
-        _confirm(yes, f"Revert the field updates of apply run {run_id}?")
+        _confirm(
+            yes,
+            f"Revert apply run {run_id}: put back the values its updates replaced and undelete the records it "
+            "merged (within Salesforce's 15-day Recycle Bin)?",
+        )
         # The reverted run's plan: a revert journals under it, so no apply of that plan may run meanwhile.
         digest = next(iter(mirror.plan_digests_of_run(run_id)), None)
         with mirror.apply_lock(digest, wait=wait):
             gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir)
             report = revert_run(gateway, mirror, run_id, org=profile.name)
         if as_json:
-            steps = [entry.model_dump(mode="json") for entry in report.outcomes]
-            conversions = [entry.record_id for entry in report.conversions]
             out.print_json(
-                to_json({"run_id": report.run_id, "updates": steps, "conversions_not_reverted": conversions})
+                to_json(
+                    {
+                        "run_id": report.run_id,
+                        "updates": [entry.model_dump(mode="json") for entry in report.outcomes],
+                        "merges": [entry.model_dump(mode="json") for entry in report.merges],
+                        "conversions_not_reverted": [entry.record_id for entry in report.conversions],
+                    }
+                )
             )
         else:
-            table = Table(title=f"Revert of apply run {run_id} (run {report.run_id})")
-            for header in ("state", "record", "values put back", "why"):
-                table.add_column(header)
-            for entry in report.outcomes:
-                style = _STATE_STYLE.get(entry.state, "")
-                table.add_row(
-                    f"[{style}]{entry.state.value}[/]",
-                    f"{entry.sobject} {entry.record_id}",
-                    to_json(entry.after),
-                    entry.detail or "",
-                )
-            out.print(table)
+            _print_revert(report, run_id)
         if report.conversions:
             err.print(
                 f"{len(report.conversions)} conversions of run {run_id} cannot be reverted (Salesforce cannot turn a "
                 "Contact back into a Lead): " + ", ".join(entry.record_id for entry in report.conversions)
             )
-    if report.count(JournalState.DONE) < len(report.outcomes):
+    if not report.complete:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+def _print_revert(report: RevertReport, run_id: int) -> None:
+    if report.outcomes or not report.merges:
+        table = Table(title=f"Revert of apply run {run_id} (run {report.run_id}): field updates")
+        for header in ("state", "record", "values put back", "why"):
+            table.add_column(header)
+        for entry in report.outcomes:
+            style = STATE_STYLE.get(entry.state, "")
+            table.add_row(
+                f"[{style}]{entry.state.value}[/]",
+                f"{entry.sobject} {entry.record_id}",
+                to_json(entry.after),
+                entry.detail or "",
+            )
+        out.print(table)
+    if report.merges:
+        table = Table(title=f"Revert of apply run {run_id} (run {report.run_id}): merges")
+        for header in ("state", "master", "undeleted", "master's values put back", "what stays / why"):
+            table.add_column(header)
+        for entry in report.merges:
+            style = STATE_STYLE.get(entry.state, "")
+            table.add_row(
+                f"[{style}]{entry.state.value}[/]",
+                f"{entry.sobject} {entry.record_id}",
+                "\n".join(entry.after.get("undeleted") or ()),
+                pairs(entry.after.get("values") or {}),
+                entry.detail or "",
+            )
+        out.print(table)

@@ -1,9 +1,11 @@
-"""Revert an apply run: put back the field values its updates replaced, where nobody changed them since.
+"""Revert an apply run: put back the field values its updates replaced, and undo its merges where Salesforce can.
 
-Only field updates can be reverted. A conversion cannot: Salesforce offers no way to turn a
-Contact back into the Lead it was converted from, so the conversions of the run are listed,
-not touched. A record whose updated fields no longer hold what the run wrote (someone or
-something changed them since) is skipped with the values found, never overwritten.
+A record whose updated fields no longer hold what the run wrote (someone or something
+changed them since) is skipped with the values found, never overwritten. Merges are undone
+by :mod:`sfbridge.push.unmerge` (the merged records undeleted within the Recycle Bin's 15
+days, the master's values put back; the related records Salesforce moved stay moved). A
+conversion cannot be reverted: Salesforce offers no way to turn a Contact back into the
+Lead it was converted from, so the conversions of the run are listed, not touched.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import UTC, datetime
 
 from sfbridge.errors import PlanError, UsageError, run_outcome
 from sfbridge.models import ActionKind, JournalEntry, JournalState
+from sfbridge.push.unmerge import unmerge_all
 from sfbridge.push.values import same_value
 from sfbridge.salesforce.gateway import SalesforceGateway
 from sfbridge.salesforce.writes import RecordUpdate
@@ -26,16 +29,22 @@ _BATCH = 200
 
 @dataclass
 class RevertReport:
-    """What a revert did: each update put back, skipped or refused, and the conversions it cannot undo."""
+    """What a revert did: each update and merge put back, skipped or refused; the conversions it cannot undo."""
 
     run_id: int
     reverted_run: int
     outcomes: list[JournalEntry] = field(default_factory=list)
+    merges: list[JournalEntry] = field(default_factory=list)
     conversions: list[JournalEntry] = field(default_factory=list)
 
     def count(self, state: JournalState) -> int:
-        """How many updates ended in a state."""
-        return sum(1 for entry in self.outcomes if entry.state is state)
+        """How many updates and merges ended in a state."""
+        return sum(1 for entry in (*self.outcomes, *self.merges) if entry.state is state)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every update and merge of the reverted run was put back."""
+        return self.count(JournalState.DONE) == len(self.outcomes) + len(self.merges)
 
 
 def revert_run(
@@ -56,7 +65,7 @@ def revert_run(
         clock: the time source for the journal.
 
     Returns:
-        The outcome of every update, and the run's conversions (not reverted).
+        The outcome of every update and merge, and the run's conversions (not reverted).
 
     Raises:
         UsageError: when the run is not an apply run of this store.
@@ -74,6 +83,7 @@ def revert_run(
     steps = store.journal_of_run(run_id)
     done = [entry for entry in steps if entry.state is JournalState.DONE]
     updates = [entry for entry in done if entry.kind is ActionKind.UPDATE_RECORD]
+    merges = [entry for entry in done if entry.kind is ActionKind.MERGE_RECORDS]
     digest = next(iter(store.plan_digests_of_run(run_id)), "")
     report = RevertReport(
         run_id=store.start_run("revert", org=org, started_at=clock()),
@@ -82,12 +92,12 @@ def revert_run(
     )
     try:
         _revert(gateway, store, report, updates, digest=digest, clock=clock)
+        report.merges = unmerge_all(gateway, store, merges, run_id=report.run_id, digest=digest, clock=clock)
     except BaseException as exc:  # a signal or Ctrl-C is recorded "interrupted", anything else "failed"
         outcome, error = run_outcome(exc)
         store.finish_run(report.run_id, outcome=outcome, finished_at=clock(), error=error)
         raise
-    complete = report.count(JournalState.DONE) == len(updates)
-    store.finish_run(report.run_id, outcome="ok" if complete else "partial", finished_at=clock())
+    store.finish_run(report.run_id, outcome="ok" if report.complete else "partial", finished_at=clock())
     return report
 
 
