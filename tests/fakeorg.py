@@ -56,6 +56,7 @@ class FakeOrg:
     on_merge: Callable[[list[str]], None] | None = None  # called with the masters of each merge call
     merges_sent: list[list[tuple[str, tuple[str, ...]]]] = field(default_factory=list)
     undeletes_sent: list[list[str]] = field(default_factory=list)
+    drop_undelete_answer: int = 0  # undelete the next N calls, then fail the connection as if timed out
     updates_sent: list[list[dict[str, Any]]] = field(default_factory=list)
     lead_statuses: dict[str, bool] = field(
         default_factory=lambda: {
@@ -263,6 +264,10 @@ class FakeOrg:
             record.update(IsDeleted=False, MasterRecordId=None, SystemModstamp=self._stamp())
             results.append(f"<result><id>{record_id}</id><success>true</success></result>")
         self._usage()
+        if self.drop_undelete_answer:
+            self.drop_undelete_answer -= 1
+            msg = "Connection reset by peer"
+            raise requests.ConnectionError(msg)  # undeleted; the answer is lost
         return self._answer("undelete", results)
 
     def _convert(self, envelope: ET.Element) -> tuple[int, dict[str, str], str]:

@@ -4,6 +4,7 @@ import pytest
 import responses
 
 from fakeorg import FakeOrg
+from sfbridge.errors import SalesforceError
 from sfbridge.ids import to_18
 from sfbridge.models import Action, ActionKind, ColumnKind, JournalState, RecordMerge, SyncState
 from sfbridge.push.revert import revert_run
@@ -310,3 +311,16 @@ def test_a_refused_undelete_fails_the_revert_and_keeps_the_masters_values(store,
     assert outcome.state is JournalState.FAILED
     assert "UNDELETE_FAILED: Entity is not in the recycle bin" in outcome.detail
     assert org.records[lead_id(1)]["Phone"] == "+1 415 555 0134"
+
+
+def test_a_lost_undelete_answer_stops_the_revert_and_the_next_revert_sends_nothing_twice(store, gateway_factory):
+    org = org_of(1, 2, 3, 4)
+    applied = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134"), merge(3, 4)), store, gateway_factory)
+    org.drop_undelete_answer = 1
+    with pytest.raises(SalesforceError, match="run the revert again"):
+        revert(org, store, gateway_factory, applied.run_id)
+    assert org.updates_sent == []  # the master's values wait until its records are known to be back
+    report = revert(org, store, gateway_factory, applied.run_id)
+    assert org.undeletes_sent == [[lead_id(2), lead_id(4)]]  # once
+    assert [outcome.state for outcome in report.merges] == [JournalState.DONE, JournalState.DONE]
+    assert org.records[lead_id(1)]["Phone"] is None

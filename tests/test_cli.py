@@ -312,6 +312,15 @@ def test_plan_online_pulls_first_and_records_who_made_it(tmp_path):
     assert written["user_id"].startswith("005")
     assert written["instance_url"] == "https://sfbridge-demo.my.salesforce.com"
     assert len(written["digest"]) == 64
+    # The audit the plan ran says, cluster by cluster, what the plan does: the same merges.
+    from sfbridge.store import Store  # noqa: PLC0415
+
+    store = Store.open(f"sqlite:///{tmp_path / 's.db'}", create=False)
+    findings = store.load_findings(store.recent_runs(limit=1)[0]["id"])
+    said = {f.record_id for f in findings if str(f.evidence.get("merge", "")).startswith("a plan merges")}
+    masters = {action["record_id"] for action in written["actions"] if action["kind"] == "MergeRecords"}
+    assert said == masters
+    assert len(masters) > 10
 
 
 @pytest.mark.parametrize(

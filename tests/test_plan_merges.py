@@ -6,6 +6,7 @@ import pytest
 
 from sfbridge.errors import PlanError
 from sfbridge.ids import to_18
+from sfbridge.matching.mergeable import PLAN_MERGES, merge_outlook
 from sfbridge.models import ActionKind, Finding, Plan, Severity
 from sfbridge.plan import plan_json, read_plan, sealed
 from sfbridge.plan.merges import merge_actions
@@ -215,3 +216,40 @@ def test_plan_diff_shows_a_merge_side_by_side_with_the_master_after_it():
     assert rows["Title"].split() == ["Title", "CTO", "CTO"]  # the merged lead has none; the master keeps its own
     assert lines.index(rows["FirstName"]) < lines.index(rows["LastName"]) < lines.index(rows["Title"])
     assert "weakest match 0.9900" in "\n".join(lines)
+
+
+# -- what the reports say a plan would do (the audit notes it on each cluster) ---------------
+
+
+def outlook(findings, stored_records, **rules):
+    return merge_outlook(findings, rules=Rules.model_validate(rules), records=stored_records)
+
+
+def test_the_outlook_names_the_merge_a_plan_makes_on_the_clusters_master():
+    findings = [duplicate(lead(n), n) for n in range(1, 6)]
+    said = outlook(findings, records(*(stored(lead(n)) for n in range(1, 6))))
+    steps = "in 2 steps (Salesforce merges three records at most)"
+    assert said == {lead(1): f"{PLAN_MERGES} 4 Leads into {lead(1)} {steps}"}
+
+
+def test_the_outlook_says_why_a_cluster_is_left_to_a_person_as_the_plan_would():
+    findings = [duplicate(lead(1), 1), duplicate(lead(2), 2), duplicate(contact(1), 3), duplicate(contact(2), 4)]
+    rows = records(
+        stored(lead(1)),
+        stored(lead(2), RecordTypeId=to_18("0129P0000Rt0001")),
+        stored(contact(1)),
+        stored(contact(2)),
+    )
+    said = outlook(findings, rows)
+    assert said[lead(1)].startswith("not merged: the records have different record types")
+    assert said[contact(1)] == f"{PLAN_MERGES} 1 Contact into {contact(1)}"
+    _, notes = plan(findings, rows)
+    assert [note.why for note in notes] == [said[lead(1)]]  # the plan's note says the same
+
+
+def test_the_outlook_of_rules_that_leave_merging_out_of_plans_says_so():
+    findings = [duplicate(lead(1), 1, score=0.5), duplicate(lead(2), 2, score=0.5)]
+    rows = records(stored(lead(1)), stored(lead(2)))
+    assert "under merge.merge_threshold" in outlook(findings, rows)[lead(1)]
+    said = outlook([duplicate(lead(1), 1), duplicate(lead(2), 2)], rows, plan={"actions": ["fill_lead_source"]})
+    assert said[lead(1)] == "not merged: merge_duplicates is not among the [plan] actions in the rules"

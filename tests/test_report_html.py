@@ -24,6 +24,7 @@ from sfbridge.report.health import health_scores, overall_score
 from sfbridge.report.html import render_index_html, render_report_html
 from sfbridge.report.links import instance_base, lightning_url
 
+LEAD_4 = "00Q5g00000AbCdHEAV"
 SCRIPT = re.compile(r"<script([^>]*)>(.*?)</script>", re.DOTALL)
 
 
@@ -174,6 +175,30 @@ def test_a_cluster_shows_the_values_its_merged_record_should_carry_and_where_the
     assert "Title <strong>&lt;script&gt;alert(" in merged  # escaped, like every record value
     assert f"</strong> (from <code>{LEAD_2}</code>)" in merged
     assert CONTACT not in merged  # the survivor's own value needs no source
+
+
+def test_each_cluster_says_what_a_plan_does_with_it_merge_or_why_not():
+    """The audit's outlook on each cluster's master shows under the cluster: merged, or held back and why."""
+    merging = [
+        finding("duplicate", LEAD_1, group=LEAD_1, evidence={"merge": f"a plan merges 1 Lead into {LEAD_1}"}),
+        finding("duplicate", LEAD_3, group=LEAD_1),
+    ]
+    held = [
+        finding(
+            "duplicate",
+            LEAD_2,
+            group=LEAD_2,
+            evidence={"merge": "not merged: the records have different record types (<b>A</b>, B); choose one"},
+        ),
+        finding("duplicate", LEAD_4, group=LEAD_2),
+    ]
+    page = render_report_html(document([*merging, *held]))
+    clusters = dict(re.findall(r'<div class="cluster" data-group="(\w+)">(.*?)</div>', page, re.DOTALL))
+    assert f'<p class="outlook">Plan: a plan merges 1 Lead into {LEAD_1}</p>' in clusters[LEAD_1]
+    assert (
+        '<p class="outlook held">Plan: not merged: the records have different record types (&lt;b&gt;A&lt;/b&gt;, B)'
+        in clusters[LEAD_2]
+    )
 
 
 def test_health_scores_follow_the_documented_formula():

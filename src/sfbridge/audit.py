@@ -7,6 +7,10 @@ the org lacks would otherwise change the findings without a word.
 Ages are measured from the snapshot's moment (the last completed pull), not the wall clock:
 an audit says what the org looked like when it was mirrored, and the same store always gives
 the same findings.
+
+Each duplicate cluster's master finding also says what ``sfbridge plan`` would do with the
+cluster (merge it, or leave it to a person and why: :func:`sfbridge.plan.merges.merge_outlook`),
+so the reports show it beside the cluster.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import structlog
 
 from sfbridge.checks import Check, fields_needed, run_checks_detailed
@@ -25,6 +30,7 @@ from sfbridge.checks.profile import PROFILE_NEEDS, OrgProfileReport, org_profile
 from sfbridge.checks.rules_fit import OrgFacts, require_rules_fit
 from sfbridge.describes import DescribedField, fields_from_columns
 from sfbridge.errors import run_outcome
+from sfbridge.matching.mergeable import HELD_BACK_BY, merge_outlook
 from sfbridge.models import Finding, lead_status_values
 from sfbridge.rules import Rules
 from sfbridge.store import Store
@@ -77,6 +83,33 @@ def org_facts(store: Store) -> OrgFacts:
     return OrgFacts(fields=fields, statuses=statuses)
 
 
+def _columns(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
+    return frame.select([name for name in names if name in frame.columns])
+
+
+def _with_merge_outlook(findings: list[Finding], rules: Rules, facts: dict[str, pl.DataFrame]) -> list[Finding]:
+    """The findings, each duplicate cluster's master per object saying what a plan would do (``merge``)."""
+    ids = {finding.record_id for finding in findings if finding.check == "duplicate"}
+    records = {
+        sobject: {str(row["Id"]): row for row in frame.filter(pl.col("Id").is_in(sorted(ids))).iter_rows(named=True)}
+        for sobject, frame in facts.items()
+        if "Id" in frame.columns
+    }
+    outlook = merge_outlook(findings, rules=rules, records=records)
+    return [
+        _with_evidence(finding, merge=outlook[finding.record_id])
+        if finding.check == "duplicate" and finding.record_id in outlook
+        else finding
+        for finding in findings
+    ]
+
+
+def _with_evidence(finding: Finding, **more: Any) -> Finding:  # noqa: ANN401 (evidence values)
+    # Built afresh, not model_copy()'d: a copy would keep the original's cached ``plain``.
+    values = {name: getattr(finding, name) for name in Finding.model_fields}
+    return Finding.model_construct(**(values | {"evidence": finding.evidence | more}))
+
+
 def audit(
     store: Store,
     *,
@@ -108,14 +141,23 @@ def audit(
     fields = fields_needed(checks, rules)
     for sobject, needed in PROFILE_NEEDS.items():
         fields.setdefault(sobject, set()).update(needed)
+    duplicates = any(check.name == "duplicate" for check in checks)
+    if duplicates:
+        for sobject, facts in HELD_BACK_BY.items():
+            fields.setdefault(sobject, set()).update(facts)
     snapshot = store.load_snapshot(fields, count_fill=("Lead", "Contact"))
     org_id, instance_url, taken_at = snapshot.org_id, snapshot.instance_url, snapshot.taken_at
     run_id = store.start_run(command, org=org, started_at=started)
     try:
         profile = org_profile(snapshot, rules=rules, now=taken_at)
+        # Kept aside: the checks release the columns they are done with as they go.
+        merge_facts = {sobject: _columns(snapshot.frame(sobject), facts) for sobject, facts in HELD_BACK_BY.items()}
         checked = run_checks_detailed(snapshot, rules=rules, now=taken_at, checks=checks, release=True)
         findings, match_model = checked.findings, checked.match_model
         del snapshot  # the frames are done with: a large org's findings need that memory next
+        if duplicates:
+            findings = _with_merge_outlook(findings, rules, merge_facts)
+        del merge_facts
         store.save_findings(run_id, findings)
     except BaseException as exc:  # a signal or Ctrl-C is recorded "interrupted", anything else "failed"
         outcome, error = run_outcome(exc)

@@ -11,9 +11,9 @@ records per merge, the master included; so per cluster and object:
   finding carries them) where they come from a record of this merge and differ from its own;
   the address moves as a whole, from one record; OwnerId and every other field stay the
   master's, as in a Salesforce merge;
-- a cluster the ``[merge]`` rules hold back (its weakest match under ``merge_threshold``,
-  owners or record types that differ, a converted lead, a record no longer stored) becomes a
-  note with the reason, never a guess.
+- a cluster the ``[merge]`` rules hold back (:func:`sfbridge.matching.mergeable.held_back`:
+  its weakest match under ``merge_threshold``, owners or record types that differ, a
+  converted lead, a record no longer stored) becomes a note with the reason, never a guess.
 
 A cluster of Leads and one Contact is converted, not merged (``lead_is_existing_contact``):
 only its Contacts, when there are several, are merged here.
@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from sfbridge.matching.best_values import ADDRESS_FIELDS, FIELDS
+from sfbridge.matching.mergeable import HELD_BACK_BY, cluster_score, clusters_of, held_back, ranked
 from sfbridge.matching.people import field_of
 from sfbridge.models import MAX_MERGED, Action, ActionKind, Finding, PlanNote, RecordMerge
 from sfbridge.rules import Rules
@@ -33,10 +34,7 @@ from sfbridge.rules import Rules
 __all__ = ["MERGE_FACTS", "merge_actions", "shown_fields"]
 
 #: What the plan reads of each record of a cluster, besides the fields values are chosen for.
-MERGE_FACTS = {
-    "Lead": ("Id", "SystemModstamp", "OwnerId", "RecordTypeId", "IsConverted"),
-    "Contact": ("Id", "SystemModstamp", "OwnerId", "RecordTypeId"),
-}
+MERGE_FACTS = {sobject: ("SystemModstamp", *fields) for sobject, fields in HELD_BACK_BY.items()}
 
 
 def shown_fields(sobject: str) -> tuple[str, ...]:
@@ -52,17 +50,6 @@ def _modstamp(values: Mapping[str, Any]) -> datetime | None:
 def _same(a: object, b: object) -> bool:
     # Stored text is compared as Salesforce would show it: blank and missing are one.
     return (str(a).strip() if a is not None else "") == (str(b).strip() if b is not None else "")
-
-
-def _rank(finding: Finding) -> tuple[int, str]:
-    rank = finding.evidence.get("rank")
-    return (rank if isinstance(rank, int) else 1_000_000, finding.record_id)
-
-
-def _cluster_score(members: Sequence[Finding]) -> float | None:
-    # The weakest link: each record's strongest match, the lowest of them.
-    scores = [finding.score for finding in members if finding.score is not None]
-    return min(scores) if scores else None
 
 
 def _reasons(finding: Finding) -> tuple[str, ...]:
@@ -81,51 +68,19 @@ class _Merger:
         self.notes.append(PlanNote(check=finding.check, record_id=finding.record_id, why=why))
 
     def cluster(self, members: Sequence[Finding]) -> None:
-        ranked = sorted(members, key=_rank)
-        survivor = ranked[0]
+        order = ranked(members)
+        survivor = order[0]
         chosen = survivor.evidence.get("merged_values") or {}
-        score = _cluster_score(ranked)
+        score = cluster_score(order)
         for sobject in ("Lead", "Contact"):
-            of_object = [finding for finding in ranked if finding.sobject == sobject]
+            of_object = [finding for finding in order if finding.sobject == sobject]
             if len(of_object) < 2:  # noqa: PLR2004 (a merge needs two records)
                 continue
-            why = self.held_back(of_object, score)
+            why = held_back(of_object, score, rules=self.rules, records=self.records)
             if why is not None:
                 self.note(of_object[0], why)
                 continue
             self.merge(of_object, score=score, reasons=_reasons(survivor), chosen=chosen)
-
-    def held_back(self, findings: Sequence[Finding], score: float | None) -> str | None:
-        """Why the merge of these records is left to a person, or None."""
-        rules = self.rules.merge
-        sobject = findings[0].sobject
-        if score is None or score < rules.merge_threshold:
-            # Kept free of the cluster's own figures, so the plan's summary counts notes alike together.
-            return (
-                f"not merged automatically: its weakest match is under merge.merge_threshold {rules.merge_threshold}; "
-                "review the cluster (see the duplicate findings) and merge it in Salesforce, or lower the threshold"
-            )
-        stored = [self.records.get(sobject, {}).get(finding.record_id) for finding in findings]
-        missing = [finding.record_id for finding, record in zip(findings, stored, strict=True) if record is None]
-        if missing:
-            return f"not merged: {sobject} {', '.join(missing)} is not in the store any more"
-        records = [record for record in stored if record is not None]
-        converted = [f.record_id for f, record in zip(findings, records, strict=True) if record.get("IsConverted")]
-        if converted:
-            return f"not merged: Lead {', '.join(converted)} is converted (a converted lead cannot be merged)"
-        owners = sorted({str(record.get("OwnerId")) for record in records if record.get("OwnerId")})
-        if rules.same_owner_only and len(owners) > 1:
-            return (
-                f"not merged: the records have different owners ({', '.join(owners)}) and merge.same_owner_only is set"
-            )
-        types = {str(record.get("RecordTypeId") or "") for record in records}
-        if rules.same_record_type_only and len(types) > 1 and any(types):
-            shown = ", ".join(sorted(kind or "(none)" for kind in types))
-            return (
-                f"not merged: the records have different record types ({shown}); "
-                "choose the record type to keep and merge them in Salesforce"
-            )
-        return None
 
     def merge(
         self,
@@ -219,10 +174,7 @@ def merge_actions(
     Returns:
         The merges, cluster by cluster in group order, and a note per cluster held back.
     """
-    clusters: dict[str, list[Finding]] = {}
-    for finding in findings:
-        if finding.check == "duplicate" and finding.group is not None:
-            clusters.setdefault(finding.group, []).append(finding)
+    clusters = clusters_of(findings)
     merger = _Merger(rules, records)
     for group in sorted(clusters):
         merger.cluster(clusters[group])

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sfbridge.errors import SalesforceError
 from sfbridge.models import MAX_MERGED, ActionKind, JournalEntry, JournalState
 from sfbridge.push.values import modstamp_of, same_value
 from sfbridge.salesforce.gateway import SalesforceGateway
@@ -214,7 +215,12 @@ def _day(moment: datetime | None) -> str:
 def _send(gateway: SalesforceGateway, batch: Sequence[_Unmerge]) -> list[JournalEntry]:
     """Undelete the batch's merged records, then put back the values of masters whose records are all back."""
     to_undelete = [record_id for unmerge in batch for record_id in unmerge.undelete]
-    undeleted = {result.record_id: result for result in gateway.undelete_records(to_undelete)}
+    try:
+        undeleted = {result.record_id: result for result in gateway.undelete_records(to_undelete)}
+    except SalesforceError as exc:  # never sent again blind: the next revert re-reads what happened
+        hint = "run the revert again, it re-reads them and sends only what did not happen"
+        exc.args = (f"{exc}; the {len(to_undelete)} records may be undeleted already: {hint}",)
+        raise
     restorable = [
         unmerge
         for unmerge in batch

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from sfbridge.matching.best_values import FIELD_LABELS
+from sfbridge.matching.mergeable import PLAN_MERGES
 from sfbridge.report.links import lightning_url
 from sfbridge.report.matchmodel import waterfall_row, waterfall_view
 
@@ -249,6 +250,14 @@ def _pairs(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+def _outlook(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """What a plan does with a cluster's records, per object (the audit notes it on each object's master)."""
+    texts = sorted(
+        str(text) for item in items if isinstance(text := (item.get("evidence") or {}).get("merge"), str) and text
+    )
+    return [{"text": text, "merges": text.startswith(PLAN_MERGES)} for text in texts]
+
+
 def duplicate_clusters(
     findings: Sequence[Mapping[str, Any]], *, instance_url: str | None, limit: int = CLUSTER_LIMIT
 ) -> tuple[list[dict[str, Any]], int]:
@@ -262,8 +271,9 @@ def duplicate_clusters(
     Returns:
         The clusters (``group``, ``members`` with the record to keep first, ``fields`` marking
         which rows agree across members, ``pairs`` with their reasons and ``waterfall``,
-        ``merged``: the values the merged record should carry and where each comes from), and
-        how many clusters there are in all.
+        ``merged``: the values the merged record should carry and where each comes from,
+        ``outlook``: what a plan does with it, per object: ``text`` and whether it ``merges``),
+        and how many clusters there are in all.
     """
     groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for item in findings:
@@ -284,6 +294,13 @@ def duplicate_clusters(
             rows.append({"label": label, "cells": values, "same": same})
         keep = next((member["id"] for member in members if member["keep"]), None)
         clusters.append(
-            {"group": group, "members": members, "rows": rows, "pairs": _pairs(items), "merged": _merged(items, keep)}
+            {
+                "group": group,
+                "members": members,
+                "rows": rows,
+                "pairs": _pairs(items),
+                "merged": _merged(items, keep),
+                "outlook": _outlook(items),
+            }
         )
     return clusters, len(groups)
