@@ -29,6 +29,7 @@ ORG_ID, USER_ID = "00D9P0000L6772hUQA", "0059P0000Am3kw2QQA"
 TOKEN = "00D9P0000L6772h!AQ4AQSimulatedAccessTokenNotASecret"
 API = f"{INSTANCE}/services/data/v66.0"
 SOAP = f"{INSTANCE}/services/Soap/u/66.0"
+API_PATH = "/services/data/v66.0"
 DESCRIBES = Path(__file__).resolve().parent.parent / "fixtures" / "demo-org" / "describe"  # recorded describes
 P = "{urn:partner.soap.sforce.com}"
 S = "{urn:sobject.partner.soap.sforce.com}"
@@ -41,6 +42,7 @@ class FakeOrg:
 
     records: dict[str, dict[str, Any]]
     org_id: str = ORG_ID
+    is_sandbox: bool = True  # Organization.IsSandbox, which apply names and checks against the plan
     refuse_updates: dict[str, tuple[str, str]] = field(default_factory=dict)
     refuse_converts: dict[str, tuple[str, str]] = field(default_factory=dict)
     drop_convert_answer: int = 0  # convert the next N batches, then fail the connection as if timed out
@@ -138,6 +140,23 @@ class FakeOrg:
                 for name, converted in self.lead_statuses.items()
             ]
             return 200, self._usage(), json.dumps({"totalSize": len(rows), "done": True, "records": rows})
+        if soql == "SELECT Id, Name, OrganizationType, IsSandbox FROM Organization":
+            rows = [
+                {
+                    "attributes": {
+                        "type": "Organization",
+                        "url": f"/services/data/v66.0/sobjects/Organization/{self.org_id}",
+                    },
+                    "Id": self.org_id,
+                    "Name": "sfbridge Scenario Org",
+                    "OrganizationType": "Enterprise Edition",
+                    "IsSandbox": self.is_sandbox,
+                }
+            ]
+            return 200, self._usage(), json.dumps({"totalSize": 1, "done": True, "records": rows})
+        if soql.startswith("SELECT Id, Username FROM User WHERE Id = ") and soql.endswith(f"'{USER_ID}'"):
+            row = {"attributes": {"type": "User"}, "Id": USER_ID, "Username": "integration@scenario.example"}
+            return 200, self._usage(), json.dumps({"totalSize": 1, "done": True, "records": [row]})
         match = _QUERY.fullmatch(soql.strip())
         assert match, soql
         fields = [name.strip() for name in match["fields"].split(",")]

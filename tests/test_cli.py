@@ -13,7 +13,7 @@ from conftest import INSTANCE
 from fakeorg import FakeOrg
 from recorded import replay
 from sfbridge.cli import app
-from sfbridge.plan import plan_json
+from sfbridge.plan import plan_json, sealed
 from test_apply import convert, lead, lead_id, plan_of, update
 
 runner = CliRunner()
@@ -268,6 +268,53 @@ def test_apply_runs_and_revert_end_to_end(tmp_path):
     assert lead_id(2) in reverted.stderr
 
 
+def test_apply_names_the_org_its_kind_and_the_user_before_writing(tmp_path):
+    """`--yes` prints (and logs) where the plan goes: actions per kind, sandbox or production, org, user."""
+    config = write_config(tmp_path)
+    plan = tmp_path / "plan.json"
+    made = plan_of(update(1, LeadSource="Web"), convert(2)).model_copy(update={"is_sandbox": True})
+    plan.write_bytes(plan_json(sealed(made)))
+    org = FakeOrg({lead_id(n): lead(n) for n in (1, 2)}, is_sandbox=True)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        org.install(mock)
+        applied = invoke(
+            "apply",
+            str(plan),
+            "--yes",
+            "--config",
+            str(config),
+            "--store",
+            str(tmp_path / "s.db"),
+            "--log-format",
+            "json",
+            env=SECRET_ENV,
+        )
+    assert applied.exit_code == 0, applied.output
+    line = (
+        "2 actions (1 ConvertLead, 1 UpdateRecord) to SANDBOX org 'sfbridge Scenario Org' (00D9P0000L6772hUQA) "
+        "at https://sfbridge-scenario.my.salesforce.com, as integration@scenario.example (profile 'scenario')"
+    )
+    assert f"Applying {line}" in " ".join(applied.stderr.split())
+    logged = [json.loads(text) for text in applied.stderr.splitlines() if text.startswith("{")]
+    assert any(entry.get("event") == "apply_destination" and entry["line"] == line for entry in logged)
+
+
+@pytest.mark.parametrize(("planned", "org_kind", "made"), [(True, False, "a sandbox"), (False, True, "production")])
+def test_a_plan_made_against_a_sandbox_never_runs_in_production_nor_the_reverse(tmp_path, planned, org_kind, made):
+    config = write_config(tmp_path)
+    plan = tmp_path / "plan.json"
+    plan.write_bytes(plan_json(sealed(plan_of(update(1, LeadSource="Web")).model_copy(update={"is_sandbox": planned}))))
+    org = FakeOrg({lead_id(1): lead(1)}, is_sandbox=org_kind)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        org.install(mock)
+        applied = invoke(
+            "apply", str(plan), "--yes", "--config", str(config), "--store", str(tmp_path / "s.db"), env=SECRET_ENV
+        )
+    assert applied.exit_code == 2, applied.output
+    assert f"this plan was made against {made}, but it would write to" in " ".join(applied.stderr.split())
+    assert org.updates_sent == []
+
+
 def test_apply_runs_show_and_revert_of_a_merge_end_to_end(tmp_path):
     """A merge applied from the CLI: `runs show` tells who went into whom; `revert` undeletes and says what stays."""
     from test_apply_merges import lead as merge_lead  # noqa: PLC0415
@@ -311,6 +358,7 @@ def test_plan_online_pulls_first_and_records_who_made_it(tmp_path):
     assert written["org_id"] == "00D9P0000L6772hUQA"
     assert written["user_id"].startswith("005")
     assert written["instance_url"] == "https://sfbridge-demo.my.salesforce.com"
+    assert written["is_sandbox"] is True  # Organization.IsSandbox, read when the plan was made
     assert len(written["digest"]) == 64
     # The audit the plan ran says, cluster by cluster, what the plan does: the same merges.
     from sfbridge.store import Store  # noqa: PLC0415

@@ -291,6 +291,9 @@ class Plan(_Frozen):
     rules_digest: str
     actions: tuple[Action, ...]
     notes: tuple[PlanNote, ...] = ()
+    # Whether the org was a sandbox when the plan was made (Organization.IsSandbox; None offline):
+    # apply refuses a plan made against a sandbox for a production org, and the reverse.
+    is_sandbox: bool | None = None
     digest: str = ""
 
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import structlog
 import typer
 from rich.table import Table
 
@@ -39,12 +40,14 @@ from sfbridge.mappings import find_mappings_file, load_mappings
 from sfbridge.models import JournalState
 from sfbridge.plan import read_plan
 from sfbridge.push import ApplyReport, apply_plan
+from sfbridge.push.destination import apply_line, refuse_other_kind
 from sfbridge.push.revert import RevertReport, revert_run
 from sfbridge.report.journal import STATE_STYLE, journal_table, pairs
 from sfbridge.report.plan import action_line, plan_table
 from sfbridge.report.terminal import to_json
 from sfbridge.rules import load_rules
 from sfbridge.salesforce import connect
+from sfbridge.salesforce.whoami import destination
 from sfbridge.store import Store
 
 __all__ = ["apply_command", "revert_command", "runs_command"]
@@ -58,15 +61,21 @@ WaitOption = Annotated[
     ),
 ]
 
+log = structlog.get_logger()
+
 runs_app = typer.Typer(help="List apply runs and what each action did.", invoke_without_command=True)
 app.add_typer(runs_app, name="runs")
+
+
+def _can_confirm(yes: bool) -> None:  # noqa: FBT001 (the --yes flag)
+    if not yes and not sys.stdin.isatty():
+        fail("this changes the org: confirm on a terminal, or pass --yes (for schedulers)", EXIT_USAGE)
 
 
 def _confirm(yes: bool, question: str) -> None:  # noqa: FBT001 (the --yes flag)
     if yes:
         return
-    if not sys.stdin.isatty():
-        fail("this changes the org: confirm on a terminal, or pass --yes (for schedulers)", EXIT_USAGE)
+    _can_confirm(yes)
     if not typer.confirm(question, err=True):
         fail("nothing changed", EXIT_USAGE)
 
@@ -113,12 +122,20 @@ def apply_command(
         rules = load_rules(rules_path(profile, config_dir=config_dir))
         if not as_json:
             out.print(plan_table(plan))
-        _confirm(yes, f"Apply these {len(plan.actions)} actions to the org? Conversions cannot be undone.")
+        _can_confirm(yes)  # before connecting: a scheduler without --yes learns at once
         mirror = Store.open(store or store_url(profile))
         mappings_file = find_mappings_file(config_dir)
         mappings = load_mappings(mappings_file)
         with mirror.apply_lock(plan.digest, wait=wait):  # before connecting: a refused apply sends nothing
             gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir)
+            where = destination(gateway)  # read, not remembered: the admin approves the org as it is now
+            refuse_other_kind(plan, where)
+            line = apply_line(plan, where, profile=profile.name)
+            log.info("apply_destination", line=line, org_id=where.org_id, sandbox=where.is_sandbox)
+            if yes:
+                err.print(f"Applying {line}")
+            else:
+                _confirm(yes, f"Apply {line}? Conversions cannot be undone; merges only within 15 days.")
             report = apply_plan(
                 gateway,
                 mirror,

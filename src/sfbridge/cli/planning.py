@@ -34,6 +34,7 @@ from sfbridge.report.plan import plan_diff, plan_table
 from sfbridge.report.terminal import to_json
 from sfbridge.rules import load_rules
 from sfbridge.salesforce import connect
+from sfbridge.salesforce.whoami import destination
 from sfbridge.store import Store
 
 __all__ = ["plan_command", "show_plan"]
@@ -90,13 +91,14 @@ def plan_command(
         rules_file = rules_path(profile, config_dir=config_dir)
         rules = load_rules(rules_file)
         url = store or store_url(profile)
-        user_id = None
+        user_id, is_sandbox = None, None
         if offline:
             mirror = Store.open(url, create=False)
         else:
             gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir)
             identity = gateway.identity()
             user_id = identity.user_id
+            is_sandbox = destination(gateway).is_sandbox
             mappings_file = find_mappings_file(config_dir)
             mappings = load_mappings(mappings_file)
             if mappings.rules:  # a bad mapping fails the plan, before anything is planned
@@ -116,7 +118,7 @@ def plan_command(
             if report.org_id != identity.org_id:  # pragma: no cover (the pull binds the store to its org)
                 msg = f"the store holds org {report.org_id}, but the session is for {identity.org_id}"
                 raise UsageError(msg)
-        target = PlanTarget(org=profile.name, api_version=profile.api_version, user_id=user_id)
+        target = PlanTarget(org=profile.name, api_version=profile.api_version, user_id=user_id, is_sandbox=is_sandbox)
         chosen = checks.split(",") if checks else None
         plan = make_plan(mirror, target=target, rules=rules, checks=chosen, rules_file=rules_file)
         write_output(path, plan_json(plan), option="-o/--output")

@@ -53,6 +53,7 @@ class PlanTarget:
     org: str
     api_version: str
     user_id: str | None = None
+    is_sandbox: bool | None = None
 
 
 def rules_digest(rules: Rules) -> str:
@@ -168,5 +169,6 @@ def make_plan(
         rules_digest=rules_digest(rules),
         actions=tuple(actions),
         notes=tuple(notes),
+        is_sandbox=target.is_sandbox,
     )
     return sealed(plan)

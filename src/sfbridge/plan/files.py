@@ -32,7 +32,10 @@ def _canonical(data: Any) -> bytes:  # noqa: ANN401 (JSON-ready data)
 
 def plan_digest(plan: Plan) -> str:
     """The digest of everything in a plan but its digest."""
-    return hashlib.sha256(_canonical(plan.model_dump(mode="json", exclude={"digest"}))).hexdigest()
+    # A plan that does not know the org's kind is sealed without the field, as plans made
+    # before sfbridge recorded it were: their digests stay valid.
+    excluded = {"digest"} if plan.is_sandbox is not None else {"digest", "is_sandbox"}
+    return hashlib.sha256(_canonical(plan.model_dump(mode="json", exclude=excluded))).hexdigest()
 
 
 def sealed(plan: Plan) -> Plan:

@@ -6,9 +6,70 @@ from dataclasses import dataclass
 from typing import Any
 
 from sfbridge import soql
-from sfbridge.salesforce.gateway import SalesforceGateway
+from sfbridge.salesforce.gateway import Identity, SalesforceGateway
 
-__all__ = ["AuthCheck", "check_auth"]
+__all__ = ["AuthCheck", "Destination", "check_auth", "destination"]
+
+
+@dataclass(frozen=True)
+class Destination:
+    """The org and user a write goes to, as an admin must see them before saying yes."""
+
+    org_id: str
+    org_name: str | None
+    is_sandbox: bool | None
+    user_id: str
+    username: str | None
+    instance_url: str
+
+    @property
+    def kind(self) -> str:
+        """``SANDBOX``, ``PRODUCTION`` or ``org of unknown kind`` (Organization.IsSandbox not readable)."""
+        if self.is_sandbox is None:
+            return "org of unknown kind"
+        return "SANDBOX" if self.is_sandbox else "PRODUCTION"
+
+    def line(self) -> str:
+        """One line naming the org, its kind, where it is and who writes.
+
+        >>> Destination("00D", "Acme", False, "005", "ops@acme.example", "https://acme.my.salesforce.com").line()
+        "PRODUCTION org 'Acme' (00D) at https://acme.my.salesforce.com, as ops@acme.example"
+        """
+        return (
+            f"{self.kind} org {self.org_name or '(name unknown)'!r} ({self.org_id}) at {self.instance_url}, "
+            f"as {self.username or self.user_id}"
+        )
+
+
+def destination(gateway: SalesforceGateway) -> Destination:
+    """Read the session's org (Name, IsSandbox) and user (Username): two small queries."""
+    identity, org, user = _org_and_user(gateway)
+    sandbox = org.get("IsSandbox")
+    return Destination(
+        org_id=identity.org_id,
+        org_name=org.get("Name"),
+        is_sandbox=sandbox if isinstance(sandbox, bool) else None,
+        user_id=identity.user_id,
+        username=user.get("Username"),
+        instance_url=gateway.instance_url,
+    )
+
+
+def _org_and_user(gateway: SalesforceGateway) -> tuple[Identity, dict[str, Any], dict[str, Any]]:
+    identity = gateway.identity()
+    org = _first(
+        gateway.query(
+            soql.select(["Id", "Name", "OrganizationType", "IsSandbox"], "Organization"),
+            sobject="Organization",
+        )
+    )
+    user = _first(
+        gateway.query(
+            soql.select(["Id", "Username"], "User", where=[f"Id = {soql.quote(identity.user_id)}"]),
+            sobject="User",
+        )
+    )
+    return identity, org, user
 
 
 @dataclass(frozen=True)
@@ -45,19 +106,7 @@ def check_auth(gateway: SalesforceGateway) -> AuthCheck:
     Raises:
         SalesforceError: explaining why logging in or reading failed.
     """
-    identity = gateway.identity()
-    org = _first(
-        gateway.query(
-            soql.select(["Id", "Name", "OrganizationType", "IsSandbox"], "Organization"),
-            sobject="Organization",
-        )
-    )
-    user = _first(
-        gateway.query(
-            soql.select(["Id", "Username"], "User", where=[f"Id = {soql.quote(identity.user_id)}"]),
-            sobject="User",
-        )
-    )
+    identity, org, user = _org_and_user(gateway)
     versions = [entry.get("version") for entry in gateway.api_versions()]
     daily = gateway.limits().get("DailyApiRequests", {})
     maximum, remaining = daily.get("Max"), daily.get("Remaining")

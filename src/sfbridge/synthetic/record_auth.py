@@ -28,7 +28,7 @@ from sfbridge.synthetic.record import save, simulated_org
 from sfbridge.synthetic.record_scenarios import INSTANCE, SCENARIO_SHAPE, SCENARIO_START
 from sfbridge.synthetic.simorg import Fault, SimulatedOrg
 
-__all__ = ["record_auth"]
+__all__ = ["ORGANIZATION_FIELDS", "record_auth", "synthesized_describe"]
 
 _INVALID_LOGIN = """<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope \
 xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com" \
@@ -39,7 +39,8 @@ security token; or user locked out.</faultstring><detail><sf:LoginFault xsi:type
 security token; or user locked out.</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault>\
 </soapenv:Body></soapenv:Envelope>"""
 _EXPIRED = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
-_ORGANIZATION_FIELDS = {
+#: The Organization fields the simulated orgs answer (auth check, apply's confirmation).
+ORGANIZATION_FIELDS = {
     "Id": "id",
     "Name": "string",
     "OrganizationType": "picklist",
@@ -92,7 +93,7 @@ class _AuthScenarios:
         self.records = {"Organization": [organization], "User": list(org.records("User"))}
         self.describes = {
             "User": describes["User"],
-            "Organization": synthesized_describe(describes["Lead"], "Organization", _ORGANIZATION_FIELDS),
+            "Organization": synthesized_describe(describes["Lead"], "Organization", ORGANIZATION_FIELDS),
         }
 
     def sim(self, *faults: Fault) -> SimulatedOrg:

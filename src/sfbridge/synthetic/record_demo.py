@@ -15,6 +15,7 @@ from typing import Any
 
 from sfbridge.config import DEFAULT_OBJECTS
 from sfbridge.ids import to_18
+from sfbridge.salesforce.whoami import destination
 from sfbridge.synthetic.generator import generate_org
 from sfbridge.synthetic.record import (
     Recorder,
@@ -24,6 +25,7 @@ from sfbridge.synthetic.record import (
     save,
     simulated_org,
 )
+from sfbridge.synthetic.record_auth import ORGANIZATION_FIELDS, synthesized_describe
 from sfbridge.synthetic.shape import DEMO_SHAPE
 from sfbridge.synthetic.simorg import SimulatedOrg
 from sfbridge.wire import format_datetime
@@ -147,12 +149,21 @@ def record_demo(folder: Path, scratch: Path) -> None:
     first = org.snapshot
     second = first + SECOND_RUN_AFTER
     records = {name: list(org.records(name)) for name in org.sobjects()}
+    # The org's own row, for what `plan` and `apply` read of it (name, and that it is no production org).
+    organization = {
+        "Id": org.org_id,
+        "Name": "sfbridge Demo Org",
+        "OrganizationType": "Enterprise Edition",
+        "IsSandbox": True,
+        "InstanceName": "USA123S",
+    }
     sim = simulated_org(
         org_id=org.org_id,
         user_id=org.integration_user_id,
         instance_url=DEMO_INSTANCE,
-        records=records,
-        describes=describes,
+        records=records | {"Organization": [organization]},
+        describes=describes
+        | {"Organization": synthesized_describe(describes["Lead"], "Organization", ORGANIZATION_FIELDS)},
         clock=lambda: first,
         api_version=API_VERSION,
     )
@@ -167,6 +178,8 @@ def record_demo(folder: Path, scratch: Path) -> None:
     # The org's list of objects, for `sfbridge pull --org demo --objects NAME` with a name sfbridge
     # does not know (a custom object, or a typo it can then suggest the right spelling for).
     interactions += recorder.ask(first, lambda gateway: gateway.sobject_names())
+    # What `sfbridge plan` reads of the org and its user before pulling (the plan records whether it is a sandbox).
+    interactions += recorder.ask(first, destination)
     save(
         folder / "http" / "demo_pull.json",
         interactions,
