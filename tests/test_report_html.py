@@ -202,17 +202,58 @@ def test_each_cluster_says_what_a_plan_does_with_it_merge_or_why_not():
 
 
 def test_health_scores_follow_the_documented_formula():
-    """Cost = worst severity weight per record; score = 100 * (1 - cost / records in scope)."""
+    """Cost = worst severity weight per record; score = 100 * 0.5 ** ((cost / records in scope) / 7 %)."""
     scores = {entry["area"]: entry for entry in health_scores(document())}
-    # Lead hygiene: two stale (low, 0.25 each) leads among 6 open leads: 100 * (1 - 0.5/6) = 91.67.
-    assert (scores["lead_hygiene"]["score"], scores["lead_hygiene"]["cost"]) == (92, 0.5)
-    # Duplicates: two medium records among 8 leads + 2 contacts: 100 * (1 - 1/10).
-    assert scores["duplicates"]["score"] == 90
-    # Ownership: one high lead among 6 open leads: 100 * (1 - 1/6) = 83.3.
-    assert scores["ownership"]["score"] == 83
+    # Lead hygiene: two stale (low, 0.25 each) leads among 6 open leads: share 8.3 %, 100 * 0.5 ** (8.33 / 7) = 43.8.
+    lead_hygiene = scores["lead_hygiene"]
+    assert (lead_hygiene["score"], lead_hygiene["cost"], lead_hygiene["share"]) == (44, 0.5, 8.3)
+    # Duplicates: two medium records among 8 leads + 2 contacts: share 10 %, 100 * 0.5 ** (10 / 7) = 37.2.
+    assert scores["duplicates"]["score"] == 37
+    # Ownership: one high lead among 6 open leads: share 16.7 %, 100 * 0.5 ** (16.67 / 7) = 19.2.
+    assert (scores["ownership"]["score"], scores["ownership"]["band"]) == (19, "poor")
     assert set(scores) == {"lead_hygiene", "duplicates", "ownership"}  # areas with no check run are left out
-    assert overall_score(list(scores.values())) == 88
+    assert overall_score(list(scores.values())) == 31  # (44 * 37 * 19) ** (1 / 3)
     assert all(entry["score"] is None for entry in health_scores(document(with_profile=False)))
+
+
+def test_a_score_depends_on_the_share_of_problems_not_on_the_orgs_size():
+    """The same findings in an org ten times larger score higher; ten times the findings there score the same."""
+    small = document()
+    large = document()
+    counts = large["profile"]["record_counts"]
+    large["profile"]["record_counts"] = {name: count * 10 for name, count in counts.items()}
+    tenfold = [
+        finding | {"record_id": f"{finding['record_id']}{copy}"} for finding in large["findings"] for copy in range(10)
+    ]
+    large_tenfold = large | {"findings": tenfold}
+
+    def duplicates(doc):
+        return next(entry for entry in health_scores(doc) if entry["area"] == "duplicates")["score"]
+
+    assert duplicates(large) > duplicates(small)
+    assert duplicates(large_tenfold) == duplicates(small)
+
+
+def test_dozens_of_high_findings_never_read_as_good_health():
+    """The complaint: 265 findings, 36 of them high, on 1,600 people read "96" in green."""
+    people, open_leads = 1_600, 580
+    findings = [
+        {"check": "inactive_owner", "severity": "high", "sobject": "Lead", "record_id": f"00Q{n:015d}"}
+        for n in range(36)
+    ] + [
+        {"check": "duplicate", "severity": "medium", "sobject": "Lead", "record_id": f"00Q{n:015d}"} for n in range(229)
+    ]
+    doc = {
+        "checks": [{"name": "inactive_owner"}, {"name": "duplicate"}],
+        "findings": findings,
+        "profile": {
+            "record_counts": {"Lead": 1_000, "Contact": people - 1_000},
+            "lead_usage": {"open_leads": open_leads},
+        },
+    }
+    scores = health_scores(doc)
+    assert all(entry["band"] != "good" for entry in scores)
+    assert overall_score(scores) < 80
 
 
 def test_index_compares_orgs_and_links_only_relative_reports():

@@ -232,7 +232,7 @@ def test_index_compares_orgs_and_shows_a_failed_one_with_its_error():
     ]
     text = render_index_markdown(entries)
     html = rendered(text)
-    counts = ["80", "12", "1", "5", "6", "0"]  # health (the average of 90 and 70), total, high ... info
+    counts = ["79", "12", "1", "5", "6", "0"]  # health (the geometric mean of 90 and 70), total, high ... info
     assert html.rows[1] == ["acme", "00D5g000000AbCdEAK", *counts, "+3 new, 4 resolved", "ok", "acme/report.md"]
     assert html.rows[2][-2] == "audit failed: login refused | see [docs](http://evil)"
     assert html.links == ["acme/report.md"]

@@ -20,6 +20,8 @@ from typing import Any
 import pygal  # type: ignore[import-untyped]  # pygal ships no type hints
 from pygal.style import Style  # type: ignore[import-untyped]  # likewise
 
+from sfbridge.report.health import FAIR, GOOD, band
+
 __all__ = ["age_chart", "comparison_chart", "funnel_chart", "health_chart", "owner_chart", "source_chart"]
 
 #: Owners shown in the owner-load chart (the table under it lists them all).
@@ -72,6 +74,10 @@ def _svg(chart: Any) -> str:  # noqa: ANN401 (a pygal chart)
     return str(chart.render(is_unicode=True))
 
 
+#: The score bands' colours, as report.css gives them (--good, --fair, --poor).
+_BAND_COLOURS = {"good": "#1e7b45", "fair": "#b7791f", "poor": "#c0392b"}
+
+
 def health_chart(scores: Sequence[Mapping[str, Any]]) -> str | None:
     """Score per area (0-100) as horizontal bars; None when no area has a score."""
     scored = [entry for entry in scores if entry.get("score") is not None]
@@ -80,14 +86,20 @@ def health_chart(scores: Sequence[Mapping[str, Any]]) -> str | None:
     chart = _chart(
         pygal.HorizontalBar,
         "health",
-        "Health score by area (100 = no findings)",
+        "Health score by area (100 = no findings; 85+ good, 60+ fair)",
         range=(0, 100),
         show_legend=False,
         print_values=True,
         height=60 + 40 * len(scored),
     )
+    # The axis marks where a score changes band, so bars of 74 and 91 read as different, not as
+    # two long bars; each bar takes its band's colour, as the score cards do.
+    chart.y_labels = [0, FAIR, GOOD, 100]
     chart.x_labels = [str(entry["title"]) for entry in scored]
-    chart.add("score", [int(entry["score"]) for entry in scored])
+    chart.add(
+        "score",
+        [{"value": int(entry["score"]), "color": _BAND_COLOURS[band(int(entry["score"]))]} for entry in scored],
+    )
     return _svg(chart)
 
 

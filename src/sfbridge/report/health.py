@@ -1,30 +1,57 @@
 """Health scores per area of an org (duplicates, lead hygiene, conversion, data quality, ownership).
 
-A score is a share of healthy records, so it can be explained in one sentence and checked by
-hand from ``findings.json``:
+A score says how much of an area's records have problems, weighed by how bad they are, on a
+scale where a few percent already show: an admin reading "96" for an org with dozens of
+high-severity findings would rightly stop believing the page. It can be checked by hand
+from ``findings.json``:
 
 * every record with at least one finding in the area costs the weight of its worst finding
   there: high 1, medium 0.5, low 0.25, info 0 (``ready_to_convert`` is an opportunity, not
   a problem);
-* ``score = 100 * (1 - cost / records in scope)``, rounded, never below 0;
+* the area's *weighted share* is ``cost / records in scope``: a share, so an org ten times
+  larger with the same share of problems scores the same;
+* ``score = 100 * 0.5 ** (weighted share / 7 %)``, rounded: every 7 % of the records in scope
+  with a high-severity problem (or 14 % with a medium one) halves the score. 1 % scores 91,
+  3 % 74, 10 % 37, 25 % 8;
 * the records in scope come from the org profile: Leads plus Contacts, open Leads, or
   converted Leads, as each area's checks look at them. Without a profile (a report rebuilt
   from a stored run) there is no denominator, and the score is ``None`` (shown as "n/a").
 
-The overall score is the plain average of the areas that have one. Checks that belong to no
-area here (a new check) fall into "Other", scoped to Leads plus Contacts.
+The overall score is the geometric mean of the areas that have one, so one area in trouble
+pulls it down more than a plain average would. 85 and above reads good, 60 and above fair,
+below that poor. Checks that belong to no area here (a new check) fall into "Other", scoped
+to Leads plus Contacts.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["AREAS", "SEVERITY_WEIGHTS", "Area", "area_of", "health_scores", "overall_score"]
+__all__ = [
+    "AREAS",
+    "FAIR",
+    "GOOD",
+    "HALF_SHARE",
+    "SEVERITY_WEIGHTS",
+    "Area",
+    "area_of",
+    "band",
+    "health_scores",
+    "overall_score",
+    "score_of_share",
+]
 
 #: What a record's worst finding in an area costs.
 SEVERITY_WEIGHTS: dict[str, float] = {"high": 1.0, "medium": 0.5, "low": 0.25, "info": 0.0}
+
+#: The weighted share of an area's records that halves its score.
+HALF_SHARE = 0.07
+
+#: Where a score stops reading good, and fair.
+GOOD, FAIR = 85, 60
 
 #: How a scope is named on the page.
 SCOPE_LABELS: dict[str, str] = {
@@ -69,6 +96,26 @@ def area_of(check: str) -> Area:
     return _BY_CHECK.get(check, _OTHER)
 
 
+def score_of_share(share: float) -> int:
+    """The score of a weighted share of problem records (see the module docstring).
+
+    >>> [score_of_share(share) for share in (0, 0.01, 0.03, 0.07, 0.10, 0.25)]
+    [100, 91, 74, 50, 37, 8]
+    """
+    return round(100 * math.pow(0.5, share / HALF_SHARE))
+
+
+def band(score: int | None) -> str:
+    """``good``, ``fair``, ``poor`` or ``none``: how a score reads (and is coloured).
+
+    >>> band(85), band(84), band(60), band(59), band(None)
+    ('good', 'fair', 'fair', 'poor', 'none')
+    """
+    if score is None:
+        return "none"
+    return "good" if score >= GOOD else ("fair" if score >= FAIR else "poor")
+
+
 def _scope_sizes(profile: Mapping[str, Any] | None) -> dict[str, int | None]:
     if not profile:
         return dict.fromkeys(SCOPE_LABELS)
@@ -91,8 +138,9 @@ def health_scores(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     Returns:
         One JSON-ready entry per area that has a check in the audit, in :data:`AREAS` order:
         ``area``, ``title``, ``score`` (0-100, or None without a profile or an empty scope),
-        ``findings``, ``records`` (distinct records with a finding), ``cost``, ``scope``
-        (its label), ``scope_size``, ``checks``.
+        ``band`` (good, fair, poor, none), ``findings``, ``records`` (distinct records with a
+        finding), ``cost``, ``share`` (cost ÷ scope size, in %), ``scope`` (its label),
+        ``scope_size``, ``checks``.
     """
     ran = [str(check["name"]) for check in document.get("checks", ())]
     areas = [*AREAS, _OTHER]
@@ -113,15 +161,17 @@ def health_scores(document: Mapping[str, Any]) -> list[dict[str, Any]]:
             continue
         cost = sum(worst[area.name].values())
         size = sizes[area.scope]
-        score = None if not size else max(0, round(100 * (1 - cost / size)))
+        score = None if not size else score_of_share(cost / size)
         scores.append(
             {
                 "area": area.name,
                 "title": area.title,
                 "score": score,
+                "band": band(score),
                 "findings": found[area.name],
                 "records": len(worst[area.name]),
                 "cost": round(cost, 2),
+                "share": round(100 * cost / size, 1) if size else None,
                 "scope": SCOPE_LABELS[area.scope],
                 "scope_size": size,
                 "checks": checks_of[area.name],
@@ -131,10 +181,17 @@ def health_scores(document: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def overall_score(scores: Sequence[Mapping[str, Any]]) -> int | None:
-    """The average of the areas' scores that exist (None when none does).
+    """The geometric mean of the areas' scores that exist (None when none does).
+
+    One area in trouble weighs more than in a plain average (which would say 82 for the
+    second example); an area at 0 is taken as 1, so one area alone does not zero the org.
 
     >>> overall_score([{"score": 90}, {"score": 71}, {"score": None}])
     80
+    >>> overall_score([{"score": 95}] * 4 + [{"score": 30}])
+    75
     """
-    values = [int(entry["score"]) for entry in scores if entry.get("score") is not None]
-    return round(sum(values) / len(values)) if values else None
+    values = [max(1, int(entry["score"])) for entry in scores if entry.get("score") is not None]
+    if not values:
+        return None
+    return round(math.exp(sum(math.log(value) for value in values) / len(values)))

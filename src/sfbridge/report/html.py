@@ -36,7 +36,7 @@ from markupsafe import Markup
 
 from sfbridge import __version__
 from sfbridge.report import charts
-from sfbridge.report.health import SEVERITY_WEIGHTS, health_scores, overall_score
+from sfbridge.report.health import FAIR, GOOD, HALF_SHARE, SEVERITY_WEIGHTS, band, health_scores, overall_score
 from sfbridge.report.links import instance_base, lightning_url
 from sfbridge.report.matchmodel import TF_NOTE, model_view
 from sfbridge.report.sections import CLUSTER_FIELDS, ROW_FIELDS, ROW_LIMIT, check_sections, duplicate_clusters
@@ -124,6 +124,9 @@ def _environment() -> Environment:
         version=__version__,
         severities=_SEVERITIES,
         weights=SEVERITY_WEIGHTS,
+        band=band,
+        half_share=round(100 * HALF_SHARE),
+        bands={"good": GOOD, "fair": FAIR},
     )
     return env
 
