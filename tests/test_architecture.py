@@ -66,6 +66,16 @@ FORBIDDEN = {
     "sfbridge.report": ("sfbridge.pull", "sfbridge.store", "sfbridge.cli", "sqlalchemy", "requests"),
     "sfbridge.plan": ("sfbridge.salesforce", "sfbridge.pull", "sfbridge.push", "sfbridge.cli", "sfbridge.report"),
     "sfbridge.push": ("sfbridge.pull", "sfbridge.cli", "sfbridge.report", "sfbridge.checks", "sfbridge.matching"),
+    # The demo's local sandbox ships to users: none of the developer tools (faker) behind it.
+    "sfbridge.sandbox": (
+        "sfbridge.synthetic",
+        "sfbridge.pull",
+        "sfbridge.store",
+        "sfbridge.plan",
+        "sfbridge.push",
+        "sfbridge.cli",
+        "sfbridge.report",
+    ),
     "sfbridge.checks": ("sfbridge.salesforce", "sfbridge.pull", "sfbridge.store", "sfbridge.plan", "sfbridge.push"),
 }
 

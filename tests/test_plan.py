@@ -67,6 +67,25 @@ def test_an_existing_contact_lead_converts_into_that_contact_and_its_account():
     assert action.expected == {"IsConverted": False, "Status": "Working", "OwnerId": USER}
 
 
+def test_a_lead_two_checks_would_convert_is_converted_once_into_the_contact_it_matches():
+    """Found by rehearsing on the local sandbox: a lead both ready and an existing contact was converted twice."""
+    lead = {"Status": "Working", "OwnerId": USER, "IsConverted": False}
+    actions, notes = actions_for(
+        [finding("ready_to_convert", 1), finding("lead_is_existing_contact", 1, related={"contact": CONTACT})],
+        rules=rules(),
+        facts=facts(l1=lead),
+    )
+    (action,) = actions
+    assert (action.kind, action.check, action.conversion.contact_id) == (
+        ActionKind.CONVERT_LEAD,
+        "lead_is_existing_contact",
+        CONTACT,
+    )
+    assert [(note.check, note.why) for note in notes] == [
+        ("ready_to_convert", "converted by this plan already, as lead_is_existing_contact finds it (the closer match)")
+    ]
+
+
 def test_a_queue_owned_lead_gets_the_configured_owner_or_a_note():
     """ConvertLead needs a user to own the new records when the lead sits in a queue."""
     found = [finding("lead_matches_account", 1, related={"account": ACCOUNT})]

@@ -6,8 +6,8 @@ import pytest
 import requests
 
 from sfbridge.ids import to_18
-from sfbridge.synthetic.simorg import SimulatedOrg
-from sfbridge.synthetic.soql_eval import SoqlError, parse_soql
+from sfbridge.sandbox.org import SimulatedOrg
+from sfbridge.sandbox.soql import SoqlError, parse_soql
 from sfbridge.wire import format_datetime
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

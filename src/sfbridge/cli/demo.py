@@ -27,6 +27,7 @@ from sfbridge.cli.common import (
     setup_logging,
 )
 from sfbridge.cli.pulling import print_pull, pull_options, run_pull
+from sfbridge.cli.rehearsal import rehearse
 from sfbridge.demo import load_demo_org
 from sfbridge.errors import UsageError
 from sfbridge.outputs import check_output_folder, write_atomically
@@ -46,6 +47,14 @@ def demo(
     open_report: Annotated[
         bool, typer.Option("--open", help="Open report.html in the default web browser when done.")
     ] = False,
+    rehearse_apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="Then rehearse plan, apply, runs show and revert on a local sandbox copy of the demo org "
+            "(simulated in this process, never a real org).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     log_format: LogFormatOption = LogFormat.AUTO,
     verbose: VerboseOption = 0,
@@ -54,6 +63,8 @@ def demo(
 
     Replays the org's first full pull and an incremental pull three hours later (edits,
     deletions, a new custom field) into a fresh store, then audits it and writes report.html.
+    With --apply it goes on to the risky part, on a local sandbox: the plan, its apply, the
+    journal and the revert.
     """
     setup_logging(log_format, verbose)
     folder = out_dir or Path("sfbridge-reports") / "demo"
@@ -85,13 +96,16 @@ def demo(
             rules_file=demo_org.rules,
         )
         report_html = _report_html(outcome, folder)
-        if as_json:
-            runs = [json.loads(pull_json(report)) for report in reports]
-            out.print_json(to_json({"runs": runs, "audit": outcome.summary()}))
-        else:
+        if not as_json:
             for title, report in zip(("First pull", "Incremental pull, three hours later"), reports, strict=False):
                 print_pull(report, as_json=False, title=title)
             print_audit(outcome, out_dir=folder)
+        rehearsal = rehearse(mirror, demo_org, folder, as_json=as_json) if rehearse_apply else None
+        if as_json:
+            runs = [json.loads(pull_json(report)) for report in reports]
+            document = {"runs": runs, "audit": outcome.summary()}
+            out.print_json(to_json(document | ({"rehearsal": rehearsal} if rehearsal is not None else {})))
+        else:
             kept = f"kept at {display_url(url)}" if store else "a temporary store (use --store PATH to keep it)"
             err.print(f"Demo org {demo_org.org_id} replayed into {kept}.")
             out.print(f"HTML report: {report_html}", highlight=False, soft_wrap=True)

@@ -7,7 +7,7 @@ lead that is also junk) becomes a note the reviewer reads, never a guess.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -174,6 +174,7 @@ def actions_for(
     planner = _Planner(rules, facts)
     wanted = set(rules.plan.actions)
     junk = {item.record_id for item in findings if item.check == "junk_lead"}
+    converting = _conversion_of(findings, wanted)
     for finding in findings:
         action = ACTION_OF_CHECK.get(finding.check)
         if action is None or action not in wanted or action == "merge_duplicates":
@@ -181,5 +182,32 @@ def actions_for(
         if action.startswith("convert") and finding.record_id in junk:
             planner.note(finding, "also a junk lead: disqualify it rather than convert it")
             continue
+        chosen = converting.get(finding.record_id)
+        if action.startswith("convert") and chosen is not None and chosen is not finding:
+            # A lead converts once: a second convertLead of it is refused (CANNOT_UPDATE_CONVERTED_LEAD).
+            planner.note(finding, f"converted by this plan already, as {chosen.check} finds it (the closer match)")
+            continue
         planner.act(finding, action)
     return planner.actions, planner.notes
+
+
+#: Which conversion a lead several checks would convert gets: the one into the records it
+#: already matches first (its Contact, then its Account), a new Account last.
+_CONVERSION_ORDER = ("lead_is_existing_contact", "lead_matches_account", "ready_to_convert")
+
+
+def _conversion_rank(check: str) -> int:
+    return _CONVERSION_ORDER.index(check) if check in _CONVERSION_ORDER else len(_CONVERSION_ORDER)
+
+
+def _conversion_of(findings: Sequence[Finding], wanted: Collection[str]) -> dict[str, Finding]:
+    """Per lead, the finding whose conversion the plan makes (when several checks would convert it)."""
+    chosen: dict[str, Finding] = {}
+    for finding in findings:
+        action = ACTION_OF_CHECK.get(finding.check)
+        if action is None or action not in wanted or not action.startswith("convert"):
+            continue
+        held = chosen.get(finding.record_id)
+        if held is None or _conversion_rank(finding.check) < _conversion_rank(held.check):
+            chosen[finding.record_id] = finding
+    return chosen

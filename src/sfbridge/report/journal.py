@@ -27,7 +27,7 @@ STATE_STYLE = {
 }
 
 # Fields that say which person a merged record was, in the order they are shown.
-_WHO = ("FirstName", "LastName", "Email", "Company", "AccountId")
+_WHO = ("FirstName", "LastName", "Email", "Company")
 
 
 def pairs(values: Mapping[str, Any]) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,8 +27,9 @@ from sfbridge.salesforce.gateway import SalesforceGateway
 from sfbridge.salesforce.recording import RecordingAdapter, save_cassette
 from sfbridge.salesforce.replay import Interaction
 from sfbridge.salesforce.session import ApiUsage, TimeoutSession
+from sfbridge.sandbox.describes import read_describes as load_describes
+from sfbridge.sandbox.org import SimulatedOrg
 from sfbridge.store import Store
-from sfbridge.synthetic.simorg import SimulatedOrg
 
 __all__ = ["Recorder", "load_describes", "main", "recording_gateway", "simulated_org"]
 
@@ -37,11 +37,6 @@ REPO = Path(__file__).resolve().parents[3]
 DEMO_DIR = REPO / "fixtures" / "demo-org"
 SCENARIO_DIR = REPO / "fixtures" / "http"
 SECRETS = Secrets(client_secret=SecretStr("recorded"), consumer_key="recorded")
-
-
-def load_describes(folder: Path) -> dict[str, dict[str, Any]]:
-    """Read every ``<Object>.json`` describe body in a folder."""
-    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))}
 
 
 def simulated_org(

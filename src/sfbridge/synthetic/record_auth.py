@@ -7,7 +7,6 @@ recorded: only ``grant_type`` survives, never an assertion, secret or password.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,12 +22,13 @@ from sfbridge.salesforce.gateway import SalesforceGateway
 from sfbridge.salesforce.recording import RecordingAdapter
 from sfbridge.salesforce.session import ApiUsage, TimeoutSession
 from sfbridge.salesforce.whoami import check_auth
+from sfbridge.sandbox.describes import ORGANIZATION_FIELDS, synthesized_describe
+from sfbridge.sandbox.org import Fault, SimulatedOrg
 from sfbridge.synthetic.generator import generate_org
 from sfbridge.synthetic.record import save, simulated_org
 from sfbridge.synthetic.record_scenarios import INSTANCE, SCENARIO_SHAPE, SCENARIO_START
-from sfbridge.synthetic.simorg import Fault, SimulatedOrg
 
-__all__ = ["ORGANIZATION_FIELDS", "record_auth", "synthesized_describe"]
+__all__ = ["record_auth"]
 
 _INVALID_LOGIN = """<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope \
 xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com" \
@@ -39,14 +39,6 @@ security token; or user locked out.</faultstring><detail><sf:LoginFault xsi:type
 security token; or user locked out.</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault>\
 </soapenv:Body></soapenv:Envelope>"""
 _EXPIRED = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
-#: The Organization fields the simulated orgs answer (auth check, apply's confirmation).
-ORGANIZATION_FIELDS = {
-    "Id": "id",
-    "Name": "string",
-    "OrganizationType": "picklist",
-    "IsSandbox": "boolean",
-    "InstanceName": "string",
-}
 
 
 def throwaway_key() -> str:
@@ -55,27 +47,6 @@ def throwaway_key() -> str:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-
-
-def synthesized_describe(template: dict[str, Any], name: str, fields: dict[str, str]) -> dict[str, Any]:
-    """Describe an object with the shape of a recorded one (same keys, entries cloned by type)."""
-    by_type = {entry["type"]: entry for entry in template["fields"]}
-    describe = copy.deepcopy(template)
-    describe.update(
-        name=name,
-        label=name,
-        labelPlural=name,
-        custom=False,
-        replicateable=False,
-        childRelationships=[],
-        recordTypeInfos=[],
-    )
-    describe["fields"] = []
-    for field_name, field_type in fields.items():
-        entry = copy.deepcopy(by_type[field_type])
-        entry.update(name=field_name, label=field_name, custom=False)
-        describe["fields"].append(entry)
-    return describe
 
 
 class _AuthScenarios:

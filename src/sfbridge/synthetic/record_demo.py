@@ -16,6 +16,8 @@ from typing import Any
 from sfbridge.config import DEFAULT_OBJECTS
 from sfbridge.ids import to_18
 from sfbridge.salesforce.whoami import destination
+from sfbridge.sandbox.describes import ORGANIZATION_FIELDS, synthesized_describe
+from sfbridge.sandbox.org import SimulatedOrg
 from sfbridge.synthetic.generator import generate_org
 from sfbridge.synthetic.record import (
     Recorder,
@@ -25,9 +27,7 @@ from sfbridge.synthetic.record import (
     save,
     simulated_org,
 )
-from sfbridge.synthetic.record_auth import ORGANIZATION_FIELDS, synthesized_describe
 from sfbridge.synthetic.shape import DEMO_SHAPE
-from sfbridge.synthetic.simorg import SimulatedOrg
 from sfbridge.wire import format_datetime
 
 __all__ = ["DEMO_INSTANCE", "SECOND_RUN_AFTER", "record_demo"]

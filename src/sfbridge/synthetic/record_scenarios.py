@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sfbridge.ids import to_18
+from sfbridge.sandbox.org import Fault, SimulatedOrg
 from sfbridge.synthetic.generator import generate_org
 from sfbridge.synthetic.record import (
     Recorder,
@@ -22,7 +23,6 @@ from sfbridge.synthetic.record import (
     simulated_org,
 )
 from sfbridge.synthetic.shape import OrgShape
-from sfbridge.synthetic.simorg import Fault, SimulatedOrg
 
 __all__ = ["INSTANCE", "SCENARIO_SHAPE", "SCENARIO_START", "record_scenarios"]
 

@@ -9,14 +9,10 @@ rule, a field the object lacks. ``python -m sfbridge.synthetic.record_writes`` r
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import requests
 
 from sfbridge.errors import FatalSalesforceError, ProtocolError, SfbridgeError
 from sfbridge.ids import to_18
@@ -24,6 +20,8 @@ from sfbridge.salesforce.gateway import SalesforceGateway
 from sfbridge.salesforce.recording import RecordingAdapter
 from sfbridge.salesforce.session import ApiUsage, TimeoutSession
 from sfbridge.salesforce.writes import RecordUpdate
+from sfbridge.sandbox.org import Fault
+from sfbridge.sandbox.writes import SaveError, WritableOrg
 from sfbridge.synthetic.record import (
     DEMO_DIR,
     SCENARIO_DIR,
@@ -32,7 +30,6 @@ from sfbridge.synthetic.record import (
     load_describes,
     save,
 )
-from sfbridge.synthetic.simorg import Fault, SimulatedOrg
 from sfbridge.wire import format_datetime
 
 __all__ = ["REREAD_FIELDS", "WritableOrg", "lead_id", "main", "record_writes"]
@@ -48,10 +45,6 @@ REREAD_FIELDS = ("Status", "IsConverted", "LeadSource", "OwnerId")
 #: More Leads than one ``Id IN (...)`` query holds in a URL (about 575 18-character Ids).
 _MANY_LEADS = 600
 _UNAVAILABLE = [{"message": "Server unavailable, please try again later", "errorCode": "SERVER_UNAVAILABLE"}]
-
-SaveError = dict[str, Any]
-#: A validation rule: (object, the stored record, the new values) → the error, or None.
-ValidationRule = Callable[[str, Mapping[str, Any], Mapping[str, Any]], SaveError | None]
 
 
 def lead_id(n: int) -> str:
@@ -98,51 +91,6 @@ def _failed(status_code: str, message: str, fields: list[str] | None = None) -> 
     # A record that was not saved has no `id` in its SaveResult ("If this field is empty, the
     # object was not updated"); results are matched to records by position.
     return {"success": False, "errors": [{"statusCode": status_code, "message": message, "fields": fields or []}]}
-
-
-@dataclass
-class WritableOrg(SimulatedOrg):
-    """A simulated org that also takes sObject Collections updates (``allOrNone`` false only)."""
-
-    validation_rules: list[ValidationRule] = field(default_factory=list)
-
-    def _route(
-        self, method: str, path: str, query: str, request: requests.PreparedRequest
-    ) -> tuple[int, Any, Mapping[str, str]]:
-        if method == "PATCH" and path == f"/services/data/v{self.api_version}/composite/sobjects":
-            body = request.body
-            return self._update(json.loads(body if isinstance(body, str | bytes) else b"{}"))
-        return super()._route(method, path, query, request)
-
-    def _update(self, payload: Mapping[str, Any]) -> tuple[int, Any, Mapping[str, str]]:
-        records = payload.get("records", [])
-        for record in records:
-            sobject = record["attributes"]["type"]
-            known = set(self._field_names(sobject) or ())
-            for name in record:
-                if name not in {"attributes", "id"} and name not in known:
-                    # Field names are checked when the body is read, before any record is
-                    # saved: the whole request fails with 400.
-                    message = f"No such column '{name}' on sobject of type {sobject}"
-                    return 400, [{"message": message, "errorCode": "INVALID_FIELD"}], {}
-        return 200, [self._save(record) for record in records], {}
-
-    def _save(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        sobject, record_id = record["attributes"]["type"], record["id"]
-        values = {name: value for name, value in record.items() if name not in {"attributes", "id"}}
-        row = next((row for row in self.records.get(sobject, []) if row["Id"] == record_id), None)
-        if row is None:
-            return _failed("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
-        if row.get("IsDeleted"):
-            return _failed("ENTITY_IS_DELETED", "entity is deleted")
-        if sobject == "Lead" and row.get("IsConverted"):
-            return _failed("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
-        for rule in self.validation_rules:
-            error = rule(sobject, row, values)
-            if error is not None:
-                return {"success": False, "errors": [error]}
-        self.upsert(sobject, {"Id": record_id, **values})
-        return {"id": record_id, "success": True, "errors": []}
 
 
 def _lead_source_locked(sobject: str, row: Mapping[str, Any], values: Mapping[str, Any]) -> SaveError | None:

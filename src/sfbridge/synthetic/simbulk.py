@@ -19,8 +19,8 @@ from typing import Any
 import requests
 
 from sfbridge.ids import to_18
-from sfbridge.synthetic.simorg import SimulatedOrg
-from sfbridge.synthetic.soql_eval import SoqlError, parse_soql
+from sfbridge.sandbox.org import SimulatedOrg
+from sfbridge.sandbox.soql import SoqlError, parse_soql
 from sfbridge.wire import format_datetime
 
 __all__ = ["BulkSimulatedOrg"]

@@ -1,9 +1,10 @@
 """A simulated Salesforce org: a requests transport that answers REST calls over in-memory data.
 
-It exists to record faithful cassettes (the demo org, test scenarios) and to feed benchmarks:
+It records faithful cassettes (the demo org, test scenarios), feeds benchmarks and, with
+:mod:`sfbridge.sandbox.writes`, is the local sandbox ``sfbridge demo --apply`` rehearses on:
 the real gateway and pull code talk to it exactly as to Salesforce, and every answer uses
 Salesforce's shapes, headers, error bodies, date formats and paging (``nextRecordsUrl``
-locators). Tests never talk to it directly: they replay what it recorded.
+locators).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from sfbridge.ids import to_18
-from sfbridge.synthetic.soql_eval import SoqlError, parse_soql
+from sfbridge.sandbox.soql import SoqlError, parse_soql
 from sfbridge.wire import format_datetime, parse_datetime
 
 __all__ = ["Fault", "SimulatedOrg"]
