@@ -28,7 +28,7 @@ def test_secret_in_toml_is_refused_with_the_variable_to_use(tmp_path):
     """A password in the file is refused, naming the file, the key and the env variable instead."""
     path = write(tmp_path, '[orgs.acme-prod]\nauth = "password"\nusername = "u@x"\npassword = "hunter2"\n')
     with pytest.raises(ConfigError) as caught:
-        load_settings(path)
+        load_settings(path).org(None)  # a broken profile fails when used, not the whole file
     message = str(caught.value)
     assert str(path) in message
     assert "orgs.acme-prod.password" in message
@@ -40,21 +40,21 @@ def test_jwt_key_path_in_toml_points_to_the_key_file_variable(tmp_path):
     """A private key file named in TOML is refused in favour of SFBRIDGE_<ORG>_JWT_KEY_FILE."""
     path = write(tmp_path, '[orgs.a]\nauth = "jwt"\nusername = "u"\nprivate_key_file = "/k.pem"\n')
     with pytest.raises(ConfigError, match="SFBRIDGE_A_JWT_KEY_FILE"):
-        load_settings(path)
+        load_settings(path).org(None)  # a broken profile fails when used, not the whole file
 
 
 def test_store_url_with_password_is_refused(tmp_path):
     """A database password inside the store URL must come from the environment."""
     path = write(tmp_path, '[orgs.a]\nauth = "sf_cli"\nsf_alias = "a"\nstore = "postgresql://u:pw@db/x"\n')
     with pytest.raises(ConfigError, match="SFBRIDGE_A_STORE_URL"):
-        load_settings(path)
+        load_settings(path).org(None)  # a broken profile fails when used, not the whole file
 
 
 def test_unknown_key_suggests_the_close_one(tmp_path):
     """A typo names the key and proposes the right spelling."""
     path = write(tmp_path, '[orgs.a]\nauth = "access_token"\ninstanse_url = "https://x.my.salesforce.com"\n')
     with pytest.raises(ConfigError) as caught:
-        load_settings(path)
+        load_settings(path).org(None)  # a broken profile fails when used, not the whole file
     assert "orgs.a.instanse_url: unknown key; did you mean 'instance_url'?" in str(caught.value)
 
 
@@ -62,28 +62,28 @@ def test_missing_required_key_for_the_auth_method_is_named(tmp_path):
     """JWT needs a username; the message says so for that org."""
     path = write(tmp_path, '[orgs.a]\nauth = "jwt"\nconsumer_key = "k"\n')
     with pytest.raises(ConfigError, match=r"orgs\.a: auth = 'jwt' needs username"):
-        load_settings(path)
+        load_settings(path).org(None)  # a broken profile fails when used, not the whole file
 
 
 def test_client_credentials_on_login_domain_is_refused(tmp_path):
     """The client credentials flow only works on My Domain; login.salesforce.com is refused early."""
     path = write(tmp_path, '[orgs.a]\nauth = "client_credentials"\nconsumer_key = "k"\n')
     with pytest.raises(ConfigError, match="My Domain"):
-        load_settings(path)
+        load_settings(path).org(None)  # a broken profile fails when used, not the whole file
 
 
 def test_plain_http_is_refused(tmp_path):
     """TLS is never optional: an http:// instance URL is a config error."""
     path = write(tmp_path, '[orgs.a]\nauth = "access_token"\ninstance_url = "http://x.my.salesforce.com"\n')
     with pytest.raises(ConfigError, match="https://"):
-        load_settings(path)
+        load_settings(path).org(None)  # a broken profile fails when used, not the whole file
 
 
 def test_invalid_toml_names_the_file(tmp_path):
     """Broken TOML is reported with the file and the parser's position."""
     path = write(tmp_path, "[orgs.a\nauth = 1\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
-        load_settings(path)
+        load_settings(path).org(None)  # a broken profile fails when used, not the whole file
 
 
 def test_defaults_are_inherited_and_overridden(tmp_path):
@@ -165,5 +165,5 @@ def test_settling_must_outlast_the_read_timeout(tmp_path):
     profile = '[orgs.a]\nauth = "access_token"\ninstance_url = "https://x.my.salesforce.com"\n'
     path = write(tmp_path, profile + "[orgs.a.network]\nread_timeout = 300\nsettle_seconds = 120\n")
     with pytest.raises(ConfigError, match=r"orgs\.a\.network: settle_seconds \(120\) must be at least read_timeout"):
-        load_settings(path)
+        load_settings(path).org(None)  # a broken profile fails when used, not the whole file
     assert load_settings(write(tmp_path, profile)).orgs["a"].network.settle_seconds == 630

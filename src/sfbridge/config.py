@@ -10,12 +10,14 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
+import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sfbridge.errors import ConfigError
@@ -181,6 +183,7 @@ class Settings(BaseModel):
 
     source: Path
     orgs: dict[str, OrgProfile]
+    broken: dict[str, str] = {}  # profiles that failed validation: name → the error, naming the key and fix
 
     def org(self, name: str | None) -> OrgProfile:
         """Return one org profile by name, or the only one when there is just one.
@@ -194,10 +197,14 @@ class Settings(BaseModel):
         Raises:
             ConfigError: when the name is unknown or ambiguous.
         """
+        if name in self.broken:
+            raise ConfigError(self.broken[name])
         if name is None:
-            if len(self.orgs) == 1:
+            if len(self.orgs) == 1 and not self.broken:
                 return next(iter(self.orgs.values()))
-            names = ", ".join(sorted(self.orgs)) or "none"
+            if not self.orgs and len(self.broken) == 1:
+                raise ConfigError(next(iter(self.broken.values())))
+            names = ", ".join(sorted({*self.orgs, *self.broken})) or "none"
             msg = f"several orgs are configured ({names}); choose one with --org NAME"
             raise ConfigError(msg, source=str(self.source))
         if name not in self.orgs:
@@ -234,8 +241,39 @@ def env_name(org: str, secret: str) -> str:
     return "SFBRIDGE_" + re.sub(r"[^A-Z0-9]+", "_", f"{org}_{secret}".upper())
 
 
+#: The config file's name in the current folder and in the user's config folder.
+CONFIG_NAME = "sfbridge.toml"
+
+
+def user_config_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The user's sfbridge config folder (platformdirs).
+
+    Under %APPDATA% on Windows, ~/Library/Application Support on macOS, $XDG_CONFIG_HOME
+    (~/.config) elsewhere.
+    """
+    env = os.environ if env is None else env
+    if sys.platform not in {"win32", "darwin"} and env.get("XDG_CONFIG_HOME"):
+        return Path(env["XDG_CONFIG_HOME"]) / "sfbridge"  # read from env, so tests and schedulers can point it
+    return Path(platformdirs.user_config_dir("sfbridge", appauthor=False, roaming=True))
+
+
+def config_candidates(explicit: Path | None, env: Mapping[str, str] | None = None) -> list[Path]:
+    """Where the config file is looked for, in order (the first that exists is used).
+
+    ``--config PATH``; else ``SFBRIDGE_CONFIG``; else ``./sfbridge.toml``, then
+    ``./config/sfbridge.toml`` (a clone of the sfbridge repository), then ``sfbridge.toml``
+    in the user's config folder (:func:`user_config_dir`, where ``sfbridge init`` writes it).
+    """
+    env = os.environ if env is None else env
+    if explicit is not None:
+        return [explicit]
+    if env.get("SFBRIDGE_CONFIG"):
+        return [Path(env["SFBRIDGE_CONFIG"])]
+    return [Path(CONFIG_NAME), Path("config") / CONFIG_NAME, user_config_dir(env) / CONFIG_NAME]
+
+
 def find_config_file(explicit: Path | None, env: Mapping[str, str] | None = None) -> Path:
-    """Locate the config file: ``--config``, then ``SFBRIDGE_CONFIG``, then the usual places.
+    """Locate the config file (see :func:`config_candidates` for the order).
 
     Args:
         explicit: the ``--config`` value, if given.
@@ -247,21 +285,14 @@ def find_config_file(explicit: Path | None, env: Mapping[str, str] | None = None
     Raises:
         ConfigError: when no config file can be found.
     """
-    env = os.environ if env is None else env
-    if explicit is not None:
-        candidates = [explicit]
-    elif env.get("SFBRIDGE_CONFIG"):
-        candidates = [Path(env["SFBRIDGE_CONFIG"])]
-    else:
-        xdg = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-        candidates = [Path("config/sfbridge.toml"), xdg / "sfbridge" / "sfbridge.toml"]
+    candidates = config_candidates(explicit, env)
     for path in candidates:
         if path.is_file():
             return path
     tried = ", ".join(str(path) for path in candidates)
     msg = (
-        f"no config file found (looked at {tried}); pass --config PATH or copy "
-        "config/sfbridge.toml from the sfbridge repository"
+        f"no config file found (looked at {tried}); run `sfbridge init` to write a commented starter "
+        "config, or pass --config PATH"
     )
     raise ConfigError(msg)
 
@@ -287,8 +318,15 @@ def load_settings(path: Path) -> Settings:
     if not isinstance(orgs, dict) or not orgs:
         msg = "no org profiles: add at least one [orgs.NAME] table"
         raise ConfigError(msg, source=str(path), key="orgs")
-    profiles = {name: _profile(name, defaults, table, path=path) for name, table in orgs.items()}
-    return Settings(source=path, orgs=profiles)
+    profiles, broken = {}, {}
+    for name, table in orgs.items():
+        # One broken profile must not block the others: it is kept with its error, which
+        # using it (--org NAME) raises and `sfbridge orgs` shows.
+        try:
+            profiles[name] = _profile(name, defaults, table, path=path)
+        except ConfigError as exc:
+            broken[name] = str(exc)
+    return Settings(source=path, orgs=profiles, broken=broken)
 
 
 def _profile(name: str, defaults: dict[str, Any], table: Any, *, path: Path) -> OrgProfile:  # noqa: ANN401 (raw TOML)

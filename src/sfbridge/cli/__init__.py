@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from sfbridge import __version__
-from sfbridge.cli import applying, auditing, demo, mappings, orgs, planning, pulling, reporting, trends  # noqa: F401 (importing registers the commands)
+from sfbridge.cli import applying, auditing, demo, init, mappings, orgs, planning, pulling, reporting, trends  # noqa: F401 (importing registers the commands)
 from sfbridge.cli.common import EXIT_INTERNAL, app, err, out
 from sfbridge.cli.signals import install_signal_handlers
 

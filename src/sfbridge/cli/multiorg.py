@@ -110,10 +110,13 @@ def audit_orgs(
             msg = "--store names one store, but each org is audited from its own: leave --store out"
             raise UsageError(msg)
         path = find_config_file(config)
-        profiles = choose_profiles(load_settings(path), names=names, all_orgs=all_orgs)
+        settings = load_settings(path)
+        profiles = choose_profiles(settings, names=names, all_orgs=all_orgs)
         root = out_dir or Path("sfbridge-reports")
         check_output_folder(root, option="--out")  # before the first org's pull
         results = [_audit_safely(profile, path.parent, root, audit_one) for profile in profiles]
+        if all_orgs:  # a broken profile is that org's failure, not the others'
+            results += [_broken(name, message) for name, message in sorted(settings.broken.items())]
         entries = [entry for entry, _ in results]
         index = write_index_outputs(root, entries)
     worst = max(int(entry["exit_code"]) for entry in entries)
@@ -143,6 +146,11 @@ def _audit_safely(
         return entry, done.summary
     err.print(f"[bold red]error:[/] org {escape(profile.name)}: {escape(message)}", soft_wrap=True)
     return error_entry(profile.name, message=message, exit_code=code), None
+
+
+def _broken(name: str, message: str) -> tuple[dict[str, Any], None]:
+    err.print(f"[bold red]error:[/] org {escape(name)}: {escape(message)}", soft_wrap=True)
+    return error_entry(name, message=message, exit_code=EXIT_USAGE), None
 
 
 def _json_of(entry: dict[str, Any], summary: dict[str, Any] | None) -> dict[str, Any]:

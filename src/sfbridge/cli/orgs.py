@@ -8,6 +8,7 @@ from sfbridge.cli.common import (
     LogFormat,
     LogFormatOption,
     OrgOption,
+    TargetOrgOption,
     VerboseOption,
     app,
     auth_app,
@@ -29,6 +30,7 @@ __all__ = ["auth_check", "orgs"]
 @auth_app.command("check")
 def auth_check(
     org: OrgOption = None,
+    target_org: TargetOrgOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
     log_format: LogFormatOption = LogFormat.AUTO,
@@ -37,7 +39,7 @@ def auth_check(
     """Log in to an org and show the org, user, API version and API usage, or why it failed."""
     setup_logging(log_format, verbose)
     with exit_codes():
-        profile, config_dir = load_profile(config, org)
+        profile, config_dir = load_profile(config, org, target_org)
         check = check_auth(connect(profile, resolve_secrets(profile), config_dir=config_dir))
         if as_json:
             out.print_json(to_json(check.as_dict()))
@@ -50,7 +52,7 @@ def orgs(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List the configured org profiles and whether their credentials are set."""
+    """List the configured org profiles and whether their credentials are set (a broken profile with its error)."""
     with exit_codes():
         path = find_config_file(config)
         settings = load_settings(path)
@@ -64,8 +66,16 @@ def orgs(
                 "credentials": credential_status(profile),
             }
             for profile in settings.orgs.values()
+        ] + [
+            {"org": name, "auth": "", "where": "", "api_version": "", "store": "", "credentials": f"broken: {error}"}
+            for name, error in sorted(settings.broken.items())
         ]
         if as_json:
             out.print_json(to_json({"config": str(path), "orgs": rows}))
         else:
             out.print(orgs_table(rows))
+            # Said again in full below the table: a narrow terminal folds cells, and the name of
+            # the variable to set must be copyable whole.
+            for row in rows:
+                if str(row["credentials"]).startswith(("missing", "invalid", "broken")):
+                    out.print(f"{row['org']}: {row['credentials']}", highlight=False, soft_wrap=True)
