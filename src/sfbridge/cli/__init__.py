@@ -15,9 +15,12 @@ import typer
 from sfbridge import __version__
 from sfbridge.cli import applying, auditing, demo, init, mappings, orgs, planning, pulling, reporting, trends  # noqa: F401 (importing registers the commands)
 from sfbridge.cli.common import EXIT_INTERNAL, app, err, out
+from sfbridge.cli.help import WorkflowGroup
 from sfbridge.cli.signals import install_signal_handlers
 
 __all__ = ["app", "main"]
+
+app.info.cls = WorkflowGroup  # workflow order, examples under every command
 
 
 def version_callback(value: bool) -> None:  # noqa: FBT001 (typer callback signature)
