@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from sfbridge.models import ActionKind, JournalEntry, JournalState
+from sfbridge.report.plan import shown_value
 from sfbridge.report.terminal import to_json
 
-__all__ = ["STATE_STYLE", "journal_table", "pairs"]
+__all__ = ["STATE_STYLE", "journal_table", "pairs", "step_line"]
 
 #: How a step's state is coloured; a step left ``sent`` or ``unknown`` needs a person to look.
 STATE_STYLE = {
@@ -89,6 +91,25 @@ def _merge_after(entry: JournalEntry) -> str:
     )
 
 
+def step_line(entry: JournalEntry) -> str:
+    """A journal step in the words ``plan --show`` uses for the action: what changes on which records."""
+    revert = entry.action_key.startswith("revert:")
+    if entry.kind is ActionKind.MERGE_RECORDS:
+        merged = entry.before.get("merged") if revert else entry.after.get("merged")
+        records = ", ".join(merged or ()) or "its records"
+        if revert:
+            return f"undo the merge of {entry.sobject} {records} into {entry.record_id}"
+        return f"merge {entry.sobject} {records} into {entry.record_id} (kept)"
+    if entry.kind is ActionKind.CONVERT_LEAD:
+        contact, account = entry.after.get("ContactId"), entry.after.get("AccountId")
+        into = f" into Contact {contact} on Account {account}" if contact else ""
+        return f"convert Lead {entry.record_id}{into}"
+    changes = ", ".join(
+        f"{name}: {shown_value(entry.before.get(name))} → {shown_value(value)}" for name, value in entry.after.items()
+    )
+    return f"{'put back' if revert else 'update'} {entry.sobject} {entry.record_id}: {changes}"
+
+
 def journal_table(entries: Sequence[JournalEntry], *, title: str) -> Table:
     """The steps of a run, numbered, with before and after values (merges summarised) and details."""
     table = Table(title=title)
@@ -99,10 +120,11 @@ def journal_table(entries: Sequence[JournalEntry], *, title: str) -> Table:
         style = STATE_STYLE.get(entry.state, "")
         table.add_row(
             str(number),
-            entry.action_key,
+            f"{escape(step_line(entry))}\n[dim]{escape(entry.action_key)}[/]",
             f"[{style}]{entry.state.value}[/]",
-            _merge_before(entry) if merge else (to_json(entry.before) if entry.before else ""),
-            _merge_after(entry) if merge else (to_json(entry.after) if entry.after else ""),
-            entry.detail or "",
+            # Record values are text, never markup ("[not provided]" is a value, not a style).
+            escape(_merge_before(entry) if merge else (to_json(entry.before) if entry.before else "")),
+            escape(_merge_after(entry) if merge else (to_json(entry.after) if entry.after else "")),
+            escape(entry.detail or ""),
         )
     return table

@@ -15,7 +15,8 @@ __all__ = ["action_line", "merge_lines", "plan_diff", "plan_table"]
 _CELL = 30  # characters of a value shown in a merge's side-by-side table
 
 
-def _shown(value: Any) -> str:  # noqa: ANN401 (a field value)
+def shown_value(value: Any) -> str:  # noqa: ANN401 (a field value)
+    """A field value as plan --show and runs show write it: ``(blank)``, or its repr."""
     return "(blank)" if value is None or value == "" else repr(value)
 
 
@@ -40,7 +41,8 @@ def action_line(action: Action) -> str:
         values = f"; it takes {len(action.values)} value(s)" if action.values else ""
         return f"merge {action.sobject} {', '.join(merge.merged_ids)} into {action.record_id} (kept{step}){values}"
     changes = ", ".join(
-        f"{name}: {_shown(action.expected.get(name))} → {_shown(value)}" for name, value in action.values.items()
+        f"{name}: {shown_value(action.expected.get(name))} → {shown_value(value)}"
+        for name, value in action.values.items()
     )
     return f"update {action.sobject} {action.record_id}: {changes}"
 
