@@ -226,10 +226,11 @@ def _send(gateway: SalesforceGateway, batch: Sequence[_Unmerge]) -> list[Journal
         for unmerge in batch
         if unmerge.values and all(undeleted[record_id].success for record_id in unmerge.undelete)
     ]
-    saved = {}
+    saved = {}  # by the merge's key: consecutive merges into one master share its Id
     if restorable:
         updates = [RecordUpdate(u.merge.sobject, u.merge.record_id, u.values) for u in restorable]
-        saved = {u.merge.record_id: r for u, r in zip(restorable, gateway.update_records(updates), strict=True)}
+        results = gateway.update_records(updates)
+        saved = {u.merge.action_key: r for u, r in zip(restorable, results, strict=True)}
     ended = []
     for unmerge in batch:
         problems = [
@@ -237,7 +238,7 @@ def _send(gateway: SalesforceGateway, batch: Sequence[_Unmerge]) -> list[Journal
             for record_id in unmerge.undelete
             if not undeleted[record_id].success
         ]
-        result = saved.get(unmerge.merge.record_id)
+        result = saved.get(unmerge.merge.action_key)
         if result is not None and not result.success:
             problems.append(
                 "the master's values were not put back: "
