@@ -324,3 +324,14 @@ def test_a_lost_undelete_answer_stops_the_revert_and_the_next_revert_sends_nothi
     assert org.undeletes_sent == [[lead_id(2), lead_id(4)]]  # once
     assert [outcome.state for outcome in report.merges] == [JournalState.DONE, JournalState.DONE]
     assert org.records[lead_id(1)]["Phone"] is None
+
+
+def test_reverting_consecutive_merges_into_one_master_undoes_both(store, gateway_factory):
+    org = org_of(1, 2, 3, 4, 5)
+    plan = plan_of(merge(1, 2, 3, steps=2, Phone="+1 415 555 0134"), merge(1, 4, 5, step=2, steps=2))
+    applied = run(org, plan, store, gateway_factory)
+    report = revert(org, store, gateway_factory, applied.run_id)
+    assert [outcome.state for outcome in report.merges] == [JournalState.DONE, JournalState.DONE]
+    assert not any(org.records[lead_id(n)]["IsDeleted"] for n in (2, 3, 4, 5))
+    assert org.records[lead_id(1)]["Phone"] is None
+    assert [outcome.after["values"] for outcome in report.merges] == [{"Phone": None}, {}]
