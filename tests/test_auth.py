@@ -1,9 +1,7 @@
 """Each login flow's token exchange, success and refusal, replayed from fixtures/http/auth/."""
 
 import base64
-import json
-import os
-import stat
+import subprocess
 from urllib.parse import parse_qs
 
 import jwt
@@ -20,6 +18,9 @@ from recorded import replay
 from sfbridge.config import AuthMethod
 from sfbridge.credentials import Secrets
 from sfbridge.errors import AuthenticationError, ConfigError, RetriableSalesforceError
+from sfbridge.salesforce import sf_cli
+from sfbridge.salesforce.auth import sf_cli_token
+from sfcli import RECORDED_TOKEN, FakeSf, install_sf, path_with, recorded
 
 TOKEN = "00D9P0000L6772h!AQ4AQSimulatedAccessTokenNotASecret"
 
@@ -150,23 +151,14 @@ def test_expired_access_token_is_not_renewed_and_says_which_variable_to_refresh(
 
 
 @pytest.fixture
-def fake_sf(tmp_path, monkeypatch):
-    """Put a fake `sf` executable first on PATH; it prints what the test asks for."""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    script = folder / "sf"
+def sf_program(tmp_path, monkeypatch):
+    """Put a fake `sf` first on PATH answering from fixtures/sf-cli/; returns how to install its answers."""
 
-    def install(payload: dict, *, exit_code: int = 0) -> None:
-        script.write_text(
-            "#!/bin/sh\n"
-            'echo "$@" > "$(dirname "$0")/args"\n'
-            f"cat <<'JSON'\n{json.dumps(payload)}\nJSON\nexit {exit_code}\n",
-            encoding="utf-8",
-        )
-        script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    def install(*, show: str, display: str):
+        calls = install_sf(tmp_path / "bin", show=show, display=display)
+        monkeypatch.setenv("PATH", path_with(tmp_path / "bin"))
+        return calls
 
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
-    install.args = folder / "args"
     return install
 
 
@@ -174,40 +166,29 @@ def sf_profile():
     return make_profile(auth=AuthMethod.SF_CLI, sf_alias="client-x")
 
 
-def test_sf_cli_alias_lends_its_token(gateway_factory, fake_sf):
-    """`sf org display --target-org ALIAS --json` supplies the token and instance."""
-    fake_sf(
-        {
-            "status": 0,
-            "result": {
-                "id": "00D000000000001AAA",
-                "accessToken": "00D000000000001!scenario",
-                "instanceUrl": INSTANCE,
-                "username": "admin@client.example",
-                "connectedStatus": "Connected",
-                "alias": "client-x",
-            },
-        }
-    )
-    with replay("auth/access_token_ok") as calls:
+def test_sf_cli_alias_lends_its_token(gateway_factory, sf_program):
+    """The token comes from `sf org auth show-access-token`, the instance from `sf org display`."""
+    calls = sf_program(show="show-access-token.json", display="display-redacted.json")
+    with replay("auth/access_token_ok") as sent:
         gateway_factory(sf_profile(), Secrets()).identity()
-    assert fake_sf.args.read_text().split() == ["org", "display", "--target-org", "client-x", "--json"]
-    assert calls[0].request.headers["Authorization"] == "Bearer 00D000000000001!scenario"
+    assert calls.read_text().splitlines() == [
+        "org auth show-access-token --target-org client-x --json",
+        "org display --target-org client-x --json",
+    ]
+    assert sent[0].request.headers["Authorization"] == f"Bearer {RECORDED_TOKEN}"
 
 
-def test_sf_cli_without_a_login_says_how_to_log_in(gateway_factory, fake_sf):
-    """An unknown alias is reported with the sf command that fixes it."""
-    fake_sf(
-        {
-            "status": 1,
-            "name": "NamedOrgNotFoundError",
-            "message": "No authorization information found for client-x.",
-            "exitCode": 1,
-        },
-        exit_code=1,
-    )
-    with pytest.raises(AuthenticationError, match="sf org login web --alias client-x"):
+def test_sf_cli_without_a_login_shows_sfs_error_and_how_to_log_in(gateway_factory, sf_program):
+    """An unknown alias is reported in sf's own words, with the sf command that fixes it."""
+    sf_program(show="show-access-token-no-such-alias.json", display="display-no-such-alias.json")
+    with pytest.raises(AuthenticationError) as caught:
         gateway_factory(sf_profile(), Secrets()).identity()
+    message = str(caught.value)
+    assert (
+        "NamedOrgNotFoundError: Parsing --target-org No authorization information found for no-such-alias." in message
+    )
+    assert "sf org login web --alias client-x" in message
+    assert caught.value.error_code == "NamedOrgNotFoundError"
 
 
 def test_sf_cli_missing_is_a_config_error(gateway_factory, monkeypatch, tmp_path):
@@ -215,6 +196,136 @@ def test_sf_cli_missing_is_a_config_error(gateway_factory, monkeypatch, tmp_path
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ConfigError, match="@salesforce/cli"):
         gateway_factory(sf_profile(), Secrets()).identity()
+
+
+SHOW_CALL = ["org", "auth", "show-access-token", "--target-org", "client-x", "--json"]
+DISPLAY_CALL = ["org", "display", "--target-org", "client-x", "--json"]
+
+
+@pytest.fixture
+def sf_on_path(sf_program):
+    """Any `sf` on PATH: the tests below answer through `run=` instead."""
+    sf_program(show="show-access-token.json", display="display-redacted.json")
+
+
+@pytest.mark.usefixtures("sf_on_path")
+def test_sf_cli_asks_show_access_token_first_and_never_takes_the_redacted_display_value():
+    """Current sf (2.150.6): the real token from show-access-token, though org display prints [REDACTED]."""
+    sf = FakeSf(show="show-access-token.json", display="display-redacted.json")
+    token = sf_cli_token("client-x", run=sf)
+    assert sf.calls == [SHOW_CALL, DISPLAY_CALL]
+    assert token.access_token.get_secret_value() == RECORDED_TOKEN
+    assert token.instance_url == INSTANCE
+    assert token.refreshable
+
+
+@pytest.mark.usefixtures("sf_on_path")
+def test_sf_cli_falls_back_to_org_display_on_a_cli_without_show_access_token():
+    """The sf CLI 2.135.7 has no show-access-token (exit 127, no JSON): org display's token is used."""
+    sf = FakeSf(show="show-access-token-unknown-command.json", display="display-with-token.json")
+    token = sf_cli_token("client-x", run=sf)
+    assert sf.calls == [SHOW_CALL, DISPLAY_CALL]
+    assert token.access_token.get_secret_value() == RECORDED_TOKEN
+    assert token.instance_url == INSTANCE
+
+
+@pytest.mark.usefixtures("sf_on_path")
+def test_sf_cli_recognises_oclifs_plain_command_not_found():
+    """An sf without plugin-not-found says oclif's "command ... not found" (exit 2): also a fallback."""
+    unknown = recorded("show-access-token-unknown-command.json") | {
+        "exit_code": 2,
+        "stderr": " \u203a   Error: command org:auth:show-access-token not found\n",
+    }
+    sf = FakeSf(show=unknown, display="display-with-token.json")
+    token = sf_cli_token("client-x", run=sf)
+    assert sf.calls == [SHOW_CALL, DISPLAY_CALL]
+    assert token.access_token.get_secret_value() == RECORDED_TOKEN
+
+
+@pytest.mark.usefixtures("sf_on_path")
+def test_a_redacted_token_is_refused_with_what_to_do():
+    """A redacting org display on an sf without show-access-token: refused, saying to update the CLI."""
+    sf = FakeSf(show="show-access-token-unknown-command.json", display="display-redacted.json")
+    with pytest.raises(AuthenticationError) as caught:
+        sf_cli_token("client-x", run=sf)
+    message = str(caught.value)
+    assert "hides the access token of 'client-x'" in message
+    assert "update the Salesforce CLI" in message
+    assert "[REDACTED]" not in message
+
+
+@pytest.mark.usefixtures("sf_on_path")
+def test_a_placeholder_from_show_access_token_is_never_used_as_a_token():
+    """Whatever the command, a value that is not one word is not a token: the fix is named, not sent."""
+    shown = recorded("show-access-token.json")
+    shown["stdout"]["result"]["accessToken"] = recorded("display-redacted.json")["stdout"]["result"]["accessToken"]
+    with pytest.raises(AuthenticationError, match="printed no usable access token") as caught:
+        sf_cli_token("client-x", run=FakeSf(show=shown, display="display-redacted.json"))
+    assert "sf org auth show-access-token --target-org client-x --json" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("show", "display"),
+    [
+        ("show-access-token-expired-refresh.json", "display-redacted-expired-refresh.json"),
+        ("show-access-token-unknown-command.json", "display-with-token-expired-refresh.json"),
+    ],
+    ids=["current-sf", "old-sf"],
+)
+@pytest.mark.usefixtures("sf_on_path")
+def test_an_expired_refresh_token_is_refused_not_its_stale_token_used(show, display):
+    """The sf CLI exits 0 with the stale token; org display's connectedStatus says why, and that is shown."""
+    with pytest.raises(AuthenticationError) as caught:
+        sf_cli_token("client-x", run=FakeSf(show=show, display=display))
+    message = str(caught.value)
+    assert "expired access/refresh token" in message
+    assert "sf org login web --alias client-x" in message
+    assert RECORDED_TOKEN not in message
+
+
+@pytest.mark.usefixtures("sf_on_path")
+def test_sf_output_without_json_is_shown_as_sf_wrote_it():
+    """An sf that crashes (here 2.150.6 on Node.js 20) prints no JSON: its stderr is the message."""
+    with pytest.raises(AuthenticationError) as caught:
+        sf_cli_token(
+            "client-x", run=FakeSf(show="show-access-token-node-too-old.json", display="display-redacted.json")
+        )
+    message = str(caught.value)
+    assert "exit code 1" in message
+    assert "TypeError: Cannot read properties of undefined (reading 'bind')" in message
+
+
+@pytest.mark.usefixtures("sf_on_path")
+def test_no_token_reaches_a_message_even_when_sf_prints_one_in_its_error():
+    """The sf CLI's words are shown, but anything shaped like a session id is hidden first."""
+    failed = recorded("display-no-such-alias.json")
+    failed["stdout"]["message"] = f"Bad token {RECORDED_TOKEN} for client-x"
+    with pytest.raises(AuthenticationError) as caught:
+        sf_cli_token("client-x", run=FakeSf(show=failed, display=failed))
+    assert RECORDED_TOKEN not in str(caught.value)
+    assert "[token hidden]" in str(caught.value)
+
+
+@pytest.mark.usefixtures("sf_on_path")
+def test_sf_cli_token_logs_no_token():
+    """The log says where the token came from, never the token."""
+    with capture_logs() as logs:
+        sf_cli_token("client-x", run=FakeSf(show="show-access-token.json", display="display-redacted.json"))
+    assert any(entry["event"] == "sf_cli_token" for entry in logs)
+    assert RECORDED_TOKEN not in repr(logs)
+
+
+def test_sf_runs_with_no_stdin(monkeypatch):
+    """An sf that meets an unknown command on a terminal may ask "Did you mean ...?": it gets no stdin."""
+    seen = {}
+
+    def fake_run(args, **kwargs):
+        seen.update(kwargs)
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(sf_cli.subprocess, "run", fake_run)
+    sf_cli._run_sf(["sf", "org", "display"])
+    assert seen["stdin"] is subprocess.DEVNULL
 
 
 UNAVAILABLE = [{"message": "Server unavailable, please try again later", "errorCode": "SERVER_UNAVAILABLE"}]

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from conftest import INSTANCE
 from fakeorg import FakeOrg
 from recorded import replay
+from sfbridge.checks import CHECKS
 from sfbridge.cli import app
 from sfbridge.plan import plan_json, sealed
 from test_apply import convert, lead, lead_id, plan_of, update
@@ -191,11 +192,20 @@ def test_audit_offline_on_the_demo_store_writes_outputs_and_gates_on_severity(tm
     summary = json.loads(result.stdout)["summary"]
     document = json.loads((out_dir / "findings.json").read_text())
     assert summary["total"] == len(document["findings"]) > 0
-    assert (out_dir / "stale_lead.csv").read_text().startswith("Id,")
+    assert (out_dir / "stale_lead.Lead.csv").read_text().startswith("Id,")
+    assert (out_dir / "stale_lead.csv").read_text().startswith("Id,")  # deprecated, still written
+    assert (out_dir / "findings.xlsx").is_file()
+    # Each check says which objects it checks: every finding is on one of them, so its file exists.
+    assert {(item["check"], item["sobject"]) for item in document["findings"]} <= {
+        (name, sobject) for name, check in CHECKS.items() for sobject in check.objects
+    }
+    assert all((out_dir / f"{item['check']}.{item['sobject']}.csv").is_file() for item in document["findings"])
     assert invoke(*args, "--fail-on", "high", env=SECRET_ENV).exit_code == 1
     only = invoke(*args, "--checks", "stale_lead", "--fail-on", "high", "--json", env=SECRET_ENV)
     assert only.exit_code == 0  # stale leads are low severity
     assert set(json.loads(only.stdout)["summary"]["by_check"]) == {"stale_lead"}
+    # The full audit's other files are gone: none of them is left to pass for this run's.
+    assert sorted(path.name for path in out_dir.glob("*.csv")) == ["stale_lead.Lead.csv", "stale_lead.csv"]
 
 
 def test_audit_refuses_unknown_checks_and_an_empty_store(tmp_path):
@@ -266,6 +276,32 @@ def test_apply_runs_and_revert_end_to_end(tmp_path):
     assert org.records[lead_id(1)]["LeadSource"] is None
     assert "cannot be reverted" in reverted.stderr
     assert lead_id(2) in reverted.stderr
+
+
+def test_runs_show_words_each_step_as_plan_show_words_its_action(tmp_path):
+    """An update reads the same in `plan --show` and `runs show`; a value like "[b]x[/b]" stays text."""
+    from sfbridge.report.journal import step_line  # noqa: PLC0415
+    from sfbridge.report.plan import action_line  # noqa: PLC0415
+    from sfbridge.store import Store  # noqa: PLC0415
+
+    config = write_config(tmp_path)
+    planned = plan_of(update(1, LeadSource="[b]Web[/b]"))
+    plan = tmp_path / "plan.json"
+    plan.write_bytes(plan_json(planned))
+    org = FakeOrg({lead_id(1): lead(1)})
+    common = ["--config", str(config), "--store", str(tmp_path / "s.db")]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        org.install(mock)
+        applied = invoke("apply", str(plan), "--yes", *common, "--json", env=SECRET_ENV)
+        assert applied.exit_code == 0, applied.output
+        run_id = json.loads(applied.stdout)["run_id"]
+        shown = invoke("runs", "show", str(run_id), *common, env=SECRET_ENV | {"COLUMNS": "400"})
+    planned_words = invoke("plan", "--show", str(plan), env={"COLUMNS": "400"}).stdout
+    line = action_line(planned.actions[0])
+    assert line in planned_words
+    steps = Store.open(f"sqlite:///{tmp_path / 's.db'}", create=False).journal_of_run(run_id)
+    assert [step_line(step) for step in steps] == [line, line]  # sent, then done: the same words as the plan's
+    assert "'[b]Web[/b]'" in shown.stdout  # a value, not markup
 
 
 def test_apply_names_the_org_its_kind_and_the_user_before_writing(tmp_path):

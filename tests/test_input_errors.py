@@ -73,7 +73,7 @@ def test_a_typo_in_a_network_key_suggests_the_right_one(tmp_path):
     """[orgs.NAME.network] keys are matched against the network settings, not the profile's keys."""
     path = write_config(tmp_path, '[orgs.a]\nauth = "sf_cli"\nsf_alias = "a"\n[orgs.a.network]\nmax_attempt = 3\n')
     with pytest.raises(ConfigError) as caught:
-        load_settings(path)
+        load_settings(path).org("a")  # a broken profile fails when used
     assert "orgs.a.network.max_attempt: unknown key; did you mean 'max_attempts'?" in str(caught.value)
 
 
@@ -86,7 +86,7 @@ def test_a_mistake_inherited_from_defaults_is_named_in_defaults(tmp_path):
         ("[defaults.network]\nmax_attempts = 0\n", "defaults.network.max_attempts: Input should be greater"),
     ]:
         with pytest.raises(ConfigError) as caught:
-            load_settings(write_config(tmp_path, text + org))
+            load_settings(write_config(tmp_path, text + org)).org("a")
         assert expected in str(caught.value)
 
 

@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 
 from reportdocs import LEAD_1, NASTY, document, lightning, match_model
 from sfbridge.cli import app
-from sfbridge.report.html import render_report_html
+from sfbridge.report.health import health_scores
+from sfbridge.report.html import render_index_html, render_report_html
+from sfbridge.report.table_rows import PREVIEW_ROWS
 
 CHROMIUM = os.environ.get("SFBRIDGE_CHROMIUM", "/usr/bin/chromium")
 # Skipped only on a developer's machine without chromium; in CI (CI=true) a missing browser fails the tests.
@@ -67,9 +69,9 @@ def artifacts(tmp_path) -> Path:
 class Visit:
     """A page opened from a file, with what it logged and requested."""
 
-    def __init__(self, browser, path: Path) -> None:
-        """Open the file and wait until its tables are built."""
-        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+    def __init__(self, browser, path: Path, width: int = 1280) -> None:
+        """Open the file in a window ``width`` pixels wide and wait until its tables are built."""
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
@@ -98,8 +100,8 @@ class Visit:
 def visit(browser) -> Iterator[object]:
     pages = []
 
-    def open_page(path: Path) -> Visit:
-        pages.append(Visit(browser, path))
+    def open_page(path: Path, width: int = 1280) -> Visit:
+        pages.append(Visit(browser, path, width))
         return pages[-1]
 
     yield open_page
@@ -141,7 +143,8 @@ def test_typing_in_a_filter_box_narrows_the_table(demo_outputs, visit):
     link = rows.first.locator("a").first
     instance = json.loads((demo_outputs / "findings.json").read_text(encoding="utf-8"))["org"]["instance_url"]
     assert link.get_attribute("href") == f"{instance}/lightning/r/Lead/{target['record_id']}/view"
-    assert link.inner_text() == target["record_id"]
+    assert link.inner_text() == target["evidence"]["name"]  # the person, by name; the Id under it
+    assert target["record_id"] in rows.first.locator(".rid").inner_text()
     box.locator("input[type=search]").fill("")
     shown.page.wait_for_function("box => box.dataset.visible === box.dataset.total", arg=box.element_handle())
     assert box.get_attribute("data-visible") == str(len(stale))
@@ -186,10 +189,10 @@ def test_each_duplicate_opens_its_best_matchs_waterfall(demo_outputs, visit, art
     findings = json.loads((demo_outputs / "findings.json").read_text(encoding="utf-8"))["findings"]
     shown = visit(demo_outputs / "report.html")
     rows = shown.page.locator("#check-duplicate .tabulator-row")
-    assert rows.count() == min(25, sum(1 for item in findings if item["check"] == "duplicate"))
+    assert rows.count() == min(PREVIEW_ROWS, sum(1 for item in findings if item["check"] == "duplicate"))
     assert rows.locator("details.why").count() == rows.count()
     first = rows.first
-    record = first.locator("a").first.inner_text()
+    record = first.locator(".rid").inner_text().split()[-1]
     best = next(item for item in findings if item["record_id"] == record)["evidence"]["matches"][0]
     why = first.locator("details.why")
     assert why.locator(".waterfall").is_hidden()
@@ -201,6 +204,7 @@ def test_each_duplicate_opens_its_best_matchs_waterfall(demo_outputs, visit, art
     assert [float(text) for text in weights[:-1]] == [step["weight"] for step in best["waterfall"]]
     assert float(weights[-1]) == pytest.approx(sum(step["weight"] for step in best["waterfall"]), abs=0.011)
     assert why.locator(".wf-bar").first.bounding_box()["width"] > 0
+    shown.page.locator("#check-duplicate button.show-all").click()
     shown.page.locator("#check-duplicate .tabulator-page[data-page='2']").click()
     assert shown.page.locator("#check-duplicate .tabulator-row").first.locator("details.why").count() == 1
     assert shown.page.locator("#match-model").is_visible()
@@ -230,3 +234,118 @@ def test_waterfall_and_model_values_stay_text_in_the_browser(tmp_path, visit):
     assert shown.page.evaluate("window.pwned") is None
     assert shown.requests == [shown.url]
     assert shown.errors == []
+
+
+def page_height(shown: Visit) -> int:
+    return shown.page.evaluate("document.documentElement.scrollHeight")
+
+
+def test_each_check_opens_on_its_first_rows_and_shows_all_in_one_click(demo_outputs, visit, artifacts):
+    """Tables open on their most pressing rows: the page is a fraction of its height with every table shown in full."""
+    shown = visit(demo_outputs / "report.html", width=1400)
+    folded = page_height(shown)
+    shown.page.screenshot(path=str(artifacts / "report-demo-1400.png"), full_page=True)
+    findings = json.loads((demo_outputs / "findings.json").read_text(encoding="utf-8"))["findings"]
+    stale = [item for item in findings if item["check"] == "stale_lead"]
+    table = shown.page.locator("#check-stale_lead .tabulator-row")
+    assert table.count() == PREVIEW_ROWS < len(stale)
+    assert shown.page.locator("#check-stale_lead .tabulator-footer").is_hidden()
+    button = shown.page.locator("#check-stale_lead button.show-all")
+    assert button.inner_text() == f"Show all {len(stale)} findings"
+    button.click()
+    shown.page.wait_for_function(
+        f"document.querySelectorAll('#check-stale_lead .tabulator-row').length === {len(stale)}"
+    )
+    assert button.get_attribute("aria-expanded") == "true"
+    assert shown.page.locator("#check-stale_lead .tabulator-footer").is_visible()
+    # Everything shown: every table in full, every other duplicate cluster open.
+    folded_buttons = shown.page.locator("button.show-all[aria-expanded=false]")
+    while folded_buttons.count():
+        folded_buttons.first.click()
+    shown.page.locator("details.more-clusters").evaluate("node => { node.open = true; }")
+    unfolded = page_height(shown)
+    assert folded < unfolded / 2, (folded, unfolded)
+    assert folded < 25_000  # the demo page was ~58,000 px tall before tables opened folded
+    assert shown.errors == []
+
+
+def test_the_rows_name_people_most_pressing_first_and_the_filter_finds_a_name(demo_outputs, visit):
+    """A stale lead's row shows the person, company, owner and days idle, oldest first; typing a name finds it."""
+    findings = json.loads((demo_outputs / "findings.json").read_text(encoding="utf-8"))["findings"]
+    stale = sorted(
+        (item for item in findings if item["check"] == "stale_lead"), key=lambda item: -item["evidence"]["days_idle"]
+    )
+    shown = visit(demo_outputs / "report.html", width=1400)
+    box = shown.page.locator("#check-stale_lead [data-findings]")
+    titles = [title for title in box.locator(".tabulator-col-title").all_inner_texts() if title.strip()]
+    assert titles[:4] == ["Name", "Company", "Owner", "Status"]
+    assert "Days idle" in titles
+    first = box.locator(".tabulator-row").first
+    oldest = stale[0]["evidence"]
+    assert first.locator("[tabulator-field=name] a").inner_text() == oldest["name"]
+    assert first.locator("[tabulator-field=company]").inner_text() == oldest["company"]
+    assert first.locator("[tabulator-field=owner]").inner_text() == oldest["owner_name"]
+    days = box.locator(".tabulator-row [tabulator-field=fact3]").all_inner_texts()
+    assert [int(text) for text in days] == [item["evidence"]["days_idle"] for item in stale[:PREVIEW_ROWS]]
+    target = stale[-1]["evidence"]  # the least idle: not among the first rows, found by its name
+    shown.filter("stale_lead", target["name"].split()[-1])
+    rows = box.locator(".tabulator-row")
+    assert target["name"] in rows.locator("[tabulator-field=name]").all_inner_texts()[0]
+    assert int(box.get_attribute("data-visible")) < len(stale)
+    shown.filter("stale_lead", "")  # cleared: every row matches again
+    shown.page.wait_for_function("box => box.dataset.visible === box.dataset.total", arg=box.element_handle())
+
+
+def test_a_phone_shows_each_rows_name_and_reason_without_scrolling_sideways(demo_outputs, visit, artifacts):
+    """At 390 px the page does not overflow sideways; each table keeps the name and the reason, folding the rest."""
+    shown = visit(demo_outputs / "report.html", width=390)
+    shown.page.screenshot(path=str(artifacts / "report-demo-390.png"), full_page=True)
+    assert shown.page.evaluate("document.documentElement.scrollWidth") <= 390
+    for box in shown.page.locator("[data-findings]").all():
+        row = box.locator(".tabulator-row").first
+        for field in ("name", "reason"):
+            cell = row.locator(f"[tabulator-field={field}]")
+            assert cell.is_visible(), (box.get_attribute("data-findings"), field)
+            edge = cell.bounding_box()
+            assert edge["x"] >= 0
+            assert edge["x"] + edge["width"] <= 390 + 1
+    stale_row = shown.page.locator("#check-stale_lead .tabulator-row").first
+    assert stale_row.locator("[tabulator-field=owner]").is_hidden()  # folded into the row's toggle
+    stale_row.locator(".tabulator-responsive-collapse-toggle").click()
+    assert "Owner" in stale_row.locator(".tabulator-responsive-collapse").inner_text()
+    assert shown.errors == []
+
+
+def test_the_index_of_several_orgs_fits_a_laptop_and_shows_a_failed_orgs_error(
+    demo_outputs, tmp_path, browser, artifacts
+):
+    """At 1,400 px the orgs' table needs no sideways scrolling, and a failed org's error reads in full."""
+    document = json.loads((demo_outputs / "findings.json").read_text(encoding="utf-8"))
+    org = document["org"]
+    entries = [
+        {
+            "org": name,
+            "org_id": org["org_id"],
+            "instance_url": org["instance_url"],
+            "report": f"{name}/report.html",
+            "summary": document["summary"],
+            "health": health_scores(document),
+            "trends": {"new": 3, "resolved": 1, "still_open": 200},
+        }
+        for name in ("acme-production", "globex-full-sandbox", "initech-europe")
+    ]
+    error = "login refused: INVALID_LOGIN: Invalid username, password, security token; or user locked out"
+    entries.append({"org": "umbrella-production", "report": None, "summary": None, "health": [], "error": error})
+    path = tmp_path / "index.html"
+    path.write_text(render_index_html(entries), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})  # the index runs no script: nothing to wait for
+    try:
+        page.goto(path.resolve().as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+        failed = page.locator("tr[data-org=umbrella-production] td.error")
+        assert failed.is_visible()
+        assert failed.inner_text() == f"The audit failed: {error}"
+        assert failed.bounding_box()["x"] + failed.bounding_box()["width"] <= 1400
+        page.screenshot(path=str(artifacts / "index-1400.png"), full_page=True)
+    finally:
+        page.close()

@@ -52,6 +52,22 @@ def test_csv_keeps_commas_quotes_newlines_and_non_latin_text_intact():
     assert rows[1][rows[0].index("Reason")] == tricky
 
 
+def test_csv_guards_formula_looking_context_but_keeps_data_loader_values_exact():
+    """A value starting like a formula is text in the columns people read, exact in the ones Data Loader maps."""
+    hostile = '=HYPERLINK("https://evil.example","click")'
+    item = finding(
+        reason=f"{hostile} looks like a duplicate",
+        evidence={"name": "@SUM(A1)", "phone": "+1 415 555 0100", "days": -3},
+        suggested_values={"LeadSource": "-Web", "Phone": "+14155550100"},
+    )
+    rows = list(csv.reader(io.StringIO(findings_csv([item]))))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["LeadSource"], row["Phone"]) == ("-Web", "+14155550100")  # what Data Loader writes, exactly
+    assert row["Reason"] == f"'{hostile} looks like a duplicate"
+    assert (row["Evidence: name"], row["Evidence: phone"]) == ("'@SUM(A1)", "'+1 415 555 0100")
+    assert row["Evidence: days"] == "-3"  # a number is a number, not a formula
+
+
 def test_findings_json_is_versioned_and_summarised():
     """The document carries its schema name and version, per-check counts and every finding."""
     document = findings_document(

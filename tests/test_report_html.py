@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import html as htmllib
+import json
 import re
 from pathlib import Path
 
@@ -20,9 +21,12 @@ from reportdocs import (
     lightning,
 )
 from sfbridge import report as report_package
+from sfbridge.ids import to_18
+from sfbridge.models import Finding, Severity
 from sfbridge.report.health import health_scores, overall_score
-from sfbridge.report.html import render_index_html, render_report_html
+from sfbridge.report.html import PREVIEW_CLUSTERS, render_index_html, render_report_html
 from sfbridge.report.links import instance_base, lightning_url
+from sfbridge.report.table_rows import PREVIEW_ROWS, ROW_FIELDS
 
 LEAD_4 = "00Q5g00000AbCdHEAV"
 SCRIPT = re.compile(r"<script([^>]*)>(.*?)</script>", re.DOTALL)
@@ -303,7 +307,180 @@ def test_inlined_assets_cannot_break_out_of_their_elements_and_match_their_readm
     assert set(listed) == {"tabulator.min.js", "tabulator_simple.min.css"}
 
 
-def test_a_survivors_merged_values_show_in_its_evidence_as_text(page):
-    """The merged record's values (evidence.merged_values) are listed in the row, escaped like any value."""
-    assert "merged_values.first_name.value: Taro; merged_values.first_name.from: " + CONTACT in page
-    assert "merged_values.title.value: \\u003cscript\\u003ealert" in page
+def test_a_survivors_merged_values_show_under_its_cluster_not_as_a_blob_in_its_row(page):
+    """The merged record's values are the cluster's to show; the duplicate's row has no key: value dump of them."""
+    rows = table_rows(page, "duplicate")
+    assert all("merged_values" not in row["details"] and "Taro" not in row["details"] for row in rows)
+    assert "Title <strong>&lt;script&gt;alert(" in page  # under the cluster, escaped
+
+
+def table_rows(page: str, check: str) -> list[dict]:
+    """The rows a check's table embeds, as the page's script reads them (objects by ROW_FIELDS)."""
+    box = re.search(rf'id="check-{check}".*?data-findings="(rows-\d+)"', page, re.DOTALL).group(1)
+    payload = re.search(rf'<script type="application/json" id="{box}">(.*?)</script>', page, re.DOTALL).group(1)
+    return [dict(zip(ROW_FIELDS, row, strict=True)) for row in json.loads(payload)]
+
+
+def table_layout(page: str, check: str) -> dict:
+    """The columns a check's table has, as the page's script reads them (data-layout)."""
+    section = re.search(rf'id="check-{check}"(.*?)</section>', page, re.DOTALL).group(1)
+    return json.loads(htmllib.unescape(re.search(r"data-layout='([^']*)'", section).group(1)))
+
+
+def stale(record_id: str, days: int, severity: Severity = Severity.LOW, **evidence: object) -> Finding:
+    return finding(
+        "stale_lead",
+        record_id,
+        severity=severity,
+        evidence={
+            "Status": "Open",
+            "last_touch": f"2025-{1 + days % 12:02d}-02T09:00:00Z",
+            "days_idle": days,
+            **evidence,
+        },
+    )
+
+
+def test_rows_name_the_person_and_show_the_checks_facts_most_severe_then_oldest_first():
+    """Name, company and owner lead each row; the check's evidence keys are labelled columns; the order is by need."""
+    items = [
+        stale(LEAD_1, 100, name="Ann Lee", company="Acme", owner_name="Bo Ek"),
+        stale(LEAD_2, 400, name="Zoë Ng", Company="Globex", owner_name="Cy Li", source="web_form"),
+        stale(LEAD_3, 200, name="Ærø Ås", company="Ærø ApS", owner_name="Inbound Queue"),
+        stale(LEAD_4, 50, Severity.HIGH, name="Hi Prio", company="Initech", owner_name="Di Bo"),
+    ]
+    page = render_report_html(document(items))
+    rows = table_rows(page, "stale_lead")
+    assert [(row["name"], row["company"], row["owner"]) for row in rows] == [
+        ("Hi Prio", "Initech", "Di Bo"),  # most severe first, however young
+        ("Zoë Ng", "Globex", "Cy Li"),  # then the oldest: the largest days_idle
+        ("Ærø Ås", "Ærø ApS", "Inbound Queue"),
+        ("Ann Lee", "Acme", "Bo Ek"),
+    ]
+    layout = table_layout(page, "stale_lead")
+    assert [fact["label"] for fact in layout["facts"]] == ["Last touch", "Days idle", "Source"]
+    assert [fact["numeric"] for fact in layout["facts"]] == [False, True, False]
+    assert [row["facts"] for row in rows][:2] == [["2025-03-02", 50, None], ["2025-05-02", 400, "web form"]]
+    assert layout["company"] == "Company"
+    assert layout["severity"] is True  # the rows differ; a check whose rows agree leaves it to the heading
+    # Every row's Status is Open: said once above the table, not in a column repeating it.
+    assert re.search(r'<p class="shared">Every finding here:\s*Status <strong>Open</strong>\.</p>', page)
+    assert '<p class="todo"><strong>What to do.</strong> Fix it</p>' in page
+    assert all(row["details"] == "" for row in rows)
+
+
+def test_evidence_the_columns_do_not_show_reads_as_words():
+    """Details are labelled words ("Lead score: 11"), never "key: value" blobs of API names and underscores."""
+    evidence = {
+        "broken_rules": ["score_below_minimum", "required_field_blank:Email"],
+        "converted_at": "2024-11-12T17:36:33Z",
+        "Lead_Score__c": 11.0,
+        "min_score": 50.0,
+        "fields": {"Phone": {"value": "N/A", "problem": "is not a phone number", "level": "malformed"}},
+        "owner_active": False,
+        "other_accounts": [{"Id": "x"}, {"Id": "y"}],
+        "a": 1,
+        "b": 2,
+        "c": 3,
+    }
+    page = render_report_html(document([finding("stale_lead", LEAD_1, evidence=evidence)]))
+    (row,) = table_rows(page, "stale_lead")
+    assert [fact["label"] for fact in table_layout(page, "stale_lead")["facts"]] == [
+        "Broken rules",
+        "Converted at",
+        "Lead score",
+        "Min score",
+    ]
+    assert row["facts"] == ["score below minimum, required field blank: Email", "2024-11-12", 11, 50]
+    assert row["details"] == (
+        "Fields: Phone 'N/A' is not a phone number · Owner active: no · 2 other accounts · A: 1 · B: 2 · C: 3"
+    )
+
+
+def test_a_record_without_names_still_shows_and_contacts_have_an_account_column():
+    """Findings from an older audit (no names in evidence) show their Id; a Contacts-only check says Account."""
+    page = render_report_html(document([finding("stale_lead", CONTACT, sobject="Contact")]))
+    (row,) = table_rows(page, "stale_lead")
+    assert (row["id"], row["name"], row["company"], row["owner"]) == (CONTACT, "", "", "")
+    assert table_layout(page, "stale_lead")["company"] == "Account"
+
+
+def test_a_check_opens_on_its_first_rows_with_the_rest_one_click_away():
+    """Above the preview size a table is marked to open on its first rows, with a button for all of them."""
+    many = [stale(to_18(f"00Q5g00000A{index:04d}"), index) for index in range(PREVIEW_ROWS + 3)]
+    page = render_report_html(document([*many, finding("inactive_owner", LEAD_1)]))
+    stale_box = re.search(r'<div class="findings([^"]*)" data-findings="[^"]*"[^>]*data-preview="(\d+)"', page)
+    assert stale_box.groups() == (" preview", str(PREVIEW_ROWS))
+    assert f"Show all {PREVIEW_ROWS + 3} findings</button>" in page
+    owner_section = re.search(r'id="check-inactive_owner"(.*?)</section>', page, re.DOTALL).group(1)
+    assert 'class="findings preview"' not in owner_section  # one finding: nothing to fold
+    assert "show-all" not in owner_section
+
+
+def test_duplicate_clusters_beyond_the_first_few_fold_away():
+    """The first clusters show; the others are inside one <details>, a click away."""
+    items = []
+    for index in range(PREVIEW_CLUSTERS + 2):
+        master, other = (to_18(f"00Q5g00000C{index:02d}{suffix}") for suffix in ("a1", "b2"))
+        items += [
+            finding("duplicate", master, group=master, related={"survivor": master}, evidence={"name": "A"}),
+            finding("duplicate", other, group=master, related={"survivor": master}, evidence={"name": "A"}),
+        ]
+    page = render_report_html(document(items))
+    before, folded = page.split('<details class="more-clusters">')
+    assert before.count('<div class="cluster"') == PREVIEW_CLUSTERS
+    assert "<summary>The other 2 groups</summary>" in folded
+    assert folded.count('<div class="cluster"') == 2
+
+
+def test_fill_rates_lead_with_the_fields_people_fill_by_label_system_fields_last():
+    """People's fields most filled first, then checkboxes, then what Salesforce sets; labels, API names beside."""
+    doc = document()
+    doc["profile"]["fill_rates"] = {
+        "Lead": [
+            {"field": "Id", "filled": 8, "fill_rate": 1.0, "label": "Lead ID", "set_by_salesforce": True},
+            {"field": "Fax", "filled": 0, "fill_rate": 0.0, "label": "Fax", "set_by_salesforce": False},
+            {"field": "DoNotCall", "filled": 8, "fill_rate": 1.0, "label": "Do Not Call", "checkbox": True},
+            {"field": "LeadSource", "filled": 6, "fill_rate": 0.75, "label": "Lead Source", "set_by_salesforce": False},
+            {"field": "Lead_Score__c", "filled": 7, "fill_rate": 0.875},  # an older profile: no label, no kind
+            {"field": "SystemModstamp", "filled": 8, "fill_rate": 1.0},
+        ]
+    }
+    page = render_report_html(doc)
+    table = re.search(r'<details class="fill-rates" data-sobject="Lead">(.*?)</details>', page, re.DOTALL).group(1)
+    groups = re.findall(r'<tbody data-group="(\w+)">', table)
+    assert groups == ["filled_by_people", "checkbox", "set_by_salesforce"]
+    labels = re.findall(r"<tr><td>(.*?) <span", table)
+    assert labels == ["Lead score", "Lead Source", "Fax", "Do Not Call", "Lead ID", "System modstamp"]
+    assert '<span class="muted api">Lead_Score__c</span>' in table
+    assert "6 fields, the ones people fill first" in table
+
+
+def test_the_index_puts_ids_under_the_org_and_shows_a_failed_orgs_error_across_the_row():
+    """No Org Id or Instance columns (it fits 1,400 px); a failed org's error spans the numbers it has not got."""
+    entries = [
+        {
+            "org": "acme",
+            "org_id": "00D5g0000000001EAA",
+            "instance_url": INSTANCE,
+            "report": "acme/report.html",
+            "summary": document()["summary"],
+            "health": health_scores(document()),
+        },
+        {"org": "broken", "report": None, "summary": None, "health": [], "error": "login refused <b>x</b>"},
+    ]
+    html = render_index_html(entries)
+    header = re.search(r"<thead>(.*?)</thead>", html, re.DOTALL).group(1)
+    assert "Org Id" not in header
+    assert "Instance" not in header
+    acme = re.search(r'<tr data-org="acme">(.*?)</tr>', html, re.DOTALL).group(1)
+    assert '<span class="muted small">00D5g0000000001EAA</span>' in acme
+    assert '<span class="muted small">acme.my.salesforce.com</span>' in acme
+    broken = re.search(r'<tr data-org="broken" class="failed">(.*?)</tr>', html, re.DOTALL).group(1)
+    columns = header.count("<th")
+    span = int(
+        re.search(
+            r'<td class="error" colspan="(\d+)">The audit failed: login refused &lt;b&gt;x&lt;/b&gt;', broken
+        ).group(1)
+    )
+    assert 1 + span == columns

@@ -101,6 +101,12 @@ def rendered(markdown):
     return parser
 
 
+def top_rows(html):
+    """The top findings tables' rows (after their Name header), headers left out."""
+    start = next(index for index, row in enumerate(html.rows) if row[0] == "Name")
+    return [row for row in html.rows[start:] if row[0] != "Name"]
+
+
 def test_report_summarises_each_check_and_the_org_profile():
     """The summary table has one row per check (count, severity); the profile's headline numbers follow."""
     text = render_report_markdown(document([finding("junk_lead", LEAD_1), finding("orphan_contact", CONTACT, "low")]))
@@ -125,7 +131,7 @@ def test_top_findings_are_the_most_severe_first_and_capped():
     section = text[text.index("### Junk leads") :]
     assert section.index("first") < section.index("second")
     assert "third" not in section
-    assert "…and 1 more in junk\\_lead.csv." in section
+    assert "…and 1 more in findings.xlsx and junk\\_lead.Lead.csv." in section
     assert "### Duplicate people" not in text  # a clean check has no findings section
 
 
@@ -143,15 +149,51 @@ def test_records_link_to_their_lightning_pages_only_when_instance_and_id_check_o
 
 def test_hostile_record_values_cannot_break_the_table_or_inject_links_or_html():
     """Pipes, backticks, <script>, [x](http://evil) and newlines in a value render as the text they are."""
-    text = render_report_markdown(document([finding("junk_lead", LEAD_1, reason=HOSTILE, suggested_action=HOSTILE)]))
-    html = rendered(text)
+    people = {"name": HOSTILE, "company": HOSTILE, "owner_name": HOSTILE, "rule": HOSTILE}
+    items = [
+        finding("junk_lead", LEAD_1, reason=HOSTILE, suggested_action=HOSTILE, evidence=people),
+        finding("junk_lead", LEAD_2, evidence={"name": "Bo Ek", "rule": "test_words"}),
+    ]
+    html = rendered(render_report_markdown(document(items)))
     assert "script" not in html.tags
     assert "img" not in html.tags
     assert "code" not in html.tags
     assert all("evil" not in link for link in html.links)
-    (row,) = [row for row in html.rows if row[0] == LEAD_1]
-    assert len(row) == 5
-    assert row[3] == row[4] == " ".join(HOSTILE.split())  # the value, on one line, in its own cell
+    header = next(row for row in html.rows if row[0] == "Name")
+    assert header == ["Name", "Company", "Owner", "Rule", "Reason", "Suggested action"]
+    row = top_rows(html)[0]
+    assert row == [" ".join(HOSTILE.split())] * 6  # each value on one line, in its own cell; the name a link
+    assert html.links[0] == f"{INSTANCE}/lightning/r/Lead/{LEAD_1}/view"
+
+
+def test_top_findings_name_the_person_and_show_the_checks_facts_oldest_first():
+    """Each row names the person, their company and owner, then the check's facts as columns; the oldest comes first."""
+    items = [
+        finding(
+            "junk_lead", LEAD_1, evidence={"name": "Ann Lee", "company": "Acme", "owner_name": "Bo Ek", "days_idle": 91}
+        ),
+        finding(
+            "junk_lead",
+            LEAD_2,
+            evidence={"name": "Zoë Ng", "Company": "Globex", "owner_name": "Cy Li", "days_idle": 400},
+        ),
+        finding("junk_lead", LEAD_3, evidence={"days_idle": 200, "last_touch": "2026-01-02T09:00:00Z"}),
+    ]
+    text = render_report_markdown(document(items))
+    html = rendered(text)
+    header = next(row for row in html.rows if row[0] == "Name")
+    assert header == ["Name", "Company", "Owner", "Days idle", "Last touch", "Reason"]
+    assert "| Name | Company | Owner | Days idle | Last touch | Reason |\n|---|---|---|---:|---|---|" in text
+    rows = top_rows(html)
+    assert [row[:4] for row in rows] == [
+        ["Zoë Ng", "Globex", "Cy Li", "400"],
+        [LEAD_3, "", "", "200"],
+        ["Ann Lee", "Acme", "Bo Ek", "91"],
+    ]
+    assert rows[1][4] == "2026-01-02"  # a date, not a timestamp
+    assert html.links[0] == f"{INSTANCE}/lightning/r/Lead/{LEAD_2}/view"
+    assert "What to do: Fix it." in text  # said once, not in every row
+    assert "days\\_idle" not in text  # the key is a label, "Days idle"
 
 
 def test_non_latin_names_pass_through_unchanged():

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from reportdocs import CHECKS, CONTACT, LEAD_2, WATERFALL, document, finding, match_model
-from sfbridge.report import sections
+from sfbridge.report import table_rows as row_module
 from sfbridge.report.html import render_report_html
 from sfbridge.report.markdown import render_report_markdown
 from sfbridge.report.matchmodel import model_view, probability, signed, waterfall_row, waterfall_view
@@ -156,7 +156,7 @@ def test_a_waterfall_reads_only_what_is_a_step():
 def test_waterfalls_are_built_only_for_the_rows_a_section_shows(monkeypatch):
     """A large audit pays for the rows the page embeds, not for every finding (150k on a million records)."""
     built = []
-    monkeypatch.setattr(sections, "waterfall_row", lambda item: built.append(item) or None)
+    monkeypatch.setattr(row_module, "waterfall_row", lambda item: built.append(item) or None)
     match = {"other_id": CONTACT, "other_sobject": "Contact", "score": 0.97, "reasons": [], "waterfall": WATERFALL}
     items = [
         finding("duplicate", f"00Q5g00000Ab{index:04d}AAA", evidence={"matches": [match]}, group=CONTACT)

@@ -10,7 +10,9 @@ the same findings.
 
 Each duplicate cluster's master finding also says what ``sfbridge plan`` would do with the
 cluster (merge it, or leave it to a person and why: :func:`sfbridge.plan.merges.merge_outlook`),
-so the reports show it beside the cluster.
+so the reports show it beside the cluster. Every finding also names whose record it is (the
+person, their company or account, the record's owner: :mod:`sfbridge.audit_names`), so a report
+can show names where it would otherwise show only Ids.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import polars as pl
 import structlog
 
+from sfbridge.audit_names import NAME_FIELDS, name_columns, with_names
 from sfbridge.checks import Check, fields_needed, run_checks_detailed
 from sfbridge.checks.profile import PROFILE_NEEDS, OrgProfileReport, org_profile
 from sfbridge.checks.rules_fit import OrgFacts, require_rules_fit
@@ -139,7 +142,7 @@ def audit(
     started, timer = datetime.now(UTC), time.perf_counter()
     require_rules_fit(rules, org_facts(store), source=None if rules_file is None else str(rules_file))
     fields = fields_needed(checks, rules)
-    for sobject, needed in PROFILE_NEEDS.items():
+    for sobject, needed in (*PROFILE_NEEDS.items(), *NAME_FIELDS.items()):
         fields.setdefault(sobject, set()).update(needed)
     duplicates = any(check.name == "duplicate" for check in checks)
     if duplicates:
@@ -149,12 +152,16 @@ def audit(
     org_id, instance_url, taken_at = snapshot.org_id, snapshot.instance_url, snapshot.taken_at
     run_id = store.start_run(command, org=org, started_at=started)
     try:
-        profile = org_profile(snapshot, rules=rules, now=taken_at)
+        described = {sobject: store.described(sobject) for sobject in ("Lead", "Contact")}
+        profile = org_profile(snapshot, rules=rules, now=taken_at, described=described)
         # Kept aside: the checks release the columns they are done with as they go.
         merge_facts = {sobject: _columns(snapshot.frame(sobject), facts) for sobject, facts in HELD_BACK_BY.items()}
+        names = name_columns(snapshot)
         checked = run_checks_detailed(snapshot, rules=rules, now=taken_at, checks=checks, release=True)
         findings, match_model = checked.findings, checked.match_model
         del snapshot  # the frames are done with: a large org's findings need that memory next
+        findings = with_names(findings, names)
+        del names
         if duplicates:
             findings = _with_merge_outlook(findings, rules, merge_facts)
         del merge_facts

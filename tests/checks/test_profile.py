@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sfbridge.checks.profile import ACCOUNT_BASED_SHARE, NO_SOURCE, OrgProfileReport, org_profile
+from sfbridge.describes import DescribedField
 from sfbridge.models import ColumnKind
 from sfbridge.rules import Rules, load_rules
 from sfbridge.snapshot import snapshot_from_records
@@ -121,6 +122,24 @@ def test_org_profile_fill_rates_cover_every_field_of_leads_and_contacts():
     assert lead_rates["Email"] == 0.5
     assert lead_rates["ConvertedDate"] == 0.0
     assert {fill.field: fill.filled for fill in report.fill_rates["Contact"]} == {"Id": 4, "Email": 2}
+
+
+def test_fill_rates_carry_each_fields_label_and_kind_from_the_describe():
+    """A described field has its label, whether Salesforce sets it, and whether it is a checkbox; others have none."""
+    described = {
+        "Lead": (
+            DescribedField(name="Email", kind=T, sf_type="email", label="Email", createable=True, updateable=True),
+            DescribedField(name="Id", kind=T, sf_type="id", label="Lead ID", createable=False, updateable=False),
+            DescribedField(name="IsConverted", kind=B, sf_type="boolean", label="Converted", createable=True),
+        ),
+    }
+    report = org_profile(snapshot([lead(1)]), rules=Rules(), now=NOW, described=described)
+    fills = {fill.field: fill for fill in report.fill_rates["Lead"]}
+    assert (fills["Email"].label, fills["Email"].set_by_salesforce, fills["Email"].checkbox) == ("Email", False, False)
+    assert (fills["Id"].label, fills["Id"].set_by_salesforce) == ("Lead ID", True)
+    assert (fills["IsConverted"].set_by_salesforce, fills["IsConverted"].checkbox) == (False, True)
+    assert (fills["Status"].label, fills["Status"].set_by_salesforce, fills["Status"].checkbox) == (None, None, None)
+    assert all(fill.label is None for fill in report.fill_rates["Contact"])  # no describe kept for it
 
 
 @pytest.mark.parametrize(

@@ -251,6 +251,7 @@ premature_conversion = Check(
     ),
     run=_premature,
     needs=_needs,
+    objects=("Lead",),
 )
 
 #: This module's checks, in report order.

@@ -591,6 +591,7 @@ junk_lead = Check(
     ),
     run=_junk,
     needs=lambda _rules: {"Lead": frozenset({"Id", "Status", "IsConverted", *_FIELDS})},
+    objects=("Lead",),
 )
 
 #: This module's checks, in report order.

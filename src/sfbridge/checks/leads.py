@@ -259,6 +259,7 @@ stale_lead = Check(
     ),
     run=_stale_leads,
     needs=lambda _rules: {"Lead": _lead_fields("LastActivityDate", "CreatedDate")},
+    objects=("Lead",),
 )
 never_touched_lead = Check(
     name="never_touched_lead",
@@ -266,6 +267,7 @@ never_touched_lead = Check(
     explains="Open leads older than never_touched_days with no Task and no LastActivityDate: nobody ever worked them.",
     run=_never_touched,
     needs=lambda _rules: {"Lead": _lead_fields("LastActivityDate", "CreatedDate"), "Task": frozenset({"Id", "WhoId"})},
+    objects=("Lead",),
 )
 missing_lead_source = Check(
     name="missing_lead_source",
@@ -283,6 +285,7 @@ inactive_owner = Check(
     explains="Open leads owned by a deactivated user: nobody sees them in their list views or gets their reminders.",
     run=_inactive_owner,
     needs=lambda _rules: {"Lead": _lead_fields("OwnerId"), "User": frozenset({"Id", "Name", "IsActive"})},
+    objects=("Lead",),
 )
 queue_aging = Check(
     name="queue_aging",
@@ -293,6 +296,7 @@ queue_aging = Check(
     ),
     run=_queue_aging,
     needs=lambda _rules: {"Lead": _lead_fields("OwnerId", "CreatedDate"), "Group": frozenset({"Id", "Name", "Type"})},
+    objects=("Lead",),
 )
 
 #: This module's checks, in report order.

@@ -297,6 +297,7 @@ lead_is_existing_contact = Check(
     run=_lead_is_existing_contact,
     needs=_needs,
     reads_people=True,
+    objects=("Lead",),
 )
 
 lead_matches_account = Check(
@@ -309,6 +310,7 @@ lead_matches_account = Check(
     run=_lead_matches_account,
     needs=_needs,
     reads_people=True,
+    objects=("Lead",),
 )
 
 CHECKS: tuple[Check, ...] = (duplicate, lead_is_existing_contact, lead_matches_account)

@@ -7,13 +7,15 @@ It is computed from the same snapshot and status reading as the checks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, field_serializer
 
 from sfbridge.checks.context import CheckContext
+from sfbridge.describes import DescribedField
 from sfbridge.rules import Rules
 from sfbridge.snapshot import Snapshot
 
@@ -116,11 +118,19 @@ class AgeBucket(_Frozen):
 
 
 class FieldFill(_Frozen):
-    """How often one field is filled."""
+    """How often one field is filled, and what kind of field it is (when the pull kept the object's describe).
+
+    ``label`` is the field's label in the org; ``set_by_salesforce`` tells a field no user can
+    write (Id, CreatedDate, formulas, roll-ups) from one people fill; ``checkbox`` a field that
+    is always filled (false until ticked). All three are None when no describe was kept.
+    """
 
     field: str
     filled: int
     fill_rate: float
+    label: str | None = None
+    set_by_salesforce: bool | None = None
+    checkbox: bool | None = None
 
 
 class OrgProfileReport(_Frozen):
@@ -249,7 +259,7 @@ def _lead_ages(open_leads: pl.DataFrame, now: datetime) -> tuple[AgeBucket, ...]
     return tuple(buckets)
 
 
-def _fill_rates(snapshot: Snapshot, sobject: str) -> tuple[FieldFill, ...]:
+def _fill_rates(snapshot: Snapshot, sobject: str, described: Sequence[DescribedField] | None) -> tuple[FieldFill, ...]:
     frame = snapshot.frame(sobject)
     if sobject in snapshot.fill_counts:  # counted by the store over every field it holds
         counts = dict(snapshot.fill_counts[sobject])
@@ -258,18 +268,38 @@ def _fill_rates(snapshot: Snapshot, sobject: str) -> tuple[FieldFill, ...]:
         counts, total = frame.select(pl.all().is_not_null().sum()).row(0, named=True), frame.height
     else:
         return ()
+    fields = {field.name: field for field in described or ()}
     return tuple(
-        FieldFill(field=name, filled=filled, fill_rate=_share(filled, total)) for name, filled in counts.items()
+        FieldFill(field=name, filled=filled, fill_rate=_share(filled, total), **_kind(fields.get(name)))
+        for name, filled in counts.items()
     )
 
 
-def org_profile(snapshot: Snapshot, *, rules: Rules, now: datetime) -> OrgProfileReport:
+def _kind(field: DescribedField | None) -> dict[str, Any]:
+    if field is None or field.sf_type is None:  # not described: the report falls back on the API name
+        return {}
+    return {
+        "label": field.label or None,
+        "set_by_salesforce": not (field.createable or field.updateable),
+        "checkbox": field.sf_type == "boolean",
+    }
+
+
+def org_profile(
+    snapshot: Snapshot,
+    *,
+    rules: Rules,
+    now: datetime,
+    described: Mapping[str, Sequence[DescribedField] | None] | None = None,
+) -> OrgProfileReport:
     """Profile how an org uses Leads.
 
     Args:
         snapshot: the org's records (fill rates cover every field loaded for Lead and Contact).
         rules: the rules (their status lists decide which statuses are open, closed, qualified).
         now: the moment the profile is made.
+        described: per object, the fields its last describe listed (the store keeps them),
+            for the fill rates' labels and kinds; None or a missing object: not known.
 
     Returns:
         The profile: record counts, lead usage ("account-based" below
@@ -300,6 +330,8 @@ def org_profile(snapshot: Snapshot, *, rules: Rules, now: datetime) -> OrgProfil
         funnel=_funnel(ctx, leads),
         sources=_sources(leads),
         owners=_owners(ctx, open_leads),
-        fill_rates={sobject: _fill_rates(snapshot, sobject) for sobject in ("Lead", "Contact")},
+        fill_rates={
+            sobject: _fill_rates(snapshot, sobject, (described or {}).get(sobject)) for sobject in ("Lead", "Contact")
+        },
         lead_ages=_lead_ages(open_leads, now),
     )

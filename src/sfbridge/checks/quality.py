@@ -207,6 +207,7 @@ orphan_contact = Check(
     run=_orphan_contact,
     needs=_people_needs,
     reads_people=True,
+    objects=("Contact",),
 )
 
 bounced_email = Check(

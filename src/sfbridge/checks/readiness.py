@@ -117,6 +117,7 @@ ready_to_convert = Check(
     ),
     run=_ready,
     needs=_needs,
+    objects=("Lead",),
 )
 
 #: This module's checks, in report order.

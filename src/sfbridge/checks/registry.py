@@ -33,6 +33,9 @@ class Check:
         reads_people: whether it reads ``context.matches`` (the normalised Leads and
             Contacts, built from :data:`~sfbridge.checks.context.PEOPLE_NEEDS`, which are
             loaded for it); such checks run last, while the phone numbers they need are read.
+        objects: the objects its findings can be on. The audit writes one Data Loader CSV
+            per check and object (an update job takes one object), a header alone when the
+            check found nothing there, so a scheduled import always finds its file.
     """
 
     name: str
@@ -41,3 +44,4 @@ class Check:
     run: Callable[[CheckContext], list[Finding]]
     needs: FieldNeeds
     reads_people: bool = False
+    objects: tuple[str, ...] = ("Lead", "Contact")

@@ -25,8 +25,10 @@ from sfbridge.cli.common import (
     LogFormatOption,
     OrgOption,
     StoreOption,
+    TargetOrgOption,
     VerboseOption,
     app,
+    check_org_options,
     err,
     exit_codes,
     fail,
@@ -106,6 +108,7 @@ def _report_json(report: ApplyReport) -> dict[str, Any]:
 def apply_command(
     plan_file: Annotated[Path, typer.Argument(help="The plan file made by sfbridge plan.", dir_okay=False)],
     org: OrgOption = None,
+    target_org: TargetOrgOption = None,
     config: ConfigOption = None,
     yes: Annotated[bool, typer.Option("--yes", help="Apply without asking (for schedulers).")] = False,
     store: StoreOption = None,
@@ -117,8 +120,10 @@ def apply_command(
     """Apply a reviewed plan to its org: exactly its actions, each journalled, never a lead converted twice."""
     setup_logging(log_format, verbose)
     with exit_codes():
+        check_org_options(org, target_org)  # before reading the plan: a usage error is said first
         plan = read_plan(plan_file)
-        profile, config_dir = load_profile(config, org or plan.org)
+        # The plan names its org's profile; --org or --target-org choose another (and apply checks the org's Id).
+        profile, config_dir = load_profile(config, org or (None if target_org else plan.org), target_org)
         rules = load_rules(rules_path(profile, config_dir=config_dir))
         if not as_json:
             out.print(plan_table(plan))
@@ -163,6 +168,7 @@ def apply_command(
 def runs_command(
     ctx: typer.Context,
     org: OrgOption = None,
+    target_org: TargetOrgOption = None,
     config: ConfigOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
@@ -172,7 +178,7 @@ def runs_command(
         return
     setup_logging(LogFormat.AUTO, 0)  # the sweep's warning goes to stderr, never into --json output
     with exit_codes():
-        profile, _ = load_profile(config, org)
+        profile, _ = load_profile(config, org, target_org)
         mirror = Store.open(store or store_url(profile), create=False)
         mirror.sweep_interrupted()  # runs whose process died show as interrupted, not running forever
         rows = [run for run in mirror.recent_runs(limit=50) if run["command"] == "apply"]
@@ -192,13 +198,14 @@ def runs_command(
 def runs_show(
     run_id: Annotated[int, typer.Argument(help="The run number (see sfbridge runs).")],
     org: OrgOption = None,
+    target_org: TargetOrgOption = None,
     config: ConfigOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show each action of an apply run: what was sent, the values before, and how it ended."""
     with exit_codes():
-        profile, _ = load_profile(config, org)
+        profile, _ = load_profile(config, org, target_org)
         mirror = Store.open(store or store_url(profile), create=False)
         run = mirror.run(run_id)
         if run is None:
@@ -214,6 +221,7 @@ def runs_show(
 def revert_command(
     run_id: Annotated[int, typer.Argument(help="The apply run whose updates and merges to undo (see sfbridge runs).")],
     org: OrgOption = None,
+    target_org: TargetOrgOption = None,
     config: ConfigOption = None,
     yes: Annotated[bool, typer.Option("--yes", help="Revert without asking (for schedulers).")] = False,
     store: StoreOption = None,
@@ -229,7 +237,7 @@ def revert_command(
     """
     setup_logging(log_format, verbose)
     with exit_codes():
-        profile, config_dir = load_profile(config, org)
+        profile, config_dir = load_profile(config, org, target_org)
         mirror = Store.open(store or store_url(profile), create=False)
         _confirm(
             yes,

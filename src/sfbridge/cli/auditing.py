@@ -21,8 +21,10 @@ from sfbridge.cli.common import (
     LogFormat,
     LogFormatOption,
     StoreOption,
+    TargetOrgOption,
     VerboseOption,
     app,
+    check_org_options,
     err,
     exit_codes,
     load_profile,
@@ -59,7 +61,9 @@ ChecksOption = Annotated[
 OutOption = Annotated[
     Path | None,
     typer.Option(
-        "--out", help="Folder for findings.json and one CSV per check (default: sfbridge-reports/ORG).", file_okay=False
+        "--out",
+        help="Folder for findings.json, findings.xlsx, the CSVs and the reports (default: sfbridge-reports/ORG).",
+        file_okay=False,
     ),
 ]
 
@@ -114,7 +118,8 @@ def run_audit(
         trends=trends,
         match_model=result.match_model,
     )
-    written = write_audit_outputs(out_dir, document=document, findings=result.findings, checks=[c.name for c in checks])
+    objects = {check.name: check.objects for check in checks}
+    written = write_audit_outputs(out_dir, document=document, findings=result.findings, checks=objects)
     return AuditOutcome(result, document, written)
 
 
@@ -132,7 +137,7 @@ def print_audit(outcome: AuditOutcome, *, out_dir: Path) -> None:
             f"{totals['resolved']:,} resolved, {totals['still_open']:,} still open."
         )
     reports = ", ".join(path.name for path in outcome.files if path.suffix != ".csv")
-    err.print(f"Findings written to {out_dir}/ ({reports} and one CSV per check).", highlight=False)
+    err.print(f"Findings written to {out_dir}/ ({reports} and one CSV per check and object).", highlight=False)
 
 
 def _describe(check: Check, rules: Rules) -> dict[str, str]:
@@ -211,6 +216,7 @@ OrgsOption = Annotated[
 @app.command("audit")
 def audit_command(
     org: OrgsOption = None,
+    target_org: TargetOrgOption = None,
     config: ConfigOption = None,
     all_orgs: Annotated[
         bool,
@@ -234,6 +240,8 @@ def audit_command(
     """Run the health checks on an org (pulling what changed first) and write the findings and reports."""
     setup_logging(log_format, verbose)
     names = org or []
+    with exit_codes():
+        check_org_options(names or all_orgs, target_org)
     if all_orgs or len(names) > 1:
         with exit_codes():
             chosen = select_checks(checks.split(",") if checks else None)
@@ -243,7 +251,7 @@ def audit_command(
         )
         raise typer.Exit(code)
     with exit_codes():
-        profile, config_dir = load_profile(config, names[0] if names else None)
+        profile, config_dir = load_profile(config, names[0] if names else None, target_org)
         chosen = select_checks(checks.split(",") if checks else None)
         folder = out_dir or Path("sfbridge-reports") / profile.name
         check_output_folder(folder, option="--out")  # before the pull, not after it

@@ -8,6 +8,7 @@ signal's number when stopped by a signal (143 for SIGTERM, 129 for SIGHUP).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +21,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from sfbridge.config import OrgProfile, find_config_file, load_settings
-from sfbridge.errors import SfbridgeError, Terminated, UserInputError
+from sfbridge.config import AuthMethod, OrgProfile, find_config_file, load_settings
+from sfbridge.errors import ConfigError, SfbridgeError, Terminated, UsageError, UserInputError
 from sfbridge.log import configure_logging
 
 __all__ = [
@@ -38,9 +39,12 @@ __all__ = [
     "LogFormatOption",
     "OrgOption",
     "StoreOption",
+    "TargetOrgOption",
     "VerboseOption",
+    "alias_profile",
     "app",
     "auth_app",
+    "check_org_options",
     "err",
     "exit_codes",
     "fail",
@@ -79,9 +83,21 @@ class LogFormat(StrEnum):
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="Config file (default: $SFBRIDGE_CONFIG, ./config/sfbridge.toml).", dir_okay=False),
+    typer.Option(
+        "--config",
+        help="Config file (default: $SFBRIDGE_CONFIG, ./sfbridge.toml, ./config/sfbridge.toml, then the user's "
+        "config folder; see sfbridge init).",
+        dir_okay=False,
+    ),
 ]
 OrgOption = Annotated[str | None, typer.Option("--org", help="Org profile name from the config file.")]
+TargetOrgOption = Annotated[
+    str | None,
+    typer.Option(
+        "--target-org",
+        help="Use this Salesforce CLI login (alias or username, see sf org list) instead of a profile; not with --org.",
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON on standard output.")]
 LogFormatOption = Annotated[
     LogFormat,
@@ -123,10 +139,57 @@ def exit_codes() -> Iterator[None]:
         fail("interrupted; everything committed so far is kept and the next run resumes from it", EXIT_INTERRUPTED)
 
 
-def load_profile(config: Path | None, org: str | None) -> tuple[OrgProfile, Path]:
-    """Find the config file, load it and pick the org; also return the config's folder."""
+def load_profile(config: Path | None, org: str | None, target_org: str | None = None) -> tuple[OrgProfile, Path]:
+    """Find the config file, load it and pick the org; also return the config's folder.
+
+    With ``--target-org ALIAS`` no profile is read: the org is the sf CLI's login of that
+    alias (:func:`alias_profile`), and the folder is the config file's when there is one (for
+    its rules.toml and mappings.toml), else ``config`` (none: the built-in rules).
+
+    Raises:
+        UsageError: when both ``--org`` and ``--target-org`` are given.
+    """
+    check_org_options(org, target_org)
+    if target_org is not None:
+        try:
+            folder = find_config_file(config).parent
+        except ConfigError:
+            if config is not None:  # a --config that does not exist is still a mistake
+                raise
+            folder = Path("config")
+        return alias_profile(target_org), folder
     path = find_config_file(config)
     return load_settings(path).org(org), path.parent
+
+
+def check_org_options(org: object, target_org: str | None) -> None:
+    """Refuse ``--org`` (or ``--all-orgs``) together with ``--target-org``: they name different things."""
+    if org and target_org is not None:
+        msg = (
+            "--org and --target-org both choose the org: give --org NAME for a profile in the config file, "
+            "or --target-org ALIAS for a Salesforce CLI login, not both"
+        )
+        raise UsageError(msg)
+
+
+# What a store's file name may hold; an sf alias or username may hold more (":", "/").
+_FILE_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
+
+
+def alias_profile(alias: str) -> OrgProfile:
+    """An in-memory profile for ``--target-org ALIAS``: auth = sf_cli, every other key its default.
+
+    It is named after the alias (characters a file name cannot hold become ``_``), so its
+    store follows the rule of any profile of that name: ``SFBRIDGE_<ALIAS>_STORE_URL``, else
+    ``.sfbridge/<ALIAS>.db``; its reports go to ``sfbridge-reports/<ALIAS>``.
+
+    Raises:
+        UsageError: for an empty alias, one with spaces, or one sf would read as an option.
+    """
+    if not alias or any(c.isspace() for c in alias) or alias.startswith("-"):
+        msg = f"--target-org {alias!r}: give a Salesforce CLI alias or username (see: sf org list)"
+        raise UsageError(msg)
+    return OrgProfile(name=_FILE_UNSAFE.sub("_", alias), auth=AuthMethod.SF_CLI, sf_alias=alias)
 
 
 def seconds(value: int) -> timedelta:

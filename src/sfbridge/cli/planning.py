@@ -14,6 +14,7 @@ from sfbridge.cli.common import (
     LogFormatOption,
     OrgOption,
     StoreOption,
+    TargetOrgOption,
     VerboseOption,
     app,
     err,
@@ -52,6 +53,7 @@ def show_plan(plan: Plan, *, as_json: bool) -> None:
 @app.command("plan")
 def plan_command(
     org: OrgOption = None,
+    target_org: TargetOrgOption = None,
     config: ConfigOption = None,
     checks: Annotated[
         str | None, typer.Option("--checks", help="Only these checks' findings (comma-separated).")
@@ -87,7 +89,7 @@ def plan_command(
         path = output or Path("plan.json")
         # Checked before connecting: a plan that cannot be written should not cost a pull first.
         check_output_file(path, option="-o/--output", name="plan.json")
-        profile, config_dir = load_profile(config, org)
+        profile, config_dir = load_profile(config, org, target_org)
         rules_file = rules_path(profile, config_dir=config_dir)
         rules = load_rules(rules_file)
         url = store or store_url(profile)

@@ -16,6 +16,7 @@ from sfbridge.cli.common import (
     LogFormatOption,
     OrgOption,
     StoreOption,
+    TargetOrgOption,
     VerboseOption,
     app,
     err,
@@ -204,6 +205,7 @@ def print_pull(report: PullReport, *, as_json: bool, title: str = "Pulled") -> N
 @app.command("pull")
 def pull_command(
     org: OrgOption = None,
+    target_org: TargetOrgOption = None,
     config: ConfigOption = None,
     full: Annotated[bool, typer.Option("--full", help="Re-read every record and reconcile Ids (slow, exact).")] = False,
     bulk: Annotated[
@@ -220,7 +222,7 @@ def pull_command(
     """Pull an org's Leads, Contacts and what they need into the local store (incremental)."""
     setup_logging(log_format, verbose)
     with exit_codes():
-        profile, config_dir = load_profile(config, org)
+        profile, config_dir = load_profile(config, org, target_org)
         chosen = tuple(o.strip() for o in objects.split(",") if o.strip()) if objects is not None else None
         if chosen == ():
             msg = "--objects: no object given; list object API names, e.g. --objects Lead,Contact"

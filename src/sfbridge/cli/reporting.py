@@ -24,6 +24,7 @@ from sfbridge.cli.common import (
     LogFormatOption,
     OrgOption,
     StoreOption,
+    TargetOrgOption,
     VerboseOption,
     app,
     err,
@@ -121,6 +122,7 @@ def report_command(
         int, typer.Option("--run", help="The audit run to report on (its id from `sfbridge audit --json`).")
     ],
     org: OrgOption = None,
+    target_org: TargetOrgOption = None,
     config: ConfigOption = None,
     store: StoreOption = None,
     out_dir: Annotated[
@@ -137,8 +139,8 @@ def report_command(
     setup_logging(log_format, verbose)
     with exit_codes():
         rules, url = Rules(), store
-        if url is None or org is not None or config is not None:
-            profile, config_dir = load_profile(config, org)
+        if url is None or org is not None or target_org is not None or config is not None:
+            profile, config_dir = load_profile(config, org, target_org)
             rules, url = load_rules(rules_path(profile, config_dir=config_dir)), url or store_url(profile)
         document = stored_audit_document(Store.open(url, create=False), run_id, rules=rules)
         folder = out_dir or Path("sfbridge-reports") / str(document["org"]["name"]) / f"run-{run_id}"

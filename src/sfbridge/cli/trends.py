@@ -19,6 +19,7 @@ from sfbridge.cli.common import (
     LogFormatOption,
     OrgOption,
     StoreOption,
+    TargetOrgOption,
     VerboseOption,
     app,
     err,
@@ -78,6 +79,7 @@ def audit_series(store: Store, *, checks: list[str] | None, last: int) -> dict[s
 @app.command("trends")
 def trends_command(
     org: OrgOption = None,
+    target_org: TargetOrgOption = None,
     config: ConfigOption = None,
     checks: Annotated[
         str | None, typer.Option("--checks", help="Only these checks' columns (comma-separated).")
@@ -91,7 +93,7 @@ def trends_command(
     """Show an org's audits over time: findings per check, and what the last audit found new and resolved."""
     setup_logging(log_format, verbose)
     with exit_codes():
-        profile, _ = load_profile(config, org)
+        profile, _ = load_profile(config, org, target_org)
         chosen = [check.name for check in select_checks(checks.split(","))] if checks else None
         mirror = Store.open(store or store_url(profile), create=False)
         series = audit_series(mirror, checks=chosen, last=last)

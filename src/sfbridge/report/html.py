@@ -36,10 +36,12 @@ from markupsafe import Markup
 
 from sfbridge import __version__
 from sfbridge.report import charts
+from sfbridge.report.fill_rates import fill_rate_groups
 from sfbridge.report.health import FAIR, GOOD, HALF_SHARE, SEVERITY_WEIGHTS, band, health_scores, overall_score
 from sfbridge.report.links import instance_base, lightning_url
 from sfbridge.report.matchmodel import TF_NOTE, model_view
 from sfbridge.report.sections import CLUSTER_FIELDS, ROW_FIELDS, ROW_LIMIT, check_sections, duplicate_clusters
+from sfbridge.report.table_rows import PREVIEW_ROWS
 
 __all__ = ["health_scores", "render_index_html", "render_report_html"]
 
@@ -49,6 +51,8 @@ _SEVERITIES = ("high", "medium", "low", "info")
 _MATCHING_CHECKS = ("duplicate", "lead_is_existing_contact")
 #: The scripts report.html runs (the Content-Security-Policy allows exactly these, by hash).
 _REPORT_SCRIPTS = ("vendor/tabulator/tabulator.min.js", "report.js")
+#: Duplicate clusters shown open under the duplicate table; the others are one click away.
+PREVIEW_CLUSTERS = 3
 
 
 @cache
@@ -138,10 +142,7 @@ def _profile_context(profile: Mapping[str, Any] | None, instance_url: str | None
         {**owner, "url": lightning_url(instance_url, None, owner.get("owner_id"))}
         for owner in profile.get("owners", ())
     ]
-    fills = {
-        sobject: sorted(rates, key=lambda fill: (fill["fill_rate"], fill["field"]))
-        for sobject, rates in (profile.get("fill_rates") or {}).items()
-    }
+    fills = {sobject: fill_rate_groups(rates) for sobject, rates in (profile.get("fill_rates") or {}).items()}
     return {
         **profile,
         "owners": owners,
@@ -210,6 +211,8 @@ def render_report_html(
         "trend_totals": _trend_totals(sections) if by_check is not None else None,
         "sections": sections,
         "row_fields": ROW_FIELDS,
+        "preview_rows": PREVIEW_ROWS,
+        "preview_clusters": PREVIEW_CLUSTERS,
         "clusters": clusters,
         "cluster_count": cluster_count,
         "cluster_fields": [label for _, label in CLUSTER_FIELDS],

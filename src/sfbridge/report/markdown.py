@@ -9,7 +9,6 @@ brackets, parentheses and ``<`` cannot make a link or an HTML tag. Record links 
 
 from __future__ import annotations
 
-import heapq
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,6 +16,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from sfbridge.models import Severity
+from sfbridge.report.evidence import Fact, company_title, fact_keys, fact_value, ordered, shared_facts, who
 from sfbridge.report.health import health_scores, overall_score
 from sfbridge.report.links import lightning_url
 from sfbridge.report.matchmodel import TF_NOTE, best_waterfall, model_view, waterfall_view
@@ -37,6 +37,8 @@ _HEADLINE_OBJECTS = (
 )
 _SEVERITIES = tuple(level.value for level in reversed(Severity))  # high first
 _CELL_LIMIT = 400
+#: Fact columns per check's table: a Markdown table is read in a ticket or an e-mail, narrower than a page.
+_FACT_COLUMNS = 3
 
 
 def md_text(value: Any, *, limit: int | None = None) -> str:  # noqa: ANN401 (any record value)
@@ -204,11 +206,12 @@ def _top_findings(document: Mapping[str, Any], *, top: int) -> list[str]:
             continue
         title = md_text(check.get("title") or name)
         lines += [f"### {title}: {_findings(len(mine))} ({md_text(check.get('severity'))})", ""]
-        lines += ["| Record | Object | Severity | Reason | Suggested action |", "|---|---|---|---|---|"]
-        shown = _most_severe(mine, top)
-        lines += [_finding_row(item, instance) for item in shown]
+        shown = ordered(mine)[:top]
+        lines += _finding_table(shown, instance)
         if len(mine) > top:
-            lines += ["", f"…and {len(mine) - top:,} more in {md_text(name + '.csv')}."]
+            # The per-object CSVs of the objects it found something on (the ones with the rest), and the workbook.
+            files = [f"{name}.{sobject}.csv" for sobject in dict.fromkeys(str(item.get("sobject")) for item in mine)]
+            lines += ["", f"…and {len(mine) - top:,} more in findings.xlsx and {md_text(', '.join(files))}."]
         lines.append("")
         lines += _waterfall_lines(shown)
     return ["## Top findings", "", *lines] if lines else []
@@ -276,31 +279,44 @@ def _group_by_check(findings: Iterable[Mapping[str, Any]]) -> dict[str, list[Map
     return grouped
 
 
-def _most_severe(findings: Sequence[Mapping[str, Any]], top: int) -> list[Mapping[str, Any]]:
-    # Most severe first, then the highest score (duplicates), then the audit's own order.
-    ranked = heapq.nsmallest(
-        top,
-        enumerate(findings),
-        key=lambda pair: (-_rank(pair[1].get("severity")), -float(pair[1].get("score") or 0), pair[0]),
-    )
-    return [item for _, item in ranked]
+def _finding_table(shown: Sequence[Mapping[str, Any]], instance: str | None) -> list[str]:
+    """The most pressing findings of a check: who, the facts the check is about, why (:mod:`~sfbridge.report.evidence`).
+
+    What every row would repeat (the suggested action, a fact they all share) is said once above the table.
+    """
+    facts = fact_keys(shown, limit=_FACT_COLUMNS)
+    actions = {str(item.get("suggested_action") or "") for item in shown}
+    common = actions.pop() if len(actions) == 1 else None
+    lines = [f"What to do: {md_text(common, limit=_CELL_LIMIT)}", ""] if common else []
+    if shared := shared_facts(shown):
+        said = "; ".join(f"{md_text(title)} **{md_text(text)}**" for _, title, text in shared)
+        lines += [f"Every finding below: {said}.", ""]
+    severity = len({item.get("severity") for item in shown}) > 1  # else the heading says it
+    header = ["Name", company_title(shown), "Owner", *(title for _, title in facts)]
+    header += [*(["Severity"] if severity else []), "Reason", *(["Suggested action"] if common is None else [])]
+    numeric = [all(isinstance(fact_value(item, key), int | float | None) for item in shown) for key, _ in facts]
+    rule = ["---"] * 3 + ["---:" if number else "---" for number in numeric] + ["---"] * (len(header) - 3 - len(facts))
+    lines += ["| " + " | ".join(md_text(title) for title in header) + " |", "|" + "|".join(rule) + "|"]
+    return lines + [_finding_row(item, instance, facts, severity=severity, action=common is None) for item in shown]
 
 
-def _rank(severity: Any) -> int:  # noqa: ANN401 (a value from the document)
-    return _SEVERITIES[::-1].index(severity) if severity in _SEVERITIES else -1
-
-
-def _finding_row(item: Mapping[str, Any], instance: str | None) -> str:
+def _finding_row(
+    item: Mapping[str, Any], instance: str | None, facts: Sequence[Fact], *, severity: bool, action: bool
+) -> str:
     sobject, record_id = str(item.get("sobject", "")), str(item.get("record_id", ""))
     url = lightning_url(instance, sobject, record_id)
-    record = f"[{record_id}]({url})" if url else md_text(record_id)  # a linked Id is alphanumeric
-    cells = (
-        record,
-        md_text(sobject),
-        md_text(item.get("severity")),
+    person = who(item)
+    name = md_text(person["name"] or record_id)
+    # The name links to the record (md_text leaves no bracket to close the link); no checked link, no link.
+    cells = [
+        f"[{name}]({url})" if url else name,
+        md_text(person["company"], limit=_CELL_LIMIT),
+        md_text(person["owner"], limit=_CELL_LIMIT),
+        *(md_text(fact_value(item, key), limit=_CELL_LIMIT) for key, _ in facts),
+        *([md_text(item.get("severity"))] if severity else []),
         md_text(item.get("reason"), limit=_CELL_LIMIT),
-        md_text(item.get("suggested_action"), limit=_CELL_LIMIT),
-    )
+    ]
+    cells += [md_text(item.get("suggested_action"), limit=_CELL_LIMIT)] if action else []
     return "| " + " | ".join(cells) + " |"
 
 

@@ -2,8 +2,10 @@
 
 Rows go into the page as JSON for the table library rather than as HTML: a large org's audit
 has ~150k findings, and JSON the browser parses once and pages through is far lighter than a
-DOM of that many rows. A section still carries at most ``row_limit`` rows; the page then says
-how many it shows and points at the check's CSV, which always holds every finding.
+DOM of that many rows. A section's rows come most pressing first (most severe, then oldest:
+:func:`sfbridge.report.evidence.ordered`) and it carries at most ``row_limit`` of them; the
+page then says how many it shows and points at the check's CSV, which always holds every
+finding. What a row holds is :mod:`sfbridge.report.table_rows`'.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import orjson
 
 from sfbridge.matching.best_values import FIELD_LABELS
 from sfbridge.matching.mergeable import PLAN_MERGES
+from sfbridge.report.evidence import fact_keys, ordered, shared_facts
 from sfbridge.report.links import lightning_url
-from sfbridge.report.matchmodel import waterfall_row, waterfall_view
+from sfbridge.report.matchmodel import waterfall_view
+from sfbridge.report.table_rows import ROW_FIELDS, table_layout, table_row
 
 __all__ = [
     "CLUSTER_FIELDS",
@@ -33,7 +37,6 @@ __all__ = [
 ROW_LIMIT = 2_000
 #: Duplicate clusters shown side by side at most (largest first).
 CLUSTER_LIMIT = 200
-_EVIDENCE_CHARS = 300
 
 #: Why each check matters, in plain words (what it finds is the check's own ``explains``).
 WHY: dict[str, str] = {
@@ -69,65 +72,6 @@ def _text(value: Any) -> str:  # noqa: ANN401 (any evidence value)
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
 
 
-def _flat(key: str, value: Any) -> Iterable[str]:  # noqa: ANN401 (any evidence value)
-    """Evidence as ``key: value`` phrases; nested fields as ``key.field``, lists of records counted."""
-    if value is None or value in ("", [], {}):
-        return
-    if isinstance(value, Mapping):
-        for name, inner in value.items():
-            yield from _flat(f"{key}.{name}", inner)
-    elif isinstance(value, list | tuple) and any(isinstance(inner, Mapping) for inner in value):
-        yield f"{key}: {len(value)}"  # match lists and the like: the duplicate clusters show them in full
-    elif isinstance(value, list | tuple):
-        yield f"{key}: {', '.join(_text(inner) for inner in value)}"
-    else:
-        yield f"{key}: {_text(value)}"
-
-
-def _evidence(evidence: Mapping[str, Any]) -> str:
-    words = "; ".join(phrase for key, value in evidence.items() for phrase in _flat(str(key), value))
-    return words if len(words) <= _EVIDENCE_CHARS else words[: _EVIDENCE_CHARS - 1] + "…"
-
-
-def _row(item: Mapping[str, Any], instance_url: str | None) -> list[Any]:
-    record_id, sobject = str(item["record_id"]), str(item["sobject"])
-    related = [
-        [str(role), str(other), lightning_url(instance_url, None, str(other))]
-        for role, other in (item.get("related") or {}).items()
-    ]
-    return [
-        record_id,
-        lightning_url(instance_url, sobject, record_id),
-        sobject,
-        str(item["severity"]),
-        str(item["reason"]),
-        str(item["suggested_action"]),
-        related,
-        _evidence(item.get("evidence") or {}),
-        item.get("score"),
-        item.get("group"),
-        waterfall_row(item),  # only rows shown are built: a large audit's 150k findings pay nothing for it
-    ]
-
-
-#: The order of a row's values (the page's script turns rows into objects by these names).
-#: ``waterfall`` is a duplicate's best match, weighed step by step
-#: (:func:`~sfbridge.report.matchmodel.waterfall_row`), null for other findings.
-ROW_FIELDS = (
-    "id",
-    "url",
-    "sobject",
-    "severity",
-    "reason",
-    "action",
-    "related",
-    "evidence",
-    "score",
-    "group",
-    "waterfall",
-)
-
-
 def check_sections(
     document: Mapping[str, Any],
     *,
@@ -144,9 +88,11 @@ def check_sections(
 
     Returns:
         Per check: ``name``, ``title``, ``explains``, ``why``, ``severity``, ``count``,
-        ``shown`` (rows embedded), ``rows`` (lists in :data:`ROW_FIELDS` order), ``has_score``,
-        ``has_group``, ``has_waterfall`` (a row shows why its records matched), ``trend``
-        (None for a first audit or a check not compared).
+        ``shown`` (rows embedded), ``rows`` (lists in :data:`ROW_FIELDS` order, most pressing
+        first), ``layout`` (the table's columns: :func:`~sfbridge.report.table_rows.table_layout`),
+        ``shared`` (``label`` and ``text`` of the facts every row states alike, said once),
+        ``has_waterfall`` (a row shows why its records matched), ``trend`` (None for a first
+        audit or a check not compared).
     """
     instance_url = (document.get("org") or {}).get("instance_url")
     by_check: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
@@ -156,8 +102,9 @@ def check_sections(
     for check in document.get("checks", ()):
         name = str(check["name"])
         items = by_check.get(name, [])
-        shown = items[:row_limit]
-        rows = [_row(item, instance_url) for item in shown]
+        shown = ordered(items)[:row_limit]
+        facts, shared = fact_keys(shown), shared_facts(shown)
+        rows = [table_row(item, facts, instance_url, said=[key for key, _, _ in shared]) for item in shown]
         sections.append(
             {
                 "name": name,
@@ -168,8 +115,8 @@ def check_sections(
                 "count": len(items),
                 "shown": len(shown),
                 "rows": rows,
-                "has_score": any(item.get("score") is not None for item in shown),
-                "has_group": any(item.get("group") for item in shown),
+                "layout": table_layout(shown, facts, rows),
+                "shared": [{"label": title, "text": text} for _, title, text in shared],
                 "has_waterfall": any(row[-1] is not None for row in rows),
                 "trend": None if trends is None else _trend(trends.get(name)),
             }

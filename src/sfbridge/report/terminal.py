@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sfbridge.models import Finding, ObjectOutcome, PullReport
+from sfbridge.report.evidence import ordered, who
 from sfbridge.salesforce.whoami import AuthCheck
 
 __all__ = [
@@ -99,7 +100,8 @@ def orgs_table(rows: Sequence[dict[str, Any]]) -> Table:
     """The configured org profiles and whether their secrets are present (never the values)."""
     table = Table(title="Configured orgs")
     for header in ("org", "auth", "where", "API", "store", "credentials"):
-        table.add_column(header)
+        # Folded, never cut: the credentials column names the variable a user must set.
+        table.add_column(header, overflow="fold")
     for row in rows:
         table.add_row(row["org"], row["auth"], row["where"], row["api_version"], row["store"], row["credentials"])
     return table
@@ -115,7 +117,7 @@ def audit_table(
     title: str,
     trends: Mapping[str, Mapping[str, int] | None] | None = None,
 ) -> Table:
-    """One row per check: how many findings, how severe, and one example in plain words.
+    """One row per check: how many findings, how severe, and its most pressing finding, by name, in plain words.
 
     Given the per-check trends (:mod:`sfbridge.report.trends`), a column says what is new and
     resolved since the previous audit.
@@ -128,7 +130,7 @@ def audit_table(
     for check in checks:
         mine = [item for item in findings if item.check == check["name"]]
         severity = str(check["severity"])
-        example = f"{mine[0].record_id}: {mine[0].reason}" if mine else "-"
+        example = _example(mine) if mine else "-"
         cells = [
             escape(str(check["title"])),
             f"{len(mine):,}",
@@ -136,8 +138,17 @@ def audit_table(
         ]
         if trends is not None:
             cells.append(_change(trends.get(str(check["name"]))))
-        table.add_row(*cells, escape(_shorten(example, 110)))  # a record's values are text, not markup
+        table.add_row(*cells, escape(_shorten(example, 150)))  # a record's values are text, not markup
     return table
+
+
+def _example(findings: Sequence[Finding]) -> str:
+    """The check's most pressing finding, by whose record it is: "Ann Lee (Acme; owner Bo Ek): reason"."""
+    top = ordered(item.plain for item in findings)[0]
+    person = who(top)
+    context = "; ".join(part for part in (person["company"], person["owner"] and f"owner {person['owner']}") if part)
+    name = person["name"] or f"{top['sobject']} {top['record_id']}"
+    return f"{name}{f' ({context})' if context else ''}: {top['reason']}"
 
 
 def _change(counts: Mapping[str, int] | None) -> str:

@@ -20,9 +20,14 @@
     return node;
   }
 
-  function recordCell(cell) {
+  /* The person, linked to their record's Lightning page, with the object and Id under the name. */
+  function nameCell(cell) {
     var row = cell.getRow().getData();
-    return link(row.url, row.id);
+    var box = document.createElement("span");
+    box.appendChild(link(row.url, row.name || row.id));
+    box.appendChild(document.createElement("br"));
+    box.appendChild(span("muted rid", row.name ? row.sobject + " " + row.id : row.sobject));
+    return box;
   }
 
   function severityCell(cell) {
@@ -50,29 +55,52 @@
     return rows.map(function (values) {
       var row = {};
       FIELDS.forEach(function (name, index) { row[name] = values[index]; });
-      row._text = [row.id, row.sobject, row.severity, row.reason, row.action, relatedText(row.related),
-        row.evidence, row.group || ""].join(" ").toLowerCase();
+      (row.facts || []).forEach(function (value, index) { row["fact" + index] = value; });
+      // What the filter box searches: every word the row shows, its Id and the related Ids too.
+      row._text = [row.id, row.sobject, row.name, row.company, row.owner, row.severity, row.reason, row.action,
+        relatedText(row.related), (row.facts || []).join(" "), row.details, row.group || ""].join(" ").toLowerCase();
       return row;
     });
   }
 
-  function columns(box) {
+  /* The columns, from the layout the report put on the table (sfbridge.report.table_rows.table_layout):
+   * who the record is, the facts the check is about, then why. Columns that do not fit the
+   * width fold into the row's toggle (Tabulator's responsive collapse), the highest
+   * "responsive" first; the name and the reason never fold, so a phone shows both. */
+  function columns(layout) {
+    var narrow = window.matchMedia("(max-width: 640px)").matches;
     var list = [
-      { title: "Record", field: "id", formatter: recordCell, width: 190 },
-      { title: "Object", field: "sobject", width: 90 },
-      { title: "Severity", field: "severity", formatter: severityCell, width: 100,
-        sorter: function (a, b) { return (RANK[a] || 0) - (RANK[b] || 0); } },
-      { title: "Reason", field: "reason", formatter: "textarea", minWidth: 260 },
-      { title: "Suggested action", field: "action", formatter: "textarea", minWidth: 200 },
-      { title: "Related", field: "related", formatter: relatedCell, headerSort: false, width: 200,
-        sorter: function (a, b) { return relatedText(a).localeCompare(relatedText(b)); } },
-      { title: "Evidence", field: "evidence", formatter: "textarea", minWidth: 200 }
+      { formatter: "responsiveCollapse", width: 30, minWidth: 30, hozAlign: "center", resizable: false,
+        headerSort: false, responsive: 0 },
+      { title: "Name", field: "name", formatter: nameCell, minWidth: narrow ? 110 : 160, responsive: 0 },
+      { title: layout.company, field: "company", formatter: "textarea", minWidth: 130, responsive: 3 },
+      { title: "Owner", field: "owner", formatter: "textarea", minWidth: 110, responsive: 4 }
     ];
-    if (box.dataset.score === "1") {
-      list.push({ title: "Score", field: "score", sorter: "number", hozAlign: "right", width: 80 });
+    layout.facts.forEach(function (fact, index) {
+      list.push({ title: fact.label, field: "fact" + index, formatter: "textarea", minWidth: 120, responsive: 2,
+        sorter: fact.numeric ? "number" : "string", hozAlign: fact.numeric ? "right" : "left" });
+    });
+    list.push({ title: "Reason", field: "reason", formatter: "textarea", minWidth: narrow ? 190 : 260, widthGrow: 3,
+      responsive: 0 });
+    if (layout.severity) {
+      list.push({ title: "Severity", field: "severity", formatter: severityCell, width: 105, responsive: 5,
+        sorter: function (a, b) { return (RANK[a] || 0) - (RANK[b] || 0); } });
     }
-    if (box.dataset.group === "1") {
-      list.push({ title: "Group", field: "group", width: 170 });
+    if (layout.score) {
+      list.push({ title: "Score", field: "score", sorter: "number", hozAlign: "right", width: 85, responsive: 5 });
+    }
+    if (!layout.action) {
+      list.push({ title: "Suggested action", field: "action", formatter: "textarea", minWidth: 200, responsive: 6 });
+    }
+    if (layout.details) {
+      list.push({ title: "Details", field: "details", formatter: "textarea", minWidth: 200, responsive: 6 });
+    }
+    if (layout.related) {
+      list.push({ title: "Related", field: "related", formatter: relatedCell, width: 200, responsive: 7,
+        sorter: function (a, b) { return relatedText(a).localeCompare(relatedText(b)); } });
+    }
+    if (layout.group) {
+      list.push({ title: "Group", field: "group", width: 170, responsive: 8 });
     }
     return list;
   }
@@ -147,14 +175,20 @@
   function setUp(box) {
     var source = document.getElementById(box.dataset.findings);
     var data = toObjects(JSON.parse(source.textContent));
+    var layout = JSON.parse(box.dataset.layout);
+    var preview = Number(box.dataset.preview) || 5;
     var shown = box.querySelector(".shown");
     var input = box.querySelector("input[type=search]");
+    var more = box.querySelector("button.show-all");
     var options = {
       data: data,
-      columns: columns(box),
+      columns: columns(layout),
       layout: "fitColumns",
+      responsiveLayout: "collapse",
+      responsiveLayoutCollapseStartOpen: false,
       pagination: true,
-      paginationSize: 25,
+      // A table opens on its first, most pressing rows; "show all" pages through the rest.
+      paginationSize: box.classList.contains("preview") ? preview : 25,
       paginationSizeSelector: [25, 100, 500, true],
       paginationCounter: "rows",
       placeholder: "No finding matches the filter",
@@ -179,6 +213,14 @@
         return terms.every(function (term) { return row._text.indexOf(term) !== -1; });
       });
     }, 150));
+    if (more) {
+      more.addEventListener("click", function () {
+        var all = box.classList.toggle("preview") === false;
+        table.setPageSize(all ? 25 : preview);
+        more.textContent = all ? more.dataset.less : more.dataset.more;
+        more.setAttribute("aria-expanded", String(all));
+      });
+    }
     table.on("tableBuilt", function () { box.dataset.ready = "1"; });
   }
 

@@ -1,0 +1,186 @@
+"""findings.xlsx: the audit's findings as one Excel workbook for people, a sheet per check.
+
+Each sheet has the columns of the check's CSVs (:mod:`sfbridge.report.findings_table`), with
+the person's name and company moved next to the Id where the findings carry them in their
+evidence; the header row (and the Id column) stay frozen, an autofilter is on, and each
+record Id links to its Lightning page (:func:`sfbridge.report.links.lightning_url`).
+
+Every value from a record is written as a text cell, never as a formula: a name such as
+``=HYPERLINK(...)`` shows as typed and runs nothing (formula injection). Excel's limits are
+kept: 1,048,575 rows and 65,530 links a sheet, 32,767 characters a cell (findings.json has
+every finding whole).
+
+XlsxWriter is imported when a workbook is written, so commands that write none (and
+``--help``) do not load it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sfbridge.models import Finding
+from sfbridge.report.findings_table import Cell, FindingsTable, findings_table
+from sfbridge.report.links import lightning_url
+
+if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]  # XlsxWriter ships no type hints
+
+__all__ = ["MAX_LINKS", "MAX_ROWS", "sheet_names", "write_findings_workbook"]
+
+#: Rows a sheet holds below its header (Excel's 1,048,576 rows, less the header).
+MAX_ROWS = 1_048_575
+#: Hyperlinks Excel allows in one sheet; the Ids past it are plain text.
+MAX_LINKS = 65_530
+#: Characters (UTF-16 code units) Excel keeps in a cell.
+_MAX_CELL = 32_767
+_CUT = " … (cut at Excel's cell size; findings.json has it whole)"
+
+#: Evidence keys that name the person or their company, shown next to the Id.
+_PERSON_COLUMNS = {"Name": ("Evidence: name", "Evidence: Name"), "Company": ("Evidence: company", "Evidence: Company")}
+
+_WIDEST = 60  # characters: longer text (a duplicate's matches as JSON) wraps out of sight, not the screen
+_SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
+_SHEET_NAME_MAX = 31
+
+
+def write_findings_workbook(
+    path: Path, *, checks: Sequence[str], findings: Sequence[Finding], instance_url: str | None
+) -> None:
+    """Write findings.xlsx to ``path``: one sheet per check, in the order given, clean checks included.
+
+    Args:
+        path: the file to write (the caller writes to a temporary name and renames it).
+        checks: the names of the checks that ran.
+        findings: their findings.
+        instance_url: the org's instance, for the records' links (None: no links).
+
+    Raises:
+        OSError: when the file cannot be written.
+    """
+    # Imported here: only a command that writes a workbook pays for loading XlsxWriter.
+    import xlsxwriter  # type: ignore[import-untyped]  # noqa: PLC0415  # XlsxWriter ships no type hints
+    from xlsxwriter.exceptions import FileCreateError  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    by_check: dict[str, list[Finding]] = {name: [] for name in checks}
+    for item in findings:
+        by_check.setdefault(item.check, []).append(item)
+    options = {
+        # Every string is text: none becomes a formula, a link or a number (formula injection).
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        # Rows go to disk as they are written, so a 150k-finding audit does not hold the sheet in memory.
+        "constant_memory": True,
+    }
+    workbook = xlsxwriter.Workbook(str(path), options)
+    formats = {
+        "header": workbook.add_format({"bold": True, "bottom": 1, "bg_color": "#EEF2F7"}),
+        "score": workbook.add_format({"num_format": "0.000"}),
+    }
+    for name, sheet in zip(by_check, sheet_names(by_check), strict=True):
+        table = _people_first(findings_table(by_check[name]))
+        _write_sheet(workbook.add_worksheet(sheet), table, by_check[name], instance_url=instance_url, formats=formats)
+    try:
+        workbook.close()
+    except FileCreateError as exc:  # XlsxWriter wraps the OSError; the caller reports OSErrors
+        raise exc.args[0] from exc
+
+
+def sheet_names(names: Iterable[str]) -> list[str]:
+    r"""Excel-safe, distinct sheet names: no ``[ ] : * ? / \``, at most 31 characters, unique ignoring case.
+
+    >>> sheet_names(["stale_lead", "a/b", "x" * 40, "X" * 40, "History"])
+    ['stale_lead', 'a_b', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXX~2', 'History_']
+    """
+    taken: set[str] = set()
+    chosen = []
+    for raw in names:
+        base = _SHEET_UNSAFE.sub("_", raw).strip("'") or "sheet"
+        if base.casefold() == "history":  # Excel reserves it for change tracking
+            base += "_"
+        name, number = base[:_SHEET_NAME_MAX], 1
+        while name.casefold() in taken:
+            number += 1
+            suffix = f"~{number}"
+            name = base[: _SHEET_NAME_MAX - len(suffix)] + suffix
+        taken.add(name.casefold())
+        chosen.append(name)
+    return chosen
+
+
+def _people_first(table: FindingsTable) -> FindingsTable:
+    # Name and company right after the Id, where a person reading the sheet looks for them.
+    moved: dict[str, int] = {}
+    for title, keys in _PERSON_COLUMNS.items():
+        found = next((table.header.index(key) for key in keys if key in table.header), None)
+        if found is not None:
+            moved[title] = found
+    if not moved:
+        return table
+    order = [0, *moved.values()] + [i for i in range(1, len(table.header)) if i not in moved.values()]
+    header = ["Id", *moved] + [table.header[i] for i in order[1 + len(moved) :]]
+    rows = [[row[i] for i in order] for row in table.rows]
+    return FindingsTable(header, rows, mapped=table.mapped)
+
+
+def _write_sheet(
+    sheet: Worksheet,
+    table: FindingsTable,
+    findings: Sequence[Finding],
+    *,
+    instance_url: str | None,
+    formats: Mapping[str, Any],
+) -> None:
+    rows = table.rows[:MAX_ROWS]
+    score = table.header.index("Score")
+    for column, width in enumerate(_widths(table)):
+        sheet.set_column(column, column, width, formats["score"] if column == score else None)
+    for column, title in enumerate(table.header):
+        sheet.write_string(0, column, title, formats["header"])
+    links = 0
+    for number, (row, item) in enumerate(zip(rows, findings, strict=False), start=1):
+        url = lightning_url(instance_url, item.sobject, item.record_id) if links < MAX_LINKS else None
+        if url is not None:
+            sheet.write_url(number, 0, url, string=item.record_id)
+            links += 1
+        else:
+            sheet.write_string(number, 0, item.record_id)
+        for column, cell in enumerate(row[1:], start=1):
+            _write_cell(sheet, number, column, cell)
+    sheet.freeze_panes(1, 1)  # the header row and the Id column
+    sheet.autofilter(0, 0, len(rows), len(table.header) - 1)
+
+
+def _write_cell(sheet: Worksheet, row: int, column: int, cell: Cell) -> None:
+    # Typed writes only: sheet.write() would guess, and a guess can be a formula.
+    if cell is None or cell == "":
+        return
+    if isinstance(cell, bool):
+        sheet.write_boolean(row, column, cell)
+    elif isinstance(cell, int | float):
+        sheet.write_number(row, column, cell)
+    else:
+        sheet.write_string(row, column, _fit(cell))
+
+
+def _fit(text: str) -> str:
+    # Excel counts UTF-16 code units; a text within half the limit fits whatever it holds.
+    if len(text) <= _MAX_CELL // 2 or len(text.encode("utf-16-le")) // 2 <= _MAX_CELL:
+        return text
+    keep = _MAX_CELL - len(_CUT)
+    while len(text[:keep].encode("utf-16-le")) // 2 > keep:
+        keep -= 1
+    return text[:keep] + _CUT
+
+
+def _widths(table: FindingsTable) -> list[int]:
+    # From the header and the first rows: enough to read most values without measuring every cell.
+    sample = table.rows[:200]
+    widths = []
+    for column, title in enumerate(table.header):
+        longest = max((len(str(row[column])) for row in sample if row[column] is not None), default=0)
+        widths.append(min(max(len(title), longest, 8) + 2, _WIDEST))
+    return widths
