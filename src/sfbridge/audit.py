@@ -100,17 +100,11 @@ def _with_merge_outlook(findings: list[Finding], rules: Rules, facts: dict[str, 
     }
     outlook = merge_outlook(findings, rules=rules, records=records)
     return [
-        _with_evidence(finding, merge=outlook[finding.record_id])
+        finding.with_evidence({"merge": outlook[finding.record_id]})
         if finding.check == "duplicate" and finding.record_id in outlook
         else finding
         for finding in findings
     ]
-
-
-def _with_evidence(finding: Finding, **more: Any) -> Finding:  # noqa: ANN401 (evidence values)
-    # Built afresh, not model_copy()'d: a copy would keep the original's cached ``plain``.
-    values = {name: getattr(finding, name) for name in Finding.model_fields}
-    return Finding.model_construct(**(values | {"evidence": finding.evidence | more}))
 
 
 def audit(

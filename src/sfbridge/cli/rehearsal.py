@@ -43,8 +43,9 @@ _SHOWN_STEPS = 3  # merges printed; `--json` and `sfbridge runs show` have them 
 
 
 def _gateway(demo_org: DemoOrg, mirror: Store) -> SalesforceGateway:
-    identity_user = next((str(row["Id"]) for row in mirror.rows("User") if row.get("IsActive")), "005000000000000AAA")
-    records = {sobject: list(mirror.rows(sobject, include_deleted=True)) for sobject in (*DEFAULT_OBJECTS,)}
+    # The sandbox logs in as the mirror's first active user (the demo org's integration user is one).
+    identity_user = next(str(row["Id"]) for row in mirror.rows("User") if row.get("IsActive"))
+    records = {sobject: list(mirror.rows(sobject, include_deleted=True)) for sobject in DEFAULT_OBJECTS}
     sandbox = local_sandbox(
         org_id=demo_org.org_id,
         user_id=identity_user,
