@@ -150,12 +150,15 @@ def test_a_document_without_a_profile_says_so():
     assert "<figure" not in html  # every chart needs the profile's numbers
 
 
-def test_large_sections_are_capped_and_point_at_the_csv():
-    """Above row_limit a section embeds the first rows and names the CSV that has them all."""
+def test_large_sections_are_capped_and_point_at_the_files_with_them_all():
+    """Above row_limit a section embeds the first rows and names the workbook and per-object CSVs with them all."""
     items = [finding("stale_lead", LEAD_1), finding("stale_lead", LEAD_2), finding("stale_lead", LEAD_3)]
     html = render_report_html(document(items), row_limit=2)
-    assert "shows the first 2 of 3 findings" in html
-    assert "<code>stale_lead.csv</code>" in html
+    capped = re.search(r'<p class="capped">(.*?)</p>', html, re.DOTALL).group(1)
+    assert "shows the first 2 of 3 findings" in capped
+    assert "<code>findings.xlsx</code> (sheet stale_lead)" in capped
+    assert "<code>stale_lead.Lead.csv</code>" in capped
+    assert "<code>stale_lead.csv</code>" not in html  # the deprecated file mixes objects: never pointed at
     assert LEAD_3 not in html
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from sfbridge.errors import UsageError
 from sfbridge.models import Finding
 from sfbridge.output_manifest import replace_outputs
-from sfbridge.report.findings import findings_csv, findings_json
+from sfbridge.report.findings import findings_csv, findings_json, object_csv_name
 from sfbridge.report.html import render_index_html, render_report_html
 from sfbridge.report.markdown import render_index_markdown, render_report_markdown
 from sfbridge.report.workbook import write_findings_workbook
@@ -214,7 +214,7 @@ def check_csvs(checks: Mapping[str, Sequence[str]], findings: Sequence[Finding])
             if not _API_NAME.fullmatch(sobject):
                 msg = f"a finding of {name} is on {sobject!r}, which is not an object API name"
                 raise ValueError(msg)
-            files[f"{name}.{sobject}.csv"] = findings_csv(mine)
+            files[object_csv_name(name, sobject)] = findings_csv(mine)
     files.update({f"{name}.csv": findings_csv(mine) for name, mine in by_check.items()})
     return files
 

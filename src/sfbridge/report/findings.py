@@ -122,6 +122,16 @@ def formula_guarded(value: Cell) -> Cell:
     return value
 
 
+def object_csv_name(check: str, sobject: str) -> str:
+    """The Data Loader CSV that holds one check's findings on one object: ``junk_lead.Lead.csv``."""
+    return f"{check}.{sobject}.csv"
+
+
+def object_csv_names(check: str, findings: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The per-object CSVs that hold a check's findings (from findings.json items), in order of first finding."""
+    return [object_csv_name(check, str(sobject)) for sobject in dict.fromkeys(item.get("sobject") for item in findings)]
+
+
 def findings_csv(findings: Sequence[Finding]) -> str:
     """Render findings (of one check, or one check and object) as a Data Loader-ready CSV.
 

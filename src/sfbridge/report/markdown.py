@@ -17,6 +17,7 @@ from typing import Any
 
 from sfbridge.models import Severity
 from sfbridge.report.evidence import Fact, company_title, fact_keys, fact_value, ordered, shared_facts, who
+from sfbridge.report.findings import object_csv_names
 from sfbridge.report.health import health_scores, overall_score
 from sfbridge.report.links import lightning_url
 from sfbridge.report.matchmodel import TF_NOTE, best_waterfall, model_view, waterfall_view
@@ -210,7 +211,7 @@ def _top_findings(document: Mapping[str, Any], *, top: int) -> list[str]:
         lines += _finding_table(shown, instance)
         if len(mine) > top:
             # The per-object CSVs of the objects it found something on (the ones with the rest), and the workbook.
-            files = [f"{name}.{sobject}.csv" for sobject in dict.fromkeys(str(item.get("sobject")) for item in mine)]
+            files = object_csv_names(name, mine)
             lines += ["", f"…and {len(mine) - top:,} more in findings.xlsx and {md_text(', '.join(files))}."]
         lines.append("")
         lines += _waterfall_lines(shown)

@@ -19,6 +19,7 @@ import orjson
 from sfbridge.matching.best_values import FIELD_LABELS
 from sfbridge.matching.mergeable import PLAN_MERGES
 from sfbridge.report.evidence import fact_keys, ordered, shared_facts
+from sfbridge.report.findings import object_csv_names
 from sfbridge.report.links import lightning_url
 from sfbridge.report.matchmodel import waterfall_view
 from sfbridge.report.table_rows import ROW_FIELDS, table_layout, table_row
@@ -88,7 +89,8 @@ def check_sections(
 
     Returns:
         Per check: ``name``, ``title``, ``explains``, ``why``, ``severity``, ``count``,
-        ``shown`` (rows embedded), ``rows`` (lists in :data:`ROW_FIELDS` order, most pressing
+        ``shown`` (rows embedded), ``files`` (the per-object CSVs that hold every finding),
+        ``rows`` (lists in :data:`ROW_FIELDS` order, most pressing
         first), ``layout`` (the table's columns: :func:`~sfbridge.report.table_rows.table_layout`),
         ``shared`` (``label`` and ``text`` of the facts every row states alike, said once),
         ``has_waterfall`` (a row shows why its records matched), ``trend`` (None for a first
@@ -114,6 +116,7 @@ def check_sections(
                 "severity": check.get("severity") or (items[0]["severity"] if items else "info"),
                 "count": len(items),
                 "shown": len(shown),
+                "files": object_csv_names(name, items),
                 "rows": rows,
                 "layout": table_layout(shown, facts, rows),
                 "shared": [{"label": title, "text": text} for _, title, text in shared],
