@@ -127,3 +127,21 @@ def test_phone_readers_import_only_what_reading_phones_needs():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)  # noqa: S603
     assert "sfbridge.matching.engine" not in done.stdout
     assert "sfbridge.matching.countries" not in done.stdout  # phonenumbers' geodata, for country names
+
+
+STORE_PARTS = sorted((SRC / "store").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", STORE_PARTS, ids=module_name)
+def test_store_modules_each_stay_small(path):
+    """The store is split into modules of one job (mirror, sync state, runs, journal...); none regrows."""
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= 350, f"{module_name(path)} has {lines} lines: split off the job that grew"
+
+
+def test_store_parts_do_not_import_the_facade():
+    """The Store's parts stand on store.base, never on the facade built from them (no cycle)."""
+    names = {"base", "sync_state", "mirror", "snapshots", "runs", "journal"}
+    parts = [p for p in STORE_PARTS if p.stem in names]
+    assert len(parts) == len(names)
+    assert not [module_name(p) for p in parts if "sfbridge.store" in imports_of(p)]
