@@ -1,13 +1,27 @@
 """Applying merges: pre-flight, before-images in the journal, lost answers settled by re-reading, never merged twice."""
 
-import pytest
-import responses
+from datetime import UTC, datetime
 
-from fakeorg import FakeOrg
+import pytest
+
+from conftest import fixed_clock
+from scenario import (
+    killed_before_sending,
+    lost_answer,
+    merges_sent,
+    operations,
+    refuse,
+    row,
+    scenario_org,
+    serving,
+    undeletes_sent,
+    updates_sent,
+)
 from sfbridge.errors import SalesforceError
 from sfbridge.ids import to_18
 from sfbridge.models import Action, ActionKind, ColumnKind, JournalState, RecordMerge, SyncState
 from sfbridge.push.revert import revert_run
+from sfbridge.sandbox.faults import soap_operation
 from test_apply import SEEN, SEEN_AT, USER, latest_steps, plan_of, run, states
 
 MIRRORED = ("FirstName", "LastName", "Email", "Phone", "OwnerId", "LeadSource", "Description")
@@ -62,9 +76,8 @@ def merge(master, *merged, step=1, steps=1, **values):
 
 
 def org_of(*numbers, **options):
-    org = FakeOrg({lead_id(n): lead(n) for n in numbers}, **options)
-    org.records[task_id(1)] = {"Id": task_id(1), "WhoId": lead_id(2), "IsDeleted": False}
-    return org
+    task = {"Id": task_id(1), "WhoId": lead_id(2), "IsDeleted": False}
+    return scenario_org([*(lead(n) for n in numbers), task], **options)
 
 
 @pytest.fixture
@@ -88,9 +101,9 @@ def test_a_merge_of_three_sets_the_masters_values_and_journals_every_records_bef
     plan = plan_of(merge(1, 2, 3, Phone="+1 415 555 0134"))
     report = run(org, plan, store, gateway_factory)
     assert report.complete
-    assert org.merges_sent == [[(lead_id(1), (lead_id(2), lead_id(3)))]]
-    assert org.records[lead_id(1)]["Phone"] == "+1 415 555 0134"
-    assert all(org.records[lead_id(n)]["MasterRecordId"] == lead_id(1) for n in (2, 3))
+    assert merges_sent(org) == [[(lead_id(1), (lead_id(2), lead_id(3)))]]
+    assert row(org, lead_id(1))["Phone"] == "+1 415 555 0134"
+    assert all(row(org, lead_id(n))["MasterRecordId"] == lead_id(1) for n in (2, 3))
     sent, done = store.journal_of_run(report.run_id)
     assert (sent.state, done.state) == (JournalState.SENT, JournalState.DONE)
     assert set(sent.before) == {lead_id(1), lead_id(2), lead_id(3)}
@@ -109,8 +122,8 @@ def test_consecutive_merges_into_one_master_go_in_one_call_and_both_are_done(sto
     plan = plan_of(merge(1, 2, 3, steps=2, Phone="1"), merge(1, 4, 5, step=2, steps=2))
     report = run(org, plan, store, gateway_factory)
     assert report.complete
-    assert [len(call) for call in org.merges_sent] == [2]
-    assert all(org.records[lead_id(n)]["IsDeleted"] for n in (2, 3, 4, 5))
+    assert [len(call) for call in merges_sent(org)] == [2]
+    assert all(row(org, lead_id(n))["IsDeleted"] for n in (2, 3, 4, 5))
 
 
 @pytest.mark.parametrize(
@@ -126,27 +139,27 @@ def test_consecutive_merges_into_one_master_go_in_one_call_and_both_are_done(sto
 def test_a_merge_whose_records_changed_since_the_plan_is_skipped_with_the_reason(store, gateway_factory, change, why):
     org = org_of(1, 2)
     for number, values in change.items():
-        org.records[lead_id(number)].update(values)
+        row(org, lead_id(number)).update(values)
     report = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134")), store, gateway_factory)
     (outcome,) = report.outcomes
     assert outcome.state is JournalState.SKIPPED
     assert why in outcome.detail
-    assert org.merges_sent == []
+    assert merges_sent(org) == []
 
 
 def test_a_merge_someone_already_made_is_done_without_sending(store, gateway_factory):
     org = org_of(1, 2)
-    org.records[lead_id(2)].update(IsDeleted=True, MasterRecordId=lead_id(1))
+    row(org, lead_id(2)).update(IsDeleted=True, MasterRecordId=lead_id(1))
     report = run(org, plan_of(merge(1, 2)), store, gateway_factory)
     assert states(report) == {lead_id(1): JournalState.DONE}
     assert "already merged" in report.outcomes[0].detail
-    assert org.merges_sent == []
+    assert merges_sent(org) == []
 
 
 def test_a_lost_merge_answer_is_learned_by_re_reading_not_by_merging_again(store, gateway_factory):
-    org = org_of(1, 2, 3, 4, drop_merge_answer=1)
+    org = org_of(1, 2, 3, 4, faults=[lost_answer("merge")])
     report = run(org, plan_of(merge(1, 2), merge(3, 4)), store, gateway_factory)
-    assert len(org.merges_sent) == 1  # sent once
+    assert len(merges_sent(org)) == 1  # sent once
     assert states(report) == {lead_id(1): JournalState.DONE, lead_id(3): JournalState.DONE}
     assert all("re-reading" in (outcome.detail or "") for outcome in report.outcomes)
     assert report.outcomes[0].after["updated_related"] is None  # Salesforce's answer never arrived
@@ -157,22 +170,20 @@ def test_a_crash_after_sending_a_merge_resumes_without_merging_twice(store, gate
     org = org_of(1, 2, 3, 4)
     plan = plan_of(merge(1, 2), merge(3, 4))
 
-    def crash(_masters):
-        org.on_merge = None
-        org.records[lead_id(2)].update(IsDeleted=True, MasterRecordId=lead_id(1))  # Salesforce did merge 1 into 2
-        raise KeyboardInterrupt
-
-    org.on_merge = crash
+    org.faults = [killed_before_sending("merge")]
     with pytest.raises(KeyboardInterrupt):
         run(org, plan, store, gateway_factory, merge_batch_size=2)
+    row(org, lead_id(2)).update(IsDeleted=True, MasterRecordId=lead_id(1))  # Salesforce did merge 2 into 1
     assert {step.state for step in latest_steps(store, plan.digest).values()} == {JournalState.SENT}
     report = run(org, plan, store, gateway_factory, merge_batch_size=2)
-    assert org.merges_sent[1:] == [[(lead_id(3), (lead_id(4),))]]  # only the merge that had not happened
+    assert merges_sent(org)[1:] == [[(lead_id(3), (lead_id(4),))]]  # only the merge that had not happened
     assert states(report) == {lead_id(1): JournalState.DONE, lead_id(3): JournalState.DONE}
 
 
 def test_a_refused_merge_is_failed_with_salesforces_reason(store, gateway_factory):
-    org = org_of(1, 2, 3, 4, refuse_merges={lead_id(3): ("FIELD_CUSTOM_VALIDATION_EXCEPTION", "Email must be set")})
+    org = org_of(
+        1, 2, 3, 4, validation_rules=[refuse(lead_id(3), "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Email must be set")]
+    )
     report = run(org, plan_of(merge(1, 2), merge(3, 4)), store, gateway_factory)
     assert states(report) == {lead_id(1): JournalState.DONE, lead_id(3): JournalState.FAILED}
     assert report.outcomes[1].detail == "FIELD_CUSTOM_VALIDATION_EXCEPTION: Email must be set"
@@ -183,32 +194,24 @@ def test_merges_wait_for_the_plans_updates_and_run_last(store, gateway_factory):
     """Merging deletes records: updates of this plan go first (here one on a record the merge removes)."""
     from test_apply import update  # noqa: PLC0415
 
-    org = FakeOrg(
-        {
-            to_18("00Q9P0000F9q001"): {
-                "Id": to_18("00Q9P0000F9q001"),
-                "IsDeleted": False,
-                "SystemModstamp": SEEN,
-                "LeadSource": None,
-            }
-        }
-        | {lead_id(n): lead(n) for n in (1, 2)}
+    org = scenario_org(
+        [
+            {"Id": to_18("00Q9P0000F9q001"), "IsDeleted": False, "SystemModstamp": SEEN, "LeadSource": None},
+            *(lead(n) for n in (1, 2)),
+        ]
     )
-    calls = []
-    org.on_merge = lambda _masters: calls.append(("merge", len(org.updates_sent)))
     report = run(org, plan_of(merge(1, 2), update(1, LeadSource="Web")), store, gateway_factory)
     assert report.complete
-    assert calls == [("merge", 1)]  # the update had been sent before the merge
+    assert operations(org) == ["update", "merge"]  # the update had been sent before the merge
 
 
 # -- revert ---------------------------------------------------------------------------------
 
 
-def revert(org, store, gateway_factory, run_id):
+def revert(org, store, gateway_factory, run_id, *, before=None):
     from test_apply import make_profile  # noqa: PLC0415
 
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        org.install(mock)
+    with serving(org, before=before):
         return revert_run(gateway_factory(make_profile()), store, run_id, org="scenario")
 
 
@@ -216,16 +219,16 @@ def test_revert_undeletes_the_merged_records_puts_the_masters_values_back_and_na
     org = org_of(1, 2, 3)
     applied = run(org, plan_of(merge(1, 2, 3, Phone="+1 415 555 0134", Description="merged")), store, gateway_factory)
     report = revert(org, store, gateway_factory, applied.run_id)
-    assert org.undeletes_sent == [[lead_id(2), lead_id(3)]]
-    assert not any(org.records[lead_id(n)]["IsDeleted"] for n in (2, 3))
-    assert (org.records[lead_id(1)]["Phone"], org.records[lead_id(1)]["Description"]) == (None, "record 1")
+    assert undeletes_sent(org) == [[lead_id(2), lead_id(3)]]
+    assert not any(row(org, lead_id(n))["IsDeleted"] for n in (2, 3))
+    assert (row(org, lead_id(1))["Phone"], row(org, lead_id(1))["Description"]) == (None, "record 1")
     (outcome,) = report.merges
     assert outcome.state is JournalState.DONE
     assert outcome.after["undeleted"] == [lead_id(2), lead_id(3)]
     assert outcome.after["values"] == {"Phone": None, "Description": "record 1"}
     assert outcome.after["not_restorable"] == [task_id(1)]
     assert f"1 related records Salesforce moved to the master stay with it ({task_id(1)})" in outcome.detail
-    assert org.records[task_id(1)]["WhoId"] == lead_id(1)  # Salesforce cannot move it back
+    assert row(org, task_id(1))["WhoId"] == lead_id(1)  # Salesforce cannot move it back
     assert report.complete
     assert [step.state for step in store.journal_of_run(report.run_id)] == [JournalState.SENT, JournalState.DONE]
 
@@ -233,34 +236,35 @@ def test_revert_undeletes_the_merged_records_puts_the_masters_values_back_and_na
 def test_revert_after_the_recycle_bins_15_days_refuses_with_the_date_the_window_closed(store, gateway_factory):
     org = org_of(1, 2)
     applied = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134")), store, gateway_factory)
-    org.now = "Thu, 19 Nov 2026 09:00:00 GMT"  # Salesforce's clock; the merge deleted lead 2 at 10:00:02 on 3 Nov
+    # Salesforce's clock (the Date header); the merge deleted lead 2 at 10:00 on 3 Nov.
+    org.clock = fixed_clock(datetime(2026, 11, 19, 9, tzinfo=UTC))
     report = revert(org, store, gateway_factory, applied.run_id)
     (outcome,) = report.merges
     assert outcome.state is JournalState.SKIPPED
     assert "closed on 2026-11-18 10:00 UTC" in outcome.detail
-    assert org.undeletes_sent == []
-    assert org.updates_sent == []  # the master keeps the merged values: nothing half put back
+    assert undeletes_sent(org) == []
+    assert updates_sent(org) == []  # the master keeps the merged values: nothing half put back
     assert not report.complete
 
 
 def test_revert_of_a_merge_whose_record_was_purged_early_says_so(store, gateway_factory):
     org = org_of(1, 2)
     applied = run(org, plan_of(merge(1, 2)), store, gateway_factory)
-    del org.records[lead_id(2)]  # someone emptied the Recycle Bin
+    org.purge("Lead", lead_id(2))  # someone emptied the Recycle Bin
     (outcome,) = revert(org, store, gateway_factory, applied.run_id).merges
     assert outcome.state is JournalState.SKIPPED
     assert "no longer in the Recycle Bin (the Recycle Bin was emptied or ran over its capacity)" in outcome.detail
-    assert org.undeletes_sent == []
+    assert undeletes_sent(org) == []
 
 
 def test_revert_leaves_a_master_value_someone_changed_since_the_merge(store, gateway_factory):
     org = org_of(1, 2)
     applied = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134", Description="merged")), store, gateway_factory)
-    org.records[lead_id(1)]["Description"] = "typed by a user"
+    org.upsert("Lead", {"Id": lead_id(1), "Description": "typed by a user"})
     (outcome,) = revert(org, store, gateway_factory, applied.run_id).merges
     assert outcome.state is JournalState.DONE
-    assert org.records[lead_id(1)]["Description"] == "typed by a user"
-    assert org.records[lead_id(1)]["Phone"] is None
+    assert row(org, lead_id(1))["Description"] == "typed by a user"
+    assert row(org, lead_id(1))["Phone"] is None
     assert "Description is now 'typed by a user', not 'merged' as the merge set it: left as it is" in outcome.detail
 
 
@@ -268,62 +272,60 @@ def test_reverting_twice_sends_nothing_the_first_revert_did(store, gateway_facto
     org = org_of(1, 2)
     applied = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134")), store, gateway_factory)
     revert(org, store, gateway_factory, applied.run_id)
-    sent = (len(org.undeletes_sent), len(org.updates_sent))
+    sent = (len(undeletes_sent(org)), len(updates_sent(org)))
     (outcome,) = revert(org, store, gateway_factory, applied.run_id).merges
-    assert (len(org.undeletes_sent), len(org.updates_sent)) == sent
+    assert (len(undeletes_sent(org)), len(updates_sent(org))) == sent
     assert outcome.state is JournalState.DONE
     assert outcome.after["already_back"] == [lead_id(2)]
 
 
 def test_revert_of_a_merge_learned_by_re_reading_uses_the_sent_steps_before_image(store, gateway_factory):
-    org = org_of(1, 2, drop_merge_answer=1)
+    org = org_of(1, 2, faults=[lost_answer("merge")])
     applied = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134")), store, gateway_factory)
     (outcome,) = revert(org, store, gateway_factory, applied.run_id).merges
     assert outcome.state is JournalState.DONE
-    assert org.records[lead_id(1)]["Phone"] is None
-    assert not org.records[lead_id(2)]["IsDeleted"]
+    assert row(org, lead_id(1))["Phone"] is None
+    assert not row(org, lead_id(2))["IsDeleted"]
     assert outcome.after["not_restorable"] is None
     assert "answer to the merge was lost" in outcome.detail
 
 
 def test_revert_never_undoes_a_merge_someone_else_made(store, gateway_factory):
     org = org_of(1, 2)
-    org.records[lead_id(2)].update(IsDeleted=True, MasterRecordId=lead_id(1))
+    row(org, lead_id(2)).update(IsDeleted=True, MasterRecordId=lead_id(1))
     applied = run(org, plan_of(merge(1, 2)), store, gateway_factory)
     (outcome,) = revert(org, store, gateway_factory, applied.run_id).merges
     assert outcome.state is JournalState.SKIPPED
     assert "never sent" in outcome.detail
-    assert org.undeletes_sent == []
-    assert org.records[lead_id(2)]["IsDeleted"]
+    assert undeletes_sent(org) == []
+    assert row(org, lead_id(2))["IsDeleted"]
 
 
-def test_a_refused_undelete_fails_the_revert_and_keeps_the_masters_values(store, gateway_factory, monkeypatch):
+def test_a_refused_undelete_fails_the_revert_and_keeps_the_masters_values(store, gateway_factory):
     org = org_of(1, 2)
     applied = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134")), store, gateway_factory)
-    real = org._undelete
 
-    def refuse(envelope):
-        org.records[lead_id(2)]["IsDeleted"] = False  # restored by someone between the read and the call
-        return real(envelope)
+    def restored_meanwhile(request):
+        if soap_operation(request.body) == "undelete":  # restored by someone between the read and the call
+            org.upsert("Lead", {"Id": lead_id(2), "IsDeleted": False, "MasterRecordId": None})
 
-    monkeypatch.setattr(org, "_undelete", refuse)
-    (outcome,) = revert(org, store, gateway_factory, applied.run_id).merges
+    (outcome,) = revert(org, store, gateway_factory, applied.run_id, before=restored_meanwhile).merges
     assert outcome.state is JournalState.FAILED
     assert "UNDELETE_FAILED: Entity is not in the recycle bin" in outcome.detail
-    assert org.records[lead_id(1)]["Phone"] == "+1 415 555 0134"
+    assert row(org, lead_id(1))["Phone"] == "+1 415 555 0134"
 
 
 def test_a_lost_undelete_answer_stops_the_revert_and_the_next_revert_sends_nothing_twice(store, gateway_factory):
     org = org_of(1, 2, 3, 4)
     applied = run(org, plan_of(merge(1, 2, Phone="+1 415 555 0134"), merge(3, 4)), store, gateway_factory)
-    org.drop_undelete_answer = 1
+    org.faults = [lost_answer("undelete")]
     with pytest.raises(SalesforceError, match="run the revert again"):
         revert(org, store, gateway_factory, applied.run_id)
-    assert org.updates_sent == []  # the master's values wait until its records are known to be back
+    assert updates_sent(org) == []  # the master's values wait until its records are known to be back
     report = revert(org, store, gateway_factory, applied.run_id)
-    assert org.undeletes_sent == [[lead_id(2), lead_id(4)]]  # once
+    assert undeletes_sent(org) == [[lead_id(2), lead_id(4)]]  # once
     assert [outcome.state for outcome in report.merges] == [JournalState.DONE, JournalState.DONE]
-    assert org.records[lead_id(1)]["Phone"] is None
+    assert row(org, lead_id(1))["Phone"] is None
 
 
 def test_reverting_consecutive_merges_into_one_master_undoes_both(store, gateway_factory):
@@ -332,6 +334,6 @@ def test_reverting_consecutive_merges_into_one_master_undoes_both(store, gateway
     applied = run(org, plan, store, gateway_factory)
     report = revert(org, store, gateway_factory, applied.run_id)
     assert [outcome.state for outcome in report.merges] == [JournalState.DONE, JournalState.DONE]
-    assert not any(org.records[lead_id(n)]["IsDeleted"] for n in (2, 3, 4, 5))
-    assert org.records[lead_id(1)]["Phone"] is None
+    assert not any(row(org, lead_id(n))["IsDeleted"] for n in (2, 3, 4, 5))
+    assert row(org, lead_id(1))["Phone"] is None
     assert [outcome.after["values"] for outcome in report.merges] == [{"Phone": None}, {}]

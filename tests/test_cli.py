@@ -5,13 +5,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-import responses
 import typer.main
 from typer.testing import CliRunner
 
 from conftest import INSTANCE
-from fakeorg import FakeOrg
 from recorded import replay
+from scenario import refuse, row, scenario_org, serving, updates_sent
 from sfbridge.checks import CHECKS
 from sfbridge.cli import app
 from sfbridge.plan import plan_json, sealed
@@ -251,13 +250,12 @@ def test_apply_runs_and_revert_end_to_end(tmp_path):
     config = write_config(tmp_path)
     store, plan = str(tmp_path / "store.db"), tmp_path / "plan.json"
     plan.write_bytes(plan_json(plan_of(update(1, LeadSource="Web"), convert(2), convert(3))))
-    org = FakeOrg(
-        {lead_id(n): lead(n) for n in (1, 2, 3)},
-        refuse_converts={lead_id(3): ("INVALID_STATUS", "invalid convertedStatus: Closed - Converted")},
+    org = scenario_org(
+        [lead(n) for n in (1, 2, 3)],
+        validation_rules=[refuse(lead_id(3), "INVALID_STATUS", "invalid convertedStatus: Closed - Converted")],
     )
     common = ["--config", str(config), "--store", store]
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        org.install(mock)
+    with serving(org):
         applied = invoke("apply", str(plan), "--yes", *common, "--json", env=SECRET_ENV)
         assert applied.exit_code == 4, applied.output
         outcome = json.loads(applied.stdout)
@@ -273,7 +271,7 @@ def test_apply_runs_and_revert_end_to_end(tmp_path):
         assert [step["state"] for step in steps if step["record_id"] == lead_id(1)] == ["sent", "done"]
         reverted = invoke("revert", str(outcome["run_id"]), "--yes", *common, env=SECRET_ENV)
         assert reverted.exit_code == 0, reverted.output
-    assert org.records[lead_id(1)]["LeadSource"] is None
+    assert row(org, lead_id(1))["LeadSource"] is None
     assert "cannot be reverted" in reverted.stderr
     assert lead_id(2) in reverted.stderr
 
@@ -288,10 +286,9 @@ def test_runs_show_words_each_step_as_plan_show_words_its_action(tmp_path):
     planned = plan_of(update(1, LeadSource="[b]Web[/b]"))
     plan = tmp_path / "plan.json"
     plan.write_bytes(plan_json(planned))
-    org = FakeOrg({lead_id(1): lead(1)})
+    org = scenario_org([lead(1)])
     common = ["--config", str(config), "--store", str(tmp_path / "s.db")]
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        org.install(mock)
+    with serving(org):
         applied = invoke("apply", str(plan), "--yes", *common, "--json", env=SECRET_ENV)
         assert applied.exit_code == 0, applied.output
         run_id = json.loads(applied.stdout)["run_id"]
@@ -310,9 +307,8 @@ def test_apply_names_the_org_its_kind_and_the_user_before_writing(tmp_path):
     plan = tmp_path / "plan.json"
     made = plan_of(update(1, LeadSource="Web"), convert(2)).model_copy(update={"is_sandbox": True})
     plan.write_bytes(plan_json(sealed(made)))
-    org = FakeOrg({lead_id(n): lead(n) for n in (1, 2)}, is_sandbox=True)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        org.install(mock)
+    org = scenario_org([lead(n) for n in (1, 2)], is_sandbox=True)
+    with serving(org):
         applied = invoke(
             "apply",
             str(plan),
@@ -340,15 +336,14 @@ def test_a_plan_made_against_a_sandbox_never_runs_in_production_nor_the_reverse(
     config = write_config(tmp_path)
     plan = tmp_path / "plan.json"
     plan.write_bytes(plan_json(sealed(plan_of(update(1, LeadSource="Web")).model_copy(update={"is_sandbox": planned}))))
-    org = FakeOrg({lead_id(1): lead(1)}, is_sandbox=org_kind)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        org.install(mock)
+    org = scenario_org([lead(1)], is_sandbox=org_kind)
+    with serving(org):
         applied = invoke(
             "apply", str(plan), "--yes", "--config", str(config), "--store", str(tmp_path / "s.db"), env=SECRET_ENV
         )
     assert applied.exit_code == 2, applied.output
     assert f"this plan was made against {made}, but it would write to" in " ".join(applied.stderr.split())
-    assert org.updates_sent == []
+    assert updates_sent(org) == []
 
 
 def test_apply_runs_show_and_revert_of_a_merge_end_to_end(tmp_path):
@@ -360,11 +355,10 @@ def test_apply_runs_show_and_revert_of_a_merge_end_to_end(tmp_path):
     config = write_config(tmp_path)
     store, plan = str(tmp_path / "store.db"), tmp_path / "plan.json"
     plan.write_bytes(plan_json(plan_of(merge(1, 2, Phone="+1 415 555 0134"))))
-    org = FakeOrg({merge_lead_id(n): merge_lead(n) for n in (1, 2)})
-    org.records[task_id(1)] = {"Id": task_id(1), "WhoId": merge_lead_id(2), "IsDeleted": False}
+    task = {"Id": task_id(1), "WhoId": merge_lead_id(2), "IsDeleted": False}
+    org = scenario_org([*(merge_lead(n) for n in (1, 2)), task])
     common = ["--config", str(config), "--store", store]
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        org.install(mock)
+    with serving(org):
         applied = invoke("apply", str(plan), "--yes", *common, "--json", env=SECRET_ENV)
         assert applied.exit_code == 0, applied.output
         run_id = json.loads(applied.stdout)["run_id"]
@@ -379,8 +373,8 @@ def test_apply_runs_show_and_revert_of_a_merge_end_to_end(tmp_path):
     assert outcome["state"] == "done"
     assert outcome["after"]["undeleted"] == [merge_lead_id(2)]
     assert outcome["after"]["not_restorable"] == [task_id(1)]
-    assert not org.records[merge_lead_id(2)]["IsDeleted"]
-    assert org.records[merge_lead_id(1)]["Phone"] is None
+    assert not row(org, merge_lead_id(2))["IsDeleted"]
+    assert row(org, merge_lead_id(1))["Phone"] is None
 
 
 def test_plan_online_pulls_first_and_records_who_made_it(tmp_path):

@@ -5,10 +5,9 @@ import threading
 import time
 
 import pytest
-import responses
 import sqlalchemy
 
-from fakeorg import FakeOrg
+from scenario import converts_sent, scenario_org, serving
 from sfbridge.errors import StoreError
 from sfbridge.plan import plan_json
 from sfbridge.store import Store
@@ -104,11 +103,10 @@ def test_a_second_apply_of_a_plan_refuses_at_once_and_sends_nothing(tmp_path):
     plan = plan_of(convert(1), update(2, LeadSource="Web"))
     plan_file = tmp_path / "plan.json"
     plan_file.write_bytes(plan_json(plan))
-    org = FakeOrg({lead_id(n): lead(n) for n in (1, 2)})
+    org = scenario_org([lead(n) for n in (1, 2)])
     second = str(tmp_path / "second.db")
     args = ("apply", str(plan_file), "--yes", "--config", str(config), "--store", second)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        org.install(mock)
+    with serving(org) as mock:
         with Store.open(str(tmp_path / "first.db")).apply_lock(plan.digest):
             refused = invoke(*args, env=SECRET_ENV)
         assert len(mock.calls) == 0
@@ -117,15 +115,14 @@ def test_a_second_apply_of_a_plan_refuses_at_once_and_sends_nothing(tmp_path):
         assert Store.open(second).recent_runs() == []
         applied = invoke(*args, env=SECRET_ENV)  # the same command once the other apply is done
     assert applied.exit_code == 0, applied.output
-    assert org.converts_sent == [[lead_id(1)]]
+    assert converts_sent(org) == [[lead_id(1)]]
 
 
 def test_a_revert_waits_for_no_apply_into_its_store(tmp_path):
     """`revert` takes the store's apply lock too: while an apply runs into the store it exits 3 and sends nothing."""
     config = write_config(tmp_path)
     store = str(tmp_path / "store.db")
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock, Store.open(store).apply_lock(DIGEST):
-        FakeOrg({}).install(mock)
+    with serving(scenario_org([])) as mock, Store.open(store).apply_lock(DIGEST):
         refused = invoke("revert", "1", "--yes", "--config", str(config), "--store", store, env=SECRET_ENV)
         assert len(mock.calls) == 0
     assert refused.exit_code == 3

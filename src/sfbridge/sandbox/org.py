@@ -22,12 +22,17 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from sfbridge.ids import to_18
+from sfbridge.sandbox.describes import global_describe
+from sfbridge.sandbox.faults import Disconnect, Fault, Injected, SlowCall, soap_operation, take_fault
+from sfbridge.sandbox.login import soap_login_answer, token_answer
+from sfbridge.sandbox.paging import Cursor, batch_size
 from sfbridge.sandbox.soql import SoqlError, parse_soql
 from sfbridge.wire import format_datetime, parse_datetime
 
-__all__ = ["Fault", "SimulatedOrg"]
+__all__ = ["Disconnect", "Fault", "SimulatedOrg", "SlowCall"]
 
 _JSON = "application/json;charset=UTF-8"
+_SOAP_XML = {"Content-Type": "text/xml;charset=UTF-8"}
 # Headers Salesforce puts on every REST answer (besides Date and Sforce-Limit-Info).
 _COMMON_HEADERS = {
     "Cache-Control": "no-cache,must-revalidate,max-age=0,no-store,private",
@@ -36,80 +41,6 @@ _COMMON_HEADERS = {
     "X-Robots-Tag": "none",
     "Vary": "Accept-Encoding",
 }
-
-
-# The keys of one object in a global describe (GET /sobjects), a subset of its own describe.
-_GLOBAL_KEYS = (
-    "activateable",
-    "associateEntityType",
-    "associateParentEntity",
-    "createable",
-    "custom",
-    "customSetting",
-    "deepCloneable",
-    "deletable",
-    "deprecatedAndHidden",
-    "feedEnabled",
-    "hasSubtypes",
-    "isInterface",
-    "isSubtype",
-    "keyPrefix",
-    "label",
-    "labelPlural",
-    "layoutable",
-    "mergeable",
-    "mruEnabled",
-    "name",
-    "queryable",
-    "replicateable",
-    "retrieveable",
-    "searchable",
-    "triggerable",
-    "undeletable",
-    "updateable",
-)
-_GLOBAL_URLS = (
-    "compactLayouts",
-    "rowTemplate",
-    "approvalLayouts",
-    "listviews",
-    "describe",
-    "quickActions",
-    "layouts",
-    "sobject",
-)
-
-
-@dataclass
-class Fault:
-    """An injected failure: answer the n-th matching request with this status and body."""
-
-    method: str
-    path_contains: str
-    status: int
-    body: Any
-    headers: Mapping[str, str] = field(default_factory=dict)
-    times: int = 1
-
-
-@dataclass
-class _Cursor:
-    """An open query: its matching rows, selected fields and page size."""
-
-    sobject: str
-    rows: list[dict[str, Any]]
-    fields: tuple[str, ...]
-    batch_size: int
-    sizes: tuple[int, ...] = ()
-
-    def size_at(self, offset: int) -> int:
-        """The size of the page starting at ``offset`` (forced sizes first, then the batch size)."""
-        start = 0
-        for size in self.sizes:
-            if start == offset:
-                return size
-            start += size
-        return self.batch_size
 
 
 @dataclass
@@ -125,15 +56,18 @@ class SimulatedOrg(BaseAdapter):
     clock: Callable[[], datetime]
     api_limit: int = 15_000
     api_used: int = 1_000
-    faults: list[Fault] = field(default_factory=list)
+    faults: list[Injected] = field(default_factory=list)
     page_sizes: list[int] = field(default_factory=list)
     deleted_log: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
     earliest_delete_available: datetime | None = None
     #: How far behind ``end`` Get Deleted's coverage lags (Salesforce answers up to a
     #: ``latestDateCovered`` that "is less than or equal to endDate", floored to the minute).
     delete_log_lag: timedelta = timedelta(0)
-    _cursors: dict[str, _Cursor] = field(default_factory=dict)
+    #: Every request that reached the org, in order, failed ones included (what tests count).
+    received: list[requests.PreparedRequest] = field(default_factory=list)
+    _cursors: dict[str, Cursor] = field(default_factory=dict)
     _locators: int = 0
+    _running: list[list[Any]] = field(default_factory=list)  # slow calls: [queries left, request]
 
     def __post_init__(self) -> None:
         """Initialise the adapter base."""
@@ -176,21 +110,49 @@ class SimulatedOrg(BaseAdapter):
 
     def send(self, request: requests.PreparedRequest, *_args: Any, **_kwargs: Any) -> requests.Response:  # noqa: ANN401
         """Answer one request as Salesforce would (stream, timeout, TLS and proxy options do not apply)."""
-        parts = urlsplit(request.url or "")
+        self.received.append(request)
         method = (request.method or "GET").upper()
-        status, body, headers = self._fault(method, parts.path) or self._route(method, parts.path, parts.query, request)
-        self.api_used += 1
-        return self._response(request, status, body, headers)
+        path = urlsplit(request.url or "").path
+        operation = soap_operation(request.body) if method == "POST" else ""
+        self._advance_slow_calls(reading=method == "GET" and "/query" in path, writing=_writes(method, operation))
+        fault = take_fault(self.faults, method, path, operation)
+        # The daily allocation counts SOAP, REST and Bulk API calls; logging in through OAuth and
+        # listing the versions (/services/data, which carries no Sforce-Limit-Info) are not API calls.
+        # https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm
+        if not path.startswith("/services/oauth2/") and path.rstrip("/") != "/services/data":
+            self.api_used += 1
+        if isinstance(fault, Fault):
+            return self._response(request, fault.status, fault.body, fault.headers)
+        if isinstance(fault, SlowCall):
+            self._running.append([fault.queries, request])
+            msg = "Read timed out (simulated: Salesforce is still running the call)"
+            raise fault.error(msg)
+        if isinstance(fault, Disconnect) and not fault.after_acting:
+            msg = "Connection reset by peer (simulated: the request never reached Salesforce)"
+            raise fault.error(msg)
+        response = self._response(request, *self._dispatch(request))
+        if isinstance(fault, Disconnect):
+            msg = "Connection reset by peer (simulated: Salesforce acted, the answer was lost)"
+            raise fault.error(msg)
+        return response
+
+    def _dispatch(self, request: requests.PreparedRequest) -> tuple[int, Any, Mapping[str, str]]:
+        parts = urlsplit(request.url or "")
+        return self._route((request.method or "GET").upper(), parts.path, parts.query, request)
+
+    def _advance_slow_calls(self, *, reading: bool, writing: bool) -> None:
+        """Let slow calls land: one query closer each query, all of them before a later write.
+
+        A running call holds its records' row locks until it commits, so a later write waits for it.
+        """
+        for running in list(self._running):
+            running[0] -= 1 if reading else 0
+            if writing or running[0] <= 0:
+                self._running.remove(running)
+                self._dispatch(running[1])
 
     def close(self) -> None:
         """Nothing to release."""
-
-    def _fault(self, method: str, path: str) -> tuple[int, Any, Mapping[str, str]] | None:
-        for fault in self.faults:
-            if fault.times > 0 and fault.method == method and fault.path_contains in path:
-                fault.times -= 1
-                return fault.status, fault.body, fault.headers
-        return None
 
     def _response(
         self,
@@ -231,9 +193,9 @@ class SimulatedOrg(BaseAdapter):
     ) -> tuple[int, Any, Mapping[str, str]]:
         params = {k: v[0] for k, v in parse_qs(query).items()}
         if path.endswith("/services/oauth2/token") and method == "POST":
-            return self._token(request)
+            return 200, token_answer(self.org_id, self.user_id, self.instance_url, issued_at=self.clock()), {}
         if path.startswith("/services/Soap/u/") and method == "POST":
-            return self._soap_login(path)
+            return 200, soap_login_answer(path, self.org_id, self.user_id, self.instance_url), _SOAP_XML
         if path in {"/services/data", "/services/data/"}:
             return (
                 200,
@@ -248,7 +210,7 @@ class SimulatedOrg(BaseAdapter):
         if not path.startswith(prefix):
             return 404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}], {}
         rest = path[len(prefix) :]
-        return self._rest(rest, params, _batch_size(request.headers.get("Sforce-Query-Options", "")))
+        return self._rest(rest, params, batch_size(request.headers.get("Sforce-Query-Options", "")))
 
     def _rest(  # noqa: PLR0911 (a router: one return per resource)
         self, rest: str, params: Mapping[str, str], batch_size: int
@@ -258,7 +220,7 @@ class SimulatedOrg(BaseAdapter):
         if rest == "limits/":
             return 200, self._limits(), {}
         if rest in {"sobjects", "sobjects/"}:
-            return 200, self._global_describe(), {}
+            return 200, global_describe(self.describes), {}
         if rest in {"query/", "queryAll/"}:
             return self._query(params.get("q", ""), include_deleted=rest == "queryAll/", batch_size=batch_size)
         if rest.startswith("query/"):
@@ -271,31 +233,6 @@ class SimulatedOrg(BaseAdapter):
         return 404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}], {}
 
     # -- endpoints ------------------------------------------------------------------------------
-
-    def _token(self, _request: requests.PreparedRequest) -> tuple[int, Any, Mapping[str, str]]:
-        issued = str(int(self.clock().timestamp() * 1000))
-        return (
-            200,
-            {
-                "access_token": f"{self.org_id[:15]}!AQ4AQSimulatedAccessTokenNotASecret",
-                "signature": "c2ltdWxhdGVkLXNpZ25hdHVyZQ==",
-                "scope": "api",
-                "instance_url": self.instance_url,
-                "id": f"https://login.salesforce.com/id/{self.org_id}/{self.user_id}",
-                "token_type": "Bearer",
-                "issued_at": issued,
-            },
-            {},
-        )
-
-    def _soap_login(self, path: str) -> tuple[int, Any, Mapping[str, str]]:
-        version = path.rstrip("/").rsplit("/", 1)[-1]
-        host = self.instance_url.removeprefix("https://")
-        session_id = f"{self.org_id[:15]}!AQ4AQSimulatedSessionIdNotASecret"
-        xml = _LOGIN_RESPONSE.format(
-            host=host, version=version, org15=self.org_id[:15], org=self.org_id, session=session_id, user=self.user_id
-        )
-        return 200, xml, {"Content-Type": "text/xml;charset=UTF-8"}
 
     def _resources(self) -> dict[str, str]:
         base = f"/services/data/v{self.api_version}"
@@ -317,15 +254,6 @@ class SimulatedOrg(BaseAdapter):
             "DataStorageMB": limit(1_024, 12),
             "FileStorageMB": limit(2_048, 3),
         }
-
-    def _global_describe(self) -> dict[str, Any]:
-        # Each entry is the object describe's top-level flags and links, as Salesforce lists them.
-        entries = [
-            {key: describe[key] for key in _GLOBAL_KEYS if key in describe}
-            | {"urls": {key: url for key, url in describe.get("urls", {}).items() if key in _GLOBAL_URLS}}
-            for _name, describe in sorted(self.describes.items())
-        ]
-        return {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": entries}
 
     def _describe(self, sobject: str) -> tuple[int, Any, Mapping[str, str]]:
         if sobject not in self.describes:
@@ -352,30 +280,14 @@ class SimulatedOrg(BaseAdapter):
             rows.sort(key=query.sort_key())
         self._locators += 1
         locator = to_18(f"01g5g0000{self._locators:06d}")
-        self._cursors[locator] = _Cursor(query.sobject, rows, query.fields, batch_size, tuple(self.page_sizes))
-        return self._page(locator, 0)
+        self._cursors[locator] = Cursor(query.sobject, rows, query.fields, batch_size, tuple(self.page_sizes))
+        return 200, self._cursors[locator].page(0, locator=locator, api_version=self.api_version), {}
 
     def _more(self, token: str) -> tuple[int, Any, Mapping[str, str]]:
         locator, _, offset = token.partition("-")
         if locator not in self._cursors or not offset.isdigit():
             return 400, [{"errorCode": "INVALID_QUERY_LOCATOR", "message": "invalid query locator"}], {}
-        return self._page(locator, int(offset))
-
-    def _page(self, locator: str, offset: int) -> tuple[int, Any, Mapping[str, str]]:
-        cursor = self._cursors[locator]
-        # Salesforce treats batchSize as a hint; `page_sizes` lets a scenario force odd pages.
-        size = cursor.size_at(offset)
-        chunk = cursor.rows[offset : offset + size]
-        done = offset + size >= len(cursor.rows)
-        body: dict[str, Any] = {"totalSize": len(cursor.rows), "done": done}
-        if not done:
-            body["nextRecordsUrl"] = f"/services/data/v{self.api_version}/query/{locator}-{offset + size}"
-        body["records"] = [self._shape(cursor, row) for row in chunk]
-        return 200, body, {}
-
-    def _shape(self, cursor: _Cursor, row: Mapping[str, Any]) -> dict[str, Any]:
-        url = f"/services/data/v{self.api_version}/sobjects/{cursor.sobject}/{row['Id']}"
-        return {"attributes": {"type": cursor.sobject, "url": url}, **{name: row.get(name) for name in cursor.fields}}
+        return 200, self._cursors[locator].page(int(offset), locator=locator, api_version=self.api_version), {}
 
     def _deleted(self, sobject: str, params: Mapping[str, str]) -> tuple[int, Any, Mapping[str, str]]:
         try:
@@ -429,25 +341,7 @@ _RELEASES = (
     ("67.0", "Summer '26"),
 )
 
-# The partner login() answer, trimmed of userInfo fields nothing reads.
-_LOGIN_RESPONSE = """<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope \
-xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com" \
-xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginResponse><result>\
-<metadataServerUrl>https://{host}/services/Soap/m/{version}/{org15}</metadataServerUrl>\
-<passwordExpired>false</passwordExpired><sandbox>false</sandbox>\
-<serverUrl>https://{host}/services/Soap/u/{version}/{org15}</serverUrl><sessionId>{session}</sessionId>\
-<userId>{user}</userId><userInfo><organizationId>{org}</organizationId>\
-<organizationName>sfbridge Scenario Org</organizationName><sessionSecondsValid>7200</sessionSecondsValid>\
-<userId>{user}</userId><userName>integration@sfbridge-scenario.example</userName>\
-<userType>Standard</userType></userInfo></result></loginResponse></soapenv:Body></soapenv:Envelope>"""
 
-
-def _batch_size(header: str | bytes) -> int:
-    """Read ``Sforce-Query-Options: batchSize=N`` (200..2000, default 2000) as Salesforce does."""
-    # requests lets a header value be bytes; HTTP header bytes are Latin-1.
-    text = header.decode("latin-1") if isinstance(header, bytes) else header
-    for part in text.split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "batchSize" and value.isdigit():
-            return min(max(int(value), 200), 2000)
-    return 2000
+def _writes(method: str, operation: str) -> bool:
+    """Whether a request changes records (a REST PATCH, a SOAP call other than login)."""
+    return method == "PATCH" or operation not in {"", "login"}

@@ -13,7 +13,10 @@ with their LimitInfoHeader. What each call does to the records follows Salesforc
 - ``undelete`` takes a record out of the Recycle Bin (one not in it is refused).
 
 Refusals use Salesforce's status codes (ENTITY_IS_DELETED, CANNOT_UPDATE_CONVERTED_LEAD,
-INVALID_CROSS_REFERENCE_KEY, UNDELETE_FAILED).
+INVALID_CROSS_REFERENCE_KEY, INVALID_STATUS, UNDELETE_FAILED). ``validation_rules`` stand for
+what an org adds on a save (validation rules, duplicate rules, a trigger's ``addError``): they
+judge updates, conversions (the lead, as with "Require Validation for Converted Leads") and a
+merge's master, and their error is the record's result, the call going on for the others.
 """
 
 from __future__ import annotations
@@ -46,10 +49,31 @@ def _failed(status_code: str, message: str, fields: list[str] | None = None) -> 
     return {"success": False, "errors": [{"statusCode": status_code, "message": message, "fields": fields or []}]}
 
 
-def _soap_error(code: str, message: str, *, id_element: str = '<id xsi:nil="true"/>') -> str:
+def _soap_errors(error: SaveError) -> str:
+    """A SaveError's errors as the partner WSDL's ``Error`` elements: ``fields*``, ``message``, ``statusCode``."""
+    return "".join(
+        "<errors>"
+        + "".join(f"<fields>{escape(name)}</fields>" for name in item.get("fields") or [])
+        + f"<message>{escape(item['message'])}</message><statusCode>{item['statusCode']}</statusCode></errors>"
+        for item in error["errors"]
+    )
+
+
+def _soap_error(error: SaveError) -> str:
+    """A refused ``MergeResult`` or ``UndeleteResult``: ``errors*``, a nil ``id``, ``success``."""
+    return f'<result>{_soap_errors(error)}<id xsi:nil="true"/><success>false</success></result>'
+
+
+def _convert_error(error: SaveError, lead_id: str) -> str:
+    """A refused ``LeadConvertResult``: nil accountId and contactId, ``errors*``, leadId, nil opportunityId.
+
+    The sequence of a real partner-API answer with a per-record error (HTTP 200), see
+    fixtures/http/convert/mixed_batch.json.
+    """
     return (
-        f"<result><errors><message>{escape(message)}</message><statusCode>{code}</statusCode></errors>"
-        f"{id_element}<success>false</success></result>"
+        '<result><accountId xsi:nil="true"/><contactId xsi:nil="true"/>'
+        f'{_soap_errors(error)}<leadId>{lead_id}</leadId><opportunityId xsi:nil="true"/><success>false</success>'
+        "</result>"
     )
 
 
@@ -95,12 +119,19 @@ class WritableOrg(SimulatedOrg):
             return _failed("ENTITY_IS_DELETED", "entity is deleted")
         if sobject == "Lead" and row.get("IsConverted"):
             return _failed("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
+        refused = self._refused(sobject, row, values)
+        if refused is not None:
+            return refused
+        self.upsert(sobject, {"Id": record_id, **values})
+        return {"id": record_id, "success": True, "errors": []}
+
+    def _refused(self, sobject: str, row: Mapping[str, Any], values: Mapping[str, Any]) -> SaveError | None:
+        """The failed result the first validation rule that refuses the save gives, or None."""
         for rule in self.validation_rules:
             error = rule(sobject, row, values)
             if error is not None:
                 return {"success": False, "errors": [error]}
-        self.upsert(sobject, {"Id": record_id, **values})
-        return {"id": record_id, "success": True, "errors": []}
+        return None
 
     def _row(self, sobject: str, record_id: str | None) -> dict[str, Any] | None:
         return next((row for row in self.records.get(sobject, []) if row["Id"] == record_id), None)
@@ -133,11 +164,19 @@ class WritableOrg(SimulatedOrg):
 
     def _convert(self, item: ET.Element) -> str:
         lead_id = item.findtext(f"{_P}leadId") or ""
+        status = item.findtext(f"{_P}convertedStatus") or ""
         lead = self._row("Lead", lead_id)
         if lead is None or lead.get("IsDeleted"):
-            return _soap_error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+            return _convert_error(_failed("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id"), lead_id)
         if lead.get("IsConverted"):
-            return _soap_error("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
+            return _convert_error(_failed("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead"), lead_id)
+        statuses = self.records.get("LeadStatus", [])
+        if statuses and not any(row.get("IsConverted") and row.get("ApiName") == status for row in statuses):
+            # The status must be a converted LeadStatus (the error text as Salesforce words it).
+            return _convert_error(_failed("INVALID_STATUS", f"invalid convertedStatus: {status}"), lead_id)
+        refused = self._refused("Lead", lead, {"IsConverted": True, "Status": status})
+        if refused is not None:
+            return _convert_error(refused, lead_id)
         account = item.findtext(f"{_P}accountId") or self._create(
             "Account", {"Name": lead.get("Company") or f"{lead.get('LastName')} Account"}
         )
@@ -158,7 +197,7 @@ class WritableOrg(SimulatedOrg):
                 "ConvertedAccountId": account,
                 "ConvertedContactId": contact,
                 "ConvertedOpportunityId": opportunity,
-                "Status": item.findtext(f"{_P}convertedStatus"),
+                "Status": status,
             },
         )
         opportunity_xml = (
@@ -177,20 +216,26 @@ class WritableOrg(SimulatedOrg):
     def _merge(self, item: ET.Element) -> str:
         master_element = item.find(f"{_P}masterRecord")
         if master_element is None:
-            return _soap_error("INVALID_ARGUMENT_TYPE", "masterRecord is required")
+            return _soap_error(_failed("INVALID_ARGUMENT_TYPE", "masterRecord is required"))
         sobject = master_element.findtext(f"{_S}type") or ""
         master_id = master_element.findtext(f"{_S}Id")
         merged = [e.text or "" for e in item.findall(f"{_P}recordToMergeIds")]
         for record_id in (master_id, *merged):
             record = self._row(sobject, record_id)
             if record is None:
-                return _soap_error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+                return _soap_error(_failed("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id"))
             if record.get("IsDeleted"):
-                return _soap_error("ENTITY_IS_DELETED", "entity is deleted")
-        self.upsert(sobject, {"Id": master_id, **_master_values(master_element)})
+                return _soap_error(_failed("ENTITY_IS_DELETED", "entity is deleted"))
+        values = _master_values(master_element)
+        refused = self._refused(sobject, self._row(sobject, master_id) or {}, values)
+        if refused is not None:
+            return _soap_error(refused)
+        self.upsert(sobject, {"Id": master_id, **values})
         related = []
         for record_id in merged:
-            self.upsert(sobject, {"Id": record_id, "IsDeleted": True, "MasterRecordId": master_id})
+            # A merged record is deleted (the delete log and queryAll see it) with MasterRecordId set.
+            self.upsert(sobject, {"Id": record_id, "MasterRecordId": master_id})
+            self.delete(sobject, record_id)
             related += self._reparent(record_id, master_id)
         return (
             f"<result><id>{master_id}</id>"
@@ -212,7 +257,7 @@ class WritableOrg(SimulatedOrg):
     def _undelete(self, record_id: str) -> str:
         record = self._row(_OBJECT_OF_PREFIX.get(record_id[:3], ""), record_id)
         if record is None or not record.get("IsDeleted"):
-            return _soap_error("UNDELETE_FAILED", "Entity is not in the recycle bin")
+            return _soap_error(_failed("UNDELETE_FAILED", "Entity is not in the recycle bin"))
         self.upsert(_OBJECT_OF_PREFIX[record_id[:3]], {"Id": record_id, "IsDeleted": False, "MasterRecordId": None})
         return f"<result><id>{record_id}</id><success>true</success></result>"
 
