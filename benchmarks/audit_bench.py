@@ -30,7 +30,7 @@ from sfbridge.models import SyncState
 from sfbridge.pull.records import RowConverter
 from sfbridge.schema import object_schema, spec_for
 from sfbridge.store import Store
-from sfbridge.synthetic import generate_org, shape_for_records
+from sfbridge_tools.synthetic import generate_org, shape_for_records
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = 5_000

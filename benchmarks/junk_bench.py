@@ -86,7 +86,7 @@ def accuracy(historical: Path | None) -> None:
 
 def timing(records: int) -> None:
     """Print junk_lead's best wall and CPU seconds over a generated org's open leads."""
-    from sfbridge.synthetic import generate_org, shape_for_records  # noqa: PLC0415 (only when timing)
+    from sfbridge_tools.synthetic import generate_org, shape_for_records  # noqa: PLC0415 (only when timing)
 
     org = generate_org(shape_for_records(records))
     columns = ("Id", "Status", "IsConverted", *FIELDS)

@@ -182,7 +182,7 @@ def load_historical(limit: int | None = None) -> LabelledSet:
 
 
 def name_address_set(rows: pl.DataFrame, name: str) -> LabelledSet:
-    """A set from the name-and-address generator's columns (see ``sfbridge.synthetic.nameaddress``)."""
+    """A set from the name-and-address generator's columns (see ``sfbridge_tools.synthetic.nameaddress``)."""
     people = rows.select(
         pl.lit("Lead").alias("sobject"),
         "record_id",
@@ -215,7 +215,7 @@ def load_name_address_fixture() -> LabelledSet:
 
 def load_name_address_generated(records: int) -> LabelledSet:
     """A larger name-and-address set, generated now (needs the synthetic extra: Faker)."""
-    from sfbridge.synthetic.nameaddress import generate_name_address  # noqa: PLC0415 (Faker)
+    from sfbridge_tools.synthetic.nameaddress import generate_name_address  # noqa: PLC0415 (Faker)
 
     rows = generate_name_address(records, seed=GENERATED_SEED)
     return name_address_set(rows, f"nameaddress_{records // 1000}k")

@@ -28,7 +28,7 @@ from sfbridge.checks import CheckContext, fields_needed, select_checks
 from sfbridge.matching.blocking import KINDS
 from sfbridge.rules import Rules
 from sfbridge.snapshot import Snapshot
-from sfbridge.synthetic import generate_org, shape_for_records
+from sfbridge_tools.synthetic import generate_org, shape_for_records
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 OBJECTS = ("Lead", "Contact", "Account", "LeadStatus")

@@ -42,7 +42,7 @@ from sfbridge.pull import PullOptions, pull
 from sfbridge.salesforce.gateway import SalesforceGateway
 from sfbridge.salesforce.session import ApiUsage, TimeoutSession
 from sfbridge.store import Store
-from sfbridge.synthetic import generate_org, shape_for_records
+from sfbridge_tools.synthetic import generate_org, shape_for_records
 
 REPO = Path(__file__).resolve().parent.parent
 INSTANCE = "https://bench.my.salesforce.com"

@@ -1,7 +1,7 @@
 """Replay recorded cassettes through `responses`: the one place tests touch HTTP fixtures.
 
 Cassettes live under fixtures/http/ (named by scenario) and fixtures/demo-org/http/; they are
-written by `python -m sfbridge.synthetic.record` and hold no real tokens or org data. Every
+written by `python -m sfbridge_tools.record` and hold no real tokens or org data. Every
 replay is strict: requests must come in the recorded order, match method, URL and query
 parameters, and every recorded exchange must be used.
 """

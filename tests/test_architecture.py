@@ -45,6 +45,8 @@ BASE = {
     "sfbridge.log",
 }
 FORBIDDEN = {
+    # The product ships alone: the developer tools (tools/sfbridge_tools) and their test-only libraries stay out.
+    "sfbridge": ("sfbridge_tools", "faker", "responses"),
     "sfbridge.config": ("sfbridge.salesforce", "sfbridge.pull", "sfbridge.store", "sfbridge.cli", "sfbridge.report"),
     "sfbridge.credentials": (
         "sfbridge.salesforce",
@@ -53,8 +55,8 @@ FORBIDDEN = {
         "sfbridge.cli",
         "sfbridge.report",
     ),
-    "sfbridge.salesforce": ("sfbridge.pull", "sfbridge.store", "sfbridge.cli", "sfbridge.report", "sfbridge.synthetic"),
-    "sfbridge.pull": ("sfbridge.store", "sfbridge.cli", "sfbridge.report", "sfbridge.synthetic"),
+    "sfbridge.salesforce": ("sfbridge.pull", "sfbridge.store", "sfbridge.cli", "sfbridge.report"),
+    "sfbridge.pull": ("sfbridge.store", "sfbridge.cli", "sfbridge.report"),
     "sfbridge.store": (
         "sfbridge.salesforce",
         "sfbridge.pull",
@@ -68,7 +70,6 @@ FORBIDDEN = {
     "sfbridge.push": ("sfbridge.pull", "sfbridge.cli", "sfbridge.report", "sfbridge.checks", "sfbridge.matching"),
     # The demo's local sandbox ships to users: none of the developer tools (faker) behind it.
     "sfbridge.sandbox": (
-        "sfbridge.synthetic",
         "sfbridge.pull",
         "sfbridge.store",
         "sfbridge.plan",

@@ -17,9 +17,9 @@ from sfbridge.models import LeadConversion
 from sfbridge.plan import plan_json
 from sfbridge.pull import PullOptions, pull
 from sfbridge.store import Store
-from sfbridge.synthetic import generate_org
-from sfbridge.synthetic.record import client_credentials_profile, load_describes, recording_gateway, simulated_org
-from sfbridge.synthetic.record_scenarios import SCENARIO_SHAPE, SCENARIO_START
+from sfbridge_tools.record import client_credentials_profile, load_describes, recording_gateway, simulated_org
+from sfbridge_tools.record_scenarios import SCENARIO_SHAPE, SCENARIO_START
+from sfbridge_tools.synthetic import generate_org
 from test_apply import convert, plan_of
 from test_cli import INSTANCE, REPO, SECRET_ENV, invoke, write_config
 

@@ -11,9 +11,9 @@ from sfbridge.pull import bulk as pull_bulk
 from sfbridge.salesforce.gateway import SalesforceGateway
 from sfbridge.salesforce.session import ApiUsage, TimeoutSession
 from sfbridge.store import Store
-from sfbridge.synthetic import generate_org, shape_for_records
-from sfbridge.synthetic.record import SECRETS, client_credentials_profile, load_describes
-from sfbridge.synthetic.simbulk import BulkSimulatedOrg
+from sfbridge_tools.record import SECRETS, client_credentials_profile, load_describes
+from sfbridge_tools.simbulk import BulkSimulatedOrg
+from sfbridge_tools.synthetic import generate_org, shape_for_records
 
 INSTANCE = "https://sfbridge-bulk.my.salesforce.com"
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from sfbridge.ids import validate_id
-from sfbridge.synthetic import DEMO_SHAPE, OrgShape, generate_org, shape_for_records
-from sfbridge.synthetic.clock import rest_datetime
 from sfbridge.wire import format_datetime, parse_datetime
+from sfbridge_tools.synthetic import DEMO_SHAPE, OrgShape, generate_org, shape_for_records
+from sfbridge_tools.synthetic.clock import rest_datetime
 
 DESCRIBE = Path(__file__).resolve().parents[2] / "fixtures" / "demo-org" / "describe"
 DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000\+0000")

@@ -6,7 +6,7 @@ import faker
 import polars as pl
 import pytest
 
-from sfbridge.synthetic.nameaddress import COLUMNS, NOISE_KINDS, generate_name_address
+from sfbridge_tools.synthetic.nameaddress import COLUMNS, NOISE_KINDS, generate_name_address
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "labelled" / "nameaddress"
 PLACEHOLDERS = {"[not provided]", "N/A", None}

@@ -5,7 +5,7 @@ and pull code run unchanged, only the bytes come from a file instead of Salesfor
 is JSON: ``{"version": 1, "interactions": [{"request": {...}, "response": {...}}]}``; a JSON
 response body is kept as ``"json"`` (re-sent compact, as Salesforce writes it), anything else
 as ``"text"``. Requests match on method, URL path and query parameters, in recorded order.
-Writing cassettes is :mod:`sfbridge.salesforce.recording`'s job.
+Writing cassettes is the developer tool ``sfbridge_tools.recording``'s job (not shipped).
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ class ReplayAdapter(BaseAdapter):
             msg = (
                 f"the recording has no (more) answers for {request.method} {path}; the code now "
                 "asks Salesforce something the recording does not hold: re-record it "
-                "(python -m sfbridge.synthetic.record)"
+                "(python -m sfbridge_tools.record, from a source checkout)"
             )
             raise ReplayError(msg)
         return _response(request, queue.popleft())
