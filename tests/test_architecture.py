@@ -1,6 +1,7 @@
 """The structure the design promises: one door to Salesforce, imports along the data flow."""
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,49 @@ def test_only_one_module_imports_simple_salesforce():
     """simple-salesforce sits behind one adapter module; nothing else may reach around it."""
     users = {module_name(p) for p in MODULES if any(n.startswith("simple_salesforce") for n in imports_of(p))}
     assert users == {"sfbridge.salesforce.client"}
+
+
+# The gateway is joined from parts, one API each, on one call path (login, retries, budget).
+GATEWAY = "sfbridge.salesforce.gateway"
+GATEWAY_PARTS = {
+    "sfbridge.salesforce.connection",
+    "sfbridge.salesforce.identity",
+    "sfbridge.salesforce.rest_reads",
+    "sfbridge.salesforce.rest_writes",
+    "sfbridge.salesforce.soap_writes",
+    "sfbridge.salesforce.bulk_jobs",
+}
+
+
+@pytest.mark.parametrize("path", MODULES, ids=module_name)
+def test_only_the_gateway_joins_its_parts(path):
+    """Callers and wire formats use SalesforceGateway, never one part of it: one door, one budget."""
+    name = module_name(path)
+    if name in GATEWAY_PARTS or name == GATEWAY:
+        return
+    reached = imports_of(path) & GATEWAY_PARTS
+    assert not reached, f"{name} imports {sorted(reached)}; import SalesforceGateway from {GATEWAY}"
+
+
+def test_every_gateway_part_is_joined_into_the_gateway():
+    """A part left out of SalesforceGateway's bases would be calls no one can make."""
+    from sfbridge.salesforce.connection import OrgConnection  # noqa: PLC0415
+    from sfbridge.salesforce.gateway import SalesforceGateway  # noqa: PLC0415
+
+    for name in (module_name(p) for p in MODULES):
+        if name.startswith("sfbridge.salesforce.") and not name.endswith("__main__"):
+            importlib.import_module(name)
+    parts = {cls for cls in _subclasses(OrgConnection) if cls.__module__.startswith("sfbridge.")} - {SalesforceGateway}
+    assert parts, "no gateway parts found"
+    assert all(issubclass(SalesforceGateway, part) for part in parts), parts
+    assert {cls.__module__ for cls in parts | {OrgConnection}} == GATEWAY_PARTS
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _subclasses(sub)
+    return found
 
 
 # Who may import whom: a stage imports only stages before it in the data flow
