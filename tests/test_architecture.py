@@ -43,6 +43,8 @@ BASE = {
     "sfbridge.soql",
     "sfbridge.schema",
     "sfbridge.log",
+    "sfbridge.severity",
+    "sfbridge.check_names",
 }
 FORBIDDEN = {
     "sfbridge.config": ("sfbridge.salesforce", "sfbridge.pull", "sfbridge.store", "sfbridge.cli", "sfbridge.report"),
