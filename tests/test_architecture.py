@@ -87,6 +87,8 @@ BASE = {
     "sfbridge.soql",
     "sfbridge.schema",
     "sfbridge.log",
+    "sfbridge.severity",
+    "sfbridge.check_names",
 }
 FORBIDDEN = {
     # The product ships alone: the developer tools (tools/sfbridge_tools) and their test-only libraries stay out.

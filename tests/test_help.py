@@ -1,6 +1,8 @@
 """`--help` that teaches: workflow order, true examples under every command, no <bool> placeholders."""
 
 import shlex
+import subprocess
+import sys
 
 import pytest
 import typer.main
@@ -67,3 +69,18 @@ def test_checks_option_lists_the_check_names():
     shown = CliRunner().invoke(app, ["audit", "--help"], env={"COLUMNS": "200"})
     assert "Checks: bounced_email, duplicate," in shown.stdout
     assert "CHECK,..." in shown.stdout
+
+
+def test_the_light_list_of_check_names_is_the_registry():
+    """--help lists the checks from sfbridge.check_names; it must name exactly the registered checks, in order."""
+    from sfbridge.check_names import CHECK_NAMES  # noqa: PLC0415
+    from sfbridge.checks import CHECKS  # noqa: PLC0415
+
+    assert tuple(CHECKS) == CHECK_NAMES
+
+
+def test_importing_sfbridge_leaves_the_version_unread_until_asked():
+    """importlib.metadata (~60 ms) loads when __version__ is read, not on every start."""
+    probe = "import sys, sfbridge; a = 'importlib.metadata' in sys.modules; v = sfbridge.__version__; print(a, bool(v))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)  # noqa: S603
+    assert done.stdout.split() == ["False", "True"]

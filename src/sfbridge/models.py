@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sfbridge.severity import Severity  # re-exported: its light home is sfbridge.severity
+
 __all__ = [
     "MAX_MERGED",
     "MERGEABLE",
@@ -145,20 +147,6 @@ class PullReport(_Frozen):
     def records(self) -> int:
         """Rows fetched across all objects."""
         return sum(result.fetched for result in self.objects)
-
-
-class Severity(StrEnum):
-    """How much a finding matters; ordered, so ``--fail-on`` can compare."""
-
-    INFO = "info"
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-
-    @property
-    def rank(self) -> int:
-        """0 for info up to 3 for high."""
-        return list(Severity).index(self)
 
 
 class Finding(_Frozen):

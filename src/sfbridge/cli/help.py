@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
+from sfbridge.check_names import CHECK_NAMES
+
 if TYPE_CHECKING:  # Typer vendors click; its Context is what these methods receive
     from typer._click import Context
 
@@ -123,9 +125,8 @@ TyperOption.display_type_rich = _display_type_rich  # type: ignore[method-assign
 
 
 def _check_names() -> str:
-    from sfbridge.checks import CHECKS  # noqa: PLC0415 (only when --help shows it)
-
-    return ", ".join(sorted(CHECKS))
+    # The light list, not the registry: help must not load the checks (see sfbridge.check_names).
+    return ", ".join(sorted(CHECK_NAMES))
 
 
 def _teach(command: Command, path: str) -> Command:
