@@ -14,6 +14,14 @@ def test_quote_escapes_quotes_backslashes_and_control_characters():
     assert soql.quote("x' OR Name != '") == r"'x\' OR Name != \''"
 
 
+@pytest.mark.parametrize("value", ["O'Brien", "a\\b", 'say "hi"', "line\nbreak\r\t", "\b\f", "50%_off", "Zoë", ""])
+def test_quote_agrees_with_simple_salesforce(value):
+    """The hand-kept escape table stays the one simple-salesforce ships (see the comment at soql._ESCAPES)."""
+    from simple_salesforce.format import quote_soql_value  # noqa: PLC0415  # only this comparison needs it
+
+    assert soql.quote(value) == quote_soql_value(value)
+
+
 def test_id_in_refuses_anything_that_is_not_an_id():
     """Id lists are validated before they are quoted into a query (no injection through Ids)."""
     with pytest.raises(InvalidIdError):

@@ -92,6 +92,25 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert parse_retry_after("later") is None
 
 
+def test_retry_after_dates_count_from_salesforces_clock_not_ours():
+    """An HTTP-date Retry-After is measured against the response's Date, whatever the local clock says."""
+    local_clock_an_hour_behind = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    error = rest_error(
+        503,
+        [{"errorCode": "SERVER_UNAVAILABLE", "message": "down"}],
+        {"Retry-After": "Mon, 02 Nov 2026 09:00:45 GMT", "Date": "Mon, 02 Nov 2026 09:00:00 GMT"},
+    )
+    assert error.retry_after == 45.0
+    assert parse_retry_after("Mon, 02 Nov 2026 09:00:45 GMT", now=local_clock_an_hour_behind) == 3645.0
+
+
+def test_retry_after_in_the_obsolete_minus_zero_zone_is_read_not_a_traceback():
+    """'-0000' dates parse without a zone; they are GMT, not a TypeError from naive arithmetic."""
+    date = "Mon, 02 Nov 2026 09:00:10 -0000"
+    assert parse_retry_after(date, server_date="Mon, 02 Nov 2026 09:00:00 GMT") == 10.0
+    assert parse_retry_after(date, now=datetime(2026, 11, 2, 9, 0, tzinfo=UTC)) == 10.0
+
+
 def test_oauth_errors_are_explained():
     """The common token-exchange failures map to the cause and the fix."""
     assert "certificate" in explain_oauth_error("invalid_grant", "invalid assertion")

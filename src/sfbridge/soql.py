@@ -38,6 +38,14 @@ URL_LIMIT_BYTES = 16_384
 #: `/services/data/v66.0/queryAll/?q=` stays well under 200 bytes.
 _URL_OVERHEAD = 400
 
+# The escapes SOQL documents for quoted strings (the link under quote()); "\\_" and "\\%" are
+# LIKE-only and not applied here. simple-salesforce 1.12.10 has the same table
+# (simple_salesforce.format.quote_soql_value, soql_escapes), and a test holds the two equal, but
+# this stays hand-written: this module is the shared pure base (plan/ and pull/ import it) and
+# may not reach the one adapter that wraps simple-salesforce (sfbridge.salesforce.client)
+# without turning the layering upside down, and importing simple_salesforce costs ~0.4 s
+# (requests, its REST and Bulk clients) for eight characters. Its datetime literals also differ:
+# "+00:00" where this module writes "Z", and naive datetimes read as local time.
 _ESCAPES = {
     "\\": "\\\\",
     "'": "\\'",

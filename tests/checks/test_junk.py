@@ -91,6 +91,17 @@ def test_junk_lead_matches_configured_domains_and_their_subdomains(email, expect
     assert (category(found, 1) if found else None) == expected
 
 
+def test_junk_lead_matches_a_listed_top_level_domain():
+    """A reserved test TLD on the list ("test", RFC 2606) marks every address under it, however deep."""
+    rules = Rules.model_validate({"junk": {"test_domains": ["test", "example.com"]}})
+    found = run([lead(1, Email="qa@foo.test"), lead(2, Email="qa@a.b.test"), lead(3, Email="qa@acme.dev")], rules=rules)
+    assert {number: category(found, number) for number in (1, 2) if lead(number)["Id"] in found} == {
+        1: "test_record",
+        2: "test_record",
+    }
+    assert lead(3)["Id"] not in found
+
+
 def test_junk_lead_uses_the_maintained_disposable_list_and_the_extras():
     """Addresses at maintained-list and configured throwaway domains (and their subdomains) are disposable."""
     found = run([lead(1, Email="x@mailinator.com"), lead(2, Email="x@burner.test"), lead(3, Email="x@a.yopmail.com")])

@@ -56,6 +56,24 @@ def test_engine_matches_transposed_names():
     assert any("swapped" in reason for reason in matching.pairs.item(0, "reasons").to_list())
 
 
+def test_engine_matches_one_person_typed_in_cyrillic_and_in_latin():
+    """Иван Петров and Ivan Petrov with one phone and company are one person: names compare transliterated."""
+    matching = match(
+        person("L1", "Иван", "Петров", phone="+7 495 123 4567", company="Газпром", country="RU"),
+        person("L2", "Ivan", "Petrov", phone="+7 (495) 123-45-67", company="Gazprom", country="Russia"),
+    )
+    assert together(matching, "L1", "L2")
+
+
+def test_engine_keeps_a_transliterated_namesake_with_nothing_else_shared_apart():
+    """A Latin namesake of a Cyrillic record, with other phones and employers, is not the same person."""
+    matching = match(
+        person("L1", "Иван", "Петров", phone="+7 495 123 4567", company="Газпром", country="RU"),
+        person("L2", "Ivan", "Petrov", phone="+7 812 765 4321", company="Lukoil", country="RU"),
+    )
+    assert not together(matching, "L1", "L2")
+
+
 def test_engine_joins_records_through_a_third():
     """A record with only the email and one with only the phone meet through one with both."""
     matching = match(

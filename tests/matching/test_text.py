@@ -14,6 +14,9 @@ from sfbridge.matching.fold import fold, fold_expr
         ("  JOÃO  ", "joao"),
         ("Łukasz Ørsted", "lukasz orsted"),
         ("O'Brien-Smith", "o brien smith"),
+        ("Иван Петров", "ivan petrov"),
+        ("Γιώργος", "giorgos"),
+        ("王伟", "wangwei"),
         ("--", None),
         (None, None),
     ],
@@ -25,7 +28,7 @@ def test_fold_drops_case_accents_and_punctuation(text, folded):
 
 def test_fold_expr_agrees_with_fold():
     """The column version folds exactly as the single-value version does."""
-    values = ["Zoë Zänker", "Łukasz", " Straße ", "Hart-Hotels, Inc.", "", None]
+    values = ["Zoë Zänker", "Łukasz", " Straße ", "Hart-Hotels, Inc.", "Иван Петров", "山田 太郎", "", None]
     column = pl.DataFrame({"v": values}).select(fold_expr(pl.col("v"))).to_series().to_list()
     assert column == [fold(value) for value in values]
 

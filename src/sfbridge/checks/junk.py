@@ -162,13 +162,15 @@ def _with_domain_lists(leads: pl.DataFrame, rules: JunkRules) -> pl.DataFrame:
     }
     wanted = {domain.strip(". ").lower() for domains in listed.values() for domain in domains}
     most = max((domain.count(".") + 1 for domain in wanted), default=1)
-    # Only a domain ending like a listed one (its last two labels) can be on a list: the
-    # few such domains are compared label by label, not every lead's.
+    # Only a domain ending like a listed one (its last two labels, or its one label: a listed
+    # top-level domain such as "test") can be on a list: the few such domains are compared
+    # label by label, not every lead's.
     endings = sorted({".".join(domain.split(".")[-2:]) for domain in wanted})
     labels = pl.col("_domain").str.split(".")
     domains = leads.select("_domain").drop_nulls().unique()
+    ending_listed = labels.list.slice(-2).list.join(".").is_in(endings) | labels.list.last().is_in(endings)
     flags = (
-        domains.filter(labels.list.slice(-2).list.join(".").is_in(endings) | (labels.list.len() < 2))  # noqa: PLR2004
+        domains.filter(ending_listed)
         .with_columns(labels.list.slice(-n).list.join(".").alias(f"_labels{n}") for n in range(1, most + 1))
         .with_columns(**{name: _domain_in(domains) for name, domains in listed.items()})
         .drop(f"_labels{n}" for n in range(1, most + 1))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from sfbridge.matching.companies import company_key_expr
-from sfbridge.matching.domains import parent_domains_expr, website_domain_expr
+from sfbridge.matching.domains import owned_parents, parent_domains_expr, website_domain_expr
 
 __all__ = ["account_keys", "account_links"]
 
@@ -51,12 +51,13 @@ def _by_name(people: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
 
 def _by_domain(people: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
     business = people.filter(pl.col("email_valid") & ~pl.col("email_free") & ~pl.col("email_disposable"))
-    candidates = business.select("idx", website_domain=parent_domains_expr(pl.col("email_domain"))).explode(
-        "website_domain"
-    )
-    return candidates.join(keys.filter(pl.col("website_domain").is_not_null()), on="website_domain").select(
-        "idx", "account_id", by_domain=pl.lit(value=True)
-    )
+    candidates = business.select(
+        "idx", "email_domain", website_domain=parent_domains_expr(pl.col("email_domain"))
+    ).explode("website_domain")
+    found = candidates.join(keys.filter(pl.col("website_domain").is_not_null()), on="website_domain")
+    # A website on a public suffix (gov.uk, github.io) is no parent of the domains under it.
+    owned = owned_parents(found, domain="email_domain", parent="website_domain")
+    return owned.select("idx", "account_id", by_domain=pl.lit(value=True))
 
 
 def account_links(people: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:

@@ -6,6 +6,19 @@ UploadComplete → InProgress → JobComplete (or Failed, or Aborted); only a co
 results (:mod:`sfbridge.salesforce.bulk_pages` reads them, :mod:`sfbridge.salesforce.bulk_csv`
 turns them into rows).
 https://developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/queries.htm
+
+Why not simple-salesforce's Bulk 2.0 client (reviewed in 1.12.10, ``simple_salesforce/bulk2.py``):
+``SFBulk2Type.query``/``query_all``/``download`` create the job, wait and read every page in one
+generator that yields only CSV text, so a killed pull cannot go on from the ``Sforce-Locator`` of
+the last page stored; resuming means calling ``_Bulk2Client.get_query_results(job_id, locator)``,
+a private class. ``get_query_results`` holds a whole page in memory as a decoded ``str`` and
+drops NUL bytes silently (``filter_null_bytes``), where :mod:`~sfbridge.salesforce.bulk_pages`
+spills large pages to disk. ``_Bulk2Client.wait_for_job`` polls against the local clock up to
+its fixed ``DEFAULT_WAIT_TIMEOUT_SECONDS`` and raises a bare ``SalesforceOperationError`` (no job
+Id or state to report); its HTTP errors come from ``util.call_salesforce`` → ``exception_handler``
+without the response headers (no Retry-After), no retries, and no use of the run's API budget.
+Rows arrive as untyped CSV (:mod:`~sfbridge.salesforce.bulk_csv` types them by describe). Those
+are the jobs sfbridge needs, so the calls stay here and in the gateway.
 """
 
 from __future__ import annotations

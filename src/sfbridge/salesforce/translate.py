@@ -55,22 +55,46 @@ _ADVICE = {
 }
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP date (RFC 9110 IMF-fixdate or an obsolete form) as an aware UTC datetime, else None."""
+    try:
+        when = email.utils.parsedate_to_datetime(value or "")
+    except (TypeError, ValueError):
+        return None
+    # "-0000" and the obsolete forms parse naive; HTTP dates are GMT all the same.
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def parse_retry_after(
+    value: str | None, *, server_date: str | None = None, now: datetime | None = None
+) -> float | None:
     """Read a Retry-After header (seconds or an HTTP date) as seconds to wait.
+
+    An HTTP date is counted from Salesforce's own clock, the same response's ``Date`` header:
+    a local clock a minute off would wait a minute too long, or not at all. Without a readable
+    ``Date``, ``now`` (the local clock when not given) stands in.
 
     >>> parse_retry_after("30"), parse_retry_after(None), parse_retry_after("soon")
     (30.0, None, None)
+    >>> parse_retry_after("Mon, 02 Nov 2026 09:00:30 GMT", server_date="Mon, 02 Nov 2026 09:00:00 GMT")
+    30.0
     """
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
         return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    when = _http_date(value)
+    if when is None:
         return None
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    reference = _http_date(server_date) or now or datetime.now(UTC)
+    return max(0.0, (when - reference).total_seconds())
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """The wait a response's Retry-After asks for, against the same response's Date."""
+    headers = headers or {}
+    return parse_retry_after(headers.get("Retry-After"), server_date=headers.get("Date"))
 
 
 def _first_error(content: object) -> tuple[str | None, str]:
@@ -118,7 +142,7 @@ def rest_error(
         return AuthenticationError(text, error_code=code, status=status, sobject=sobject)
     if code == "REQUEST_LIMIT_EXCEEDED":
         return _limit_error(text, message, headers, error_code=code, status=status, sobject=sobject)
-    retry_after = parse_retry_after((headers or {}).get("Retry-After"))
+    retry_after = _retry_after(headers)
     if code in _RETRIABLE_CODES or status >= 500 or status == 429:  # noqa: PLR2004
         return RetriableSalesforceError(text, retry_after=retry_after, error_code=code, status=status, sobject=sobject)
     # 410 Gone is how REST answers a retired API version, whatever code the body carries.
@@ -139,7 +163,7 @@ def _limit_error(
 ) -> SalesforceError:
     if "ConcurrentPerOrgLongTxn" in message or "Concurrent" in message:
         # Too many long-running requests at once across the org: wait and try again.
-        retry_after = parse_retry_after((headers or {}).get("Retry-After"))
+        retry_after = _retry_after(headers)
         return RetriableSalesforceError(
             text, retry_after=retry_after, error_code=error_code, status=status, sobject=sobject
         )
@@ -190,7 +214,7 @@ def soap_error(
     if code == "REQUEST_LIMIT_EXCEEDED":
         return _limit_error(text, message, headers, error_code=code, status=status, sobject=sobject)
     if code in _RETRIABLE_CODES:
-        retry_after = parse_retry_after((headers or {}).get("Retry-After"))
+        retry_after = _retry_after(headers)
         return RetriableSalesforceError(text, retry_after=retry_after, error_code=code, status=status, sobject=sobject)
     advice = _ADVICE.get(code or "")
     return FatalSalesforceError(
