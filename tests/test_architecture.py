@@ -89,6 +89,7 @@ BASE = {
     "sfbridge.log",
     "sfbridge.severity",
     "sfbridge.check_names",
+    "sfbridge.metadata_names",
 }
 FORBIDDEN = {
     # The product ships alone: the developer tools (tools/sfbridge_tools) and their test-only libraries stay out.

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import structlog
 import typer
 from rich.table import Table
 
@@ -36,21 +35,10 @@ from sfbridge.cli.common import (
     out,
     setup_logging,
 )
-from sfbridge.config import rules_path
-from sfbridge.credentials import resolve_secrets, store_url
-from sfbridge.mappings import find_mappings_file, load_mappings
-from sfbridge.models import JournalState
-from sfbridge.plan import read_plan
-from sfbridge.push import ApplyReport, apply_plan
-from sfbridge.push.destination import apply_line, refuse_other_kind
-from sfbridge.push.revert import RevertReport, revert_run
-from sfbridge.report.journal import STATE_STYLE, journal_table, pairs
-from sfbridge.report.plan import action_line, plan_table
-from sfbridge.report.terminal import to_json
-from sfbridge.rules import load_rules
-from sfbridge.salesforce import connect
-from sfbridge.salesforce.whoami import destination
-from sfbridge.store import Store
+
+if TYPE_CHECKING:
+    from sfbridge.push import ApplyReport
+    from sfbridge.push.revert import RevertReport
 
 __all__ = ["apply_command", "revert_command", "runs_command"]
 
@@ -63,7 +51,6 @@ WaitOption = Annotated[
     ),
 ]
 
-log = structlog.get_logger()
 
 runs_app = typer.Typer(help="List apply runs and what each action did.", invoke_without_command=True)
 app.add_typer(runs_app, name="runs")
@@ -83,6 +70,9 @@ def _confirm(yes: bool, question: str) -> None:  # noqa: FBT001 (the --yes flag)
 
 
 def _report_table(report: ApplyReport) -> Table:
+    from sfbridge.report.journal import STATE_STYLE
+    from sfbridge.report.plan import action_line
+
     table = Table(title=f"Apply run {report.run_id}: plan {report.plan.digest[:12]} on org {report.plan.org_id}")
     for header in ("state", "action", "why"):
         table.add_column(header)
@@ -93,6 +83,8 @@ def _report_table(report: ApplyReport) -> Table:
 
 
 def _report_json(report: ApplyReport) -> dict[str, Any]:
+    from sfbridge.models import JournalState
+
     return {
         "run_id": report.run_id,
         "plan": report.plan.digest,
@@ -118,6 +110,23 @@ def apply_command(
     verbose: VerboseOption = 0,
 ) -> None:
     """Apply a reviewed plan to its org: exactly its actions, each journalled, never a lead converted twice."""
+    import structlog
+
+    from sfbridge.config import rules_path
+    from sfbridge.credentials import resolve_secrets, store_url
+    from sfbridge.mappings import find_mappings_file, load_mappings
+    from sfbridge.models import JournalState
+    from sfbridge.plan import read_plan
+    from sfbridge.push import apply_plan
+    from sfbridge.push.destination import apply_line, refuse_other_kind
+    from sfbridge.report.plan import plan_table
+    from sfbridge.report.terminal import to_json
+    from sfbridge.rules import load_rules
+    from sfbridge.salesforce import connect
+    from sfbridge.salesforce.whoami import destination
+    from sfbridge.store import Store
+
+    log = structlog.get_logger()
     setup_logging(log_format, verbose)
     with exit_codes():
         check_org_options(org, target_org)  # before reading the plan: a usage error is said first
@@ -176,6 +185,10 @@ def runs_command(
     """List recent apply runs with their outcome."""
     if ctx.invoked_subcommand is not None:
         return
+    from sfbridge.credentials import store_url
+    from sfbridge.report.terminal import to_json
+    from sfbridge.store import Store
+
     setup_logging(LogFormat.AUTO, 0)  # the sweep's warning goes to stderr, never into --json output
     with exit_codes():
         profile, _ = load_profile(config, org, target_org)
@@ -204,6 +217,11 @@ def runs_show(
     as_json: JsonOption = False,
 ) -> None:
     """Show each action of an apply run: what was sent, the values before, and how it ended."""
+    from sfbridge.credentials import store_url
+    from sfbridge.report.journal import journal_table
+    from sfbridge.report.terminal import to_json
+    from sfbridge.store import Store
+
     with exit_codes():
         profile, _ = load_profile(config, org, target_org)
         mirror = Store.open(store or store_url(profile), create=False)
@@ -235,6 +253,12 @@ def revert_command(
     Merged records come back from the Recycle Bin within 15 days of the merge; the related
     records a merge moved to the master stay with it. Conversions cannot be undone.
     """
+    from sfbridge.credentials import resolve_secrets, store_url
+    from sfbridge.push.revert import revert_run
+    from sfbridge.report.terminal import to_json
+    from sfbridge.salesforce import connect
+    from sfbridge.store import Store
+
     setup_logging(log_format, verbose)
     with exit_codes():
         profile, config_dir = load_profile(config, org, target_org)
@@ -272,6 +296,9 @@ def revert_command(
 
 
 def _print_revert(report: RevertReport, run_id: int) -> None:
+    from sfbridge.report.journal import STATE_STYLE, pairs
+    from sfbridge.report.terminal import to_json
+
     if report.outcomes or not report.merges:
         table = Table(title=f"Revert of apply run {run_id} (run {report.run_id}): field updates")
         for header in ("state", "record", "values put back", "why"):

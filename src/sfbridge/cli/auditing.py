@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sfbridge.audit import AuditResult, audit
-from sfbridge.checks import Check, select_checks
 from sfbridge.cli.common import (
     EXIT_FINDINGS,
     ConfigOption,
@@ -31,17 +29,16 @@ from sfbridge.cli.common import (
     out,
     setup_logging,
 )
-from sfbridge.cli.multiorg import AuditOne, OrgAudit, audit_orgs
 from sfbridge.cli.pulling import print_pull, pull_options, run_pull
-from sfbridge.config import OrgProfile, rules_path
-from sfbridge.credentials import store_url
-from sfbridge.models import Severity
-from sfbridge.outputs import check_output_folder, write_audit_outputs
-from sfbridge.report.findings import findings_document, summarise
-from sfbridge.report.terminal import audit_table, to_json
-from sfbridge.report.trends import audit_trends, finding_keys
-from sfbridge.rules import Rules, load_rules
-from sfbridge.store import Store
+from sfbridge.severity import Severity
+
+if TYPE_CHECKING:
+    from sfbridge.audit import AuditResult
+    from sfbridge.checks import Check
+    from sfbridge.cli.multiorg import AuditOne
+    from sfbridge.config import OrgProfile
+    from sfbridge.rules import Rules
+    from sfbridge.store import Store
 
 __all__ = [
     "AuditOutcome",
@@ -78,6 +75,8 @@ class AuditOutcome:
 
     def summary(self) -> dict[str, Any]:
         """What `--json` prints: run, counts, changes since the previous audit, files."""
+        from sfbridge.report.findings import summarise
+
         return {
             "run_id": self.result.run_id,
             "summary": summarise(self.result.findings),
@@ -100,6 +99,11 @@ def run_audit(
 
     ``rules_file`` is where the rules came from, named if they do not fit the org.
     """
+    from sfbridge.audit import audit
+    from sfbridge.outputs import write_audit_outputs
+    from sfbridge.report.findings import findings_document
+    from sfbridge.report.trends import audit_trends, finding_keys
+
     result = audit(store, org=org, rules=rules, checks=checks, command=command, rules_file=rules_file)
     trends = audit_trends(
         store.audit_runs(before=result.run_id),
@@ -125,6 +129,8 @@ def run_audit(
 
 def print_audit(outcome: AuditOutcome, *, out_dir: Path) -> None:
     """Show the audit summary table and where the files are."""
+    from sfbridge.report.terminal import audit_table
+
     result = outcome.result
     title = f"Audit of org {result.org_id} (as of {result.snapshot_at:%Y-%m-%d %H:%M} UTC)"
     trends = outcome.document.get("trends")
@@ -174,6 +180,11 @@ def audit_org(
     quiet: bool,
 ) -> AuditOutcome:
     """Pull one org (unless ``offline``) into its store, audit it and write its outputs into ``out_dir``."""
+    from sfbridge.config import rules_path
+    from sfbridge.credentials import store_url
+    from sfbridge.rules import load_rules
+    from sfbridge.store import Store
+
     rules_file = rules_path(profile, config_dir=config_dir)
     rules = load_rules(rules_file)
     url = store or store_url(profile)
@@ -195,6 +206,7 @@ def audit_org(
 
 def _org_auditor(*, offline: bool, checks: list[Check], fail_on: Severity | None, quiet: bool) -> AuditOne:
     """One org's audit in a several-org run: the same steps and output as a one-org audit."""
+    from sfbridge.cli.multiorg import OrgAudit
 
     def audit_one(profile: OrgProfile, config_dir: Path, folder: Path) -> OrgAudit:
         outcome = audit_org(
@@ -238,6 +250,11 @@ def audit_command(
     verbose: VerboseOption = 0,
 ) -> None:
     """Run the health checks on an org (pulling what changed first) and write the findings and reports."""
+    from sfbridge.checks import select_checks
+    from sfbridge.cli.multiorg import audit_orgs
+    from sfbridge.outputs import check_output_folder
+    from sfbridge.report.terminal import to_json
+
     setup_logging(log_format, verbose)
     names = org or []
     with exit_codes():

@@ -15,15 +15,16 @@ from contextlib import contextmanager
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from sfbridge.config import AuthMethod, OrgProfile, find_config_file, load_settings
 from sfbridge.errors import ConfigError, SfbridgeError, Terminated, UsageError, UserInputError
-from sfbridge.log import configure_logging
+
+if TYPE_CHECKING:
+    from sfbridge.config import OrgProfile
 
 __all__ = [
     "EXIT_FAILURE",
@@ -112,6 +113,8 @@ StoreOption = Annotated[
 
 def setup_logging(log_format: LogFormat, verbose: int) -> None:
     """Configure logging once per command: JSON for machines, text (quieter) on a terminal."""
+    from sfbridge.log import configure_logging
+
     as_json = log_format is LogFormat.JSON or (log_format is LogFormat.AUTO and not sys.stderr.isatty())
     level = ("warning", "info", "debug")[min(verbose, 2)] if not as_json else ("info", "info", "debug")[min(verbose, 2)]
     configure_logging(json=as_json, level=level)
@@ -149,6 +152,8 @@ def load_profile(config: Path | None, org: str | None, target_org: str | None = 
     Raises:
         UsageError: when both ``--org`` and ``--target-org`` are given.
     """
+    from sfbridge.config import find_config_file, load_settings
+
     check_org_options(org, target_org)
     if target_org is not None:
         try:
@@ -186,6 +191,8 @@ def alias_profile(alias: str) -> OrgProfile:
     Raises:
         UsageError: for an empty alias, one with spaces, or one sf would read as an option.
     """
+    from sfbridge.config import AuthMethod, OrgProfile
+
     if not alias or any(c.isspace() for c in alias) or alias.startswith("-"):
         msg = f"--target-org {alias!r}: give a Salesforce CLI alias or username (see: sf org list)"
         raise UsageError(msg)

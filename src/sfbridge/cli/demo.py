@@ -12,7 +12,6 @@ from typing import Annotated
 
 import typer
 
-from sfbridge.checks import select_checks
 from sfbridge.cli.auditing import AuditOutcome, OutOption, print_audit, run_audit
 from sfbridge.cli.common import (
     JsonOption,
@@ -27,15 +26,7 @@ from sfbridge.cli.common import (
     setup_logging,
 )
 from sfbridge.cli.pulling import print_pull, pull_options, run_pull
-from sfbridge.cli.rehearsal import rehearse
-from sfbridge.demo import load_demo_org
 from sfbridge.errors import UsageError
-from sfbridge.outputs import check_output_folder, write_atomically
-from sfbridge.report.html import render_report_html
-from sfbridge.report.terminal import pull_json, to_json
-from sfbridge.rules import load_rules
-from sfbridge.salesforce import replay_transport
-from sfbridge.store import Store, display_url
 
 __all__ = ["demo"]
 
@@ -66,6 +57,15 @@ def demo(
     With --apply it goes on to the risky part, on a local sandbox: the plan, its apply, the
     journal and the revert.
     """
+    from sfbridge.checks import select_checks
+    from sfbridge.cli.rehearsal import rehearse
+    from sfbridge.demo import load_demo_org
+    from sfbridge.outputs import check_output_folder
+    from sfbridge.report.terminal import pull_json, to_json
+    from sfbridge.rules import load_rules
+    from sfbridge.salesforce import replay_transport
+    from sfbridge.store import Store, display_url
+
     setup_logging(log_format, verbose)
     folder = out_dir or Path("sfbridge-reports") / "demo"
     with exit_codes():
@@ -115,6 +115,9 @@ def demo(
 
 def _report_html(outcome: AuditOutcome, folder: Path) -> Path:
     """The audit's report.html: written with the other outputs, or here when they did not include it."""
+    from sfbridge.outputs import write_atomically
+    from sfbridge.report.html import render_report_html
+
     path = folder / "report.html"
     if path not in outcome.files:
         write_atomically(path, render_report_html(outcome.document))
@@ -123,6 +126,8 @@ def _report_html(outcome: AuditOutcome, folder: Path) -> Path:
 
 @contextmanager
 def _demo_store(store: str | None) -> Iterator[str]:
+    from sfbridge.store import Store, display_url
+
     if store:
         if Store.open(store).recent_runs(limit=1):
             msg = (

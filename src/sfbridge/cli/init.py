@@ -14,13 +14,8 @@ from typing import Annotated
 import typer
 
 from sfbridge.cli.common import EXIT_USAGE, JsonOption, app, exit_codes, fail, out
-from sfbridge.config import CONFIG_NAME, user_config_dir
-from sfbridge.outputs import write_atomically
-from sfbridge.report.terminal import to_json
 
 __all__ = ["init"]
-
-_STARTERS = (CONFIG_NAME, "rules.toml")
 
 
 @app.command()
@@ -39,9 +34,13 @@ def init(
     ./sfbridge.toml, ./config/sfbridge.toml, then sfbridge.toml in the user's config folder
     (where init writes unless --here).
     """
+    from sfbridge.config import CONFIG_NAME, user_config_dir
+    from sfbridge.outputs import write_atomically
+    from sfbridge.report.terminal import to_json
+
     with exit_codes():
         folder = Path() if here else user_config_dir()
-        targets = [folder / name for name in _STARTERS]
+        targets = [folder / name for name in (CONFIG_NAME, "rules.toml")]
         existing = [str(path) for path in targets if path.exists()]
         if existing and not force:
             fail(f"{', '.join(existing)} already exists: edit it, or pass --force to replace it", EXIT_USAGE)

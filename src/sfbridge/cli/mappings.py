@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sfbridge.cli.common import ConfigOption, app, err, exit_codes
-from sfbridge.config import find_config_file
 from sfbridge.errors import ConfigError, UsageError
-from sfbridge.mappings import SETTINGS_FILE_NAME, Mappings, lead_convert_settings_xml, load_mappings, split_exportable
-from sfbridge.outputs import write_atomically
+from sfbridge.metadata_names import SETTINGS_FILE_NAME
+
+if TYPE_CHECKING:
+    from sfbridge.mappings import Mappings
 
 __all__ = ["export", "mappings_app"]
 
@@ -44,6 +45,9 @@ def export(
     output: OutputOption = None,
 ) -> None:
     """Write the custom-to-custom mappings as a LeadConvertSettings metadata file an admin can deploy."""
+    from sfbridge.config import find_config_file
+    from sfbridge.mappings import lead_convert_settings_xml, load_mappings
+
     with exit_codes():
         path = mappings_file or find_config_file(config).parent / "mappings.toml"
         if not path.is_file():
@@ -62,6 +66,8 @@ def export(
 def _refuse_empty(mappings: Mappings, *, path: Path) -> None:
     # The org's mappings are set from a deployed LeadConvertSettings file, so a file without any
     # could erase the mappings an admin made in Setup: never write one.
+    from sfbridge.mappings import split_exportable
+
     exportable, _ = split_exportable(mappings)
     if not mappings.rules:
         msg = "no mappings to export: add [[mapping]] entries (the file's comments show how)"
@@ -75,6 +81,8 @@ def _refuse_empty(mappings: Mappings, *, path: Path) -> None:
 
 
 def _write(output: Path, document: bytes) -> None:
+    from sfbridge.outputs import write_atomically
+
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(output, document)
@@ -84,6 +92,8 @@ def _write(output: Path, document: bytes) -> None:
 
 
 def _explain(mappings: Mappings, *, output: Path | None) -> None:
+    from sfbridge.mappings import split_exportable
+
     exportable, others = split_exportable(mappings)
     where = f" to {output}" if output is not None else ""
     err.print(f"Exported {len(exportable)} field mapping(s){where}.", highlight=False, soft_wrap=True)

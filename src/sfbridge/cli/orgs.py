@@ -17,12 +17,6 @@ from sfbridge.cli.common import (
     out,
     setup_logging,
 )
-from sfbridge.config import find_config_file, load_settings
-from sfbridge.credentials import credential_status, resolve_secrets, store_url
-from sfbridge.report.terminal import auth_check_table, orgs_table, to_json
-from sfbridge.salesforce import connect
-from sfbridge.salesforce.whoami import check_auth
-from sfbridge.store import display_url
 
 __all__ = ["auth_check", "orgs"]
 
@@ -37,6 +31,11 @@ def auth_check(
     verbose: VerboseOption = 0,
 ) -> None:
     """Log in to an org and show the org, user, API version and API usage, or why it failed."""
+    from sfbridge.credentials import resolve_secrets
+    from sfbridge.report.terminal import auth_check_table, to_json
+    from sfbridge.salesforce import connect
+    from sfbridge.salesforce.whoami import check_auth
+
     setup_logging(log_format, verbose)
     with exit_codes():
         profile, config_dir = load_profile(config, org, target_org)
@@ -53,6 +52,11 @@ def orgs(
     as_json: JsonOption = False,
 ) -> None:
     """List the configured org profiles and whether their credentials are set (a broken profile with its error)."""
+    from sfbridge.config import find_config_file, load_settings
+    from sfbridge.credentials import credential_status, store_url
+    from sfbridge.report.terminal import orgs_table, to_json
+    from sfbridge.store import display_url
+
     with exit_codes():
         path = find_config_file(config)
         settings = load_settings(path)

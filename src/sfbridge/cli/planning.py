@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,25 +24,19 @@ from sfbridge.cli.common import (
     setup_logging,
 )
 from sfbridge.cli.pulling import print_pull, pull_options, run_pull
-from sfbridge.config import rules_path
-from sfbridge.credentials import resolve_secrets, store_url
 from sfbridge.errors import UsageError
-from sfbridge.mappings import find_mappings_file, load_mappings, require_valid_mappings
-from sfbridge.models import Plan
-from sfbridge.outputs import check_output_file, write_output
-from sfbridge.plan import PlanTarget, make_plan, plan_json, read_plan
-from sfbridge.report.plan import plan_diff, plan_table
-from sfbridge.report.terminal import to_json
-from sfbridge.rules import load_rules
-from sfbridge.salesforce import connect
-from sfbridge.salesforce.whoami import destination
-from sfbridge.store import Store
+
+if TYPE_CHECKING:
+    from sfbridge.models import Plan
 
 __all__ = ["plan_command", "show_plan"]
 
 
 def show_plan(plan: Plan, *, as_json: bool) -> None:
     """Print a plan as its summary table and diff (or its JSON)."""
+    from sfbridge.plan import plan_json
+    from sfbridge.report.plan import plan_diff, plan_table
+
     if as_json:
         out.print_json(plan_json(plan).decode())
         return
@@ -81,6 +75,18 @@ def plan_command(
     verbose: VerboseOption = 0,
 ) -> None:
     """Plan fixes for the findings (conversions, field updates) as a file to review; writes nothing to the org."""
+    from sfbridge.config import rules_path
+    from sfbridge.credentials import resolve_secrets, store_url
+    from sfbridge.mappings import find_mappings_file, load_mappings, require_valid_mappings
+    from sfbridge.outputs import check_output_file, write_output
+    from sfbridge.plan import PlanTarget, make_plan, plan_json, read_plan
+    from sfbridge.report.plan import plan_table
+    from sfbridge.report.terminal import to_json
+    from sfbridge.rules import load_rules
+    from sfbridge.salesforce import connect
+    from sfbridge.salesforce.whoami import destination
+    from sfbridge.store import Store
+
     setup_logging(log_format, verbose)
     with exit_codes():
         if show is not None:

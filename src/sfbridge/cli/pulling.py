@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from requests.adapters import BaseAdapter
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from sfbridge.cli.common import (
     ConfigOption,
@@ -26,17 +24,17 @@ from sfbridge.cli.common import (
     seconds,
     setup_logging,
 )
-from sfbridge.config import OrgProfile
-from sfbridge.credentials import resolve_secrets, store_url
 from sfbridge.errors import ConfigError, FatalSalesforceError, UsageError, UserInputError
-from sfbridge.models import ObjectPullResult, PullReport
-from sfbridge.pull import PullOptions, pull
-from sfbridge.pull.object_names import check_objects
-from sfbridge.pull.objects import ABSENT_OBJECT_CODES
-from sfbridge.report.terminal import pull_json, pull_table
-from sfbridge.salesforce import SalesforceGateway, connect
-from sfbridge.store import Store
-from sfbridge.store.files import discard_new_store, new_sqlite_paths
+
+if TYPE_CHECKING:
+    from requests.adapters import BaseAdapter
+    from rich.progress import Progress, TaskID
+
+    from sfbridge.config import OrgProfile
+    from sfbridge.models import ObjectPullResult, PullReport
+    from sfbridge.pull import PullOptions
+    from sfbridge.salesforce import SalesforceGateway
+    from sfbridge.store import Store
 
 __all__ = ["print_pull", "pull_command", "pull_options", "run_pull"]
 
@@ -68,6 +66,8 @@ def pull_options(profile: OrgProfile, *, full: bool = False, bulk: bool = False)
     A replayed org needs no clock of its own: every moment a pull asks about comes from the
     ``Date`` header of the answers, which the recording keeps.
     """
+    from sfbridge.pull import PullOptions
+
     return PullOptions(
         page_size=profile.page_size,
         overlap=seconds(profile.overlap_seconds),
@@ -114,6 +114,11 @@ def run_pull(
         UsageError: for an ``--objects`` name the org does not offer.
         ConfigError: for such a name in the profile's objects, or an api_version not served.
     """
+    from sfbridge.credentials import resolve_secrets
+    from sfbridge.salesforce import connect
+    from sfbridge.store import Store
+    from sfbridge.store.files import discard_new_store, new_sqlite_paths
+
     if gateway is None:
         gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir, transport=transport)
     identity = gateway.identity()  # logs in: nothing is created for an org we cannot reach
@@ -150,6 +155,11 @@ def _pull(
     quiet: bool,
     command: str,
 ) -> PullReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sfbridge.pull import pull
+    from sfbridge.pull.objects import ABSENT_OBJECT_CODES
+
     try:
         if quiet or not err.is_terminal:
             return pull(gateway, store, org=profile.name, objects=objects, options=options, command=command)
@@ -180,6 +190,8 @@ def _checked_objects(
     gateway: SalesforceGateway, profile: OrgProfile, objects: tuple[str, ...] | None
 ) -> tuple[str, ...]:
     """The objects to pull, as the org spells them; refuse a name it does not offer."""
+    from sfbridge.pull.object_names import check_objects
+
     check = check_objects(profile.objects if objects is None else objects, gateway.sobject_names)
     if check.problems:
         raise _objects_error(profile, "; ".join(check.problems), given=objects is not None)
@@ -196,6 +208,8 @@ def _objects_error(profile: OrgProfile, problem: str, *, given: bool) -> UserInp
 
 def print_pull(report: PullReport, *, as_json: bool, title: str = "Pulled") -> None:
     """Show a pull's result as a table, or as JSON."""
+    from sfbridge.report.terminal import pull_json, pull_table
+
     if as_json:
         out.print_json(pull_json(report))
     else:
@@ -220,6 +234,8 @@ def pull_command(
     verbose: VerboseOption = 0,
 ) -> None:
     """Pull an org's Leads, Contacts and what they need into the local store (incremental)."""
+    from sfbridge.credentials import store_url
+
     setup_logging(log_format, verbose)
     with exit_codes():
         profile, config_dir = load_profile(config, org, target_org)

@@ -12,11 +12,10 @@ shown as it was, not fitted again (an audit stored before it was kept has none).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sfbridge.checks import select_checks
 from sfbridge.cli.common import (
     ConfigOption,
     JsonOption,
@@ -33,16 +32,11 @@ from sfbridge.cli.common import (
     out,
     setup_logging,
 )
-from sfbridge.config import rules_path
-from sfbridge.credentials import store_url
 from sfbridge.errors import UsageError
-from sfbridge.outputs import write_atomically
-from sfbridge.report.findings import findings_document
-from sfbridge.report.html import render_report_html
-from sfbridge.report.terminal import to_json
-from sfbridge.report.trends import audit_trends, finding_keys
-from sfbridge.rules import Rules, load_rules
-from sfbridge.store import Store
+
+if TYPE_CHECKING:
+    from sfbridge.rules import Rules
+    from sfbridge.store import Store
 
 __all__ = ["report_command", "stored_audit_document"]
 
@@ -65,6 +59,10 @@ def stored_audit_document(store: Store, run_id: int, *, rules: Rules) -> dict[st
     Raises:
         UsageError: when the run is not there, is not an audit, or did not finish.
     """
+    from sfbridge.checks import select_checks
+    from sfbridge.report.findings import findings_document
+    from sfbridge.report.trends import audit_trends, finding_keys
+
     run = store.run(run_id)
     where = store.url  # already shown without a password
     if run is None:
@@ -136,6 +134,14 @@ def report_command(
     verbose: VerboseOption = 0,
 ) -> None:
     """Write report.html for an audit kept in the store (without the org profile, which is not stored)."""
+    from sfbridge.config import rules_path
+    from sfbridge.credentials import store_url
+    from sfbridge.outputs import write_atomically
+    from sfbridge.report.html import render_report_html
+    from sfbridge.report.terminal import to_json
+    from sfbridge.rules import Rules, load_rules
+    from sfbridge.store import Store
+
     setup_logging(log_format, verbose)
     with exit_codes():
         rules, url = Rules(), store

@@ -6,12 +6,11 @@ there, oldest first; `plan` runs are not audits (see :data:`sfbridge.store.AUDIT
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from sfbridge.checks import select_checks
 from sfbridge.cli.common import (
     ConfigOption,
     JsonOption,
@@ -28,10 +27,9 @@ from sfbridge.cli.common import (
     out,
     setup_logging,
 )
-from sfbridge.credentials import store_url
-from sfbridge.report.terminal import to_json, trends_table
-from sfbridge.report.trends import audit_trends, trend_series
-from sfbridge.store import Store
+
+if TYPE_CHECKING:
+    from sfbridge.store import Store
 
 __all__ = ["audit_series", "run_trends", "trends_command"]
 
@@ -48,6 +46,8 @@ def run_trends(store: Store, run_id: int, *, checks: list[str] | None = None) ->
         :func:`sfbridge.report.trends.audit_trends`'s result; None for the org's first audit
         or an unknown run.
     """
+    from sfbridge.report.trends import audit_trends
+
     run = store.run(run_id)
     if run is None:
         return None
@@ -71,6 +71,8 @@ def audit_series(store: Store, *, checks: list[str] | None, last: int) -> dict[s
     Returns:
         :func:`sfbridge.report.trends.trend_series`'s result.
     """
+    from sfbridge.report.trends import trend_series
+
     runs = store.audit_runs()
     latest = run_trends(store, runs[-1]["id"], checks=checks) if runs else None
     return trend_series(runs[-last:] if last else runs, checks=checks, latest=latest)
@@ -91,6 +93,11 @@ def trends_command(
     verbose: VerboseOption = 0,
 ) -> None:
     """Show an org's audits over time: findings per check, and what the last audit found new and resolved."""
+    from sfbridge.checks import select_checks
+    from sfbridge.credentials import store_url
+    from sfbridge.report.terminal import to_json, trends_table
+    from sfbridge.store import Store
+
     setup_logging(log_format, verbose)
     with exit_codes():
         profile, _ = load_profile(config, org, target_org)

@@ -12,14 +12,11 @@ from __future__ import annotations
 from xml.etree import ElementTree as ET
 
 from sfbridge.mappings.model import FieldMapping, Mappings, TargetObject
+from sfbridge.metadata_names import SETTINGS_FILE_NAME
 
 __all__ = ["METADATA_NAMESPACE", "SETTINGS_FILE_NAME", "lead_convert_settings_xml", "split_exportable"]
 
 METADATA_NAMESPACE = "http://soap.sforce.com/2006/04/metadata"
-
-#: The file's name in an sf CLI project (``force-app/main/default/LeadConvertSettings/``), as
-#: the CLI's metadata registry names it (directory LeadConvertSettings, suffix LeadConvertSetting).
-SETTINGS_FILE_NAME = "LeadConvertSettings.LeadConvertSetting-meta.xml"
 
 
 def _is_custom(field: str) -> bool:
