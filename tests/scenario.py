@@ -25,6 +25,7 @@ import requests
 import responses
 
 from conftest import INSTANCE, fixed_clock
+from sfbridge.ids import object_of_id
 from sfbridge.sandbox.describes import read_describes
 from sfbridge.sandbox.faults import Disconnect, SlowCall, soap_operation
 from sfbridge.sandbox.seed import local_sandbox
@@ -34,7 +35,6 @@ ORG_ID, USER_ID = "00D9P0000L6772hUQA", "0059P0000Am3kw2QQA"
 #: Salesforce's clock in the scenario org: the day after the plans were made.
 ORG_TIME = datetime(2026, 11, 3, 10, tzinfo=UTC)
 _DESCRIBES = Path(__file__).resolve().parent.parent / "fixtures" / "demo-org" / "describe"
-_OBJECT_OF_PREFIX = {"00Q": "Lead", "003": "Contact", "001": "Account", "006": "Opportunity", "00T": "Task"}
 _P = "{urn:partner.soap.sforce.com}"
 _S = "{urn:sobject.partner.soap.sforce.com}"
 _LEAD_STATUSES = {
@@ -43,6 +43,14 @@ _LEAD_STATUSES = {
     "Closed - Converted": True,
     "Closed - Not Converted": False,
 }
+
+
+def _object_of(record_id: str) -> str:
+    sobject = object_of_id(record_id)
+    if sobject is None:
+        msg = f"{record_id}: not an Id of an object the scenario org holds"
+        raise KeyError(msg)
+    return sobject
 
 
 @functools.cache
@@ -54,7 +62,7 @@ def scenario_org(records: Iterable[dict[str, Any]], *, is_sandbox: bool = True, 
     """The scenario org holding these records (each filed under its object by its Id's prefix)."""
     by_object: dict[str, list[dict[str, Any]]] = {}
     for record in records:
-        by_object.setdefault(_OBJECT_OF_PREFIX[record["Id"][:3]], []).append(dict(record))
+        by_object.setdefault(_object_of(record["Id"]), []).append(dict(record))
     by_object["User"] = [{"Id": USER_ID, "Username": "integration@scenario.example", "IsActive": True}]
     by_object["LeadStatus"] = [
         {"Id": f"01J9P0000Ls{n:04d}AAA", "ApiName": name, "MasterLabel": name, "IsConverted": converted}
@@ -105,7 +113,7 @@ def refuse(record_id: str, status_code: str, message: str) -> ValidationRule:
 
 def row(org: WritableOrg, record_id: str) -> dict[str, Any]:
     """The record as the org holds it now (KeyError when it is not there, purged say)."""
-    found = [r for r in org.records.get(_OBJECT_OF_PREFIX[record_id[:3]], []) if r["Id"] == record_id]
+    found = [r for r in org.records.get(_object_of(record_id), []) if r["Id"] == record_id]
     if not found:
         raise KeyError(record_id)
     return found[0]

@@ -15,6 +15,7 @@ __all__ = [
     "KEY_PREFIXES",
     "InvalidIdError",
     "is_queue_id",
+    "object_of_id",
     "to_18",
     "validate_id",
 ]
@@ -35,6 +36,18 @@ KEY_PREFIXES: dict[str, str] = {
     "LeadHistory": "017",
     "LeadStatus": "01J",
 }
+
+
+_OBJECT_OF_PREFIX = {prefix: sobject for sobject, prefix in KEY_PREFIXES.items()}
+
+
+def object_of_id(record_id: str) -> str | None:
+    """The object a record Id belongs to, by its key prefix (None for an object not in :data:`KEY_PREFIXES`).
+
+    >>> object_of_id("00Q9P0000F9qkitUQA"), object_of_id("a0B000000000001")
+    ('Lead', None)
+    """
+    return _OBJECT_OF_PREFIX.get(record_id[:3])
 
 
 class InvalidIdError(ValueError):

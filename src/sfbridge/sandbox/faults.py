@@ -1,7 +1,7 @@
 """Failures a simulated org can be told to inject: error answers, broken connections, lost answers, slow calls.
 
 A client of Salesforce must survive more than error bodies. The ones apply and revert are
-built around (see ``SalesforceGateway.lead_convert`` and ``merge``):
+built around (see ``SalesforceGateway.convert_leads`` and ``merge_records``):
 
 - :class:`Fault`: Salesforce answers with an error instead (a 503 ``SERVER_UNAVAILABLE``,
   a 401 ``INVALID_SESSION_ID`` when the session expired, ...); the request does nothing;

@@ -30,7 +30,7 @@ from xml.sax.saxutils import escape
 
 import requests
 
-from sfbridge.ids import to_18
+from sfbridge.ids import object_of_id, to_18
 from sfbridge.sandbox.org import SimulatedOrg
 
 __all__ = ["SaveError", "ValidationRule", "WritableOrg"]
@@ -41,7 +41,6 @@ ValidationRule = Callable[[str, Mapping[str, Any], Mapping[str, Any]], SaveError
 
 _P = "{urn:partner.soap.sforce.com}"
 _S = "{urn:sobject.partner.soap.sforce.com}"
-_OBJECT_OF_PREFIX = {"00Q": "Lead", "003": "Contact", "001": "Account", "006": "Opportunity", "00T": "Task"}
 _SOAP_XML = {"Content-Type": "text/xml;charset=UTF-8"}
 
 
@@ -255,10 +254,11 @@ class WritableOrg(SimulatedOrg):
         return moved
 
     def _undelete(self, record_id: str) -> str:
-        record = self._row(_OBJECT_OF_PREFIX.get(record_id[:3], ""), record_id)
+        sobject = object_of_id(record_id) or ""
+        record = self._row(sobject, record_id)
         if record is None or not record.get("IsDeleted"):
             return _soap_error(_failed("UNDELETE_FAILED", "Entity is not in the recycle bin"))
-        self.upsert(_OBJECT_OF_PREFIX[record_id[:3]], {"Id": record_id, "IsDeleted": False, "MasterRecordId": None})
+        self.upsert(sobject, {"Id": record_id, "IsDeleted": False, "MasterRecordId": None})
         return f"<result><id>{record_id}</id><success>true</success></result>"
 
 
