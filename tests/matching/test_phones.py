@@ -109,6 +109,32 @@ def test_phone_batch_in_worker_processes_matches_reading_in_process(monkeypatch)
     assert readings.get_column("fallback").to_list()[-1] == "US"
 
 
+def test_phone_batch_hands_its_workers_bytes_never_polars_frames(monkeypatch):
+    """The executor pickles on threads of its own; a polars frame pickled there hung 100k and 1M audits.
+
+    Its feeder thread serialised a frame on polars' thread pool while the main thread's fold
+    held that pool waiting for the GIL in a ``map_batches`` function: both audits stopped for
+    good in ``DataFrame.__getstate__``. Chunks now go as IPC bytes made on the calling thread.
+    """
+    monkeypatch.setattr(phones, "POOL_THRESHOLD", 10)
+    monkeypatch.setattr(phones, "_CHUNK", 7)
+    handed: list[tuple[object, ...]] = []
+    submit = phones.ProcessPoolExecutor.submit
+
+    def spy(self, fn, /, *args, **kwargs):
+        handed.append(args)
+        return submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(phones.ProcessPoolExecutor, "submit", spy)
+    values = pl.DataFrame({"text": [f"(415) 555-01{number:02d}" for number in range(20)], "region": ["US"] * 20})
+    with PhoneBatch(values, workers=2) as batch:
+        readings = batch.result()
+    assert len(handed) == 3
+    assert all(isinstance(args[0], bytes) for args in handed)
+    assert not any(isinstance(arg, pl.DataFrame | pl.Series) for args in handed for arg in args)
+    assert readings.equals(read_phones(values, workers=1))
+
+
 # Reading in context: the record's country first, then the org's fallback regions.
 
 

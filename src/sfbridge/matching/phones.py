@@ -40,6 +40,7 @@ process that runs polars' thread pool can deadlock).
 from __future__ import annotations
 
 import functools
+import io
 import multiprocessing
 import re
 import threading
@@ -432,11 +433,28 @@ def read_frame(values: pl.DataFrame, reader: PhoneReader | None = None) -> pl.Da
     return (reader or PhoneReader()).read_frame(values)
 
 
+def _ipc(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer)
+    return buffer.getvalue()
+
+
+def _read_ipc(chunk: bytes, reader: PhoneReader) -> bytes:
+    """A worker's task: read the values of an IPC chunk, answer with the readings as IPC bytes."""
+    return _ipc(reader.read_frame(pl.read_ipc(chunk)))
+
+
 class PhoneBatch:
     """Phone values being read, possibly in worker processes, collected with :meth:`result`.
 
     Chunks are handed to the workers by a feeder thread, a few at a time, so neither the
-    values nor the readings pile up as Python objects in this process. Worker processes are
+    values nor the readings pile up as Python objects in this process. Chunks cross the
+    process boundary as Arrow IPC bytes, written and read on the calling thread only: the
+    executor pickles arguments and unpickles results on threads of its own, and a polars frame
+    (un)pickled there runs on polars' thread pool while the caller's polars work holds that
+    pool waiting for the GIL inside a Python function (``map_batches`` in
+    :func:`~sfbridge.matching.fold.fold_expr`), which hung 100k and 1M audits for good.
+    Worker processes are
     started with ``spawn``, which imports the caller's main module in each worker: a script
     that reads phones in bulk must keep its own work under ``if __name__ == "__main__":`` (as
     every multiprocessing program must). If the workers cannot run, the values are read in
@@ -454,20 +472,22 @@ class PhoneBatch:
         self._values = values
         self._reader = reader or PhoneReader()
         self._pool: ProcessPoolExecutor | None = None
-        self._futures: list[Future[pl.DataFrame]] = []
+        self._futures: list[Future[bytes]] = []
         self._feeder: threading.Thread | None = None
         self._fed = False  # every chunk was handed to a worker
         if workers > 1 and values.height >= POOL_THRESHOLD:
+            # Serialised here, on the calling thread (see the class docstring): ~20 bytes a value.
+            chunks = [_ipc(values.slice(start, _CHUNK)) for start in range(0, values.height, _CHUNK)]
             self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-            self._feeder = threading.Thread(target=self._feed, args=(self._pool, workers), daemon=True)
+            self._feeder = threading.Thread(target=self._feed, args=(self._pool, workers, chunks), daemon=True)
             self._feeder.start()
 
-    def _feed(self, pool: ProcessPoolExecutor, workers: int) -> None:
+    def _feed(self, pool: ProcessPoolExecutor, workers: int, chunks: list[bytes]) -> None:
         in_flight = threading.BoundedSemaphore(2 * workers)  # one running and one waiting per worker
-        for start in range(0, self._values.height, _CHUNK):
+        for chunk in chunks:
             in_flight.acquire()
             try:
-                future = pool.submit(read_frame, self._values.slice(start, _CHUNK), self._reader)
+                future = pool.submit(_read_ipc, chunk, self._reader)
             except RuntimeError:  # the pool broke or was shut down: result() falls back
                 return
             future.add_done_callback(lambda _: in_flight.release())
@@ -494,7 +514,7 @@ class PhoneBatch:
         try:
             self._feeder.join()
             if self._fed:
-                return pl.concat([future.result() for future in self._futures])
+                return pl.concat([pl.read_ipc(future.result()) for future in self._futures])
             # The pool broke before every chunk was handed out.
             log.warning("phone_workers_failed", values=self._values.height)
             return self._reader.read_frame(self._values)
