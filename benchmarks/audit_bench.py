@@ -8,6 +8,12 @@ its reader and phone-reading workers (sampled from /proc every 50 ms).
 
     python benchmarks/audit_bench.py --records 100000
     python benchmarks/audit_bench.py --records 1000000 --keep /tmp/bench-1m   # reuse with --reuse
+    python benchmarks/audit_bench.py --records 1000000 --keep /tmp/bench-1m --reuse --cold        # derive everything
+    python benchmarks/audit_bench.py --records 1000000 --keep /tmp/bench-1m --reuse --change 1    # after a 1 % change
+
+A built store is prepared as `sfbridge pull` leaves one (the people's values normalised and
+kept, :mod:`sfbridge.prepare`); ``--cold`` audits without those tables, as the first audit of
+a store an older sfbridge pulled would.
 """
 
 from __future__ import annotations
@@ -24,12 +30,15 @@ from typing import Any
 
 from machine import machine  # benchmarks/machine.py, beside this script
 from memory import MemorySampler  # benchmarks/memory.py
+from sqlalchemy import text
 
 from sfbridge.config import DEFAULT_OBJECTS
 from sfbridge.models import SyncState
+from sfbridge.prepare import prepare_people
 from sfbridge.pull.records import RowConverter
+from sfbridge.rules import load_rules
 from sfbridge.schema import object_schema, spec_for
-from sfbridge.store import Store
+from sfbridge.store import Store, mirror_table_name
 from sfbridge_tools.synthetic import generate_org, shape_for_records
 
 REPO = Path(__file__).resolve().parent.parent
@@ -127,17 +136,56 @@ def time_audit(store_url: str, work: Path) -> dict[str, Any]:
     }
 
 
+def prepare(store_url: str) -> dict[str, Any]:
+    """Normalise the people as `sfbridge pull` does after a pull (:mod:`sfbridge.prepare`)."""
+    prepared = prepare_people(Store.open(store_url, create=False), load_rules(REPO / "fixtures/demo-org/rules.toml"))
+    return {"prepare_seconds": round(prepared.seconds, 1)}
+
+
+def change(store_url: str, percent: float) -> dict[str, Any]:
+    """Change ``percent`` of the Leads and Contacts the way an incremental pull would bring them.
+
+    Every n-th record gets a new phone number, email and last name (new values for every
+    normaliser), written straight into the mirror; the pull's own prepare step follows.
+    """
+    store = Store.open(store_url, create=False)
+    step = max(1, round(100 / percent))
+    changed = 0
+    for sobject in ("Lead", "Contact"):
+        table = mirror_table_name(sobject)  # our own table names, not input
+        with store.engine.begin() as conn:
+            done = conn.execute(
+                text(
+                    f"UPDATE {table} SET \"Phone\" = '+1 415 555 ' || substr('0000' || (rowid % 10000), -4), "  # noqa: S608
+                    f"\"Email\" = 'changed.' || rowid || '@example.org', \"LastName\" = \"LastName\" || 'son' "
+                    f"WHERE rowid % {step} = 0"
+                )
+            )
+            changed += done.rowcount
+    return {"changed_records": changed, **prepare(store_url)}
+
+
 def main() -> None:
     """Build (or reuse) a store, time the audit, print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--keep", type=Path, help="keep the generated store in this folder")
     parser.add_argument("--reuse", action="store_true", help="audit the store kept in --keep without rebuilding")
+    parser.add_argument(
+        "--cold", action="store_true", help="forget the normalisers' kept tables first: the audit derives every value"
+    )
+    parser.add_argument(
+        "--change", type=float, metavar="PERCENT", help="change this share of Leads and Contacts first, then prepare"
+    )
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="sfbridge-audit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     store_url = str(work / "bench.db")
-    built = {} if args.reuse else build_store(args.records, store_url)
+    built = {} if args.reuse else {**build_store(args.records, store_url), **prepare(store_url)}
+    if args.change:
+        built.update(change(store_url, args.change))
+    if args.cold:
+        Store.open(store_url, create=False).forget_derived()
     result = {"records": args.records, **built, **time_audit(store_url, work), "machine": machine()}
     print(json.dumps(result))
 

@@ -151,7 +151,7 @@ def audit(
         # Kept aside: the checks release the columns they are done with as they go.
         merge_facts = {sobject: _columns(snapshot.frame(sobject), facts) for sobject, facts in HELD_BACK_BY.items()}
         names = name_columns(snapshot)
-        checked = run_checks_detailed(snapshot, rules=rules, now=taken_at, checks=checks, release=True)
+        checked = run_checks_detailed(snapshot, rules=rules, now=taken_at, checks=checks, release=True, derived=store)
         findings, match_model = checked.findings, checked.match_model
         del snapshot  # the frames are done with: a large org's findings need that memory next
         findings = with_names(findings, names)

@@ -15,6 +15,7 @@ from sfbridge.checks import conversion, junk, leads, matches, quality, readiness
 from sfbridge.checks.context import PEOPLE_NEEDS, CheckContext, StatusSets, resolve_statuses
 from sfbridge.checks.registry import Check
 from sfbridge.errors import UsageError
+from sfbridge.matching.derived import DerivedStore
 from sfbridge.models import Finding
 from sfbridge.rules import Rules
 from sfbridge.snapshot import Snapshot
@@ -115,6 +116,7 @@ def run_checks_detailed(
     now: datetime,
     checks: Sequence[Check] | None = None,
     release: bool = False,
+    derived: DerivedStore | None = None,
 ) -> ChecksRun:
     """Run checks on a snapshot, keeping the match model the duplicate checks scored with.
 
@@ -125,6 +127,8 @@ def run_checks_detailed(
         checks: which checks (all by default).
         release: let the snapshot drop what no remaining check reads as the checks go (see
             :meth:`Snapshot.release`); for a caller that reads the snapshot no more.
+        derived: where the normalisers keep their tables of distinct values between runs
+            (see :mod:`sfbridge.matching.derived`); None derives every value.
 
     Returns:
         Every finding, check by check in the order given (report order by default), and the
@@ -135,7 +139,7 @@ def run_checks_detailed(
     dropped on return: only the model's plain data outlives it.
     """
     chosen = list(checks if checks is not None else CHECKS.values())
-    context = CheckContext(snapshot=snapshot, rules=rules, now=now)
+    context = CheckContext(snapshot=snapshot, rules=rules, now=now, derived=derived)
     found: dict[str, list[Finding]] = {}
     people_readers = [check for check in chosen if check.reads_people]
     try:

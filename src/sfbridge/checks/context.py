@@ -16,12 +16,13 @@ from typing import Any
 import polars as pl
 
 from sfbridge.matching import ACCOUNT_FIELDS, CONTACT_FIELDS, LEAD_FIELDS, Matching, MatchSettings, people_from_frames
+from sfbridge.matching.derived import DerivedStore
 from sfbridge.matching.model import MatchModel
 from sfbridge.models import Finding
 from sfbridge.rules import Rules, StatusRules
 from sfbridge.snapshot import Snapshot
 
-__all__ = ["PEOPLE_NEEDS", "CheckContext", "StatusSets", "resolve_statuses"]
+__all__ = ["PEOPLE_NEEDS", "CheckContext", "StatusSets", "people_matching", "resolve_statuses"]
 
 #: What :attr:`CheckContext.matches` is built from: loaded for every check that reads people.
 PEOPLE_NEEDS: dict[str, frozenset[str]] = {
@@ -94,13 +95,44 @@ def _first_closed(
     return candidates[0][1] if candidates else None
 
 
+def people_matching(snapshot: Snapshot, rules: Rules, *, derived: DerivedStore | None = None) -> Matching:
+    """Unconverted Leads and all Contacts as people, normalised and matched on first use (:attr:`CheckContext.matches`).
+
+    Args:
+        snapshot: holding :data:`PEOPLE_NEEDS`.
+        rules: the duplicate, phone and region settings.
+        derived: where the normalisers' tables are kept between runs (None: nowhere).
+    """
+    leads = snapshot.frame("Lead", LEAD_FIELDS).filter(~pl.col("IsConverted").fill_null(value=False))
+    accounts = snapshot.frame("Account", ACCOUNT_FIELDS)
+    people = people_from_frames(leads, snapshot.frame("Contact", CONTACT_FIELDS), accounts)
+    duplicates = rules.duplicates
+    settings = MatchSettings(
+        threshold=duplicates.match_threshold,
+        max_block_size=duplicates.max_block_size,
+        default_region=rules.default_phone_region,
+        placeholders=duplicates.placeholders(),
+        learn=duplicates.learn_weights,
+        phones=rules.phones.settings(),
+        survivor=duplicates.survivor.criteria(),
+        values=duplicates.values.value_rules(),
+    )
+    return Matching(people, settings=settings, accounts=accounts, derived=derived)
+
+
 @dataclass
 class CheckContext:
-    """The inputs of every check, and facts derived from them once."""
+    """The inputs of every check, and facts derived from them once.
+
+    ``derived`` is where the normalisers keep their tables of distinct values between runs
+    (the store; see :mod:`sfbridge.matching.derived`): it changes how long a check takes,
+    never what it finds.
+    """
 
     snapshot: Snapshot
     rules: Rules
     now: datetime
+    derived: DerivedStore | None = None
 
     @cached_property
     def statuses(self) -> StatusSets:
@@ -118,21 +150,7 @@ class CheckContext:
         Converted Leads are left out: each is its Contact already, and Salesforce does not let
         them be edited. The duplicate checks and the email and phone checks share this.
         """
-        leads = self.snapshot.frame("Lead", LEAD_FIELDS).filter(~pl.col("IsConverted").fill_null(value=False))
-        accounts = self.snapshot.frame("Account", ACCOUNT_FIELDS)
-        people = people_from_frames(leads, self.snapshot.frame("Contact", CONTACT_FIELDS), accounts)
-        duplicates = self.rules.duplicates
-        settings = MatchSettings(
-            threshold=duplicates.match_threshold,
-            max_block_size=duplicates.max_block_size,
-            default_region=self.rules.default_phone_region,
-            placeholders=duplicates.placeholders(),
-            learn=duplicates.learn_weights,
-            phones=self.rules.phones.settings(),
-            survivor=duplicates.survivor.criteria(),
-            values=duplicates.values.value_rules(),
-        )
-        return Matching(people, settings=settings, accounts=accounts)
+        return people_matching(self.snapshot, self.rules, derived=self.derived)
 
     def match_model(self) -> dict[str, Any] | None:
         """The duplicate search's match model as findings.json and the run keep it, or None when no pair was scored.

@@ -19,12 +19,13 @@ from sfbridge.matching.best_values import MEMBER_COLUMNS, ValueRules, merged_val
 from sfbridge.matching.blocking import Candidates, blocking_keys, candidate_pairs
 from sfbridge.matching.clusters import cluster_members, direct_links
 from sfbridge.matching.compare import compare_sides, comparison_side
+from sfbridge.matching.derived import Derived, DerivedStore
 from sfbridge.matching.explain import reasons_column, waterfall_column
 from sfbridge.matching.linking import kept_links
 from sfbridge.matching.model import MatchModel, fit_model, prior_model
-from sfbridge.matching.normalise import PHONE_FIELDS, locate_people, normalise_located, phone_values
+from sfbridge.matching.normalise import PHONE_FIELDS, PhoneReadings, locate_people, normalise_located, phone_values
 from sfbridge.matching.people import ACCOUNT_FIELDS
-from sfbridge.matching.phones import PhoneBatch, PhoneSettings
+from sfbridge.matching.phones import PhoneSettings
 from sfbridge.matching.placeholders import Placeholders
 from sfbridge.matching.priors import COMPARISONS
 from sfbridge.matching.scoring import TF_COLUMNS, TF_LEVELS, Frequencies, score_pairs, weight_columns
@@ -178,18 +179,28 @@ def _with_holders(compared: pl.DataFrame, emails: pl.DataFrame, phones: pl.DataF
 class Matching:
     """Duplicate matching over one people frame; every result is computed once, when first read."""
 
-    def __init__(self, people: pl.DataFrame, *, settings: MatchSettings, accounts: pl.DataFrame | None = None) -> None:
+    def __init__(
+        self,
+        people: pl.DataFrame,
+        *,
+        settings: MatchSettings,
+        accounts: pl.DataFrame | None = None,
+        derived: DerivedStore | None = None,
+    ) -> None:
         """Hold a people frame (:data:`~sfbridge.matching.people.PEOPLE_SCHEMA`) and the org's Accounts.
 
         Args:
             people: the people to match.
             settings: thresholds and limits.
             accounts: Account rows (``Id``, ``Name``, ``Website``) people may belong to.
+            derived: where the normalisers' tables of distinct values are kept between runs
+                (see :mod:`sfbridge.matching.derived`); None derives every value.
         """
         self._raw = people
         self._accounts = accounts if accounts is not None else pl.DataFrame(schema=dict(ACCOUNT_FIELDS))
         self.settings = settings
-        self._reading: tuple[pl.DataFrame, pl.DataFrame, PhoneBatch] | None = None
+        self._derived = Derived(derived)
+        self._reading: tuple[pl.DataFrame, PhoneReadings] | None = None
         self._for_values: pl.DataFrame | None = None  # idx and the dropped columns merged values read
 
     def start(self) -> None:
@@ -202,19 +213,21 @@ class Matching:
         if "people" not in self.__dict__:
             self._started()
 
-    def _started(self) -> tuple[pl.DataFrame, pl.DataFrame, PhoneBatch]:
+    def _started(self) -> tuple[pl.DataFrame, PhoneReadings]:
         if self._reading is None:
-            located = locate_people(self._raw, default_region=self.settings.default_region)
+            region = self.settings.default_region
+            located = locate_people(self._raw, default_region=region, derived=self._derived)
             self._raw = self._raw.clear()  # the located frame holds every raw column
             values = phone_values(located)
-            reader = self.settings.phones.reader(values, default_region=self.settings.default_region)
-            self._reading = (located, values, PhoneBatch(values, workers=self.settings.processes, reader=reader))
+            reader = self.settings.phones.reader(values, default_region=region)
+            readings = PhoneReadings(values, reader, workers=self.settings.processes, derived=self._derived)
+            self._reading = (located, readings)
         return self._reading
 
     def close(self) -> None:
         """Stop reading phone numbers, if a reading was started and not used."""
         if self._reading is not None:
-            self._reading[2].close()
+            self._reading[1].close()
             self._reading = None
 
     @cached_property
@@ -224,11 +237,11 @@ class Matching:
         The raw columns only ``filled`` reads (title and state) and the phone extensions
         are left out; :attr:`best_values` reads the title and state of cluster members.
         """
-        located, values, batch = self._started()
+        located, readings = self._started()
         try:
             # Only ``filled`` reads these columns; a million people's copies are ~150 MB.
             placeholders = self.settings.placeholders
-            people = normalise_located(located, values, batch, placeholders=placeholders)
+            people = normalise_located(located, readings, placeholders=placeholders, derived=self._derived)
             self._for_values = people.select("idx", *_FOR_VALUES)
             return people.drop(_UNREAD)
         finally:

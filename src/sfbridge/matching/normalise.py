@@ -4,12 +4,15 @@ Each value is normalised once, however many people share it: names, countries, c
 emails are folded over their distinct values and mapped back, and phone values are read by
 libphonenumber per distinct (text, region), in worker processes while the rest is folded.
 Derived columns are joined back through narrow frames (the key column only) and stacked
-beside the people, so no step copies the whole people frame.
+beside the people, so no step copies the whole people frame. Each table of distinct values
+and what was made of them is kept in the store between runs (:mod:`sfbridge.matching.derived`),
+so the next audit derives only the values it has not seen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Self
 
 import jellyfish
 import polars as pl
@@ -17,14 +20,15 @@ import polars as pl
 from sfbridge.matching.addresses import address_columns
 from sfbridge.matching.companies import company_key_expr, company_name_expr
 from sfbridge.matching.countries import region_expr
+from sfbridge.matching.derived import Derived, DerivedStore, settings_digest
 from sfbridge.matching.email_syntax import problem_frame
 from sfbridge.matching.emails import with_email_columns
 from sfbridge.matching.fold import fold_expr
 from sfbridge.matching.people import people_frame
-from sfbridge.matching.phones import PhoneBatch, PhoneSettings
+from sfbridge.matching.phones import PhoneBatch, PhoneReader, PhoneSettings
 from sfbridge.matching.placeholders import Placeholders
 
-__all__ = ["PHONE_FIELDS", "locate_people", "normalise_located", "normalise_people", "phone_values"]
+__all__ = ["PHONE_FIELDS", "PhoneReadings", "locate_people", "normalise_located", "normalise_people", "phone_values"]
 
 #: The phone columns of a people frame, each read into ``<field>_e164``, ``_valid`` and more (see normalise_located).
 PHONE_FIELDS = ("phone", "mobile_phone")
@@ -54,10 +58,13 @@ def _mapped(people: pl.DataFrame, keys: list[str], table: pl.DataFrame) -> pl.Da
     return joined.drop(keys).collect()
 
 
-def _by_distinct(people: pl.DataFrame, column: str, derive: Derive) -> pl.DataFrame:
-    # Derive columns from the distinct values of one column only, then map them back.
+def _by_distinct(
+    people: pl.DataFrame, column: str, derive: Derive, *, derived: Derived, kind: str, settings: tuple[object, ...] = ()
+) -> pl.DataFrame:
+    # Derive columns from the distinct values of one column only (those no earlier run kept), then map them back.
     values = people.lazy().select(pl.col(column).unique()).drop_nulls().collect()
-    return people.hstack(_mapped(people, [column], derive(values, column)))
+    table = derived.table(kind, settings_digest(kind, *settings), values, [column], lambda fresh: derive(fresh, column))
+    return people.hstack(_mapped(people, [column], table))
 
 
 def _regions(default: str) -> Derive:
@@ -85,51 +92,107 @@ def _companies(placeholders: Placeholders) -> Derive:
     return derive
 
 
-def _with_emails(people: pl.DataFrame, placeholders: Placeholders) -> pl.DataFrame:
+def _email_problems(values: pl.DataFrame, column: str) -> pl.DataFrame:
+    return problem_frame(values.get_column(column)).rename({"address": column, "problem": "email_problem"})
+
+
+def _with_emails(people: pl.DataFrame, placeholders: Placeholders, derived: Derived) -> pl.DataFrame:
     people = people.with_columns(email_trim=pl.col("email").str.strip_chars().replace("", None))
-    people = _by_distinct(people, "email_trim", with_email_columns)
-    problems = problem_frame(people.get_column("email_trim")).rename(
-        {"address": "email_trim", "problem": "email_problem"}
-    )
-    people = people.hstack(_mapped(people, ["email_trim"], problems))
+    people = _by_distinct(people, "email_trim", with_email_columns, derived=derived, kind="email")
+    people = _by_distinct(people, "email_trim", _email_problems, derived=derived, kind="email_problem")
     valid = pl.col("email_trim").is_not_null() & pl.col("email_problem").is_null()
     # A well-formed placeholder (none@none.com) is a valid address but no evidence of anyone.
     people = people.with_columns(email_valid=valid, email_placeholder=placeholders.is_email(pl.col("email_trim")))
     return people.with_columns(email_evidence=pl.col("email_valid") & ~pl.col("email_placeholder"))
 
 
-def _with_addresses(people: pl.DataFrame) -> pl.DataFrame:
+def _with_addresses(people: pl.DataFrame, derived: Derived) -> pl.DataFrame:
     columns = ["street", "city", "state", "postal_code", "region"]
     values = people.lazy().select(columns).unique().collect()
+    table = derived.table("address", settings_digest("address"), values, columns, address_columns)
     # The city and state keys are not compared (city_fold is; a state is in the postcode).
-    people = people.hstack(_mapped(people, columns, address_columns(values)).drop("city_key", "state_key"))
+    people = people.hstack(_mapped(people, columns, table).drop("city_key", "state_key"))
     # One house on one street, as one value: how many people share it weighs a shared address.
     return people.with_columns(address_id=pl.concat_str(["house_number", "street_key"], separator=" "))
 
 
-def _with_phones(people: pl.DataFrame, values: pl.DataFrame, batch: PhoneBatch) -> pl.DataFrame:
-    readings = batch.result().rename({"extension": "ext"})
-    table = pl.concat([values, readings], how="horizontal")
+class PhoneReadings:
+    """The readings of located people's distinct phone values: those kept from earlier runs, the rest being read.
+
+    Reading is started at once (in worker processes for many values), so the caller's other
+    work overlaps it; :meth:`table` waits for it. Close it (or use it in a ``with`` block) so
+    the workers stop however the caller ends.
+    """
+
+    def __init__(self, values: pl.DataFrame, reader: PhoneReader, *, workers: int, derived: Derived) -> None:
+        """Look up ``values`` (from :func:`phone_values`) and start reading the ones not kept.
+
+        Args:
+            values: the distinct (``text``, ``region``) values.
+            reader: how to read them; its fallback regions and placeholders are part of the
+                settings a kept reading is valid for.
+            workers: processes to read many values in.
+            derived: where readings are kept between runs.
+        """
+        settings = settings_digest("phone", reader.fallback, sorted(reader.placeholders), reader.patterns)
+        self._derived = derived
+        self._lookup = derived.lookup("phone", settings, values, ["text", "region"])
+        self._batch = PhoneBatch(self._lookup.missing, workers=workers, reader=reader)
+
+    @property
+    def to_read(self) -> int:
+        """How many values are being read (the rest were kept)."""
+        return self._lookup.missing.height
+
+    def table(self) -> pl.DataFrame:
+        """``text``, ``region`` and the columns of :data:`~sfbridge.matching.phones.READINGS`, one row per value."""
+        fresh = pl.concat([self._lookup.missing, self._batch.result()], how="horizontal")
+        return self._derived.complete(self._lookup, fresh)
+
+    def close(self) -> None:
+        """Stop reading (abandoning unread values)."""
+        self._batch.close()
+
+    def __enter__(self) -> Self:
+        """Use the readings in a ``with`` block, so the workers stop however it ends."""
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Stop the workers."""
+        self.close()
+
+
+def _with_phones(people: pl.DataFrame, readings: PhoneReadings) -> pl.DataFrame:
+    table = readings.table().rename({"extension": "ext"})
+    names = [name for name in table.columns if name not in {"text", "region"}]
     for field in PHONE_FIELDS:
-        renamed = table.rename({name: f"{field}_{name}" for name in readings.columns})
+        renamed = table.rename({name: f"{field}_{name}" for name in names})
         texts = people.select(text=pl.col(field).str.strip_chars(), region=pl.col("region"))
         people = people.hstack(_mapped(texts, ["text", "region"], renamed))
         people = people.with_columns(pl.col(f"{field}_valid").fill_null(value=False))
     return people
 
 
-def locate_people(people: pl.DataFrame, *, default_region: str) -> pl.DataFrame:
+def locate_people(people: pl.DataFrame, *, default_region: str, derived: Derived | None = None) -> pl.DataFrame:
     """Number the people (``idx``) and give each the ``region`` its phone numbers are read in.
 
     Args:
         people: rows in (or convertible to) :data:`~sfbridge.matching.people.PEOPLE_SCHEMA`.
         default_region: the region for people whose country is unknown.
+        derived: where the countries' regions are kept between runs (None: nowhere).
 
     Returns:
         The people with ``idx`` and ``region``.
     """
     region = default_region.upper()
-    people = _by_distinct(people_frame(people).with_row_index("idx"), "country", _regions(region))
+    people = _by_distinct(
+        people_frame(people).with_row_index("idx"),
+        "country",
+        _regions(region),
+        derived=derived or Derived(),
+        kind="region",
+        settings=(region,),
+    )
     return people.with_columns(pl.col("region").fill_null(region))
 
 
@@ -147,6 +210,7 @@ def normalise_people(
     workers: int = 1,
     placeholders: Placeholders | None = None,
     phones: PhoneSettings | None = None,
+    derived: DerivedStore | None = None,
 ) -> pl.DataFrame:
     """Normalise a people frame for matching and for the data-quality checks.
 
@@ -156,29 +220,31 @@ def normalise_people(
         workers: processes for reading phone numbers (1 reads them in this process).
         placeholders: the values read as blank (the defaults when None).
         phones: placeholders and fallback regions (the defaults when None).
+        derived: where the normalisers' tables are kept between runs (None: nowhere).
 
     Returns:
         See :func:`normalise_located`.
     """
-    located = locate_people(people, default_region=default_region)
+    tables = Derived(derived)
+    located = locate_people(people, default_region=default_region, derived=tables)
     values = phone_values(located)
     reader = (phones or PhoneSettings()).reader(values, default_region=default_region)
-    with PhoneBatch(values, workers=workers, reader=reader) as batch:
-        return normalise_located(located, values, batch, placeholders=placeholders or Placeholders())
+    with PhoneReadings(values, reader, workers=workers, derived=tables) as readings:
+        return normalise_located(located, readings, placeholders=placeholders or Placeholders(), derived=tables)
 
 
 def normalise_located(
-    people: pl.DataFrame, values: pl.DataFrame, batch: PhoneBatch, *, placeholders: Placeholders
+    people: pl.DataFrame, readings: PhoneReadings, *, placeholders: Placeholders, derived: Derived | None = None
 ) -> pl.DataFrame:
-    """Normalise located people whose phone values are being read by ``batch``.
+    """Normalise located people whose phone values are being read by ``readings``.
 
     Folding names, companies and emails overlaps with the reading of the phones.
 
     Args:
         people: from :func:`locate_people`.
-        values: from :func:`phone_values` of those people.
-        batch: the reading of ``values``, started.
+        readings: the reading of those people's :func:`phone_values`, started.
         placeholders: company and email values read as blank.
+        derived: where the normalisers' tables are kept between runs (None: nowhere).
 
     Returns:
         The people columns plus ``idx`` (row number), ``region``, ``first_fold``,
@@ -192,13 +258,15 @@ def normalise_located(
         ``_fix`` (see :class:`~sfbridge.matching.phones.PhoneReading`), and ``filled`` (how many of
         the name, valid email and phones, company, title and address fields are filled).
     """
+    derived = derived or Derived()
     for column, short in (("first_name", "first"), ("last_name", "last"), ("city", "city")):
-        people = _by_distinct(people, column, _folded(f"{short}_fold"))
+        people = _by_distinct(people, column, _folded(f"{short}_fold"), derived=derived, kind=f"{short}_fold")
     # "Test Lead" and "Mickey Mouse" name nobody: blank for matching (the names as typed stay).
     people = people.with_columns(placeholders.blank_names("first_fold", "last_fold"))
     for column in ("first_fold", "last_fold"):
-        people = _by_distinct(people, column, _sounds)
-    people = _by_distinct(people, "company", _companies(placeholders))
-    people = _with_addresses(people)
-    people = _with_phones(_with_emails(people, placeholders), values, batch)
+        people = _by_distinct(people, column, _sounds, derived=derived, kind=column.replace("fold", "sound"))
+    company = _companies(placeholders)
+    people = _by_distinct(people, "company", company, derived=derived, kind="company", settings=(placeholders,))
+    people = _with_addresses(people, derived)
+    people = _with_phones(_with_emails(people, placeholders, derived), readings)
     return people.with_columns(filled=pl.sum_horizontal([filled.cast(pl.UInt8) for filled in _FILLED]))

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sfbridge.errors import StoreError, UsageError
 from sfbridge.store.base import guard
+from sfbridge.store.derived import DerivedValues
 from sfbridge.store.engine import display_url, open_engine
 from sfbridge.store.files import sqlite_file
 from sfbridge.store.journal import ApplyJournal
@@ -28,7 +29,7 @@ __all__ = ["AUDIT_COMMANDS", "Store", "display_url", "mirror_table_name"]
 SCHEMA_VERSION = "1"
 
 
-class Store(Snapshots, RunsAndFindings, ApplyJournal):
+class Store(Snapshots, RunsAndFindings, ApplyJournal, DerivedValues):
     """One org's local mirror: sync state, mirror tables, snapshots, runs, findings, the apply journal."""
 
     def __init__(self, engine: Engine, *, url: str) -> None:

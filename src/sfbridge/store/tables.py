@@ -21,6 +21,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -36,6 +37,7 @@ __all__ = [
     "UtcDateTime",
     "apply_journal",
     "column_for",
+    "derived_values",
     "describes",
     "findings",
     "meta",
@@ -141,6 +143,19 @@ findings = Table(
     Column("related", JSON, nullable=False),
     Column("group_id", String(80)),
     Column("score", Float),
+)
+
+# What the audit's normalisers made of each distinct value of the mirror (phone numbers read,
+# names folded, companies keyed, ...), one row per normaliser: its values and readings as one
+# Arrow IPC file, valid for the settings digest beside it (see sfbridge.store.derived).
+derived_values = Table(
+    "derived_values",
+    metadata,
+    Column("kind", String(40), primary_key=True),
+    Column("settings", String(64), nullable=False),
+    Column("frame", LargeBinary, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("written_at", UtcDateTime, nullable=False),
 )
 
 # Append-only: every step of every applied action (sent, then done/failed/skipped), so an

@@ -1,0 +1,121 @@
+"""Derive each distinct value once across runs: the normalisers' tables, kept in the store between audits.
+
+A normaliser (read a phone number, fold a name, key a company, parse an address) works on the
+distinct values of a column and maps its table back onto the people. Those tables hardly
+change between two pulls: an incremental pull of 50 records brings at most 50 records' new
+values. So each table is kept (:class:`DerivedStore`, the store's ``derived_values``) and the
+next run derives only the values it has not seen, and drops the ones no record holds any more,
+so a table is always the size of the org's distinct values.
+
+A kept table is used only under the same *settings digest*: the rules the normaliser reads
+(the default phone region, the placeholder lists, the phone fallback regions), the versions of
+the libraries it calls (libphonenumber's metadata changes what is a valid number), and the
+source of this package, so a changed normaliser never reads a table an older one made. Values
+are matched whole, nulls included (an address is five columns, some of them empty).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Protocol
+
+import polars as pl
+
+__all__ = ["Derived", "DerivedStore", "Lookup", "settings_digest"]
+
+#: The libraries whose versions a kept table depends on.
+_LIBRARIES = ("polars", "phonenumbers", "anyascii", "jellyfish", "email-validator", "publicsuffixlist")
+
+
+class DerivedStore(Protocol):
+    """Where the tables are kept between runs (:class:`sfbridge.store.Store` is one)."""
+
+    def load_derived(self, kind: str, settings: str) -> pl.DataFrame | None:
+        """The table kept for ``kind`` under ``settings``, or None."""
+
+    def save_derived(self, kind: str, settings: str, frame: pl.DataFrame) -> None:
+        """Keep ``frame`` as the table of ``kind`` under ``settings``."""
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of this package's source and the libraries' versions: what every kept table depends on."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    for name in _LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=none".encode())
+    return digest.hexdigest()
+
+
+def settings_digest(*settings: object) -> str:
+    """The digest a table is kept under: the code's, and the settings the normaliser reads (by ``repr``)."""
+    return hashlib.sha256(f"{_code_digest()}|{settings!r}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Distinct values split into those a kept table has (``known``, with their derived columns) and ``missing``."""
+
+    kind: str
+    settings: str
+    keys: tuple[str, ...]
+    known: pl.DataFrame | None
+    missing: pl.DataFrame
+    pruned: bool  # the kept table held values no longer asked for
+
+
+class Derived:
+    """The normalisers' tables, kept in a store between runs (or nowhere: everything derived every time)."""
+
+    def __init__(self, store: DerivedStore | None = None) -> None:
+        """Keep the tables in ``store`` (None: keep nothing)."""
+        self._store = store
+
+    def lookup(self, kind: str, settings: str, values: pl.DataFrame, keys: Sequence[str]) -> Lookup:
+        """Split distinct ``values`` (their ``keys`` columns) into those kept and those to derive."""
+        kept = self._store.load_derived(kind, settings) if self._store is not None else None
+        if kept is None or not set(keys) <= set(kept.columns) or not set(values.columns) <= set(kept.columns):
+            return Lookup(kind, settings, tuple(keys), None, values, pruned=kept is not None)
+        on = list(keys)
+        known = kept.join(values.select(on), on=on, how="semi", nulls_equal=True)
+        missing = values.join(kept.select(on), on=on, how="anti", nulls_equal=True)
+        return Lookup(kind, settings, tuple(keys), known, missing, pruned=known.height < kept.height)
+
+    def complete(self, lookup: Lookup, derived: pl.DataFrame | None) -> pl.DataFrame:
+        """The whole table: the kept values and the newly ``derived`` ones (``lookup.missing`` with their columns).
+
+        Kept again when it changed, so the next run finds it.
+        """
+        if lookup.known is None:
+            table = derived if derived is not None else lookup.missing
+        elif derived is None or derived.height == 0:
+            table = lookup.known
+        else:
+            # A column of nothing but nulls comes out of a small batch untyped: take the kept types.
+            typed = derived.select([pl.col(name).cast(dtype) for name, dtype in lookup.known.schema.items()])
+            table = pl.concat([lookup.known, typed])
+        if self._store is not None and (lookup.known is None or lookup.missing.height or lookup.pruned):
+            self._store.save_derived(lookup.kind, lookup.settings, table)
+        return table
+
+    def table(
+        self,
+        kind: str,
+        settings: str,
+        values: pl.DataFrame,
+        keys: Sequence[str],
+        derive: Callable[[pl.DataFrame], pl.DataFrame],
+    ) -> pl.DataFrame:
+        """The table of distinct ``values``: kept rows, and ``derive`` run on the values not kept yet."""
+        found = self.lookup(kind, settings, values, keys)
+        return self.complete(found, derive(found.missing) if found.missing.height or found.known is None else None)

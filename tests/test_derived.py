@@ -1,0 +1,248 @@
+"""Normalising once: the normalisers' tables kept in the store, prepared at the pull, never changing a finding."""
+
+import contextlib
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+from sqlalchemy import text
+
+from recorded import FIXTURES
+from sfbridge.audit import audit
+from sfbridge.checks import select_checks
+from sfbridge.config import DEFAULT_OBJECTS
+from sfbridge.matching import phones
+from sfbridge.matching.derived import Derived
+from sfbridge.matching.normalise import normalise_people
+from sfbridge.matching.people import people_frame
+from sfbridge.models import SyncState
+from sfbridge.prepare import prepare_people
+from sfbridge.pull.records import RowConverter
+from sfbridge.rules import Rules
+from sfbridge.schema import object_schema, spec_for
+from sfbridge.store import Store
+from sfbridge.store.tables import mirror_table_name
+from sfbridge_tools.synthetic import generate_org, shape_for_records
+
+NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+
+def count_phone_reads(monkeypatch) -> list[list[str]]:
+    """The phone values each reading is asked to read (kept values are never read)."""
+    read: list[list[str]] = []
+    reading = phones.PhoneReader.read_frame
+
+    def counted(self, values):
+        read.append(values.get_column("text").to_list())
+        return reading(self, values)
+
+    monkeypatch.setattr(phones.PhoneReader, "read_frame", counted)
+    return read
+
+
+class MemoryStore:
+    """Keeps the tables in memory, counting what was loaded and saved."""
+
+    def __init__(self) -> None:  # noqa: D107
+        self.tables: dict[str, tuple[str, pl.DataFrame]] = {}
+        self.saved: list[str] = []
+
+    def load_derived(self, kind, settings):  # noqa: D102
+        kept = self.tables.get(kind)
+        return kept[1] if kept is not None and kept[0] == settings else None
+
+    def save_derived(self, kind, settings, frame):  # noqa: D102
+        self.tables[kind] = (settings, frame)
+        self.saved.append(kind)
+
+
+def _upper(seen):
+    def derive(values):
+        seen.append(values.get_column("name").to_list())
+        return values.with_columns(upper=pl.col("name").str.to_uppercase())
+
+    return derive
+
+
+def test_a_kept_table_derives_only_new_values_and_drops_the_ones_gone():
+    """Second run: nothing derived; a new value alone is derived; a value no longer asked for leaves the table."""
+    memory, seen = MemoryStore(), []
+    derived = Derived(memory)
+    first = derived.table("names", "s1", pl.DataFrame({"name": ["ada", "bo"]}), ["name"], _upper(seen))
+    again = derived.table("names", "s1", pl.DataFrame({"name": ["bo", "ada"]}), ["name"], _upper(seen))
+    assert seen == [["ada", "bo"]]
+    assert sorted(again.rows()) == sorted(first.rows()) == [("ada", "ADA"), ("bo", "BO")]
+    assert memory.saved == ["names"]  # nothing changed: not written again
+    grown = derived.table("names", "s1", pl.DataFrame({"name": ["bo", "cy"]}), ["name"], _upper(seen))
+    assert seen[-1] == ["cy"]
+    assert sorted(grown.rows()) == [("bo", "BO"), ("cy", "CY")]
+    assert sorted(memory.tables["names"][1].rows()) == [("bo", "BO"), ("cy", "CY")]
+
+
+def test_a_table_kept_under_other_settings_is_never_read():
+    """Other settings (another default region, other placeholders): every value is derived again."""
+    memory, seen = MemoryStore(), []
+    derived = Derived(memory)
+    derived.table("names", "s1", pl.DataFrame({"name": ["ada"]}), ["name"], _upper(seen))
+    derived.table("names", "s2", pl.DataFrame({"name": ["ada"]}), ["name"], _upper(seen))
+    assert seen == [["ada"], ["ada"]]
+
+
+def test_values_with_nulls_match_whole():
+    """An address is five columns, some empty: a kept row with a null matches the same row with a null."""
+    memory, calls = MemoryStore(), []
+
+    def derive(values):
+        calls.append(values.height)
+        return values.with_columns(key=pl.concat_str([pl.col("street"), pl.col("city")], ignore_nulls=True))
+
+    values = pl.DataFrame({"street": ["1 Main St", None], "city": [None, "Leeds"]})
+    derived = Derived(memory)
+    derived.table("address", "s", values, ["street", "city"], derive)
+    derived.table("address", "s", values, ["street", "city"], derive)
+    assert calls == [2]
+
+
+def _people(records: int = 600) -> pl.DataFrame:
+    org = generate_org(shape_for_records(records), snapshot=NOW)
+    columns = {
+        "Id": "record_id",
+        "FirstName": "first_name",
+        "LastName": "last_name",
+        "Email": "email",
+        "Phone": "phone",
+        "MobilePhone": "mobile_phone",
+        "Company": "company",
+        "Street": "street",
+        "City": "city",
+        "State": "state",
+        "PostalCode": "postal_code",
+        "Country": "country",
+    }
+    rows = [{column: lead.get(field) for field, column in columns.items()} for lead in org.records("Lead")]
+    return people_frame(pl.DataFrame(rows, infer_schema_length=None).with_columns(sobject=pl.lit("Lead")))
+
+
+def test_normalised_people_are_identical_with_tables_cold_warm_or_none(monkeypatch):
+    """A generated org's people: the same frame whether every value is derived, all are kept, or none is kept."""
+    people = _people()
+    reference = normalise_people(people, default_region="US", workers=1)
+    memory = MemoryStore()
+    cold = normalise_people(people, default_region="US", workers=1, derived=memory)
+    read = count_phone_reads(monkeypatch)
+    warm = normalise_people(people, default_region="US", workers=1, derived=memory)
+    assert cold.equals(reference)
+    assert warm.equals(reference)
+    assert read == [[]]  # every phone value was kept: none read again
+    assert {"region", "first_fold", "last_fold", "first_sound", "company", "address", "email", "phone"} <= set(
+        memory.tables
+    )
+
+
+def test_another_default_region_reads_the_phones_again(monkeypatch):
+    """The phone readings depend on the region numbers are read in: kept ones are not used under another."""
+    people = _people(200)
+    memory = MemoryStore()
+    normalise_people(people, default_region="US", workers=1, derived=memory)
+    read = count_phone_reads(monkeypatch)
+    gb = normalise_people(people, default_region="GB", workers=1, derived=memory)
+    assert read
+    assert read[0]
+    assert gb.equals(normalise_people(people, default_region="GB", workers=1))
+
+
+# -- in the store: prepared at the pull, read by the audit ------------------------------------
+
+
+def generated_store(path, records: int = 1_500) -> Store:
+    """A generated org written into a store as a completed first pull would (as benchmarks/audit_bench.py does)."""
+    org = generate_org(shape_for_records(records), snapshot=NOW)
+    store = Store.open(str(path))
+    store.bind_org(org.org_id, org.instance_url)
+    for sobject in DEFAULT_OBJECTS:
+        describe = json.loads((FIXTURES / "demo-org" / "describe" / f"{sobject}.json").read_text(encoding="utf-8"))
+        schema = object_schema(describe, spec_for(sobject))
+        store.prepare_mirror(sobject, schema.columns)
+        state = SyncState(
+            sobject=sobject,
+            cursor=schema.cursor,
+            bookmark=None,
+            deletes_since=None,
+            completed_at=org.snapshot,
+            columns=schema.columns,
+        )
+        rows = [r for r in org.records(sobject) if sobject != "Group" or r.get("Type") == "Queue"]
+        rows = [r for r in rows if sobject != "LeadHistory" or r.get("Field") == "Status"]
+        converted = RowConverter(schema).page(rows)
+        store.write_page(state, converted.columns, converted.rows, synced_at=org.snapshot, run_id=None)
+        store.save_state(state.model_copy(update={"completed_at": org.snapshot, "deletes_since": org.snapshot}))
+    return store
+
+
+def _copy(store: Store, path) -> Store:
+    with (
+        contextlib.closing(sqlite3.connect(store.engine.url.database)) as source,
+        contextlib.closing(sqlite3.connect(path)) as copy,
+    ):
+        source.backup(copy)
+    return Store.open(str(path), create=False)
+
+
+def _findings(store: Store) -> list[dict]:
+    result = audit(store, org="t", rules=Rules(), checks=select_checks(None))
+    return [finding.model_dump(mode="json") for finding in result.findings]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    return generated_store(tmp_path_factory.mktemp("generated") / "org.db")
+
+
+@pytest.mark.parametrize("org", ["demo", "generated"])
+def test_an_audit_finds_the_same_with_kept_tables_as_without(org, demo_store, generated, tmp_path, monkeypatch):
+    """The demo org and a generated org: the audit that derives everything and the one that reads kept tables agree."""
+    store = _copy(demo_store if org == "demo" else generated, tmp_path / "copy.db")
+    store.forget_derived()
+    cold = _findings(store)
+    read = count_phone_reads(monkeypatch)
+    warm = _findings(store)
+    assert warm == cold
+    assert read == [[]]
+
+
+def test_the_pull_prepares_the_people_and_an_incremental_change_reads_only_its_values(generated, tmp_path, monkeypatch):
+    """After prepare_people the audit reads no phone; one changed phone is the one value the next prepare reads."""
+    store = _copy(generated, tmp_path / "copy.db")
+    store.forget_derived()
+    reference = _findings(_copy(store, tmp_path / "reference.db"))
+    prepared = prepare_people(store, Rules())
+    assert prepared.people > 0
+    read = count_phone_reads(monkeypatch)
+    assert _findings(store) == reference
+    assert read == [[]]
+    table = mirror_table_name("Lead")  # our own table name, not input
+    with store.engine.begin() as conn:
+        lead = conn.execute(text(f'SELECT "Id" FROM {table} WHERE "IsConverted" = 0 LIMIT 1')).scalar()  # noqa: S608
+        update = text(f'UPDATE {table} SET "Phone" = :phone WHERE "Id" = :id')  # noqa: S608
+        conn.execute(update, {"phone": "+44 20 7946 0999", "id": lead})
+    read.clear()
+    prepare_people(store, Rules())
+    assert read == [["+44 20 7946 0999"]]
+
+
+@pytest.mark.postgres
+def test_kept_tables_round_trip_on_postgresql(postgres_url):
+    """The IPC frame survives PostgreSQL's bytea as it does SQLite's blob: types, nulls, the Enum of levels."""
+    store = Store.open(postgres_url)
+    frame = pl.DataFrame(
+        {"text": ["(415) 555-0134", "n/a"], "level": ["valid", "malformed"], "e164": ["+14155550134", None]},
+        schema={"text": pl.Utf8, "level": pl.Enum(phones.LEVELS), "e164": pl.Utf8},
+    )
+    store.save_derived("phone", "s", frame)
+    assert store.load_derived("phone", "s").equals(frame)
+    assert store.load_derived("phone", "other") is None
+    store.save_derived("phone", "t", frame.head(1))
+    assert store.load_derived("phone", "s") is None
+    assert store.load_derived("phone", "t").equals(frame.head(1))
