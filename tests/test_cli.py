@@ -1,6 +1,7 @@
 """The command line: help everywhere, exit codes, the demo, and commands end to end."""
 
 import json
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -423,3 +424,32 @@ def test_a_mistyped_object_on_the_demo_org_gets_the_right_spelling(tmp_path):
     assert result.exit_code == 2, result.output
     assert "did you mean 'Lead'?" in result.stderr
     assert not (tmp_path / "s").exists()
+
+
+def _demo_config(tmp_path: Path, *extra: str) -> Path:
+    config = tmp_path / "sfbridge.toml"
+    lines = ["[orgs.demo]", 'auth = "client_credentials"', 'login_url = "https://sfbridge-demo.my.salesforce.com"']
+    lines += ['replay = "demo"', "page_size = 500", f"store = {json.dumps(str(tmp_path / 'demo.db'))}", *extra]
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return config
+
+
+def test_pull_normalises_the_people_for_the_next_audit(tmp_path):
+    """After the pull, every normaliser's table is in the store: the next audit reads ready values."""
+    result = invoke("pull", "--org", "demo", "--config", str(_demo_config(tmp_path)))
+    assert result.exit_code == 0, result.output
+    assert "Normalised 1,461 people for the next audit" in result.output
+    with sqlite3.connect(tmp_path / "demo.db") as conn:
+        kinds = {kind for (kind,) in conn.execute("SELECT kind FROM derived_values")}
+    assert {"phone", "email", "company", "address", "first_fold", "region"} <= kinds
+
+
+def test_a_pull_whose_rules_cannot_be_read_still_lands_and_says_what_it_skipped(tmp_path):
+    """The records are stored: rules that do not load leave the normalising to the audit, which names the problem."""
+    (tmp_path / "rules.toml").write_text("[stale_lead\n", encoding="utf-8")
+    result = invoke("pull", "--org", "demo", "--config", str(_demo_config(tmp_path, 'rules = "rules.toml"')))
+    assert result.exit_code == 0, result.output
+    assert "Not normalised ahead of the audit" in result.output
+    assert "rules.toml" in result.output
+    with sqlite3.connect(tmp_path / "demo.db") as conn:
+        assert conn.execute("SELECT count(*) FROM derived_values").fetchone() == (0,)
