@@ -92,14 +92,15 @@ def _companies(placeholders: Placeholders) -> Derive:
     return derive
 
 
-def _email_problems(values: pl.DataFrame, column: str) -> pl.DataFrame:
-    return problem_frame(values.get_column(column)).rename({"address": column, "problem": "email_problem"})
+def _email_columns(values: pl.DataFrame, column: str) -> pl.DataFrame:
+    # The mailbox key and flags, and the syntax problem, of each distinct address (one table to keep).
+    problems = problem_frame(values.get_column(column)).rename({"address": column, "problem": "email_problem"})
+    return with_email_columns(values, column).join(problems, on=column, how="left", maintain_order="left")
 
 
 def _with_emails(people: pl.DataFrame, placeholders: Placeholders, derived: Derived) -> pl.DataFrame:
     people = people.with_columns(email_trim=pl.col("email").str.strip_chars().replace("", None))
-    people = _by_distinct(people, "email_trim", with_email_columns, derived=derived, kind="email")
-    people = _by_distinct(people, "email_trim", _email_problems, derived=derived, kind="email_problem")
+    people = _by_distinct(people, "email_trim", _email_columns, derived=derived, kind="email")
     valid = pl.col("email_trim").is_not_null() & pl.col("email_problem").is_null()
     # A well-formed placeholder (none@none.com) is a valid address but no evidence of anyone.
     people = people.with_columns(email_valid=valid, email_placeholder=placeholders.is_email(pl.col("email_trim")))
