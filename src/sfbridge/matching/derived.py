@@ -28,8 +28,9 @@ import polars as pl
 
 __all__ = ["Derived", "DerivedStore", "Lookup", "settings_digest"]
 
-#: The libraries whose versions a kept table depends on.
-_LIBRARIES = ("polars", "phonenumbers", "anyascii", "jellyfish", "email-validator", "publicsuffixlist")
+#: The packages whose versions a kept table depends on (sfbridge itself too, for an install
+#: that ships no source files to digest).
+_LIBRARIES = ("sfbridge", "polars", "phonenumbers", "anyascii", "jellyfish", "email-validator", "publicsuffixlist")
 
 
 class DerivedStore(Protocol):
