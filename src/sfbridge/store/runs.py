@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import select, update
 
 from sfbridge.errors import INTERRUPTED, StoreError
-from sfbridge.models import Finding, Severity
+from sfbridge.models import Finding, Severity, collection_paused
 from sfbridge.store.base import StoreBase, guard, quoted
 from sfbridge.store.locks import RunOwner, claim_run_owner, in_memory, owner_gone
 from sfbridge.store.tables import findings, runs
@@ -116,10 +116,18 @@ class RunsAndFindings(StoreBase):
     # -- findings -----------------------------------------------------------------------------
 
     def save_findings(self, run_id: int, items: Sequence[Finding]) -> None:
-        """Keep an audit run's findings (for trends and for planning fixes later)."""
-        if not items:
+        """Keep an audit run's findings (for trends and for planning fixes later), all or none."""
+        self.save_finding_rows(finding_rows(run_id, items))
+
+    def save_finding_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Keep findings made into rows by :func:`finding_rows`, in one transaction: all or none.
+
+        The rows are made first, apart, so that this can run on another thread beside the
+        audit's outputs: what it does is mostly the database's, and SQLite's steps and
+        PostgreSQL's waits on its socket let the other thread run.
+        """
+        if not rows:
             return
-        rows = [_finding_row(run_id, item.plain) for item in items]
         with guard("save findings"), self.engine.begin() as conn:
             # Straight to the driver: a large audit has ~150k findings, and SQLAlchemy's
             # per-row parameter processing would cost three times the insert itself.
@@ -231,6 +239,16 @@ _FINDING_COLUMNS = (
     "group_id",
     "score",
 )
+
+
+def finding_rows(run_id: int, items: Sequence[Finding]) -> list[tuple[Any, ...]]:
+    """The findings' values in the order of :data:`_FINDING_COLUMNS` (JSON columns as JSON text).
+
+    Each finding's :attr:`~sfbridge.models.Finding.plain` is made here if it was not yet, and
+    kept for findings.json; the collector is paused while a large audit's rows are made.
+    """
+    with collection_paused():
+        return [_finding_row(run_id, item.plain) for item in items]
 
 
 def _finding_row(run_id: int, plain: Mapping[str, Any]) -> tuple[Any, ...]:
