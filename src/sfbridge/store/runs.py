@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 import structlog
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from sfbridge.errors import INTERRUPTED, StoreError
 from sfbridge.models import Finding, Severity, collection_paused
@@ -133,7 +134,17 @@ class RunsAndFindings(StoreBase):
             # per-row parameter processing would cost three times the insert itself.
             marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(_FINDING_COLUMNS))
             columns = ", ".join(quoted(conn, name) for name in _FINDING_COLUMNS)
-            conn.exec_driver_sql(f"INSERT INTO {quoted(conn, findings.name)} ({columns}) VALUES ({marks})", rows)  # noqa: S608 (quoted identifiers)
+            statement = f"INSERT INTO {quoted(conn, findings.name)} ({columns}) VALUES ({marks})"  # noqa: S608 (quoted identifiers)
+            # Our own cursor, closed whatever happens: a cursor stopped mid-insert (Ctrl-C) and
+            # left to SQLAlchemy kept SQLite's write lock until the collector freed it, so the
+            # run could not be recorded interrupted (30 s waiting, then "database is locked").
+            cursor = conn.connection.cursor()
+            try:
+                cursor.executemany(statement, rows)
+            except conn.dialect.loaded_dbapi.Error as exc:  # worded by guard, as SQLAlchemy's own calls are
+                raise DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
+            finally:
+                cursor.close()
 
     def load_findings(self, run_id: int) -> list[Finding]:
         """Read back an audit run's findings."""
