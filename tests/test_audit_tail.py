@@ -120,23 +120,29 @@ def _one_finding(number: int) -> Finding:
                    reason="idle", suggested_action="Close it", evidence={"days_idle": number})  # fmt: skip
 
 
-def _interrupted_save(url, monkeypatch):
+def _stopped_saves(url, monkeypatch):
     target = Store.open(url)
     target.bind_org("00D000000000001EAA", "https://example.my.salesforce.com")
     run_id = target.start_run("audit", org="x", started_at=datetime(2026, 11, 2, tzinfo=UTC))
+    items = [_one_finding(number) for number in range(10)]
     _stopping_halfway(monkeypatch, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
-        target.save_findings(run_id, [_one_finding(number) for number in range(10)])
+        target.save_findings(run_id, items)
     assert target.load_findings(run_id) == []
     monkeypatch.undo()
-    target.save_findings(run_id, [_one_finding(number) for number in range(10)])  # the store is usable after
-    assert [item.evidence["days_idle"] for item in target.load_findings(run_id)] == list(range(10))
+    rows = runs.finding_rows(run_id, items)
+    rows[5] = (run_id, None, *rows[5][2:])  # the database refuses this one (check_name NOT NULL)
+    with pytest.raises(StoreError, match=r"cannot save findings: IntegrityError: .*check_name"):
+        target.save_finding_rows(rows)
+    assert target.load_findings(run_id) == []
+    target.save_findings(run_id, items)  # the store is usable after both
+    assert [item.plain for item in target.load_findings(run_id)] == [item.plain for item in items]
 
 
-def test_an_interrupted_save_keeps_none_of_its_findings_in_sqlite(tmp_path, monkeypatch):
-    _interrupted_save(str(tmp_path / "store.db"), monkeypatch)
+def test_a_stopped_or_refused_save_keeps_none_of_its_findings_in_sqlite(tmp_path, monkeypatch):
+    _stopped_saves(str(tmp_path / "store.db"), monkeypatch)
 
 
 @pytest.mark.postgres
-def test_an_interrupted_save_keeps_none_of_its_findings_in_postgresql(postgres_url, monkeypatch):
-    _interrupted_save(postgres_url, monkeypatch)
+def test_a_stopped_or_refused_save_keeps_none_of_its_findings_in_postgresql(postgres_url, monkeypatch):
+    _stopped_saves(postgres_url, monkeypatch)
