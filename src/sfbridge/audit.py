@@ -18,7 +18,8 @@ can show names where it would otherwise show only Ids.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +39,7 @@ from sfbridge.models import Finding, lead_status_values
 from sfbridge.rules import Rules
 from sfbridge.store import Store
 
-__all__ = ["AuditResult", "audit", "org_facts"]
+__all__ = ["AuditResult", "CheckedAudit", "audit", "checked_audit", "org_facts"]
 
 log = structlog.get_logger()
 
@@ -59,7 +60,7 @@ class AuditResult:
     checks: tuple[Check, ...]
     findings: tuple[Finding, ...]
     profile: OrgProfileReport
-    elapsed_seconds: float
+    elapsed_seconds: float  # loading the snapshot and checking it; storing the findings comes after
     match_model: dict[str, Any] | None = None
 
 
@@ -107,6 +108,47 @@ def _with_merge_outlook(findings: list[Finding], rules: Rules, facts: dict[str, 
     ]
 
 
+@dataclass(frozen=True)
+class CheckedAudit:
+    """An audit whose checks are done and whose run is still open: the findings are not stored yet.
+
+    :func:`audit` stores them and ends the run at once. ``sfbridge audit`` ends it only after
+    writing its outputs too (:meth:`finishing`), so a run recorded ``ok`` has both its stored
+    findings and its files, and a failure in either records it failed (or interrupted).
+    """
+
+    store: Store
+    org: str
+    result: AuditResult
+    details: dict[str, Any]
+    started: float  # time.perf_counter() at the audit's start
+
+    def save(self) -> None:
+        """Store the findings under the run, in one transaction: all of them or none."""
+        self.store.save_findings(self.result.run_id, self.result.findings)
+
+    @contextmanager
+    def finishing(self) -> Iterator[None]:
+        """End the run after the block: ``ok`` with its counts, or as what the block raised ended it."""
+        result = self.result
+        try:
+            yield
+        except BaseException as exc:  # a signal or Ctrl-C is recorded "interrupted", anything else "failed"
+            _end_run(self.store, result.run_id, exc)
+            raise
+        counts = {check.name: sum(1 for item in result.findings if item.check == check.name) for check in result.checks}
+        self.store.finish_run(
+            result.run_id, outcome="ok", finished_at=datetime.now(UTC), counts=counts, details=self.details
+        )
+        seconds = round(time.perf_counter() - self.started, 2)
+        log.info("audit_done", org=self.org, findings=len(result.findings), checks=len(result.checks), seconds=seconds)
+
+
+def _end_run(store: Store, run_id: int, exc: BaseException) -> None:
+    outcome, error = run_outcome(exc)
+    store.finish_run(run_id, outcome=outcome, finished_at=datetime.now(UTC), error=error)
+
+
 def audit(
     store: Store,
     *,
@@ -132,6 +174,27 @@ def audit(
     Raises:
         RulesMismatchError: when the rules name fields or statuses the org does not have.
         UsageError: when the store holds no pulled org.
+    """
+    checked = checked_audit(store, org=org, rules=rules, checks=checks, command=command, rules_file=rules_file)
+    with checked.finishing():
+        checked.save()
+    return checked.result
+
+
+def checked_audit(
+    store: Store,
+    *,
+    org: str,
+    rules: Rules,
+    checks: Sequence[Check],
+    command: str = "audit",
+    rules_file: Path | None = None,
+) -> CheckedAudit:
+    """Start a run and run the checks, as :func:`audit` does, leaving the findings unstored and the run open.
+
+    The caller stores them (:meth:`CheckedAudit.save`) and ends the run
+    (:meth:`CheckedAudit.finishing`); a failure before this returns ends the run here.
+    Arguments, errors: as :func:`audit`'s.
     """
     started, timer = datetime.now(UTC), time.perf_counter()
     require_rules_fit(rules, org_facts(store), source=None if rules_file is None else str(rules_file))
@@ -159,17 +222,11 @@ def audit(
         if duplicates:
             findings = _with_merge_outlook(findings, rules, merge_facts)
         del merge_facts
-        store.save_findings(run_id, findings)
-    except BaseException as exc:  # a signal or Ctrl-C is recorded "interrupted", anything else "failed"
-        outcome, error = run_outcome(exc)
-        store.finish_run(run_id, outcome=outcome, finished_at=datetime.now(UTC), error=error)
+    except BaseException as exc:
+        _end_run(store, run_id, exc)
         raise
-    counts = {check.name: sum(1 for item in findings if item.check == check.name) for check in checks}
     details = {"match_model": match_model}
-    store.finish_run(run_id, outcome="ok", finished_at=datetime.now(UTC), counts=counts, details=details)
-    elapsed = time.perf_counter() - timer
-    log.info("audit_done", org=org, findings=len(findings), checks=len(checks), seconds=round(elapsed, 2))
-    return AuditResult(
+    result = AuditResult(
         run_id=run_id,
         org_id=org_id,
         instance_url=instance_url,
@@ -177,6 +234,7 @@ def audit(
         checks=tuple(checks),
         findings=tuple(findings),
         profile=profile,
-        elapsed_seconds=elapsed,
+        elapsed_seconds=time.perf_counter() - timer,
         match_model=match_model,
     )
+    return CheckedAudit(store, org, result, details, timer)

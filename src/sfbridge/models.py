@@ -6,7 +6,9 @@ as Python attribute names; the records themselves are plain, typed and immutable
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import gc
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -38,6 +40,7 @@ __all__ = [
     "RecordMerge",
     "Severity",
     "SyncState",
+    "collection_paused",
     "lead_status_values",
 ]
 
@@ -186,9 +189,35 @@ class Finding(_Frozen):
             evidence = {**more, **{key: value for key, value in self.evidence.items() if key not in more}}
         else:
             evidence = self.evidence | dict(more)
-        copy = self.model_copy(update={"evidence": evidence})  # a third of model_construct's cost
-        copy.__dict__.pop("plain", None)
+        values = {**self.__dict__, "evidence": evidence}
+        values.pop("plain", None)
+        # Made the way pydantic's own copy makes one (BaseModel.__copy__), less its general
+        # cases (extra fields, private attributes: a Finding has neither): half of
+        # model_copy's 4.4 µs, and the audit copies each of a large org's 150k findings.
+        copy = type(self).__new__(type(self))
+        object.__setattr__(copy, "__dict__", values)
+        object.__setattr__(copy, "__pydantic_extra__", None)
+        object.__setattr__(copy, "__pydantic_fields_set__", self.__pydantic_fields_set__ | {"evidence"})
+        object.__setattr__(copy, "__pydantic_private__", None)
         return copy
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while many lasting, cycle-free objects are built; restore it after.
+
+    The collector runs after every few hundred new containers, and each of its full passes
+    re-scans everything alive. Building 160k findings' JSON forms (a million dicts and lists,
+    none in a cycle, all kept) it ran again and again: paused, the 1M store's findings take
+    0.85 s instead of 3 to 3.5 s, and the next collection scans them once.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class ActionKind(StrEnum):

@@ -97,33 +97,41 @@ def run_audit(
 ) -> AuditOutcome:
     """Audit the store, compare with its previous audit, and write findings.json, the CSVs and the reports.
 
-    ``rules_file`` is where the rules came from, named if they do not fit the org.
+    ``rules_file`` is where the rules came from, named if they do not fit the org. The run is
+    recorded ok after the findings are stored and the files written, failed if either fails.
     """
-    from sfbridge.audit import audit
+    from sfbridge.audit import checked_audit
     from sfbridge.outputs import write_audit_outputs
     from sfbridge.report.findings import findings_document
     from sfbridge.report.trends import audit_trends, finding_keys
 
-    result = audit(store, org=org, rules=rules, checks=checks, command=command, rules_file=rules_file)
-    trends = audit_trends(
-        store.audit_runs(before=result.run_id),
-        current=finding_keys(result.findings),
-        checks=[check.name for check in checks],
-        load_keys=store.finding_keys,
-    )
-    document = findings_document(
-        result.findings,
-        org={"name": org, "org_id": result.org_id, "instance_url": result.instance_url},
-        snapshot_at=result.snapshot_at,
-        run_id=result.run_id,
-        checks=[_describe(check, rules) for check in checks],
-        rules=rules.model_dump(mode="json"),
-        profile=result.profile.model_dump(mode="json"),
-        trends=trends,
-        match_model=result.match_model,
-    )
-    objects = {check.name: check.objects for check in checks}
-    written = write_audit_outputs(out_dir, document=document, findings=result.findings, checks=objects)
+    checked = checked_audit(store, org=org, rules=rules, checks=checks, command=command, rules_file=rules_file)
+    result = checked.result
+    # The run is recorded ok only once its findings are stored and its files written; a failure
+    # in either records it failed. Stored first: no report is written for findings the store
+    # refused. (Storing on a thread beside the outputs won nothing measurable on 2 cores: both
+    # hold the GIL most of the time; see benchmarks/README.md.)
+    with checked.finishing():
+        checked.save()
+        trends = audit_trends(
+            store.audit_runs(before=result.run_id),
+            current=finding_keys(result.findings),
+            checks=[check.name for check in checks],
+            load_keys=store.finding_keys,
+        )
+        document = findings_document(
+            result.findings,
+            org={"name": org, "org_id": result.org_id, "instance_url": result.instance_url},
+            snapshot_at=result.snapshot_at,
+            run_id=result.run_id,
+            checks=[_describe(check, rules) for check in checks],
+            rules=rules.model_dump(mode="json"),
+            profile=result.profile.model_dump(mode="json"),
+            trends=trends,
+            match_model=result.match_model,
+        )
+        objects = {check.name: check.objects for check in checks}
+        written = write_audit_outputs(out_dir, document=document, findings=result.findings, checks=objects)
     return AuditOutcome(result, document, written)
 
 

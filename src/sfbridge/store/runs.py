@@ -14,9 +14,10 @@ from typing import Any
 import orjson
 import structlog
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from sfbridge.errors import INTERRUPTED, StoreError
-from sfbridge.models import Finding, Severity
+from sfbridge.models import Finding, Severity, collection_paused
 from sfbridge.store.base import StoreBase, guard, quoted
 from sfbridge.store.locks import RunOwner, claim_run_owner, in_memory, owner_gone
 from sfbridge.store.tables import findings, runs
@@ -116,16 +117,34 @@ class RunsAndFindings(StoreBase):
     # -- findings -----------------------------------------------------------------------------
 
     def save_findings(self, run_id: int, items: Sequence[Finding]) -> None:
-        """Keep an audit run's findings (for trends and for planning fixes later)."""
-        if not items:
+        """Keep an audit run's findings (for trends and for planning fixes later), all or none."""
+        self.save_finding_rows(finding_rows(run_id, items))
+
+    def save_finding_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Keep findings made into rows by :func:`finding_rows`, in one transaction: all or none.
+
+        The rows are made first, apart, so that this can run on another thread beside the
+        audit's outputs: what it does is mostly the database's, and SQLite's steps and
+        PostgreSQL's waits on its socket let the other thread run.
+        """
+        if not rows:
             return
-        rows = [_finding_row(run_id, item.plain) for item in items]
         with guard("save findings"), self.engine.begin() as conn:
             # Straight to the driver: a large audit has ~150k findings, and SQLAlchemy's
             # per-row parameter processing would cost three times the insert itself.
             marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(_FINDING_COLUMNS))
             columns = ", ".join(quoted(conn, name) for name in _FINDING_COLUMNS)
-            conn.exec_driver_sql(f"INSERT INTO {quoted(conn, findings.name)} ({columns}) VALUES ({marks})", rows)  # noqa: S608 (quoted identifiers)
+            statement = f"INSERT INTO {quoted(conn, findings.name)} ({columns}) VALUES ({marks})"  # noqa: S608 (quoted identifiers)
+            # Our own cursor, closed whatever happens: a cursor stopped mid-insert (Ctrl-C) and
+            # left to SQLAlchemy kept SQLite's write lock until the collector freed it, so the
+            # run could not be recorded interrupted (30 s waiting, then "database is locked").
+            cursor = conn.connection.cursor()
+            try:
+                cursor.executemany(statement, rows)
+            except conn.dialect.loaded_dbapi.Error as exc:  # worded by guard, as SQLAlchemy's own calls are
+                raise DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
+            finally:
+                cursor.close()
 
     def load_findings(self, run_id: int) -> list[Finding]:
         """Read back an audit run's findings."""
@@ -231,6 +250,16 @@ _FINDING_COLUMNS = (
     "group_id",
     "score",
 )
+
+
+def finding_rows(run_id: int, items: Sequence[Finding]) -> list[tuple[Any, ...]]:
+    """The findings' values in the order of :data:`_FINDING_COLUMNS` (JSON columns as JSON text).
+
+    Each finding's :attr:`~sfbridge.models.Finding.plain` is made here if it was not yet, and
+    kept for findings.json; the collector is paused while a large audit's rows are made.
+    """
+    with collection_paused():
+        return [_finding_row(run_id, item.plain) for item in items]
 
 
 def _finding_row(run_id: int, plain: Mapping[str, Any]) -> tuple[Any, ...]:

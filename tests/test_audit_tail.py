@@ -1,0 +1,148 @@
+"""After the checks: the findings stored whole with the run, the same in the store and in findings.json.
+
+An audit's run is recorded ok only once its findings are stored and its files written; a
+failure in either (or Ctrl-C) ends it failed (interrupted), and the store keeps none of a
+save that did not finish.
+"""
+
+import contextlib
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from sfbridge.audit import audit
+from sfbridge.checks import CHECKS, select_checks
+from sfbridge.cli.auditing import run_audit
+from sfbridge.errors import StoreError
+from sfbridge.models import Finding, Severity
+from sfbridge.rules import Rules
+from sfbridge.store import Store, runs
+
+ALL = list(CHECKS.values())
+
+
+@pytest.fixture
+def store(demo_store, tmp_path):
+    """A copy of the demo store (the session's own stays as it was)."""
+    path = tmp_path / "demo.db"
+    with (
+        contextlib.closing(sqlite3.connect(demo_store.engine.url.database)) as source,
+        contextlib.closing(sqlite3.connect(path)) as copy,
+    ):
+        source.backup(copy)
+    return Store.open(str(path), create=False)
+
+
+class _StopsHalfway(list):
+    """Finding rows whose reading stops halfway with ``stop``, as if it came while the driver inserted them."""
+
+    def __init__(self, rows, stop):
+        super().__init__(rows)
+        self.stop = stop
+
+    def __iter__(self):
+        for number, row in enumerate(super().__iter__()):
+            if number == len(self) // 2:
+                raise self.stop
+            yield row
+
+
+def _stopping_halfway(monkeypatch, stop):
+    made = runs.finding_rows
+    monkeypatch.setattr(runs, "finding_rows", lambda run_id, items: _StopsHalfway(made(run_id, items), stop))
+
+
+def test_the_stored_findings_and_findings_json_are_the_audits_own(store, tmp_path):
+    """Every finding reads back from the store as it was found and written to findings.json, on either path."""
+    outcome = run_audit(store, org="demo", rules=Rules(), checks=ALL, out_dir=tmp_path / "out")
+    found = [item.plain for item in outcome.result.findings]
+    assert len(found) > 100
+    assert {item["check"] for item in found} >= {"duplicate", "stale_lead", "junk_lead"}
+    assert [item.plain for item in store.load_findings(outcome.result.run_id)] == found
+    assert json.loads((tmp_path / "out" / "findings.json").read_bytes())["findings"] == found
+    assert store.run(outcome.result.run_id)["outcome"] == "ok"
+    # audit() alone (what plan and the multi-org audit call) stores the same findings.
+    again = audit(store, org="demo", rules=Rules(), checks=ALL)
+    assert [item.plain for item in store.load_findings(again.run_id)] == found
+    assert store.run(again.run_id)["counts"] == store.run(outcome.result.run_id)["counts"]
+
+
+def test_a_save_failing_midway_stores_nothing_writes_no_files_and_fails_the_run(store, tmp_path, monkeypatch):
+    """A database error halfway through the insert: no finding kept, no findings.json, the run failed."""
+    real = runs.finding_rows
+
+    def broken(run_id, items):  # one row in the middle the database refuses (check_name NOT NULL)
+        rows = real(run_id, items)
+        rows[len(rows) // 2] = (run_id, None, *rows[len(rows) // 2][2:])
+        return rows
+
+    monkeypatch.setattr(runs, "finding_rows", broken)
+    with pytest.raises(StoreError, match="cannot save findings"):
+        run_audit(store, org="demo", rules=Rules(), checks=select_checks(["stale_lead"]), out_dir=tmp_path / "out")
+    (run,) = store.recent_runs(limit=1)
+    assert (run["command"], run["outcome"]) == ("audit", "failed")
+    assert run["error"].startswith("cannot save findings")
+    assert store.load_findings(run["id"]) == []
+    assert not (tmp_path / "out" / "findings.json").exists()
+    assert store.audit_runs() == []  # no later audit compares itself with it
+
+
+def test_ctrl_c_while_saving_keeps_no_finding_and_records_the_run_interrupted(store, tmp_path, monkeypatch):
+    _stopping_halfway(monkeypatch, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        run_audit(store, org="demo", rules=Rules(), checks=select_checks(["stale_lead"]), out_dir=tmp_path / "out")
+    (run,) = store.recent_runs(limit=1)
+    assert (run["outcome"], run["error"]) == ("interrupted", "interrupted (Ctrl-C)")
+    assert store.load_findings(run["id"]) == []
+    assert not (tmp_path / "out" / "findings.json").exists()
+
+
+@pytest.mark.parametrize(("stop", "outcome"), [(OSError("disk full"), "failed"), (KeyboardInterrupt(), "interrupted")])
+def test_the_run_is_ok_only_once_its_files_are_written_too(store, tmp_path, monkeypatch, stop, outcome):
+    """Writing the outputs fails (or is stopped): the run is not recorded ok, so no report or trend uses it."""
+
+    def refuse(*_args, **_kwargs):
+        raise stop
+
+    monkeypatch.setattr("sfbridge.outputs.write_audit_outputs", refuse)
+    with pytest.raises(type(stop)):
+        run_audit(store, org="demo", rules=Rules(), checks=select_checks(["stale_lead"]), out_dir=tmp_path / "out")
+    (run,) = store.recent_runs(limit=1)
+    assert run["outcome"] == outcome
+    assert run["counts"] is None
+    assert store.audit_runs() == []
+
+
+def _one_finding(number: int) -> Finding:
+    return Finding(check="stale_lead", severity=Severity.LOW, sobject="Lead", record_id=f"00Q0000000000{number:02d}EAA",
+                   reason="idle", suggested_action="Close it", evidence={"days_idle": number})  # fmt: skip
+
+
+def _stopped_saves(url, monkeypatch):
+    target = Store.open(url)
+    target.bind_org("00D000000000001EAA", "https://example.my.salesforce.com")
+    run_id = target.start_run("audit", org="x", started_at=datetime(2026, 11, 2, tzinfo=UTC))
+    items = [_one_finding(number) for number in range(10)]
+    _stopping_halfway(monkeypatch, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        target.save_findings(run_id, items)
+    assert target.load_findings(run_id) == []
+    monkeypatch.undo()
+    rows = runs.finding_rows(run_id, items)
+    rows[5] = (run_id, None, *rows[5][2:])  # the database refuses this one (check_name NOT NULL)
+    with pytest.raises(StoreError, match=r"cannot save findings: IntegrityError: .*check_name"):
+        target.save_finding_rows(rows)
+    assert target.load_findings(run_id) == []
+    target.save_findings(run_id, items)  # the store is usable after both
+    assert [item.plain for item in target.load_findings(run_id)] == [item.plain for item in items]
+
+
+def test_a_stopped_or_refused_save_keeps_none_of_its_findings_in_sqlite(tmp_path, monkeypatch):
+    _stopped_saves(str(tmp_path / "store.db"), monkeypatch)
+
+
+@pytest.mark.postgres
+def test_a_stopped_or_refused_save_keeps_none_of_its_findings_in_postgresql(postgres_url, monkeypatch):
+    _stopped_saves(postgres_url, monkeypatch)
