@@ -140,11 +140,6 @@ class PhoneReadings:
         self._lookup = derived.lookup("phone", settings, values, ["text", "region"])
         self._batch = PhoneBatch(self._lookup.missing, workers=workers, reader=reader)
 
-    @property
-    def to_read(self) -> int:
-        """How many values are being read (the rest were kept)."""
-        return self._lookup.missing.height
-
     def table(self) -> pl.DataFrame:
         """``text``, ``region`` and the columns of :data:`~sfbridge.matching.phones.READINGS`, one row per value."""
         fresh = pl.concat([self._lookup.missing, self._batch.result()], how="horizontal")
