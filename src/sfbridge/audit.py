@@ -35,7 +35,7 @@ from sfbridge.describes import DescribedField, fields_from_columns
 from sfbridge.errors import run_outcome
 from sfbridge.matching.mergeable import HELD_BACK_BY, merge_outlook
 from sfbridge.models import Finding, lead_status_values
-from sfbridge.rules import Rules
+from sfbridge.rules import Rules, rules_digest
 from sfbridge.store import Store
 
 __all__ = ["AuditResult", "audit", "org_facts"]
@@ -135,6 +135,8 @@ def audit(
     """
     started, timer = datetime.now(UTC), time.perf_counter()
     require_rules_fit(rules, org_facts(store), source=None if rules_file is None else str(rules_file))
+    # Before the snapshot loads: a pull meanwhile leaves the run's basis stale (never reused), not wrong.
+    basis = store.findings_basis(rules_digest(rules))
     fields = fields_needed(checks, rules)
     for sobject, needed in (*PROFILE_NEEDS.items(), *NAME_FIELDS.items()):
         fields.setdefault(sobject, set()).update(needed)
@@ -165,7 +167,7 @@ def audit(
         store.finish_run(run_id, outcome=outcome, finished_at=datetime.now(UTC), error=error)
         raise
     counts = {check.name: sum(1 for item in findings if item.check == check.name) for check in checks}
-    details = {"match_model": match_model}
+    details = {"match_model": match_model, "basis": basis, "snapshot_at": taken_at.isoformat()}
     store.finish_run(run_id, outcome="ok", finished_at=datetime.now(UTC), counts=counts, details=details)
     elapsed = time.perf_counter() - timer
     log.info("audit_done", org=org, findings=len(findings), checks=len(checks), seconds=round(elapsed, 2))

@@ -7,7 +7,7 @@ process that is gone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +29,10 @@ log = structlog.get_logger()
 #: audit: "new since the previous audit" means since the last report someone read. The demo's
 #: runs (pulls and its audit alike, all "demo") replay a recording into a fresh store.
 AUDIT_COMMANDS = ("audit",)
+
+#: The key of a run's details that holds what its findings are a function of
+#: (:meth:`sfbridge.store.Store.findings_basis`); runs recorded before it have none.
+BASIS = "basis"
 
 _GONE = (
     "the process running it ended before it finished (killed, crashed or shut down); "
@@ -127,10 +131,13 @@ class RunsAndFindings(StoreBase):
             columns = ", ".join(quoted(conn, name) for name in _FINDING_COLUMNS)
             conn.exec_driver_sql(f"INSERT INTO {quoted(conn, findings.name)} ({columns}) VALUES ({marks})", rows)  # noqa: S608 (quoted identifiers)
 
-    def load_findings(self, run_id: int) -> list[Finding]:
-        """Read back an audit run's findings."""
+    def load_findings(self, run_id: int, *, checks: Collection[str] | None = None) -> list[Finding]:
+        """Read back an audit run's findings (of some checks only, if given), in the order they were saved."""
+        query = select(findings).where(findings.c.run_id == run_id).order_by(findings.c.id)
+        if checks is not None:
+            query = query.where(findings.c.check_name.in_(sorted(checks)))
         with guard("read findings"), self.engine.connect() as conn:
-            rows = conn.execute(select(findings).where(findings.c.run_id == run_id).order_by(findings.c.id))
+            rows = conn.execute(query)
             return [
                 Finding(
                     check=row.check_name,
@@ -163,6 +170,26 @@ class RunsAndFindings(StoreBase):
         with guard("read runs"), self.engine.connect() as conn:
             details = conn.execute(select(runs.c.details).where(runs.c.id == run_id)).scalar()
         return dict(details) if isinstance(details, dict) else {}
+
+    def reusable_run(self, basis: Mapping[str, str], checks: Collection[str]) -> dict[str, Any] | None:
+        """The latest run that ended ok with findings of all these checks on this basis, or None.
+
+        Args:
+            basis: what the findings must be a function of (:meth:`findings_basis`, now).
+            checks: the checks whose findings are wanted; the run may have run more.
+
+        Returns:
+            The run's ``id``, ``command`` and ``details``. A run interrupted or failed is never
+            one (its findings may be partial), nor one recorded without a basis (by an older
+            sfbridge, or a pull).
+        """
+        query = select(runs.c.id, runs.c.command, runs.c.counts, runs.c.details).where(runs.c.outcome == "ok")
+        with guard("read runs"), self.engine.connect() as conn:
+            for run_id, command, counts, details in conn.execute(query.order_by(runs.c.id.desc())):
+                ran = counts if isinstance(counts, dict) else {}
+                if isinstance(details, dict) and details.get(BASIS) == dict(basis) and set(checks) <= set(ran):
+                    return {"id": int(run_id), "command": command, "details": details}
+        return None
 
     def recent_runs(self, *, limit: int = 20) -> list[dict[str, Any]]:
         """Return the latest runs, newest first."""
