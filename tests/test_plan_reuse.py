@@ -5,6 +5,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
+import polars as pl
 import pytest
 from sqlalchemy import update
 
@@ -262,3 +263,16 @@ def test_plan_offline_after_audit_says_whose_findings_it_reuses_and_reaudit_audi
     assert again["findings_reused"] is False
     assert again["audit_run_id"] > audit_run
     assert again["actions"] == summary["actions"]
+
+
+def test_a_snapshot_of_only_some_records_holds_them_as_the_whole_snapshot_does(demo_store):
+    """The plan reads the records its findings name by Id: the same rows, typed the same, as a full load."""
+    fields = {sobject: demo_store.state(sobject).columns for sobject in ("Lead", "Contact", "LeadStatus")}
+    whole = demo_store.load_snapshot(fields)
+    leads = whole.frame("Lead")["Id"].sort().to_list()[::7]
+    some = demo_store.load_snapshot(fields, only={"Lead": [*leads, "00Q000000000000AAA"], "Contact": []})
+    assert some.frame("Lead").sort("Id").equals(whole.frame("Lead").filter(pl.col("Id").is_in(leads)).sort("Id"))
+    assert some.frame("Lead").schema == whole.frame("Lead").schema
+    assert some.frame("Contact").is_empty()
+    assert some.frame("Contact").schema == whole.frame("Contact").schema
+    assert some.frame("LeadStatus").sort("Id").equals(whole.frame("LeadStatus").sort("Id"))  # not named: whole

@@ -123,12 +123,14 @@ def _facts(store: Store, findings: list[Finding], rules: Rules) -> tuple[RecordF
     if any(finding.check == "duplicate" for finding in findings):
         for sobject, merge_fields in MERGE_FACTS.items():
             fields.setdefault(sobject, set()).update(merge_fields, shown_fields(sobject))
-    snapshot = store.load_snapshot(fields)
     ids: dict[str, set[str]] = {}
     for finding in findings:
         ids.setdefault(finding.sobject, set()).add(finding.record_id)
         if "contact" in finding.related:
             ids.setdefault("Contact", set()).add(finding.related["contact"])
+    # Only the records the findings name (and the statuses, read whole): not every Lead and Contact.
+    wanted = {sobject: fields[sobject] for sobject in [*ids, "LeadStatus"] if sobject in fields}
+    snapshot = store.load_snapshot(wanted, only=ids)
     records = {sobject: _records(snapshot.frame(sobject), wanted) for sobject, wanted in ids.items()}
     statuses = snapshot.frame("LeadStatus")
     facts = RecordFacts(records=records, converted_status=_converted_status(statuses, rules.plan.converted_status))

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import Row, Text, cast, select, update
 
 from sfbridge.errors import INTERRUPTED, StoreError
 from sfbridge.models import Finding, Severity
@@ -133,27 +133,14 @@ class RunsAndFindings(StoreBase):
 
     def load_findings(self, run_id: int, *, checks: Collection[str] | None = None) -> list[Finding]:
         """Read back an audit run's findings (of some checks only, if given), in the order they were saved."""
-        query = select(findings).where(findings.c.run_id == run_id).order_by(findings.c.id)
+        # The JSON columns are read as text and parsed with orjson: SQLAlchemy's JSON type
+        # parses with the json module, most of the time a large audit's read-back takes.
+        columns = [cast(column, Text).label(column.name) if column.name in _JSON else column for column in findings.c]
+        query = select(*columns).where(findings.c.run_id == run_id).order_by(findings.c.id)
         if checks is not None:
             query = query.where(findings.c.check_name.in_(sorted(checks)))
         with guard("read findings"), self.engine.connect() as conn:
-            rows = conn.execute(query)
-            return [
-                Finding(
-                    check=row.check_name,
-                    severity=Severity(row.severity),
-                    sobject=row.sobject,
-                    record_id=row.record_id,
-                    reason=row.reason,
-                    suggested_action=row.suggested_action,
-                    evidence=row.evidence,
-                    suggested_values=row.suggested_values,
-                    related=row.related,
-                    group=row.group_id,
-                    score=row.score,
-                )
-                for row in rows
-            ]
+            return [_finding_of(row) for row in conn.execute(query)]
 
     def run(self, run_id: int) -> dict[str, Any] | None:
         """One run's row, or None."""
@@ -258,6 +245,26 @@ _FINDING_COLUMNS = (
     "group_id",
     "score",
 )
+
+
+_JSON = frozenset({"evidence", "suggested_values", "related"})  # the findings' JSON columns
+
+
+def _finding_of(row: Row[Any]) -> Finding:
+    """A stored finding (its JSON columns as text) as the audit had it."""
+    return Finding(
+        check=row.check_name,
+        severity=Severity(row.severity),
+        sobject=row.sobject,
+        record_id=row.record_id,
+        reason=row.reason,
+        suggested_action=row.suggested_action,
+        evidence=orjson.loads(row.evidence),
+        suggested_values=orjson.loads(row.suggested_values),
+        related=orjson.loads(row.related),
+        group=row.group_id,
+        score=row.score,
+    )
 
 
 def _finding_row(run_id: int, plain: Mapping[str, Any]) -> tuple[Any, ...]:
