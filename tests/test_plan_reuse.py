@@ -276,3 +276,17 @@ def test_a_snapshot_of_only_some_records_holds_them_as_the_whole_snapshot_does(d
     assert some.frame("Contact").is_empty()
     assert some.frame("Contact").schema == whole.frame("Contact").schema
     assert some.frame("LeadStatus").sort("Id").equals(whole.frame("LeadStatus").sort("Id"))  # not named: whole
+
+
+def test_an_online_plan_pulls_first_and_so_audits_the_mirror_it_pulled(tmp_path):
+    """The pull changes the snapshot token: the audit just before it is not reused."""
+    common = ["--config", str(write_config(tmp_path)), "--store", str(tmp_path / "s.db")]
+    with serving(scenario_org([lead(n) for n in range(1, 4)])):
+        audited = invoke("audit", *common, "--out", str(tmp_path / "out"), "--json", env=SECRET_ENV)
+        assert audited.exit_code in {0, 1}, audited.output
+        made = invoke("plan", *common, "-o", str(tmp_path / "plan.json"), "--json", env=SECRET_ENV)
+    assert made.exit_code == 0, made.output
+    assert "Findings from" not in made.stderr
+    summary = json.loads(made.stdout)
+    assert summary["findings_reused"] is False
+    assert summary["audit_run_id"] > json.loads(audited.stdout)["run_id"]

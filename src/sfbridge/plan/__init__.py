@@ -129,8 +129,8 @@ def _facts(store: Store, findings: list[Finding], rules: Rules) -> tuple[RecordF
         if "contact" in finding.related:
             ids.setdefault("Contact", set()).add(finding.related["contact"])
     # Only the records the findings name (and the statuses, read whole): not every Lead and Contact.
-    wanted = {sobject: fields[sobject] for sobject in [*ids, "LeadStatus"] if sobject in fields}
-    snapshot = store.load_snapshot(wanted, only=ids)
+    read = {sobject: fields[sobject] for sobject in [*ids, "LeadStatus"] if sobject in fields}
+    snapshot = store.load_snapshot(read, only=ids)
     records = {sobject: _records(snapshot.frame(sobject), wanted) for sobject, wanted in ids.items()}
     statuses = snapshot.frame("LeadStatus")
     facts = RecordFacts(records=records, converted_status=_converted_status(statuses, rules.plan.converted_status))
