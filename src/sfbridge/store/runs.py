@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy import Row, Text, cast, select, update
+from sqlalchemy import Text, cast, select, update
 
 from sfbridge.errors import INTERRUPTED, StoreError
 from sfbridge.models import Finding, Severity
@@ -135,12 +135,12 @@ class RunsAndFindings(StoreBase):
         """Read back an audit run's findings (of some checks only, if given), in the order they were saved."""
         # The JSON columns are read as text and parsed with orjson: SQLAlchemy's JSON type
         # parses with the json module, most of the time a large audit's read-back takes.
-        columns = [cast(column, Text).label(column.name) if column.name in _JSON else column for column in findings.c]
+        columns = [cast(findings.c[name], Text) if name in _JSON else findings.c[name] for name in _FINDING_COLUMNS[1:]]
         query = select(*columns).where(findings.c.run_id == run_id).order_by(findings.c.id)
         if checks is not None:
             query = query.where(findings.c.check_name.in_(sorted(checks)))
         with guard("read findings"), self.engine.connect() as conn:
-            return [_finding_of(row) for row in conn.execute(query)]
+            return [_finding_of(tuple(row)) for row in conn.execute(query)]
 
     def run(self, run_id: int) -> dict[str, Any] | None:
         """One run's row, or None."""
@@ -250,20 +250,25 @@ _FINDING_COLUMNS = (
 _JSON = frozenset({"evidence", "suggested_values", "related"})  # the findings' JSON columns
 
 
-def _finding_of(row: Row[Any]) -> Finding:
-    """A stored finding (its JSON columns as text) as the audit had it."""
+#: Each severity by its stored value (a dict lookup: Severity(value) costs more per finding).
+_SEVERITIES = {severity.value: severity for severity in Severity}
+
+
+def _finding_of(row: Sequence[Any]) -> Finding:
+    """A stored finding as the audit had it, from its :data:`_FINDING_COLUMNS` but the run (JSON columns as text)."""
+    check, severity, sobject, record_id, reason, action, evidence, values, related, group, score = row
     return Finding(
-        check=row.check_name,
-        severity=Severity(row.severity),
-        sobject=row.sobject,
-        record_id=row.record_id,
-        reason=row.reason,
-        suggested_action=row.suggested_action,
-        evidence=orjson.loads(row.evidence),
-        suggested_values=orjson.loads(row.suggested_values),
-        related=orjson.loads(row.related),
-        group=row.group_id,
-        score=row.score,
+        check=check,
+        severity=_SEVERITIES[severity],
+        sobject=sobject,
+        record_id=record_id,
+        reason=reason,
+        suggested_action=action,
+        evidence=orjson.loads(evidence),
+        suggested_values=orjson.loads(values),
+        related=orjson.loads(related),
+        group=group,
+        score=score,
     )
 
 
