@@ -36,7 +36,7 @@ from sfbridge.describes import DescribedField, fields_from_columns
 from sfbridge.errors import run_outcome
 from sfbridge.matching.mergeable import HELD_BACK_BY, merge_outlook
 from sfbridge.models import Finding, lead_status_values
-from sfbridge.rules import Rules
+from sfbridge.rules import Rules, rules_digest
 from sfbridge.store import Store
 
 __all__ = ["AuditResult", "CheckedAudit", "audit", "checked_audit", "org_facts"]
@@ -198,6 +198,8 @@ def checked_audit(
     """
     started, timer = datetime.now(UTC), time.perf_counter()
     require_rules_fit(rules, org_facts(store), source=None if rules_file is None else str(rules_file))
+    # Before the snapshot loads: a pull meanwhile leaves the run's basis stale (never reused), not wrong.
+    basis = store.findings_basis(rules_digest(rules))
     fields = fields_needed(checks, rules)
     for sobject, needed in (*PROFILE_NEEDS.items(), *NAME_FIELDS.items()):
         fields.setdefault(sobject, set()).update(needed)
@@ -225,7 +227,7 @@ def checked_audit(
     except BaseException as exc:
         _end_run(store, run_id, exc)
         raise
-    details = {"match_model": match_model}
+    details = {"match_model": match_model, "basis": basis, "snapshot_at": taken_at.isoformat()}
     result = AuditResult(
         run_id=run_id,
         org_id=org_id,

@@ -9,6 +9,7 @@ message naming the file and the key.
 from __future__ import annotations
 
 import difflib
+import hashlib
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -36,6 +37,7 @@ __all__ = [
     "StatusRules",
     "SurvivorRules",
     "load_rules",
+    "rules_digest",
 ]
 
 Days = Annotated[int, Field(ge=1, le=3650)]
@@ -522,6 +524,11 @@ class Rules(_Section):
     def severity_of(self, check: str) -> Severity:
         """The severity of a check's findings (the configured one, else its default)."""
         return self.severity.get(check, CHECK_SEVERITIES.get(check, Severity.MEDIUM))
+
+
+def rules_digest(rules: Rules) -> str:
+    """A digest of the rules: a plan names the rules it was made under, a run the rules its findings came from."""
+    return hashlib.sha256(rules.model_dump_json().encode()).hexdigest()
 
 
 def load_rules(path: Path | None) -> Rules:

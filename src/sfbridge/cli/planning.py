@@ -28,6 +28,7 @@ from sfbridge.errors import UsageError
 
 if TYPE_CHECKING:
     from sfbridge.models import Plan
+    from sfbridge.plan import FindingsSource
 
 __all__ = ["plan_command", "show_plan"]
 
@@ -42,6 +43,25 @@ def show_plan(plan: Plan, *, as_json: bool) -> None:
         return
     out.print(plan_table(plan))
     out.print(plan_diff(plan), markup=False, highlight=False)
+
+
+def _tell_reuse(source: FindingsSource, reused: list[FindingsSource]) -> None:
+    """Say whose findings the plan is made from (on stderr: --json keeps stdout to the JSON alone)."""
+    reused.append(source)
+    err.print(f"Findings from {source.command} run {source.run_id} (same snapshot and rules); --reaudit audits afresh.")
+
+
+def _print_written(plan: Plan, path: Path, *, reused: bool, as_json: bool) -> None:
+    """Show the plan just written (or, with --json, where it is and which run its findings came from)."""
+    from sfbridge.report.plan import plan_table
+    from sfbridge.report.terminal import to_json
+
+    if as_json:
+        summary = {"plan": str(path), "digest": plan.digest, "actions": len(plan.actions)}
+        out.print_json(to_json(summary | {"audit_run_id": plan.audit_run_id, "findings_reused": reused}))
+        return
+    out.print(plan_table(plan))
+    err.print(f"Plan written to {path}. Review it (sfbridge plan --show {path}), then: sfbridge apply {path}")
 
 
 @app.command("plan")
@@ -69,6 +89,13 @@ def plan_command(
             help="Plan from the store as it is: no pull, no user in the plan, mappings checked only at apply.",
         ),
     ] = False,
+    reaudit: Annotated[
+        bool,
+        typer.Option(
+            "--reaudit",
+            help="Audit afresh, even when an audit of the same snapshot and rules could be reused.",
+        ),
+    ] = False,
     store: StoreOption = None,
     as_json: JsonOption = False,
     log_format: LogFormatOption = LogFormat.AUTO,
@@ -80,8 +107,6 @@ def plan_command(
     from sfbridge.mappings import find_mappings_file, load_mappings, require_valid_mappings
     from sfbridge.outputs import check_output_file, write_output
     from sfbridge.plan import PlanTarget, make_plan, plan_json, read_plan
-    from sfbridge.report.plan import plan_table
-    from sfbridge.report.terminal import to_json
     from sfbridge.rules import load_rules
     from sfbridge.salesforce import connect
     from sfbridge.salesforce.whoami import destination
@@ -128,10 +153,15 @@ def plan_command(
                 raise UsageError(msg)
         target = PlanTarget(org=profile.name, api_version=profile.api_version, user_id=user_id, is_sandbox=is_sandbox)
         chosen = checks.split(",") if checks else None
-        plan = make_plan(mirror, target=target, rules=rules, checks=chosen, rules_file=rules_file)
+        reused: list[FindingsSource] = []
+        plan = make_plan(
+            mirror,
+            target=target,
+            rules=rules,
+            checks=chosen,
+            rules_file=rules_file,
+            reaudit=reaudit,
+            on_reuse=lambda source: _tell_reuse(source, reused),
+        )
         write_output(path, plan_json(plan), option="-o/--output")
-        if as_json:
-            out.print_json(to_json({"plan": str(path), "digest": plan.digest, "actions": len(plan.actions)}))
-        else:
-            out.print(plan_table(plan))
-            err.print(f"Plan written to {path}. Review it (sfbridge plan --show {path}), then: sfbridge apply {path}")
+        _print_written(plan, path, reused=bool(reused), as_json=as_json)

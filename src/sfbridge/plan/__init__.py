@@ -1,5 +1,10 @@
 """The plan stage: audit the store, turn the findings into actions, seal them in a reviewable plan.
 
+An audit that ended ok on the same basis (the same snapshot, rules and sfbridge version; see
+:meth:`sfbridge.store.Store.findings_basis`) with the plan's checks among its own is not run
+again: its stored findings are planned from. ``sfbridge plan --offline`` right after
+``sfbridge audit --offline`` then costs a read of those findings, not a second audit.
+
 A plan changes nothing. It names the org it was made for (Id, instance, user, API version),
 the rules it was made under (their digest), and for every action the finding it came from and
 the record's SystemModstamp and values as seen, so ``apply`` can refuse a plan for another org
@@ -8,8 +13,7 @@ and skip records that changed since.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,16 +28,19 @@ from sfbridge.models import Finding, Plan
 from sfbridge.plan.actions import ACTION_OF_CHECK, RecordFacts, actions_for
 from sfbridge.plan.files import plan_digest, plan_json, read_plan, sealed
 from sfbridge.plan.merges import MERGE_FACTS, merge_actions, shown_fields
-from sfbridge.rules import Rules
+from sfbridge.rules import Rules, rules_digest
+from sfbridge.snapshot import Snapshot
 from sfbridge.store import Store
 
 __all__ = [
+    "FindingsSource",
     "PlanTarget",
     "make_plan",
     "plan_checks",
     "plan_digest",
     "plan_json",
     "read_plan",
+    "reusable_findings",
     "rules_digest",
     "sealed",
 ]
@@ -56,9 +63,29 @@ class PlanTarget:
     is_sandbox: bool | None = None
 
 
-def rules_digest(rules: Rules) -> str:
-    """A digest of the rules a plan was made under."""
-    return hashlib.sha256(rules.model_dump_json().encode()).hexdigest()
+@dataclass(frozen=True)
+class FindingsSource:
+    """An earlier run whose findings a plan reuses: same snapshot, rules and version, its checks among them."""
+
+    run_id: int
+    command: str
+    snapshot_at: datetime
+
+
+def reusable_findings(store: Store, *, rules: Rules, checks: Iterable[str]) -> FindingsSource | None:
+    """The latest run that ended ok whose findings a plan of these checks may reuse, or None.
+
+    A run whose details lack the snapshot's moment (recorded by an older sfbridge) is not reused.
+    """
+    run = store.reusable_run(store.findings_basis(rules_digest(rules)), set(checks))
+    moment = run["details"].get("snapshot_at") if run else None
+    try:
+        snapshot_at = datetime.fromisoformat(moment) if isinstance(moment, str) else None
+    except ValueError:
+        snapshot_at = None
+    if run is None or snapshot_at is None:
+        return None
+    return FindingsSource(run_id=run["id"], command=run["command"], snapshot_at=snapshot_at)
 
 
 def _converted_status(statuses: pl.DataFrame, configured: str) -> str | None:
@@ -84,7 +111,8 @@ def _records(frame: pl.DataFrame, ids: Iterable[str]) -> dict[str, dict[str, Any
     return {str(row["Id"]): row for row in wanted.iter_rows(named=True)}
 
 
-def _facts(store: Store, findings: list[Finding], rules: Rules) -> RecordFacts:
+def _facts(store: Store, findings: list[Finding], rules: Rules) -> tuple[RecordFacts, Snapshot]:
+    """The stored records the plan acts on, and the snapshot they were read from (its org)."""
     fields: dict[str, set[str]] = {sobject: set(names) for sobject, names in _FACTS.items()}
     for finding in findings:
         fields.setdefault(finding.sobject, {"Id", "SystemModstamp"}).update(finding.suggested_values)
@@ -93,17 +121,20 @@ def _facts(store: Store, findings: list[Finding], rules: Rules) -> RecordFacts:
     if rules.plan.fallback_owner_id:
         fields["Lead"].add("OwnerId")
     if any(finding.check == "duplicate" for finding in findings):
-        for sobject, facts in MERGE_FACTS.items():
-            fields.setdefault(sobject, set()).update(facts, shown_fields(sobject))
-    snapshot = store.load_snapshot(fields)
+        for sobject, merge_fields in MERGE_FACTS.items():
+            fields.setdefault(sobject, set()).update(merge_fields, shown_fields(sobject))
     ids: dict[str, set[str]] = {}
     for finding in findings:
         ids.setdefault(finding.sobject, set()).add(finding.record_id)
         if "contact" in finding.related:
             ids.setdefault("Contact", set()).add(finding.related["contact"])
+    # Only the records the findings name (and the statuses, read whole): not every Lead and Contact.
+    read = {sobject: fields[sobject] for sobject in [*ids, "LeadStatus"] if sobject in fields}
+    snapshot = store.load_snapshot(read, only=ids)
     records = {sobject: _records(snapshot.frame(sobject), wanted) for sobject, wanted in ids.items()}
     statuses = snapshot.frame("LeadStatus")
-    return RecordFacts(records=records, converted_status=_converted_status(statuses, rules.plan.converted_status))
+    facts = RecordFacts(records=records, converted_status=_converted_status(statuses, rules.plan.converted_status))
+    return facts, snapshot
 
 
 def plan_checks(rules: Rules, names: Iterable[str] | None = None) -> list[str]:
@@ -123,7 +154,7 @@ def plan_checks(rules: Rules, names: Iterable[str] | None = None) -> list[str]:
     return chosen
 
 
-def make_plan(
+def make_plan(  # noqa: PLR0913 (the plan's inputs, keyword-only past the store)
     store: Store,
     *,
     target: PlanTarget,
@@ -131,8 +162,10 @@ def make_plan(
     checks: Iterable[str] | None = None,
     now: datetime | None = None,
     rules_file: Path | None = None,
+    reaudit: bool = False,
+    on_reuse: Callable[[FindingsSource], None] | None = None,
 ) -> Plan:
-    """Audit the store with the checks the plan's actions come from, and plan those actions.
+    """Plan the actions the findings of the plan's checks lead to, auditing only when no run can be reused.
 
     Args:
         store: the mirror (pulled at least once).
@@ -141,34 +174,55 @@ def make_plan(
         checks: only these checks' findings (default: every check an allowed action comes from).
         now: when the plan is made (default: now).
         rules_file: the file the rules came from (named when they do not fit the org).
+        reaudit: audit afresh even when an earlier run's findings could be reused.
+        on_reuse: told which run's findings are reused, before the plan is made from them.
 
     Returns:
-        The sealed plan.
+        The sealed plan; its ``audit_run_id`` is the run its findings came from.
 
     Raises:
         RulesMismatchError: when the rules name fields or statuses the org does not have.
         UsageError: when the store holds no pulled org, or for checks no action comes from.
     """
-    chosen = [CHECKS[name] for name in plan_checks(rules, checks)]
-    result = audit(store, org=target.org, rules=rules, checks=chosen, command="plan", rules_file=rules_file)
-    findings = list(result.findings)
-    facts = _facts(store, findings, rules)
+    names = plan_checks(rules, checks)
+    source = None if reaudit else reusable_findings(store, rules=rules, checks=names)
+    if source is None:
+        chosen = [CHECKS[name] for name in names]
+        result = audit(store, org=target.org, rules=rules, checks=chosen, command="plan", rules_file=rules_file)
+        findings, run_id, snapshot_at = list(result.findings), result.run_id, result.snapshot_at
+    else:
+        if on_reuse is not None:
+            on_reuse(source)
+        findings, run_id, snapshot_at = _reused(store, source, names), source.run_id, source.snapshot_at
+    facts, snapshot = _facts(store, findings, rules)
     actions, notes = actions_for(findings, rules=rules, facts=facts)
     if "merge_duplicates" in rules.plan.actions:
         merges, held_back = merge_actions(findings, rules=rules, records=facts.records)
         actions, notes = actions + merges, notes + held_back
     plan = Plan(
         org=target.org,
-        org_id=result.org_id,
-        instance_url=result.instance_url,
+        org_id=snapshot.org_id,
+        instance_url=snapshot.instance_url,
         user_id=target.user_id,
         api_version=target.api_version,
         created_at=now or datetime.now(UTC),
-        snapshot_at=result.snapshot_at,
-        audit_run_id=result.run_id,
+        snapshot_at=snapshot_at,
+        audit_run_id=run_id,
         rules_digest=rules_digest(rules),
         actions=tuple(actions),
         notes=tuple(notes),
         is_sandbox=target.is_sandbox,
     )
     return sealed(plan)
+
+
+def _reused(store: Store, source: FindingsSource, names: list[str]) -> list[Finding]:
+    """The stored findings of the plan's checks, check by check in the plan's order, as an audit of them gives them.
+
+    An audit returns its findings check by check in the order it was given the checks, and
+    the plan's actions follow that order: the earlier run may have run them in another.
+    """
+    by_check: dict[str, list[Finding]] = {name: [] for name in names}
+    for finding in store.load_findings(source.run_id, checks=names):
+        by_check[finding.check].append(finding)
+    return [finding for name in names for finding in by_check[name]]

@@ -21,6 +21,7 @@ only its Contacts, when there are several, are merged here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = ["MERGE_FACTS", "merge_actions", "shown_fields"]
 MERGE_FACTS = {sobject: ("SystemModstamp", *fields) for sobject, fields in HELD_BACK_BY.items()}
 
 
+@functools.cache  # asked once per merge: a million-record org's plan has tens of thousands
 def shown_fields(sobject: str) -> tuple[str, ...]:
     """The fields a merge chooses values for on an object, in the order people read them."""
     return tuple(field for column in FIELDS if (field := field_of(sobject, column)) is not None)

@@ -7,13 +7,13 @@ process that is gone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, select, update
 from sqlalchemy.exc import DBAPIError
 
 from sfbridge.errors import INTERRUPTED, StoreError
@@ -30,6 +30,10 @@ log = structlog.get_logger()
 #: audit: "new since the previous audit" means since the last report someone read. The demo's
 #: runs (pulls and its audit alike, all "demo") replay a recording into a fresh store.
 AUDIT_COMMANDS = ("audit",)
+
+#: The key of a run's details that holds what its findings are a function of
+#: (:meth:`sfbridge.store.Store.findings_basis`); runs recorded before it have none.
+BASIS = "basis"
 
 _GONE = (
     "the process running it ended before it finished (killed, crashed or shut down); "
@@ -146,26 +150,16 @@ class RunsAndFindings(StoreBase):
             finally:
                 cursor.close()
 
-    def load_findings(self, run_id: int) -> list[Finding]:
-        """Read back an audit run's findings."""
+    def load_findings(self, run_id: int, *, checks: Collection[str] | None = None) -> list[Finding]:
+        """Read back an audit run's findings (of some checks only, if given), in the order they were saved."""
+        # The JSON columns are read as text and parsed with orjson: SQLAlchemy's JSON type
+        # parses with the json module, most of the time a large audit's read-back takes.
+        columns = [cast(findings.c[name], Text) if name in _JSON else findings.c[name] for name in _FINDING_COLUMNS[1:]]
+        query = select(*columns).where(findings.c.run_id == run_id).order_by(findings.c.id)
+        if checks is not None:
+            query = query.where(findings.c.check_name.in_(sorted(checks)))
         with guard("read findings"), self.engine.connect() as conn:
-            rows = conn.execute(select(findings).where(findings.c.run_id == run_id).order_by(findings.c.id))
-            return [
-                Finding(
-                    check=row.check_name,
-                    severity=Severity(row.severity),
-                    sobject=row.sobject,
-                    record_id=row.record_id,
-                    reason=row.reason,
-                    suggested_action=row.suggested_action,
-                    evidence=row.evidence,
-                    suggested_values=row.suggested_values,
-                    related=row.related,
-                    group=row.group_id,
-                    score=row.score,
-                )
-                for row in rows
-            ]
+            return [_finding_of(tuple(row)) for row in conn.execute(query)]
 
     def run(self, run_id: int) -> dict[str, Any] | None:
         """One run's row, or None."""
@@ -182,6 +176,26 @@ class RunsAndFindings(StoreBase):
         with guard("read runs"), self.engine.connect() as conn:
             details = conn.execute(select(runs.c.details).where(runs.c.id == run_id)).scalar()
         return dict(details) if isinstance(details, dict) else {}
+
+    def reusable_run(self, basis: Mapping[str, str], checks: Collection[str]) -> dict[str, Any] | None:
+        """The latest run that ended ok with findings of all these checks on this basis, or None.
+
+        Args:
+            basis: what the findings must be a function of (:meth:`findings_basis`, now).
+            checks: the checks whose findings are wanted; the run may have run more.
+
+        Returns:
+            The run's ``id``, ``command`` and ``details``. A run interrupted or failed is never
+            one (its findings may be partial), nor one recorded without a basis (by an older
+            sfbridge, or a pull).
+        """
+        query = select(runs.c.id, runs.c.command, runs.c.counts, runs.c.details).where(runs.c.outcome == "ok")
+        with guard("read runs"), self.engine.connect() as conn:
+            for run_id, command, counts, details in conn.execute(query.order_by(runs.c.id.desc())):
+                ran = counts if isinstance(counts, dict) else {}
+                if isinstance(details, dict) and details.get(BASIS) == dict(basis) and set(checks) <= set(ran):
+                    return {"id": int(run_id), "command": command, "details": details}
+        return None
 
     def recent_runs(self, *, limit: int = 20) -> list[dict[str, Any]]:
         """Return the latest runs, newest first."""
@@ -260,6 +274,31 @@ def finding_rows(run_id: int, items: Sequence[Finding]) -> list[tuple[Any, ...]]
     """
     with collection_paused():
         return [_finding_row(run_id, item.plain) for item in items]
+
+
+_JSON = frozenset({"evidence", "suggested_values", "related"})  # the findings' JSON columns
+
+
+#: Each severity by its stored value (a dict lookup: Severity(value) costs more per finding).
+_SEVERITIES = {severity.value: severity for severity in Severity}
+
+
+def _finding_of(row: Sequence[Any]) -> Finding:
+    """A stored finding as the audit had it, from its :data:`_FINDING_COLUMNS` but the run (JSON columns as text)."""
+    check, severity, sobject, record_id, reason, action, evidence, values, related, group, score = row
+    return Finding(
+        check=check,
+        severity=_SEVERITIES[severity],
+        sobject=sobject,
+        record_id=record_id,
+        reason=reason,
+        suggested_action=action,
+        evidence=orjson.loads(evidence),
+        suggested_values=orjson.loads(values),
+        related=orjson.loads(related),
+        group=group,
+        score=score,
+    )
 
 
 def _finding_row(run_id: int, plain: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+import orjson
+import polars as pl
 from sqlalchemy import func, select
 
+import sfbridge
 from sfbridge.errors import UsageError
-from sfbridge.snapshot import Snapshot
+from sfbridge.snapshot import POLARS_TYPES, Snapshot
 from sfbridge.store.base import guard
 from sfbridge.store.frames import FrameRequest, load_frames
 from sfbridge.store.mirror import MirrorTables
-from sfbridge.store.tables import DELETED_AT, SYNCED_AT, meta
+from sfbridge.store.tables import DELETED_AT, SYNCED_AT, describes, meta, sync_state
+
+_ID_CHUNK = 500  # Ids per SELECT ... WHERE Id IN (...): far below every bind-parameter limit
 
 
 class Snapshots(MirrorTables):
@@ -27,6 +33,7 @@ class Snapshots(MirrorTables):
         *,
         taken_at: datetime | None = None,
         count_fill: Iterable[str] = (),
+        only: Mapping[str, Iterable[str]] | None = None,
     ) -> Snapshot:
         """Load the live records the checks need into a snapshot.
 
@@ -36,6 +43,10 @@ class Snapshots(MirrorTables):
             taken_at: the moment the snapshot stands for (default: the last completed pull).
             count_fill: objects whose every stored field gets a fill count (one table scan
                 each, cheaper than loading every column of a large object).
+            only: per object, the Ids of the only records of it to load; objects it does not
+                name are read whole. Given, every object is read in this process, by Id: for
+                the few thousand records a plan's findings name (and small objects), not a
+                million, a reader process would cost more than the read.
 
         Returns:
             The snapshot.
@@ -64,7 +75,7 @@ class Snapshots(MirrorTables):
         with ThreadPoolExecutor(max_workers=1) as counter:
             counting = counter.submit(lambda: {sobject: self._fill_counts(sobject) for sobject in counted})
             with guard("read the mirror"):
-                frames = load_frames(self.engine, requests)
+                frames = load_frames(self.engine, requests) if only is None else self._some_records(requests, only)
             counts = counting.result()
         moment = taken_at or latest or datetime.now(UTC)
         return Snapshot(
@@ -74,6 +85,61 @@ class Snapshots(MirrorTables):
             frames=frames,
             fill_counts=counts,
         )
+
+    def _some_records(
+        self, requests: Mapping[str, FrameRequest], only: Mapping[str, Iterable[str]]
+    ) -> dict[str, pl.DataFrame]:
+        """The live records of each object (of the Ids ``only`` names, if it names any), typed as frames are."""
+        frames = {}
+        with self.engine.connect() as conn:
+            for sobject, (table, kinds) in requests.items():
+                query = select(*(table.c[name] for name in kinds)).where(table.c[DELETED_AT].is_(None))
+                if sobject in only:
+                    wanted = sorted(set(only[sobject]))
+                    chunks = (wanted[start : start + _ID_CHUNK] for start in range(0, len(wanted), _ID_CHUNK))
+                    rows = [tuple(row) for ids in chunks for row in conn.execute(query.where(table.c.Id.in_(ids)))]
+                else:
+                    rows = [tuple(row) for row in conn.execute(query)]
+                schema = {name: POLARS_TYPES[kind] for name, kind in kinds.items()}
+                frames[sobject] = pl.DataFrame(rows, schema=schema, orient="row", strict=False)
+        return frames
+
+    def snapshot_token(self) -> str:
+        """A token for the mirror as it stands: equal tokens, equal snapshots (and so equal findings).
+
+        It changes whenever the mirror does. Every pull changes it, even one that found nothing
+        new: it writes each object's sync state (naming itself as the run that last wrote it,
+        and a new completion time, the moment ages are measured from) and keeps a new
+        describe. Pages and deletions are only ever written by a pull, after it wrote the
+        sync state; each mirror table's row count is in too, for records written any other way.
+        Cheap at any size: a few small tables and one count per object (on SQLite, from the
+        Id index rather than the records).
+
+        Returns:
+            A hex digest (the same for the same mirror, on any machine).
+        """
+        with guard("read the mirror's state"), self.engine.connect() as conn:
+            org = conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_(["org_id", "instance_url"])))
+            states = conn.execute(select(sync_state).order_by(sync_state.c.sobject)).all()
+            described = conn.execute(
+                select(describes.c.sobject, describes.c.described_at).order_by(describes.c.sobject)
+            )
+            parts: list[object] = [sorted(org.all()), [tuple(row) for row in states], [tuple(row) for row in described]]
+            for state in states:
+                table = self.table(state.sobject)
+                parts.append((state.sobject, conn.execute(select(func.count()).select_from(table)).scalar_one()))
+        plain = orjson.dumps(parts, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(plain).hexdigest()
+
+    def findings_basis(self, rules_digest: str) -> dict[str, str]:
+        """What an audit's findings are a function of, besides the checks it ran (its counts name those).
+
+        The same rules (their digest, :func:`sfbridge.rules.rules_digest`) over the same
+        snapshot (:meth:`snapshot_token`), checked by the same sfbridge (an upgrade may change
+        what a check finds), find the same things: a plan may reuse such a run's findings
+        (:meth:`reusable_run`) rather than audit again.
+        """
+        return {"rules": rules_digest, "snapshot": self.snapshot_token(), "sfbridge": sfbridge.__version__}
 
     def _fill_counts(self, sobject: str) -> dict[str, int]:
         """How many live records fill each field (``*``: how many live records there are)."""

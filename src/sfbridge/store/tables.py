@@ -122,7 +122,9 @@ runs = Table(
     # (sfbridge.store.locks); a run still `running` whose lock can be taken was interrupted.
     Column("owner", String(64)),
     # What a run keeps beside its counts, as one JSON object: an audit's match model
-    # ({"match_model": ...}), so a report rebuilt later shows how its duplicates were scored.
+    # ({"match_model": ...}), so a report rebuilt later shows how its duplicates were scored,
+    # and what its findings are a function of ({"basis": ..., "snapshot_at": ...}), so a plan
+    # of the same snapshot and rules reuses them (sfbridge.store.runs.RunsAndFindings.reusable_run).
     # Added after the first release: NULL in older stores' rows (see sfbridge.store.migrate).
     Column("details", JSON),
 )
