@@ -1,0 +1,113 @@
+"""Writing findings.xlsx in a worker process, while the caller's process writes the audit's other files.
+
+XlsxWriter is pure Python: at 160k findings the workbook takes longer than every other output
+together, and in the audit's process it would hold the GIL throughout. So a fresh process
+(spawned, never forked: the audit's process holds threads and polars' pool) writes it from
+each sheet's table as bytes (:func:`sfbridge.report.workbook.sheet_table`), taking the sheets
+one by one as the caller lays them out. What goes wrong there comes back as the same
+exception it would be here: an ``OSError`` (the disk is full) as an ``OSError``, anything
+else as a ``RuntimeError`` naming it; a worker that dies says how it ended. The caller
+writes to a temporary name and renames it, so a failed workbook is never left half-written.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterable, Sequence
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import structlog
+
+from sfbridge.report.workbook import write_sheets
+
+__all__ = ["write_in_worker"]
+
+_DONE = b""  # after the last table: a table is never empty bytes
+_READY = "ready"  # the worker's first word: it started and can write
+
+log = structlog.get_logger()
+
+
+def write_in_worker(path: Path, *, sheets: Sequence[str], tables: Iterable[bytes], instance_url: str | None) -> None:
+    """Write the workbook (:func:`sfbridge.report.workbook.write_sheets`) in a spawned process; wait for it.
+
+    A worker that cannot start (spawned processes import the caller's main module: a script
+    without a ``__main__`` guard fails there) leaves the workbook to this process, as the
+    store's readers and the phone readers do.
+
+    Raises:
+        OSError: when the worker could not write the file.
+        RuntimeError: when the worker failed otherwise, or ended without an answer.
+    """
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    worker = context.Process(
+        target=_serve, args=(theirs, str(path), list(sheets), instance_url), name="sfbridge-workbook", daemon=True
+    )
+    worker.start()
+    theirs.close()
+    try:
+        if not _started(ours):
+            log.warning("workbook_worker_failed", fallback="in-process write")
+            write_sheets(path, sheets=sheets, tables=tables, instance_url=instance_url)
+            return
+        _feed(ours, tables)
+        answer = _answer(ours, worker)
+    except BaseException:
+        # An error here (the caller's tables failed, Ctrl-C) leaves no worker writing a workbook nobody keeps.
+        worker.terminate()
+        raise
+    finally:
+        worker.join()
+        ours.close()
+    if answer is not None:
+        kind, *details = answer
+        if kind == "os":
+            raise OSError(*details)
+        msg = f"writing {path.name} failed: {details[0]}"
+        raise RuntimeError(msg)
+
+
+def _started(connection: Connection) -> bool:
+    try:
+        return connection.recv() == _READY  # type: ignore[no-any-return]  # our worker's greeting
+    except EOFError:
+        return False
+
+
+def _feed(connection: Connection, tables: Iterable[bytes]) -> None:
+    try:
+        for table in tables:
+            connection.send_bytes(table)
+        connection.send_bytes(_DONE)
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the worker stopped reading: its answer says why
+
+
+def _answer(connection: Connection, worker: multiprocessing.process.BaseProcess) -> tuple[str, ...] | None:
+    try:
+        return connection.recv()  # type: ignore[no-any-return]  # our worker's answer
+    except EOFError:
+        worker.join()
+        return ("error", f"the workbook's worker process ended (exit code {worker.exitcode}) before it finished")
+
+
+def _serve(connection: Connection, path: str, sheets: list[str], instance_url: str | None) -> None:
+    """The worker: take tables until the end marker, write the workbook, answer None or what failed."""
+    connection.send(_READY)
+
+    def tables() -> Iterable[bytes]:
+        while (table := connection.recv_bytes()) != _DONE:
+            yield table
+
+    try:
+        write_sheets(Path(path), sheets=sheets, tables=tables(), instance_url=instance_url)
+    except OSError as exc:
+        connection.send(("os", exc.errno, exc.strerror, exc.filename))
+    except Exception as exc:  # noqa: BLE001 (reported to the caller, which raises it)
+        connection.send(("error", f"{type(exc).__name__}: {exc}"))
+    else:
+        connection.send(None)
+    finally:
+        connection.close()
