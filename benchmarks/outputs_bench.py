@@ -5,7 +5,8 @@ Loads a finished audit run's findings from a store and rebuilds its findings.jso
 writing the audit's files into a fresh folder, in a fresh process per repeat: wall seconds,
 and the peak RSS above what the process held once the findings and the document were loaded
 (the outputs stage's own cost), alone and with any worker processes (sampled from /proc every
-50 ms). The store is only read.
+50 ms), and CPU seconds of the process and of its workers (the machine may be shared: wall
+time grows with other load, CPU time much less). The store is only read.
 
     python benchmarks/outputs_bench.py --store /tmp/bench/findings1m.db --run 3 --repeat 3
     python benchmarks/outputs_bench.py ... --keep /tmp/outs   # keep each repeat's folder to compare
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -61,13 +63,18 @@ def _measure(store_url: str, run_id: int, out: Path) -> dict[str, Any]:
     checks = {entry["name"]: known[entry["name"]].objects for entry in document["checks"]}
     loaded = _rss_mb(os.getpid())
     sampler = MemorySampler()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     write_audit_outputs(out, document=document, findings=findings, checks=checks)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workbook's worker, once it has ended
     sampler.stop()
     return {
         "findings": len(findings),
         "wall_s": round(wall, 2),
+        # CPU seconds: this machine is shared, and wall time grows with everyone else's load.
+        "cpu_s": round(cpu, 2),
+        "worker_cpu_s": round(ended.ru_utime + ended.ru_stime - children.ru_utime - children.ru_stime, 2),
         "loaded_mb": round(loaded),
         "peak_mb": round(sampler.own),
         "added_mb": round(sampler.own - loaded),
