@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import io
 import os
-import queue
 import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
@@ -32,10 +31,11 @@ from sfbridge.errors import UsageError
 from sfbridge.models import Finding
 from sfbridge.output_manifest import replace_outputs
 from sfbridge.report.findings import csv_rows, object_csv_name, write_csv, write_findings_json
-from sfbridge.report.findings_table import Cell, FindingsTable, findings_table, table_columns
+from sfbridge.report.findings_table import Cell, findings_table, table_columns
 from sfbridge.report.html import render_index_html, render_report_html
 from sfbridge.report.markdown import render_index_markdown, render_report_markdown
-from sfbridge.report.workbook import sheet_table, write_findings_workbook
+from sfbridge.report.workbook import write_findings_workbook
+from sfbridge.report.workbook_worker import TableFeed
 
 __all__ = [
     "WORKBOOK",
@@ -184,7 +184,7 @@ def write_audit_outputs(
 
     def write_files() -> None:
         with replacing(folder / WORKBOOK) as temporary, ThreadPoolExecutor(1, "sfbridge-workbook") as pool:
-            feed = _Feed()
+            feed = TableFeed()
             workbook = pool.submit(
                 write_findings_workbook,
                 temporary,
@@ -285,7 +285,7 @@ def _object_parts(
 
 
 def _write_check_csvs(
-    folder: Path, name: str, mine: list[Finding], objects: Mapping[str, list[int]], feed: _Feed
+    folder: Path, name: str, mine: list[Finding], objects: Mapping[str, list[int]], feed: TableFeed
 ) -> None:
     table = findings_table(mine)
     feed.put(table)  # the workbook's sheet: its cells as they are (csv_rows makes new lists)
@@ -302,51 +302,6 @@ def _write_check_csvs(
     for path in same:  # an object that holds all of the check's findings: the same bytes, copied
         with replacing(path) as temporary:
             shutil.copyfile(whole, temporary)
-
-
-class _Feed:
-    """The checks' tables, handed from the thread writing the CSVs to the one writing the workbook as they are laid out.
-
-    Iterating it gives each table pickled for the workbook's writer (:func:`sheet_table`),
-    until :meth:`close`; after :meth:`abort` it raises, so the writer stops. A writer that has
-    already stopped (it failed) is handed nothing more.
-    """
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[FindingsTable | object] = queue.SimpleQueue()
-        self._reader: Future[None] | None = None
-
-    def follow(self, reader: Future[None]) -> None:
-        """Hand nothing more once ``reader`` (the workbook's writer) has ended."""
-        self._reader = reader
-
-    def put(self, table: FindingsTable) -> None:
-        """Hand over the next check's table."""
-        if self._reader is None or not self._reader.done():
-            self._queue.put(table)
-
-    def close(self) -> None:
-        """Every table has been handed over."""
-        self._queue.put(_END)
-
-    def abort(self) -> None:
-        """Stop the reader: the outputs are not being written after all."""
-        self._queue.put(_ABORT)
-
-    def __iter__(self) -> Iterator[bytes]:
-        """Each table, pickled, until the last."""
-        while (item := self._queue.get()) is not _END:
-            if item is _ABORT:
-                msg = "the other outputs failed"
-                raise _AbortedError(msg)
-            yield sheet_table(item)  # type: ignore[arg-type]  # not a marker: a table
-
-
-_END, _ABORT = object(), object()
-
-
-class _AbortedError(Exception):
-    """The workbook is not wanted: writing the other outputs failed (that error is the one raised)."""
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:

@@ -13,15 +13,18 @@ writes to a temporary name and renames it, so a failed workbook is never left ha
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterable, Sequence
+import queue
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import structlog
 
-from sfbridge.report.workbook import write_sheets
+from sfbridge.report.findings_table import FindingsTable
+from sfbridge.report.workbook import sheet_table, write_sheets
 
-__all__ = ["write_in_worker"]
+__all__ = ["TableFeed", "write_in_worker"]
 
 _DONE = b""  # after the last table: a table is never empty bytes
 _READY = "ready"  # the worker's first word: it started and can write
@@ -111,3 +114,49 @@ def _serve(connection: Connection, path: str, sheets: list[str], instance_url: s
         connection.send(None)
     finally:
         connection.close()
+
+
+class TableFeed:
+    """The checks' tables, handed from the thread that lays them out to the one writing the workbook, one by one.
+
+    Iterating it gives each table pickled for the workbook's writer (:func:`sheet_table`),
+    until :meth:`close`; after :meth:`abort` it raises, so the writer stops. A writer that has
+    already stopped (it failed) is handed nothing more.
+    """
+
+    def __init__(self) -> None:
+        """An empty feed; :meth:`follow` the reader once it is started."""
+        self._queue: queue.SimpleQueue[FindingsTable | object] = queue.SimpleQueue()
+        self._reader: Future[None] | None = None
+
+    def follow(self, reader: Future[None]) -> None:
+        """Hand nothing more once ``reader`` (the workbook's writer) has ended."""
+        self._reader = reader
+
+    def put(self, table: FindingsTable) -> None:
+        """Hand over the next check's table."""
+        if self._reader is None or not self._reader.done():
+            self._queue.put(table)
+
+    def close(self) -> None:
+        """Every table has been handed over."""
+        self._queue.put(_END)
+
+    def abort(self) -> None:
+        """Stop the reader: the outputs are not being written after all."""
+        self._queue.put(_ABORT)
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Each table, pickled, until the last."""
+        while (item := self._queue.get()) is not _END:
+            if item is _ABORT:
+                msg = "the other outputs failed"
+                raise _AbortedError(msg)
+            yield sheet_table(item)  # type: ignore[arg-type]  # not a marker: a table
+
+
+_END, _ABORT = object(), object()
+
+
+class _AbortedError(Exception):
+    """The workbook is not wanted: writing the other outputs failed (that error is the one raised)."""
