@@ -12,6 +12,7 @@ writes to a temporary name and renames it, so a failed workbook is never left ha
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import queue
 from collections.abc import Iterable, Iterator, Sequence
@@ -99,6 +100,9 @@ def _answer(connection: Connection, worker: multiprocessing.process.BaseProcess)
 def _serve(connection: Connection, path: str, sheets: list[str], instance_url: str | None) -> None:
     """The worker: take tables until the end marker, write the workbook, answer None or what failed."""
     connection.send(_READY)
+    # A short-lived process whose objects (the tables' rows) form no cycles: the collector would
+    # only walk them again and again as they are unpickled (2 of 18 CPU seconds at 160k findings).
+    gc.disable()
 
     def tables() -> Iterable[bytes]:
         while (table := connection.recv_bytes()) != _DONE:
