@@ -105,8 +105,11 @@ def _serve(connection: Connection, path: str, sheets: list[str], instance_url: s
     gc.disable()
 
     def tables() -> Iterable[bytes]:
-        while (table := connection.recv_bytes()) != _DONE:
-            yield table
+        while True:
+            received = [connection.recv_bytes()]  # popped as it is handed on: this frame keeps no copy
+            if received[0] == _DONE:
+                return
+            yield received.pop()
 
     try:
         write_sheets(Path(path), sheets=sheets, tables=tables(), instance_url=instance_url)
