@@ -15,21 +15,28 @@ check's objects in one file, is still written for scripts that read it; it is de
 
 from __future__ import annotations
 
+import gc
+import io
 import os
 import re
+import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from sfbridge.errors import UsageError
 from sfbridge.models import Finding
 from sfbridge.output_manifest import replace_outputs
-from sfbridge.report.findings import findings_csv, findings_json, object_csv_name
+from sfbridge.report.findings import csv_rows, object_csv_name, write_csv, write_findings_json
+from sfbridge.report.findings_table import Cell, findings_table, table_columns
 from sfbridge.report.html import render_index_html, render_report_html
 from sfbridge.report.markdown import render_index_markdown, render_report_markdown
 from sfbridge.report.workbook import write_findings_workbook
+from sfbridge.report.workbook_worker import TableFeed
 
 __all__ = [
     "WORKBOOK",
@@ -154,6 +161,11 @@ def write_audit_outputs(
     Files the folder's previous audit wrote and this one does not (a check left out by
     ``--checks``) are removed, so nothing in the folder is older than this run.
 
+    Each check's table is laid out once and serves its CSVs and its sheet. The workbook is
+    written beside the rest (in a worker process when it is large:
+    :func:`sfbridge.report.workbook.write_findings_workbook`), and every file goes straight to
+    its temporary name as it is rendered, so no CSV waits whole in memory.
+
     Args:
         folder: the output folder (created if missing).
         document: the findings.json document.
@@ -166,24 +178,48 @@ def write_audit_outputs(
     Raises:
         UsageError: when the folder cannot be created or written.
     """
-    csvs = check_csvs(checks, findings)
-    # Both reports show the document's own trends (the comparison with the previous audit).
-    reports = {"report.md": render_report_markdown(document), "report.html": render_report_html(document)}
-    names = ["findings.json", *csvs, WORKBOOK, *reports]
+    groups = _grouped(checks, findings)
+    report_names = ["report.md", "report.html"]
+    names = ["findings.json", *_csv_names(groups), WORKBOOK, *report_names]
     instance_url = (document.get("org") or {}).get("instance_url")
 
     def write_files() -> None:
-        _write_texts(folder, csvs)
-        with replacing(folder / WORKBOOK) as temporary:
-            write_findings_workbook(temporary, checks=list(checks), findings=findings, instance_url=instance_url)
-        _write_texts(folder, reports)
-        write_atomically(folder / "findings.json", findings_json(document))  # last: the run is whole once it changes
+        with replacing(folder / WORKBOOK) as temporary, ThreadPoolExecutor(1, "sfbridge-workbook") as pool:
+            feed = TableFeed()
+            workbook = pool.submit(
+                write_findings_workbook,
+                temporary,
+                checks=list(checks),
+                findings=findings,
+                instance_url=instance_url,
+                tables=feed,
+            )
+            feed.follow(workbook)
+            try:
+                for name, (mine, objects) in groups.items():
+                    _write_check_csvs(folder, name, mine, objects, feed)
+                feed.close()
+                # Both reports show the document's own trends (the comparison with the previous audit).
+                write_atomically(folder / "report.md", render_report_markdown(document))
+                write_atomically(folder / "report.html", render_report_html(document))
+            except BaseException:
+                feed.abort()  # the workbook's writer stops; the temporary workbook is removed
+                raise
+            workbook.result()  # the workbook's own error (a full disk), raised here as it was there
+        with replacing(folder / "findings.json") as temporary, temporary.open("wb") as file:
+            write_findings_json(file, document)  # last: the run is whole once it changes
 
+    # The findings and their document are millions of objects that live through this stage; each
+    # full collection the rendering's allocations set off walked them all (5 of 16 CPU seconds at
+    # 160k findings). Frozen, the collector leaves them be; what this stage makes is still collected.
+    gc.freeze()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         replace_outputs(folder, names, write_files=write_files, write_text=write_atomically)
     except OSError as exc:
         raise _unwritable(folder, exc) from exc
+    finally:
+        gc.unfreeze()
     return [folder / name for name in names]
 
 
@@ -193,6 +229,7 @@ def check_csvs(checks: Mapping[str, Sequence[str]], findings: Sequence[Finding])
     Each check gets a file per object it checks and per other object its findings are on, a
     header alone when it found nothing there; and one file with all its findings, as before
     the per-object files (deprecated: a Data Loader job fails the rows of the other object).
+    :func:`write_audit_outputs` writes the same files without holding them.
 
     Args:
         checks: the checks that ran, each with the objects it checks.
@@ -201,22 +238,82 @@ def check_csvs(checks: Mapping[str, Sequence[str]], findings: Sequence[Finding])
     Raises:
         ValueError: for an object name that is not an API name (it would not be a safe file name).
     """
-    by_check: dict[str, list[Finding]] = {name: [] for name in checks}
-    by_object: dict[str, dict[str, list[Finding]]] = {
-        name: {sobject: [] for sobject in objects} for name, objects in checks.items()
-    }
+    per_object: dict[str, str] = {}
+    whole: dict[str, str] = {}
+    for name, (mine, objects) in _grouped(checks, findings).items():
+        table = findings_table(mine)
+        rows = list(csv_rows(table))
+        for sobject, header, selected in _object_parts(mine, objects, rows):
+            out = io.StringIO()
+            write_csv(out, table.header if header is None else header, rows if selected is None else selected)
+            per_object[object_csv_name(name, sobject)] = out.getvalue()
+        out = io.StringIO()
+        write_csv(out, table.header, rows)
+        whole[f"{name}.csv"] = out.getvalue()
+    return {**per_object, **whole}
+
+
+#: A check's findings, and the positions among them of each object's (declared objects first).
+_Group = tuple[list[Finding], dict[str, list[int]]]
+
+
+def _grouped(checks: Mapping[str, Sequence[str]], findings: Sequence[Finding]) -> dict[str, _Group]:
+    groups: dict[str, _Group] = {name: ([], {sobject: [] for sobject in objects}) for name, objects in checks.items()}
     for item in findings:
-        by_check.setdefault(item.check, []).append(item)
-        by_object.setdefault(item.check, {}).setdefault(item.sobject, []).append(item)
-    files: dict[str, str] = {}
-    for name, objects in by_object.items():
-        for sobject, mine in objects.items():
+        mine, objects = groups.setdefault(item.check, ([], {}))
+        objects.setdefault(item.sobject, []).append(len(mine))
+        mine.append(item)
+    for name, (_, objects) in groups.items():
+        for sobject in objects:
             if not _API_NAME.fullmatch(sobject):
                 msg = f"a finding of {name} is on {sobject!r}, which is not an object API name"
                 raise ValueError(msg)
-            files[object_csv_name(name, sobject)] = findings_csv(mine)
-    files.update({f"{name}.csv": findings_csv(mine) for name, mine in by_check.items()})
-    return files
+    return groups
+
+
+def _csv_names(groups: Mapping[str, _Group]) -> list[str]:
+    # The order check_csvs has always given: every per-object file, then every check-wide one.
+    per_object = [object_csv_name(name, sobject) for name, (_, objects) in groups.items() for sobject in objects]
+    return [*per_object, *(f"{name}.csv" for name in groups)]
+
+
+def _object_parts(
+    mine: list[Finding], objects: Mapping[str, list[int]], rows: list[list[Cell]]
+) -> Iterator[tuple[str, list[str] | None, Iterator[Sequence[Cell]] | None]]:
+    """Per object of a check: its header and its rows, taken from the check's CSV rows; None, None: all of them."""
+    whole = table_columns(mine)
+    for sobject, positions in objects.items():
+        columns = table_columns([mine[index] for index in positions])
+        if len(positions) == len(mine) and columns == whole:
+            yield sobject, None, None
+        else:
+            pick = itemgetter(*columns.positions(whole))  # a header has 7 columns at least: pick gives tuples
+            yield sobject, columns.header, (pick(rows[index]) for index in positions)
+
+
+def _write_check_csvs(
+    folder: Path, name: str, mine: list[Finding], objects: Mapping[str, list[int]], feed: TableFeed
+) -> None:
+    table = findings_table(mine)
+    feed.put(table)  # the workbook's sheet: its cells as they are (csv_rows makes new lists)
+    rows = list(csv_rows(table))
+    whole = folder / f"{name}.csv"
+    same: list[Path] = []  # files whose text is the check-wide file's
+    for sobject, header, selected in _object_parts(mine, objects, rows):
+        path = folder / object_csv_name(name, sobject)
+        if header is None or selected is None:
+            same.append(path)
+        else:
+            _write_csv(path, header, selected)
+    _write_csv(whole, table.header, rows)
+    for path in same:  # an object that holds all of the check's findings: the same bytes, copied
+        with replacing(path) as temporary:
+            shutil.copyfile(whole, temporary)
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
+    with replacing(path) as temporary, temporary.open("w", encoding="utf-8", newline="") as file:
+        write_csv(file, header, rows)
 
 
 def write_index_outputs(folder: Path, entries: Sequence[Mapping[str, Any]]) -> list[Path]:

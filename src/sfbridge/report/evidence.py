@@ -15,6 +15,7 @@ report.html, report.md and the terminal summary all show a check's findings this
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -234,16 +235,28 @@ def _is_age(key: str) -> bool:
     return key.startswith("days_") or key.endswith("_days")
 
 
+#: Evidence key → whether it is an age (:func:`_is_age`): a check's findings share a few keys,
+#: and ordering a large audit asks about every key of every finding.
+_AGE_KEYS: dict[str, bool] = {}
+
+
 def _age(item: Mapping[str, Any]) -> float | None:
     """The check's own age of the finding in days (days_idle, days_in_queue, days_since_created...), if it has one."""
     for key, value in (item.get("evidence") or {}).items():
-        if _is_age(key) and isinstance(value, int | float) and not isinstance(value, bool):
+        is_age = _AGE_KEYS.get(key)
+        if is_age is None:
+            is_age = _AGE_KEYS[key] = _is_age(key)  # the checks' evidence keys: a few dozen names
+        if is_age and isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
     return None
 
 
-def ordered(items: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Findings most pressing first: most severe, then oldest (largest age, else first created), then best score."""
+def ordered(items: Iterable[Mapping[str, Any]], *, limit: int | None = None) -> list[Mapping[str, Any]]:
+    """Findings most pressing first: most severe, then oldest (largest age, else first created), then best score.
+
+    ``limit``: only that many, the most pressing (the same as the first ``limit`` of all of
+    them, without sorting the rest: a report shows a few thousand of 150k).
+    """
 
     def key(pair: tuple[int, Mapping[str, Any]]) -> tuple[int, float, str, float, int]:
         index, item = pair
@@ -254,7 +267,9 @@ def ordered(items: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
             -age if age is not None else math.inf,
             str(created) if isinstance(created, str) and created else "\uffff",
             -float(item.get("score") or 0),
-            index,
+            index,  # keys never tie, so the first ``limit`` are the same however they are found
         )
 
+    if limit is not None:
+        return [item for _, item in heapq.nsmallest(limit, enumerate(items), key=key)]
     return [item for _, item in sorted(enumerate(items), key=key)]

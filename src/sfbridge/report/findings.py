@@ -14,16 +14,26 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO, TextIO
 
 import orjson
 
 from sfbridge.models import Finding, Severity
 from sfbridge.report.findings_table import Cell, FindingsTable, findings_table
 
-__all__ = ["SCHEMA_VERSION", "findings_csv", "findings_document", "findings_json", "formula_guarded", "summarise"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "csv_rows",
+    "findings_csv",
+    "findings_document",
+    "findings_json",
+    "formula_guarded",
+    "summarise",
+    "write_csv",
+    "write_findings_json",
+]
 
 #: Version of the findings.json layout.
 SCHEMA_VERSION = 1
@@ -96,11 +106,39 @@ def findings_document(  # noqa: PLR0913 (keyword-only: one per section of the do
     }
 
 
+_JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+#: Findings rendered at a time by :func:`write_findings_json`.
+_JSON_BATCH = 2_000
+
+
 def findings_json(document: Mapping[str, Any]) -> bytes:
     """Render the findings document as stable, indented JSON: UTF-8 bytes, non-ASCII kept as is."""
     # orjson: a million-record audit has ~150k findings, which the json module takes ~15 s to indent.
-    options = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
-    return orjson.dumps(document, option=options, default=str)  # bytes: a large document is not copied to text
+    return orjson.dumps(document, option=_JSON_OPTIONS | orjson.OPT_APPEND_NEWLINE, default=str)
+
+
+def write_findings_json(file: BinaryIO, document: Mapping[str, Any]) -> None:
+    """Write :func:`findings_json`'s bytes to ``file`` a few thousand findings at a time.
+
+    The whole text of a 160k-finding audit is some 270 MB; written in batches, it is never
+    held at once. The findings are the document's last key (:func:`findings_document`):
+    everything before them is rendered as a whole, then each batch of findings, indented two
+    levels as they would be inside the document.
+    """
+    items = document.get("findings")
+    if not items or not isinstance(items, list) or list(document)[-1] != "findings":
+        file.write(findings_json(document))  # not the shape to stream: rendered whole
+        return
+    rest = orjson.dumps(
+        {key: value for key, value in document.items() if key != "findings"}, option=_JSON_OPTIONS, default=str
+    )
+    # The rest ends "\n}"; the findings follow its last key, as the document's last.
+    file.write(rest[:-2] + b',\n  "findings": [' if rest != b"{}" else b'{\n  "findings": [')
+    for start in range(0, len(items), _JSON_BATCH):
+        batch = orjson.dumps(items[start : start + _JSON_BATCH], option=_JSON_OPTIONS, default=str)
+        # "[\n  {...},\n  {...}\n]": its items, indented two more spaces, and a comma between batches.
+        file.write((b"," if start else b"") + batch[1:-2].replace(b"\n", b"\n  "))
+    file.write(b"\n  ]\n}\n")
 
 
 def _iso(moment: datetime) -> str:
@@ -149,17 +187,29 @@ def findings_csv(findings: Sequence[Finding]) -> str:
     """
     table = findings_table(findings)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # Data Loader and Excel both expect CRLF
-    writer.writerow(table.header)
-    writer.writerows(_csv_rows(table))  # one pass: a large audit writes 150k rows
+    write_csv(out, table.header, csv_rows(table))
     return out.getvalue()
 
 
-def _csv_rows(table: FindingsTable) -> Iterator[list[Cell]]:
-    # The table is this call's own: its rows are edited in place rather than copied.
-    score = table.header.index("Score")
+def write_csv(file: TextIO, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
+    """Write a header and rows (:func:`csv_rows`) as CSV to a text file opened with ``newline=""``."""
+    writer = csv.writer(file, lineterminator="\r\n")  # Data Loader and Excel both expect CRLF
+    writer.writerow(header)
+    writer.writerows(rows)  # one pass: a large audit writes 150k rows
+
+
+def csv_rows(table: FindingsTable) -> Iterator[list[Cell]]:
+    """The table's rows as a CSV has them: the score to three places, the unmapped cells guarded (new lists)."""
+    score, mapped = table.header.index("Score"), table.mapped
     for row in table.rows:
         value = row[score]
-        row[score] = "" if value is None else f"{value:.3f}"
-        row[table.mapped :] = [formula_guarded(cell) for cell in row[table.mapped :]]
-        yield row
+        # formula_guarded, inlined: a large audit's CSVs guard some 5M cells.
+        shown = [
+            *row[:mapped],
+            *[
+                ("'" + cell if cell.startswith(_FORMULA_START) else cell) if isinstance(cell, str) else cell
+                for cell in row[mapped:]
+            ],
+        ]
+        shown[score] = "" if value is None else formula_guarded(f"{value:.3f}")  # a negative score is guarded too
+        yield shown

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import chain
+from typing import Any, cast
 
 import orjson
 
 from sfbridge.models import Finding
 
-__all__ = ["Cell", "FindingsTable", "findings_table"]
+__all__ = ["Cell", "Columns", "FindingsTable", "findings_table", "table_columns"]
 
 #: A cell of the table: what a CSV writes as text and a workbook as a typed cell.
 Cell = str | int | float | bool | None
@@ -42,21 +43,79 @@ class FindingsTable:
     mapped: int
 
 
+@dataclass(frozen=True)
+class Columns:
+    """The keys that make a table's columns, by kind, in order of first use.
+
+    Attributes:
+        suggested: the fields a fix sets (``suggested_values``).
+        related: the related records' roles.
+        evidence: the evidence keys.
+    """
+
+    suggested: list[str]
+    related: list[str]
+    evidence: list[str]
+
+    @property
+    def header(self) -> list[str]:
+        """The table's column names."""
+        return [
+            "Id",
+            *self.suggested,
+            *_FIXED,
+            *(f"Related: {key}" for key in self.related),
+            *(f"Evidence: {key}" for key in self.evidence),
+        ]
+
+    def positions(self, within: Columns) -> list[int]:
+        """Where each of these columns is in a table laid out by ``within`` (whose keys include these).
+
+        By kind, not by name: the part of a table a subset of its findings (one object's)
+        fills is these positions of its rows.
+        """
+        start_related = 1 + len(within.suggested) + len(_FIXED)
+        start_evidence = start_related + len(within.related)
+        suggested, related, evidence = (
+            {key: index for index, key in enumerate(keys)}
+            for keys in (within.suggested, within.related, within.evidence)
+        )
+        return [
+            0,
+            *(1 + suggested[key] for key in self.suggested),
+            *range(1 + len(within.suggested), start_related),
+            *(start_related + related[key] for key in self.related),
+            *(start_evidence + evidence[key] for key in self.evidence),
+        ]
+
+
+_FIXED = ("Object", "Severity", "Reason", "Suggested Action", "Group", "Score")
+
+
+def table_columns(findings: Sequence[Finding]) -> Columns:
+    """The columns findings fill (:func:`findings_table`'s), without laying out their rows."""
+    return Columns(
+        suggested=_keys(item.suggested_values for item in findings),
+        related=_keys(item.related for item in findings),
+        evidence=_keys(item.evidence for item in findings),
+    )
+
+
 def findings_table(findings: Sequence[Finding]) -> FindingsTable:
     """Lay out findings (of one check, or of one check and object) as a table; see the module docstring.
 
     >>> findings_table([]).header
     ['Id', 'Object', 'Severity', 'Reason', 'Suggested Action', 'Group', 'Score']
     """
-    suggested = _keys(item.suggested_values for item in findings)
-    evidence = _keys(item.evidence for item in findings)
-    related = _keys(item.related for item in findings)
-    header = ["Id", *suggested, "Object", "Severity", "Reason", "Suggested Action", "Group", "Score"]
-    header += [f"Related: {key}" for key in related] + [f"Evidence: {key}" for key in evidence]
+    columns = table_columns(findings)
+    suggested, related, evidence = columns.suggested, columns.related, columns.evidence
+    header = columns.header
+    # A large audit lays out 2.5M cells: _cells looks values up with map() and only the few
+    # that are not plain already go through _cell.
     rows: list[list[Cell]] = [
         [
             item.record_id,
-            *[_cell(item.suggested_values.get(key)) for key in suggested],
+            *_cells(item.suggested_values, suggested),
             item.sobject,
             item.severity.value,
             item.reason,
@@ -64,11 +123,19 @@ def findings_table(findings: Sequence[Finding]) -> FindingsTable:
             item.group or "",
             item.score,
             *[item.related.get(key, "") for key in related],
-            *[_cell(item.evidence.get(key)) for key in evidence],
+            *_cells(item.evidence, evidence),
         ]
         for item in findings
     ]
     return FindingsTable(header, rows, mapped=1 + len(suggested))
+
+
+_PLAIN = frozenset({type(None), str, int, float, bool})
+
+
+def _cells(values: Mapping[str, Any], keys: list[str]) -> list[Cell]:
+    # A value of a _PLAIN class is a Cell as it is (mypy cannot narrow by class).
+    return cast("list[Cell]", [value if value.__class__ in _PLAIN else _cell(value) for value in map(values.get, keys)])
 
 
 def _cell(value: Any) -> Cell:  # noqa: ANN401 (any evidence value)
@@ -80,8 +147,5 @@ def _cell(value: Any) -> Cell:  # noqa: ANN401 (any evidence value)
 
 
 def _keys(mappings: Iterable[Mapping[str, Any]]) -> list[str]:
-    seen: dict[str, None] = {}
-    for mapping in mappings:
-        for key in mapping:
-            seen.setdefault(key, None)
-    return list(seen)
+    # Each key once, in order of first use; iterating a mapping gives its keys.
+    return list(dict.fromkeys(chain.from_iterable(mappings)))

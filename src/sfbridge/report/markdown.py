@@ -207,7 +207,7 @@ def _top_findings(document: Mapping[str, Any], *, top: int) -> list[str]:
             continue
         title = md_text(check.get("title") or name)
         lines += [f"### {title}: {_findings(len(mine))} ({md_text(check.get('severity'))})", ""]
-        shown = ordered(mine)[:top]
+        shown = ordered(mine, limit=top)
         lines += _finding_table(shown, instance)
         if len(mine) > top:
             # The per-object CSVs of the objects it found something on (the ones with the rest), and the workbook.

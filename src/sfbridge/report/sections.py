@@ -104,7 +104,7 @@ def check_sections(
     for check in document.get("checks", ()):
         name = str(check["name"])
         items = by_check.get(name, [])
-        shown = ordered(items)[:row_limit]
+        shown = ordered(items, limit=row_limit)
         facts, shared = fact_keys(shown), shared_facts(shown)
         rows = [table_row(item, facts, instance_url, said=[key for key, _, _ in shared]) for item in shown]
         sections.append(

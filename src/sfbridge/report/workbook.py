@@ -16,19 +16,28 @@ XlsxWriter is imported when a workbook is written, so commands that write none (
 
 from __future__ import annotations
 
+import pickle
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sfbridge.models import Finding
-from sfbridge.report.findings_table import Cell, FindingsTable, findings_table
+from sfbridge.report.findings_table import FindingsTable, findings_table
 from sfbridge.report.links import lightning_url
 
 if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]  # XlsxWriter ships no type hints
 
-__all__ = ["MAX_LINKS", "MAX_ROWS", "sheet_names", "write_findings_workbook"]
+__all__ = [
+    "MAX_LINKS",
+    "MAX_ROWS",
+    "WORKER_FROM",
+    "sheet_names",
+    "sheet_table",
+    "write_findings_workbook",
+    "write_sheets",
+]
 
 #: Rows a sheet holds below its header (Excel's 1,048,576 rows, less the header).
 MAX_ROWS = 1_048_575
@@ -41,13 +50,22 @@ _CUT = " … (cut at Excel's cell size; findings.json has it whole)"
 #: Evidence keys that name the person or their company, shown next to the Id.
 _PERSON_COLUMNS = {"Name": ("Evidence: name", "Evidence: Name"), "Company": ("Evidence: company", "Evidence: Company")}
 
+#: Findings from which the workbook is written in a worker process (at 16k, a 2 s workbook).
+WORKER_FROM = 5_000
+
 _WIDEST = 60  # characters: longer text (a duplicate's matches as JSON) wraps out of sight, not the screen
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
 _SHEET_NAME_MAX = 31
 
 
 def write_findings_workbook(
-    path: Path, *, checks: Sequence[str], findings: Sequence[Finding], instance_url: str | None
+    path: Path,
+    *,
+    checks: Sequence[str],
+    findings: Sequence[Finding],
+    instance_url: str | None,
+    tables: Iterable[bytes] | None = None,
+    worker_from: int | None = None,
 ) -> None:
     """Write findings.xlsx to ``path``: one sheet per check, in the order given, clean checks included.
 
@@ -56,6 +74,45 @@ def write_findings_workbook(
         checks: the names of the checks that ran.
         findings: their findings.
         instance_url: the org's instance, for the records' links (None: no links).
+        tables: each check's table already laid out (:func:`sheet_table`), in the order of
+            ``checks`` then of any other check the findings are of; None: laid out here.
+        worker_from: from this many findings on (default :data:`WORKER_FROM`), the workbook is
+            written by a worker process (:mod:`sfbridge.report.workbook_worker`), so the
+            caller's process writes its other files meanwhile; smaller workbooks take less
+            time to write than a process takes to start.
+
+    Raises:
+        OSError: when the file cannot be written.
+    """
+    if tables is None:
+        tables = _tables(checks, findings)
+    names = list(dict.fromkeys([*checks, *(item.check for item in findings)]))
+    if len(findings) >= (WORKER_FROM if worker_from is None else worker_from):
+        from sfbridge.report.workbook_worker import write_in_worker  # noqa: PLC0415 (only large workbooks)
+
+        write_in_worker(path, sheets=sheet_names(names), tables=tables, instance_url=instance_url)
+    else:
+        write_sheets(path, sheets=sheet_names(names), tables=tables, instance_url=instance_url)
+
+
+def sheet_table(table: FindingsTable) -> bytes:
+    """One check's table as the workbook writer takes it: plain values, pickled (they may cross to another process).
+
+    Pickled rather than JSON: a NaN or an integer wider than 64 bits must reach the sheet as it is.
+    """
+    return pickle.dumps((table.header, table.rows, table.mapped), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _tables(checks: Sequence[str], findings: Sequence[Finding]) -> Iterator[bytes]:
+    by_check: dict[str, list[Finding]] = {name: [] for name in checks}
+    for item in findings:
+        by_check.setdefault(item.check, []).append(item)
+    for mine in by_check.values():
+        yield sheet_table(findings_table(mine))
+
+
+def write_sheets(path: Path, *, sheets: Sequence[str], tables: Iterable[bytes], instance_url: str | None) -> None:
+    """Write the workbook from its sheets' names and tables (:func:`sheet_table`), one sheet per pair.
 
     Raises:
         OSError: when the file cannot be written.
@@ -64,9 +121,6 @@ def write_findings_workbook(
     import xlsxwriter  # type: ignore[import-untyped]  # noqa: PLC0415  # XlsxWriter ships no type hints
     from xlsxwriter.exceptions import FileCreateError  # type: ignore[import-untyped]  # noqa: PLC0415
 
-    by_check: dict[str, list[Finding]] = {name: [] for name in checks}
-    for item in findings:
-        by_check.setdefault(item.check, []).append(item)
     options = {
         # Every string is text: none becomes a formula, a link or a number (formula injection).
         "strings_to_formulas": False,
@@ -80,9 +134,10 @@ def write_findings_workbook(
         "header": workbook.add_format({"bold": True, "bottom": 1, "bg_color": "#EEF2F7"}),
         "score": workbook.add_format({"num_format": "0.000"}),
     }
-    for name, sheet in zip(by_check, sheet_names(by_check), strict=True):
-        table = _people_first(findings_table(by_check[name]))
-        _write_sheet(workbook.add_worksheet(sheet), table, by_check[name], instance_url=instance_url, formats=formats)
+    # map(): no name holds a sheet's bytes (a large check's are ~100 MB) while its rows are written.
+    for sheet, (header, rows, mapped) in zip(sheets, map(pickle.loads, tables), strict=True):
+        table = _people_first(FindingsTable(header, rows, mapped=mapped))
+        _write_sheet(workbook.add_worksheet(sheet), table, instance_url=instance_url, formats=formats)
     try:
         workbook.close()
     except FileCreateError as exc:  # XlsxWriter wraps the OSError; the caller reports OSErrors
@@ -127,43 +182,39 @@ def _people_first(table: FindingsTable) -> FindingsTable:
 
 
 def _write_sheet(
-    sheet: Worksheet,
-    table: FindingsTable,
-    findings: Sequence[Finding],
-    *,
-    instance_url: str | None,
-    formats: Mapping[str, Any],
+    sheet: Worksheet, table: FindingsTable, *, instance_url: str | None, formats: Mapping[str, Any]
 ) -> None:
     rows = table.rows[:MAX_ROWS]
     score = table.header.index("Score")
+    sobject = table.header.index("Object")
     for column, width in enumerate(_widths(table)):
         sheet.set_column(column, column, width, formats["score"] if column == score else None)
     for column, title in enumerate(table.header):
         sheet.write_string(0, column, title, formats["header"])
+    # The undecorated writers (XlsxWriter 3.x): the public ones first try each call's row as A1
+    # notation, which cost about a third of a large workbook's time; the rows here are ints.
+    write_string, write_number, write_boolean = sheet._write_string, sheet._write_number, sheet._write_boolean  # noqa: SLF001
     links = 0
-    for number, (row, item) in enumerate(zip(rows, findings, strict=False), start=1):
-        url = lightning_url(instance_url, item.sobject, item.record_id) if links < MAX_LINKS else None
+    for number, row in enumerate(rows, start=1):
+        record_id = str(row[0])
+        url = lightning_url(instance_url, str(row[sobject]), record_id) if links < MAX_LINKS else None
         if url is not None:
-            sheet.write_url(number, 0, url, string=item.record_id)
+            sheet.write_url(number, 0, url, string=record_id)
             links += 1
         else:
-            sheet.write_string(number, 0, item.record_id)
+            write_string(number, 0, record_id)
         for column, cell in enumerate(row[1:], start=1):
-            _write_cell(sheet, number, column, cell)
+            # Typed writes only: sheet.write() would guess, and a guess can be a formula.
+            if cell is None or cell == "":
+                continue
+            if isinstance(cell, str):
+                write_string(number, column, _fit(cell))
+            elif isinstance(cell, bool):
+                write_boolean(number, column, cell)
+            else:
+                write_number(number, column, cell)
     sheet.freeze_panes(1, 1)  # the header row and the Id column
     sheet.autofilter(0, 0, len(rows), len(table.header) - 1)
-
-
-def _write_cell(sheet: Worksheet, row: int, column: int, cell: Cell) -> None:
-    # Typed writes only: sheet.write() would guess, and a guess can be a formula.
-    if cell is None or cell == "":
-        return
-    if isinstance(cell, bool):
-        sheet.write_boolean(row, column, cell)
-    elif isinstance(cell, int | float):
-        sheet.write_number(row, column, cell)
-    else:
-        sheet.write_string(row, column, _fit(cell))
 
 
 def _fit(text: str) -> str:
