@@ -99,6 +99,14 @@ def test_a_column_empty_for_thousands_of_rows_still_loads_as_text(tmp_path, monk
     assert lead.sort("Id").equals(in_memory.frames["Lead"].sort("Id"))
 
 
+def test_a_snapshot_of_no_objects_from_a_large_store_starts_no_reader(tmp_path, monkeypatch):
+    """`sfbridge report --run` asks only which org a store mirrors: a large SQLite file crashed on zero readers."""
+    monkeypatch.setattr(frames, "_ISOLATE_FROM_BYTES", 0)  # as a store of 64 MB or more is read
+    snapshot = _sparse_store(str(tmp_path / "sparse.db")).load_snapshot({})
+    assert snapshot.frames == {}
+    assert snapshot.org_id
+
+
 def test_a_reader_process_that_dies_falls_back_to_reading_in_process(tmp_path, monkeypatch):
     """If the isolated reader cannot run (no __main__ guard, killed), the same frame is read here."""
     monkeypatch.setattr(frames, "_ISOLATE_FROM_BYTES", 0)

@@ -167,6 +167,8 @@ def load_frames(engine: Engine, requests: Mapping[str, FrameRequest]) -> dict[st
     Raises:
         StoreError: when the database cannot be read.
     """
+    if not requests:  # `report --run` asks only which org the store mirrors: no reader to start
+        return {}
     queries = {sobject: _select(engine, table, list(kinds)) for sobject, (table, kinds) in requests.items()}
     kinds = {sobject: kinds for sobject, (_, kinds) in requests.items()}
     if engine.dialect.name == "sqlite" and _small_or_in_memory(engine.url.database):
