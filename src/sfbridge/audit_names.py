@@ -21,8 +21,7 @@ from typing import Any
 
 import polars as pl
 
-from sfbridge.checks.duplicate_evidence import collection_paused
-from sfbridge.models import Finding
+from sfbridge.models import Finding, collection_paused
 from sfbridge.snapshot import Snapshot
 
 __all__ = ["COMPANY", "NAME", "NAME_FIELDS", "OWNER_NAME", "name_columns", "with_names"]

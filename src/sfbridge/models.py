@@ -209,7 +209,9 @@ def collection_paused() -> Iterator[None]:
     The collector runs after every few hundred new containers, and each of its full passes
     re-scans everything alive. Building 160k findings' JSON forms (a million dicts and lists,
     none in a cycle, all kept) it ran again and again: paused, the 1M store's findings take
-    0.85 s instead of 3 to 3.5 s, and the next collection scans them once.
+    0.85 s instead of 3 to 3.5 s, and the next collection scans them once. The duplicate
+    check's findings (some 400,000 dicts, lists and models at a million records: 0.8 s of a
+    2 s check) and the named copies of every finding are built the same way.
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -8,15 +8,12 @@ shared between the findings that show them (nothing edits a finding's evidence).
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
 
-__all__ = ["MergedValue", "collection_paused", "match_lists", "merged_lists"]
+__all__ = ["MergedValue", "match_lists", "merged_lists"]
 
 #: One value chosen for a merged record: field, value, source_id, rule, changes_survivor.
 MergedValue = tuple[str, str | None, str, str, bool]
@@ -104,22 +101,3 @@ def merged_lists(best_values: pl.DataFrame) -> dict[str, list[MergedValue]]:
     for cluster, *value in columns.iter_rows():
         merged.setdefault(cluster, []).append(tuple(value))  # the five columns above
     return merged
-
-
-@contextmanager
-def collection_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while the duplicate findings are built; restore it after.
-
-    A million records' duplicate findings are some 400,000 dicts, lists and models, all kept
-    (no garbage cycles among them to collect). Building them, the collector runs again and
-    again, and each of its full passes re-scans everything built so far: 0.8 s of a 2 s check.
-    Paused, the next collection after scans them once (the check and the next one together
-    took 0.4 s less at a million records).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

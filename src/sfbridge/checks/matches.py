@@ -16,10 +16,10 @@ from typing import Any
 import polars as pl
 
 from sfbridge.checks.context import CheckContext
-from sfbridge.checks.duplicate_evidence import MergedValue, collection_paused, match_lists, merged_lists
+from sfbridge.checks.duplicate_evidence import MergedValue, match_lists, merged_lists
 from sfbridge.checks.registry import Check
 from sfbridge.matching.best_values import ADDRESS_FIELDS, FIELD_LABELS
-from sfbridge.models import Finding
+from sfbridge.models import Finding, collection_paused
 from sfbridge.rules import Rules
 
 __all__ = ["CHECKS", "duplicate", "lead_is_existing_contact", "lead_matches_account"]
