@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -111,6 +113,16 @@ def postgres_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def copy_store(store: Store, path: Path) -> Store:
+    """A copy of a SQLite store at ``path``, through SQLite's backup (a file copy could miss the WAL's last writes)."""
+    with (
+        contextlib.closing(sqlite3.connect(store.engine.url.database)) as source,
+        contextlib.closing(sqlite3.connect(path)) as copy,
+    ):
+        source.backup(copy)
+    return Store.open(str(path), create=False)
 
 
 def fixed_clock(moment: datetime) -> Callable[[], datetime]:

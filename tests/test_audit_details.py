@@ -1,26 +1,20 @@
 """An audit keeps how its duplicates were scored with its run, in findings.json and in both reports."""
 
-import contextlib
 import json
-import sqlite3
 
 import pytest
 
+from conftest import copy_store
 from sfbridge.checks import select_checks
 from sfbridge.cli.auditing import run_audit
 from sfbridge.matching import Matching
 from sfbridge.rules import Rules
-from sfbridge.store import Store
 
 
 @pytest.fixture
 def store(demo_store, tmp_path):
     """A copy of the demo store (the session's own stays as it was)."""
-    path = tmp_path / "demo.db"
-    source_path = demo_store.engine.url.database
-    with contextlib.closing(sqlite3.connect(source_path)) as source, contextlib.closing(sqlite3.connect(path)) as copy:
-        source.backup(copy)
-    return Store.open(str(path), create=False)
+    return copy_store(demo_store, tmp_path / "demo.db")
 
 
 def test_an_audit_with_the_duplicate_check_keeps_its_model_everywhere(store, tmp_path):

@@ -5,13 +5,12 @@ failure in either (or Ctrl-C) ends it failed (interrupted), and the store keeps 
 save that did not finish.
 """
 
-import contextlib
 import json
-import sqlite3
 from datetime import UTC, datetime
 
 import pytest
 
+from conftest import copy_store
 from sfbridge.audit import audit
 from sfbridge.checks import CHECKS, select_checks
 from sfbridge.cli.auditing import run_audit
@@ -26,13 +25,7 @@ ALL = list(CHECKS.values())
 @pytest.fixture
 def store(demo_store, tmp_path):
     """A copy of the demo store (the session's own stays as it was)."""
-    path = tmp_path / "demo.db"
-    with (
-        contextlib.closing(sqlite3.connect(demo_store.engine.url.database)) as source,
-        contextlib.closing(sqlite3.connect(path)) as copy,
-    ):
-        source.backup(copy)
-    return Store.open(str(path), create=False)
+    return copy_store(demo_store, tmp_path / "demo.db")
 
 
 class _StopsHalfway(list):

@@ -1,14 +1,13 @@
 """Normalising once: the normalisers' tables kept in the store, prepared at the pull, never changing a finding."""
 
-import contextlib
 import json
-import sqlite3
 from datetime import UTC, datetime
 
 import polars as pl
 import pytest
 from sqlalchemy import text
 
+from conftest import copy_store
 from recorded import FIXTURES
 from sfbridge.audit import audit
 from sfbridge.checks import select_checks
@@ -181,15 +180,6 @@ def generated_store(path, records: int = 1_500) -> Store:
     return store
 
 
-def _copy(store: Store, path) -> Store:
-    with (
-        contextlib.closing(sqlite3.connect(store.engine.url.database)) as source,
-        contextlib.closing(sqlite3.connect(path)) as copy,
-    ):
-        source.backup(copy)
-    return Store.open(str(path), create=False)
-
-
 def _findings(store: Store) -> list[dict]:
     result = audit(store, org="t", rules=Rules(), checks=select_checks(None))
     return [finding.model_dump(mode="json") for finding in result.findings]
@@ -203,7 +193,7 @@ def generated(tmp_path_factory):
 @pytest.mark.parametrize("org", ["demo", "generated"])
 def test_an_audit_finds_the_same_with_kept_tables_as_without(org, demo_store, generated, tmp_path, monkeypatch):
     """The demo org and a generated org: the audit that derives everything and the one that reads kept tables agree."""
-    store = _copy(demo_store if org == "demo" else generated, tmp_path / "copy.db")
+    store = copy_store(demo_store if org == "demo" else generated, tmp_path / "copy.db")
     store.forget_derived()
     cold = _findings(store)
     read = count_phone_reads(monkeypatch)
@@ -214,9 +204,9 @@ def test_an_audit_finds_the_same_with_kept_tables_as_without(org, demo_store, ge
 
 def test_the_pull_prepares_the_people_and_an_incremental_change_reads_only_its_values(generated, tmp_path, monkeypatch):
     """After prepare_people the audit reads no phone; one changed phone is the one value the next prepare reads."""
-    store = _copy(generated, tmp_path / "copy.db")
+    store = copy_store(generated, tmp_path / "copy.db")
     store.forget_derived()
-    reference = _findings(_copy(store, tmp_path / "reference.db"))
+    reference = _findings(copy_store(store, tmp_path / "reference.db"))
     prepared = prepare_people(store, Rules())
     assert prepared.people > 0
     read = count_phone_reads(monkeypatch)

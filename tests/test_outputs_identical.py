@@ -8,18 +8,17 @@ workbook through XlsxWriter's public calls in this process, findings.json in one
 the reports' findings fully sorted.
 """
 
-import contextlib
 import csv
 import io
 import math
 import re
-import sqlite3
 import zipfile
 
 import pytest
 
 import sfbridge.report.findings
 import sfbridge.report.workbook
+from conftest import copy_store
 from sfbridge.checks import select_checks
 from sfbridge.cli.auditing import run_audit
 from sfbridge.report import evidence, markdown, sections
@@ -30,20 +29,13 @@ from sfbridge.report.links import lightning_url
 from sfbridge.report.markdown import render_report_markdown
 from sfbridge.report.workbook import MAX_LINKS, _fit, _people_first, _widths, sheet_names
 from sfbridge.rules import Rules
-from sfbridge.store import Store
 
 
 @pytest.fixture(scope="module")
 def audited(demo_store, tmp_path_factory):
     """The demo org audited with every check, its files written the way the audit writes them."""
     folder = tmp_path_factory.mktemp("identical")
-    path = folder / "demo.db"
-    with (
-        contextlib.closing(sqlite3.connect(demo_store.engine.url.database)) as source,
-        contextlib.closing(sqlite3.connect(path)) as copy,
-    ):
-        source.backup(copy)
-    store = Store.open(str(path), create=False)
+    store = copy_store(demo_store, folder / "demo.db")
     checks = select_checks(None)
     with pytest.MonkeyPatch.context() as monkeypatch:
         # The demo's 265 findings would be written in this process: here the worker writes

@@ -1,17 +1,15 @@
 """`sfbridge plan` reuses the findings of an audit of the same snapshot, rules and sfbridge, and only those."""
 
-import contextlib
 import json
-import sqlite3
 from datetime import UTC, datetime
 
 import polars as pl
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 import sfbridge
 import sfbridge.plan
-from conftest import fixed_clock
+from conftest import copy_store, fixed_clock
 from scenario import ORG_TIME, scenario_org, serving
 from sfbridge.audit import audit
 from sfbridge.checks import CHECKS, select_checks
@@ -20,7 +18,6 @@ from sfbridge.models import ActionKind
 from sfbridge.plan import PlanTarget, make_plan, plan_checks, plan_json, sealed
 from sfbridge.pull import PullOptions, pull
 from sfbridge.rules import Rules, load_rules
-from sfbridge.store import Store
 from sfbridge.store.tables import runs
 from test_cli import SECRET_ENV, invoke, write_config
 
@@ -31,16 +28,11 @@ TARGET = PlanTarget(org="demo", api_version="66.0")
 @pytest.fixture
 def store(demo_store, tmp_path):
     """A copy of the demo store as its pulls left it (other tests audit and plan on the session's own)."""
-    path = tmp_path / "demo.db"
-    with (
-        contextlib.closing(sqlite3.connect(demo_store.engine.url.database)) as source,
-        contextlib.closing(sqlite3.connect(path)) as copy,
-    ):
-        source.backup(copy)
-        with copy:
-            copy.execute("DELETE FROM findings")
-            copy.execute("DELETE FROM runs WHERE command <> 'pull'")
-    return Store.open(str(path), create=False)
+    store = copy_store(demo_store, tmp_path / "demo.db")
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM findings"))
+        conn.execute(text("DELETE FROM runs WHERE command <> 'pull'"))
+    return store
 
 
 @pytest.fixture(scope="module")
