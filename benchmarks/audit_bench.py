@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,67 +31,23 @@ from machine import machine  # benchmarks/machine.py, beside this script
 from memory import MemorySampler  # benchmarks/memory.py
 from sqlalchemy import text
 
-from sfbridge.config import DEFAULT_OBJECTS
-from sfbridge.models import SyncState
 from sfbridge.prepare import prepare_people
-from sfbridge.pull.records import RowConverter
 from sfbridge.rules import load_rules
-from sfbridge.schema import object_schema, spec_for
 from sfbridge.store import Store, mirror_table_name
 from sfbridge_tools.synthetic import generate_org, shape_for_records
+from sfbridge_tools.synthetic.into_store import write_as_pulled
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = 5_000
 
 
-def pages(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    """Group records into pages."""
-    page: list[dict[str, Any]] = []
-    for record in records:
-        page.append(record)
-        if len(page) == PAGE:
-            yield page
-            page = []
-    if page:
-        yield page
-
-
-def _pulled(sobject: str, record: dict[str, Any]) -> bool:
-    """Apply the pull's own filters (queues only; Status history only)."""
-    if sobject == "Group":
-        return record.get("Type") == "Queue"
-    if sobject == "LeadHistory":
-        return record.get("Field") == "Status"
-    return True
-
-
 def build_store(records: int, store_url: str) -> dict[str, Any]:
     """Generate an org and write it into a store as a completed first pull would."""
     started = time.perf_counter()
-    org = generate_org(shape_for_records(records))
     store = Store.open(store_url)
-    store.bind_org(org.org_id, org.instance_url)
-    counts = {}
-    for sobject in DEFAULT_OBJECTS:
-        describe = json.loads((REPO / "fixtures/demo-org/describe" / f"{sobject}.json").read_text())
-        schema = object_schema(describe, spec_for(sobject))
-        store.prepare_mirror(sobject, schema.columns)
-        state = SyncState(
-            sobject=sobject,
-            cursor=schema.cursor,
-            bookmark=None,
-            deletes_since=None,
-            completed_at=org.snapshot,
-            columns=schema.columns,
-        )
-        store.save_state(state)
-        converter, counts[sobject] = RowConverter(schema), 0
-        rows = (r for r in org.records(sobject) if _pulled(sobject, r))
-        for page in pages(rows):
-            converted = converter.page(page)
-            store.write_page(state, converted.columns, converted.rows, synced_at=org.snapshot, run_id=None)
-            counts[sobject] += len(converted)
-        store.save_state(state.model_copy(update={"completed_at": org.snapshot, "deletes_since": org.snapshot}))
+    counts = write_as_pulled(
+        generate_org(shape_for_records(records)), store, describes=REPO / "fixtures/demo-org/describe"
+    )
     return {"build_seconds": round(time.perf_counter() - started, 1), "counts": counts}
 
 

@@ -1,6 +1,5 @@
 """Normalising once: the normalisers' tables kept in the store, prepared at the pull, never changing a finding."""
 
-import json
 from datetime import UTC, datetime
 
 import polars as pl
@@ -11,19 +10,16 @@ from conftest import copy_store
 from recorded import FIXTURES
 from sfbridge.audit import audit
 from sfbridge.checks import select_checks
-from sfbridge.config import DEFAULT_OBJECTS
 from sfbridge.matching import phones
 from sfbridge.matching.derived import Derived
 from sfbridge.matching.normalise import normalise_people
 from sfbridge.matching.people import people_frame
-from sfbridge.models import SyncState
 from sfbridge.prepare import prepare_people
-from sfbridge.pull.records import RowConverter
 from sfbridge.rules import Rules
-from sfbridge.schema import object_schema, spec_for
 from sfbridge.store import Store
 from sfbridge.store.tables import mirror_table_name
 from sfbridge_tools.synthetic import generate_org, shape_for_records
+from sfbridge_tools.synthetic.into_store import write_as_pulled
 
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
@@ -156,27 +152,11 @@ def test_another_default_region_reads_the_phones_again(monkeypatch):
 
 
 def generated_store(path, records: int = 1_500) -> Store:
-    """A generated org written into a store as a completed first pull would (as benchmarks/audit_bench.py does)."""
-    org = generate_org(shape_for_records(records), snapshot=NOW)
+    """A generated org written into a store as a completed first pull would."""
     store = Store.open(str(path))
-    store.bind_org(org.org_id, org.instance_url)
-    for sobject in DEFAULT_OBJECTS:
-        describe = json.loads((FIXTURES / "demo-org" / "describe" / f"{sobject}.json").read_text(encoding="utf-8"))
-        schema = object_schema(describe, spec_for(sobject))
-        store.prepare_mirror(sobject, schema.columns)
-        state = SyncState(
-            sobject=sobject,
-            cursor=schema.cursor,
-            bookmark=None,
-            deletes_since=None,
-            completed_at=org.snapshot,
-            columns=schema.columns,
-        )
-        rows = [r for r in org.records(sobject) if sobject != "Group" or r.get("Type") == "Queue"]
-        rows = [r for r in rows if sobject != "LeadHistory" or r.get("Field") == "Status"]
-        converted = RowConverter(schema).page(rows)
-        store.write_page(state, converted.columns, converted.rows, synced_at=org.snapshot, run_id=None)
-        store.save_state(state.model_copy(update={"completed_at": org.snapshot, "deletes_since": org.snapshot}))
+    write_as_pulled(
+        generate_org(shape_for_records(records), snapshot=NOW), store, describes=FIXTURES / "demo-org" / "describe"
+    )
     return store
 
 
