@@ -13,7 +13,7 @@ from sfbridge.checks import select_checks
 from sfbridge.matching import phones
 from sfbridge.matching.derived import Derived
 from sfbridge.matching.normalise import normalise_people
-from sfbridge.matching.people import people_frame
+from sfbridge.matching.people import PEOPLE_SCHEMA, field_of, people_frame
 from sfbridge.prepare import prepare_people
 from sfbridge.rules import Rules
 from sfbridge.store import Store
@@ -102,20 +102,9 @@ def test_values_with_nulls_match_whole():
 
 def _people(records: int = 600) -> pl.DataFrame:
     org = generate_org(shape_for_records(records), snapshot=NOW)
-    columns = {
-        "Id": "record_id",
-        "FirstName": "first_name",
-        "LastName": "last_name",
-        "Email": "email",
-        "Phone": "phone",
-        "MobilePhone": "mobile_phone",
-        "Company": "company",
-        "Street": "street",
-        "City": "city",
-        "State": "state",
-        "PostalCode": "postal_code",
-        "Country": "country",
-    }
+    # The Lead's text fields under their people columns (the matcher's own map: field_of).
+    text = [column for column, dtype in PEOPLE_SCHEMA.items() if dtype == pl.Utf8()]
+    columns = {field: column for column in text if (field := field_of("Lead", column))}
     rows = [{column: lead.get(field) for field, column in columns.items()} for lead in org.records("Lead")]
     return people_frame(pl.DataFrame(rows, infer_schema_length=None).with_columns(sobject=pl.lit("Lead")))
 
