@@ -205,3 +205,13 @@ def test_kept_tables_round_trip_on_postgresql(postgres_url):
     store.save_derived("phone", "t", frame.head(1))
     assert store.load_derived("phone", "s") is None
     assert store.load_derived("phone", "t").equals(frame.head(1))
+
+
+def test_a_kept_table_that_no_longer_reads_is_derived_again(generated, tmp_path):
+    """The tables are a cache: a torn or edited row costs the audit time, never the audit."""
+    store = copy_store(generated, tmp_path / "copy.db")
+    store.forget_derived()
+    reference = _findings(store)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE derived_values SET frame = :junk"), {"junk": b"not an arrow file"})
+    assert _findings(store) == reference

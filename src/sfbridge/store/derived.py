@@ -16,12 +16,15 @@ import io
 from datetime import UTC, datetime
 
 import polars as pl
+import structlog
 from sqlalchemy import delete, insert, select
 
 from sfbridge.store.base import StoreBase, guard
 from sfbridge.store.tables import derived_values
 
 __all__ = ["DerivedValues"]
+
+log = structlog.get_logger()
 
 
 class DerivedValues(StoreBase):
@@ -34,7 +37,15 @@ class DerivedValues(StoreBase):
         )
         with guard(f"read the stored {kind} values"), self.engine.connect() as conn:
             blob = conn.execute(query).scalar()
-        return None if blob is None else pl.read_ipc(io.BytesIO(blob))
+        if blob is None:
+            return None
+        try:
+            return pl.read_ipc(io.BytesIO(blob))
+        except pl.exceptions.PolarsError as exc:
+            # A cache: a row that no longer reads (a torn write, an edited database) costs the
+            # audit the time to derive again, never the audit.
+            log.warning("derived_values_unreadable", kind=kind, error=str(exc).splitlines()[0] if str(exc) else "")
+            return None
 
     def save_derived(self, kind: str, settings: str, frame: pl.DataFrame) -> None:
         """Keep a normaliser's table under its settings, replacing what it kept before."""
