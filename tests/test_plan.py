@@ -1,14 +1,16 @@
 """Plans: findings into actions, the reviewable file and its digest, and `sfbridge plan` on the demo org."""
 
-from datetime import UTC, datetime
+import hashlib
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import orjson
 import pytest
 
 from sfbridge.errors import PlanError
 from sfbridge.ids import to_18
-from sfbridge.models import ActionKind, Finding, Plan, Severity
-from sfbridge.plan import PlanTarget, make_plan, plan_json, read_plan, sealed
+from sfbridge.models import Action, ActionKind, Finding, Plan, RecordMerge, Severity
+from sfbridge.plan import PlanTarget, make_plan, plan_digest, plan_json, read_plan, sealed
 from sfbridge.plan.actions import RecordFacts, actions_for
 from sfbridge.rules import Rules
 
@@ -161,6 +163,55 @@ def test_a_plan_file_reads_back_whole_and_an_edited_one_is_refused(tmp_path):
     path.write_bytes(orjson.dumps(edited))
     with pytest.raises(PlanError, match="changed after it was made"):
         read_plan(path)
+
+
+NAIVE = datetime(2026, 1, 1, 9)  # noqa: DTZ001 (a kept value may be naive)
+
+
+def _varied_plan(value):
+    """A plan whose merge carries ``value`` among a record's values, beside datetimes, floats, enums and Nones."""
+    action = Action(
+        key="merge:00Q9P0000Fa3d87UQA:1",
+        kind=ActionKind.MERGE_RECORDS,
+        sobject="Lead",
+        record_id="00Q9P0000Fa3d87UQA",
+        check="duplicate",
+        reason="the same person ✓",
+        seen_modstamp=datetime(2026, 10, 29, 20, 40, 51, 120, tzinfo=UTC),
+        expected={"Phone": None, "AnnualRevenue": 1e20, "NumberOfEmployees": 3},
+        values={"Phone": "+39 06 4156 8081", "Rating": 0.5},
+        merge=RecordMerge(
+            master_id="00Q9P0000Fa3d87UQA",
+            merged_ids=("00Q9P0000Fa3ek6UQA",),
+            group="00Q9P0000Fa3d87UQA",
+            score=1.0,
+            reasons=("same email",),
+            seen={"00Q9P0000Fa3d87UQA": SEEN, "00Q9P0000Fa3ek6UQA": None},
+            records={"00Q9P0000Fa3ek6UQA": {"Value": value, "Local": NAIVE}},
+        ),
+    )
+    plan = _plan()
+    return sealed(plan.model_copy(update={"actions": (action,), "is_sandbox": False}))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 11, 2, 9, 30, tzinfo=timezone(timedelta(0))),
+        datetime(2026, 11, 2, 9, 30, tzinfo=timezone(timedelta(hours=1))),
+        date(2026, 11, 2),
+        float("nan"),
+        Decimal("1.10"),  # not orjson's: written pydantic's way
+        ("a", 1),
+    ],
+)
+def test_a_plan_file_is_pydantics_json_of_the_plan_byte_for_byte(value):
+    """plan_json and the digest write what orjson makes of model_dump(mode="json"), however they get there."""
+    plan = _varied_plan(value)
+    options = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+    assert plan_json(plan) == orjson.dumps(plan.model_dump(mode="json"), option=options)
+    canonical = orjson.dumps(plan.model_dump(mode="json", exclude={"digest"}), option=orjson.OPT_SORT_KEYS)
+    assert plan_digest(plan) == plan.digest == hashlib.sha256(canonical).hexdigest()
 
 
 @pytest.mark.parametrize(

@@ -108,8 +108,6 @@ def plan_command(
     from sfbridge.outputs import check_output_file, write_output
     from sfbridge.plan import PlanTarget, make_plan, plan_json, read_plan
     from sfbridge.rules import load_rules
-    from sfbridge.salesforce import connect
-    from sfbridge.salesforce.whoami import destination
     from sfbridge.store import Store
 
     setup_logging(log_format, verbose)
@@ -128,6 +126,9 @@ def plan_command(
         if offline:
             mirror = Store.open(url, create=False)
         else:
+            from sfbridge.salesforce import connect  # online only: --offline never imports the client
+            from sfbridge.salesforce.whoami import destination
+
             gateway = connect(profile, resolve_secrets(profile), config_dir=config_dir)
             identity = gateway.identity()
             user_id = identity.user_id

@@ -13,16 +13,14 @@ and skip records that changed since.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from sfbridge.audit import audit
-from sfbridge.checks import CHECKS
 from sfbridge.errors import UsageError
 from sfbridge.models import Finding, Plan
 from sfbridge.plan.actions import ACTION_OF_CHECK, RecordFacts, actions_for
@@ -31,6 +29,10 @@ from sfbridge.plan.merges import MERGE_FACTS, merge_actions, shown_fields
 from sfbridge.rules import Rules, rules_digest
 from sfbridge.snapshot import Snapshot
 from sfbridge.store import Store
+
+if TYPE_CHECKING:
+    from sfbridge.audit import AuditResult
+    from sfbridge.checks import Check
 
 __all__ = [
     "FindingsSource",
@@ -137,6 +139,25 @@ def _facts(store: Store, findings: list[Finding], rules: Rules) -> tuple[RecordF
     return facts, snapshot
 
 
+def audit(
+    store: Store,
+    *,
+    org: str,
+    rules: Rules,
+    checks: Sequence[Check],
+    command: str,
+    rules_file: Path | None,
+) -> AuditResult:
+    """:func:`sfbridge.audit.audit`, imported when a plan has to audit.
+
+    Not with this module: the audit stage (the checks, the matcher, numpy, scipy) took 2 of
+    the 12 seconds a plan reusing a million-record audit's findings took, and never ran.
+    """
+    from sfbridge.audit import audit as audited  # noqa: PLC0415 (see above)
+
+    return audited(store, org=org, rules=rules, checks=checks, command=command, rules_file=rules_file)
+
+
 def plan_checks(rules: Rules, names: Iterable[str] | None = None) -> list[str]:
     """The checks whose findings become the actions the rules allow (of ``names``, if given).
 
@@ -187,6 +208,8 @@ def make_plan(  # noqa: PLR0913 (the plan's inputs, keyword-only past the store)
     names = plan_checks(rules, checks)
     source = None if reaudit else reusable_findings(store, rules=rules, checks=names)
     if source is None:
+        from sfbridge.checks import CHECKS  # noqa: PLC0415 (with the audit: see audit above)
+
         chosen = [CHECKS[name] for name in names]
         result = audit(store, org=target.org, rules=rules, checks=chosen, command="plan", rules_file=rules_file)
         findings, run_id, snapshot_at = list(result.findings), result.run_id, result.snapshot_at

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sfbridge.checks.junk import disqualified_reason
 from sfbridge.models import Action, ActionKind, Finding, LeadConversion, PlanNote
 from sfbridge.rules import PlanAction, Rules
 
@@ -142,6 +141,10 @@ class _Planner:
             values = dict(finding.suggested_values)
             reason_field = self.rules.plan.disqualified_reason_field
             if reason_field:
+                # Imported here: sfbridge.checks imports every check (the matcher with them),
+                # which a plan reusing an audit's findings has no other use for.
+                from sfbridge.checks.junk import disqualified_reason  # noqa: PLC0415
+
                 values[reason_field] = disqualified_reason(str(finding.evidence.get("category", "junk")))
             self.actions.append(_update(finding, values, record))
         elif action == "fill_lead_source":

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
 
 import orjson
 from pydantic import ValidationError
@@ -26,8 +25,18 @@ __all__ = ["PLAN_FORMAT", "plan_digest", "plan_json", "read_plan", "sealed"]
 PLAN_FORMAT = 1
 
 
-def _canonical(data: Any) -> bytes:  # noqa: ANN401 (JSON-ready data)
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+def _dumped(plan: Plan, *, exclude: set[str] | None, options: int) -> bytes:
+    """The plan's JSON, as orjson writes pydantic's JSON form of it (``model_dump(mode="json")``).
+
+    Made from the Python form instead, in a third of the time: a million-record plan has 57k
+    actions, and pydantic's JSON form works out every ``Any`` value's type again. The two write
+    the same bytes: enums as their values, tuples as lists, datetimes in ISO 8601 with UTC as
+    ``Z`` (``OPT_UTC_Z``). A value orjson does not know (a Decimal) takes pydantic's way.
+    """
+    try:
+        return orjson.dumps(plan.model_dump(exclude=exclude), option=options | orjson.OPT_UTC_Z)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(plan.model_dump(mode="json", exclude=exclude), option=options)
 
 
 def plan_digest(plan: Plan) -> str:
@@ -35,7 +44,7 @@ def plan_digest(plan: Plan) -> str:
     # A plan that does not know the org's kind is sealed without the field, as plans made
     # before sfbridge recorded it were: their digests stay valid.
     excluded = {"digest"} if plan.is_sandbox is not None else {"digest", "is_sandbox"}
-    return hashlib.sha256(_canonical(plan.model_dump(mode="json", exclude=excluded))).hexdigest()
+    return hashlib.sha256(_dumped(plan, exclude=excluded, options=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def sealed(plan: Plan) -> Plan:
@@ -46,7 +55,7 @@ def sealed(plan: Plan) -> Plan:
 def plan_json(plan: Plan) -> bytes:
     """A sealed plan as indented JSON, keys sorted, for review and diffs."""
     options = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
-    return orjson.dumps(plan.model_dump(mode="json"), option=options)
+    return _dumped(plan, exclude=None, options=options)
 
 
 def read_plan(path: Path) -> Plan:
