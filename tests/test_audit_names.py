@@ -79,6 +79,19 @@ def test_what_is_unknown_is_left_out_and_what_the_check_said_is_kept():
     assert named[3] is found[3]
 
 
+def test_a_fact_the_check_left_blank_is_filled_in_first_and_its_other_facts_keep_their_order():
+    """A blank name (or company) from the check is not given: filled in first; what it gave stays where it was."""
+    found = [finding(LEAD, days_idle=3, name="", company=None, owner_name="Their Owner")]
+    named = with_names(found, name_columns(snapshot()))
+    assert list(named[0].evidence.items()) == [
+        ("name", "Ann Lee"),
+        ("company", "Acme"),
+        ("days_idle", 3),
+        ("owner_name", "Their Owner"),
+    ]
+    assert found[0].evidence == {"days_idle": 3, "name": "", "company": None, "owner_name": "Their Owner"}
+
+
 def test_the_names_survive_the_checks_releasing_their_columns():
     """The columns are kept aside before the checks drop them from the snapshot."""
     taken = snapshot()

@@ -1,5 +1,6 @@
 """Trends between audits: finding identity, per-check baselines, the series, and the store's audit history."""
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -53,6 +54,33 @@ def test_compare_keys_ignores_other_checks_and_collapses_repeated_keys():
     """A key listed twice counts once, and checks not asked for are left out."""
     now = [("junk_lead", "Lead", "a"), ("junk_lead", "Lead", "a"), ("duplicate", "Lead", "z")]
     assert compare_keys([], now, checks=["junk_lead"]) == {"junk_lead": {"new": 1, "resolved": 0, "still_open": 0}}
+
+
+def _reference_counts(previous, current, checks):
+    """compare_keys as its docstring says it, check by check, the slow plain way."""
+    counts = {}
+    for check in checks:
+        before = {(sobject, record) for name, sobject, record in previous if name == check}
+        now = {(sobject, record) for name, sobject, record in current if name == check}
+        counts[check] = {"new": len(now - before), "resolved": len(before - now), "still_open": len(now & before)}
+    return counts
+
+
+@pytest.mark.parametrize("as_set", [True, False])
+def test_compare_keys_counts_what_comparing_each_check_alone_counts(as_set):
+    """Many keys of several checks, some of checks not compared, some repeated, as sets or as lists."""
+    rng = random.Random(16)  # noqa: S311 (seeded test data)
+    checks = ["junk_lead", "stale_lead", "duplicate", "queue_aging"]
+
+    def keys(size):
+        made = [
+            (rng.choice(checks), rng.choice(["Lead", "Contact"]), f"00Q{rng.randrange(3000):015d}") for _ in range(size)
+        ]
+        return set(made) if as_set else made + made[:50]
+
+    previous, current = keys(4000), keys(5000)
+    compared = ["junk_lead", "stale_lead", "duplicate", "never_touched_lead"]  # queue_aging left out, one unseen
+    assert compare_keys(previous, current, checks=compared) == _reference_counts(previous, current, compared)
 
 
 def test_finding_identity_is_check_object_and_record_not_group_or_reason():

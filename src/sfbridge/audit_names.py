@@ -112,22 +112,34 @@ def with_names(findings: Sequence[Finding], columns: Mapping[str, pl.DataFrame])
     Returns:
         The findings in the same order; a fact that is unknown (no such field, no owner) is left out.
     """
-    names: dict[str, tuple[Any, ...]] = {}
+    # Per record, its known facts (None left out) made once: a record has several findings.
+    names: dict[str, dict[str, Any]] = {}
     for sobject in _PEOPLE:
         ids = sorted({item.record_id for item in findings if item.sobject == sobject})
         if ids and sobject in columns:
-            names.update((row[0], row[1:]) for row in _names_of(columns, sobject, ids).iter_rows())
+            names.update(
+                (row[0], {key: value for key, value in zip(_KEYS, row[1:], strict=True) if value is not None})
+                for row in _names_of(columns, sobject, ids).iter_rows()
+            )
     named = []
     with collection_paused():  # a new model per finding, no cycles: the collector's passes were 2/3 of the time
         for item in findings:
             facts, evidence = names.get(item.record_id), item.evidence
-            missing = {
-                key: value
-                for key, value in zip(_KEYS, facts or (), strict=False)
-                if value is not None and not _given(evidence, key)
-            }
+            if not facts:
+                named.append(item)
+                continue
+            # Most checks set none of the facts: then every known one is missing, without asking key by key.
+            missing = facts if evidence.keys().isdisjoint(_GIVEN) else _missing(facts, evidence)
             named.append(item.with_evidence(missing, first=True) if missing else item)
     return named
+
+
+#: The evidence keys by which a check may have given a fact itself.
+_GIVEN = frozenset({*_KEYS, "Company"})
+
+
+def _missing(facts: Mapping[str, Any], evidence: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in facts.items() if not _given(evidence, key)}
 
 
 def _given(evidence: Mapping[str, Any], key: str) -> bool:

@@ -186,7 +186,10 @@ class Finding(_Frozen):
         that JSON form shows the old evidence.
         """
         if first:
-            evidence = {**more, **{key: value for key, value in self.evidence.items() if key not in more}}
+            # More's keys first, then the check's own in their order, more's values winning: two
+            # dict merges in C rather than a comprehension over every key (150k findings named).
+            evidence = {**more, **self.evidence}
+            evidence.update(more)
         else:
             evidence = self.evidence | dict(more)
         values = {**self.__dict__, "evidence": evidence}

@@ -30,9 +30,11 @@ and ``None`` for an org's first audit.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sfbridge.models import Finding
@@ -72,23 +74,28 @@ def compare_keys(
     {'junk_lead': {'new': 2, 'resolved': 1, 'still_open': 1}}
     """
     wanted = list(checks)
-    before, now = _by_check(previous, wanted), _by_check(current, wanted)
+    # Whole sets compared at once (C speed), then counted by check: not 300k keys sorted into
+    # per-check sets in Python first. A key's check is part of it, so a difference per check
+    # is the whole difference's keys of that check.
+    before, now = _of_checks(previous, wanted), _of_checks(current, wanted)
+    new, resolved = Counter(map(_CHECK, now - before)), Counter(map(_CHECK, before - now))
+    flagged = Counter(map(_CHECK, now))
     return {
-        check: {
-            "new": len(now[check] - before[check]),
-            "resolved": len(before[check] - now[check]),
-            "still_open": len(now[check] & before[check]),
-        }
+        check: {"new": new[check], "resolved": resolved[check], "still_open": flagged[check] - new[check]}
         for check in wanted
     }
 
 
-def _by_check(keys: Iterable[FindingKey], checks: Sequence[str]) -> dict[str, set[tuple[str, str]]]:
-    grouped: dict[str, set[tuple[str, str]]] = {check: set() for check in checks}
-    for check, sobject, record_id in keys:
-        if check in grouped:
-            grouped[check].add((sobject, record_id))
-    return grouped
+_CHECK = itemgetter(0)
+
+
+def _of_checks(keys: Iterable[FindingKey], checks: Sequence[str]) -> AbstractSet[FindingKey]:
+    """The keys of these checks, as a set (the one given when it holds no other check's)."""
+    wanted = set(checks)
+    kept = keys if isinstance(keys, AbstractSet) else set(keys)
+    if {key[0] for key in kept} <= wanted:
+        return kept
+    return {key for key in kept if key[0] in wanted}
 
 
 def audit_trends(

@@ -241,13 +241,20 @@ class RunsAndFindings(StoreBase):
         )
         if checks is not None:
             query = query.where(findings.c.check_name.in_(list(checks)))
-        names: dict[str, str] = {}  # one string per check and object name, not one per row
         with guard("read findings"), self.engine.connect() as conn:
-            rows = conn.execution_options(yield_per=5000).execute(query)
-            return {
-                (names.setdefault(check, check), names.setdefault(sobject, sobject), record_id)
-                for check, sobject, record_id in rows
-            }
+            # Compiled by SQLAlchemy, run on the driver's own cursor: three plain text columns need
+            # none of SQLAlchemy's per-row processing, which was half of reading 160k keys.
+            compiled = query.compile(conn, compile_kwargs={"render_postcompile": True})
+            order, values = compiled.positiontup, compiled.params  # by position (SQLite) or by name (psycopg)
+            arguments = values if order is None else tuple(values[name] for name in order)
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(str(compiled), arguments)
+                return set(map(tuple, cursor.fetchall()))
+            except conn.dialect.loaded_dbapi.Error as exc:
+                raise DBAPIError.instance(str(compiled), None, exc, conn.dialect.loaded_dbapi.Error) from exc
+            finally:
+                cursor.close()
 
 
 _FINDING_COLUMNS = (
