@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from sfbridge.errors import UsageError
-from sfbridge.models import Finding, Plan
+from sfbridge.models import Finding, Plan, collection_paused
 from sfbridge.plan.actions import ACTION_OF_CHECK, RecordFacts, actions_for
 from sfbridge.plan.files import plan_digest, plan_json, read_plan, sealed
 from sfbridge.plan.merges import MERGE_FACTS, merge_actions, shown_fields
@@ -213,30 +213,33 @@ def make_plan(  # noqa: PLR0913 (the plan's inputs, keyword-only past the store)
         chosen = [CHECKS[name] for name in names]
         result = audit(store, org=target.org, rules=rules, checks=chosen, command="plan", rules_file=rules_file)
         findings, run_id, snapshot_at = list(result.findings), result.run_id, result.snapshot_at
-    else:
-        if on_reuse is not None:
-            on_reuse(source)
-        findings, run_id, snapshot_at = _reused(store, source, names), source.run_id, source.snapshot_at
-    facts, snapshot = _facts(store, findings, rules)
-    actions, notes = actions_for(findings, rules=rules, facts=facts)
-    if "merge_duplicates" in rules.plan.actions:
-        merges, held_back = merge_actions(findings, rules=rules, records=facts.records)
-        actions, notes = actions + merges, notes + held_back
-    plan = Plan(
-        org=target.org,
-        org_id=snapshot.org_id,
-        instance_url=snapshot.instance_url,
-        user_id=target.user_id,
-        api_version=target.api_version,
-        created_at=now or datetime.now(UTC),
-        snapshot_at=snapshot_at,
-        audit_run_id=run_id,
-        rules_digest=rules_digest(rules),
-        actions=tuple(actions),
-        notes=tuple(notes),
-        is_sandbox=target.is_sandbox,
-    )
-    return sealed(plan)
+    elif on_reuse is not None:
+        on_reuse(source)
+    # From here on, objects that last and hold no cycles (findings, records, actions): the
+    # collector's full passes over them were 3.7 of the 16.7 CPU seconds of a 1M plan.
+    with collection_paused():
+        if source is not None:
+            findings, run_id, snapshot_at = _reused(store, source, names), source.run_id, source.snapshot_at
+        facts, snapshot = _facts(store, findings, rules)
+        actions, notes = actions_for(findings, rules=rules, facts=facts)
+        if "merge_duplicates" in rules.plan.actions:
+            merges, held_back = merge_actions(findings, rules=rules, records=facts.records)
+            actions, notes = actions + merges, notes + held_back
+        plan = Plan(
+            org=target.org,
+            org_id=snapshot.org_id,
+            instance_url=snapshot.instance_url,
+            user_id=target.user_id,
+            api_version=target.api_version,
+            created_at=now or datetime.now(UTC),
+            snapshot_at=snapshot_at,
+            audit_run_id=run_id,
+            rules_digest=rules_digest(rules),
+            actions=tuple(actions),
+            notes=tuple(notes),
+            is_sandbox=target.is_sandbox,
+        )
+        return sealed(plan)
 
 
 def _reused(store: Store, source: FindingsSource, names: list[str]) -> list[Finding]:

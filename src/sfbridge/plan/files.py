@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from sfbridge.errors import PlanError
 from sfbridge.ids import InvalidIdError, validate_id
-from sfbridge.models import MAX_MERGED, MERGEABLE, Action, ActionKind, Plan
+from sfbridge.models import MAX_MERGED, MERGEABLE, Action, ActionKind, Plan, collection_paused
 from sfbridge.soql import API_NAME
 
 __all__ = ["PLAN_FORMAT", "plan_digest", "plan_json", "read_plan", "sealed"]
@@ -33,10 +33,11 @@ def _dumped(plan: Plan, *, exclude: set[str] | None, options: int) -> bytes:
     the same bytes: enums as their values, tuples as lists, datetimes in ISO 8601 with UTC as
     ``Z`` (``OPT_UTC_Z``). A value orjson does not know (a Decimal) takes pydantic's way.
     """
-    try:
-        return orjson.dumps(plan.model_dump(exclude=exclude), option=options | orjson.OPT_UTC_Z)
-    except orjson.JSONEncodeError:
-        return orjson.dumps(plan.model_dump(mode="json", exclude=exclude), option=options)
+    with collection_paused():  # a dict per action, none kept: the collector's passes would only re-scan them
+        try:
+            return orjson.dumps(plan.model_dump(exclude=exclude), option=options | orjson.OPT_UTC_Z)
+        except orjson.JSONEncodeError:
+            return orjson.dumps(plan.model_dump(mode="json", exclude=exclude), option=options)
 
 
 def plan_digest(plan: Plan) -> str:
