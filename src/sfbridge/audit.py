@@ -35,7 +35,7 @@ from sfbridge.checks.rules_fit import OrgFacts, require_rules_fit
 from sfbridge.describes import DescribedField, fields_from_columns
 from sfbridge.errors import run_outcome
 from sfbridge.matching.mergeable import HELD_BACK_BY, merge_outlook
-from sfbridge.models import Finding, lead_status_values
+from sfbridge.models import Finding, collection_paused, lead_status_values
 from sfbridge.rules import Rules, rules_digest
 from sfbridge.store import Store
 
@@ -94,18 +94,21 @@ def _columns(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
 def _with_merge_outlook(findings: list[Finding], rules: Rules, facts: dict[str, pl.DataFrame]) -> list[Finding]:
     """The findings, each duplicate cluster's master per object saying what a plan would do (``merge``)."""
     ids = {finding.record_id for finding in findings if finding.check == "duplicate"}
-    records = {
-        sobject: {str(row["Id"]): row for row in frame.filter(pl.col("Id").is_in(sorted(ids))).iter_rows(named=True)}
-        for sobject, frame in facts.items()
-        if "Id" in frame.columns
-    }
-    outlook = merge_outlook(findings, rules=rules, records=records)
-    return [
-        finding.with_evidence({"merge": outlook[finding.record_id]})
-        if finding.check == "duplicate" and finding.record_id in outlook
-        else finding
-        for finding in findings
-    ]
+    with collection_paused():  # records, clusters and copies that last or hold no cycles, as with_names's
+        records = {
+            sobject: {
+                str(row["Id"]): row for row in frame.filter(pl.col("Id").is_in(sorted(ids))).iter_rows(named=True)
+            }
+            for sobject, frame in facts.items()
+            if "Id" in frame.columns
+        }
+        outlook = merge_outlook(findings, rules=rules, records=records)
+        return [
+            finding.with_evidence({"merge": outlook[finding.record_id]})
+            if finding.check == "duplicate" and finding.record_id in outlook
+            else finding
+            for finding in findings
+        ]
 
 
 @dataclass(frozen=True)
