@@ -44,6 +44,11 @@ def shown_fields(sobject: str) -> tuple[str, ...]:
     return tuple(field for column in FIELDS if (field := field_of(sobject, column)) is not None)
 
 
+@functools.cache  # asked per value of every merge: matching.people's field_of searches its field map each time
+def _field(sobject: str, column: str) -> str | None:
+    return field_of(sobject, column)
+
+
 def _modstamp(values: Mapping[str, Any]) -> datetime | None:
     stamp = values.get("SystemModstamp")
     return stamp if isinstance(stamp, datetime) else None
@@ -142,7 +147,7 @@ class _Merger:
         values: dict[str, Any] = {}
         sources: dict[str, str] = {}
         for column, pick in chosen.items():
-            field = field_of(sobject, column)
+            field = _field(sobject, column)
             source = pick.get("from") if isinstance(pick, Mapping) else None
             if field is None or source not in ids or column in ADDRESS_FIELDS:
                 continue  # no such field, a value of a Lead this merge leaves alone, or part of the address
@@ -157,7 +162,7 @@ class _Merger:
         source = next(iter(address)) if len(address) == 1 else None
         if source is not None and source in ids and source != ids[0]:
             for column in ADDRESS_FIELDS:
-                field = field_of(sobject, column)
+                field = _field(sobject, column)
                 if field is not None and not _same(master.get(field), stored[source].get(field)):
                     values[field], sources[field] = stored[source].get(field), source
         return values, sources
