@@ -180,6 +180,22 @@ def test_findings_round_trip_through_postgresql(postgres_url):
     assert [item.plain for item in loaded] == [item.plain for item in items]
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_findings_read_back_without_validation_are_the_findings_validation_makes(backend, tmp_path, request):
+    """Read on the driver's cursor and built without pydantic's checks: equal, field for field, to validated ones."""
+    url = str(tmp_path / "store.db") if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    _items, loaded = _saved_and_loaded(url)
+    validated = [Finding.model_validate(item.model_dump()) for item in loaded]
+    assert loaded == validated
+    assert [item.model_fields_set for item in loaded] == [set(Finding.model_fields)] * 2
+    assert [type(item.score) for item in loaded] == [float, type(None)]
+    assert loaded[0].severity is Severity.MEDIUM
+    store = Store.open(url, create=False)
+    run_id = store.recent_runs(limit=1)[0]["id"]
+    assert store.load_findings(run_id, checks={"stale_lead"}) == loaded[1:]
+    assert store.finding_keys(run_id, ["duplicate"]) == {("duplicate", "Lead", "00Q000000000001EAA")}
+
+
 def _journalled(url):
     store = Store.open(url)
     run_id = store.start_run("apply", org="scenario", started_at=datetime(2026, 11, 3, tzinfo=UTC))
