@@ -7,18 +7,19 @@ process that is gone.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy import Connection, Select, Text, cast, select, update
+from sqlalchemy import Text, cast, select, update
 from sqlalchemy.exc import DBAPIError
 
 from sfbridge.errors import INTERRUPTED, StoreError
 from sfbridge.models import Finding, Severity, collection_paused
 from sfbridge.store.base import StoreBase, guard, quoted
+from sfbridge.store.driver import driver_rows
 from sfbridge.store.locks import RunOwner, claim_run_owner, in_memory, owner_gone
 from sfbridge.store.tables import findings, runs
 
@@ -159,7 +160,7 @@ class RunsAndFindings(StoreBase):
         if checks is not None:
             query = query.where(findings.c.check_name.in_(sorted(checks)))
         with guard("read findings"), self.engine.connect() as conn:
-            return [_finding_of(row) for row in _driver_rows(conn, query)]
+            return [_finding_of(row) for row in driver_rows(conn, query)]
 
     def run(self, run_id: int) -> dict[str, Any] | None:
         """One run's row, or None."""
@@ -242,31 +243,8 @@ class RunsAndFindings(StoreBase):
         if checks is not None:
             query = query.where(findings.c.check_name.in_(list(checks)))
         with guard("read findings"), self.engine.connect() as conn:
-            return set(_driver_rows(conn, query))
+            return set(driver_rows(conn, query))
 
-
-def _driver_rows(conn: Connection, query: Select[Any]) -> Iterator[tuple[Any, ...]]:
-    """A query's rows, compiled by SQLAlchemy and run on the driver's own cursor, as plain tuples.
-
-    For columns that need none of SQLAlchemy's per-row processing (text, numbers, JSON read as
-    text): that processing was half the time of reading a large run's findings or their keys.
-    Fetched a batch at a time, so a run's JSON text is never all held at once.
-    """
-    compiled = query.compile(conn, compile_kwargs={"render_postcompile": True})
-    order, values = compiled.positiontup, compiled.params  # by position (SQLite) or by name (psycopg)
-    arguments = values if order is None else tuple(values[name] for name in order)
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(compiled), arguments)
-        while batch := cursor.fetchmany(_BATCH):
-            yield from map(tuple, batch)
-    except conn.dialect.loaded_dbapi.Error as exc:  # worded by guard, as SQLAlchemy's own calls are
-        raise DBAPIError.instance(str(compiled), None, exc, conn.dialect.loaded_dbapi.Error) from exc
-    finally:
-        cursor.close()
-
-
-_BATCH = 5000  # rows a fetch from the driver
 
 _FINDING_COLUMNS = (
     "run_id",
