@@ -99,6 +99,10 @@ def company_title(items: Iterable[Mapping[str, Any]]) -> str:
     )
 
 
+#: Classes whose values are plain (:func:`_scalar`) without looking further: most evidence values.
+_PLAIN = frozenset({type(None), str, int, float, bool})
+
+
 def _scalar(value: Any) -> bool:  # noqa: ANN401 (any evidence value)
     if isinstance(value, list | tuple):
         return all(_scalar(inner) and not isinstance(inner, list | tuple) for inner in value)
@@ -130,7 +134,7 @@ def _candidates(items: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     filled: dict[str, int] = {}
     for item in items:
         for key, value in (item.get("evidence") or {}).items():
-            if key not in BULKY and _scalar(value):
+            if key not in BULKY and (value.__class__ in _PLAIN or _scalar(value)):
                 filled[key] = filled.get(key, 0) + int(_filled(value))
     hidden = {key for keys in _WHO_KEYS.values() for key in keys}
     return {key: count for key, count in filled.items() if count and key not in hidden and not _repeats(key, items)}
@@ -236,11 +240,17 @@ def _text_words(text: str) -> str:
     return text
 
 
-def details(item: Mapping[str, Any], shown: Iterable[str], *, limit: int = 300) -> str:
-    """What else a finding's evidence says, in words: "Lead score 11 · Min score 50" (``shown`` keys left out)."""
+def details(
+    item: Mapping[str, Any], shown: Iterable[str], *, limit: int = 300, person: Mapping[str, str] | None = None
+) -> str:
+    """What else a finding's evidence says, in words: "Lead score 11 · Min score 50" (``shown`` keys left out).
+
+    ``person``: :func:`who` of the item, when the caller has it already.
+    """
     skip = {*shown, *BULKY, *(key for keys in _WHO_KEYS.values() for key in keys)}
     # A value the row shows already (its person, company, owner, a related record) is not said twice.
-    known = {*who(item).values(), *(str(other) for other in (item.get("related") or {}).values())}
+    person = who(item) if person is None else person
+    known = {*person.values(), *(str(other) for other in (item.get("related") or {}).values())}
     phrases = []
     for key, value in (item.get("evidence") or {}).items():
         # Skipped keys are not worded at all: they include the bulky ones (a duplicate's merged values).
