@@ -21,18 +21,18 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sfbridge.errors import UsageError
 from sfbridge.models import Finding
 from sfbridge.output_manifest import replace_outputs
-from sfbridge.report.findings import csv_rows, object_csv_name, write_csv, write_findings_json
-from sfbridge.report.findings_table import Cell, findings_table, table_columns
+from sfbridge.report.findings import csv_lines, csv_rows, object_csv_name, write_csv, write_findings_json
+from sfbridge.report.findings_table import Cell, Columns, findings_table, table_columns
 from sfbridge.report.html import render_index_html, render_report_html
 from sfbridge.report.markdown import render_index_markdown, render_report_markdown
 from sfbridge.report.workbook import write_findings_workbook
@@ -294,26 +294,59 @@ def _object_parts(
 def _write_check_csvs(
     folder: Path, name: str, mine: list[Finding], objects: Mapping[str, list[int]], feed: TableFeed
 ) -> None:
-    table = findings_table(mine)
-    feed.put(table)  # the workbook's sheet: its cells as they are (csv_rows makes new lists)
-    rows = list(csv_rows(table))
+    whole_columns = table_columns(mine)
+    table = findings_table(mine, columns=whole_columns)
+    feed.put(table)  # the workbook's sheet: its cells as they are (csv_lines makes new lists)
     whole = folder / f"{name}.csv"
     same: list[Path] = []  # files whose text is the check-wide file's
-    for sobject, header, selected in _object_parts(mine, objects, rows):
+    # Each row's fields are quoted once, then written to the check's file and to its object's
+    # (its columns picked), all files open at once, so no file's text is held whole.
+    narrower: dict[str, tuple[Path, list[str], Callable[[list[str]], Any] | None]] = {}
+    for sobject, header, picked in _object_columns(mine, objects, whole_columns):
         path = folder / object_csv_name(name, sobject)
-        if header is None or selected is None:
+        if header is None:
             same.append(path)
         else:
-            _write_csv(path, header, selected)
-    _write_csv(whole, table.header, rows)
+            narrower[sobject] = (path, header, picked)
+    with ExitStack() as files:
+        whole_file = _open_csv(files, whole, table.header)
+        writers = {sobject: _open_csv(files, path, header) for sobject, (path, header, _) in narrower.items()}
+        picks = {sobject: picked for sobject, (_, _, picked) in narrower.items()}
+        for item, (line, fields) in zip(mine, csv_lines(table), strict=True):
+            whole_file.write(line + "\r\n")
+            sobject = item.sobject
+            if sobject in writers:
+                pick = picks[sobject]
+                writers[sobject].write((line if pick is None else ",".join(pick(fields))) + "\r\n")
     for path in same:  # an object that holds all of the check's findings: the same bytes, copied
         with replacing(path) as temporary:
             shutil.copyfile(whole, temporary)
 
 
-def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
-    with replacing(path) as temporary, temporary.open("w", encoding="utf-8", newline="") as file:
-        write_csv(file, header, rows)
+def _object_columns(
+    mine: list[Finding], objects: Mapping[str, list[int]], whole: Columns
+) -> Iterator[tuple[str, list[str] | None, Callable[[list[str]], Any] | None]]:
+    """Per object of a check: its header and what picks its columns from a row's (None: all); None, None: all of it.
+
+    ``whole``: the columns of all the check's findings (``mine``).
+    """
+    for sobject, positions in objects.items():
+        # An object holding every finding (positions are in order) has the check's columns.
+        columns = whole if len(positions) == len(mine) else table_columns([mine[index] for index in positions])
+        if len(positions) == len(mine) and columns == whole:
+            yield sobject, None, None
+        elif columns == whole:
+            yield sobject, columns.header, None
+        else:
+            yield sobject, columns.header, itemgetter(*columns.positions(whole))  # 7 columns at least: a tuple
+
+
+def _open_csv(files: ExitStack, path: Path, header: Sequence[str]) -> TextIO:
+    """A CSV's temporary file, open, its header written; renamed onto ``path`` when ``files`` closes without error."""
+    temporary = files.enter_context(replacing(path))
+    file = files.enter_context(temporary.open("w", encoding="utf-8", newline=""))
+    write_csv(file, header, ())
+    return file
 
 
 def write_index_outputs(folder: Path, entries: Sequence[Mapping[str, Any]]) -> list[Path]:

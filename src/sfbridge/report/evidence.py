@@ -19,6 +19,7 @@ import heapq
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache, lru_cache
 from typing import Any
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "details",
     "fact_keys",
     "fact_value",
+    "facts_and_shared",
     "label",
     "ordered",
     "shared_facts",
@@ -53,6 +55,7 @@ _LABELS = {"Id": "Id", "OwnerId": "Owner Id", "Status": "Status"}
 Fact = tuple[str, str]
 
 
+@cache  # the checks' evidence keys and fields: a few dozen names, asked for on every row a report shows
 def label(key: str) -> str:
     """An evidence key or API name as a label: ``days_idle`` → "Days idle", ``UTM_Source__c`` → "UTM source".
 
@@ -96,6 +99,10 @@ def company_title(items: Iterable[Mapping[str, Any]]) -> str:
     )
 
 
+#: Classes whose values are plain (:func:`_scalar`) without looking further: most evidence values.
+_PLAIN = frozenset({type(None), str, int, float, bool})
+
+
 def _scalar(value: Any) -> bool:  # noqa: ANN401 (any evidence value)
     if isinstance(value, list | tuple):
         return all(_scalar(inner) and not isinstance(inner, list | tuple) for inner in value)
@@ -127,7 +134,7 @@ def _candidates(items: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     filled: dict[str, int] = {}
     for item in items:
         for key, value in (item.get("evidence") or {}).items():
-            if key not in BULKY and _scalar(value):
+            if key not in BULKY and (value.__class__ in _PLAIN or _scalar(value)):
                 filled[key] = filled.get(key, 0) + int(_filled(value))
     hidden = {key for keys in _WHO_KEYS.values() for key in keys}
     return {key: count for key, count in filled.items() if count and key not in hidden and not _repeats(key, items)}
@@ -138,12 +145,18 @@ def shared_facts(items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str
 
     Said once above a table rather than in a column repeating one value down every row.
     """
+    return _shared(items, _candidates(items))
+
+
+def _shared(items: Sequence[Mapping[str, Any]], candidates: Mapping[str, int]) -> list[tuple[str, str, str]]:
     if len(items) < 2:  # noqa: PLR2004 (one finding's facts are its own, not shared)
         return []
     shared = []
-    for key, count in _candidates(items).items():
+    for key, count in candidates.items():
+        if count != len(items):  # not filled by every finding: not shared, whatever its words
+            continue
         values = {words((item.get("evidence") or {}).get(key)) for item in items}
-        if count == len(items) and len(values) == 1:
+        if len(values) == 1:
             shared.append((key, label(key), values.pop()))
     return shared
 
@@ -154,8 +167,21 @@ def fact_keys(items: Sequence[Mapping[str, Any]], *, limit: int = MAX_FACTS) -> 
     Of the keys fit for a column (not :func:`shared_facts`), those most findings fill are
     chosen, at most ``limit`` with the fix's fields, and shown in the order the check gives.
     """
-    shared = {key for key, _, _ in shared_facts(items)}
-    filled = {key: count for key, count in _candidates(items).items() if key not in shared}
+    return facts_and_shared(items, limit=limit)[0]
+
+
+def facts_and_shared(
+    items: Sequence[Mapping[str, Any]], *, limit: int = MAX_FACTS
+) -> tuple[list[Fact], list[tuple[str, str, str]]]:
+    """:func:`fact_keys` and :func:`shared_facts` of the same findings, reading their evidence once for both.
+
+    A report asks both of each check's shown rows (2,000 at most): apart, the keys fit for a
+    column were found three times over.
+    """
+    candidates = _candidates(items)
+    said = _shared(items, candidates)
+    shared = {key for key, _, _ in said}
+    filled = {key: count for key, count in candidates.items() if key not in shared}
     suggested: dict[str, None] = {}
     for item in items:
         suggested.update(dict.fromkeys(SUGGESTED + key for key in item.get("suggested_values") or {}))
@@ -163,7 +189,7 @@ def fact_keys(items: Sequence[Mapping[str, Any]], *, limit: int = MAX_FACTS) -> 
     order = {key: index for index, key in enumerate(filled)}
     # The age the rows are ordered by (days_idle...) always has its column; then the most filled keys.
     chosen = sorted(filled, key=lambda key: (not _is_age(key), -filled[key], order[key]))[: limit - len(fixes)]
-    return [(key, label(key)) for key in [*sorted(chosen, key=order.__getitem__), *fixes]]
+    return [(key, label(key)) for key in [*sorted(chosen, key=order.__getitem__), *fixes]], said
 
 
 def fact_value(item: Mapping[str, Any], key: str) -> str | int | float | None:
@@ -204,6 +230,7 @@ def _mapping_words(value: Mapping[str, Any]) -> str:
     return ", ".join(f"{label(str(key))} {words(inner)}" for key, inner in value.items() if _filled(inner))
 
 
+@lru_cache(maxsize=1 << 16)  # reports word the same reasons, codes and dates on many rows; bounded: text is the org's
 def _text_words(text: str) -> str:
     if moment := _MOMENT.fullmatch(text):
         return moment.group(1)
@@ -213,15 +240,24 @@ def _text_words(text: str) -> str:
     return text
 
 
-def details(item: Mapping[str, Any], shown: Iterable[str], *, limit: int = 300) -> str:
-    """What else a finding's evidence says, in words: "Lead score 11 · Min score 50" (``shown`` keys left out)."""
+def details(
+    item: Mapping[str, Any], shown: Iterable[str], *, limit: int = 300, person: Mapping[str, str] | None = None
+) -> str:
+    """What else a finding's evidence says, in words: "Lead score 11 · Min score 50" (``shown`` keys left out).
+
+    ``person``: :func:`who` of the item, when the caller has it already.
+    """
     skip = {*shown, *BULKY, *(key for keys in _WHO_KEYS.values() for key in keys)}
     # A value the row shows already (its person, company, owner, a related record) is not said twice.
-    known = {*who(item).values(), *(str(other) for other in (item.get("related") or {}).values())}
+    person = who(item) if person is None else person
+    known = {*person.values(), *(str(other) for other in (item.get("related") or {}).values())}
     phrases = []
     for key, value in (item.get("evidence") or {}).items():
+        # Skipped keys are not worded at all: they include the bulky ones (a duplicate's merged values).
+        if key in skip or not _filled(value):
+            continue
         text = words(value)
-        if key in skip or not _filled(value) or not text or text in known:
+        if not text or text in known:
             continue
         if isinstance(value, list | tuple) and any(isinstance(inner, Mapping) for inner in value):
             phrases.append(f"{text} {label(key).lower()}")  # "2 other accounts"
@@ -235,18 +271,25 @@ def _is_age(key: str) -> bool:
     return key.startswith("days_") or key.endswith("_days")
 
 
-#: Evidence key → whether it is an age (:func:`_is_age`): a check's findings share a few keys,
-#: and ordering a large audit asks about every key of every finding.
-_AGE_KEYS: dict[str, bool] = {}
+#: A finding's evidence keys, in order → those of them that are ages (:func:`_is_age`): a check's
+#: findings share one or a few key orders, and ordering a large audit asks about every finding.
+_AGE_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
+#: Key orders remembered at most (the checks give a few dozen; anything beyond is not kept).
+_AGE_KEYS_LIMIT = 4_096
 
 
 def _age(item: Mapping[str, Any]) -> float | None:
     """The check's own age of the finding in days (days_idle, days_in_queue, days_since_created...), if it has one."""
-    for key, value in (item.get("evidence") or {}).items():
-        is_age = _AGE_KEYS.get(key)
-        if is_age is None:
-            is_age = _AGE_KEYS[key] = _is_age(key)  # the checks' evidence keys: a few dozen names
-        if is_age and isinstance(value, int | float) and not isinstance(value, bool):
+    evidence = item.get("evidence") or {}
+    keys = tuple(evidence)
+    ages = _AGE_KEYS.get(keys)
+    if ages is None:
+        ages = tuple(key for key in keys if _is_age(key))
+        if len(_AGE_KEYS) < _AGE_KEYS_LIMIT:
+            _AGE_KEYS[keys] = ages
+    for key in ages:  # the first age (in the evidence's order) that is a number
+        value = evidence[key]
+        if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
     return None
 

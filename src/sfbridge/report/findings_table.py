@@ -101,13 +101,16 @@ def table_columns(findings: Sequence[Finding]) -> Columns:
     )
 
 
-def findings_table(findings: Sequence[Finding]) -> FindingsTable:
+def findings_table(findings: Sequence[Finding], *, columns: Columns | None = None) -> FindingsTable:
     """Lay out findings (of one check, or of one check and object) as a table; see the module docstring.
+
+    ``columns``: :func:`table_columns` of the same findings, when the caller has them already.
 
     >>> findings_table([]).header
     ['Id', 'Object', 'Severity', 'Reason', 'Suggested Action', 'Group', 'Score']
     """
-    columns = table_columns(findings)
+    if columns is None:
+        columns = table_columns(findings)
     suggested, related, evidence = columns.suggested, columns.related, columns.evidence
     header = columns.header
     # A large audit lays out 2.5M cells: _cells looks values up with map() and only the few

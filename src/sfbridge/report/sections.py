@@ -18,7 +18,7 @@ import orjson
 
 from sfbridge.matching.best_values import FIELD_LABELS
 from sfbridge.matching.mergeable import PLAN_MERGES
-from sfbridge.report.evidence import fact_keys, ordered, shared_facts
+from sfbridge.report.evidence import facts_and_shared, ordered
 from sfbridge.report.findings import object_csv_names
 from sfbridge.report.links import lightning_url
 from sfbridge.report.matchmodel import waterfall_view
@@ -105,7 +105,7 @@ def check_sections(
         name = str(check["name"])
         items = by_check.get(name, [])
         shown = ordered(items, limit=row_limit)
-        facts, shared = fact_keys(shown), shared_facts(shown)
+        facts, shared = facts_and_shared(shown)
         rows = [table_row(item, facts, instance_url, said=[key for key, _, _ in shared]) for item in shown]
         sections.append(
             {

@@ -69,7 +69,7 @@ def table_row(
         person["company"],
         person["owner"],
         [fact_value(item, key) for key, _ in facts],
-        details(item, [*(key for key, _ in facts), *said]),
+        details(item, [*(key for key, _ in facts), *said], person=person),
         item.get("score"),
         item.get("group"),
         waterfall_row(item),  # only rows shown are built: a large audit's 150k findings pay nothing for it
