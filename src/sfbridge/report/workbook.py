@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sfbridge.models import Finding
 from sfbridge.report.findings_table import FindingsTable, findings_table
-from sfbridge.report.links import lightning_url
+from sfbridge.report.links import instance_base, lightning_url
 
 if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]  # XlsxWriter ships no type hints
@@ -184,23 +184,44 @@ def _people_first(table: FindingsTable) -> FindingsTable:
 def _write_sheet(
     sheet: Worksheet, table: FindingsTable, *, instance_url: str | None, formats: Mapping[str, Any]
 ) -> None:
+    from sfbridge.report.sheet_xml import write_rows  # noqa: PLC0415 (with XlsxWriter: only when a workbook is written)
+
     rows = table.rows[:MAX_ROWS]
     score = table.header.index("Score")
-    sobject = table.header.index("Object")
     for column, width in enumerate(_widths(table)):
         sheet.set_column(column, column, width, formats["score"] if column == score else None)
     for column, title in enumerate(table.header):
         sheet.write_string(0, column, title, formats["header"])
+    urls = _urls(rows, table.header.index("Object"), instance_url)
+    # The rows' XML made a column at a time (sfbridge.report.sheet_xml); a table it cannot
+    # make as XlsxWriter would (a NaN, say) is written cell by cell, as XlsxWriter does it.
+    if not write_rows(sheet, rows, urls=urls, column_formats={score: formats["score"]}, fit=_fit):
+        _write_cells(sheet, rows, urls)
+    sheet.freeze_panes(1, 1)  # the header row and the Id column
+    sheet.autofilter(0, 0, len(rows), len(table.header) - 1)
+
+
+def _urls(rows: Sequence[Sequence[Any]], sobject: int, instance_url: str | None) -> list[str | None]:
+    # Each row's link from its Id, until the sheet has Excel's most.
+    if instance_base(instance_url) is None:
+        return [None] * len(rows)  # no row has one: spare a check of each row's instance
+    urls: list[str | None] = []
+    links = 0
+    for row in rows:
+        url = lightning_url(instance_url, str(row[sobject]), str(row[0])) if links < MAX_LINKS else None
+        links += url is not None
+        urls.append(url)
+    return urls
+
+
+def _write_cells(sheet: Worksheet, rows: Sequence[Sequence[Any]], urls: Sequence[str | None]) -> None:
     # The undecorated writers (XlsxWriter 3.x): the public ones first try each call's row as A1
     # notation, which cost about a third of a large workbook's time; the rows here are ints.
     write_string, write_number, write_boolean = sheet._write_string, sheet._write_number, sheet._write_boolean  # noqa: SLF001
-    links = 0
-    for number, row in enumerate(rows, start=1):
+    for number, (row, url) in enumerate(zip(rows, urls, strict=True), start=1):
         record_id = str(row[0])
-        url = lightning_url(instance_url, str(row[sobject]), record_id) if links < MAX_LINKS else None
         if url is not None:
             sheet.write_url(number, 0, url, string=record_id)
-            links += 1
         else:
             write_string(number, 0, record_id)
         for column, cell in enumerate(row[1:], start=1):
@@ -213,8 +234,6 @@ def _write_sheet(
                 write_boolean(number, column, cell)
             else:
                 write_number(number, column, cell)
-    sheet.freeze_panes(1, 1)  # the header row and the Id column
-    sheet.autofilter(0, 0, len(rows), len(table.header) - 1)
 
 
 def _fit(text: str) -> str:
