@@ -72,8 +72,13 @@ def both(tmp_path, monkeypatch, tables, **options):
     return fast, slow
 
 
-def test_awkward_texts_are_written_as_xlsxwriter_writes_them(tmp_path, monkeypatch):
-    """Escapes, control characters, kept whitespace, texts cut at Excel's size: the same bytes as XlsxWriter's."""
+@pytest.mark.parametrize("linesep", ["\n", "\r\n"], ids=["bytes", "text"])
+def test_awkward_texts_are_written_as_xlsxwriter_writes_them(tmp_path, monkeypatch, linesep):
+    """Escapes, control characters, kept whitespace, texts cut at Excel's size: the same bytes as XlsxWriter's.
+
+    Both ways to the row file: as bytes, and (where a line ends otherwise: Windows) as text.
+    """
+    monkeypatch.setattr(sfbridge.report.sheet_xml.os, "linesep", linesep)
     monkeypatch.setattr(sfbridge.report.sheet_xml, "BATCH", 5)  # several batches, the last one short
     rows = [row(name=text, x=text[::-1]) for text in AWKWARD]
     fast, slow = both(tmp_path, monkeypatch, [table(rows)])
