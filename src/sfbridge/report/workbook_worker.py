@@ -1,7 +1,8 @@
 """Writing findings.xlsx in a worker process, while the caller's process writes the audit's other files.
 
-XlsxWriter is pure Python: at 160k findings the workbook takes longer than every other output
-together, and in the audit's process it would hold the GIL throughout. So a fresh process
+At 160k findings the workbook is still seconds of Python (the links, the zip's compression)
+beside polars (:mod:`sfbridge.report.sheet_xml`), and in the audit's process it would hold
+the GIL for them. So a fresh process
 (spawned, never forked: the audit's process holds threads and polars' pool) writes it from
 each sheet's table as bytes (:func:`sfbridge.report.workbook.sheet_table`), taking the sheets
 one by one as the caller lays them out. What goes wrong there comes back as the same
