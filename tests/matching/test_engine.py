@@ -231,7 +231,7 @@ def test_engine_scores_pairs_in_batches_exactly_as_at_once(monkeypatch):
 
 
 def test_scoring_lets_go_of_what_only_scoring_reads_and_finds_the_same(monkeypatch):
-    """Once pairs are scored, the comparison side, levels and holder tables are dropped; reading them again agrees."""
+    """Scoring drops the side, levels and holder tables, clustering the scored pairs; read again, each agrees."""
     people = [
         person("L1", "Bob", "Smith", phone="(415) 555-0134", company="Acme Inc."),
         person("L2", "Robert", "Smith", phone="415.555.0134", company="ACME"),
@@ -248,4 +248,6 @@ def test_scoring_lets_go_of_what_only_scoring_reads_and_finds_the_same(monkeypat
     monkeypatch.setattr(engine, "_SCORING_ONLY", ())  # the engine before: everything kept
     assert kept.scored.equals(scored)
     assert kept.clusters.equals(matching.clusters)
+    assert "scored" not in matching.__dict__  # the clusters took what they read of it
+    assert matching.scored.equals(scored)
     assert kept.best_values.equals(matching.best_values)

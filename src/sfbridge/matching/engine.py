@@ -364,6 +364,9 @@ class Matching:
         if self._for_values is not None:
             # From here on only cluster members' titles and states are read: let the rest go.
             self._for_values = self._for_values.filter(pl.col("idx").is_in(clusters.get_column("idx").implode()))
+        # Every candidate pair's levels and weights (~100 MB at a million people) were read for
+        # the matched pairs and the hard negatives: both are taken. Scored again if read again.
+        self.__dict__.pop("scored", None)
         return clusters
 
     @cached_property
