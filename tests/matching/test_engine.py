@@ -228,3 +228,26 @@ def test_engine_scores_pairs_in_batches_exactly_as_at_once(monkeypatch):
     monkeypatch.setattr(engine, "_PAIR_BATCH", 2)
     batched = match(*people).scored
     assert batched.equals(at_once)
+
+
+def test_scoring_lets_go_of_what_only_scoring_reads_and_finds_the_same(monkeypatch):
+    """Scoring drops the side, levels and holder tables, clustering the scored pairs; read again, each agrees."""
+    people = [
+        person("L1", "Bob", "Smith", phone="(415) 555-0134", company="Acme Inc."),
+        person("L2", "Robert", "Smith", phone="415.555.0134", company="ACME"),
+        person("L4", "Ann", "Lee", email="ann@acme.example", company="Acme"),
+        person("L5", "Anne", "Lee", email="ann@acme.example"),
+    ]
+    matching = match(*people)
+    side, levels = matching._side, matching._candidate_levels
+    scored = matching.scored
+    assert not set(engine._SCORING_ONLY) & set(matching.__dict__)
+    assert matching._side.equals(side)  # computed again on demand, the same
+    assert matching._candidate_levels.equals(levels)
+    kept = match(*people)
+    monkeypatch.setattr(engine, "_SCORING_ONLY", ())  # the engine before: everything kept
+    assert kept.scored.equals(scored)
+    assert kept.clusters.equals(matching.clusters)
+    assert "scored" not in matching.__dict__  # the clusters took what they read of it
+    assert matching.scored.equals(scored)
+    assert kept.best_values.equals(matching.best_values)

@@ -54,6 +54,9 @@ _UNREAD = ("title", "state", *[f"{field}_ext" for field in PHONE_FIELDS])
 _FOR_VALUES = ("title", "state")
 _ASIDE_SCHEMA = {"idx": pl.UInt32, **dict.fromkeys(_FOR_VALUES, pl.Utf8)}
 _PAIR_BATCH = 100_000  # candidate pairs compared at a time
+# What only comparing and scoring the candidates read (cached properties of Matching): let go
+# once ``scored`` is made.
+_SCORING_ONLY = ("_side", "_candidate_levels", "_holders", "_frequencies")
 # Random pairs u is estimated from (Splink's default is up to a million). Exact agreements'
 # u comes from the value counts instead, so the sample only has to see the commoner levels;
 # 100,000 pairs compare in about 0.7 s at a million records.
@@ -319,7 +322,13 @@ class Matching:
     def scored(self) -> pl.DataFrame:
         """Every candidate pair with its agreement levels, weights per comparison, ``weight`` and ``score``."""
         frequencies = self._frequencies if self.model.learned else None
-        return score_pairs(self._candidate_levels, self.model, frequencies).select(_SCORED)
+        scored = score_pairs(self._candidate_levels, self.model, frequencies).select(_SCORED)
+        # Only scoring reads these: a million people's comparison side, the candidates' levels
+        # and the holder tables are some 300 MB the clusters and findings need next. Each is
+        # computed again, the same, should anything read it later.
+        for name in _SCORING_ONLY:
+            self.__dict__.pop(name, None)
+        return scored
 
     @cached_property
     def pairs(self) -> pl.DataFrame:
@@ -355,6 +364,9 @@ class Matching:
         if self._for_values is not None:
             # From here on only cluster members' titles and states are read: let the rest go.
             self._for_values = self._for_values.filter(pl.col("idx").is_in(clusters.get_column("idx").implode()))
+        # Every candidate pair's levels and weights (~100 MB at a million people) were read for
+        # the matched pairs and the hard negatives: both are taken. Scored again if read again.
+        self.__dict__.pop("scored", None)
         return clusters
 
     @cached_property
