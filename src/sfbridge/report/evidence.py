@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 from typing import Any
 
+from sfbridge.report.findings_table import PLAIN_CLASSES
+
 __all__ = [
     "MAX_FACTS",
     "Fact",
@@ -99,11 +101,9 @@ def company_title(items: Iterable[Mapping[str, Any]]) -> str:
     )
 
 
-#: Classes whose values are plain (:func:`_scalar`) without looking further: most evidence values.
-_PLAIN = frozenset({type(None), str, int, float, bool})
-
-
 def _scalar(value: Any) -> bool:  # noqa: ANN401 (any evidence value)
+    if value.__class__ in PLAIN_CLASSES:  # most evidence values: no isinstance walk
+        return True
     if isinstance(value, list | tuple):
         return all(_scalar(inner) and not isinstance(inner, list | tuple) for inner in value)
     return value is None or isinstance(value, str | int | float | bool)
@@ -134,7 +134,7 @@ def _candidates(items: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     filled: dict[str, int] = {}
     for item in items:
         for key, value in (item.get("evidence") or {}).items():
-            if key not in BULKY and (value.__class__ in _PLAIN or _scalar(value)):
+            if key not in BULKY and _scalar(value):
                 filled[key] = filled.get(key, 0) + int(_filled(value))
     hidden = {key for keys in _WHO_KEYS.values() for key in keys}
     return {key: count for key, count in filled.items() if count and key not in hidden and not _repeats(key, items)}

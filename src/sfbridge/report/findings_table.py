@@ -133,12 +133,14 @@ def findings_table(findings: Sequence[Finding], *, columns: Columns | None = Non
     return FindingsTable(header, rows, mapped=1 + len(suggested))
 
 
-_PLAIN = frozenset({type(None), str, int, float, bool})
+PLAIN_CLASSES = frozenset({type(None), str, int, float, bool})
 
 
 def _cells(values: Mapping[str, Any], keys: list[str]) -> list[Cell]:
-    # A value of a _PLAIN class is a Cell as it is (mypy cannot narrow by class).
-    return cast("list[Cell]", [value if value.__class__ in _PLAIN else _cell(value) for value in map(values.get, keys)])
+    # A value of a PLAIN_CLASSES class is a Cell as it is (mypy cannot narrow by class).
+    return cast(
+        "list[Cell]", [value if value.__class__ in PLAIN_CLASSES else _cell(value) for value in map(values.get, keys)]
+    )
 
 
 def _cell(value: Any) -> Cell:  # noqa: ANN401 (any evidence value)
