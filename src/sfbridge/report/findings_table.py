@@ -21,7 +21,7 @@ import orjson
 
 from sfbridge.models import Finding
 
-__all__ = ["Cell", "Columns", "FindingsTable", "findings_table", "table_columns"]
+__all__ = ["PLAIN_CLASSES", "Cell", "Columns", "FindingsTable", "findings_table", "table_columns"]
 
 #: A cell of the table: what a CSV writes as text and a workbook as a typed cell.
 Cell = str | int | float | bool | None
@@ -133,6 +133,7 @@ def findings_table(findings: Sequence[Finding], *, columns: Columns | None = Non
     return FindingsTable(header, rows, mapped=1 + len(suggested))
 
 
+#: Classes whose values are already a :data:`Cell` (and plain evidence): most values, told apart by class alone.
 PLAIN_CLASSES = frozenset({type(None), str, int, float, bool})
 
 
