@@ -88,8 +88,13 @@ class Derived:
         if kept is None or not set(keys) <= set(kept.columns) or not set(values.columns) <= set(kept.columns):
             return Lookup(kind, settings, tuple(keys), None, values, pruned=kept is not None)
         on = list(keys)
-        known = kept.join(values.select(on), on=on, how="semi", nulls_equal=True)
         missing = values.join(kept.select(on), on=on, how="anti", nulls_equal=True)
+        if missing.height == 0 and kept.height == values.height:
+            # Every value is kept and the table holds no other (both are distinct values): the
+            # usual audit after a prepared pull. The kept table is the answer as it is, without a
+            # second hash join of its keys (about 1 s of the people's 2.5 s at a million people).
+            return Lookup(kind, settings, tuple(keys), kept, missing, pruned=False)
+        known = kept.join(values.select(on), on=on, how="semi", nulls_equal=True)
         return Lookup(kind, settings, tuple(keys), known, missing, pruned=known.height < kept.height)
 
     def complete(self, lookup: Lookup, derived: pl.DataFrame | None) -> pl.DataFrame:
