@@ -12,6 +12,7 @@ so the next audit derives only the values it has not seen.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Self
 
 import jellyfish
@@ -58,13 +59,39 @@ def _mapped(people: pl.DataFrame, keys: list[str], table: pl.DataFrame) -> pl.Da
     return joined.drop(keys).collect()
 
 
+@dataclass(frozen=True)
+class _Distinct:
+    """The distinct values of some columns (nulls too) and, for each person, the row of theirs."""
+
+    values: pl.DataFrame
+    rows: pl.Series  # per person, the row of ``values`` holding their value
+
+    @classmethod
+    def of(cls, people: pl.DataFrame, keys: list[str]) -> _Distinct:
+        # One hashing pass over the people finds the distinct values and who holds each, where
+        # taking the distinct values and then joining the table back were two: at a million
+        # people, company, address and email map back in about 0.5 s less CPU.
+        groups = people.select(keys).with_row_index("person").group_by(keys).agg("person")
+        holders = groups.get_column("person")
+        number = pl.int_range(groups.height, dtype=pl.UInt32).repeat_by(holders.list.len()).explode()
+        rows = pl.zeros(people.height, pl.UInt32, eager=True).scatter(holders.explode(), pl.select(number).to_series())
+        return cls(groups.drop("person"), rows)
+
+    def mapped(self, keys: list[str], table: pl.DataFrame) -> pl.DataFrame:
+        """The table's other columns, one row per person, matched on ``keys`` (nulls where none)."""
+        # Nulls match nulls: a person with no State still has the address the table read for it.
+        found = self.values.join(table, on=keys, how="left", maintain_order="left", nulls_equal=True).drop(keys)
+        return found.select(pl.all().gather(self.rows))
+
+
 def _by_distinct(
     people: pl.DataFrame, column: str, derive: Derive, *, derived: Derived, kind: str, settings: tuple[object, ...] = ()
 ) -> pl.DataFrame:
     # Derive columns from the distinct values of one column only (those no earlier run kept), then map them back.
-    values = people.lazy().select(pl.col(column).unique()).drop_nulls().collect()
+    distinct = _Distinct.of(people, [column])
+    values = distinct.values.drop_nulls()
     table = derived.table(kind, settings_digest(kind, *settings), values, [column], lambda fresh: derive(fresh, column))
-    return people.hstack(_mapped(people, [column], table))
+    return people.hstack(distinct.mapped([column], table))
 
 
 def _regions(default: str) -> Derive:
@@ -109,10 +136,10 @@ def _with_emails(people: pl.DataFrame, placeholders: Placeholders, derived: Deri
 
 def _with_addresses(people: pl.DataFrame, derived: Derived) -> pl.DataFrame:
     columns = ["street", "city", "state", "postal_code", "region"]
-    values = people.lazy().select(columns).unique().collect()
-    table = derived.table("address", settings_digest("address"), values, columns, address_columns)
+    distinct = _Distinct.of(people, columns)
+    table = derived.table("address", settings_digest("address"), distinct.values, columns, address_columns)
     # The city and state keys are not compared (city_fold is; a state is in the postcode).
-    people = people.hstack(_mapped(people, columns, table).drop("city_key", "state_key"))
+    people = people.hstack(distinct.mapped(columns, table).drop("city_key", "state_key"))
     # One house on one street, as one value: how many people share it weighs a shared address.
     return people.with_columns(address_id=pl.concat_str(["house_number", "street_key"], separator=" "))
 
@@ -161,10 +188,15 @@ class PhoneReadings:
 def _with_phones(people: pl.DataFrame, readings: PhoneReadings) -> pl.DataFrame:
     table = readings.table().rename({"extension": "ext"})
     names = [name for name in table.columns if name not in {"text", "region"}]
-    for field in PHONE_FIELDS:
-        renamed = table.rename({name: f"{field}_{name}" for name in names})
-        texts = people.select(text=pl.col(field).str.strip_chars(), region=pl.col("region"))
-        people = people.hstack(_mapped(texts, ["text", "region"], renamed))
+    # Both fields' values in one join: the table (a million values at a million people) is
+    # hashed once, not once per field (0.7 s of 1.6 s at a million people).
+    texts = pl.concat(
+        [people.select(text=pl.col(field).str.strip_chars(), region=pl.col("region")) for field in PHONE_FIELDS]
+    )
+    readings_of = _mapped(texts, ["text", "region"], table)
+    for number, field in enumerate(PHONE_FIELDS):
+        read = readings_of.slice(number * people.height, people.height)
+        people = people.hstack(read.rename({name: f"{field}_{name}" for name in names}))
         people = people.with_columns(pl.col(f"{field}_valid").fill_null(value=False))
     return people
 
