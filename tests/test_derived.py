@@ -215,3 +215,39 @@ def test_a_kept_table_that_no_longer_reads_is_derived_again(generated, tmp_path)
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE derived_values SET frame = :junk"), {"junk": b"not an arrow file"})
     assert _findings(store) == reference
+
+
+def test_each_person_gets_the_values_derived_from_their_own():
+    """Shared values, blanks, and one number in two people's different phone fields: each person's own."""
+    people = people_frame(
+        pl.DataFrame(
+            {
+                "sobject": ["Lead"] * 5,
+                "record_id": [f"00Q{n}" for n in range(5)],
+                "first_name": ["Ana", None, "Bo", "Ana", "BO"],
+                "email": ["a@x.org", "b@y.org", None, "a@x.org", "c@y.org"],
+                "phone": ["+1 415 555 0100", None, "+1 415 555 0199", None, "+44 20 7946 0000"],
+                "mobile_phone": [None, "+1 415 555 0100", None, "+1 415 555 0199", None],
+                "street": ["1 Main St", None, "1 Main St", "2 Elm St", "1 Main St"],
+            }
+        )
+    )
+    for derived in (None, MemoryStore()):
+        normalised = normalise_people(people, default_region="US", workers=1, derived=derived)
+        assert normalised.get_column("first_fold").to_list() == ["ana", None, "bo", "ana", "bo"]
+        assert normalised.get_column("email_domain").to_list() == ["x.org", "y.org", None, "x.org", "y.org"]
+        assert normalised.get_column("house_number").to_list() == ["1", None, "1", "2", "1"]
+        assert normalised.get_column("phone_e164").to_list() == [
+            "+14155550100",
+            None,
+            "+14155550199",
+            None,
+            "+442079460000",
+        ]
+        assert normalised.get_column("mobile_phone_e164").to_list() == [
+            None,
+            "+14155550100",
+            None,
+            "+14155550199",
+            None,
+        ]
