@@ -92,7 +92,8 @@ class Derived:
         if missing.height == 0 and kept.height == values.height:
             # Every value is kept and the table holds no other (both are distinct values): the
             # usual audit after a prepared pull. The kept table is the answer as it is, without a
-            # second hash join of its keys (about 1 s of the people's 2.5 s at a million people).
+            # second hash join of its keys (a million phone values' among them: with the region
+            # table, ~0.5 s less CPU when a million people's phones start being read).
             return Lookup(kind, settings, tuple(keys), kept, missing, pruned=False)
         known = kept.join(values.select(on), on=on, how="semi", nulls_equal=True)
         return Lookup(kind, settings, tuple(keys), known, missing, pruned=known.height < kept.height)
