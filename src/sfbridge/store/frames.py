@@ -85,24 +85,25 @@ def _largest_first(engine: Engine, requests: Mapping[str, FrameRequest]) -> list
 
 
 def _read_sqlite_isolated(
-    path: str, queries: Mapping[str, str], kinds: Mapping[str, Mapping[str, ColumnKind]]
+    path: str, queries: Mapping[str, str], kinds: Mapping[str, Mapping[str, ColumnKind]], order: list[str]
 ) -> dict[str, pl.DataFrame]:
     context = multiprocessing.get_context("spawn")  # fork would copy polars' running thread pool
-    frames = {}
     with (
         tempfile.TemporaryDirectory(prefix="sfbridge-read-") as folder,
         ProcessPoolExecutor(max_workers=min(len(queries), _READERS), mp_context=context) as pool,
     ):
-        # One task per object, in the order given: whichever reader is free takes the next.
+        # One task per object, in `order`: whichever reader is free takes the next.
         futures = [
-            pool.submit(read_sqlite, path, {sobject: sql}, folder, {sobject: kinds[sobject]}, _compaction())
-            for sobject, sql in queries.items()
+            pool.submit(
+                read_sqlite, path, {sobject: queries[sobject]}, folder, {sobject: kinds[sobject]}, _compaction()
+            )
+            for sobject in order
         ]
-        # Each frame is read back as its reader finishes, while the other still reads.
-        for future in as_completed(futures):
-            for sobject, file in future.result().items():
-                frames[sobject] = pl.read_ipc(file)
-    return {sobject: frames[sobject] for sobject in queries}
+        # Each frame is read back as its reader finishes, while the other may still read.
+        frames = {
+            sobject: pl.read_ipc(file) for future in as_completed(futures) for sobject, file in future.result().items()
+        }
+    return {sobject: frames[sobject] for sobject in queries}  # in the order asked
 
 
 def _read_postgresql(engine: Engine, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:
@@ -169,9 +170,8 @@ def load_frames(engine: Engine, requests: Mapping[str, FrameRequest]) -> dict[st
         return _read_rows(engine, queries, kinds)
     try:
         if engine.dialect.name == "sqlite":
-            ordered = {sobject: queries[sobject] for sobject in _largest_first(engine, requests)}
-            frames = _read_sqlite_isolated(str(engine.url.database), ordered, kinds)  # typed by the readers
-            return {sobject: frames[sobject] for sobject in requests}
+            order = _largest_first(engine, requests)
+            return _read_sqlite_isolated(str(engine.url.database), queries, kinds, order)  # typed by the readers
         raw = _read_postgresql(engine, queries)
     except adbc_driver_manager.Error as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__

@@ -165,5 +165,11 @@ class Snapshots(MirrorTables):
         query = select(func.count(), *(func.count(column) for column in counted)).where(table.c[DELETED_AT].is_(None))
         with guard(f"count {sobject} fields"), self.engine.connect() as conn:
             total, *filled = conn.execute(query).one()
+            if conn.dialect.name == "sqlite":
+                # The scan filled this connection's page cache (64 MiB, see store.engine) with
+                # pages nothing reads again, held for the rest of the audit; and once the
+                # frames' load opened a second pooled connection, one per counted object.
+                # At 1M the audit's process held 816 MB (anonymous) after the load, 719 with this.
+                conn.exec_driver_sql("PRAGMA shrink_memory")
         found = {column.name: int(value) for column, value in zip(counted, filled, strict=True)}
         return {"*": int(total), **{column.name: found.get(column.name, 0) for column in fields}}
