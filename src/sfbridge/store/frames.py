@@ -14,12 +14,9 @@ inside this process's SQLAlchemy connection, out of any other process's reach, a
 file is read faster than reader processes start: both are read through this process's own
 driver, row by row.
 
-Text columns that repeat a few values (Status, LeadSource, Country, OwnerId, first names: a
-few thousand distinct values over a million rows) are held as polars Categoricals: four bytes
-a row instead of a 16-byte string view plus the text, which at a million records is about
-450 MB of the snapshot (``_compact``). Which columns is decided from the data, per load, so
-it never depends on an org's field names. :meth:`~sfbridge.snapshot.Snapshot.frame` hands
-checks the type they ask for (text), so no check sees the difference.
+The reader processes import only :mod:`sfbridge.sqlite_reader` (no store, no SQLAlchemy),
+and take the largest tables first; each frame is read back here as soon as its reader is done.
+Text columns that repeat a few values are held as Categoricals (:mod:`sfbridge.frame_typing`).
 """
 
 from __future__ import annotations
@@ -27,20 +24,19 @@ from __future__ import annotations
 import multiprocessing
 import tempfile
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import adbc_driver_manager
-import adbc_driver_postgresql.dbapi  # type: ignore[import-untyped]  # ships no type hints
-import adbc_driver_sqlite.dbapi
 import polars as pl
 import structlog
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine, Table, func, literal_column, select
 
 from sfbridge.errors import StoreError
+from sfbridge.frame_typing import Compaction, compacted, empty_frame, finished, typed
 from sfbridge.models import ColumnKind
-from sfbridge.snapshot import POLARS_TYPES
+from sfbridge.sqlite_reader import read_sqlite
 from sfbridge.store.tables import DELETED_AT
 
 __all__ = ["FrameRequest", "load_frames"]
@@ -53,11 +49,6 @@ FrameRequest = tuple[Table, Mapping[str, ColumnKind]]
 _READERS = 2  # reader processes (SQLite serves concurrent readers); more rarely pays on a laptop
 _ISOLATE_FROM_BYTES = 64 * 2**20  # SQLite files from this size are read by ADBC in reader processes
 _CHUNK = 100_000  # rows per fetch on the row path: one chunk of Python objects at a time
-_CANONICAL = "%Y-%m-%d %H:%M:%S%.f"
-# The SQLite driver infers each column's Arrow type from the first batch, and fails when a
-# later batch disagrees (a sparse column NULL for the first 1,024 rows, text later). One
-# batch per query makes it see every row; the columns are held in full either way.
-_SQLITE_OPTIONS = {"adbc.sqlite.query.batch_rows": str(2**30)}
 # A text column is held as a Categorical when it has at most this share of distinct values,
 # in a frame of at least this many rows (below that the saving is too small to matter, and
 # small stores, tests among them, keep plain text).
@@ -65,50 +56,9 @@ _COMPACT_SHARE = 0.05
 _COMPACT_FROM_ROWS = 10_000
 
 
-def _typed(frame: pl.DataFrame, kinds: Mapping[str, ColumnKind]) -> pl.DataFrame:
-    casts = []
-    for name, kind in kinds.items():
-        column, dtype = pl.col(name), frame.schema[name]
-        if kind is ColumnKind.DATETIME and dtype == pl.Utf8:
-            casts.append(column.str.to_datetime(_CANONICAL, time_zone="UTC", time_unit="us").alias(name))
-        elif kind is ColumnKind.DATETIME and isinstance(dtype, pl.Datetime):
-            # Stored naive UTC (see tables.UtcDateTime); a driver may also label it UTC.
-            naive = column.dt.replace_time_zone(None) if dtype.time_zone else column
-            casts.append(naive.dt.replace_time_zone("UTC").dt.cast_time_unit("us").alias(name))
-        elif kind is ColumnKind.DATE and dtype == pl.Utf8:
-            casts.append(column.str.to_date("%Y-%m-%d").alias(name))
-        else:
-            casts.append(column.cast(POLARS_TYPES[kind]).alias(name))
-    return frame.with_columns(casts)
-
-
-#: When a text column is held as a Categorical: (largest share of distinct values, fewest rows).
-Compaction = tuple[float, int]
-
-
 def _compaction() -> Compaction:
     # Read when a load starts, and handed to the reader processes (which import this module afresh).
     return (_COMPACT_SHARE, _COMPACT_FROM_ROWS)
-
-
-def _compact(frame: pl.DataFrame, kinds: Mapping[str, ColumnKind], compaction: Compaction) -> pl.DataFrame:
-    """The frame with its low-cardinality text columns as Categoricals (see the module docstring)."""
-    share, from_rows = compaction
-    if frame.height < from_rows:
-        return frame
-    most = int(frame.height * share)
-    text = [name for name, kind in kinds.items() if kind is ColumnKind.TEXT and frame.schema[name] == pl.Utf8]
-    if not text:
-        return frame
-    # An exact count (a hash of each value): the cast hashes them again, only for the few columns that repeat.
-    distinct = frame.select(pl.col(text).n_unique()).row(0, named=True)
-    repeating = [name for name in text if distinct[name] <= most]
-    return frame.with_columns(pl.col(repeating).cast(pl.Categorical)) if repeating else frame
-
-
-def _finished(frame: pl.DataFrame, kinds: Mapping[str, ColumnKind], compaction: Compaction) -> pl.DataFrame:
-    """A frame as read, typed as the checks expect and compacted; the columns and types of ``kinds`` when empty."""
-    return _compact(_typed(frame, kinds), kinds, compaction) if frame.height else _empty(kinds)
 
 
 def _select(engine: Engine, table: Table, names: list[str]) -> str:
@@ -119,66 +69,57 @@ def _select(engine: Engine, table: Table, names: list[str]) -> str:
     )
 
 
-def _empty(kinds: Mapping[str, ColumnKind]) -> pl.DataFrame:
-    return pl.DataFrame(schema={name: POLARS_TYPES[kind] for name, kind in kinds.items()})
-
-
-def _fetch(connection: adbc_driver_manager.dbapi.Connection, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:
-    frames = {}
-    for sobject, sql in queries.items():
-        with connection.cursor() as cursor:
-            if isinstance(connection, adbc_driver_sqlite.dbapi.Connection):
-                cursor.adbc_statement.set_options(**_SQLITE_OPTIONS)
-            cursor.execute(sql)
-            frames[sobject] = pl.DataFrame(cursor.fetch_arrow())
-    return frames
-
-
-def read_sqlite(
-    path: str,
-    queries: Mapping[str, str],
-    folder: str,
-    kinds: Mapping[str, Mapping[str, ColumnKind]],
-    compaction: Compaction,
-) -> dict[str, str]:
-    """Run the queries on a SQLite file through ADBC, writing each frame, typed and compacted, as an Arrow IPC file.
-
-    Runs in a worker process (see the module docstring). Files, not pickles, carry the frames
-    back: pickling a million rows costs more than reading them. Typing and compacting here
-    keeps that work off the audit's process (two readers work side by side) and the files small.
-
-    Returns:
-        Per object, the IPC file holding its frame.
-    """
-    files = {}
-    with adbc_driver_sqlite.dbapi.connect(path) as connection:
-        for sobject, frame in _fetch(connection, queries).items():
-            files[sobject] = str(Path(folder) / f"{sobject}.arrow")
-            _finished(frame, kinds[sobject], compaction).write_ipc(files[sobject])
-    return files
+def _largest_first(engine: Engine, requests: Mapping[str, FrameRequest]) -> list[str]:
+    """The objects by the work of reading them, largest first (rows x columns, roughly)."""
+    # Two readers taking the largest tables first finish together: in request order, one read
+    # Lead (28 columns) while the other read Task and Contact, then LeadHistory came last to
+    # whichever was free (6.5 CPU-s on the busier reader at 1M, 5.4 largest first). The
+    # largest rowid is read from the table's b-tree, not counted: exact enough to order by.
+    with engine.connect() as conn:
+        rows = {
+            sobject: conn.execute(select(func.max(literal_column("rowid"))).select_from(table)).scalar()
+            for sobject, (table, _) in requests.items()
+        }
+    work = {sobject: (rows[sobject] or 0) * (len(kinds) + 4) for sobject, (_, kinds) in requests.items()}
+    return sorted(requests, key=lambda sobject: -work[sobject])
 
 
 def _read_sqlite_isolated(
-    path: str, queries: Mapping[str, str], kinds: Mapping[str, Mapping[str, ColumnKind]]
+    path: str, queries: Mapping[str, str], kinds: Mapping[str, Mapping[str, ColumnKind]], order: list[str]
 ) -> dict[str, pl.DataFrame]:
     context = multiprocessing.get_context("spawn")  # fork would copy polars' running thread pool
-    with tempfile.TemporaryDirectory(prefix="sfbridge-read-") as folder:
-        with ProcessPoolExecutor(max_workers=min(len(queries), _READERS), mp_context=context) as pool:
-            # One task per object: whichever reader is free takes the next.
-            futures = [
-                pool.submit(read_sqlite, path, {sobject: sql}, folder, {sobject: kinds[sobject]}, _compaction())
-                for sobject, sql in queries.items()
-            ]
-            files = {sobject: file for future in futures for sobject, file in future.result().items()}
-        return {sobject: pl.read_ipc(files[sobject]) for sobject in queries}
+    with (
+        tempfile.TemporaryDirectory(prefix="sfbridge-read-") as folder,
+        ProcessPoolExecutor(max_workers=min(len(queries), _READERS), mp_context=context) as pool,
+    ):
+        # One task per object, in `order`: whichever reader is free takes the next.
+        futures = [
+            pool.submit(
+                read_sqlite, path, {sobject: queries[sobject]}, folder, {sobject: kinds[sobject]}, _compaction()
+            )
+            for sobject in order
+        ]
+        # Each frame is read back as its reader finishes, while the other may still read.
+        frames = {
+            sobject: pl.read_ipc(file) for future in as_completed(futures) for sobject, file in future.result().items()
+        }
+    return {sobject: frames[sobject] for sobject in queries}  # in the order asked
 
 
 def _read_postgresql(engine: Engine, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:
+    # Imported here: the DB-API layer imports pyarrow (0.2 s), which a SQLite store never needs.
+    import adbc_driver_postgresql.dbapi  # type: ignore[import-untyped]  # noqa: PLC0415  # ships no type hints
+
     # libpq takes the same URL without SQLAlchemy's driver suffix (a password, if any, comes
     # from PGPASSWORD or ~/.pgpass, never the URL: the config refuses one there).
     uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    frames = {}
     with adbc_driver_postgresql.dbapi.connect(uri) as connection:
-        return _fetch(connection, queries)
+        for sobject, sql in queries.items():
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                frames[sobject] = pl.DataFrame(cursor.fetch_arrow())
+    return frames
 
 
 def _read_rows(
@@ -194,9 +135,9 @@ def _read_rows(
             while rows := cursor.fetchmany(_CHUNK):
                 # Columns empty in a chunk arrive as polars' Null type; the casts type them.
                 chunk = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
-                chunks.append(_typed(chunk, kinds[sobject]))
-            whole = pl.concat(chunks, how="vertical_relaxed") if chunks else _empty(kinds[sobject])
-            frames[sobject] = _compact(whole, kinds[sobject], _compaction())
+                chunks.append(typed(chunk, kinds[sobject]))
+            whole = pl.concat(chunks, how="vertical_relaxed") if chunks else empty_frame(kinds[sobject])
+            frames[sobject] = compacted(whole, kinds[sobject], _compaction())
     return frames
 
 
@@ -229,7 +170,8 @@ def load_frames(engine: Engine, requests: Mapping[str, FrameRequest]) -> dict[st
         return _read_rows(engine, queries, kinds)
     try:
         if engine.dialect.name == "sqlite":
-            return _read_sqlite_isolated(str(engine.url.database), queries, kinds)  # typed by the readers
+            order = _largest_first(engine, requests)
+            return _read_sqlite_isolated(str(engine.url.database), queries, kinds, order)  # typed by the readers
         raw = _read_postgresql(engine, queries)
     except adbc_driver_manager.Error as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
@@ -240,4 +182,4 @@ def load_frames(engine: Engine, requests: Mapping[str, FrameRequest]) -> dict[st
         # processes import it), or killed for memory. Slower, but the same frames.
         log.warning("store_reader_failed", fallback="in-process read")
         return _read_rows(engine, queries, kinds)
-    return {sobject: _finished(frame, kinds[sobject], _compaction()) for sobject, frame in raw.items()}
+    return {sobject: finished(frame, kinds[sobject], _compaction()) for sobject, frame in raw.items()}

@@ -70,13 +70,25 @@ class Snapshots(MirrorTables):
             if state.completed_at is not None:
                 latest = max(latest, state.completed_at) if latest else state.completed_at
         counted = [sobject for sobject in count_fill if self.state(sobject)]
+        # Columns read whole into a frame are counted from it (a null count polars keeps):
+        # SQL counts only the others, a fifth less of the scan (Lead and Contact at 1M: 1.6 to
+        # 1.2 CPU-s). Given `only`, the frames hold a few records: every field is counted in SQL.
+        from_frames = {
+            sobject: set(requests[sobject][1]) for sobject in counted if only is None and sobject in requests
+        }
         # The fill counts scan whole tables while the frames are read (in reader processes for
         # a large SQLite store): run them side by side rather than one after the other.
         with ThreadPoolExecutor(max_workers=1) as counter:
-            counting = counter.submit(lambda: {sobject: self._fill_counts(sobject) for sobject in counted})
+            counting = counter.submit(
+                lambda: {sobject: self._fill_counts(sobject, from_frames.get(sobject, set())) for sobject in counted}
+            )
             with guard("read the mirror"):
                 frames = load_frames(self.engine, requests) if only is None else self._some_records(requests, only)
             counts = counting.result()
+        for sobject, loaded in from_frames.items():
+            frame = frames[sobject]
+            filled = {name: frame.height - frame.get_column(name).null_count() for name in loaded}
+            counts[sobject] = {name: filled.get(name, count) for name, count in counts[sobject].items()}
         moment = taken_at or latest or datetime.now(UTC)
         return Snapshot(
             org_id=org["org_id"],
@@ -141,11 +153,23 @@ class Snapshots(MirrorTables):
         """
         return {"rules": rules_digest, "snapshot": self.snapshot_token(), "sfbridge": sfbridge.__version__}
 
-    def _fill_counts(self, sobject: str) -> dict[str, int]:
-        """How many live records fill each field (``*``: how many live records there are)."""
+    def _fill_counts(self, sobject: str, elsewhere: set[str]) -> dict[str, int]:
+        """How many live records fill each field (``*``: how many live records there are).
+
+        Fields in ``elsewhere`` are counted by the caller: they get a placeholder 0 here, in
+        their place among the fields.
+        """
         table = self.table(sobject)
         fields = [column for column in table.columns if column.name not in {SYNCED_AT, DELETED_AT}]
-        query = select(func.count(), *(func.count(column) for column in fields)).where(table.c[DELETED_AT].is_(None))
+        counted = [column for column in fields if column.name not in elsewhere]
+        query = select(func.count(), *(func.count(column) for column in counted)).where(table.c[DELETED_AT].is_(None))
         with guard(f"count {sobject} fields"), self.engine.connect() as conn:
             total, *filled = conn.execute(query).one()
-        return {"*": int(total), **{column.name: int(value) for column, value in zip(fields, filled, strict=True)}}
+            if conn.dialect.name == "sqlite":
+                # The scan filled this connection's page cache (64 MiB, see store.engine) with
+                # pages nothing reads again, held for the rest of the audit; and once the
+                # frames' load opened a second pooled connection, one per counted object.
+                # At 1M the audit's process held 816 MB (anonymous) after the load, 719 with this.
+                conn.exec_driver_sql("PRAGMA shrink_memory")
+        found = {column.name: int(value) for column, value in zip(counted, filled, strict=True)}
+        return {"*": int(total), **{column.name: found.get(column.name, 0) for column in fields}}
