@@ -21,6 +21,7 @@ from conftest import copy_store
 from sfbridge.checks import select_checks
 from sfbridge.cli.auditing import run_audit
 from sfbridge.errors import StoreError, UsageError
+from sfbridge.models import Finding, Severity
 from sfbridge.outputs import check_csvs, write_audit_outputs
 from sfbridge.report.csv_files import CheckCsvs, CsvFile
 from sfbridge.report.findings_table import findings_table
@@ -39,10 +40,9 @@ def store(demo_store, tmp_path):
 
 
 @pytest.fixture(params=[0, 10**9], ids=["worker", "in-process"])
-def worker_from(request, monkeypatch):
+def worker_from(request, monkeypatch) -> None:
     """The CSVs and workbook written by a worker process, or (a small audit) in this one."""
     monkeypatch.setattr(sfbridge.report.workbook, "WORKER_FROM", request.param)
-    return request.param
 
 
 def _audit(store, out):
@@ -75,9 +75,7 @@ def test_the_files_written_beside_the_store_are_those_written_after_it(store, tm
     monkeypatch.setattr(sfbridge.report.workbook, "WORKER_FROM", 0)
     outcome = _audit(store, tmp_path / "overlapped")
     monkeypatch.setattr(sfbridge.report.workbook, "WORKER_FROM", 10**9)
-    write_audit_outputs(
-        tmp_path / "after", document=outcome.document, findings=outcome.result.findings, checks=OBJECTS
-    )
+    write_audit_outputs(tmp_path / "after", document=outcome.document, findings=outcome.result.findings, checks=OBJECTS)
     overlapped = _files(tmp_path / "overlapped")
     assert overlapped == _files(tmp_path / "after")
     for name, text in check_csvs(OBJECTS, outcome.result.findings).items():  # the CSVs as rendered whole
@@ -86,7 +84,8 @@ def test_the_files_written_beside_the_store_are_those_written_after_it(store, tm
     assert not _leftovers(tmp_path / "overlapped")
 
 
-def test_a_store_failure_while_the_files_are_written_keeps_the_previous_ones(store, tmp_path, monkeypatch, worker_from):
+@pytest.mark.usefixtures("worker_from")
+def test_a_store_failure_while_the_files_are_written_keeps_the_previous_ones(store, tmp_path, monkeypatch):
     """The store refuses the findings while the CSVs and workbook are being written: nothing replaces the old files."""
     out = tmp_path / "out"
     _audit(store, out)
@@ -115,9 +114,8 @@ def test_a_store_failure_leaves_no_folder_it_made(store, tmp_path, monkeypatch):
     assert not (tmp_path / "new").exists()
 
 
-def test_ctrl_c_while_the_files_are_written_leaves_no_worker_and_no_temporary_file(
-    store, tmp_path, monkeypatch, worker_from
-):
+@pytest.mark.usefixtures("worker_from")
+def test_ctrl_c_while_the_files_are_written_leaves_no_worker_and_no_temporary_file(store, tmp_path, monkeypatch):
     """Ctrl-C while the findings are stored (the worker writing meanwhile): it ends, its files go, the old stay."""
     out = tmp_path / "out"
     _audit(store, out)
@@ -136,7 +134,8 @@ def test_ctrl_c_while_the_files_are_written_leaves_no_worker_and_no_temporary_fi
     assert run["outcome"] == "interrupted"
 
 
-def test_a_csv_that_cannot_be_written_is_named_and_replaces_nothing(store, tmp_path, monkeypatch, worker_from):
+@pytest.mark.usefixtures("worker_from")
+def test_a_csv_that_cannot_be_written_is_named_and_replaces_nothing(store, tmp_path, monkeypatch):
     """A CSV fails (in the worker or here): the message names that file; no file replaces its previous version."""
     out = tmp_path / "out"
     _audit(store, out)
@@ -158,7 +157,8 @@ def test_a_csv_that_cannot_be_written_is_named_and_replaces_nothing(store, tmp_p
 
 def test_the_worker_names_the_csv_it_could_not_write(tmp_path):
     """The worker's OSError on a CSV comes back here as an OSError whose file is the CSV's own name."""
-    (finding,) = [item for item in _demo_findings() if item.check == "junk_lead"][:1]
+    finding = Finding(check="junk_lead", severity=Severity.LOW, sobject="Lead", record_id="00Q5g00000AbC01AAA",
+                      reason="junk", suggested_action="Delete it", evidence={"email": "x@example.com"})  # fmt: skip
     table = findings_table([finding])
     csvs = CheckCsvs(CsvFile(str(tmp_path / "gone" / ".junk_lead.csv.tmp"), "out/junk_lead.csv"))
     with pytest.raises(OSError, match="No such file") as raised:
@@ -172,12 +172,3 @@ def test_the_worker_names_the_csv_it_could_not_write(tmp_path):
         )
     assert (raised.value.errno, raised.value.filename) == (errno.ENOENT, "out/junk_lead.csv")
     assert not multiprocessing.active_children()
-
-
-def _demo_findings():
-    from sfbridge.models import Finding, Severity  # noqa: PLC0415
-
-    return [
-        Finding(check="junk_lead", severity=Severity.LOW, sobject="Lead", record_id="00Q5g00000AbC01AAA",
-                reason="junk", suggested_action="Delete it", evidence={"email": "x@example.com"})
-    ]  # fmt: skip
