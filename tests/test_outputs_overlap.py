@@ -11,6 +11,9 @@ temporary file and no worker process.
 import errno
 import multiprocessing
 import re
+import subprocess
+import sys
+import textwrap
 import zipfile
 
 import pytest
@@ -63,6 +66,11 @@ def _files(folder):
         else:
             files[path.name] = path.read_bytes()
     return files
+
+
+def sheet_xml(path):
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("xl/worksheets/sheet1.xml")
 
 
 def _leftovers(folder):
@@ -172,3 +180,48 @@ def test_the_worker_names_the_csv_it_could_not_write(tmp_path):
         )
     assert (raised.value.errno, raised.value.filename) == (errno.ENOENT, "out/junk_lead.csv")
     assert not multiprocessing.active_children()
+
+
+def test_a_worker_that_cannot_start_leaves_the_csvs_and_workbook_to_this_process(tmp_path):
+    """A script without a __main__ guard: the worker fails as it starts; every file is still written, the same."""
+    out = tmp_path / "out"
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            from datetime import UTC, datetime
+            from pathlib import Path
+            import sfbridge.report.workbook
+            from sfbridge.models import Finding, Severity
+            from sfbridge.outputs import write_audit_outputs
+            from sfbridge.report.findings import findings_document
+
+            sfbridge.report.workbook.WORKER_FROM = 0
+            findings = [
+                Finding(check="junk_lead", severity=Severity.LOW, sobject=sobject, record_id=f"00Q5g00000AbC0{{n}}AAA",
+                        reason="junk, surely", suggested_action="Delete", evidence={{"name": f"Person {{n}}"}})
+                for n, sobject in enumerate(["Lead", "Contact", "Lead"])
+            ]
+            document = findings_document(findings, org={{"name": "acme", "org_id": "00D", "instance_url": None}},
+                                         snapshot_at=datetime(2026, 11, 2, tzinfo=UTC), run_id=1, checks=[], rules={{}})
+            checks = {{"junk_lead": ["Lead"]}}
+            write_audit_outputs(Path({str(out)!r}), document=document, findings=findings, checks=checks)
+            print("written")
+            """
+        ),
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=False, timeout=120)  # noqa: S603
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("written\n") == 1
+    assert "workbook_worker_failed" in done.stdout + done.stderr  # it did fall back
+    findings = [
+        Finding(check="junk_lead", severity=Severity.LOW, sobject=sobject, record_id=f"00Q5g00000AbC0{n}AAA",
+                reason="junk, surely", suggested_action="Delete", evidence={"name": f"Person {n}"})
+        for n, sobject in enumerate(["Lead", "Contact", "Lead"])
+    ]  # fmt: skip
+    for name, text in check_csvs({"junk_lead": ["Lead"]}, findings).items():
+        assert (out / name).read_bytes() == text.encode(), name
+    assert {"junk_lead.Lead.csv", "junk_lead.Contact.csv", "junk_lead.csv"} <= {path.name for path in out.iterdir()}
+    assert b"Person 2" in sheet_xml(out / "findings.xlsx")
+    assert not [path.name for path in out.iterdir() if path.name.startswith(".") and path.name != ".sfbridge-outputs"]

@@ -257,7 +257,10 @@ class AuditOutputs:
                 self._feed.put(findings_table(mine, columns=columns), self._csvs(name, mine, objects, columns))
             self._feed.close()
         except BaseException as exc:
-            self._abandon()
+            try:
+                self._abandon()
+            finally:
+                gc.unfreeze()  # __exit__ is not called when __enter__ fails
             if isinstance(exc, OSError):
                 raise self._unwritable(exc) from exc
             raise

@@ -68,6 +68,9 @@ def write_in_worker(
     worker.start()
     theirs.close()
     stop = stop or threading.Event()
+    ended = threading.Event()
+    # The caller's stop ends the worker wherever this thread is, even blocked handing it a table.
+    threading.Thread(target=_stop_on, args=(stop, ended, worker), name="sfbridge-workbook-stop", daemon=True).start()
     try:
         if not _started(ours, stop):
             log.warning("workbook_worker_failed", fallback="in-process write")
@@ -80,6 +83,7 @@ def write_in_worker(
         worker.terminate()
         raise
     finally:
+        ended.set()
         worker.join()
         ours.close()
     if answer is not None:
@@ -88,6 +92,13 @@ def write_in_worker(
             raise OSError(*details)
         msg = f"writing {path.name} failed: {details[0]}"
         raise RuntimeError(msg)
+
+
+def _stop_on(stop: threading.Event, ended: threading.Event, worker: multiprocessing.process.BaseProcess) -> None:
+    while not ended.wait(_POLL):
+        if stop.is_set():
+            worker.terminate()
+            return
 
 
 def _waited(connection: Connection, stop: threading.Event) -> None:
