@@ -1,8 +1,10 @@
 """Write audit outputs into a folder, never half-written: CSVs, findings.xlsx, report.md, report.html, findings.json.
 
-Each file is written to a temporary name in the same folder and renamed into place, so a
-reader (a scheduler picking up the CSVs) never sees a partial file; findings.json goes last,
-so when it changes the rest of the run's files are in place. Files an earlier run wrote into
+Each file is written to a temporary name in the same folder, and all of them are renamed
+into place once every one is written (and, for ``sfbridge audit``, once the findings are
+stored: :class:`AuditOutputs`), so a reader (a scheduler picking up the CSVs) never sees a
+partial file or a mix of two runs' files; findings.json goes last, so when it changes the
+rest of the run's files are in place. Files an earlier run wrote into
 the folder and this one does not are removed (:mod:`sfbridge.output_manifest`). An audit of
 several orgs writes each org's files into ``<out>/<org>/`` and an index of them
 (``index.html``, ``index.md``) into ``<out>/``.
