@@ -99,7 +99,7 @@ def test_the_run_is_ok_only_once_its_files_are_written_too(store, tmp_path, monk
     def refuse(*_args, **_kwargs):
         raise stop
 
-    monkeypatch.setattr("sfbridge.outputs.write_audit_outputs", refuse)
+    monkeypatch.setattr("sfbridge.outputs.AuditOutputs.finish", refuse)
     with pytest.raises(type(stop)):
         run_audit(store, org="demo", rules=Rules(), checks=select_checks(["stale_lead"]), out_dir=tmp_path / "out")
     (run,) = store.recent_runs(limit=1)

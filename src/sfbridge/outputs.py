@@ -1,8 +1,10 @@
 """Write audit outputs into a folder, never half-written: CSVs, findings.xlsx, report.md, report.html, findings.json.
 
-Each file is written to a temporary name in the same folder and renamed into place, so a
-reader (a scheduler picking up the CSVs) never sees a partial file; findings.json goes last,
-so when it changes the rest of the run's files are in place. Files an earlier run wrote into
+Each file is written to a temporary name in the same folder, and all of them are renamed
+into place once every one is written (and, for ``sfbridge audit``, once the findings are
+stored: :class:`AuditOutputs`), so a reader (a scheduler picking up the CSVs) never sees a
+partial file or a mix of two runs' files; findings.json goes last, so when it changes the
+rest of the run's files are in place. Files an earlier run wrote into
 the folder and this one does not are removed (:mod:`sfbridge.output_manifest`). An audit of
 several orgs writes each org's files into ``<out>/<org>/`` and an index of them
 (``index.html``, ``index.md``) into ``<out>/``.
@@ -19,19 +21,19 @@ import gc
 import io
 import os
 import re
-import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Self
 
 from sfbridge.errors import UsageError
 from sfbridge.models import Finding
 from sfbridge.output_manifest import replace_outputs
-from sfbridge.report.findings import csv_lines, csv_rows, object_csv_name, write_csv, write_findings_json
+from sfbridge.report.csv_files import CheckCsvs, CsvFile
+from sfbridge.report.findings import csv_rows, object_csv_name, write_csv, write_findings_json
 from sfbridge.report.findings_table import Cell, Columns, findings_table, table_columns
 from sfbridge.report.html import render_index_html, render_report_html
 from sfbridge.report.markdown import render_index_markdown, render_report_markdown
@@ -40,6 +42,7 @@ from sfbridge.report.workbook_worker import TableFeed
 
 __all__ = [
     "WORKBOOK",
+    "AuditOutputs",
     "check_csvs",
     "check_output_file",
     "check_output_folder",
@@ -159,12 +162,9 @@ def write_audit_outputs(
     """Write a run's CSVs (:func:`check_csvs`), findings.xlsx, report.md, report.html and findings.json.
 
     Files the folder's previous audit wrote and this one does not (a check left out by
-    ``--checks``) are removed, so nothing in the folder is older than this run.
-
-    Each check's table is laid out once and serves its CSVs and its sheet. The workbook is
-    written beside the rest (in a worker process when it is large:
-    :func:`sfbridge.report.workbook.write_findings_workbook`), and every file goes straight to
-    its temporary name as it is rendered, so no CSV waits whole in memory.
+    ``--checks``) are removed, so nothing in the folder is older than this run. The same as
+    :class:`AuditOutputs` finished at once (``sfbridge audit`` starts them before it stores
+    the findings).
 
     Args:
         folder: the output folder (created if missing).
@@ -178,49 +178,182 @@ def write_audit_outputs(
     Raises:
         UsageError: when the folder cannot be created or written.
     """
-    groups = _grouped(checks, findings)
-    report_names = ["report.md", "report.html"]
-    names = ["findings.json", *_csv_names(groups), WORKBOOK, *report_names]
     instance_url = (document.get("org") or {}).get("instance_url")
+    with AuditOutputs(folder, findings=findings, checks=checks, instance_url=instance_url) as outputs:
+        return outputs.finish(document)
 
-    def write_files() -> None:
-        with replacing(folder / WORKBOOK) as temporary, ThreadPoolExecutor(1, "sfbridge-workbook") as pool:
-            feed = TableFeed()
-            workbook = pool.submit(
+
+class AuditOutputs:
+    """A run's files, begun before its findings.json document exists, put in place only by :meth:`finish`.
+
+    Entering lays out each check's table once and hands it to the writer of the CSVs and
+    findings.xlsx (in a worker process when the audit is large:
+    :func:`sfbridge.report.workbook.write_findings_workbook`), which writes them to temporary
+    names beside the caller's work: ``sfbridge audit`` stores the findings, compares them with
+    the previous audit and builds the document meanwhile (at 1M records some 4 s of its
+    process's time that the second core spent idle). :meth:`finish` writes report.md,
+    report.html and findings.json, waits for the writer, and only then renames every file into
+    place (findings.json last) and removes the previous run's files this one does not write
+    (:func:`sfbridge.output_manifest.replace_outputs`). Leaving the block without finishing, or
+    with an error (the store refused the findings, Ctrl-C), stops the writer and removes the
+    temporary files: the folder keeps the previous run's files, whole.
+
+    Raises (entering, :meth:`finish`):
+        UsageError: when the folder cannot be created or written.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        findings: Sequence[Finding],
+        checks: Mapping[str, Sequence[str]],
+        instance_url: str | None,
+    ) -> None:
+        """Name the files; nothing is written until the block is entered.
+
+        Args:
+            folder: the output folder (created if missing).
+            findings: the findings.
+            checks: the checks that ran, each with the objects it checks (``Check.objects``).
+            instance_url: the org's instance, for the workbook's links (None: no links).
+        """
+        self.folder = folder
+        self._findings = findings
+        self._checks = checks
+        self._instance_url = instance_url
+        self._groups = _grouped(checks, findings)
+        self.names = ["findings.json", *_csv_names(self._groups), WORKBOOK, "report.md", "report.html"]
+        self._temporaries: dict[str, Path] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._feed = TableFeed()
+        self._tables: Future[None] | None = None
+        self._created = False
+        self._finished = False
+
+    def __enter__(self) -> Self:
+        """Start writing the CSVs and the workbook."""
+        # The findings are millions of objects that live through the rest of the audit; each full
+        # collection the work's allocations set off walked them all (5 of 16 CPU seconds of the
+        # outputs at 160k findings). Frozen, the collector leaves them be; what is made is still collected.
+        gc.freeze()
+        try:
+            self._created = not self.folder.is_dir()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for name in self.names:
+                self._temporaries[name] = _temporary(self.folder / name)
+            self._pool = ThreadPoolExecutor(1, "sfbridge-workbook")
+            self._tables = self._pool.submit(
                 write_findings_workbook,
-                temporary,
-                checks=list(checks),
-                findings=findings,
-                instance_url=instance_url,
-                tables=feed,
+                self._temporaries[WORKBOOK],
+                checks=list(self._checks),
+                findings=self._findings,
+                instance_url=self._instance_url,
+                tables=self._feed,
+                stop=self._feed.stopped,
             )
-            feed.follow(workbook)
+            self._feed.follow(self._tables)
+            for name, (mine, objects) in self._groups.items():
+                columns = table_columns(mine)
+                # Its cells as they are (csv_lines makes new lists); pickled as it is handed over.
+                self._feed.put(findings_table(mine, columns=columns), self._csvs(name, mine, objects, columns))
+            self._feed.close()
+        except BaseException as exc:
             try:
-                for name, (mine, objects) in groups.items():
-                    _write_check_csvs(folder, name, mine, objects, feed)
-                feed.close()
-                # Both reports show the document's own trends (the comparison with the previous audit).
-                write_atomically(folder / "report.md", render_report_markdown(document))
-                write_atomically(folder / "report.html", render_report_html(document))
-            except BaseException:
-                feed.abort()  # the workbook's writer stops; the temporary workbook is removed
-                raise
-            workbook.result()  # the workbook's own error (a full disk), raised here as it was there
-        with replacing(folder / "findings.json") as temporary, temporary.open("wb") as file:
-            write_findings_json(file, document)  # last: the run is whole once it changes
+                self._abandon()
+            finally:
+                gc.unfreeze()  # __exit__ is not called when __enter__ fails
+            if isinstance(exc, OSError):
+                raise self._unwritable(exc) from exc
+            raise
+        return self
 
-    # The findings and their document are millions of objects that live through this stage; each
-    # full collection the rendering's allocations set off walked them all (5 of 16 CPU seconds at
-    # 160k findings). Frozen, the collector leaves them be; what this stage makes is still collected.
-    gc.freeze()
+    def finish(self, document: Mapping[str, Any]) -> list[Path]:
+        """Write the reports and findings.json, wait for the CSVs and the workbook, and put every file in place.
+
+        Returns:
+            The files written.
+
+        Raises:
+            UsageError: when a file cannot be written (none has replaced its previous version).
+        """
+        temporaries = self._temporaries
+        # What was made since entering (the document, each finding's plain form that storing
+        # made) is frozen too: unfrozen, the reports' allocations set off full collections that
+        # walked it all (report.md 0.7 -> 3.2 s at 1M records). __exit__ unfreezes everything.
+        gc.freeze()
+        try:
+            # Both reports show the document's own trends (the comparison with the previous audit).
+            temporaries["report.md"].write_bytes(render_report_markdown(document).encode())
+            temporaries["report.html"].write_bytes(render_report_html(document).encode())
+            with temporaries["findings.json"].open("wb") as file:
+                write_findings_json(file, document)
+            assert self._tables is not None  # noqa: S101 (entered)
+            self._tables.result()  # the writer's own error (a full disk), raised here as it was there
+            replace_outputs(self.folder, self.names, write_files=self._rename, write_text=write_atomically)
+        except OSError as exc:
+            raise self._unwritable(exc) from exc
+        self._finished = True
+        return [self.folder / name for name in self.names]
+
+    def __exit__(self, *_exc: object) -> None:
+        """Without :meth:`finish`, or after an error: stop the writer and remove the temporary files."""
+        try:
+            if not self._finished:
+                self._abandon()
+            elif self._pool is not None:
+                self._pool.shutdown()
+        finally:
+            gc.unfreeze()
+
+    def _csvs(self, name: str, mine: list[Finding], objects: Mapping[str, list[int]], columns: Columns) -> CheckCsvs:
+        def planned(file_name: str, header: list[str] | None = None, positions: list[int] | None = None) -> CsvFile:
+            shown = self.folder / file_name
+            return CsvFile(str(self._temporaries[file_name]), str(shown), header, positions)
+
+        csvs = CheckCsvs(planned(f"{name}.csv"))
+        for sobject, header, positions in _object_columns(mine, objects, columns):
+            if header is None:
+                csvs.copies.append(planned(object_csv_name(name, sobject)))
+            else:
+                csvs.objects[sobject] = planned(object_csv_name(name, sobject), header, positions)
+        return csvs
+
+    def _rename(self) -> None:
+        # Every file is whole: each replaces its previous version, findings.json last (the run is
+        # whole once it changes).
+        for name in [*self.names[1:], self.names[0]]:
+            self._temporaries.pop(name).replace(self.folder / name)
+
+    def _abandon(self) -> None:
+        self._feed.abort()  # the writer stops, and its worker process with it
+        if self._pool is not None:
+            self._pool.shutdown()  # the worker has ended: its files can be removed (on Windows too)
+        for temporary in self._temporaries.values():
+            temporary.unlink(missing_ok=True)
+        self._temporaries.clear()
+        if self._created:  # a folder made for files that were never put there
+            with suppress(OSError):
+                self.folder.rmdir()
+
+    def _unwritable(self, exc: OSError) -> UsageError:
+        shown = {str(path): self.folder / name for name, path in self._temporaries.items()}
+        name = shown.get(str(exc.filename), exc.filename) if exc.filename else None
+        what = f"write {name}" if name else f"write to {self.folder}"
+        return UsageError(f"--out: cannot {what} ({exc.strerror or exc.__class__.__name__}); choose a writable folder")
+
+
+def _temporary(path: Path) -> Path:
+    """An empty temporary sibling of ``path``, for a file renamed onto it once the run's files are all written."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    temporary = Path(name)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        replace_outputs(folder, names, write_files=write_files, write_text=write_atomically)
-    except OSError as exc:
-        raise _unwritable(folder, exc) from exc
-    finally:
-        gc.unfreeze()
-    return [folder / name for name in names]
+        temporary.chmod(_FILE_MODE)  # as replacing() does: mkstemp makes 0600
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
 
 
 def check_csvs(checks: Mapping[str, Sequence[str]], findings: Sequence[Finding]) -> dict[str, str]:
@@ -291,42 +424,10 @@ def _object_parts(
             yield sobject, columns.header, (pick(rows[index]) for index in positions)
 
 
-def _write_check_csvs(
-    folder: Path, name: str, mine: list[Finding], objects: Mapping[str, list[int]], feed: TableFeed
-) -> None:
-    whole_columns = table_columns(mine)
-    table = findings_table(mine, columns=whole_columns)
-    feed.put(table)  # the workbook's sheet: its cells as they are (csv_lines makes new lists)
-    whole = folder / f"{name}.csv"
-    same: list[Path] = []  # files whose text is the check-wide file's
-    # Each row's fields are quoted once, then written to the check's file and to its object's
-    # (its columns picked), all files open at once, so no file's text is held whole.
-    narrower: dict[str, tuple[Path, list[str], Callable[[list[str]], Any] | None]] = {}
-    for sobject, header, picked in _object_columns(mine, objects, whole_columns):
-        path = folder / object_csv_name(name, sobject)
-        if header is None:
-            same.append(path)
-        else:
-            narrower[sobject] = (path, header, picked)
-    with ExitStack() as files:
-        whole_file = _open_csv(files, whole, table.header)
-        writers = {sobject: _open_csv(files, path, header) for sobject, (path, header, _) in narrower.items()}
-        picks = {sobject: picked for sobject, (_, _, picked) in narrower.items()}
-        for item, (line, fields) in zip(mine, csv_lines(table), strict=True):
-            whole_file.write(line + "\r\n")
-            sobject = item.sobject
-            if sobject in writers:
-                pick = picks[sobject]
-                writers[sobject].write((line if pick is None else ",".join(pick(fields))) + "\r\n")
-    for path in same:  # an object that holds all of the check's findings: the same bytes, copied
-        with replacing(path) as temporary:
-            shutil.copyfile(whole, temporary)
-
-
 def _object_columns(
     mine: list[Finding], objects: Mapping[str, list[int]], whole: Columns
-) -> Iterator[tuple[str, list[str] | None, Callable[[list[str]], Any] | None]]:
-    """Per object of a check: its header and what picks its columns from a row's (None: all); None, None: all of it.
+) -> Iterator[tuple[str, list[str] | None, list[int] | None]]:
+    """Per object of a check: its header and where its columns are in a row's (None: all); None, None: all of it.
 
     ``whole``: the columns of all the check's findings (``mine``).
     """
@@ -338,15 +439,7 @@ def _object_columns(
         elif columns == whole:
             yield sobject, columns.header, None
         else:
-            yield sobject, columns.header, itemgetter(*columns.positions(whole))  # 7 columns at least: a tuple
-
-
-def _open_csv(files: ExitStack, path: Path, header: Sequence[str]) -> TextIO:
-    """A CSV's temporary file, open, its header written; renamed onto ``path`` when ``files`` closes without error."""
-    temporary = files.enter_context(replacing(path))
-    file = files.enter_context(temporary.open("w", encoding="utf-8", newline=""))
-    write_csv(file, header, ())
-    return file
+            yield sobject, columns.header, columns.positions(whole)
 
 
 def write_index_outputs(folder: Path, entries: Sequence[Mapping[str, Any]]) -> list[Path]:

@@ -24,16 +24,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sfbridge.models import Finding
+from sfbridge.report.csv_files import CheckCsvs, write_check_csvs
 from sfbridge.report.findings_table import FindingsTable, findings_table
 from sfbridge.report.links import instance_base, lightning_url
 
 if TYPE_CHECKING:
+    from threading import Event
+
     from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]  # XlsxWriter ships no type hints
 
 __all__ = [
     "MAX_LINKS",
     "MAX_ROWS",
     "WORKER_FROM",
+    "SheetTable",
     "sheet_names",
     "sheet_table",
     "write_findings_workbook",
@@ -54,6 +58,10 @@ _PERSON_COLUMNS = {"Name": ("Evidence: name", "Evidence: Name"), "Company": ("Ev
 #: Findings from which the workbook is written in a worker process (at 16k, a 2 s workbook).
 WORKER_FROM = 5_000
 
+#: A check's table as the workbook's writer takes it (:func:`sheet_table`), and the CSVs it
+#: writes from it first (None: none; :mod:`sfbridge.report.csv_files`).
+SheetTable = tuple[CheckCsvs | None, bytes]
+
 _WIDTH_SAMPLE = 200  # rows: the widths are measured on the first ones
 _WIDEST = 60  # characters: longer text (a duplicate's matches as JSON) wraps out of sight, not the screen
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
@@ -66,8 +74,9 @@ def write_findings_workbook(
     checks: Sequence[str],
     findings: Sequence[Finding],
     instance_url: str | None,
-    tables: Iterable[bytes] | None = None,
+    tables: Iterable[SheetTable] | None = None,
     worker_from: int | None = None,
+    stop: Event | None = None,
 ) -> None:
     """Write findings.xlsx to ``path``: one sheet per check, in the order given, clean checks included.
 
@@ -77,11 +86,14 @@ def write_findings_workbook(
         findings: their findings.
         instance_url: the org's instance, for the records' links (None: no links).
         tables: each check's table already laid out (:func:`sheet_table`), in the order of
-            ``checks`` then of any other check the findings are of; None: laid out here.
+            ``checks`` then of any other check the findings are of, with the CSVs to write
+            from it; None: laid out here (and no CSVs written).
         worker_from: from this many findings on (default :data:`WORKER_FROM`), the workbook is
             written by a worker process (:mod:`sfbridge.report.workbook_worker`), so the
             caller's process writes its other files meanwhile; smaller workbooks take less
             time to write than a process takes to start.
+        stop: once set, a worker process is stopped and nothing more is written (the caller
+            is abandoning the file); see :func:`sfbridge.report.workbook_worker.write_in_worker`.
 
     Raises:
         OSError: when the file cannot be written.
@@ -92,7 +104,7 @@ def write_findings_workbook(
     if len(findings) >= (WORKER_FROM if worker_from is None else worker_from):
         from sfbridge.report.workbook_worker import write_in_worker  # noqa: PLC0415 (only large workbooks)
 
-        write_in_worker(path, sheets=sheet_names(names), tables=tables, instance_url=instance_url)
+        write_in_worker(path, sheets=sheet_names(names), tables=tables, instance_url=instance_url, stop=stop)
     else:
         write_sheets(path, sheets=sheet_names(names), tables=tables, instance_url=instance_url)
 
@@ -105,19 +117,22 @@ def sheet_table(table: FindingsTable) -> bytes:
     return pickle.dumps((table.header, table.rows, table.mapped), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _tables(checks: Sequence[str], findings: Sequence[Finding]) -> Iterator[bytes]:
+def _tables(checks: Sequence[str], findings: Sequence[Finding]) -> Iterator[SheetTable]:
     by_check: dict[str, list[Finding]] = {name: [] for name in checks}
     for item in findings:
         by_check.setdefault(item.check, []).append(item)
     for mine in by_check.values():
-        yield sheet_table(findings_table(mine))
+        yield None, sheet_table(findings_table(mine))
 
 
-def write_sheets(path: Path, *, sheets: Sequence[str], tables: Iterable[bytes], instance_url: str | None) -> None:
+def write_sheets(path: Path, *, sheets: Sequence[str], tables: Iterable[SheetTable], instance_url: str | None) -> None:
     """Write the workbook from its sheets' names and tables (:func:`sheet_table`), one sheet per pair.
 
+    Each table's CSVs, if it has any, are written from it before its sheet
+    (:func:`sfbridge.report.csv_files.write_check_csvs`): the table is unpickled once for both.
+
     Raises:
-        OSError: when the file cannot be written.
+        OSError: when the file (or a CSV) cannot be written.
     """
     # Imported here: only a command that writes a workbook pays for loading XlsxWriter.
     import xlsxwriter  # type: ignore[import-untyped]  # noqa: PLC0415  # XlsxWriter ships no type hints
@@ -136,14 +151,24 @@ def write_sheets(path: Path, *, sheets: Sequence[str], tables: Iterable[bytes], 
         "header": workbook.add_format({"bold": True, "bottom": 1, "bg_color": "#EEF2F7"}),
         "score": workbook.add_format({"num_format": "0.000"}),
     }
-    # map(): no name holds a sheet's bytes (a large check's are ~100 MB) while its rows are written.
-    for sheet, (header, rows, mapped) in zip(sheets, map(pickle.loads, tables), strict=True):
-        table = FindingsTable(header, rows, mapped=mapped)
+    # _unpickled(): no name holds a sheet's bytes (a large check's are ~100 MB) while its rows are written.
+    for sheet, table in zip(sheets, _unpickled(tables), strict=True):
         _write_sheet(workbook.add_worksheet(sheet), table, instance_url=instance_url, formats=formats)
     try:
         workbook.close()
     except FileCreateError as exc:  # XlsxWriter wraps the OSError; the caller reports OSErrors
         raise exc.args[0] from exc
+
+
+def _unpickled(tables: Iterable[SheetTable]) -> Iterator[FindingsTable]:
+    # Each table's CSVs are written as it arrives, then the table goes on to its sheet.
+    for csvs, pickled in tables:
+        header, rows, mapped = pickle.loads(pickled)  # noqa: S301 (this process's own tables, or its worker's)
+        del pickled  # a large check's are ~100 MB: not held while its rows are written
+        table = FindingsTable(header, rows, mapped=mapped)
+        if csvs is not None:
+            write_check_csvs(csvs, table)
+        yield table
 
 
 def sheet_names(names: Iterable[str]) -> list[str]:
