@@ -258,7 +258,7 @@ def _is_json(value: Any) -> bool:  # noqa: ANN401 (any evidence value)
     if kind in _JSON_LEAVES:
         return True
     if kind is float:
-        return -_INFINITY < value < _INFINITY  # False for NaN too
+        return bool(-_INFINITY < value < _INFINITY)  # False for NaN too
     if kind is dict:
         return all(type(key) is str and _is_json(item) for key, item in value.items())
     if kind is list:
