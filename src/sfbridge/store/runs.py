@@ -159,9 +159,8 @@ class RunsAndFindings(StoreBase):
             cursor = conn.connection.cursor()
             try:
                 cursor.executemany(statement, first)
-                for rows in batches:
-                    if rows:
-                        cursor.executemany(statement, rows)
+                for rows in batches:  # the rest of save_findings's batches, none of them empty
+                    cursor.executemany(statement, rows)
             except conn.dialect.loaded_dbapi.Error as exc:  # worded by guard, as SQLAlchemy's own calls are
                 raise DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
             finally:
@@ -290,17 +289,15 @@ def finding_rows(run_id: int, items: Sequence[Finding]) -> list[tuple[Any, ...]]
 
 _JSON = frozenset({"evidence", "suggested_values", "related"})  # the findings' JSON columns
 
-#: Findings made into rows at a time by :meth:`RunsAndFindings.save_findings`.
-_SAVE_BATCH = 5_000
+_SAVE_BATCH = 5_000  # findings made into rows at a time by RunsAndFindings.save_findings
 
 
 #: Each severity by its stored value (a dict lookup: Severity(value) costs more per finding).
 _SEVERITIES = {severity.value: severity for severity in Severity}
 
 
-#: What every stored finding sets: all of its fields (a finding read back is not one with defaults).
-#: One set shared by every finding read back, as the audit's findings share theirs
-#: (:class:`~sfbridge.models.Finding` is frozen: pydantic never adds to it, and its copies copy it).
+#: What every stored finding sets: all of its fields (a finding read back is not one with defaults); one set
+#: shared by all, as the audit's findings share theirs (a frozen model's set is never added to; copies copy it).
 _FIELDS_SET = set(Finding.model_fields)
 
 
