@@ -50,28 +50,8 @@ def _root(
     """Keep a Salesforce org's Leads and Contacts honest: pull, audit, and fix with review."""
 
 
-#: How polars' allocator hands freed memory back (see :func:`return_freed_memory_promptly`).
-ALLOCATOR_SETTING = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
-
-
-def return_freed_memory_promptly() -> None:
-    """Have polars' allocator give freed pages back to the system at once, unless the user set it otherwise.
-
-    Polars allocates with jemalloc (its Linux and macOS builds; Windows builds use mimalloc,
-    which never reads this variable), which keeps freed pages for ten seconds before returning
-    them: an audit's many large, short-lived frames then sit in RSS on top of the live ones.
-    Returned at once, the 1M audit peaked ~200 MB lower (2.02 GB instead of 2.22 GB), for a few
-    seconds of system time spent handing pages back and faulting them in again. jemalloc reads
-    the variable once, when polars is first imported: so this runs before any command imports
-    it, and the reader and phone workers inherit it. A value the user set wins.
-    """
-    name, value = ALLOCATOR_SETTING
-    os.environ.setdefault(name, value)
-
-
 def main() -> None:
     """Console-script entry point (also `python -m sfbridge`)."""
-    return_freed_memory_promptly()
     install_signal_handlers()
     try:
         app()
