@@ -139,3 +139,30 @@ def test_a_stopped_or_refused_save_keeps_none_of_its_findings_in_sqlite(tmp_path
 @pytest.mark.postgres
 def test_a_stopped_or_refused_save_keeps_none_of_its_findings_in_postgresql(postgres_url, monkeypatch):
     _stopped_saves(postgres_url, monkeypatch)
+
+
+def test_findings_saved_in_batches_are_kept_all_in_order_or_none(tmp_path, monkeypatch):
+    """Rows are made a batch at a time (memory), still in one transaction: a refused last batch keeps none."""
+    target = Store.open(str(tmp_path / "store.db"))
+    target.bind_org("00D000000000001EAA", "https://example.my.salesforce.com")
+    run_id = target.start_run("audit", org="x", started_at=datetime(2026, 11, 2, tzinfo=UTC))
+    items = [_one_finding(number) for number in range(10)]
+    monkeypatch.setattr(runs, "_SAVE_BATCH", 3)
+    real = runs.finding_rows
+    made = []
+
+    def last_batch_refused(run_id, batch):
+        rows = real(run_id, batch)
+        made.append(len(rows))
+        if len(made) == 4:  # 3 + 3 + 3 + 1
+            rows[0] = (run_id, None, *rows[0][2:])  # check_name NOT NULL
+        return rows
+
+    monkeypatch.setattr(runs, "finding_rows", last_batch_refused)
+    with pytest.raises(StoreError, match="cannot save findings"):
+        target.save_findings(run_id, items)
+    assert made == [3, 3, 3, 1]
+    assert target.load_findings(run_id) == []
+    monkeypatch.setattr(runs, "finding_rows", real)
+    target.save_findings(run_id, items)
+    assert [item.plain for item in target.load_findings(run_id)] == [item.plain for item in items]

@@ -1,6 +1,10 @@
 """Findings: evidence added to a copy shows in its JSON form, never in the original's."""
 
 import gc
+import math
+from datetime import UTC, date, datetime
+
+import pytest
 
 from sfbridge.models import Finding, Severity, collection_paused
 
@@ -50,3 +54,57 @@ def test_the_collector_is_paused_in_the_block_and_restored_after():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _finding(**values):
+    return Finding(check="stale_lead", severity=Severity.LOW, sobject="Lead", record_id="00Q9P0000F9q001UQA",
+                   reason="idle", suggested_action="touch it", **values)  # fmt: skip
+
+
+def test_a_json_ready_findings_plain_form_shares_its_evidence_and_equals_pydantics_dump():
+    """The JSON form holds the finding's own evidence, not a copy (530 MB of copies at a million records)."""
+    finding = _finding(
+        evidence={"days_idle": 200, "ok": True, "none": None, "matches": [{"score": 0.5, "reasons": ["same email"]}]},
+        suggested_values={"Status": "Closed"},
+        related={"owner": "0059P000001AbcDQAS"},
+        group="g1",
+        score=1,
+    )
+    plain = finding.plain
+    assert plain == finding.model_dump(mode="json")
+    assert list(plain) == list(finding.model_dump(mode="json"))  # the order findings.json shows
+    assert plain["evidence"] is finding.evidence
+    assert plain["suggested_values"] is finding.suggested_values
+    assert plain["related"] is finding.related
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {"last_touch": datetime(2026, 5, 26, 10, 0, tzinfo=UTC)},
+        {"on": date(2026, 5, 26)},
+        {"pair": ("a", "b")},
+        {"ratio": math.nan},
+        {"ratio": math.inf},
+        {"severity": Severity.HIGH},
+        {"by_rank": {1: "a key that is not text"}},
+        {"ids": {"003A"}},
+        {"nested": [{"when": date(2026, 1, 2)}]},
+    ],
+)
+def test_evidence_json_would_change_is_dumped_by_pydantic_as_before(evidence):
+    """A date, a tuple, a set, NaN, an enum or a number as key: the JSON form is pydantic's, never the raw value."""
+    finding = _finding(evidence=evidence)
+    assert finding.plain == finding.model_dump(mode="json")
+    assert finding.plain["evidence"] is not finding.evidence
+
+
+def test_findings_share_their_set_of_fields_and_a_copy_never_changes_anothers():
+    """One set per distinct set of fields given (730 bytes a finding otherwise), safe since a Finding is frozen."""
+    first, second = _finding(evidence={"a": 1}), _finding(evidence={"b": 2})
+    assert first.model_fields_set is second.model_fields_set
+    assert first.with_evidence({"c": 3}).model_fields_set is second.with_evidence({"d": 4}).model_fields_set
+    copy = first.model_copy(update={"group": "g1"})
+    assert "group" in copy.model_fields_set
+    assert "group" not in second.model_fields_set
+    assert _finding(evidence={}, score=0.5).model_fields_set == {*first.model_fields_set, "score"}

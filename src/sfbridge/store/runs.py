@@ -7,7 +7,7 @@ process that is gone.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -122,8 +122,15 @@ class RunsAndFindings(StoreBase):
     # -- findings -----------------------------------------------------------------------------
 
     def save_findings(self, run_id: int, items: Sequence[Finding]) -> None:
-        """Keep an audit run's findings (for trends and for planning fixes later), all or none."""
-        self.save_finding_rows(finding_rows(run_id, items))
+        """Keep an audit run's findings (for trends and for planning fixes later), in one transaction: all or none.
+
+        Made into rows a few thousand at a time, each batch inserted before the next is made:
+        the rows of a million records' 160k findings (their JSON text) weighed 160 MB at once.
+        """
+        batches = (
+            finding_rows(run_id, items[start : start + _SAVE_BATCH]) for start in range(0, len(items), _SAVE_BATCH)
+        )
+        self._insert_finding_rows(batches)
 
     def save_finding_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Keep findings made into rows by :func:`finding_rows`, in one transaction: all or none.
@@ -132,7 +139,13 @@ class RunsAndFindings(StoreBase):
         audit's outputs: what it does is mostly the database's, and SQLite's steps and
         PostgreSQL's waits on its socket let the other thread run.
         """
-        if not rows:
+        self._insert_finding_rows([rows])
+
+    def _insert_finding_rows(self, batches: Iterable[Sequence[tuple[Any, ...]]]) -> None:
+        """Insert batches of finding rows in one transaction (none when there are none)."""
+        batches = iter(batches)
+        first = next((rows for rows in batches if rows), None)
+        if first is None:
             return
         with guard("save findings"), self.engine.begin() as conn:
             # Straight to the driver: a large audit has ~150k findings, and SQLAlchemy's
@@ -145,7 +158,9 @@ class RunsAndFindings(StoreBase):
             # run could not be recorded interrupted (30 s waiting, then "database is locked").
             cursor = conn.connection.cursor()
             try:
-                cursor.executemany(statement, rows)
+                cursor.executemany(statement, first)
+                for rows in batches:  # the rest of save_findings's batches, none of them empty
+                    cursor.executemany(statement, rows)
             except conn.dialect.loaded_dbapi.Error as exc:  # worded by guard, as SQLAlchemy's own calls are
                 raise DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
             finally:
@@ -274,13 +289,16 @@ def finding_rows(run_id: int, items: Sequence[Finding]) -> list[tuple[Any, ...]]
 
 _JSON = frozenset({"evidence", "suggested_values", "related"})  # the findings' JSON columns
 
+_SAVE_BATCH = 5_000  # findings made into rows at a time by RunsAndFindings.save_findings
+
 
 #: Each severity by its stored value (a dict lookup: Severity(value) costs more per finding).
 _SEVERITIES = {severity.value: severity for severity in Severity}
 
 
-#: What every stored finding sets: all of its fields (a finding read back is not one with defaults).
-_FIELDS_SET = frozenset(Finding.model_fields)
+#: What every stored finding sets: all of its fields (a finding read back is not one with defaults); one set
+#: shared by all, as the audit's findings share theirs (a frozen model's set is never added to; copies copy it).
+_FIELDS_SET = set(Finding.model_fields)
 
 
 def _finding_of(row: Sequence[Any]) -> Finding:
@@ -308,7 +326,7 @@ def _finding_of(row: Sequence[Any]) -> Finding:
     }
     object.__setattr__(finding, "__dict__", fields)
     object.__setattr__(finding, "__pydantic_extra__", None)
-    object.__setattr__(finding, "__pydantic_fields_set__", set(_FIELDS_SET))
+    object.__setattr__(finding, "__pydantic_fields_set__", _FIELDS_SET)
     object.__setattr__(finding, "__pydantic_private__", None)
     return finding
 
