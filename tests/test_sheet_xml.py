@@ -55,7 +55,7 @@ def row(record_id=LEAD, sobject="Lead", score=0.5, name="Ann", x=None, group="")
 
 
 def workbook_parts(path, sheets, tables, *, instance_url=INSTANCE):
-    write_sheets(path, sheets=sheets, tables=[sheet_table(item) for item in tables], instance_url=instance_url)
+    write_sheets(path, sheets=sheets, tables=[(None, sheet_table(item)) for item in tables], instance_url=instance_url)
     with zipfile.ZipFile(path) as archive:
         found = {name: archive.read(name) for name in archive.namelist()}
     found["docProps/core.xml"] = re.sub(rb"<dcterms:(\w+)[^<]*</dcterms:\1>", b"", found["docProps/core.xml"])
