@@ -80,9 +80,12 @@ class Frequencies:
     Attributes:
         counts: per comparison, a frame of the value (named as in :data:`TF_COLUMNS`) and ``tf``
             (its share of the people holding a value).
+        shared: per comparison, the chance that two people holding a value hold the same one:
+            the sum of tf² over the values.
     """
 
     counts: Mapping[str, pl.DataFrame]
+    shared: Mapping[str, float]
 
     @classmethod
     def of(cls, people: pl.DataFrame, phones: pl.DataFrame, emails: pl.DataFrame) -> Frequencies:
@@ -94,6 +97,7 @@ class Frequencies:
             emails: ``email_key`` and ``email_count`` (people per usable address).
         """
         counts: dict[str, pl.DataFrame] = {}
+        shared: dict[str, float] = {}
         for value, column in TF_COLUMNS.items():
             if value == "phone":
                 values = phones.select(column, count=pl.col("phone_count"))
@@ -103,7 +107,14 @@ class Frequencies:
                 values = people.lazy().select(column).drop_nulls().group_by(column).agg(count=pl.len()).collect()
             total = max(int(values.get_column("count").sum() or 0), 1)
             counts[value] = values.select(column, tf=pl.col("count").cast(pl.Float64) / total)
-        return cls(counts)
+            # Σ tf² as Σ n² / M² in integers: a group_by's rows come in a different order each
+            # run (its threads race), and a float sum over them differed in the last bit between
+            # runs, and with it the learned weights and the scores. An integer sum is exact in
+            # any order, and Python divides integers correctly rounded.
+            count = pl.col("count").cast(pl.Int64)
+            squares = int(values.select((count * count).sum()).item() or 0)
+            shared[value] = squares / (total * total)
+        return cls(counts, shared)
 
 
 def _level_weight(model: MatchModel, comparison: str, level: str) -> pl.Expr:
