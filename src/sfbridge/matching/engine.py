@@ -306,12 +306,8 @@ class Matching:
         )
 
     def _u_same(self) -> dict[str, float]:
-        """P(two people share a value | both have one), per term-frequency comparison: Σ n(n-1) / M(M-1)."""
-        result = {}
-        for comparison in ("first", "last", "email", "phone"):
-            shares = self._frequencies.counts[comparison].get_column("tf")
-            result[comparison] = float((shares * shares).sum())
-        return result
+        """P(two people share a value | both have one), per term-frequency comparison: Σ n² / M²."""
+        return {comparison: self._frequencies.shared[comparison] for comparison in ("first", "last", "email", "phone")}
 
     @cached_property
     def _frequencies(self) -> Frequencies:

@@ -13,7 +13,7 @@ import polars as pl
 from sfbridge.matching.model import MatchModel
 from sfbridge.matching.names import nickname_link
 from sfbridge.matching.priors import COMPARISONS
-from sfbridge.matching.scoring import HARD_NEGATIVE_WEIGHT
+from sfbridge.matching.scoring import HARD_NEGATIVE_WEIGHT, summed_weight
 
 __all__ = ["reasons_column", "waterfall_column"]
 
@@ -206,7 +206,7 @@ def waterfall_column(scored: pl.DataFrame, model: MatchModel) -> pl.Series:
         )
         for comparison in COMPARISONS
     ]
-    total = pl.lit(model.prior) + pl.sum_horizontal([f"w_{comparison}" for comparison in COMPARISONS])
+    total = summed_weight(model.prior)  # as the pairs were scored: the same sum to the last bit
     capped = frame.with_columns(_sum=total).filter(
         pl.col("hard_negative").is_not_null() & (pl.col("weight") < pl.col("_sum") - 1e-9)
     )
