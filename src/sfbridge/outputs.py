@@ -24,7 +24,7 @@ import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Self
@@ -46,7 +46,6 @@ __all__ = [
     "check_csvs",
     "check_output_file",
     "check_output_folder",
-    "replacing",
     "write_atomically",
     "write_audit_outputs",
     "write_index_outputs",
@@ -71,26 +70,13 @@ _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")  # an object's API name, s
 
 
 def write_atomically(path: Path, content: str | bytes) -> None:
-    """Replace a file's content in one step (write a temporary sibling, then rename); text as UTF-8."""
-    with replacing(path) as temporary, temporary.open("wb") as file:
-        file.write(content.encode() if isinstance(content, str) else content)
+    """Replace a file's content in one step (write a temporary sibling, then rename); text as UTF-8.
 
-
-@contextmanager
-def replacing(path: Path) -> Iterator[Path]:
-    """A temporary sibling of ``path`` to write, renamed onto ``path`` when the block ends without error.
-
-    For writers that want a file name of their own (the workbook); on an error the temporary
-    file is removed and ``path`` is left as it was.
+    On an error the temporary file is removed and ``path`` is left as it was.
     """
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    temporary = Path(name)
+    temporary = _temporary(path)
     try:
-        # mkstemp makes 0600; reports are for whoever may read the folder. By path: os.fchmod is
-        # POSIX-only (on Windows a mode sets only the read-only flag, which 0o666 leaves off).
-        temporary.chmod(_FILE_MODE)
-        yield temporary
+        temporary.write_bytes(content.encode() if isinstance(content, str) else content)
         temporary.replace(path)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -337,19 +323,20 @@ class AuditOutputs:
                 self.folder.rmdir()
 
     def _unwritable(self, exc: OSError) -> UsageError:
+        # A temporary file's error names the file it stands for.
         shown = {str(path): self.folder / name for name, path in self._temporaries.items()}
-        name = shown.get(str(exc.filename), exc.filename) if exc.filename else None
-        what = f"write {name}" if name else f"write to {self.folder}"
-        return UsageError(f"--out: cannot {what} ({exc.strerror or exc.__class__.__name__}); choose a writable folder")
+        return _unwritable(self.folder, exc, shown.get(str(exc.filename), exc.filename) if exc.filename else None)
 
 
 def _temporary(path: Path) -> Path:
-    """An empty temporary sibling of ``path``, for a file renamed onto it once the run's files are all written."""
+    """An empty temporary sibling of ``path`` (hidden, readable as a plain file would be), to be renamed onto it."""
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
     temporary = Path(name)
     try:
-        temporary.chmod(_FILE_MODE)  # as replacing() does: mkstemp makes 0600
+        # mkstemp makes 0600; reports are for whoever may read the folder. By path: os.fchmod is
+        # POSIX-only (on Windows a mode sets only the read-only flag, which 0o666 leaves off).
+        temporary.chmod(_FILE_MODE)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -470,5 +457,7 @@ def _write_texts(folder: Path, texts: Mapping[str, str]) -> list[Path]:
     return [folder / name for name in texts]
 
 
-def _unwritable(folder: Path, exc: OSError) -> UsageError:
-    return UsageError(f"--out: cannot write to {folder} ({exc.strerror}); choose a writable folder")
+def _unwritable(folder: Path, exc: OSError, file: object = None) -> UsageError:
+    """The --out error: the file that could not be written when it is known, else the folder."""
+    what = f"write {file}" if file else f"write to {folder}"
+    return UsageError(f"--out: cannot {what} ({exc.strerror or exc.__class__.__name__}); choose a writable folder")
