@@ -5,11 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import subprocess
+import sys
 import tempfile
+import textwrap
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -19,7 +23,7 @@ from pydantic import SecretStr
 from sfbridge.config import AuthMethod, OrgProfile
 from sfbridge.credentials import REPLAY_SECRETS, Secrets
 from sfbridge.salesforce import SalesforceGateway, connect
-from sfbridge.store import Store
+from sfbridge.store import Store, runs
 
 #: The PostgreSQL server CI provides (trust auth); override with SFBRIDGE_TEST_POSTGRES_URL.
 POSTGRES_URL = os.environ.get("SFBRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -123,6 +127,31 @@ def copy_store(store: Store, path: Path) -> Store:
     ):
         source.backup(copy)
     return Store.open(str(path), create=False)
+
+
+def refuse_one_finding_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the database refuse one row in the middle of each batch of findings saved (check_name is NOT NULL)."""
+    real = runs.finding_rows
+
+    def broken(run_id: int, items: Sequence[Any]) -> list[tuple[Any, ...]]:
+        rows = real(run_id, items)
+        rows[len(rows) // 2] = (run_id, None, *rows[len(rows) // 2][2:])
+        return rows
+
+    monkeypatch.setattr(runs, "finding_rows", broken)
+
+
+def run_unguarded(script: Path, body: str) -> subprocess.CompletedProcess[str]:
+    """Run ``body`` as a script without a ``__main__`` guard, so a spawned worker cannot start; it must print "written".
+
+    Asserts it ran once (the worker did not run the script again) and fell back to writing in-process.
+    """
+    script.write_text(textwrap.dedent(body), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=False, timeout=120)  # noqa: S603
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("written\n") == 1
+    assert "workbook_worker_failed" in done.stdout + done.stderr  # it did fall back
+    return done
 
 
 def fixed_clock(moment: datetime) -> Callable[[], datetime]:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conftest import copy_store
+from conftest import copy_store, refuse_one_finding_row
 from sfbridge.audit import audit
 from sfbridge.checks import CHECKS, select_checks
 from sfbridge.cli.auditing import run_audit
@@ -64,14 +64,7 @@ def test_the_stored_findings_and_findings_json_are_the_audits_own(store, tmp_pat
 
 def test_a_save_failing_midway_stores_nothing_writes_no_files_and_fails_the_run(store, tmp_path, monkeypatch):
     """A database error halfway through the insert: no finding kept, no findings.json, the run failed."""
-    real = runs.finding_rows
-
-    def broken(run_id, items):  # one row in the middle the database refuses (check_name NOT NULL)
-        rows = real(run_id, items)
-        rows[len(rows) // 2] = (run_id, None, *rows[len(rows) // 2][2:])
-        return rows
-
-    monkeypatch.setattr(runs, "finding_rows", broken)
+    refuse_one_finding_row(monkeypatch)
     with pytest.raises(StoreError, match="cannot save findings"):
         run_audit(store, org="demo", rules=Rules(), checks=select_checks(["stale_lead"]), out_dir=tmp_path / "out")
     (run,) = store.recent_runs(limit=1)
@@ -123,11 +116,11 @@ def _stopped_saves(url, monkeypatch):
         target.save_findings(run_id, items)
     assert target.load_findings(run_id) == []
     monkeypatch.undo()
-    rows = runs.finding_rows(run_id, items)
-    rows[5] = (run_id, None, *rows[5][2:])  # the database refuses this one (check_name NOT NULL)
+    refuse_one_finding_row(monkeypatch)
     with pytest.raises(StoreError, match=r"cannot save findings: IntegrityError: .*check_name"):
-        target.save_finding_rows(rows)
+        target.save_findings(run_id, items)
     assert target.load_findings(run_id) == []
+    monkeypatch.undo()
     target.save_findings(run_id, items)  # the store is usable after both
     assert [item.plain for item in target.load_findings(run_id)] == [item.plain for item in items]
 

@@ -11,16 +11,13 @@ temporary file and no worker process.
 import errno
 import multiprocessing
 import re
-import subprocess
-import sys
-import textwrap
 import zipfile
 
 import pytest
 
 import sfbridge.outputs
 import sfbridge.report.workbook
-from conftest import copy_store
+from conftest import copy_store, refuse_one_finding_row, run_unguarded
 from sfbridge.checks import select_checks
 from sfbridge.cli.auditing import run_audit
 from sfbridge.errors import StoreError, UsageError
@@ -78,6 +75,15 @@ def _leftovers(folder):
     return [path.name for path in folder.iterdir() if path.name.startswith(".") and path.name != ".sfbridge-outputs"]
 
 
+def _left_as_before(store, out, before, outcome):
+    """The folder holds the previous run's files and no temporary one, no worker runs, and the run ended ``outcome``."""
+    assert _files(out) == before
+    assert not _leftovers(out)
+    assert not multiprocessing.active_children()
+    (run,) = store.recent_runs(limit=1)
+    assert run["outcome"] == outcome
+
+
 def test_the_files_written_beside_the_store_are_those_written_after_it(store, tmp_path, monkeypatch):
     """Overlapped (a worker writing while the findings are stored) or after the fact in this process: the same bytes."""
     monkeypatch.setattr(sfbridge.report.workbook, "WORKER_FROM", 0)
@@ -98,21 +104,10 @@ def test_a_store_failure_while_the_files_are_written_keeps_the_previous_ones(sto
     out = tmp_path / "out"
     _audit(store, out)
     before = _files(out)
-    real = runs.finding_rows
-
-    def broken(run_id, items):  # one row in the middle the database refuses (check_name NOT NULL)
-        rows = real(run_id, items)
-        rows[len(rows) // 2] = (run_id, None, *rows[len(rows) // 2][2:])
-        return rows
-
-    monkeypatch.setattr(runs, "finding_rows", broken)
+    refuse_one_finding_row(monkeypatch)
     with pytest.raises(StoreError, match="cannot save findings"):
         _audit(store, out)
-    assert _files(out) == before
-    assert not _leftovers(out)
-    assert not multiprocessing.active_children()
-    (run,) = store.recent_runs(limit=1)
-    assert run["outcome"] == "failed"
+    _left_as_before(store, out, before, "failed")
 
 
 def test_a_store_failure_leaves_no_folder_it_made(store, tmp_path, monkeypatch):
@@ -135,11 +130,7 @@ def test_ctrl_c_while_the_files_are_written_leaves_no_worker_and_no_temporary_fi
     monkeypatch.setattr(runs, "finding_rows", interrupted)
     with pytest.raises(KeyboardInterrupt):
         _audit(store, out)
-    assert not multiprocessing.active_children()
-    assert _files(out) == before
-    assert not _leftovers(out)
-    (run,) = store.recent_runs(limit=1)
-    assert run["outcome"] == "interrupted"
+    _left_as_before(store, out, before, "interrupted")
 
 
 @pytest.mark.usefixtures("worker_from")
@@ -156,11 +147,7 @@ def test_a_csv_that_cannot_be_written_is_named_and_replaces_nothing(store, tmp_p
     monkeypatch.setattr(sfbridge.outputs, "_temporary", lost)
     with pytest.raises(UsageError, match=re.escape(f"--out: cannot write {out / 'junk_lead.Lead.csv'} (No such file")):
         _audit(store, out)
-    assert _files(out) == before
-    assert not _leftovers(out)
-    assert not multiprocessing.active_children()
-    (run,) = store.recent_runs(limit=1)
-    assert run["outcome"] == "failed"
+    _left_as_before(store, out, before, "failed")
 
 
 def test_the_worker_names_the_csv_it_could_not_write(tmp_path):
@@ -185,10 +172,9 @@ def test_the_worker_names_the_csv_it_could_not_write(tmp_path):
 def test_a_worker_that_cannot_start_leaves_the_csvs_and_workbook_to_this_process(tmp_path):
     """A script without a __main__ guard: the worker fails as it starts; every file is still written, the same."""
     out = tmp_path / "out"
-    script = tmp_path / "unguarded.py"
-    script.write_text(
-        textwrap.dedent(
-            f"""
+    run_unguarded(
+        tmp_path / "unguarded.py",
+        f"""
             from datetime import UTC, datetime
             from pathlib import Path
             import sfbridge.report.workbook
@@ -207,14 +193,8 @@ def test_a_worker_that_cannot_start_leaves_the_csvs_and_workbook_to_this_process
             checks = {{"junk_lead": ["Lead"]}}
             write_audit_outputs(Path({str(out)!r}), document=document, findings=findings, checks=checks)
             print("written")
-            """
-        ),
-        encoding="utf-8",
+            """,
     )
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=False, timeout=120)  # noqa: S603
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.count("written\n") == 1
-    assert "workbook_worker_failed" in done.stdout + done.stderr  # it did fall back
     findings = [
         Finding(check="junk_lead", severity=Severity.LOW, sobject=sobject, record_id=f"00Q5g00000AbC0{n}AAA",
                 reason="junk, surely", suggested_action="Delete", evidence={"name": f"Person {n}"})
@@ -224,4 +204,4 @@ def test_a_worker_that_cannot_start_leaves_the_csvs_and_workbook_to_this_process
         assert (out / name).read_bytes() == text.encode(), name
     assert {"junk_lead.Lead.csv", "junk_lead.Contact.csv", "junk_lead.csv"} <= {path.name for path in out.iterdir()}
     assert b"Person 2" in sheet_xml(out / "findings.xlsx")
-    assert not [path.name for path in out.iterdir() if path.name.startswith(".") and path.name != ".sfbridge-outputs"]
+    assert not _leftovers(out)

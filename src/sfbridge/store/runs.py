@@ -7,7 +7,7 @@ process that is gone.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -127,25 +127,7 @@ class RunsAndFindings(StoreBase):
         Made into rows a few thousand at a time, each batch inserted before the next is made:
         the rows of a million records' 160k findings (their JSON text) weighed 160 MB at once.
         """
-        batches = (
-            finding_rows(run_id, items[start : start + _SAVE_BATCH]) for start in range(0, len(items), _SAVE_BATCH)
-        )
-        self._insert_finding_rows(batches)
-
-    def save_finding_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Keep findings made into rows by :func:`finding_rows`, in one transaction: all or none.
-
-        The rows are made first, apart, so that this can run on another thread beside the
-        audit's outputs: what it does is mostly the database's, and SQLite's steps and
-        PostgreSQL's waits on its socket let the other thread run.
-        """
-        self._insert_finding_rows([rows])
-
-    def _insert_finding_rows(self, batches: Iterable[Sequence[tuple[Any, ...]]]) -> None:
-        """Insert batches of finding rows in one transaction (none when there are none)."""
-        batches = iter(batches)
-        first = next((rows for rows in batches if rows), None)
-        if first is None:
+        if not items:
             return
         with guard("save findings"), self.engine.begin() as conn:
             # Straight to the driver: a large audit has ~150k findings, and SQLAlchemy's
@@ -158,9 +140,8 @@ class RunsAndFindings(StoreBase):
             # run could not be recorded interrupted (30 s waiting, then "database is locked").
             cursor = conn.connection.cursor()
             try:
-                cursor.executemany(statement, first)
-                for rows in batches:  # the rest of save_findings's batches, none of them empty
-                    cursor.executemany(statement, rows)
+                for start in range(0, len(items), _SAVE_BATCH):
+                    cursor.executemany(statement, finding_rows(run_id, items[start : start + _SAVE_BATCH]))
             except conn.dialect.loaded_dbapi.Error as exc:  # worded by guard, as SQLAlchemy's own calls are
                 raise DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
             finally:
