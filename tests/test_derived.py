@@ -207,6 +207,20 @@ def test_kept_tables_round_trip_on_postgresql(postgres_url):
     assert store.load_derived("phone", "t").equals(frame.head(1))
 
 
+def test_reading_a_kept_table_lets_the_sqlite_page_cache_go(tmp_path):
+    """A kept table's pages are read once: the page cache is shrunk after the read, not held for the audit."""
+    from sqlalchemy import event  # noqa: PLC0415 (this test only)
+
+    store = Store.open(str(tmp_path / "kept.db"))
+    frame = pl.DataFrame({"text": ["(415) 555-0134", "n/a"], "e164": ["+14155550134", None]})
+    store.save_derived("phone", "s", frame)
+    sent: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    assert store.load_derived("phone", "s").equals(frame)
+    assert sent[-1] == "PRAGMA shrink_memory"
+    assert any("derived_values" in statement for statement in sent[:-1])
+
+
 def test_a_kept_table_that_no_longer_reads_is_derived_again(generated, tmp_path):
     """The tables are a cache: a torn or edited row costs the audit time, never the audit."""
     store = copy_store(generated, tmp_path / "copy.db")
