@@ -31,6 +31,31 @@ def test_releasing_the_snapshot_as_checks_finish_changes_no_finding(demo_store):
     assert set(released.frames["Lead"].columns) < set(kept.frames["Lead"].columns)
 
 
+def test_the_people_columns_are_released_before_the_people_are_normalised(demo_store, monkeypatch):
+    """The people frame is built as the search starts: the snapshot's people columns go before normalising."""
+    from sfbridge.matching import engine  # noqa: PLC0415 (the module whose step is watched)
+
+    rules = load_rules(REPO / "fixtures" / "demo-org" / "rules.toml")
+    checks = list(CHECKS.values())
+    snapshot = demo_store.load_snapshot(fields_needed(checks, rules))
+    held: dict[str, set[str]] = {}
+    normalise = engine.normalise_located
+
+    def watched(*args, **kwargs):
+        # A released object keeps its columns with no rows (see Snapshot.release).
+        held.update(
+            {sobject: set(frame.columns) if frame.height else set() for sobject, frame in snapshot.frames.items()}
+        )
+        return normalise(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "normalise_located", watched)
+    run_checks(snapshot, rules=rules, now=snapshot.taken_at, checks=checks, release=True)
+    besides = fields_needed([check for check in checks if check.reads_people], rules, people=False)
+    assert "Street" not in held["Lead"]  # a people column no other check reads
+    for sobject in ("Lead", "Contact"):
+        assert held[sobject] <= set(besides.get(sobject, ())) | {"Id"}
+
+
 def test_people_fields_are_loaded_for_checks_that_read_people_only():
     """The duplicate check's load includes the people's fields; once the people are built they are not needed."""
     rules = load_rules(None)

@@ -149,12 +149,13 @@ def run_checks_detailed(
             if not check.reads_people:
                 found[check.name] = check.run(context)
         if people_readers and release:
-            # The duplicate search needs memory more than anything else does: keep only
-            # what the checks still to run read, then, once the people are built from the
-            # Leads and Contacts, only what those checks read besides the people.
-            snapshot.release(fields_needed(people_readers, rules))
-            context.matches.people  # noqa: B018 (build them now: waits for the phone readers)
+            # The duplicate search needs memory more than anything else does: keep only what
+            # the checks still to run read besides the people. The people frame was built
+            # from the Leads and Contacts when the search started (its own copy of the
+            # columns held as Categoricals here), so their people columns go before the
+            # people are normalised, not after.
             snapshot.release(fields_needed(people_readers, rules, people=False))
+            context.matches.people  # noqa: B018 (build them now: waits for the phone readers)
         for check in people_readers:
             found[check.name] = check.run(context)
     finally:
