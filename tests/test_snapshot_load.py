@@ -1,6 +1,5 @@
 """Loading a snapshot at scale: fill counts, reader order and imports, compaction's shortcut."""
 
-import platform
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -90,25 +89,14 @@ def test_frames_come_back_in_the_order_asked_though_the_largest_is_read_first(tm
 
 def test_a_load_hands_the_freed_c_heap_back_once_the_frames_and_counts_are_in(tmp_path, monkeypatch):
     """The load's freed C heap (the counting thread's page cache among it) is trimmed after the read, once."""
-    from sfbridge.store import snapshots  # noqa: PLC0415 (the module whose trim is watched)
+    from sfbridge import heap  # noqa: PLC0415 (the module whose trim is watched)
 
     store = _leads(str(tmp_path / "leads.db"))
     trimmed: list[int] = []
-    monkeypatch.setattr(snapshots, "_malloc_trim", lambda: trimmed.append)
+    monkeypatch.setattr(heap, "_malloc_trim", lambda: trimmed.append)
     loaded = store.load_snapshot({"Lead": ["Id", "Email"]}, count_fill=("Lead",))
     assert loaded.fill_counts["Lead"] == _FILLED
     assert trimmed == [0]
-
-
-def test_the_c_heap_is_trimmed_only_where_the_c_library_can():
-    """The C library's malloc_trim where it has one (glibc); elsewhere the load trims nothing, and says nothing."""
-    from sfbridge.store import snapshots  # noqa: PLC0415
-
-    trim = snapshots._malloc_trim()
-    assert trim is None or callable(trim)
-    if platform.libc_ver()[0] == "glibc":
-        assert trim is not None
-    snapshots._return_freed_heap()
 
 
 def test_a_reader_process_imports_neither_the_store_nor_pyarrow():

@@ -56,6 +56,23 @@ def test_the_people_columns_are_released_before_the_people_are_normalised(demo_s
         assert held[sobject] <= set(besides.get(sobject, ())) | {"Id"}
 
 
+def test_the_c_heap_is_handed_back_after_normalising_and_before_the_search(demo_store, monkeypatch):
+    """What normalising freed goes back to the system before the duplicate search (the audit's peak) starts."""
+    from sfbridge import heap  # noqa: PLC0415 (the modules whose steps are watched)
+    from sfbridge.matching import engine  # noqa: PLC0415
+
+    rules = load_rules(REPO / "fixtures" / "demo-org" / "rules.toml")
+    checks = list(CHECKS.values())
+    snapshot = demo_store.load_snapshot(fields_needed(checks, rules))
+    steps: list[str] = []
+    monkeypatch.setattr(heap, "_malloc_trim", lambda: lambda _pad: steps.append("trim"))
+    for name in ("normalise_located", "blocking_keys"):
+        step = getattr(engine, name)
+        monkeypatch.setattr(engine, name, lambda *a, _step=step, _name=name, **k: steps.append(_name) or _step(*a, **k))
+    run_checks(snapshot, rules=rules, now=snapshot.taken_at, checks=checks, release=True)
+    assert steps == ["normalise_located", "trim", "blocking_keys"]
+
+
 def test_people_fields_are_loaded_for_checks_that_read_people_only():
     """The duplicate check's load includes the people's fields; once the people are built they are not needed."""
     rules = load_rules(None)

@@ -15,6 +15,7 @@ from sfbridge.checks import conversion, junk, leads, matches, quality, readiness
 from sfbridge.checks.context import PEOPLE_NEEDS, CheckContext, StatusSets, resolve_statuses
 from sfbridge.checks.registry import Check
 from sfbridge.errors import UsageError
+from sfbridge.heap import return_freed_heap
 from sfbridge.matching.derived import DerivedStore
 from sfbridge.models import Finding
 from sfbridge.rules import Rules
@@ -156,6 +157,9 @@ def run_checks_detailed(
             # people are normalised, not after.
             snapshot.release(fields_needed(people_readers, rules, people=False))
             context.matches.people  # noqa: B018 (build them now: waits for the phone readers)
+            # Normalising freed what glibc keeps resident (the phone readers' results among
+            # it): hand it back before the search, which sets the audit's peak.
+            return_freed_heap()
         for check in people_readers:
             found[check.name] = check.run(context)
     finally:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import functools
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -16,6 +13,7 @@ from sqlalchemy import func, select
 
 import sfbridge
 from sfbridge.errors import UsageError
+from sfbridge.heap import return_freed_heap
 from sfbridge.snapshot import POLARS_TYPES, Snapshot
 from sfbridge.store.base import guard
 from sfbridge.store.frames import FrameRequest, load_frames
@@ -23,26 +21,6 @@ from sfbridge.store.mirror import MirrorTables
 from sfbridge.store.tables import DELETED_AT, SYNCED_AT, describes, meta, sync_state
 
 _ID_CHUNK = 500  # Ids per SELECT ... WHERE Id IN (...): far below every bind-parameter limit
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """The C library's ``malloc_trim`` (glibc's), or None where it has none (macOS, musl)."""
-    library = ctypes.util.find_library("c")
-    return getattr(ctypes.CDLL(library), "malloc_trim", None) if library else None
-
-
-def _return_freed_heap() -> None:
-    """Hand the C heap's free pages back to the system (glibc only; elsewhere nothing).
-
-    The fill counts run in a thread, and SQLite's page cache for their scan was allocated in
-    that thread's malloc arena: freed (``PRAGMA shrink_memory``), glibc keeps it resident for
-    good, as it does the load's other freed buffers: at a million records ~100 MB stayed
-    resident after the load, through the duplicate search that sets the audit's peak.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 class Snapshots(MirrorTables):
@@ -108,7 +86,9 @@ class Snapshots(MirrorTables):
             with guard("read the mirror"):
                 frames = load_frames(self.engine, requests) if only is None else self._some_records(requests, only)
             counts = counting.result()
-        _return_freed_heap()
+        # The counting thread's page cache, freed by shrink_memory, stays resident in that
+        # thread's malloc arena (and the load's other freed buffers in theirs) otherwise.
+        return_freed_heap()
         for sobject, loaded in from_frames.items():
             frame = frames[sobject]
             filled = {name: frame.height - frame.get_column(name).null_count() for name in loaded}

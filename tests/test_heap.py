@@ -1,0 +1,14 @@
+"""Handing the C heap's freed pages back: glibc's malloc_trim where there is one, nothing elsewhere."""
+
+import platform
+
+from sfbridge import heap
+
+
+def test_the_c_heap_is_trimmed_only_where_the_c_library_can():
+    """The C library's malloc_trim where it has one (glibc); elsewhere nothing is trimmed, and nothing said."""
+    trim = heap._malloc_trim()
+    assert trim is None or callable(trim)
+    if platform.libc_ver()[0] == "glibc":
+        assert trim is not None
+    heap.return_freed_heap()
