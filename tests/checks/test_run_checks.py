@@ -57,7 +57,7 @@ def test_the_people_columns_are_released_before_the_people_are_normalised(demo_s
 
 
 def test_the_c_heap_is_handed_back_after_normalising_and_before_the_search(demo_store, monkeypatch):
-    """What normalising freed goes back to the system before the duplicate search (the audit's peak) starts."""
+    """What the other checks and normalising freed goes back to the system before normalising and before the search."""
     from sfbridge import heap  # noqa: PLC0415 (the modules whose steps are watched)
     from sfbridge.matching import engine  # noqa: PLC0415
 
@@ -70,7 +70,7 @@ def test_the_c_heap_is_handed_back_after_normalising_and_before_the_search(demo_
         step = getattr(engine, name)
         monkeypatch.setattr(engine, name, lambda *a, _step=step, _name=name, **k: steps.append(_name) or _step(*a, **k))
     run_checks(snapshot, rules=rules, now=snapshot.taken_at, checks=checks, release=True)
-    assert steps == ["normalise_located", "trim", "blocking_keys"]
+    assert steps == ["trim", "normalise_located", "trim", "blocking_keys"]
 
 
 def test_people_fields_are_loaded_for_checks_that_read_people_only():

@@ -156,9 +156,11 @@ def run_checks_detailed(
             # columns held as Categoricals here), so their people columns go before the
             # people are normalised, not after.
             snapshot.release(fields_needed(people_readers, rules, people=False))
+            # The other checks and normalising free what glibc keeps resident (the findings'
+            # transients, the phone readers' results): hand it back before normalising and
+            # before the search, the two steps whose memory sets the audit's peak.
+            return_freed_heap()
             context.matches.people  # noqa: B018 (build them now: waits for the phone readers)
-            # Normalising freed what glibc keeps resident (the phone readers' results among
-            # it): hand it back before the search, which sets the audit's peak.
             return_freed_heap()
         for check in people_readers:
             found[check.name] = check.run(context)
