@@ -12,3 +12,14 @@ def test_the_c_heap_is_trimmed_only_where_the_c_library_can():
     if platform.libc_ver()[0] == "glibc":
         assert trim is not None
     heap.return_freed_heap()
+
+
+def test_nothing_is_trimmed_off_linux(monkeypatch):
+    """Windows and macOS have no malloc_trim: the call is a no-op there, not an error."""
+    heap._malloc_trim.cache_clear()
+    monkeypatch.setattr(heap.sys, "platform", "win32")
+    try:
+        assert heap._malloc_trim() is None
+        heap.return_freed_heap()
+    finally:
+        heap._malloc_trim.cache_clear()

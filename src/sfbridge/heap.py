@@ -11,8 +11,8 @@ people, through the duplicate search that sets the audit's peak. ``malloc_trim``
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
+import sys
 from collections.abc import Callable
 
 __all__ = ["return_freed_heap"]
@@ -20,9 +20,15 @@ __all__ = ["return_freed_heap"]
 
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
-    """The C library's ``malloc_trim`` (glibc's), or None where it has none (macOS, musl)."""
-    library = ctypes.util.find_library("c")
-    return getattr(ctypes.CDLL(library), "malloc_trim", None) if library else None
+    """The C library's ``malloc_trim`` (glibc's), or None where it has none (Windows, macOS, musl)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    # The process's own symbols, libc's among them: ctypes.util.find_library("c") would run
+    # ldconfig in a subprocess to find the same library.
+    try:
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except OSError:  # a process that cannot look its own symbols up: nothing to trim with
+        return None
 
 
 def return_freed_heap() -> None:
