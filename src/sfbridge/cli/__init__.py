@@ -28,6 +28,7 @@ from sfbridge.cli import applying, auditing, demo, init, mappings, orgs, plannin
 from sfbridge.cli.common import EXIT_INTERNAL, app, err, out
 from sfbridge.cli.help import WorkflowGroup
 from sfbridge.cli.signals import install_signal_handlers
+from sfbridge.heap import return_freed_frames_promptly
 
 __all__ = ["app", "main"]
 
@@ -52,6 +53,7 @@ def _root(
 
 def main() -> None:
     """Console-script entry point (also `python -m sfbridge`)."""
+    return_freed_frames_promptly()  # before any command loads polars
     install_signal_handlers()
     try:
         app()
