@@ -7,8 +7,18 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
+import pytest
+
+import sfbridge.report.findings
 from sfbridge.models import Finding, Severity
-from sfbridge.report.findings import SCHEMA_VERSION, findings_csv, findings_document, findings_json
+from sfbridge.report.findings import (
+    SCHEMA_VERSION,
+    findings_csv,
+    findings_document,
+    findings_json,
+    write_findings_json,
+)
 
 AT = datetime(2026, 11, 2, 12, tzinfo=UTC)
 
@@ -103,3 +113,36 @@ def test_readme_documents_every_key_of_findings_json():
     trends_keys = {"previous_run_id", "previous_started_at", "by_check", "totals", "new", "resolved", "still_open"}
     assert set(document) | set(document["findings"][0]) | trends_keys <= named
     assert f"`schema_version` {SCHEMA_VERSION}" in section
+
+
+def old_write_findings_json(file, document, batch_size):
+    """write_findings_json as it was: each batch rendered as a list, then indented again by a pass over its bytes."""
+    options = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+    items = document["findings"]
+    rest = orjson.dumps({key: value for key, value in document.items() if key != "findings"}, option=options)
+    file.write(rest[:-2] + b',\n  "findings": [')
+    for start in range(0, len(items), batch_size):
+        batch = orjson.dumps(items[start : start + batch_size], option=options, default=str)
+        file.write((b"," if start else b"") + batch[1:-2].replace(b"\n", b"\n  "))
+    file.write(b"\n  ]\n}\n")
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 5, 2_000])
+def test_findings_json_written_in_batches_is_the_same_bytes_as_before_and_as_whole(monkeypatch, batch_size):
+    """Batches of any size (one finding, a short last batch, all in one) give the old path's bytes and the whole's."""
+    tricky = [
+        finding(),
+        finding(record_id="00Q5g00000AbCdFEAV", evidence={}, suggested_values={}),  # empty objects stay "{}"
+        finding(reason='ends like a batch\n  ]\n}", "findings": [', evidence={"nested": {"deep": [{"a": []}]}}),
+        finding(reason="Zoë Müller, 株式会社 ☎", evidence={"score": 0.1 + 0.2, "big": 2**63, "none": None}),
+        finding(record_id="003000000000001AAA", sobject="Contact", evidence={"lines": ["x\r\ny", "\u2028"]}),
+    ]
+    document = findings_document(
+        tricky, org={"name": "acme"}, snapshot_at=AT, run_id=7, checks=[], rules={"a": 1}, generated_at=AT
+    )
+    monkeypatch.setattr(sfbridge.report.findings, "_JSON_BATCH", batch_size)
+    new, old = io.BytesIO(), io.BytesIO()
+    write_findings_json(new, document)
+    old_write_findings_json(old, document, batch_size)
+    assert new.getvalue() == old.getvalue() == findings_json(document)
+    assert json.loads(new.getvalue())["findings"] == [item.plain for item in tricky]

@@ -110,6 +110,8 @@ def findings_document(  # noqa: PLR0913 (keyword-only: one per section of the do
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
 #: Findings rendered at a time by :func:`write_findings_json`.
 _JSON_BATCH = 2_000
+#: Around a batch's items, rendered as ``{"findings": [...]}`` (:func:`write_findings_json`).
+_BATCH_OPEN, _BATCH_CLOSE = b'{\n  "findings": [', b"\n  ]\n}"
 
 
 def findings_json(document: Mapping[str, Any]) -> bytes:
@@ -123,8 +125,8 @@ def write_findings_json(file: BinaryIO, document: Mapping[str, Any]) -> None:
 
     The whole text of a 160k-finding audit is some 270 MB; written in batches, it is never
     held at once. The findings are the document's last key (:func:`findings_document`):
-    everything before them is rendered as a whole, then each batch of findings, indented two
-    levels as they would be inside the document.
+    everything before them is rendered as a whole, then each batch of findings, indented as
+    they are inside the document.
     """
     items = document.get("findings")
     if not items or not isinstance(items, list) or list(document)[-1] != "findings":
@@ -134,12 +136,15 @@ def write_findings_json(file: BinaryIO, document: Mapping[str, Any]) -> None:
         {key: value for key, value in document.items() if key != "findings"}, option=_JSON_OPTIONS, default=str
     )
     # The rest ends "\n}"; the findings follow its last key, as the document's last.
-    file.write(rest[:-2] + b',\n  "findings": [' if rest != b"{}" else b'{\n  "findings": [')
+    file.write(rest[:-2] + b',\n  "findings": [' if rest != b"{}" else _BATCH_OPEN)
     for start in range(0, len(items), _JSON_BATCH):
-        batch = orjson.dumps(items[start : start + _JSON_BATCH], option=_JSON_OPTIONS, default=str)
-        # "[\n  {...},\n  {...}\n]": its items, indented two more spaces, and a comma between batches.
-        file.write((b"," if start else b"") + batch[1:-2].replace(b"\n", b"\n  "))
-    file.write(b"\n  ]\n}\n")
+        # Rendered as the findings of a document of its own, a batch comes out indented as the
+        # document's are: no second pass to indent it (a 270 MB pass, and a copy, at 1M records).
+        batch = orjson.dumps({"findings": items[start : start + _JSON_BATCH]}, option=_JSON_OPTIONS, default=str)
+        if start:
+            file.write(b",")  # between batches
+        file.write(memoryview(batch)[len(_BATCH_OPEN) : -len(_BATCH_CLOSE)])  # its items, written without a copy
+    file.write(_BATCH_CLOSE + b"\n")
 
 
 def _iso(moment: datetime) -> str:
