@@ -51,8 +51,8 @@ FINDINGS = [
 
 def stub_reports(monkeypatch):
     # The reports' contents are test_report_*'s business; here only which files are written, and how.
-    monkeypatch.setattr(sfbridge.outputs, "render_report_html", lambda _document: "<!doctype html>")
-    monkeypatch.setattr(sfbridge.outputs, "render_report_markdown", lambda _document: "# report")
+    monkeypatch.setattr(sfbridge.outputs, "render_report_html", lambda _document, **_options: "<!doctype html>")
+    monkeypatch.setattr(sfbridge.outputs, "render_report_markdown", lambda _document, **_options: "# report")
 
 
 @pytest.fixture(autouse=True)

@@ -92,7 +92,7 @@ def test_a_failure_beside_the_worker_stops_it_and_leaves_no_temporary_file(tmp_p
     write(tmp_path)
     before = (tmp_path / "findings.xlsx").read_bytes()
 
-    def full_disk(_document):
+    def full_disk(_document, **_options):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(sfbridge.outputs, "render_report_html", full_disk)

@@ -32,6 +32,7 @@ from typing import Any, Self
 from sfbridge.errors import UsageError
 from sfbridge.models import Finding
 from sfbridge.output_manifest import replace_outputs
+from sfbridge.report.basis import report_basis
 from sfbridge.report.csv_files import CheckCsvs, CsvFile
 from sfbridge.report.findings import csv_rows, object_csv_name, write_csv, write_findings_json
 from sfbridge.report.findings_table import Cell, Columns, findings_table, table_columns
@@ -269,9 +270,12 @@ class AuditOutputs:
         # walked it all (report.md 0.7 -> 3.2 s at 1M records). __exit__ unfreezes everything.
         gc.freeze()
         try:
-            # Both reports show the document's own trends (the comparison with the previous audit).
-            temporaries["report.md"].write_bytes(render_report_markdown(document).encode())
-            temporaries["report.html"].write_bytes(render_report_html(document).encode())
+            # Both reports show the document's own trends (the comparison with the previous audit),
+            # from one basis: each check's findings, the most pressing first, and the health scores.
+            basis = report_basis(document)
+            temporaries["report.md"].write_bytes(render_report_markdown(document, basis=basis).encode())
+            temporaries["report.html"].write_bytes(render_report_html(document, basis=basis).encode())
+            del basis
             with temporaries["findings.json"].open("wb") as file:
                 write_findings_json(file, document)
             assert self._tables is not None  # noqa: S101 (entered)

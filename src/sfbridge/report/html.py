@@ -36,6 +36,7 @@ from markupsafe import Markup
 
 from sfbridge import __version__
 from sfbridge.report import charts
+from sfbridge.report.basis import ReportBasis, report_basis
 from sfbridge.report.fill_rates import fill_rate_groups
 from sfbridge.report.health import FAIR, GOOD, HALF_SHARE, SEVERITY_WEIGHTS, band, health_scores, overall_score
 from sfbridge.report.links import instance_base, lightning_url
@@ -164,6 +165,7 @@ def render_report_html(
     trends: Mapping[str, Any] | None = None,
     generated_at: datetime | None = None,
     row_limit: int = ROW_LIMIT,
+    basis: ReportBasis | None = None,
 ) -> str:
     """Render an audit's findings.json document as one self-contained HTML page.
 
@@ -178,6 +180,9 @@ def render_report_html(
         generated_at: when the page is made (default: the document's ``generated_at``, so
             the same document always renders the same page).
         row_limit: findings a check's table embeds at most; the page points at the CSV for more.
+        basis: the document's findings by check, most pressing first, and its health scores
+            (:func:`sfbridge.report.basis.report_basis`, shared with report.md; None: worked
+            out here).
 
     Returns:
         The HTML page.
@@ -185,10 +190,13 @@ def render_report_html(
     org = dict(document.get("org") or {})
     instance_url = org.get("instance_url")
     findings = document.get("findings") or ()
+    if basis is None:
+        basis = report_basis(document, row_limit=row_limit)
     by_check, previous = _trend_view(trends if trends is not None else document.get("trends"))
-    sections = check_sections(document, trends=by_check, row_limit=row_limit)
-    scores = health_scores(document)
-    clusters, cluster_count = duplicate_clusters(findings, instance_url=instance_url)
+    sections = check_sections(document, trends=by_check, row_limit=row_limit, basis=basis)
+    scores = basis.health
+    # The duplicate check's own findings: the clusters are made of nothing else.
+    clusters, cluster_count = duplicate_clusters(basis.check("duplicate").findings, instance_url=instance_url)
     summary = document.get("summary") or {}
     context = {
         "meta": {

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
 from sfbridge.models import Severity
-from sfbridge.report.evidence import Fact, company_title, fact_keys, fact_value, ordered, shared_facts, who
-from sfbridge.report.findings import object_csv_names
-from sfbridge.report.health import health_scores, overall_score
+from sfbridge.report.basis import ReportBasis, report_basis
+from sfbridge.report.evidence import Fact, company_title, fact_keys, fact_value, shared_facts, who
+from sfbridge.report.health import overall_score
 from sfbridge.report.links import lightning_url
 from sfbridge.report.matchmodel import TF_NOTE, best_waterfall, model_view, waterfall_view
 from sfbridge.report.trends import CHANGES
@@ -59,7 +59,11 @@ def md_text(value: Any, *, limit: int | None = None) -> str:  # noqa: ANN401 (an
 
 
 def render_report_markdown(
-    document: Mapping[str, Any], *, trends: Mapping[str, Any] | None = None, top: int = 10
+    document: Mapping[str, Any],
+    *,
+    trends: Mapping[str, Any] | None = None,
+    top: int = 10,
+    basis: ReportBasis | None = None,
 ) -> str:
     """Render an audit as Markdown: headline, summary per check, org profile, top findings, how duplicates were scored.
 
@@ -74,18 +78,23 @@ def render_report_markdown(
             audit did not run). Default: the document's ``trends``; None in both means this
             is the org's first audit.
         top: how many findings to show per check, most severe first.
+        basis: the document's findings by check, most pressing first, and its health scores
+            (:func:`sfbridge.report.basis.report_basis`, shared with report.html; None:
+            worked out here).
 
     Returns:
         Markdown text (GitHub-flavoured tables), ending with a newline.
     """
     by_check, context = _split_trends(trends, document)
+    if basis is None:
+        basis = report_basis(document)
     org = document.get("org") or {}
     lines = [f"# Salesforce audit: {md_text(org.get('name') or org.get('org_id') or 'org')}", ""]
     lines += [_headline(document), "", "## Summary", "", _totals(document, by_check, context), ""]
-    lines += _health_lines(document)
+    lines += _health_lines(basis.health)
     lines += _summary_table(document, by_check)
     lines += _profile_lines(document.get("profile"))
-    lines += _top_findings(document, top=top)
+    lines += _top_findings(document, basis, top=top)
     lines += _model_lines(document.get("match_model"))
     return "\n".join(lines).rstrip() + "\n"
 
@@ -136,8 +145,8 @@ def _totals(
     )
 
 
-def _health_lines(document: Mapping[str, Any]) -> list[str]:
-    scores = [entry for entry in health_scores(document) if entry.get("score") is not None]
+def _health_lines(health: Sequence[Mapping[str, Any]]) -> list[str]:
+    scores = [entry for entry in health if entry.get("score") is not None]
     overall = overall_score(scores)
     if overall is None:
         return []
@@ -196,23 +205,22 @@ def _conversion_lines(sources: Sequence[Mapping[str, Any]]) -> list[str]:
     ]
 
 
-def _top_findings(document: Mapping[str, Any], *, top: int) -> list[str]:
+def _top_findings(document: Mapping[str, Any], basis: ReportBasis, *, top: int) -> list[str]:
     instance = (document.get("org") or {}).get("instance_url")
-    grouped = _group_by_check(document.get("findings") or [])
     lines: list[str] = []
     for check in document.get("checks") or []:
         name = str(check.get("name", ""))
-        mine = grouped.get(name, [])
-        if not mine or top <= 0:
+        mine = basis.check(name)
+        count = len(mine.findings)
+        if not count or top <= 0:
             continue
         title = md_text(check.get("title") or name)
-        lines += [f"### {title}: {_findings(len(mine))} ({md_text(check.get('severity'))})", ""]
-        shown = ordered(mine, limit=top)
+        lines += [f"### {title}: {_findings(count)} ({md_text(check.get('severity'))})", ""]
+        shown = basis.most_pressing(name, top)
         lines += _finding_table(shown, instance)
-        if len(mine) > top:
+        if count > top:
             # The per-object CSVs of the objects it found something on (the ones with the rest), and the workbook.
-            files = object_csv_names(name, mine)
-            lines += ["", f"…and {len(mine) - top:,} more in findings.xlsx and {md_text(', '.join(files))}."]
+            lines += ["", f"…and {count - top:,} more in findings.xlsx and {md_text(', '.join(mine.files))}."]
         lines.append("")
         lines += _waterfall_lines(shown)
     return ["## Top findings", "", *lines] if lines else []
@@ -271,13 +279,6 @@ def _model_lines(model: Any) -> list[str]:  # noqa: ANN401 (the document's match
     if view["has_tf"]:
         lines += [f"† {md_text(TF_NOTE)}", ""]
     return lines
-
-
-def _group_by_check(findings: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
-    grouped: dict[str, list[Mapping[str, Any]]] = {}
-    for item in findings:
-        grouped.setdefault(str(item.get("check")), []).append(item)
-    return grouped
 
 
 def _finding_table(shown: Sequence[Mapping[str, Any]], instance: str | None) -> list[str]:

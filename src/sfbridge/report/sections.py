@@ -18,8 +18,8 @@ import orjson
 
 from sfbridge.matching.best_values import FIELD_LABELS
 from sfbridge.matching.mergeable import PLAN_MERGES
-from sfbridge.report.evidence import facts_and_shared, ordered
-from sfbridge.report.findings import object_csv_names
+from sfbridge.report.basis import ROW_LIMIT, ReportBasis, report_basis
+from sfbridge.report.evidence import facts_and_shared
 from sfbridge.report.links import lightning_url
 from sfbridge.report.matchmodel import waterfall_view
 from sfbridge.report.table_rows import ROW_FIELDS, table_layout, table_row
@@ -34,8 +34,6 @@ __all__ = [
     "duplicate_clusters",
 ]
 
-#: Findings a section embeds at most (the CSV has them all).
-ROW_LIMIT = 2_000
 #: Duplicate clusters shown side by side at most (largest first).
 CLUSTER_LIMIT = 200
 
@@ -78,6 +76,7 @@ def check_sections(
     *,
     trends: Mapping[str, Mapping[str, int]] | None,
     row_limit: int = ROW_LIMIT,
+    basis: ReportBasis | None = None,
 ) -> list[dict[str, Any]]:
     """One entry per check of the audit, in the document's order.
 
@@ -86,6 +85,8 @@ def check_sections(
         trends: check → ``new``/``resolved``/``still_open`` counts (None for a check no earlier
             audit ran), or None for a first audit.
         row_limit: findings a section embeds at most.
+        basis: the document's findings by check, most pressing first
+            (:func:`sfbridge.report.basis.report_basis`; None: worked out here).
 
     Returns:
         Per check: ``name``, ``title``, ``explains``, ``why``, ``severity``, ``count``,
@@ -97,14 +98,13 @@ def check_sections(
         audit or a check not compared).
     """
     instance_url = (document.get("org") or {}).get("instance_url")
-    by_check: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for item in document.get("findings", ()):
-        by_check[str(item["check"])].append(item)
+    if basis is None:
+        basis = report_basis(document, row_limit=row_limit)
     sections = []
     for check in document.get("checks", ()):
         name = str(check["name"])
-        items = by_check.get(name, [])
-        shown = ordered(items, limit=row_limit)
+        mine = basis.check(name)
+        items, shown = mine.findings, basis.most_pressing(name, row_limit)
         facts, shared = facts_and_shared(shown)
         rows = [table_row(item, facts, instance_url, said=[key for key, _, _ in shared]) for item in shown]
         sections.append(
@@ -116,7 +116,7 @@ def check_sections(
                 "severity": check.get("severity") or (items[0]["severity"] if items else "info"),
                 "count": len(items),
                 "shown": len(shown),
-                "files": object_csv_names(name, items),
+                "files": mine.files,
                 "rows": rows,
                 "layout": table_layout(shown, facts, rows),
                 "shared": [{"label": title, "text": text} for _, title, text in shared],
