@@ -5,17 +5,19 @@ failure in either (or Ctrl-C) ends it failed (interrupted), and the store keeps 
 save that did not finish.
 """
 
+import gc
 import json
 from datetime import UTC, datetime
 
 import pytest
 
 from conftest import copy_store, refuse_one_finding_row
-from sfbridge.audit import audit
+from sfbridge.audit import CheckedAudit, audit
 from sfbridge.checks import CHECKS, select_checks
 from sfbridge.cli.auditing import run_audit
 from sfbridge.errors import StoreError
 from sfbridge.models import Finding, Severity
+from sfbridge.outputs import AuditOutputs
 from sfbridge.rules import Rules
 from sfbridge.store import Store, runs
 
@@ -99,6 +101,36 @@ def test_the_run_is_ok_only_once_its_files_are_written_too(store, tmp_path, monk
     assert run["outcome"] == outcome
     assert run["counts"] is None
     assert store.audit_runs() == []
+
+
+@pytest.mark.parametrize("stop", [None, OSError("disk full"), KeyboardInterrupt()])
+def test_the_collector_is_paused_through_the_tail_and_runs_again_however_it_ends(store, tmp_path, monkeypatch, stop):
+    """Findings stored and files written with the cyclic collector paused; it runs again after, errors too."""
+    seen = {}
+    save, finish = CheckedAudit.save, AuditOutputs.finish
+
+    def seen_saving(self):
+        seen["save"] = gc.isenabled()
+        save(self)
+
+    def seen_finishing(self, document):
+        seen["finish"] = gc.isenabled()
+        if stop is not None:
+            raise stop
+        return finish(self, document)
+
+    monkeypatch.setattr(CheckedAudit, "save", seen_saving)
+    monkeypatch.setattr(AuditOutputs, "finish", seen_finishing)
+    assert gc.isenabled()
+    checks = select_checks(["stale_lead", "duplicate"])
+    if stop is None:
+        outcome = run_audit(store, org="demo", rules=Rules(), checks=checks, out_dir=tmp_path / "out")
+        assert json.loads((tmp_path / "out" / "findings.json").read_bytes())["run_id"] == outcome.result.run_id
+    else:
+        with pytest.raises(type(stop)):
+            run_audit(store, org="demo", rules=Rules(), checks=checks, out_dir=tmp_path / "out")
+    assert seen == {"save": False, "finish": False}
+    assert gc.isenabled()
 
 
 def _one_finding(number: int) -> Finding:
