@@ -152,7 +152,7 @@ def test_never_touched_lead_boundary_is_more_than_the_limit():
 def test_never_touched_lead_without_tasks_judges_on_activity_date_and_says_so():
     """An org whose Tasks were not pulled is judged on LastActivityDate alone, noted in the evidence."""
     found = run(never_touched_lead, snapshot([lead(1, CreatedDate=NOW - timedelta(days=60))], without={"Task"}))
-    assert "Task was not pulled" in found[lead(1)["Id"]].evidence["tasks"]
+    assert "Task is not in the store (not pulled, or no file for it" in found[lead(1)["Id"]].evidence["tasks"]
 
 
 def test_missing_lead_source_covers_unconverted_leads_and_contacts():

@@ -22,7 +22,7 @@ from sfbridge.models import Finding
 from sfbridge.rules import Rules, StatusRules
 from sfbridge.snapshot import Snapshot
 
-__all__ = ["PEOPLE_NEEDS", "CheckContext", "StatusSets", "people_matching", "resolve_statuses"]
+__all__ = ["PEOPLE_NEEDS", "CheckContext", "StatusSets", "missing_input", "people_matching", "resolve_statuses"]
 
 #: What :attr:`CheckContext.matches` is built from: loaded for every check that reads people.
 PEOPLE_NEEDS: dict[str, frozenset[str]] = {
@@ -30,6 +30,21 @@ PEOPLE_NEEDS: dict[str, frozenset[str]] = {
     "Contact": frozenset(CONTACT_FIELDS),
     "Account": frozenset(ACCOUNT_FIELDS),
 }
+
+
+
+def missing_input(sobject: str, consequence: str) -> str:
+    """How a check words an object it reads that the store lacks, and what that costs the check.
+
+    A store gets its records from a pull (an optional object the org does not offer is
+    skipped) or from an import of exported files (an object with no file is left out), so the
+    wording names both.
+
+    >>> missing_input("Task", "judged on LastActivityDate alone")
+    'Task is not in the store (not pulled, or no file for it among the imported ones): judged on LastActivityDate alone'
+    """
+    return f"{sobject} is not in the store (not pulled, or no file for it among the imported ones): {consequence}"
+
 
 # "auto" status reading: what a label says about the stage it names.
 _CLOSED_WORDS = re.compile(

@@ -6,7 +6,7 @@ date, so it is the fallback, read as the end of that day (UTC). Converted leads 
 so their score and fields today are their values at conversion.
 
 Rules are judged only where the data can decide them, and the finding says which were not:
-without LeadHistory (not pulled, or no Status rows for a lead: Salesforce keeps field
+without LeadHistory (not pulled or imported, or no Status rows for a lead: Salesforce keeps field
 history 18-24 months, and Status may not be tracked) the qualified-status rule is skipped;
 without Task the activity rule is; with only a date of conversion the minutes rule is.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from sfbridge.checks.context import CheckContext
+from sfbridge.checks.context import CheckContext, missing_input
 from sfbridge.checks.registry import Check
 from sfbridge.models import Finding
 from sfbridge.rules import ConversionRules, Rules
@@ -148,11 +148,11 @@ def _rule_columns(ctx: CheckContext, policy: ConversionRules, skipped: dict[str,
 def _not_judged(ctx: CheckContext, policy: ConversionRules) -> dict[str, str]:
     skipped = {}
     if policy.qualified_status_required and not ctx.snapshot.has("LeadHistory"):
-        skipped[_QUALIFIED] = "LeadHistory was not pulled: the status history cannot be read"
+        skipped[_QUALIFIED] = missing_input("LeadHistory", "the status history cannot be read")
     elif policy.qualified_status_required and not ctx.statuses.qualified:
         skipped[_QUALIFIED] = "the org has no qualified status (set statuses.qualified in the rules)"
     if policy.activity_required and not ctx.snapshot.has("Task"):
-        skipped[_ACTIVITY] = "Task was not pulled: activity before conversion cannot be read"
+        skipped[_ACTIVITY] = missing_input("Task", "activity before conversion cannot be read")
     if policy.score_field and policy.min_score is None:
         skipped[_SCORE] = "score_field is set but min_score is not"
     return skipped

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from sfbridge.checks.context import CheckContext
+from sfbridge.checks.context import CheckContext, missing_input
 from sfbridge.checks.registry import Check
 from sfbridge.models import Finding
 from sfbridge.rules import Rules
@@ -111,7 +111,7 @@ def _never_touched(ctx: CheckContext) -> list[Finding]:
                 "CreatedDate": _iso(row["CreatedDate"]),
                 "days_since_created": row["age"],
             }
-            | ({} if tasks_known else {"tasks": "Task was not pulled: judged on LastActivityDate alone"}),
+            | ({} if tasks_known else {"tasks": missing_input("Task", "judged on LastActivityDate alone")}),
         )
         for row in frame.iter_rows(named=True)
     ]
