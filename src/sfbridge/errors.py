@@ -6,6 +6,7 @@
     ├── UserInputError                 the user fixes something, then re-runs (exit 2)
     │   ├── ConfigError                a config file, an environment variable, a key file
     │   ├── UsageError                 a command line that cannot work
+    │   ├── ImportFileError            an exported CSV `sfbridge import` cannot read (file, line, fix)
     │   └── PlanError                  a plan file that is edited, broken or for another org
     ├── SalesforceError                talking to Salesforce failed (exit 3)
     │   ├── RetriableSalesforceError   transient: 5xx, UNABLE_TO_LOCK_ROW, timeouts, resets
@@ -38,6 +39,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigError",
     "FatalSalesforceError",
+    "ImportFileError",
     "PlanError",
     "ProtocolError",
     "ReplayError",
@@ -84,6 +86,23 @@ class ConfigError(UserInputError):
 
 class UsageError(UserInputError):
     """A command line that cannot work as given."""
+
+
+class ImportFileError(UserInputError):
+    """An exported file `sfbridge import` cannot read as it is: named with its line, and the fix."""
+
+    def __init__(self, problem: str, *, file: str, fix: str, line: int | None = None) -> None:
+        """Build the message from where the problem is and how to fix it.
+
+        Args:
+            problem: what is wrong (no record data beyond what locates it).
+            file: the file, as the user knows it (inside a zip: ``export.zip:Lead.csv``).
+            fix: what to do about it.
+            line: the file's line (1 is the header), when one line is at fault.
+        """
+        self.file, self.line, self.problem, self.fix = file, line, problem, fix
+        where = f"{file}, line {line}" if line is not None else file
+        super().__init__(f"{where}: {problem}; {fix}")
 
 
 class PlanError(UserInputError):

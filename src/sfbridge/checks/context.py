@@ -32,7 +32,6 @@ PEOPLE_NEEDS: dict[str, frozenset[str]] = {
 }
 
 
-
 def missing_input(sobject: str, consequence: str) -> str:
     """How a check words an object it reads that the store lacks, and what that costs the check.
 

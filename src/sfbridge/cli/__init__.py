@@ -24,7 +24,7 @@ from typing import Annotated
 import typer
 
 import sfbridge
-from sfbridge.cli import applying, auditing, demo, init, mappings, orgs, planning, pulling, reporting, trends  # noqa: F401 (importing registers the commands)
+from sfbridge.cli import applying, auditing, demo, importing, init, mappings, orgs, planning, pulling, reporting, trends  # noqa: F401 (importing registers the commands)
 from sfbridge.cli.common import EXIT_INTERNAL, app, err, out
 from sfbridge.cli.help import WorkflowGroup
 from sfbridge.cli.signals import install_signal_handlers

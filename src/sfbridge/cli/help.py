@@ -2,7 +2,7 @@
 
 Three things Typer's defaults get in an admin's way, fixed here in one place:
 
-- commands listed in workflow order (demo, init, orgs, auth, pull, audit, report, trends,
+- commands listed in workflow order (demo, init, orgs, auth, pull, import, audit, report, trends,
   plan, apply, runs, revert, mappings), not the order the modules happened to register them;
 - an "Examples" section under every command, as ``sf`` commands have;
 - a flag shows no ``<bool>`` placeholder (``--yes`` takes no value), and an option that takes
@@ -32,6 +32,7 @@ WORKFLOW = (
     "orgs",
     "auth",
     "pull",
+    "import",
     "audit",
     "report",
     "trends",
@@ -55,6 +56,8 @@ _METAVARS = {
     "--run": "RUN_ID",
     "--wait": "SECONDS",
     "--fail-on": "high|medium|low|info",
+    "--org-id": "00D...",
+    "--as-of": "DATETIME",
     "-o": "FILE",
 }
 
@@ -76,6 +79,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "auth": ("sfbridge auth check --org acme-prod",),
     "auth check": ("sfbridge auth check --org acme-prod", "sfbridge auth check --target-org client-x --json"),
     "pull": ("sfbridge pull --org acme-prod", "sfbridge pull --org acme-prod --objects Lead,Contact --full"),
+    "import": (
+        "sfbridge import WE_00D5g000004XXXXEAA_1.ZIP --org client-x",
+        "sfbridge import exports/ --org client-x --org-id 00D5g000004XXXXEAA --skip-unknown-columns",
+    ),
     "audit": (
         "sfbridge audit --org acme-prod",
         "sfbridge audit --org acme-prod --offline --checks duplicate,stale_lead",

@@ -17,6 +17,7 @@ from sfbridge.store.base import guard
 from sfbridge.store.derived import DerivedValues
 from sfbridge.store.engine import display_url, open_engine
 from sfbridge.store.files import sqlite_file
+from sfbridge.store.imports import Imports
 from sfbridge.store.journal import ApplyJournal
 from sfbridge.store.locks import apply_lock, writer_lock
 from sfbridge.store.migrate import add_missing_columns
@@ -29,8 +30,8 @@ __all__ = ["AUDIT_COMMANDS", "Store", "display_url", "mirror_table_name"]
 SCHEMA_VERSION = "1"
 
 
-class Store(Snapshots, RunsAndFindings, ApplyJournal, DerivedValues):
-    """One org's local mirror: sync state, mirror tables, snapshots, runs, findings, the apply journal."""
+class Store(Snapshots, RunsAndFindings, ApplyJournal, DerivedValues, Imports):
+    """One org's local mirror: sync state, mirror tables, snapshots, runs, findings, the apply journal, imports."""
 
     def __init__(self, engine: Engine, *, url: str) -> None:
         """Wrap an engine whose bookkeeping tables exist (use :meth:`open`)."""

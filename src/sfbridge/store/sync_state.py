@@ -35,7 +35,12 @@ class SyncStates(StoreBase):
                 conn.execute(
                     meta.insert(), [{"key": "org_id", "value": org_id}, {"key": "instance_url", "value": instance_url}]
                 )
-            elif stored != org_id:
+            elif stored == org_id:
+                # A store an import made knows no instance (an export names none): the pull's is kept.
+                conn.execute(
+                    update(meta).where(meta.c.key == "instance_url", meta.c.value == "").values(value=instance_url)
+                )
+            else:
                 msg = (
                     f"the store {self.url} mirrors org {stored}, not {org_id}; mixing two orgs "
                     "in one store would corrupt both: give this org its own store"

@@ -1,0 +1,43 @@
+"""What the import tests compare findings by, and small bad-file builders."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from sfbridge.models import Finding
+from sfbridge_tools.export_fixtures import OUT
+
+DEMO_ORG_ID = "00D9P0000L6772hUQA"
+EXPORT_ZIP = OUT / f"WE_{DEMO_ORG_ID}_1.ZIP"
+DATALOADER = OUT / "dataloader"
+
+
+def finding_key(finding: Finding) -> tuple[str, str, str]:
+    """A finding's identity: its check and record."""
+    return finding.check, finding.sobject, finding.record_id
+
+
+def finding_facts(finding: Finding) -> dict[str, Any]:
+    """What a finding says, less the wording of a duplicate pair's reasons.
+
+    A duplicate pair's reasons read the two records in the order the search met them ("same
+    first name Ines" or "... Inés"), which follows the rows' order in the store; a pull writes
+    records in SystemModstamp order, an export lists them as it likes. Everything else must match.
+    """
+    facts = finding.model_dump()
+    if finding.check == "duplicate":
+        facts.pop("reason")
+        evidence = dict(facts["evidence"])
+        evidence["matches"] = sorted((m["other_id"], m["score"]) for m in evidence["matches"])
+        facts["evidence"] = evidence
+    return facts
+
+
+def unpack(zipped: Path, folder: Path) -> Path:
+    """The export's files, unpacked into a folder (to break one of them)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(zipped) as archive:
+        archive.extractall(folder)
+    return folder
