@@ -1,9 +1,11 @@
-"""The import tests' exports (fixtures/import/, made by sfbridge_tools.export_fixtures) and the demo org they were made from."""
+"""The demo org pulled and audited, and its Data Export (fixtures/import/) imported and audited."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import pytest
+from importing_helpers import EXPORT_ZIP
 
 from sfbridge.audit import AuditResult, audit
 from sfbridge.checks import select_checks
@@ -11,7 +13,6 @@ from sfbridge.demo import load_demo_org
 from sfbridge.importing import ImportReport, import_export
 from sfbridge.rules import load_rules
 from sfbridge.store import Store
-from importing_helpers import EXPORT_ZIP
 from sfbridge_tools.export_fixtures import demo_store
 
 

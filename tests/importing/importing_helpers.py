@@ -6,12 +6,16 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from typer.testing import CliRunner, Result
+
+from sfbridge.cli import app
 from sfbridge.models import Finding
 from sfbridge_tools.export_fixtures import OUT
 
 DEMO_ORG_ID = "00D9P0000L6772hUQA"
 EXPORT_ZIP = OUT / f"WE_{DEMO_ORG_ID}_1.ZIP"
 DATALOADER = OUT / "dataloader"
+runner = CliRunner()
 
 
 def finding_key(finding: Finding) -> tuple[str, str, str]:
@@ -41,3 +45,20 @@ def unpack(zipped: Path, folder: Path) -> Path:
     with zipfile.ZipFile(zipped) as archive:
         archive.extractall(folder)
     return folder
+
+
+def write_config(folder: Path) -> Path:
+    """A profile for an org known only from its exports (no credentials are needed to import)."""
+    path = folder / "sfbridge.toml"
+    path.write_text(
+        '[orgs.client]\nauth = "client_credentials"\nlogin_url = "https://client.my.salesforce.com"\n'
+        'consumer_key = "3MVGclient"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def run_import(folder: Path, export: Path, *options: str) -> Result:
+    """`sfbridge import EXPORT --org client` with the store at folder/store.db."""
+    args = ["import", str(export), "--org", "client", "--config", str(write_config(folder))]
+    return runner.invoke(app, [*args, "--store", str(folder / "store.db"), *options], catch_exceptions=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-
 from importing_helpers import DEMO_ORG_ID, EXPORT_ZIP, finding_facts, finding_key
+
 from sfbridge.config import DEFAULT_OBJECTS
 from sfbridge.importing.target import CURSOR
 from sfbridge.models import ColumnKind
