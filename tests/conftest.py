@@ -11,6 +11,7 @@ import tempfile
 import textwrap
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -193,3 +194,42 @@ def demo_answer_key() -> dict:
     from sfbridge.salesforce.replay import demo_org_dir  # noqa: PLC0415
 
     return json.loads((demo_org_dir() / "answer_key.json").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Audited:
+    """A store and its audit (the import tests compare a pulled and an imported demo org)."""
+
+    store: Store
+    result: Any
+
+
+@pytest.fixture(scope="session")
+def pulled_demo(tmp_path_factory: pytest.TempPathFactory) -> Audited:
+    """The demo org pulled (both recorded pulls) into a store of its own and audited under its own rules."""
+    from sfbridge.audit import audit  # noqa: PLC0415 (session setup)
+    from sfbridge.checks import select_checks  # noqa: PLC0415
+    from sfbridge.demo import load_demo_org  # noqa: PLC0415
+    from sfbridge.rules import load_rules  # noqa: PLC0415
+    from sfbridge_tools.export_fixtures import demo_store as pulled_store  # noqa: PLC0415
+
+    store = pulled_store(tmp_path_factory.mktemp("pulled"))
+    rules = load_rules(load_demo_org().rules)
+    return Audited(store, audit(store, org="demo", rules=rules, checks=select_checks(None)))
+
+
+@pytest.fixture(scope="session")
+def imported_demo(tmp_path_factory: pytest.TempPathFactory, pulled_demo: Audited) -> tuple[Audited, Any]:
+    """The demo org's Data Export (fixtures/import/) imported as of the pulled mirror's moment, and audited."""
+    from sfbridge.audit import audit  # noqa: PLC0415 (session setup)
+    from sfbridge.checks import select_checks  # noqa: PLC0415
+    from sfbridge.demo import load_demo_org  # noqa: PLC0415
+    from sfbridge.importing import import_export  # noqa: PLC0415
+    from sfbridge.rules import load_rules  # noqa: PLC0415
+    from sfbridge_tools.export_fixtures import OUT  # noqa: PLC0415
+
+    store = Store.open(str(tmp_path_factory.mktemp("imported") / "import.db"))
+    export = OUT / "WE_00D9P0000L6772hUQA_1.ZIP"
+    report = import_export(export, store, org="demo", as_of=pulled_demo.result.snapshot_at)
+    rules = load_rules(load_demo_org().rules)
+    return Audited(store, audit(store, org="demo", rules=rules, checks=select_checks(None))), report

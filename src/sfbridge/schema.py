@@ -16,6 +16,7 @@ from sfbridge.models import ColumnKind, FieldInfo, ObjectSchema
 
 __all__ = [
     "DEFAULT_SPECS",
+    "IMPORT_CURSOR",
     "CountPolicy",
     "ObjectSpec",
     "SyncMode",
@@ -24,6 +25,11 @@ __all__ = [
     "spec_for",
     "stored_type",
 ]
+
+#: The cursor ``sfbridge import`` leaves in an object's sync state. No describe names such a
+#: field, so the first pull of an imported object sees a cursor other than its own: it drops the
+#: imported table and reads the object whole, typed from the org's describe (sfbridge.pull.objects).
+IMPORT_CURSOR = "import"
 
 _SKIPPED_TYPES = frozenset({"address", "location", "base64"})
 _KINDS = {

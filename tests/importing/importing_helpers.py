@@ -1,4 +1,4 @@
-"""What the import tests compare findings by, and small bad-file builders."""
+"""What the import tests share: how findings compare, where the exports are, running `sfbridge import`."""
 
 from __future__ import annotations
 

@@ -10,11 +10,17 @@ from importing_helpers import DATALOADER, DEMO_ORG_ID, EXPORT_ZIP, run_import, r
 from sfbridge.audit import audit
 from sfbridge.checks import select_checks
 from sfbridge.cli import app
+from sfbridge.config import DEFAULT_OBJECTS
+from sfbridge.credentials import REPLAY_SECRETS
 from sfbridge.demo import load_demo_org
 from sfbridge.errors import ImportFileError, StoreError, UsageError
 from sfbridge.ids import to_18
 from sfbridge.importing import import_export
+from sfbridge.models import ColumnKind
+from sfbridge.pull import PullOptions, pull
 from sfbridge.rules import load_rules
+from sfbridge.salesforce import connect, replay_transport
+from sfbridge.schema import IMPORT_CURSOR
 from sfbridge.store import Store
 
 OTHER_ORG = to_18("00D5g000004Abcd")
@@ -126,3 +132,32 @@ def test_audit_report_trends_and_plan_work_on_an_imported_store(tmp_path, monkey
     plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
     assert plan["org_id"] == DEMO_ORG_ID
     assert plan["actions"]
+
+
+def _pull_demo(store: Store) -> None:
+    """Both recorded pulls of the demo org into ``store`` (the requests a fresh store's pulls send)."""
+    demo = load_demo_org()
+    transport = replay_transport(demo.profile, config_dir=demo.folder)
+    for moment in demo.runs:
+        gateway = connect(demo.profile, REPLAY_SECRETS, transport=transport)
+        options = PullOptions(page_size=demo.profile.page_size, clock=lambda moment=moment: moment)
+        pull(gateway, store, org="demo", objects=demo.profile.objects, options=options)
+
+
+def test_the_first_pull_of_the_org_takes_the_imported_store_over(tmp_path, pulled_demo):
+    """An imported store, pulled: every object read whole, typed by describe, no row twice; the import's audit kept."""
+    store = Store.open(str(tmp_path / "handover.db"))
+    import_export(DATALOADER, store, org="demo", org_id=DEMO_ORG_ID)
+    assert store.state("Lead").columns["Lead_Score__c"] is ColumnKind.NUMBER  # from its values
+    before = audit(store, org="demo", rules=load_rules(load_demo_org().rules), checks=select_checks(None))
+    _pull_demo(store)
+    for sobject in DEFAULT_OBJECTS:
+        state, pulled_state = store.state(sobject), pulled_demo.store.state(sobject)
+        assert state.cursor == pulled_state.cursor != IMPORT_CURSOR
+        assert state.columns == pulled_state.columns, sobject
+        rows = list(store.rows(sobject, include_deleted=True))
+        assert rows == list(pulled_demo.store.rows(sobject, include_deleted=True)), sobject
+        assert len({row["Id"] for row in rows}) == len(rows)
+    assert store.described("Lead") == pulled_demo.store.described("Lead")
+    assert store.load_findings(before.run_id)  # the audit of the import stays, for trends
+    assert [run["command"] for run in reversed(store.recent_runs(limit=10))][:2] == ["import", "audit"]

@@ -43,6 +43,9 @@ class Mirror(Protocol):
     def save_describe(self, sobject: str, fields: Sequence[DescribedField], *, described_at: datetime) -> None:
         """Keep what the latest describe of an object said (for checking rules offline)."""
 
+    def forget_import(self, sobject: str) -> None:
+        """Drop what an import wrote of an object (its table, state and describe): the pull reads it anew."""
+
     def prepare_mirror(self, sobject: str, columns: Mapping[str, ColumnKind]) -> list[str]:
         """Create or widen an object's table; return the columns added."""
 

@@ -24,7 +24,7 @@ from sfbridge.pull.reconcile import Children
 from sfbridge.pull.records import Page
 from sfbridge.pull.windows import Window, is_query_timeout, split
 from sfbridge.salesforce import SalesforceGateway
-from sfbridge.schema import DEFAULT_SPECS, CountPolicy, ObjectSpec, SyncMode, object_schema
+from sfbridge.schema import DEFAULT_SPECS, IMPORT_CURSOR, CountPolicy, ObjectSpec, SyncMode, object_schema
 
 __all__ = ["ABSENT_OBJECT_CODES", "ObjectPull"]
 
@@ -80,6 +80,12 @@ class ObjectPull:
 
     def _pull(self, progress: Progress) -> ObjectPullResult:
         describe = self.gateway.describe(self.sobject)
+        imported = self.store.state(self.sobject)
+        if imported is not None and imported.cursor == IMPORT_CURSOR:
+            # Imported from files (sfbridge import): read the object as on a first pull, into a
+            # table typed by this describe; the import's rows go, so none is left twice or stale.
+            self.store.forget_import(self.sobject)
+            log.info("pull_takes_over_import", sobject=self.sobject)
         # Kept so offline runs can check rules against the org's fields (sfbridge.checks.rules_fit).
         self.store.save_describe(self.sobject, described_fields(describe), described_at=self.gateway.server_time())
         schema = object_schema(describe, self.spec)

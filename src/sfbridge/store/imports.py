@@ -23,14 +23,12 @@ from sqlalchemy import Connection, Table, delete, select
 from sfbridge.describes import DescribedField
 from sfbridge.errors import StoreError, UsageError
 from sfbridge.models import ColumnKind, SyncState
+from sfbridge.schema import IMPORT_CURSOR
 from sfbridge.store.base import guard
 from sfbridge.store.sync_state import SyncStates
 from sfbridge.store.tables import SYNCED_AT, describes, meta, mirror_table, runs, sync_state
 
-__all__ = ["IMPORT_CURSOR", "Imports"]
-
-#: The cursor an import leaves in sync state (sfbridge.importing.target.CURSOR says why).
-IMPORT_CURSOR = "import"
+__all__ = ["Imports"]
 
 
 class _Writer:

@@ -10,10 +10,11 @@ from sqlalchemy import Connection, Table, func, inspect, select, update
 
 from sfbridge.errors import StoreError
 from sfbridge.models import ColumnKind, SyncState
+from sfbridge.schema import IMPORT_CURSOR
 from sfbridge.store.base import guard
 from sfbridge.store.migrate import widen
 from sfbridge.store.sync_state import SyncStates
-from sfbridge.store.tables import DELETED_AT, SYNCED_AT, mirror_table, sync_state
+from sfbridge.store.tables import DELETED_AT, SYNCED_AT, describes, mirror_table, sync_state
 
 _ID_CHUNK = 500  # Ids per UPDATE ... WHERE Id IN (...): far below every bind-parameter limit
 _STAMP = "__SYNCED_AT__"  # where a page's write time goes in the upsert statement
@@ -47,6 +48,22 @@ class MirrorTables(SyncStates):
                 added = widen(conn, table, inspector=inspector)
         self._tables[sobject] = table
         return added
+
+    def forget_import(self, sobject: str) -> None:
+        """Drop what ``sfbridge import`` wrote of an object, so that a pull takes it over from scratch.
+
+        The import typed the org's own fields from their values and stands for an older moment;
+        the pull reads every record again and types every field from describe. Runs and findings
+        (an audit of the import, for trends) are kept.
+        """
+        state = self.state(sobject)
+        if state is None or state.cursor != IMPORT_CURSOR:
+            return
+        with guard(f"hand the imported {sobject} over to the pull"), self.engine.begin() as conn:
+            mirror_table(sobject, state.columns).drop(conn, checkfirst=True)
+            conn.execute(sync_state.delete().where(sync_state.c.sobject == sobject))
+            conn.execute(describes.delete().where(describes.c.sobject == sobject))
+        self._tables.pop(sobject, None)
 
     def table(self, sobject: str) -> Table:
         """Return the mirror table of an object as it is stored (after a pull prepared it)."""
