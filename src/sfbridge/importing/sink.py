@@ -23,8 +23,8 @@ class ImportWriter(Protocol):
     def create_table(self, sobject: str, columns: Mapping[str, ColumnKind]) -> None:
         """Create an object's mirror table (replacing the one an earlier import made)."""
 
-    def insert(self, sobject: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-        """Add rows (in stored form) to an object's table."""
+    def insert(self, sobject: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Add rows to an object's table: values in stored form, text as read (an empty text is stored NULL)."""
 
     def finish_object(self, state: SyncState, fields: Sequence[DescribedField], *, described_at: datetime) -> None:
         """Keep an object's sync state and what is known of its fields."""

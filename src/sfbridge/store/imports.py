@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy import Connection, Table, Text, delete, select
 
 from sfbridge.describes import DescribedField
 from sfbridge.errors import StoreError, UsageError
@@ -46,16 +46,19 @@ class _Writer:
             table.create(self.conn)
         self.tables[sobject] = table
 
-    def insert(self, sobject: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    def insert(self, sobject: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         table = self.tables[sobject]
         quote = self.conn.dialect.identifier_preparer.quote
         mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        # Text arrives as read, an empty value NULL (Salesforce keeps no empty text): NULLIF does
+        # that in the database, at no cost per value in Python (a tenth of an import's time).
+        values = [f"NULLIF({mark}, '')" if isinstance(table.c[name].type, Text) else mark for name in columns]
         names = ", ".join(quote(name) for name in (*columns, SYNCED_AT))
-        # Identifiers quoted by the dialect, values bound; the write time is one more bound value.
-        sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([mark] * (len(columns) + 1))})"  # noqa: S608
-        stamp = self.stamp
+        # Identifiers quoted by the dialect, values bound; the write time is strftime output (digits
+        # and separators), a literal so the rows go to the driver as they are.
+        sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join(values)}, '{self.stamp}')"  # noqa: S608
         with guard(f"write {sobject} records"):
-            self.conn.exec_driver_sql(sql, [(*row, stamp) for row in rows])
+            self.conn.exec_driver_sql(sql, rows)
 
     def finish_object(self, state: SyncState, fields: Sequence[DescribedField], *, described_at: datetime) -> None:
         plain = [field.model_dump(mode="json", exclude_defaults=True) for field in fields]
