@@ -166,3 +166,10 @@ def test_a_bad_file_anywhere_leaves_an_existing_store_as_it_was(tmp_path, broken
     store = Store.open(str(tmp_path / "store.db"), create=False)
     assert {sobject: store.count(sobject) for sobject in ("Lead", "Task")} == before
     assert store.recent_runs(limit=10) == runs_before
+
+
+def test_one_record_twice(tmp_path):
+    """An Id on two records is refused (the mirror keeps one row per record), naming the object."""
+    export = lead_file(tmp_path / "export", HEADER + GOOD + GOOD.replace("Doe", "Roe"))
+    result = run_import(tmp_path, export, "--org-id", DEMO_ORG_ID)
+    assert_refused(result, tmp_path, "the Lead file", "two records have the same Id")

@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, Text, delete, select
+from sqlalchemy.exc import IntegrityError
 
 from sfbridge.describes import DescribedField
-from sfbridge.errors import StoreError, UsageError
+from sfbridge.errors import ImportFileError, StoreError, UsageError
 from sfbridge.models import ColumnKind, SyncState
 from sfbridge.schema import IMPORT_CURSOR
 from sfbridge.store.base import guard
@@ -57,8 +58,16 @@ class _Writer:
         # Identifiers quoted by the dialect, values bound; the write time is strftime output (digits
         # and separators), a literal so the rows go to the driver as they are.
         sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join(values)}, '{self.stamp}')"  # noqa: S608
-        with guard(f"write {sobject} records"):
-            self.conn.exec_driver_sql(sql, rows)
+        try:
+            with guard(f"write {sobject} records"):
+                self.conn.exec_driver_sql(sql, rows)
+        except StoreError as exc:
+            if not isinstance(exc.__cause__, IntegrityError):
+                raise
+            # The only constraint a mirror table has is its Id: one record is in the file twice.
+            problem = "two records have the same Id"
+            fix = "export the object again (an export lists each record once)"
+            raise ImportFileError(problem, file=f"the {sobject} file", fix=fix) from exc
 
     def finish_object(self, state: SyncState, fields: Sequence[DescribedField], *, described_at: datetime) -> None:
         plain = [field.model_dump(mode="json", exclude_defaults=True) for field in fields]
