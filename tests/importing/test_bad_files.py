@@ -173,3 +173,19 @@ def test_one_record_twice(tmp_path):
     export = lead_file(tmp_path / "export", HEADER + GOOD + GOOD.replace("Doe", "Roe"))
     result = run_import(tmp_path, export, "--org-id", DEMO_ORG_ID)
     assert_refused(result, tmp_path, "the Lead file", "two records have the same Id")
+
+
+def test_a_path_that_is_not_there(tmp_path):
+    """A mistyped path is named, with what to give instead."""
+    result = run_import(tmp_path, tmp_path / "WE_nothing.ZIP", "--org-id", DEMO_ORG_ID)
+    assert_refused(result, tmp_path, "WE_nothing.ZIP: no such file or folder", "zip, folder or CSV")
+
+
+def test_headers_in_capitals_are_read_as_api_names(tmp_path):
+    """A header written in capitals (ID, LASTNAME, LEAD_SCORE__C) names the same fields."""
+    text = "ID,LASTNAME,SYSTEMMODSTAMP,LEAD_SCORE__C\n" + f"{LEAD_ID},Doe,2026-01-05T10:00:00.000Z,85\n"
+    result = run_import(tmp_path, lead_file(tmp_path / "export", text), "--org-id", DEMO_ORG_ID)
+    assert result.exit_code == 0, result.output
+    row = next(Store.open(str(tmp_path / "store.db"), create=False).rows("Lead"))
+    assert row["LastName"] == "Doe"
+    assert row["LEAD_SCORE__c"] == 85.0

@@ -105,7 +105,7 @@ def plan_columns(
                 continue
             raise _not_an_api_name(written, index, labels, file=file)
         found = standard.get(written.lower())
-        name = found[0] if found else written
+        name = found[0] if found else _custom_suffix(written)
         if name.lower() in seen:
             problem = f"the header names {name} twice"
             raise ImportFileError(problem, file=file, line=1, fix="keep one column per field")
@@ -120,6 +120,15 @@ def plan_columns(
             left_out.append(f"{name} (a {found[1]} field, which the mirror does not store)")
     columns.sort(key=lambda column: column.name != "Id")
     return ColumnPlan(tuple(columns), tuple(left_out), tuple(c for c in columns if c.sf_type is None))
+
+
+def _custom_suffix(name: str) -> str:
+    """A custom field's name with its suffix as Salesforce spells it (a header in capitals ends ``__C``).
+
+    >>> _custom_suffix("LEAD_SCORE__C"), _custom_suffix("Lead_Score__c")
+    ('LEAD_SCORE__c', 'Lead_Score__c')
+    """
+    return name[:-1] + "c" if name.endswith("__C") else name
 
 
 def _no_id(names: list[str], labels: dict[str, str], *, file: str) -> ImportFileError:
