@@ -36,8 +36,11 @@ MISSING_MEANS = {
     "Contact": "contacts are neither audited nor matched against leads",
     "Account": "leads are not matched to accounts, and contacts' companies are unknown",
     "User": "inactive_owner finds nothing (whether owners are active is unknown)",
-    "Group": "queue_aging finds nothing (which owners are queues is unknown)",
-    "LeadStatus": "Lead statuses are read from the rules file only (statuses.* 'auto' has nothing to read)",
+    "Group": "queues are named by their Id, not their name",
+    "LeadStatus": (
+        "with statuses.* 'auto' no status counts as closed or qualified, so every unconverted lead is open: "
+        "list them in the rules file"
+    ),
     "Opportunity": "the org profile counts no opportunities",
     "Task": "never_touched_lead judges on LastActivityDate alone; premature_conversion skips its activity rule",
     "LeadHistory": "premature_conversion skips its qualified-status rule",
