@@ -49,6 +49,17 @@ def test_a_good_single_lead_file_imports(tmp_path):
     assert Store.open(str(tmp_path / "store.db"), create=False).count("Lead") == 1
 
 
+def test_the_summary_names_what_was_typed_from_values_and_what_is_missing(tmp_path):
+    """On a terminal's streams: the table of objects, the fields typed from values, each missing file's cost."""
+    text = HEADER.replace("\n", ",Segment__c\n") + GOOD.replace("\n", ",Enterprise\n")
+    result = run_import(tmp_path, lead_file(tmp_path / "export", text), "--org-id", DEMO_ORG_ID)
+    assert result.exit_code == 0, result.output
+    assert "Segment__c (text)" in result.stdout
+    assert "typed from their values" in result.stderr
+    assert "No Task file: never_touched_lead judges on LastActivityDate alone" in result.stderr
+    assert f"Org {DEMO_ORG_ID} (from --org-id) as of 2026-01-05 10:00:00 UTC" in result.stderr
+
+
 def test_semicolons_instead_of_commas(tmp_path):
     """A file saved with semicolons (Excel in many locales) is refused at its header."""
     export = lead_file(tmp_path / "export", (HEADER + GOOD).replace(",", ";"))

@@ -1,8 +1,9 @@
 """One object's CSV into typed rows for its mirror table, batch by batch, column by column.
 
-Converting a column at a time (a list comprehension per column of a batch) rather than a row at
-a time keeps the per-value cost to one call; plain text needs none at all. Ids are checked once
-per distinct value (an owner's Id repeats on every one of its leads).
+Only the columns that need it are converted, a column at a time (a list comprehension per column
+of a batch, written back into the rows read); text goes on as read, the store making an empty
+value NULL. Ids and checkboxes are read once per distinct value (an owner's Id repeats on every
+one of its leads).
 """
 
 from __future__ import annotations
