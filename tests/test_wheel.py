@@ -47,3 +47,8 @@ def test_the_wheel_holds_the_sandbox_the_demo_org_and_py_typed(wheel_files):
         "sfbridge/_demo_org/answer_key.json",
         "sfbridge/_demo_org/describe/Lead.json",
     } <= wheel_files
+
+
+def test_the_wheel_holds_the_imports_standard_describe(wheel_files):
+    """`sfbridge import` types standard fields from the table bundled beside its code."""
+    assert "sfbridge/importing/standard_fields.json" in wheel_files
