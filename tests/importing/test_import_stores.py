@@ -161,3 +161,13 @@ def test_the_first_pull_of_the_org_takes_the_imported_store_over(tmp_path, pulle
     assert store.described("Lead") == pulled_demo.store.described("Lead")
     assert store.load_findings(before.run_id)  # the audit of the import stays, for trends
     assert [run["command"] for run in reversed(store.recent_runs(limit=10))][:2] == ["import", "audit"]
+
+
+def test_a_pull_of_another_org_is_refused_by_an_imported_store(tmp_path):
+    """The import bound the store to its org: a pull of the demo org into it is refused, nothing changed."""
+    store = Store.open(str(tmp_path / "other.db"))
+    import_export(DATALOADER, store, org="client", org_id=OTHER_ORG)
+    with pytest.raises(StoreError, match=f"mirrors org {OTHER_ORG}, not {DEMO_ORG_ID}"):
+        _pull_demo(store)
+    assert store.state("Lead").cursor == IMPORT_CURSOR
+    assert store.count("Lead") == 300
