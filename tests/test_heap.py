@@ -70,7 +70,8 @@ def test_the_options_reach_polars_last_so_jemalloc_takes_them():
 
 def test_the_command_line_sets_the_options_before_any_command_runs(monkeypatch):
     """`sfbridge ...` sets them first thing, so the command's polars (and its workers') start with them."""
-    monkeypatch.delenv("_RJEM_MALLOC_CONF", raising=False)
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "")  # so the variable is put back as it was after the test
+    monkeypatch.delenv("_RJEM_MALLOC_CONF")
     monkeypatch.setattr(sys, "argv", ["sfbridge", "--version"])
     with pytest.raises(SystemExit) as stopped:
         main()
