@@ -191,9 +191,9 @@ def _with_phones(people: pl.DataFrame, readings: PhoneReadings) -> pl.DataFrame:
     keys = table.lazy().select("text", "region").with_row_index("row")
     joined = texts.join(keys, on=["text", "region"], how="left", maintain_order="left", nulls_equal=True)
     rows = joined.select("row").collect().to_series()
-    readings = table.select(names)
+    columns = table.select(names)
     for number, field in enumerate(PHONE_FIELDS):
-        read = readings.select(pl.all().gather(rows.slice(number * people.height, people.height)))
+        read = columns.select(pl.all().gather(rows.slice(number * people.height, people.height)))
         people = people.hstack(read.rename({name: f"{field}_{name}" for name in names}))
         people = people.with_columns(pl.col(f"{field}_valid").fill_null(value=False))
     return people
