@@ -151,3 +151,32 @@ def test_checks_that_score_no_pair_keep_no_model_and_never_run_the_search(demo_s
     checked = run_checks_detailed(demo_snapshot, rules=Rules(), now=NOW, checks=select_checks(names))
     assert checked.match_model is None
     assert {finding.check for finding in checked.findings} <= set(names)
+
+
+def test_the_people_frame_is_let_go_before_the_duplicate_findings_are_built(demo_store, monkeypatch):
+    """Checks reading only the search's results run after those reading the people frame, which is released first."""
+    from sfbridge.checks import matches  # noqa: PLC0415 (the modules whose steps are watched)
+    from sfbridge.matching import engine  # noqa: PLC0415
+
+    rules = load_rules(REPO / "fixtures" / "demo-org" / "rules.toml")
+    checks = list(CHECKS.values())
+    snapshot = demo_store.load_snapshot(fields_needed(checks, rules))
+    steps: list[str] = []
+    release, account_links = engine.Matching.release_people, engine.Matching.account_links
+
+    def released(self):
+        release(self)
+        steps.append("released" if "people" not in self.__dict__ else "kept")
+
+    monkeypatch.setattr(engine.Matching, "release_people", released)
+    linked = lambda self, people: steps.append("account_links") or account_links(self, people)  # noqa: E731
+    monkeypatch.setattr(engine.Matching, "account_links", linked)
+    listed = lambda *a, _step=matches.match_lists: steps.append("duplicate") or _step(*a)  # noqa: E731
+    monkeypatch.setattr(matches, "match_lists", listed)
+    found = run_checks(snapshot, rules=rules, now=snapshot.taken_at, checks=checks, release=True)
+    assert "duplicate" in steps
+    assert steps.index("released") < steps.index("duplicate")
+    assert "account_links" not in steps[steps.index("released") :]  # every frame reader ran before
+    order = [check.name for check in checks]
+    ran = [finding.check for finding in found]
+    assert ran == sorted(ran, key=order.index)  # findings in report order, however the checks ran

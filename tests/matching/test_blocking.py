@@ -142,3 +142,26 @@ def test_every_kind_of_key_says_what_it_conditions_and_weak_kinds_are_kinds():
     """A new kind is named in KINDS (its bit), CONDITIONED (what fitting leaves out) and maybe WEAK_KINDS."""
     assert set(CONDITIONED) == set(KINDS)
     assert set(WEAK_KINDS) <= set(KINDS)
+
+
+def test_blocks_hold_exactly_the_keys_shared_by_at_least_the_smallest_count_in_key_order():
+    """Each key held by ``smallest`` or more rows is a block, in key order, its rows in order; no other key is."""
+    from sfbridge.matching.blocking import _blocks  # noqa: PLC0415 (the step under test)
+
+    # Keys held once, twice, three and four times, out of order; idx tells the rows apart.
+    held = [7, 3, 9, 3, 5, 7, 7, 1, 5, 7, 8, 5, 2]
+    keys = pl.DataFrame(
+        {"idx": range(len(held)), "kind": ["email"] * len(held), "key": held},
+        schema={"idx": pl.UInt32, "kind": pl.Enum(KINDS), "key": pl.UInt64},
+    )
+    counts = {key: held.count(key) for key in held}
+    for smallest in (1, 2, 3, 4, 5):
+        blocks = _blocks(keys, smallest=smallest)
+        shared = sorted(key for key, count in counts.items() if count >= smallest)
+        assert blocks.get_column("key").unique(maintain_order=True).to_list() == shared
+        for key in shared:
+            rows = blocks.filter(pl.col("key") == key)
+            assert rows.get_column("idx").to_list() == [n for n, value in enumerate(held) if value == key]
+            assert rows.get_column("size").to_list() == [counts[key]] * counts[key]
+            assert rows.get_column("block").n_unique() == 1
+        assert blocks.get_column("block").to_list() == sorted(blocks.get_column("block").to_list())

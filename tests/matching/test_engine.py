@@ -251,3 +251,24 @@ def test_scoring_lets_go_of_what_only_scoring_reads_and_finds_the_same(monkeypat
     assert "scored" not in matching.__dict__  # the clusters took what they read of it
     assert matching.scored.equals(scored)
     assert kept.best_values.equals(matching.best_values)
+
+
+def test_releasing_the_people_keeps_members_and_merged_values_and_refuses_the_people():
+    """release_people computes what the search found first, lets the people frame go, and a later read fails loudly."""
+    people = [
+        person("L1", "Bob", "Smith", phone="(415) 555-0134", company="Acme Inc.", title="CTO"),
+        person("L2", "Robert", "Smith", phone="415.555.0134", company="ACME"),
+        person("L4", "Ann", "Lee", email="ann@acme.example", company="Acme"),
+        person("L5", "Anne", "Lee", email="ann@acme.example", state="CA"),
+    ]
+    kept = match(*people)
+    released = match(*people)
+    released.release_people()  # nothing read before: the search runs here
+    assert not {"people", "pairs", "clusters", "scored", "candidates"} & set(released.__dict__)
+    assert released.members.equals(kept.members)
+    assert released.best_values.equals(kept.best_values)
+    assert released.model.as_json() == kept.model.as_json()
+    with pytest.raises(RuntimeError, match="people frame was released"):
+        released.people  # noqa: B018
+    with pytest.raises(RuntimeError, match="people frame was released"):
+        released.pairs  # noqa: B018 (made from the people)

@@ -8,7 +8,7 @@ import pytest
 
 from sfbridge.matching import Matching, MatchSettings, people_frame, phones
 from sfbridge.matching.blocking import KINDS
-from sfbridge.matching.normalise import normalise_people
+from sfbridge.matching.normalise import locate_people, normalise_people, phone_values
 from sfbridge.matching.phones import (
     PhoneBatch,
     PhoneReader,
@@ -356,3 +356,34 @@ def test_phone_batch_whose_pool_breaks_before_the_first_chunk_reads_in_process(m
     with PhoneBatch(values, workers=2) as batch:
         readings = batch.result()
     assert readings.equals(read_phones(values, workers=1))
+
+
+def test_each_person_takes_the_reading_of_their_own_value_in_their_own_region_for_each_field():
+    """Readings map back by value and region: a value in both fields or two regions, none, junk."""
+    people = people_frame(
+        pl.DataFrame(
+            [
+                {"sobject": "Lead", "record_id": "L1", "phone": "(415) 555-0134", "mobile_phone": "020 7946 0018"},
+                {"sobject": "Lead", "record_id": "L2", "phone": "020 7946 0018", "country": "United Kingdom"},
+                {"sobject": "Lead", "record_id": "L3", "mobile_phone": " (415) 555-0134 ", "country": "UK"},
+                {"sobject": "Lead", "record_id": "L4", "phone": "n/a", "mobile_phone": "+49 30 901820"},
+                {"sobject": "Contact", "record_id": "C1", "phone": "415.555.0134 x12", "country": "US"},
+            ]
+        )
+    )
+    normalised = normalise_people(people, default_region="US")
+    # Read as the normaliser reads them: with the org's fallback regions (UK, for L1's mobile).
+    values = phone_values(locate_people(people, default_region="US"))
+    reader = phones.PhoneSettings().reader(values, default_region="US")
+    assert reader.fallback
+    for row in normalised.iter_rows(named=True):
+        for field in ("phone", "mobile_phone"):
+            text = (row[field] or "").strip()
+            if not text:
+                assert row[f"{field}_e164"] is None
+                assert row[f"{field}_valid"] is False
+                continue
+            reading = reader.read_frame(pl.DataFrame({"text": [text], "region": [row["region"]]})).row(0, named=True)
+            for name, value in reading.items():
+                column = f"{field}_{'ext' if name == 'extension' else name}"
+                assert row[column] == value, (row["record_id"], column)

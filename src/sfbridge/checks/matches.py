@@ -285,6 +285,7 @@ duplicate = Check(
     run=_duplicate,
     needs=_needs,
     reads_people=True,
+    reads_search_only=True,  # members and best_values
 )
 
 lead_is_existing_contact = Check(
@@ -297,6 +298,7 @@ lead_is_existing_contact = Check(
     run=_lead_is_existing_contact,
     needs=_needs,
     reads_people=True,
+    reads_search_only=True,  # members, and the open leads from the snapshot
     objects=("Lead",),
 )
 

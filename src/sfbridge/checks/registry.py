@@ -33,6 +33,9 @@ class Check:
         reads_people: whether it reads ``context.matches`` (the normalised Leads and
             Contacts, built from :data:`~sfbridge.checks.context.PEOPLE_NEEDS`, which are
             loaded for it); such checks run last, while the phone numbers they need are read.
+        reads_search_only: of those, whether it reads only the duplicate search's results
+            (the cluster members and merged values), never the people frame itself: such
+            checks run after the ones that do, and an audit lets the people frame go first.
         objects: the objects its findings can be on. The audit writes one Data Loader CSV
             per check and object (an update job takes one object), a header alone when the
             check found nothing there, so a scheduled import always finds its file.
@@ -44,4 +47,5 @@ class Check:
     run: Callable[[CheckContext], list[Finding]]
     needs: FieldNeeds
     reads_people: bool = False
+    reads_search_only: bool = False
     objects: tuple[str, ...] = ("Lead", "Contact")

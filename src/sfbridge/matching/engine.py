@@ -205,6 +205,7 @@ class Matching:
         self._derived = Derived(derived)
         self._reading: tuple[pl.DataFrame, PhoneReadings] | None = None
         self._for_values: pl.DataFrame | None = None  # idx and the dropped columns merged values read
+        self._people_released = False  # see release_people
 
     def start(self) -> None:
         """Start reading the phone numbers (in worker processes for many), so other work overlaps it.
@@ -240,6 +241,11 @@ class Matching:
         The raw columns only ``filled`` reads (title and state) and the phone extensions
         are left out; :attr:`best_values` reads the title and state of cluster members.
         """
+        if self._people_released:
+            # A reader the caller did not expect after release_people: fail loudly (the raw
+            # people are gone, the frame cannot be made again).
+            msg = "the people frame was released (Matching.release_people) before this read"
+            raise RuntimeError(msg)
         located, readings = self._started()
         try:
             # Only ``filled`` reads these columns; a million people's copies are ~150 MB.
@@ -403,6 +409,22 @@ class Matching:
         return self.clusters.join(shown, on="idx", how="left").join(
             direct_links(self._pairs_within_clusters()), on="record_id", how="left"
         )
+
+    def release_people(self) -> None:
+        """Let the people frame go, keeping what the search found: :attr:`members` and :attr:`best_values`.
+
+        Both are computed first (each reads the people); so is the search, if it has not run.
+        The people frame (~330 MB at a million people) and the search's other frames (the
+        pairs, the clusters) are the largest things an audit holds while the duplicate findings
+        are built, and those findings read only these two. Reading :attr:`people` afterwards
+        (or anything made from it and not kept) raises.
+        """
+        self.members  # noqa: B018 (computed now, while the people are here)
+        self.best_values  # noqa: B018
+        for name in ("people", "candidates", "scored", "pairs", "clusters", *_SCORING_ONLY):
+            self.__dict__.pop(name, None)
+        self._for_values = None
+        self._people_released = True
 
     @cached_property
     def account_keys(self) -> pl.DataFrame:

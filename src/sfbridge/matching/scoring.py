@@ -173,7 +173,11 @@ def _swap(compared: pl.DataFrame) -> pl.DataFrame:
 
 def _with_tf(frame: pl.DataFrame, frequencies: Frequencies) -> pl.DataFrame:
     for value, column in TF_COLUMNS.items():
-        table = frequencies.counts[value].rename({"tf": f"tf_{value}"})
+        # A join hashes its whole right side: an email, phone or address table has a row per
+        # value of a million people (~100 MB of hash table each), the pairs' values are a
+        # fraction of them. So the table is cut to the pairs' values first.
+        shown = frame.get_column(column).drop_nulls().unique().implode()
+        table = frequencies.counts[value].filter(pl.col(column).is_in(shown)).rename({"tf": f"tf_{value}"})
         frame = frame.join(table, on=column, how="left", maintain_order="left")
     # A swapped name shares its value across columns; its level weight stands. A company is
     # counted only when the companies themselves agree (not just the email domains).
