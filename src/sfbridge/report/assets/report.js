@@ -155,6 +155,26 @@
     return box;
   }
 
+  /* Tabulator redraws a table when it first scrolls into view and whenever its size changes,
+   * building each row's cells and "why it matched" anew. A press on the summary whose row is
+   * redrawn before the release leaves the pressed summary detached, and chromium then sends no
+   * click at all: the row stayed shut (a test's click, which scrolls the table into view, was
+   * lost about one full run in three). So the row element, which Tabulator keeps, remembers the
+   * press, and a release on the new summary opens it as the lost click would have. */
+  function keepClicksAcrossRedraws(element) {
+    var pressed = null;
+    element.addEventListener("pointerdown", function (event) {
+      pressed = event.button === 0 ? event.target.closest("details.why > summary") : null;
+    });
+    element.addEventListener("pointerup", function (event) {
+      var was = pressed;
+      pressed = null;
+      if (!was || was.isConnected) { return; }  // the summary pressed is still there: its click toggles it
+      var summary = element.querySelector(":scope > details.why > summary");
+      if (summary && summary.contains(event.target)) { summary.click(); }
+    });
+  }
+
   function waterfallRow(row) {
     // Rows are formatted again when a page is redrawn: replace what an earlier pass added.
     var element = row.getElement();
@@ -162,6 +182,10 @@
     if (old) { element.removeChild(old); }
     var data = row.getData();
     if (data.waterfall) { element.appendChild(waterfall(data.waterfall, data)); }
+    if (!element._keepsClicks) {
+      element._keepsClicks = true;
+      keepClicksAcrossRedraws(element);
+    }
   }
 
   function debounce(action, wait) {
