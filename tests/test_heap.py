@@ -32,29 +32,29 @@ def test_nothing_is_trimmed_off_linux(monkeypatch):
 
 
 def test_polars_memory_goes_back_at_once_unless_the_user_says_otherwise():
-    """The decays are set to 0 for polars' jemalloc; a user's own options come after, so they win."""
+    """The decays are shortened for polars' jemalloc; a user's own options come after, so they win."""
     environ: dict[str, str] = {}
     heap.return_freed_frames_promptly(environ)
-    assert environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:0,muzzy_decay_ms:0"
+    assert environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:100,muzzy_decay_ms:100"
 
     environ = {"_RJEM_MALLOC_CONF": "narenas:1,dirty_decay_ms:200"}
     heap.return_freed_frames_promptly(environ)
-    assert environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:0,muzzy_decay_ms:0,narenas:1,dirty_decay_ms:200"
+    assert environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:100,muzzy_decay_ms:100,narenas:1,dirty_decay_ms:200"
 
 
 def test_polars_defaults_inherited_from_a_parent_process_do_not_count_as_the_users():
     """A parent that loaded polars leaves polars' own defaults in the variable: they are dropped, ours stand."""
     environ = {"_RJEM_MALLOC_CONF": "dirty_decay_ms:500,muzzy_decay_ms:1000"}
     heap.return_freed_frames_promptly(environ)
-    assert environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:0,muzzy_decay_ms:0"
+    assert environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:100,muzzy_decay_ms:100"
 
     environ = {"_RJEM_MALLOC_CONF": "dirty_decay_ms:500,muzzy_decay_ms:1000,narenas:2"}
     heap.return_freed_frames_promptly(environ)
-    assert environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:0,muzzy_decay_ms:0,narenas:2"
+    assert environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:100,muzzy_decay_ms:100,narenas:2"
 
-    once = {"_RJEM_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0,narenas:2"}  # a parent sfbridge set it
+    once = {"_RJEM_MALLOC_CONF": "dirty_decay_ms:100,muzzy_decay_ms:100,narenas:2"}  # a parent sfbridge set it
     heap.return_freed_frames_promptly(once)
-    assert once["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:0,muzzy_decay_ms:0,narenas:2"
+    assert once["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:100,muzzy_decay_ms:100,narenas:2"
 
 
 def test_the_options_reach_polars_last_so_jemalloc_takes_them():
@@ -65,7 +65,7 @@ def test_the_options_reach_polars_last_so_jemalloc_takes_them():
         "print(os.environ['_RJEM_MALLOC_CONF'])"
     )
     conf = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout  # noqa: S603 (our code)
-    assert conf.strip().endswith("dirty_decay_ms:0,muzzy_decay_ms:0")
+    assert conf.strip().endswith("dirty_decay_ms:100,muzzy_decay_ms:100")
 
 
 def test_the_command_line_sets_the_options_before_any_command_runs(monkeypatch):
@@ -76,4 +76,4 @@ def test_the_command_line_sets_the_options_before_any_command_runs(monkeypatch):
     with pytest.raises(SystemExit) as stopped:
         main()
     assert stopped.value.code in (0, None)
-    assert os.environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:0,muzzy_decay_ms:0"
+    assert os.environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:100,muzzy_decay_ms:100"

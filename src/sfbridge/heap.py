@@ -6,7 +6,7 @@ thread's arena, or below a chunk still in use, is never returned on its own. At 
 records ~100 MB was held so after the snapshot load, and ~85 MB after normalising the
 people, through the duplicate search that sets the audit's peak. ``malloc_trim`` returns it
 (a few milliseconds). polars' own memory is jemalloc's and is not touched by it: jemalloc is
-told instead, before polars loads, to hand its freed pages back at once (see
+told instead, before polars loads, to hand its freed pages back promptly (see
 :func:`return_freed_frames_promptly`).
 """
 
@@ -27,18 +27,18 @@ _JEMALLOC_CONF = "_RJEM_MALLOC_CONF"
 # What polars writes there itself (same file): a variable inherited from a process that had
 # loaded polars starts with it, and it is polars' choice, not the user's.
 _POLARS_DEFAULTS = "dirty_decay_ms:500,muzzy_decay_ms:1000"
-# Freed pages go back to the system at once instead of after 0.5 s (dirty) and 1 s (muzzy).
-# The audit frees frames of hundreds of MB between stages that follow each other within
-# milliseconds, so with the decay the next stage's frames were allocated while the last
-# stage's pages were still resident: 1,830-1,891 MB peak at a million records, workers
-# included, 1,767-1,777 MB with 0 (benchmarks/README.md), at no measurable CPU cost (the
-# purges are madvise calls on pages the process is done with). Measured and not taken:
-# muzzy decay alone 0 (1,850 MB), narenas:1 (1,863 MB; 1,783 MB with the decays at 0).
-_PROMPT_RETURN = "dirty_decay_ms:0,muzzy_decay_ms:0"
+# Freed pages go back to the system after 0.1 s instead of 0.5 s (dirty) and 1 s (muzzy).
+# The audit frees frames of hundreds of MB between stages that follow each other closely, so
+# with polars' decays the next stage's frames were allocated while the last stage's pages
+# were still resident. Measured on one 1M store, side by side (benchmarks/README.md, fifth
+# round): polars' own decays 40.8 s, 1,718 MB peak with workers; 0.1 s 38.1 s, 1,676-1,687 MB;
+# 0 (at once) 43.3-47.7 s, 1,566-1,579 MB, its system CPU up 6-8 s (pages handed back at once
+# are faulted in again by the next stage): 110 MB more is kept for 15-20 % less wall time.
+_PROMPT_RETURN = "dirty_decay_ms:100,muzzy_decay_ms:100"
 
 
 def return_freed_frames_promptly(environ: MutableMapping[str, str] = os.environ) -> None:
-    """Have polars' jemalloc return freed pages to the system at once, in this process and its workers.
+    """Have polars' jemalloc return freed pages to the system promptly, in this process and its workers.
 
     Takes effect where polars has not loaded yet (the command line calls it first thing) and in
     every process started from here. A value the user set in the variable is kept after ours,
