@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 __all__ = [
+    "canonical_datetime",
     "format_datetime",
     "format_soql_datetime",
     "parse_date",
@@ -37,6 +38,31 @@ def parse_datetime(value: str) -> datetime:
         # Salesforce always sends an offset; a bare value is UTC by its own convention.
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+_UTC_SUFFIXES = ("+0000", "Z", "+00:00")
+
+
+def canonical_datetime(value: str) -> str:
+    """Check a Salesforce datetime and return it as the store keeps it: UTC text with microseconds.
+
+    A value without an offset is UTC (Salesforce's own convention, as in :func:`parse_datetime`).
+
+    >>> canonical_datetime("2013-05-20T20:49:32.000+0000")
+    '2013-05-20 20:49:32.000000'
+    >>> canonical_datetime("2013-05-20T22:49:32.5+02:00")
+    '2013-05-20 20:49:32.500000'
+    >>> canonical_datetime("2024-01-31T10:00:00.000Z")
+    '2024-01-31 10:00:00.000000'
+    """
+    parsed = datetime.fromisoformat(value)  # validates; C-fast
+    if value.endswith(_UTC_SUFFIXES) and len(value) in (24, 28):
+        # Salesforce writes UTC with milliseconds: slicing is 3x cheaper than formatting, and
+        # this runs for every datetime of every record pulled or imported.
+        return f"{value[:10]} {value[11:23]}000"
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC)
+    return parsed.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def parse_date(value: str) -> date:

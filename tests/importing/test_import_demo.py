@@ -8,8 +8,8 @@ import pytest
 from importing_helpers import DEMO_ORG_ID, EXPORT_ZIP, finding_facts, finding_key
 
 from sfbridge.config import DEFAULT_OBJECTS
-from sfbridge.importing.target import CURSOR
 from sfbridge.models import ColumnKind
+from sfbridge.schema import IMPORT_CURSOR
 from sfbridge.store.tables import DELETED_AT, SYNCED_AT
 from sfbridge_tools.export_fixtures import OUT, write_exports
 from sfbridge_tools.standard_fields import OUTPUT, render, standard_fields
@@ -48,7 +48,7 @@ def test_the_import_binds_the_store_and_stands_for_the_export(imported_demo, pul
     assert report.missing == ()
     for sobject in DEFAULT_OBJECTS:
         state = imported.store.state(sobject)
-        assert state.cursor == CURSOR
+        assert state.cursor == IMPORT_CURSOR
         assert state.completed_at == report.as_of
     run = imported.store.run(report.run_id)
     assert run["command"] == "import"

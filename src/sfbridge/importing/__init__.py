@@ -8,7 +8,7 @@ org), types every column as a pull would (:mod:`~sfbridge.importing.columns`,
 was. The store is then bound to the org and stands for the moment of the export (its newest
 SystemModstamp, or ``--as-of``): ``audit --offline``, ``report``, ``trends`` and
 ``plan --offline`` work on it as on a pulled mirror. The first pull of the same org reads
-every object whole and takes the store over (:data:`~sfbridge.importing.target.CURSOR`).
+every object whole and takes the store over (:data:`~sfbridge.schema.IMPORT_CURSOR`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from sfbridge.importing.files import ObjectFile, find_files
 from sfbridge.importing.org import org_id_of_export
 from sfbridge.importing.rows import ObjectRows, read_object
 from sfbridge.importing.sink import ImportSink, ImportWriter
-from sfbridge.importing.target import CURSOR, IMPORTED, ORGANIZATION
+from sfbridge.importing.target import IMPORTED, ORGANIZATION
 from sfbridge.models import ColumnKind, SyncState
+from sfbridge.schema import IMPORT_CURSOR
 
 __all__ = ["ImportReport", "ImportSink", "ImportedObject", "import_export"]
 
@@ -170,7 +171,7 @@ def _finish(writer: ImportWriter, info: ObjectRows, moment: datetime) -> None:
     bookmark = datetime.fromisoformat(info.latest).replace(tzinfo=UTC) if info.latest else None
     state = SyncState(
         sobject=info.sobject,
-        cursor=CURSOR,
+        cursor=IMPORT_CURSOR,
         bookmark=bookmark,
         deletes_since=moment,
         completed_at=moment,

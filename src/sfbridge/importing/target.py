@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sfbridge.schema import DEFAULT_SPECS, IMPORT_CURSOR, SyncMode
+from sfbridge.schema import DEFAULT_SPECS, SyncMode
 
-__all__ = ["CURSOR", "IMPORTED", "ORGANIZATION", "ROW_FILTERS", "kept_fields"]
+__all__ = ["IMPORTED", "ORGANIZATION", "ROW_FILTERS", "kept_fields"]
 
 #: The objects an import reads, in the order they are written.
 IMPORTED: tuple[str, ...] = tuple(DEFAULT_SPECS)
@@ -23,9 +23,6 @@ ORGANIZATION = "Organization"
 
 #: The rows a pull selects of an object (its recipe's WHERE, as a field and the value it must hold).
 ROW_FILTERS: Mapping[str, tuple[str, str]] = {"Group": ("Type", "Queue"), "LeadHistory": ("Field", "Status")}
-
-#: The cursor an import leaves in an object's sync state (see :data:`sfbridge.schema.IMPORT_CURSOR`).
-CURSOR = IMPORT_CURSOR
 
 # Every mirror keeps these beside a recipe's fields (the pull selects Id, IsDeleted and its cursor).
 _ALWAYS = ("Id", "IsDeleted", "SystemModstamp", "CreatedDate")
