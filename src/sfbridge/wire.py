@@ -13,6 +13,7 @@ __all__ = [
     "canonical_datetime",
     "format_datetime",
     "format_soql_datetime",
+    "parse_canonical",
     "parse_date",
     "parse_datetime",
 ]
@@ -63,6 +64,15 @@ def canonical_datetime(value: str) -> str:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC)
     return parsed.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def parse_canonical(value: str) -> datetime:
+    """Read canonical UTC text back into an aware datetime.
+
+    >>> parse_canonical("2013-05-20 20:49:32.000000")
+    datetime.datetime(2013, 5, 20, 20, 49, 32, tzinfo=datetime.timezone.utc)
+    """
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def parse_date(value: str) -> date:

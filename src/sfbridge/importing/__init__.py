@@ -30,6 +30,7 @@ from sfbridge.importing.sink import ImportSink, ImportWriter
 from sfbridge.importing.target import IMPORTED, ORGANIZATION
 from sfbridge.models import ColumnKind, SyncState
 from sfbridge.schema import IMPORT_CURSOR
+from sfbridge.wire import parse_canonical
 
 __all__ = ["ImportReport", "ImportSink", "ImportedObject", "import_export"]
 
@@ -163,12 +164,12 @@ def _newest(infos: list[ObjectRows], path: Path) -> datetime:
             "pass --as-of (the export's date and time, e.g. 2026-11-02T06:00:00Z)"
         )
         raise UsageError(msg)
-    return datetime.fromisoformat(latest).replace(tzinfo=UTC)
+    return parse_canonical(latest)
 
 
 def _finish(writer: ImportWriter, info: ObjectRows, moment: datetime) -> None:
     columns = {column.name: column.kind for column in info.plan.columns}
-    bookmark = datetime.fromisoformat(info.latest).replace(tzinfo=UTC) if info.latest else None
+    bookmark = parse_canonical(info.latest) if info.latest else None
     state = SyncState(
         sobject=info.sobject,
         cursor=IMPORT_CURSOR,

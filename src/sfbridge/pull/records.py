@@ -11,25 +11,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sfbridge.errors import ProtocolError
 from sfbridge.models import ColumnKind, ObjectSchema
-from sfbridge.wire import canonical_datetime
+from sfbridge.wire import canonical_datetime, parse_canonical
 
 __all__ = ["CONVERTERS", "Page", "RowConverter", "canonical_datetime", "parse_canonical"]
 
 Converter = Callable[[Any], Any]
-
-
-def parse_canonical(value: str) -> datetime:
-    """Read canonical UTC text back into an aware datetime.
-
-    >>> parse_canonical("2013-05-20 20:49:32.000000")
-    datetime.datetime(2013, 5, 20, 20, 49, 32, tzinfo=datetime.timezone.utc)
-    """
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def _text(value: Any) -> str:  # noqa: ANN401 (any JSON value)
