@@ -101,19 +101,22 @@ def change(store_url: str, percent: float) -> dict[str, Any]:
     """Change ``percent`` of the Leads and Contacts the way an incremental pull would bring them.
 
     Every n-th record gets a new phone number, email and last name (new values for every
-    normaliser), written straight into the mirror; the pull's own prepare step follows.
+    normaliser), written straight into the mirror; the pull's own prepare step follows. Each
+    changed record's new phone number and email are its own: an edit does not make a hundred
+    people share one number, which would add candidate pairs (and duplicates) that a full
+    audit of the same org does not have, and measure a different search.
     """
     store = Store.open(store_url, create=False)
     step = max(1, round(100 / percent))
     changed = 0
-    for sobject in ("Lead", "Contact"):
+    for sobject, exchange in (("Lead", 2_000_000), ("Contact", 6_000_000)):
         table = mirror_table_name(sobject)  # our own table names, not input
         with store.engine.begin() as conn:
             done = conn.execute(
                 text(
-                    f"UPDATE {table} SET \"Phone\" = '+1 415 555 ' || substr('0000' || (rowid % 10000), -4), "  # noqa: S608
-                    f"\"Email\" = 'changed.' || rowid || '@example.org', \"LastName\" = \"LastName\" || 'son' "
-                    f"WHERE rowid % {step} = 0"
+                    f"UPDATE {table} SET \"Phone\" = '+1 415 ' || ({exchange} + rowid), "  # noqa: S608
+                    f"\"Email\" = 'changed.{sobject.lower()}.' || rowid || '@example.org', "
+                    f'"LastName" = "LastName" || \'son\' WHERE rowid % {step} = 0'
                 )
             )
             changed += done.rowcount

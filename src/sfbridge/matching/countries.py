@@ -13,7 +13,6 @@ import functools
 
 import phonenumbers
 import polars as pl
-from phonenumbers.geodata.locale import LOCALE_DATA
 
 from sfbridge.matching.fold import fold, fold_expr
 
@@ -49,6 +48,10 @@ def _names_of(by_language: dict[str, str]) -> list[str]:
 
 @functools.cache
 def _regions_by_name() -> dict[str, str]:
+    # Imported here, not at the top: phonenumbers' locale tables take 0.4 s to import, and an
+    # audit of a prepared store reads every country's region from the kept table, never this.
+    from phonenumbers.geodata.locale import LOCALE_DATA  # noqa: PLC0415
+
     table: dict[str, str] = {}
     for region, by_language in LOCALE_DATA.items():
         if region not in phonenumbers.SUPPORTED_REGIONS:

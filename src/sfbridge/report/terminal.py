@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
 
 from sfbridge.models import Finding, ObjectOutcome, PullReport
 from sfbridge.report.evidence import ordered, who
-from sfbridge.salesforce.whoami import AuthCheck
+
+if TYPE_CHECKING:  # for the annotation only: the Salesforce client and its HTTP stack take 0.14 s to import, and
+    # an offline audit, which shows its tables through this module, never talks to Salesforce.
+    from sfbridge.salesforce.whoami import AuthCheck
 
 __all__ = [
     "audit_table",

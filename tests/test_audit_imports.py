@@ -1,0 +1,51 @@
+"""An offline audit of a prepared store loads neither the Salesforce client nor tables it does not read.
+
+Run in a fresh interpreter, which then lists ``sys.modules``: a check of what is imported,
+not a timing (each of these cost every audit's start-up: the Salesforce client and its HTTP
+stack 0.14 s, phonenumbers' country names in a hundred languages 0.4 s).
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import copy_store
+from sfbridge.prepare import prepare_people
+from sfbridge.rules import load_rules
+from sfbridge.salesforce.replay import demo_org_dir
+
+_RUN_AUDIT = """
+import json, sys
+sys.argv = ["sfbridge", *json.loads(sys.argv[1])]
+from sfbridge.cli import main
+try:
+    main()
+except SystemExit as exit:
+    assert exit.code in (0, 1, None), exit.code
+print("\\nMODULES " + json.dumps(sorted(sys.modules)))
+"""
+
+NOT_OFFLINE = ("simple_salesforce", "requests", "sfbridge.salesforce", "phonenumbers.geodata")
+
+
+def test_offline_audit_of_a_prepared_store_loads_no_salesforce_client(demo_store, tmp_path: Path) -> None:
+    store = copy_store(demo_store, tmp_path / "demo.db")
+    rules = demo_org_dir() / "rules.toml"
+    prepare_people(store, load_rules(rules))
+    config = tmp_path / "sfbridge.toml"
+    profile = '[orgs.demo]\nauth = "access_token"\ninstance_url = "https://demo.my.salesforce.com"\n'
+    config.write_text(f'{profile}rules = "{rules.as_posix()}"\n', encoding="utf-8")
+    arguments = ["audit", "--offline", "--config", str(config), "--store", store.url, "--out", str(tmp_path / "out")]
+    done = subprocess.run(  # noqa: S603 (this interpreter, a fixed script)
+        [sys.executable, "-c", _RUN_AUDIT, json.dumps(arguments)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "out" / "findings.json").is_file()
+    modules = set(json.loads(done.stdout.rsplit("MODULES ", 1)[1]))
+    loaded = sorted(name for name in NOT_OFFLINE if any(m == name or m.startswith(name + ".") for m in modules))
+    assert loaded == []
