@@ -52,3 +52,4 @@ def test_the_wheel_holds_the_sandbox_the_demo_org_and_py_typed(wheel_files):
 def test_the_wheel_holds_the_imports_standard_describe(wheel_files):
     """`sfbridge import` types standard fields from the table bundled beside its code."""
     assert "sfbridge/importing/standard_fields.json" in wheel_files
+    assert "sfbridge/matching/country_names.json" in wheel_files

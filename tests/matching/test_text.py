@@ -1,10 +1,15 @@
 """Folding text and reading countries: case, accents and spelling of a country stop mattering."""
 
+import subprocess
+import sys
+
 import polars as pl
 import pytest
 
 from sfbridge.matching.countries import region_expr, region_for_country
 from sfbridge.matching.fold import fold, fold_expr
+from sfbridge_tools.country_names import OUTPUT as COUNTRY_NAMES
+from sfbridge_tools.country_names import country_names, render
 
 
 @pytest.mark.parametrize(
@@ -56,3 +61,18 @@ def test_region_expr_falls_back_to_the_default_region():
     """Blank and unknown countries are read in the configured default region."""
     frame = pl.DataFrame({"c": ["Canada", None, "Atlantis"]})
     assert frame.select(region_expr(pl.col("c"), default="GB")).to_series().to_list() == ["CA", "GB", "GB"]
+
+
+def test_the_bundled_country_names_are_the_installed_phonenumbers_names():
+    """`python -m sfbridge_tools.country_names` writes the bundled file as it is (run it on a phonenumbers upgrade)."""
+    assert COUNTRY_NAMES.read_text(encoding="utf-8") == render(country_names())
+
+
+def test_reading_a_country_leaves_phonenumbers_geocoding_table_unloaded():
+    """Country names come from the bundled file: phonenumbers' module of them loads every prefix's place (~100 MB)."""
+    probe = (
+        "import sys; from sfbridge.matching.countries import region_for_country; "
+        "print(region_for_country('Royaume-Uni'), 'phonenumbers.geodata' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)  # noqa: S603
+    assert done.stdout.split() == ["GB", "False"]

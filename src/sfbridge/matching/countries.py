@@ -3,13 +3,16 @@
 Salesforce's Country fields are free text unless the org turned on State and Country picklists,
 so one org holds "United States", "USA" and "US" side by side. Phone numbers written in national
 format can only be read in their country, so this maps what people type to ISO 3166 region codes
-using the country names phonenumbers ships (every region, in about a hundred languages), the
-codes themselves, and a few everyday short forms that are not ISO codes.
+using the country names phonenumbers ships (every region, in about a hundred languages; a copy
+bundled as ``country_names.json``), the codes themselves, and a few everyday short forms that
+are not ISO codes.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+from importlib import resources
 
 import phonenumbers
 import polars as pl
@@ -37,27 +40,20 @@ _EVERYDAY_NAMES = {
 }
 
 
-def _names_of(by_language: dict[str, str]) -> list[str]:
-    # A value "*aa" means "same as the entry for language aa" in phonenumbers' locale tables.
-    names = []
-    for language in sorted(by_language, key=lambda code: code not in {"aa", "en"}):
-        name = by_language[language]
-        names.append(by_language.get(name[1:], "") if name.startswith("*") else name)
-    return names
-
-
 @functools.cache
 def _regions_by_name() -> dict[str, str]:
-    # Imported here, not at the top: phonenumbers' locale tables take 0.4 s to import, and an
-    # audit of a prepared store reads every country's region from the kept table, never this.
-    from phonenumbers.geodata.locale import LOCALE_DATA  # noqa: PLC0415
-
+    # The names are phonenumbers' own, copied into a bundled file (sfbridge_tools.country_names):
+    # its module of them imports the geocoding table of every number prefix with it, 0.4 s and
+    # some 100 MB held through the whole audit, for 3,500 names.
+    bundled = json.loads(
+        resources.files("sfbridge.matching").joinpath("country_names.json").read_text(encoding="utf-8")
+    )
     table: dict[str, str] = {}
-    for region, by_language in LOCALE_DATA.items():
+    for region, names in bundled["regions"].items():
         if region not in phonenumbers.SUPPORTED_REGIONS:
             continue
         table.setdefault(region.lower(), region)
-        for name in _names_of(by_language):
+        for name in names:
             key = fold(name)
             if key:
                 # English names come first, so they win over a clash in another language.
