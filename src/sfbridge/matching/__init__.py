@@ -6,7 +6,8 @@ Build a people frame (:func:`people_from_frames`), wrap it in :class:`Matching`,
 
 The names below are imported on first use (PEP 562), not with the package: the phone-reading
 worker processes import :mod:`sfbridge.matching.phones` only, and loading the whole engine
-(phonenumbers' geodata for country names, scipy, rapidfuzz) would cost each of them ~140 MB.
+(scipy, rapidfuzz, polars' expressions of every normaliser) would cost each of them much more
+than reading phones does.
 """
 
 from __future__ import annotations
