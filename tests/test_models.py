@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from sfbridge.models import Finding, Severity, collection_paused
+from sfbridge.models import Finding, PackedFindings, Severity, collection_paused
 
 
 def test_evidence_added_to_a_finding_reaches_its_json_form_and_leaves_the_original_alone():
@@ -108,3 +108,46 @@ def test_findings_share_their_set_of_fields_and_a_copy_never_changes_anothers():
     assert "group" in copy.model_fields_set
     assert "group" not in second.model_fields_set
     assert _finding(evidence={}, score=0.5).model_fields_set == {*first.model_fields_set, "score"}
+
+
+def _mixed_findings() -> list[Finding]:
+    return [
+        Finding(
+            check="stale_lead", severity=Severity.MEDIUM, sobject="Lead", record_id="00Q000000000001AAA",
+            reason="no activity for 120 days", suggested_action="work it or close it",
+            evidence={"days": 120, "ratio": 0.1 + 0.2, "owner": None, "open": True, "tags": ["a", {"b": [1, 2.5]}]},
+        ),
+        Finding(  # a date in its evidence: JSON would give it back as text, so it is kept as it is
+            check="stale_lead", severity=Severity.INFO, sobject="Lead", record_id="00Q000000000002AAA",
+            reason="r", suggested_action="a", evidence={"since": date(2026, 1, 2)},
+        ),
+        Finding(
+            check="duplicate", severity=Severity.HIGH, sobject="Contact", record_id="003000000000001AAA",
+            reason="same person", suggested_action="merge", suggested_values={"Email": "x@example.org"},
+            related={"duplicate_of": "00Q000000000001AAA"}, group="g1", score=0.987654321,
+        ),
+    ]  # fmt: skip
+
+
+def test_packed_findings_come_back_equal_of_the_same_types_and_in_order():
+    """What waits packed through the duplicate search is what went in: values, types, order, fields set."""
+    findings = _mixed_findings()
+    back = PackedFindings(findings).unpack()
+    assert back == findings
+    assert [item.model_fields_set for item in back] == [item.model_fields_set for item in findings]
+    assert type(back[0].evidence["ratio"]) is float
+    assert back[0].evidence["ratio"] == 0.1 + 0.2
+    assert back[1] is findings[1]  # not JSON: kept, not converted (a date would come back as text)
+    assert back[0] is not findings[0]
+    assert back[0].plain == findings[0].plain
+    assert back[2].severity is Severity.HIGH
+    assert back[2].score == 0.987654321
+
+
+def test_packed_findings_are_smaller_than_the_findings():
+    """The point of packing: a finding's JSON bytes weigh a fraction of its Python objects."""
+    findings = [item for _ in range(2000) for item in _mixed_findings() if item.check != "stale_lead"]
+    gc.collect()
+    packed = PackedFindings(findings)
+    assert len(packed.unpack()) == len(findings)
+    assert len(packed._packed) < 2000 * 400  # ~250 bytes each; the objects are ~2 kB
