@@ -147,16 +147,21 @@ def run_checks_detailed(
     try:
         if people_readers:
             context.matches.start()  # phone numbers are read meanwhile, in worker processes
-        # With the duplicate search to come, an audit's other findings wait for its end packed
-        # (~180 MB as objects at a million records, 41 MB packed), each check's as it is done:
-        # the later checks and the search, whose steps set the audit's peak, run beside 41 MB.
+        # With the duplicate search to come, an audit's findings wait for the last checks packed
+        # (those of the checks run before the search: ~180 MB as objects at a million records,
+        # 41 MB packed), each check's as it is done: the later checks and the search, whose
+        # steps set the audit's peak, run beside 41 MB. The checks run last keep theirs.
         park = bool(people_readers) and release
+
+        def run(check: Check) -> None:
+            if park:
+                parked[check.name] = PackedFindings(check.run(context))
+            else:
+                found[check.name] = check.run(context)
+
         for check in chosen:
             if not check.reads_people:
-                if park:
-                    parked[check.name] = PackedFindings(check.run(context))
-                else:
-                    found[check.name] = check.run(context)
+                run(check)
         if people_readers and release:
             # The duplicate search needs memory more than anything else does: keep only what
             # the checks still to run read besides the people. The people frame was built
@@ -175,7 +180,7 @@ def run_checks_detailed(
         # records) take its place instead of adding to it.
         frame_readers = [check for check in people_readers if not check.reads_search_only]
         for check in frame_readers:
-            found[check.name] = check.run(context)
+            run(check)
         search_readers = [check for check in people_readers if check.reads_search_only]
         if search_readers and release:
             context.matches.release_people()
