@@ -191,27 +191,19 @@ class Finding(_Frozen):
         other value (a date, a tuple, an enum) takes pydantic's dump, as before.
         """
         values = self.__dict__
-        parts = (values["evidence"], values["suggested_values"], values["related"])
-        score, severity = values["score"], values["severity"]
-        if (
-            all(_is_json(part) for part in parts)
-            and (score is None or _is_json(score))
-            and type(severity) is Severity
-            and all(type(values[name]) is str for name in _TEXT_FIELDS)
-            and (values["group"] is None or type(values["group"]) is str)
-        ):
+        if _json_ready(values):
             return {
                 "check": values["check"],
-                "severity": severity.value,
+                "severity": values["severity"].value,
                 "sobject": values["sobject"],
                 "record_id": values["record_id"],
                 "reason": values["reason"],
                 "suggested_action": values["suggested_action"],
-                "evidence": parts[0],
-                "suggested_values": parts[1],
-                "related": parts[2],
+                "evidence": values["evidence"],
+                "suggested_values": values["suggested_values"],
+                "related": values["related"],
                 "group": values["group"],
-                "score": score,
+                "score": values["score"],
             }
         return self.model_dump(mode="json")
 
@@ -307,7 +299,7 @@ class PackedFindings:
         with collection_paused():
             for item in findings:
                 values = item.__dict__
-                if not _packable(values):
+                if not _json_ready(values):
                     self._kept[len(rows)] = item
                     rows.append(None)
                     continue
@@ -346,8 +338,12 @@ _PACKED = tuple(Finding.model_fields)
 _SEVERITY_OF = {severity.value: severity for severity in Severity}
 
 
-def _packable(values: Mapping[str, Any]) -> bool:
-    """Whether JSON gives a finding's values back equal and of the same types (see :func:`_is_json`)."""
+def _json_ready(values: Mapping[str, Any]) -> bool:
+    """Whether a finding's fields (its ``__dict__``) are JSON as they are: JSON gives them back equal, same types.
+
+    Then its :attr:`Finding.plain` form holds its own dicts, and it can be packed
+    (:class:`PackedFindings`); see :func:`_is_json`.
+    """
     score = values["score"]
     return (
         _is_json(values["evidence"])

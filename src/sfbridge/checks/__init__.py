@@ -141,8 +141,7 @@ def run_checks_detailed(
     """
     chosen = list(checks if checks is not None else CHECKS.values())
     context = CheckContext(snapshot=snapshot, rules=rules, now=now, derived=derived)
-    found: dict[str, list[Finding]] = {}
-    parked: dict[str, PackedFindings] = {}
+    found: dict[str, list[Finding] | PackedFindings] = {}
     people_readers = [check for check in chosen if check.reads_people]
     try:
         if people_readers:
@@ -152,16 +151,9 @@ def run_checks_detailed(
         # 41 MB packed), each check's as it is done: the later checks and the search, whose
         # steps set the audit's peak, run beside 41 MB. The checks run last keep theirs.
         park = bool(people_readers) and release
-
-        def run(check: Check) -> None:
-            if park:
-                parked[check.name] = PackedFindings(check.run(context))
-            else:
-                found[check.name] = check.run(context)
-
         for check in chosen:
             if not check.reads_people:
-                run(check)
+                found[check.name] = _kept(check.run(context), packed=park)
         if people_readers and release:
             # The duplicate search needs memory more than anything else does: keep only what
             # the checks still to run read besides the people. The people frame was built
@@ -180,14 +172,21 @@ def run_checks_detailed(
         # records) take its place instead of adding to it.
         frame_readers = [check for check in people_readers if not check.reads_search_only]
         for check in frame_readers:
-            run(check)
+            found[check.name] = _kept(check.run(context), packed=park)
         search_readers = [check for check in people_readers if check.reads_search_only]
         if search_readers and release:
             context.matches.release_people()
         for check in search_readers:
             found[check.name] = check.run(context)
-        found.update((name, packed.unpack()) for name, packed in parked.items())
     finally:
         if people_readers:
             context.matches.close()
-    return ChecksRun([finding for check in chosen for finding in found[check.name]], context.match_model())
+    return ChecksRun([finding for check in chosen for finding in _unpacked(found[check.name])], context.match_model())
+
+
+def _kept(findings: list[Finding], *, packed: bool) -> list[Finding] | PackedFindings:
+    return PackedFindings(findings) if packed else findings
+
+
+def _unpacked(findings: list[Finding] | PackedFindings) -> list[Finding]:
+    return findings.unpack() if isinstance(findings, PackedFindings) else findings
