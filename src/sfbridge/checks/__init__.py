@@ -169,12 +169,19 @@ def run_checks_detailed(
             return_freed_heap()
             context.matches.people  # noqa: B018 (build them now: waits for the phone readers)
             return_freed_heap()
+        # The checks reading the people alone run before the search; the columns only they
+        # read go before it (an audit's), and the search's frames take their place.
+        people_only = [check for check in people_readers if not check.reads_search and not check.reads_search_only]
+        for check in people_only:
+            found[check.name] = check.run(context)
+        frame_readers = [check for check in people_readers if check.reads_search and not check.reads_search_only]
+        if release and people_only:
+            context.matches.release_checked()
+        for check in frame_readers:
+            found[check.name] = check.run(context)
         # The checks reading only the search's results run last: an audit lets the people
         # frame go before them, and the duplicate findings they build (~190 MB at a million
         # records) take its place instead of adding to it.
-        frame_readers = [check for check in people_readers if not check.reads_search_only]
-        for check in frame_readers:
-            found[check.name] = check.run(context)
         search_readers = [check for check in people_readers if check.reads_search_only]
         if search_readers and release:
             context.matches.release_people()

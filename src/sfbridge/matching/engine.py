@@ -53,6 +53,15 @@ _UNREAD = ("title", "state", *[f"{field}_ext" for field in PHONE_FIELDS])
 # once the clusters are known (a few per cent of the people).
 _FOR_VALUES = ("title", "state")
 _ASIDE_SCHEMA = {"idx": pl.UInt32, **dict.fromkeys(_FOR_VALUES, pl.Utf8)}
+# People columns only the data-quality checks read (the email and phone checks), never the
+# search: at a million people ~150 MB (a text column is 16 bytes a row even when null).
+_CHECKED_ONLY = (
+    "is_converted",
+    "email_trim",
+    "email_problem",
+    "email_placeholder",
+    *[f"{field}_{part}" for field in PHONE_FIELDS for part in ("problem", "level", "fallback", "fix")],
+)
 _PAIR_BATCH = 100_000  # candidate pairs compared at a time
 # What only comparing and scoring the candidates read (cached properties of Matching): let go
 # once ``scored`` is made.
@@ -409,6 +418,15 @@ class Matching:
         return self.clusters.join(shown, on="idx", how="left").join(
             direct_links(self._pairs_within_clusters()), on="record_id", how="left"
         )
+
+    def release_checked(self) -> None:
+        """Let the people columns go that only the data-quality checks read, keeping what the search reads.
+
+        An audit runs those checks first and calls this before the search, whose frames then
+        take the columns' place (~150 MB at a million people). Reading a dropped column of
+        :attr:`people` afterwards raises (polars' ColumnNotFoundError).
+        """
+        self.__dict__["people"] = self.people.drop(_CHECKED_ONLY, strict=False)
 
     def release_people(self) -> None:
         """Let the people frame go, keeping what the search found: :attr:`members` and :attr:`best_values`.
