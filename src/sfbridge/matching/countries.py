@@ -13,7 +13,6 @@ import functools
 
 import phonenumbers
 import polars as pl
-from phonenumbers.geodata.locale import LOCALE_DATA
 
 from sfbridge.matching.fold import fold, fold_expr
 
@@ -49,6 +48,13 @@ def _names_of(by_language: dict[str, str]) -> list[str]:
 
 @functools.cache
 def _regions_by_name() -> dict[str, str]:
+    # Imported here, when a country is first read: the module holds every region's name in
+    # about a hundred languages, ~97 MB of Python objects for the life of the process. An
+    # audit of a prepared store reads every country's region from the kept table and never
+    # comes here, so the audit's process no longer carries it (at a million records, through
+    # the duplicate search that sets its peak).
+    from phonenumbers.geodata.locale import LOCALE_DATA  # noqa: PLC0415
+
     table: dict[str, str] = {}
     for region, by_language in LOCALE_DATA.items():
         if region not in phonenumbers.SUPPORTED_REGIONS:
