@@ -47,8 +47,9 @@ _SHOWN = {
     "show_postcode": "postal_code",
 }
 
-# People columns nothing reads after normalising (street and postcode are quoted in reasons).
-_UNREAD = ("title", "state", *[f"{field}_ext" for field in PHONE_FIELDS])
+# People columns nothing reads after normalising (street and postcode are quoted in reasons);
+# the email check trims the addresses it shows again (normalise.trimmed_email).
+_UNREAD = ("title", "state", "email_trim", *[f"{field}_ext" for field in PHONE_FIELDS])
 # Of those, what the merged values of clusters read: kept aside, and cut to cluster members
 # once the clusters are known (a few per cent of the people).
 _FOR_VALUES = ("title", "state")
@@ -57,7 +58,6 @@ _ASIDE_SCHEMA = {"idx": pl.UInt32, **dict.fromkeys(_FOR_VALUES, pl.Utf8)}
 # search: at a million people ~150 MB (a text column is 16 bytes a row even when null).
 _CHECKED_ONLY = (
     "is_converted",
-    "email_trim",
     "email_problem",
     "email_placeholder",
     *[f"{field}_{part}" for field in PHONE_FIELDS for part in ("problem", "level", "fallback", "fix")],
@@ -247,8 +247,9 @@ class Matching:
     def people(self) -> pl.DataFrame:
         """The people with their normalised columns (see :func:`~sfbridge.matching.normalise.normalise_located`).
 
-        The raw columns only ``filled`` reads (title and state) and the phone extensions
-        are left out; :attr:`best_values` reads the title and state of cluster members.
+        The raw columns only ``filled`` reads (title and state), the trimmed email and the
+        phone extensions are left out; :attr:`best_values` reads the title and state of
+        cluster members.
         """
         if self._people_released:
             # A reader the caller did not expect after release_people: fail loudly (the raw
@@ -259,9 +260,11 @@ class Matching:
         try:
             # Only ``filled`` reads these columns; a million people's copies are ~150 MB.
             placeholders = self.settings.placeholders
-            people = normalise_located(located, readings, placeholders=placeholders, derived=self._derived)
+            people = normalise_located(
+                located, readings, placeholders=placeholders, derived=self._derived, unread=_UNREAD
+            )
             self._for_values = people.select("idx", *_FOR_VALUES)
-            return people.drop(_UNREAD)
+            return people.drop(_UNREAD, strict=False)
         finally:
             self.close()
 
