@@ -151,33 +151,18 @@ def run_checks_detailed(
         # 41 MB packed), each check's as it is done: the later checks and the search, whose
         # steps set the audit's peak, run beside 41 MB. The checks run last keep theirs.
         park = bool(people_readers) and release
-        for check in chosen:
-            if not check.reads_people:
-                found[check.name] = _kept(check.run(context), packed=park)
-        if people_readers and release:
-            # The duplicate search needs memory more than anything else does: keep only what
-            # the checks still to run read besides the people. The people frame was built
-            # from the Leads and Contacts when the search started (its own copy of the
-            # columns held as Categoricals here), so their people columns go before the
-            # people are normalised, not after.
-            snapshot.release(fields_needed(people_readers, rules, people=False))
-            # The other checks and normalising free what glibc keeps resident (the findings'
-            # transients, the phone readers' results): hand it back before normalising and
-            # before the search, the two steps whose memory sets the audit's peak.
-            return_freed_heap()
-            context.matches.people  # noqa: B018 (build them now: waits for the phone readers)
-            return_freed_heap()
-        # The checks reading only the search's results run last: an audit lets the people
-        # frame go before them, and the duplicate findings they build (~190 MB at a million
-        # records) take its place instead of adding to it.
-        frame_readers = [check for check in people_readers if not check.reads_search_only]
-        for check in frame_readers:
+        others = [check for check in chosen if not check.reads_people]
+        for done, check in enumerate(others, start=1):
             found[check.name] = _kept(check.run(context), packed=park)
-        search_readers = [check for check in people_readers if check.reads_search_only]
-        if search_readers and release:
-            context.matches.release_people()
-        for check in search_readers:
-            found[check.name] = check.run(context)
+            if release:
+                # What only the checks run so far read goes at once, not after the last of
+                # them: at a million records Task (1.5M rows) and LeadHistory (1.1M), read
+                # only by the lead and conversion checks, were ~200 MB still held while the
+                # checks after them ran (ready_to_convert's transients set the peak there).
+                # The people (if any check reads them) were built from the snapshot first.
+                snapshot.release(fields_needed([*others[done:], *people_readers], rules, people=False))
+        if people_readers:
+            found.update(_run_people_readers(context, people_readers, release=release, packed=park))
     finally:
         if people_readers:
             context.matches.close()
@@ -190,3 +175,45 @@ def _kept(findings: list[Finding], *, packed: bool) -> list[Finding] | PackedFin
 
 def _unpacked(findings: list[Finding] | PackedFindings) -> list[Finding]:
     return findings.unpack() if isinstance(findings, PackedFindings) else findings
+
+
+def _run_people_readers(
+    context: CheckContext, readers: list[Check], *, release: bool, packed: bool
+) -> dict[str, list[Finding] | PackedFindings]:
+    """Run the checks that read the people: those reading the people alone, then the search's readers.
+
+    ``packed``: keep the findings of all but the last (those reading only the search's results) packed.
+    """
+    found: dict[str, list[Finding] | PackedFindings] = {}
+    if release:
+        # The duplicate search needs memory more than anything else does: keep only what
+        # the checks still to run read besides the people. The people frame was built
+        # from the Leads and Contacts when the search started (its own copy of the
+        # columns held as Categoricals here), so their people columns go before the
+        # people are normalised, not after.
+        context.snapshot.release(fields_needed(readers, context.rules, people=False))
+        # The other checks and normalising free what glibc keeps resident (the findings'
+        # transients, the phone readers' results): hand it back before normalising and
+        # before the search, the two steps whose memory sets the audit's peak.
+        return_freed_heap()
+        context.matches.people  # noqa: B018 (build them now: waits for the phone readers)
+        return_freed_heap()
+    # The checks reading the people alone run before the search; the columns only they read
+    # go before it (an audit's), and the search's frames take their place.
+    people_only = [check for check in readers if not check.reads_search and not check.reads_search_only]
+    for check in people_only:
+        found[check.name] = _kept(check.run(context), packed=packed)
+    if release and people_only:
+        context.matches.release_checked()
+    for check in readers:
+        if check.reads_search and not check.reads_search_only:
+            found[check.name] = _kept(check.run(context), packed=packed)
+    # The checks reading only the search's results run last: an audit lets the people frame go
+    # before them, and the duplicate findings they build (~190 MB at a million records) take
+    # its place instead of adding to it.
+    search_readers = [check for check in readers if check.reads_search_only]
+    if search_readers and release:
+        context.matches.release_people()
+    for check in search_readers:
+        found[check.name] = check.run(context)
+    return found

@@ -312,6 +312,7 @@ lead_matches_account = Check(
     run=_lead_matches_account,
     needs=_needs,
     reads_people=True,
+    reads_search=True,  # members (the leads already a Contact are left out), and the people
     objects=("Lead",),
 )
 

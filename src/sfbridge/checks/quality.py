@@ -18,7 +18,7 @@ import polars as pl
 
 from sfbridge.checks.context import CheckContext
 from sfbridge.checks.registry import Check
-from sfbridge.matching.email_syntax import suggest_email_fix
+from sfbridge.matching.email_syntax import suggest_email_fix, trimmed_email
 from sfbridge.models import Finding
 from sfbridge.rules import PhoneRequirement, Rules
 
@@ -124,7 +124,11 @@ def _invalid_email_finding(context: CheckContext, row: Mapping[str, Any]) -> Fin
 
 def _invalid_email(context: CheckContext) -> list[Finding]:
     people = context.matches.people
-    invalid = people.filter(pl.col("email_trim").is_not_null() & ~pl.col("email_valid")).sort("record_id")
+    # The people frame leaves the trimmed address out (see Matching.people): trimmed here, as
+    # the email normalisers read it, for the few invalid ones.
+    trimmed = trimmed_email(pl.col("email"))
+    invalid = people.filter(trimmed.is_not_null() & ~pl.col("email_valid")).with_columns(email_trim=trimmed)
+    invalid = invalid.sort("record_id")
     return [_invalid_email_finding(context, row) for row in invalid.iter_rows(named=True)]
 
 

@@ -33,6 +33,9 @@ class Check:
         reads_people: whether it reads ``context.matches`` (the normalised Leads and
             Contacts, built from :data:`~sfbridge.checks.context.PEOPLE_NEEDS`, which are
             loaded for it); such checks run last, while the phone numbers they need are read.
+        reads_search: of those, whether it reads the duplicate search's results (the cluster
+            members) as well as the people frame: the checks that read the people alone run
+            before the search, and an audit lets the people columns only they read go first.
         reads_search_only: of those, whether it reads only the duplicate search's results
             (the cluster members and merged values), never the people frame itself: such
             checks run after the ones that do, and an audit lets the people frame go first.
@@ -47,5 +50,6 @@ class Check:
     run: Callable[[CheckContext], list[Finding]]
     needs: FieldNeeds
     reads_people: bool = False
+    reads_search: bool = False
     reads_search_only: bool = False
     objects: tuple[str, ...] = ("Lead", "Contact")

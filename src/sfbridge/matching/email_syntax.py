@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import polars as pl
 from email_validator import EmailNotValidError, validate_email
 
-__all__ = ["email_problems", "problem_frame", "suggest_email_fix"]
+__all__ = ["email_problems", "problem_frame", "suggest_email_fix", "trimmed_email"]
 
 _FILLER_DOMAIN = "example.com"  # a domain the library accepts, to judge a local part alone
 _FILLER_LOCAL = "a"  # likewise for a domain
@@ -136,3 +136,8 @@ def suggest_email_fix(address: str) -> str | None:
     if fixed == address or _verdict(fixed) is not None:
         return None
     return fixed
+
+
+def trimmed_email(email: pl.Expr) -> pl.Expr:
+    """The address as the email normalisers read it (the people's ``email_trim``): spaces trimmed, blank as null."""
+    return email.str.strip_chars().replace("", None)

@@ -47,12 +47,21 @@ _SHOWN = {
     "show_postcode": "postal_code",
 }
 
-# People columns nothing reads after normalising (street and postcode are quoted in reasons).
-_UNREAD = ("title", "state", *[f"{field}_ext" for field in PHONE_FIELDS])
+# People columns nothing reads after normalising (street and postcode are quoted in reasons);
+# the email check trims the addresses it shows again (normalise.trimmed_email).
+_UNREAD = ("title", "state", "email_trim", *[f"{field}_ext" for field in PHONE_FIELDS])
 # Of those, what the merged values of clusters read: kept aside, and cut to cluster members
 # once the clusters are known (a few per cent of the people).
 _FOR_VALUES = ("title", "state")
 _ASIDE_SCHEMA = {"idx": pl.UInt32, **dict.fromkeys(_FOR_VALUES, pl.Utf8)}
+# People columns only the data-quality checks read (the email and phone checks), never the
+# search: at a million people ~150 MB (a text column is 16 bytes a row even when null).
+_CHECKED_ONLY = (
+    "is_converted",
+    "email_problem",
+    "email_placeholder",
+    *[f"{field}_{part}" for field in PHONE_FIELDS for part in ("problem", "level", "fallback", "fix")],
+)
 _PAIR_BATCH = 100_000  # candidate pairs compared at a time
 # What only comparing and scoring the candidates read (cached properties of Matching): let go
 # once ``scored`` is made.
@@ -238,8 +247,9 @@ class Matching:
     def people(self) -> pl.DataFrame:
         """The people with their normalised columns (see :func:`~sfbridge.matching.normalise.normalise_located`).
 
-        The raw columns only ``filled`` reads (title and state) and the phone extensions
-        are left out; :attr:`best_values` reads the title and state of cluster members.
+        The raw columns only ``filled`` reads (title and state), the trimmed email and the
+        phone extensions are left out; :attr:`best_values` reads the title and state of
+        cluster members.
         """
         if self._people_released:
             # A reader the caller did not expect after release_people: fail loudly (the raw
@@ -250,9 +260,11 @@ class Matching:
         try:
             # Only ``filled`` reads these columns; a million people's copies are ~150 MB.
             placeholders = self.settings.placeholders
-            people = normalise_located(located, readings, placeholders=placeholders, derived=self._derived)
+            people = normalise_located(
+                located, readings, placeholders=placeholders, derived=self._derived, unread=_UNREAD
+            )
             self._for_values = people.select("idx", *_FOR_VALUES)
-            return people.drop(_UNREAD)
+            return people.drop(_UNREAD, strict=False)
         finally:
             self.close()
 
@@ -409,6 +421,15 @@ class Matching:
         return self.clusters.join(shown, on="idx", how="left").join(
             direct_links(self._pairs_within_clusters()), on="record_id", how="left"
         )
+
+    def release_checked(self) -> None:
+        """Let the people columns go that only the data-quality checks read, keeping what the search reads.
+
+        An audit runs those checks first and calls this before the search, whose frames then
+        take the columns' place (~150 MB at a million people). Reading a dropped column of
+        :attr:`people` afterwards raises (polars' ColumnNotFoundError).
+        """
+        self.__dict__["people"] = self.people.drop(_CHECKED_ONLY, strict=False)
 
     def release_people(self) -> None:
         """Let the people frame go, keeping what the search found: :attr:`members` and :attr:`best_values`.

@@ -11,7 +11,7 @@ so the next audit derives only the values it has not seen.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Self
 
@@ -22,14 +22,21 @@ from sfbridge.matching.addresses import address_columns
 from sfbridge.matching.companies import company_key_expr, company_name_expr
 from sfbridge.matching.countries import region_expr
 from sfbridge.matching.derived import Derived, DerivedStore, settings_digest
-from sfbridge.matching.email_syntax import problem_frame
+from sfbridge.matching.email_syntax import problem_frame, trimmed_email
 from sfbridge.matching.emails import with_email_columns
 from sfbridge.matching.fold import fold_expr
 from sfbridge.matching.people import people_frame
 from sfbridge.matching.phones import PhoneBatch, PhoneReader, PhoneSettings
 from sfbridge.matching.placeholders import Placeholders
 
-__all__ = ["PHONE_FIELDS", "PhoneReadings", "locate_people", "normalise_located", "normalise_people", "phone_values"]
+__all__ = [
+    "PHONE_FIELDS",
+    "PhoneReadings",
+    "locate_people",
+    "normalise_located",
+    "normalise_people",
+    "phone_values",
+]
 
 #: The phone columns of a people frame, each read into ``<field>_e164``, ``_valid`` and more (see normalise_located).
 PHONE_FIELDS = ("phone", "mobile_phone")
@@ -72,8 +79,15 @@ class _Distinct:
     def mapped(self, keys: list[str], table: pl.DataFrame) -> pl.DataFrame:
         """The table's other columns, one row per person, matched on ``keys`` (nulls where none)."""
         # Nulls match nulls: a person with no State still has the address the table read for it.
-        found = self.values.join(table, on=keys, how="left", maintain_order="left", nulls_equal=True).drop(keys)
-        return found.select(pl.all().gather(self.rows))
+        # The join finds each distinct value's row of the table only (null where none), and the
+        # table's columns are gathered straight into one row per person: joining the table
+        # itself made a copy of it per distinct value first, a transient ~170 MB for a million
+        # people's emails, on top of the table and the people's columns (the audit's peak).
+        found = self.values.join(
+            table.select(keys).with_row_index("row"), on=keys, how="left", maintain_order="left", nulls_equal=True
+        )
+        rows = found.get_column("row").gather(self.rows)
+        return table.drop(keys).select(pl.all().gather(rows))
 
 
 def _by_distinct(
@@ -117,13 +131,23 @@ def _email_columns(values: pl.DataFrame, column: str) -> pl.DataFrame:
     return with_email_columns(values, column).join(problems, on=column, how="left", maintain_order="left")
 
 
-def _with_emails(people: pl.DataFrame, placeholders: Placeholders, derived: Derived) -> pl.DataFrame:
-    people = people.with_columns(email_trim=pl.col("email").str.strip_chars().replace("", None))
+def _with_emails(
+    people: pl.DataFrame, placeholders: Placeholders, derived: Derived, unread: Collection[str] = ()
+) -> pl.DataFrame:
+    people = people.with_columns(email_trim=trimmed_email(pl.col("email")))
     people = _by_distinct(people, "email_trim", _email_columns, derived=derived, kind="email")
     valid = pl.col("email_trim").is_not_null() & pl.col("email_problem").is_null()
     # A well-formed placeholder (none@none.com) is a valid address but no evidence of anyone.
     people = people.with_columns(email_valid=valid, email_placeholder=placeholders.is_email(pl.col("email_trim")))
-    return people.with_columns(email_evidence=pl.col("email_valid") & ~pl.col("email_placeholder"))
+    people = people.with_columns(
+        email_evidence=pl.col("email_valid") & ~pl.col("email_placeholder"),
+        # A few kinds of problem, null for nearly everyone: as the phones' (_SPARSE_READINGS).
+        email_problem=pl.col("email_problem").cast(pl.Categorical),
+    )
+    # The trimmed address is the key the email table is read by; a caller that does not read
+    # it (the audit's: 41 MB at a million people, held at the end of normalising, its peak)
+    # trims the few addresses it shows again (trimmed_email).
+    return people.drop("email_trim") if "email_trim" in unread else people
 
 
 def _with_addresses(people: pl.DataFrame, derived: Derived) -> pl.DataFrame:
@@ -177,8 +201,16 @@ class PhoneReadings:
         self.close()
 
 
-def _with_phones(people: pl.DataFrame, readings: PhoneReadings) -> pl.DataFrame:
+# Text readings that are null for nearly everyone (only a problem number has a problem, a
+# fallback region and a fix): held as Categoricals, 4 bytes a person instead of a text view's
+# 16, null or not (~10 MB a column at a million people, at the end of normalising, where the
+# audit peaks). Only the data-quality checks read them, as text.
+_SPARSE_READINGS = ("problem", "fallback", "fix")
+
+
+def _with_phones(people: pl.DataFrame, readings: PhoneReadings, unread: Collection[str] = ()) -> pl.DataFrame:
     table = readings.table().rename({"extension": "ext"})
+    table = table.with_columns(pl.col(_SPARSE_READINGS).cast(pl.Categorical))
     names = [name for name in table.columns if name not in {"text", "region"}]
     # Both fields' values in one join: the table (a million values at a million people) is
     # hashed once, not once per field (1.2 s of CPU instead of 1.6 s at a million people).
@@ -191,10 +223,12 @@ def _with_phones(people: pl.DataFrame, readings: PhoneReadings) -> pl.DataFrame:
     keys = table.lazy().select("text", "region").with_row_index("row")
     joined = texts.join(keys, on=["text", "region"], how="left", maintain_order="left", nulls_equal=True)
     rows = joined.select("row").collect().to_series()
-    columns = table.select(names)
     for number, field in enumerate(PHONE_FIELDS):
+        # A reading the caller does not read is never gathered (the extensions, for the
+        # duplicate search: 28 MB at a million people, made at the end of normalising, its peak).
+        columns = table.select(name for name in names if f"{field}_{name}" not in unread)
         read = columns.select(pl.all().gather(rows.slice(number * people.height, people.height)))
-        people = people.hstack(read.rename({name: f"{field}_{name}" for name in names}))
+        people = people.hstack(read.rename({name: f"{field}_{name}" for name in read.columns}))
         people = people.with_columns(pl.col(f"{field}_valid").fill_null(value=False))
     return people
 
@@ -260,7 +294,12 @@ def normalise_people(
 
 
 def normalise_located(
-    people: pl.DataFrame, readings: PhoneReadings, *, placeholders: Placeholders, derived: Derived | None = None
+    people: pl.DataFrame,
+    readings: PhoneReadings,
+    *,
+    placeholders: Placeholders,
+    derived: Derived | None = None,
+    unread: Collection[str] = (),
 ) -> pl.DataFrame:
     """Normalise located people whose phone values are being read by ``readings``.
 
@@ -271,6 +310,8 @@ def normalise_located(
         readings: the reading of those people's :func:`phone_values`, started.
         placeholders: company and email values read as blank.
         derived: where the normalisers' tables are kept between runs (None: nowhere).
+        unread: columns the caller does not read, left out: ``email_trim``, and phone
+            readings (``phone_ext``, say).
 
     Returns:
         The people columns plus ``idx`` (row number), ``region``, ``first_fold``,
@@ -294,5 +335,5 @@ def normalise_located(
     company = _companies(placeholders)
     people = _by_distinct(people, "company", company, derived=derived, kind="company", settings=(placeholders,))
     people = _with_addresses(people, derived)
-    people = _with_phones(_with_emails(people, placeholders, derived), readings)
+    people = _with_phones(_with_emails(people, placeholders, derived, unread), readings, unread)
     return people.with_columns(filled=pl.sum_horizontal([filled.cast(pl.UInt8) for filled in _FILLED]))
