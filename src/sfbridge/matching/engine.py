@@ -48,7 +48,7 @@ _SHOWN = {
 }
 
 # People columns nothing reads after normalising (street and postcode are quoted in reasons);
-# the email check trims the addresses it shows again (normalise.trimmed_email).
+# the email check trims the addresses it shows again (email_syntax.trimmed_email).
 _UNREAD = ("title", "state", "email_trim", *[f"{field}_ext" for field in PHONE_FIELDS])
 # Of those, what the merged values of clusters read: kept aside, and cut to cluster members
 # once the clusters are known (a few per cent of the people).
