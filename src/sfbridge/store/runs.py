@@ -285,13 +285,12 @@ _FIELDS_SET = set(Finding.model_fields)
 def _finding_of(row: Sequence[Any]) -> Finding:
     """A stored finding as the audit had it, from its :data:`_FINDING_COLUMNS` but the run (JSON columns as text).
 
-    Built without pydantic's validation, the way :meth:`Finding.with_evidence` copies one:
+    Built without pydantic's validation (:meth:`Finding.unvalidated`):
     the values are the store's own, written from valid findings, and of the types validation
     would give them (text, a severity, parsed JSON, a float or None). A plan reads back 100k
     findings at a million records, and validating each cost twice the rest of building it.
     """
     check, severity, sobject, record_id, reason, action, evidence, values, related, group, score = row
-    finding = Finding.__new__(Finding)
     fields = {
         "check": check,
         "severity": _SEVERITIES[severity],
@@ -305,11 +304,7 @@ def _finding_of(row: Sequence[Any]) -> Finding:
         "group": group,
         "score": None if score is None else float(score),
     }
-    object.__setattr__(finding, "__dict__", fields)
-    object.__setattr__(finding, "__pydantic_extra__", None)
-    object.__setattr__(finding, "__pydantic_fields_set__", _FIELDS_SET)
-    object.__setattr__(finding, "__pydantic_private__", None)
-    return finding
+    return Finding.unvalidated(fields, _FIELDS_SET)
 
 
 def _finding_row(run_id: int, plain: Mapping[str, Any]) -> tuple[Any, ...]:
