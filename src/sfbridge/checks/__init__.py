@@ -127,7 +127,9 @@ def run_checks_detailed(
         now: the moment ages are measured from.
         checks: which checks (all by default).
         release: let the snapshot drop what no remaining check reads as the checks go (see
-            :meth:`Snapshot.release`); for a caller that reads the snapshot no more.
+            :meth:`Snapshot.release`), and keep the findings of the checks run before the
+            last ones packed meanwhile (:class:`~sfbridge.models.PackedFindings`); for a
+            caller that reads the snapshot no more (the audit).
         derived: where the normalisers keep their tables of distinct values between runs
             (see :mod:`sfbridge.matching.derived`); None derives every value.
 
