@@ -35,6 +35,7 @@ from sfbridge.cli.common import (
     out,
     setup_logging,
 )
+from sfbridge.cli.help import HelpGroup
 
 if TYPE_CHECKING:
     from sfbridge.push import ApplyReport
@@ -52,7 +53,7 @@ WaitOption = Annotated[
 ]
 
 
-runs_app = typer.Typer(help="List apply runs and what each action did.", invoke_without_command=True)
+runs_app = typer.Typer(help="List apply runs and what each action did.", invoke_without_command=True, cls=HelpGroup)
 app.add_typer(runs_app, name="runs")
 
 

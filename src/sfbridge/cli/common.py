@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from sfbridge.cli.help import HelpGroup
 from sfbridge.errors import ConfigError, SfbridgeError, Terminated, UsageError, UserInputError
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-auth_app = typer.Typer(help="Check how sfbridge logs in to an org.", no_args_is_help=True)
+auth_app = typer.Typer(help="Check how sfbridge logs in to an org.", no_args_is_help=True, cls=HelpGroup)
 app.add_typer(auth_app, name="auth")
 
 # Results go to standard output, messages and progress to standard error. Piped output keeps

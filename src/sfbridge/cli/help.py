@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # Typer vendors click; its Context is what these methods rece
 
 Command = TyperCommand | TyperGroup
 
-__all__ = ["EXAMPLES", "JOB", "WORKFLOW", "WorkflowGroup"]
+__all__ = ["EXAMPLES", "JOB", "WORKFLOW", "HelpGroup", "WorkflowGroup"]
 
 #: The commands in the order an admin meets them.
 WORKFLOW = (
@@ -150,7 +150,26 @@ def _teach(command: Command, path: str) -> Command:
     return command
 
 
-class WorkflowGroup(TyperGroup):
+class HelpGroup(TyperGroup):
+    """A command group whose ``--help`` option, when not given, is plainly off.
+
+    Typer (0.29) gives a group's ``--help`` no default, so in ``sfbridge audit --help`` the
+    group's own ``--help`` (not given: it belongs to ``audit``) arrives as ``None``, and Typer
+    coerces every value that is not already a bool through a pydantic ``TypeAdapter`` built
+    for it. Building that one adapter imports pydantic (~90 ms, ~14 MB) before any help is
+    shown. With ``False`` as the default the flag is a bool and Typer skips the coercion; the
+    option behaves as before (it is eager, not exposed, and only ``True`` prints help).
+    """
+
+    def get_help_option(self, ctx: Context) -> TyperOption | None:
+        """Typer's help option, defaulting to ``False`` instead of ``None``."""
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
+
+class WorkflowGroup(HelpGroup):
     """The top-level command group: workflow order, and every command taught by example."""
 
     def list_commands(self, ctx: Context) -> list[str]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sfbridge.cli.common import ConfigOption, app, err, exit_codes
+from sfbridge.cli.help import HelpGroup
 from sfbridge.errors import ConfigError, UsageError
 from sfbridge.metadata_names import SETTINGS_FILE_NAME
 
@@ -19,6 +20,7 @@ __all__ = ["export", "mappings_app"]
 mappings_app = typer.Typer(
     help="Lead conversion field mappings (config/mappings.toml): Lead field → Contact, Account or Opportunity field.",
     no_args_is_help=True,
+    cls=HelpGroup,
 )
 app.add_typer(mappings_app, name="mappings")
 
