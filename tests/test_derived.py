@@ -1,5 +1,6 @@
 """Normalising once: the normalisers' tables kept in the store, prepared at the pull, never changing a finding."""
 
+import dataclasses
 from datetime import UTC, datetime
 
 import polars as pl
@@ -12,9 +13,10 @@ from sfbridge.audit import audit
 from sfbridge.checks import select_checks
 from sfbridge.matching import phones
 from sfbridge.matching.derived import Derived
+from sfbridge.matching.engine import Matching
 from sfbridge.matching.normalise import normalise_people
 from sfbridge.matching.people import PEOPLE_SCHEMA, field_of, people_frame
-from sfbridge.prepare import prepare_people
+from sfbridge.prepare import people_prepared, prepare_people
 from sfbridge.rules import Rules
 from sfbridge.store import Store
 from sfbridge.store.tables import mirror_table_name
@@ -189,6 +191,59 @@ def test_the_pull_prepares_the_people_and_an_incremental_change_reads_only_its_v
     read.clear()
     prepare_people(store, Rules())
     assert read == [["+44 20 7946 0999"]]
+
+
+def _order_of_work(monkeypatch) -> tuple[list[str], list]:
+    """The log of the people's making ("people") and of each check run, and checks that write to it."""
+    log: list[str] = []
+    starting = Matching.start
+
+    def start(self):
+        if "people" not in log:
+            log.append("people")
+        starting(self)
+
+    monkeypatch.setattr(Matching, "start", start)
+
+    def logged(check):
+        def run(context):
+            log.append(check.name)
+            return check.run(context)
+
+        return dataclasses.replace(check, run=run)
+
+    return log, [logged(check) for check in select_checks(None)]
+
+
+def test_an_audit_of_the_prepared_snapshot_makes_the_people_after_the_other_checks(generated, tmp_path, monkeypatch):
+    """Nothing left to read: the people are not made early, to be held beside the whole snapshot (the 1M audit's peak).
+
+    Without a preparation of this snapshot they are made first, so the phones not read yet are
+    read in worker processes while the other checks run. The findings are the same either way.
+    """
+    store = copy_store(generated, tmp_path / "copy.db")
+    log, checks = _order_of_work(monkeypatch)
+    unprepared = audit(store, org="t", rules=Rules(), checks=checks).findings
+    others = [check.name for check in checks if not check.reads_people]
+    assert log.index("people") < min(log.index(name) for name in others)
+    prepare_people(store, Rules())
+    log.clear()
+    prepared = audit(store, org="t", rules=Rules(), checks=checks).findings
+    assert log.index("people") > max(log.index(name) for name in others)
+    assert [item.model_dump(mode="json") for item in prepared] == [item.model_dump(mode="json") for item in unprepared]
+
+
+def test_a_preparation_holds_for_its_snapshot_its_rules_and_nothing_else(generated, tmp_path):
+    """A pull since (its sync state written) or other rules: the audit reads what is missing itself, early."""
+    store = copy_store(generated, tmp_path / "copy.db")
+    assert not people_prepared(store, store.snapshot_token(), Rules())
+    prepare_people(store, Rules())
+    assert people_prepared(store, store.snapshot_token(), Rules())
+    assert not people_prepared(store, store.snapshot_token(), Rules(default_phone_region="GB"))
+    with store.engine.begin() as conn:
+        moment = datetime(2026, 12, 1, tzinfo=UTC)
+        conn.execute(text("UPDATE sync_state SET completed_at = :moment"), {"moment": moment})
+    assert not people_prepared(store, store.snapshot_token(), Rules())
 
 
 @pytest.mark.postgres

@@ -37,6 +37,7 @@ from sfbridge.describes import DescribedField, fields_from_columns
 from sfbridge.errors import run_outcome
 from sfbridge.matching.mergeable import HELD_BACK_BY, merge_outlook
 from sfbridge.models import Finding, collection_paused, lead_status_values
+from sfbridge.prepare import people_prepared
 from sfbridge.rules import Rules, rules_digest
 from sfbridge.store import Store
 
@@ -206,6 +207,7 @@ def checked_audit(
     require_rules_fit(rules, org_facts(store), source=None if rules_file is None else str(rules_file))
     # Before the snapshot loads: a pull meanwhile leaves the run's basis stale (never reused), not wrong.
     basis = store.findings_basis(rules_digest(rules))
+    prepared = people_prepared(store, basis["snapshot"], rules)  # the pull normalised this very snapshot
     fields = fields_needed(checks, rules)
     for sobject, needed in (*PROFILE_NEEDS.items(), *NAME_FIELDS.items()):
         fields.setdefault(sobject, set()).update(needed)
@@ -222,7 +224,9 @@ def checked_audit(
         # Kept aside: the checks release the columns they are done with as they go.
         merge_facts = {sobject: _columns(snapshot.frame(sobject), facts) for sobject, facts in HELD_BACK_BY.items()}
         names = name_columns(snapshot)
-        checked = run_checks_detailed(snapshot, rules=rules, now=taken_at, checks=checks, release=True, derived=store)
+        checked = run_checks_detailed(
+            snapshot, rules=rules, now=taken_at, checks=checks, release=True, derived=store, people_prepared=prepared
+        )
         findings, match_model = checked.findings, checked.match_model
         del snapshot  # the frames are done with: a large org's findings need that memory next
         findings = with_names(findings, names)

@@ -6,6 +6,10 @@ under the rules the next audit will use: an incremental pull of 50 changed recor
 those records' new values, not the org. The audit derives whatever is still missing (rules
 changed since, a store an older sfbridge pulled), so this step only ever saves time and never
 changes a finding.
+
+What it was done for is noted in the store (:func:`preparation_token`): an audit of that very
+snapshot under those rules knows that no phone number is left to read, so it need not start
+reading them early (see :func:`sfbridge.checks.run_checks_detailed`'s ``people_prepared``).
 """
 
 from __future__ import annotations
@@ -16,10 +20,14 @@ from dataclasses import dataclass
 import structlog
 
 from sfbridge.checks.context import PEOPLE_NEEDS, people_matching
-from sfbridge.rules import Rules
+from sfbridge.matching.derived import settings_digest
+from sfbridge.rules import Rules, rules_digest
 from sfbridge.store import Store
 
-__all__ = ["Prepared", "prepare_people"]
+__all__ = ["PREPARED_NOTE", "Prepared", "people_prepared", "preparation_token", "prepare_people"]
+
+#: The store note (:meth:`sfbridge.store.Store.note`) holding the :func:`preparation_token` of the last preparation.
+PREPARED_NOTE = "people_prepared"
 
 log = structlog.get_logger()
 
@@ -46,12 +54,39 @@ def prepare_people(store: Store, rules: Rules) -> Prepared:
         How many people there are, and the seconds it took.
     """
     timer = time.perf_counter()
+    # Taken before the snapshot loads: a pull meanwhile leaves the note stale (an audit then
+    # reads what is missing itself), never claiming values that were not prepared.
+    token = preparation_token(store.snapshot_token(), rules)
     snapshot = store.load_snapshot({sobject: set(fields) for sobject, fields in PEOPLE_NEEDS.items()})
     matching = people_matching(snapshot, rules, derived=store)
     try:
         people = matching.people.height
     finally:
         matching.close()
+    store.save_note(PREPARED_NOTE, token)
     prepared = Prepared(people=people, seconds=time.perf_counter() - timer)
     log.info("people_prepared", people=prepared.people, seconds=round(prepared.seconds, 2))
     return prepared
+
+
+def preparation_token(snapshot_token: str, rules: Rules) -> str:
+    """What a preparation holds for: the mirror as it stood, the rules, and the normalisers' code.
+
+    Args:
+        snapshot_token: the mirror's :meth:`~sfbridge.store.Store.snapshot_token`.
+        rules: the rules the people were normalised under (all of them: their digest).
+
+    Returns:
+        A digest that also covers the matching code and the libraries' versions
+        (:func:`~sfbridge.matching.derived.settings_digest`): an upgrade prepares again.
+    """
+    return settings_digest("people prepared", snapshot_token, rules_digest(rules))
+
+
+def people_prepared(store: Store, snapshot_token: str, rules: Rules) -> bool:
+    """Whether :func:`prepare_people` last ran on this very snapshot under these rules, by this code.
+
+    Then every person's values are kept in the store, phone readings included: an audit of the
+    snapshot has nothing left to read.
+    """
+    return store.note(PREPARED_NOTE) == preparation_token(snapshot_token, rules)

@@ -118,6 +118,7 @@ def run_checks_detailed(
     checks: Sequence[Check] | None = None,
     release: bool = False,
     derived: DerivedStore | None = None,
+    people_prepared: bool = False,
 ) -> ChecksRun:
     """Run checks on a snapshot, keeping the match model the duplicate checks scored with.
 
@@ -132,21 +133,31 @@ def run_checks_detailed(
             caller that reads the snapshot no more (the audit).
         derived: where the normalisers keep their tables of distinct values between runs
             (see :mod:`sfbridge.matching.derived`); None derives every value.
+        people_prepared: every person's values, phone readings included, are kept in
+            ``derived`` for this very snapshot (:func:`sfbridge.prepare.people_prepared`), so
+            there is nothing to read while the other checks run: the people are made after
+            them, not before.
 
     Returns:
         Every finding, check by check in the order given (report order by default), and the
         match model (None when no check scored pairs: the search is never run for it).
 
     Checks that read the people (the duplicate search) run last: their phone numbers are read
-    in worker processes while the other checks run. The context, with the search's frames, is
-    dropped on return: only the model's plain data outlives it.
+    in worker processes while the other checks run (unless ``people_prepared``). The context,
+    with the search's frames, is dropped on return: only the model's plain data outlives it.
     """
     chosen = list(checks if checks is not None else CHECKS.values())
     context = CheckContext(snapshot=snapshot, rules=rules, now=now, derived=derived)
     found: dict[str, list[Finding] | PackedFindings] = {}
     people_readers = [check for check in chosen if check.reads_people]
+    # Phone numbers not read yet are read in worker processes while the other checks run: the
+    # people are made (and held) first. With every value prepared there is nothing to read, and
+    # making them first only held them (~650 MB at a million records, with their located values
+    # and the kept phone readings) beside the whole snapshot through those checks: the audit's
+    # peak. Made after them, they take the place of what those checks released (Task, LeadHistory).
+    early = bool(people_readers) and not people_prepared
     try:
-        if people_readers:
+        if early:
             context.matches.start()  # phone numbers are read meanwhile, in worker processes
         # With the duplicate search to come, an audit's findings wait for the last checks packed
         # (those of the checks run before the search: ~180 MB as objects at a million records,
@@ -161,8 +172,9 @@ def run_checks_detailed(
                 # them: at a million records Task (1.5M rows) and LeadHistory (1.1M), read
                 # only by the lead and conversion checks, were ~200 MB still held while the
                 # checks after them ran (ready_to_convert's transients set the peak there).
-                # The people (if any check reads them) were built from the snapshot first.
-                snapshot.release(fields_needed([*others[done:], *people_readers], rules, people=False))
+                # The people (if any check reads them) were built from the snapshot first, or
+                # are built after these checks: their columns stay until then.
+                snapshot.release(fields_needed([*others[done:], *people_readers], rules, people=not early))
         if people_readers:
             found.update(_run_people_readers(context, people_readers, release=release, packed=park))
     finally:
@@ -187,6 +199,7 @@ def _run_people_readers(
     ``packed``: keep the findings of all but the last (those reading only the search's results) packed.
     """
     found: dict[str, list[Finding] | PackedFindings] = {}
+    context.matches.start()  # if it was not (people prepared): the people are made from the snapshot now
     if release:
         # The duplicate search needs memory more than anything else does: keep only what
         # the checks still to run read besides the people. The people frame was built
