@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from sfbridge.severity import Severity  # re-exported: its light home is sfbridge.severity
+from sfbridge.severity import SEVERITY_OF, Severity  # Severity re-exported: its light home is sfbridge.severity
 
 __all__ = [
     "MAX_MERGED",
@@ -332,7 +332,7 @@ class PackedFindings:
                     findings.append(self._kept[position])
                     continue
                 fields = dict(zip(_PACKED, row, strict=False))
-                fields["severity"] = _SEVERITY_OF[fields["severity"]]
+                fields["severity"] = SEVERITY_OF[fields["severity"]]
                 # These values came from valid findings, and JSON gives them back of the same types.
                 findings.append(Finding.unvalidated(fields, self._sets[row[-1]]))
         return findings
@@ -340,8 +340,6 @@ class PackedFindings:
 
 #: A packed finding's fields, in its row's order (the row ends with its fields set's index).
 _PACKED = tuple(Finding.model_fields)
-#: Each severity by its value (a dict lookup: Severity(value) costs more per finding).
-_SEVERITY_OF = {severity.value: severity for severity in Severity}
 
 
 def _json_ready(values: Mapping[str, Any]) -> bool:

@@ -17,7 +17,8 @@ from sqlalchemy import Text, cast, select, update
 from sqlalchemy.exc import DBAPIError
 
 from sfbridge.errors import INTERRUPTED, StoreError
-from sfbridge.models import Finding, Severity, collection_paused
+from sfbridge.models import Finding, collection_paused
+from sfbridge.severity import SEVERITY_OF
 from sfbridge.store.base import StoreBase, guard, quoted
 from sfbridge.store.driver import driver_rows
 from sfbridge.store.locks import RunOwner, claim_run_owner, in_memory, owner_gone
@@ -273,10 +274,6 @@ _JSON = frozenset({"evidence", "suggested_values", "related"})  # the findings' 
 _SAVE_BATCH = 5_000  # findings made into rows at a time by RunsAndFindings.save_findings
 
 
-#: Each severity by its stored value (a dict lookup: Severity(value) costs more per finding).
-_SEVERITIES = {severity.value: severity for severity in Severity}
-
-
 #: What every stored finding sets: all of its fields (a finding read back is not one with defaults); one set
 #: shared by all, as the audit's findings share theirs (a frozen model's set is never added to; copies copy it).
 _FIELDS_SET = set(Finding.model_fields)
@@ -293,7 +290,7 @@ def _finding_of(row: Sequence[Any]) -> Finding:
     check, severity, sobject, record_id, reason, action, evidence, values, related, group, score = row
     fields = {
         "check": check,
-        "severity": _SEVERITIES[severity],
+        "severity": SEVERITY_OF[severity],
         "sobject": sobject,
         "record_id": record_id,
         "reason": reason,
