@@ -1,5 +1,6 @@
 """Running the checks together: people checks last, and the snapshot released as the others finish."""
 
+import dataclasses
 import math
 from datetime import UTC, datetime
 from pathlib import Path
@@ -7,7 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from sfbridge.checks import CHECKS, fields_needed, run_checks, run_checks_detailed, select_checks
+from sfbridge.checks import CHECKS, Reads, fields_needed, run_checks, run_checks_detailed, select_checks
+from sfbridge.checks.registry import Check
 from sfbridge.matching import Matching
 from sfbridge.rules import Rules, load_rules
 from sfbridge.snapshot import Snapshot
@@ -29,6 +31,23 @@ def test_releasing_the_snapshot_as_checks_finish_changes_no_finding(demo_store):
     assert {finding.check for finding in found} >= {"duplicate", "premature_conversion", "never_touched_lead"}
     assert released.frames["Task"].is_empty()  # really released: only the people checks' fields stayed
     assert set(released.frames["Lead"].columns) < set(kept.frames["Lead"].columns)
+
+
+def test_checks_run_in_the_order_of_what_they_read_whatever_order_they_are_given(demo_store):
+    """Records only, then the people alone, then the people and the search, then the search's results alone."""
+    rules = load_rules(REPO / "fixtures" / "demo-org" / "rules.toml")
+    ran: list[Check] = []
+
+    def logged(check: Check) -> Check:
+        return dataclasses.replace(check, run=lambda context: ran.append(check) or check.run(context))
+
+    checks = [logged(check) for check in reversed(CHECKS.values())]  # the search's readers first
+    snapshot = demo_store.load_snapshot(fields_needed(checks, rules))
+    run_checks(snapshot, rules=rules, now=snapshot.taken_at, checks=checks, release=True)
+    order = list(Reads)
+    assert [check.reads for check in ran] == sorted((check.reads for check in ran), key=order.index)
+    assert {check.reads for check in ran} == set(Reads)  # every kind is in the registry, so each place is checked
+    assert {check.name for check in ran} == set(CHECKS)
 
 
 def test_the_people_columns_are_released_before_the_people_are_normalised(demo_store, monkeypatch):

@@ -13,7 +13,7 @@ from typing import Any
 
 from sfbridge.checks import conversion, junk, leads, matches, quality, readiness
 from sfbridge.checks.context import PEOPLE_NEEDS, CheckContext, StatusSets, resolve_statuses
-from sfbridge.checks.registry import Check
+from sfbridge.checks.registry import Check, Reads
 from sfbridge.errors import UsageError
 from sfbridge.heap import return_freed_heap
 from sfbridge.matching.derived import DerivedStore
@@ -26,6 +26,7 @@ __all__ = [
     "Check",
     "CheckContext",
     "ChecksRun",
+    "Reads",
     "StatusSets",
     "fields_needed",
     "resolve_statuses",
@@ -215,18 +216,18 @@ def _run_people_readers(
         return_freed_heap()
     # The checks reading the people alone run before the search; the columns only they read
     # go before it (an audit's), and the search's frames take their place.
-    people_only = [check for check in readers if not check.reads_search and not check.reads_search_only]
+    people_only = [check for check in readers if check.reads is Reads.PEOPLE]
     for check in people_only:
         found[check.name] = _kept(check.run(context), packed=packed)
     if release and people_only:
         context.matches.release_checked()
     for check in readers:
-        if check.reads_search and not check.reads_search_only:
+        if check.reads is Reads.PEOPLE_AND_SEARCH:
             found[check.name] = _kept(check.run(context), packed=packed)
     # The checks reading only the search's results run last: an audit lets the people frame go
     # before them, and the duplicate findings they build (~190 MB at a million records) take
     # its place instead of adding to it.
-    search_readers = [check for check in readers if check.reads_search_only]
+    search_readers = [check for check in readers if check.reads is Reads.SEARCH]
     if search_readers and release:
         context.matches.release_people()
     for check in search_readers:

@@ -17,7 +17,7 @@ import polars as pl
 
 from sfbridge.checks.context import CheckContext
 from sfbridge.checks.duplicate_evidence import MergedValue, match_lists, merged_lists
-from sfbridge.checks.registry import Check
+from sfbridge.checks.registry import Check, Reads
 from sfbridge.matching.best_values import ADDRESS_FIELDS, FIELD_LABELS
 from sfbridge.models import Finding, collection_paused
 from sfbridge.rules import Rules
@@ -284,8 +284,7 @@ duplicate = Check(
     ),
     run=_duplicate,
     needs=_needs,
-    reads_people=True,
-    reads_search_only=True,  # members and best_values
+    reads=Reads.SEARCH,  # members and best_values
 )
 
 lead_is_existing_contact = Check(
@@ -297,8 +296,7 @@ lead_is_existing_contact = Check(
     ),
     run=_lead_is_existing_contact,
     needs=_needs,
-    reads_people=True,
-    reads_search_only=True,  # members, and the open leads from the snapshot
+    reads=Reads.SEARCH,  # members, and the open leads from the snapshot
     objects=("Lead",),
 )
 
@@ -311,8 +309,7 @@ lead_matches_account = Check(
     ),
     run=_lead_matches_account,
     needs=_needs,
-    reads_people=True,
-    reads_search=True,  # members (the leads already a Contact are left out), and the people
+    reads=Reads.PEOPLE_AND_SEARCH,  # members (the leads already a Contact are left out), and the people
     objects=("Lead",),
 )
 

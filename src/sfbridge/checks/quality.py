@@ -17,7 +17,7 @@ import phonenumbers
 import polars as pl
 
 from sfbridge.checks.context import CheckContext
-from sfbridge.checks.registry import Check
+from sfbridge.checks.registry import Check, Reads
 from sfbridge.matching.email_syntax import suggest_email_fix, trimmed_email
 from sfbridge.models import Finding
 from sfbridge.rules import PhoneRequirement, Rules
@@ -210,7 +210,7 @@ orphan_contact = Check(
     ),
     run=_orphan_contact,
     needs=_people_needs,
-    reads_people=True,
+    reads=Reads.PEOPLE,
     objects=("Contact",),
 )
 
@@ -228,7 +228,7 @@ invalid_email = Check(
     explains="The Email field does not hold a well-formed address (after trimming spaces), so mail cannot be sent.",
     run=_invalid_email,
     needs=_people_needs,
-    reads_people=True,
+    reads=Reads.PEOPLE,
 )
 
 invalid_phone = Check(
@@ -241,7 +241,7 @@ invalid_phone = Check(
     ),
     run=_invalid_phone,
     needs=_people_needs,
-    reads_people=True,
+    reads=Reads.PEOPLE,
 )
 
 phone_format = Check(
@@ -254,7 +254,7 @@ phone_format = Check(
     ),
     run=_phone_format,
     needs=_people_needs,
-    reads_people=True,
+    reads=Reads.PEOPLE,
 )
 
 CHECKS: tuple[Check, ...] = (orphan_contact, bounced_email, invalid_email, invalid_phone, phone_format)

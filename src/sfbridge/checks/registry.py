@@ -9,15 +9,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 
 from sfbridge.checks.context import CheckContext
 from sfbridge.models import Finding
 from sfbridge.rules import Rules
 
-__all__ = ["Check", "FieldNeeds"]
+__all__ = ["Check", "FieldNeeds", "Reads"]
 
 #: Fields a check reads, per object; a function of the rules (the score field, say).
 FieldNeeds = Callable[[Rules], Mapping[str, frozenset[str]]]
+
+
+class Reads(Enum):
+    """What a check reads besides its own fields, which sets when it runs.
+
+    The people are the normalised Leads and Contacts (``context.matches``, built from
+    :data:`~sfbridge.checks.context.PEOPLE_NEEDS`, which are loaded for such a check); the
+    search is the duplicate search over them (cluster members, merged values). The order is
+    :func:`sfbridge.checks.run_checks_detailed`'s.
+    """
+
+    #: The snapshot's records only: runs first (while phone numbers not read yet are read).
+    RECORDS = "records"
+    #: The people frame, not the search: runs before the search, and an audit lets the people
+    #: columns only such checks read go before it.
+    PEOPLE = "people"
+    #: The people frame and the search's results.
+    PEOPLE_AND_SEARCH = "people and search"
+    #: The search's results only, never the people frame: runs last, and an audit lets the
+    #: people frame go before it.
+    SEARCH = "search"
 
 
 @dataclass(frozen=True)
@@ -30,15 +52,7 @@ class Check:
         explains: what the finding means and why it matters, in plain words.
         run: the pure function producing its findings.
         needs: the fields it reads from the snapshot itself.
-        reads_people: whether it reads ``context.matches`` (the normalised Leads and
-            Contacts, built from :data:`~sfbridge.checks.context.PEOPLE_NEEDS`, which are
-            loaded for it); such checks run last, while the phone numbers they need are read.
-        reads_search: of those, whether it reads the duplicate search's results (the cluster
-            members) as well as the people frame: the checks that read the people alone run
-            before the search, and an audit lets the people columns only they read go first.
-        reads_search_only: of those, whether it reads only the duplicate search's results
-            (the cluster members and merged values), never the people frame itself: such
-            checks run after the ones that do, and an audit lets the people frame go first.
+        reads: what it reads besides its own fields (:class:`Reads`), which sets when it runs.
         objects: the objects its findings can be on. The audit writes one Data Loader CSV
             per check and object (an update job takes one object), a header alone when the
             check found nothing there, so a scheduled import always finds its file.
@@ -49,7 +63,10 @@ class Check:
     explains: str
     run: Callable[[CheckContext], list[Finding]]
     needs: FieldNeeds
-    reads_people: bool = False
-    reads_search: bool = False
-    reads_search_only: bool = False
+    reads: Reads = Reads.RECORDS
     objects: tuple[str, ...] = ("Lead", "Contact")
+
+    @property
+    def reads_people(self) -> bool:
+        """Whether it reads the people or the search over them: it runs after the checks that do not."""
+        return self.reads is not Reads.RECORDS
