@@ -138,6 +138,8 @@ FORBIDDEN = {
         "sfbridge.report",
     ),
     "sfbridge.checks": ("sfbridge.salesforce", "sfbridge.pull", "sfbridge.store", "sfbridge.plan", "sfbridge.push"),
+    # Prepare stands between the store and the audit: the audit reads its note, never the other way.
+    "sfbridge.prepare": ("sfbridge.audit", "sfbridge.cli", "sfbridge.plan", "sfbridge.push", "sfbridge.report"),
 }
 
 

@@ -233,6 +233,21 @@ def test_an_audit_of_the_prepared_snapshot_makes_the_people_after_the_other_chec
     assert [item.model_dump(mode="json") for item in prepared] == [item.model_dump(mode="json") for item in unprepared]
 
 
+def test_a_note_whose_tables_were_replaced_since_costs_time_never_a_finding(generated, tmp_path, monkeypatch):
+    """Prepared, then the kept tables gone (forgotten, or replaced by an audit under other rules): the same findings."""
+    store = copy_store(generated, tmp_path / "copy.db")
+    reference = _findings(copy_store(store, tmp_path / "reference.db"))
+    prepare_people(store, Rules())
+    store.forget_derived()
+    log, checks = _order_of_work(monkeypatch)
+    read = count_phone_reads(monkeypatch)
+    found = audit(store, org="t", rules=Rules(), checks=checks).findings
+    assert [item.model_dump(mode="json") for item in found] == reference
+    others = [check.name for check in checks if not check.reads_people]
+    assert log.index("people") > max(log.index(name) for name in others)  # the note still ordered the work
+    assert any(read)  # and the phones were read after all
+
+
 def test_a_preparation_holds_for_its_snapshot_its_rules_and_nothing_else(generated, tmp_path):
     """A pull since (its sync state written) or other rules: the audit reads what is missing itself, early."""
     store = copy_store(generated, tmp_path / "copy.db")

@@ -8,8 +8,12 @@ changed since, a store an older sfbridge pulled), so this step only ever saves t
 changes a finding.
 
 What it was done for is noted in the store (:func:`preparation_token`): an audit of that very
-snapshot under those rules knows that no phone number is left to read, so it need not start
-reading them early (see :func:`sfbridge.checks.run_checks_detailed`'s ``people_prepared``).
+snapshot under those rules expects no phone number left to read, so it does not start reading
+them early (see :func:`sfbridge.checks.run_checks_detailed`'s ``people_prepared``). The note
+only orders the audit's work: if the kept tables were replaced since (an audit under other
+rules keeps its own), the audit reads what is missing itself, later, never finding otherwise.
+That is ``sfbridge pull`` followed by ``audit --offline`` or ``plan``: ``sfbridge audit``
+without ``--offline`` pulls first and audits a snapshot nothing prepared.
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ from sfbridge.matching.derived import settings_digest
 from sfbridge.rules import Rules, rules_digest
 from sfbridge.store import Store
 
-__all__ = ["PREPARED_NOTE", "Prepared", "people_prepared", "preparation_token", "prepare_people"]
+__all__ = ["Prepared", "people_prepared", "preparation_token", "prepare_people"]
 
 #: The store note (:meth:`sfbridge.store.Store.note`) holding the :func:`preparation_token` of the last preparation.
-PREPARED_NOTE = "people_prepared"
+_PREPARED_NOTE = "people_prepared"
 
 log = structlog.get_logger()
 
@@ -63,7 +67,7 @@ def prepare_people(store: Store, rules: Rules) -> Prepared:
         people = matching.people.height
     finally:
         matching.close()
-    store.save_note(PREPARED_NOTE, token)
+    store.save_note(_PREPARED_NOTE, token)
     prepared = Prepared(people=people, seconds=time.perf_counter() - timer)
     log.info("people_prepared", people=prepared.people, seconds=round(prepared.seconds, 2))
     return prepared
@@ -78,7 +82,8 @@ def preparation_token(snapshot_token: str, rules: Rules) -> str:
 
     Returns:
         A digest that also covers the matching code and the libraries' versions
-        (:func:`~sfbridge.matching.derived.settings_digest`): an upgrade prepares again.
+        (:func:`~sfbridge.matching.derived.settings_digest`): after an upgrade no earlier
+        preparation holds, until the next pull prepares again.
     """
     return settings_digest("people prepared", snapshot_token, rules_digest(rules))
 
@@ -86,7 +91,7 @@ def preparation_token(snapshot_token: str, rules: Rules) -> str:
 def people_prepared(store: Store, snapshot_token: str, rules: Rules) -> bool:
     """Whether :func:`prepare_people` last ran on this very snapshot under these rules, by this code.
 
-    Then every person's values are kept in the store, phone readings included: an audit of the
-    snapshot has nothing left to read.
+    Then every person's values were kept in the store, phone readings included, and an audit of
+    the snapshot expects nothing left to read (what is missing after all is read then, later).
     """
-    return store.note(PREPARED_NOTE) == preparation_token(snapshot_token, rules)
+    return store.note(_PREPARED_NOTE) == preparation_token(snapshot_token, rules)

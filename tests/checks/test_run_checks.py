@@ -33,21 +33,78 @@ def test_releasing_the_snapshot_as_checks_finish_changes_no_finding(demo_store):
     assert set(released.frames["Lead"].columns) < set(kept.frames["Lead"].columns)
 
 
-def test_checks_run_in_the_order_of_what_they_read_whatever_order_they_are_given(demo_store):
+def _logged(check: Check, ran: list[Check]) -> Check:
+    return dataclasses.replace(check, run=lambda context: ran.append(check) or check.run(context))
+
+
+@pytest.mark.parametrize("prepared", [False, True], ids=["people first", "people prepared"])
+def test_checks_run_in_the_order_of_what_they_read_whatever_order_they_are_given(demo_store, prepared):
     """Records only, then the people alone, then the people and the search, then the search's results alone."""
     rules = load_rules(REPO / "fixtures" / "demo-org" / "rules.toml")
     ran: list[Check] = []
-
-    def logged(check: Check) -> Check:
-        return dataclasses.replace(check, run=lambda context: ran.append(check) or check.run(context))
-
-    checks = [logged(check) for check in reversed(CHECKS.values())]  # the search's readers first
+    checks = [_logged(check, ran) for check in reversed(CHECKS.values())]  # the search's readers first
     snapshot = demo_store.load_snapshot(fields_needed(checks, rules))
-    run_checks(snapshot, rules=rules, now=snapshot.taken_at, checks=checks, release=True)
+    run_checks_detailed(
+        snapshot, rules=rules, now=snapshot.taken_at, checks=checks, release=True, people_prepared=prepared
+    )
     order = list(Reads)
     assert [check.reads for check in ran] == sorted((check.reads for check in ran), key=order.index)
     assert {check.reads for check in ran} == set(Reads)  # every kind is in the registry, so each place is checked
     assert {check.name for check in ran} == set(CHECKS)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        None,
+        ["duplicate", "lead_is_existing_contact", "lead_matches_account", "orphan_contact", "invalid_phone"],
+        ["stale_lead", "junk_lead", "duplicate"],
+        ["invalid_email"],
+        ["stale_lead"],
+    ],
+    ids=["all", "people readers only", "records and the search", "the people alone", "records only"],
+)
+def test_the_people_made_after_the_other_checks_find_the_same(demo_store, names):
+    """people_prepared only orders the work: the same findings and model for every mix of checks, released or not."""
+    rules = load_rules(REPO / "fixtures" / "demo-org" / "rules.toml")
+    checks = select_checks(names)
+    fields = fields_needed(checks, rules)
+    for release in (False, True):
+        runs = [
+            run_checks_detailed(
+                demo_store.load_snapshot(fields),
+                rules=rules,
+                now=NOW,
+                checks=checks,
+                release=release,
+                people_prepared=late,
+            )
+            for late in (False, True)
+        ]
+        assert [item.plain for item in runs[1].findings] == [item.plain for item in runs[0].findings]
+        assert runs[1].match_model == runs[0].match_model
+
+
+def test_a_check_failing_before_the_people_are_made_makes_none_on_the_way_out(demo_store, monkeypatch):
+    """With the people prepared, a records check that fails leaves no people built just to be closed."""
+    from sfbridge.checks import context  # noqa: PLC0415 (the module whose step is counted)
+
+    made: list[int] = []
+    making = context.people_matching
+    monkeypatch.setattr(context, "people_matching", lambda *args, **kwargs: made.append(1) or making(*args, **kwargs))
+
+    def fails(_context):
+        raise KeyboardInterrupt
+
+    rules = load_rules(REPO / "fixtures" / "demo-org" / "rules.toml")
+    checks = [dataclasses.replace(CHECKS["stale_lead"], run=fails), CHECKS["duplicate"]]
+    snapshot = demo_store.load_snapshot(fields_needed(checks, rules))
+    with pytest.raises(KeyboardInterrupt):
+        run_checks_detailed(snapshot, rules=rules, now=NOW, checks=checks, release=True, people_prepared=True)
+    assert made == []
+    with pytest.raises(KeyboardInterrupt):  # made first when not prepared, and closed
+        run_checks_detailed(snapshot, rules=rules, now=NOW, checks=checks, release=True, people_prepared=False)
+    assert made == [1]
 
 
 def test_the_people_columns_are_released_before_the_people_are_normalised(demo_store, monkeypatch):

@@ -272,3 +272,27 @@ def test_releasing_the_people_keeps_members_and_merged_values_and_refuses_the_pe
         released.people  # noqa: B018
     with pytest.raises(RuntimeError, match="people frame was released"):
         released.pairs  # noqa: B018 (made from the people)
+
+
+def test_starting_twice_reads_once_and_starting_after_close_or_release_fails_loudly():
+    """Starting is idempotent until the raw people are let go; then it raises, never locating an empty frame."""
+    people = [
+        person("L1", "Bob", "Smith", phone="(415) 555-0134"),
+        person("L2", "Robert", "Smith", phone="415.555.0134"),
+    ]
+    matching = match(*people)
+    matching.start()
+    reading = matching._reading  # what start holds: the located people and their phone reading
+    matching.start()
+    assert matching._reading is reading
+    assert together(matching, "L1", "L2")
+    matching.start()  # the people are made: nothing to start
+    closed = match(*people)
+    closed.start()
+    closed.close()
+    with pytest.raises(RuntimeError, match="after close or release_people"):
+        closed.start()
+    released = match(*people)
+    released.release_people()
+    with pytest.raises(RuntimeError, match="after close or release_people"):
+        released.start()

@@ -16,6 +16,7 @@ from sfbridge.checks.context import PEOPLE_NEEDS, CheckContext, StatusSets, reso
 from sfbridge.checks.registry import Check, Reads
 from sfbridge.errors import UsageError
 from sfbridge.heap import return_freed_heap
+from sfbridge.matching import Matching
 from sfbridge.matching.derived import DerivedStore
 from sfbridge.models import Finding, PackedFindings
 from sfbridge.rules import Rules
@@ -179,8 +180,11 @@ def run_checks_detailed(
         if people_readers:
             found.update(_run_people_readers(context, people_readers, release=release, packed=park))
     finally:
-        if people_readers:
-            context.matches.close()
+        # Only a matching that was made: made here (people prepared, a check before them failed)
+        # it would copy the Leads and Contacts just to close them, and its error hide the first.
+        matching = context.__dict__.get("matches")  # a cached_property's value, if it was read
+        if isinstance(matching, Matching):
+            matching.close()
     return ChecksRun([finding for check in chosen for finding in _unpacked(found[check.name])], context.match_model())
 
 
@@ -227,7 +231,7 @@ def _run_people_readers(
     # The checks reading only the search's results run last: an audit lets the people frame go
     # before them, and the duplicate findings they build (~190 MB at a million records) take
     # its place instead of adding to it.
-    search_readers = [check for check in readers if check.reads is Reads.SEARCH]
+    search_readers = [check for check in readers if check.reads is Reads.SEARCH_ONLY]
     if search_readers and release:
         context.matches.release_people()
     for check in search_readers:

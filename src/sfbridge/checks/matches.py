@@ -284,7 +284,7 @@ duplicate = Check(
     ),
     run=_duplicate,
     needs=_needs,
-    reads=Reads.SEARCH,  # members and best_values
+    reads=Reads.SEARCH_ONLY,  # members and best_values
 )
 
 lead_is_existing_contact = Check(
@@ -296,7 +296,7 @@ lead_is_existing_contact = Check(
     ),
     run=_lead_is_existing_contact,
     needs=_needs,
-    reads=Reads.SEARCH,  # members, and the open leads from the snapshot
+    reads=Reads.SEARCH_ONLY,  # members, and the open leads from the snapshot
     objects=("Lead",),
 )
 

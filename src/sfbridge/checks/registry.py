@@ -30,7 +30,8 @@ class Reads(Enum):
     :func:`sfbridge.checks.run_checks_detailed`'s.
     """
 
-    #: The snapshot's records only: runs first (while phone numbers not read yet are read).
+    #: The snapshot's records only: runs first (while phone numbers not read yet are read,
+    #: unless the pull prepared this snapshot and none is left).
     RECORDS = "records"
     #: The people frame, not the search: runs before the search, and an audit lets the people
     #: columns only such checks read go before it.
@@ -39,7 +40,7 @@ class Reads(Enum):
     PEOPLE_AND_SEARCH = "people and search"
     #: The search's results only, never the people frame: runs last, and an audit lets the
     #: people frame go before it.
-    SEARCH = "search"
+    SEARCH_ONLY = "search only"
 
 
 @dataclass(frozen=True)

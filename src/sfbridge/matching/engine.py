@@ -215,22 +215,30 @@ class Matching:
         self._reading: tuple[pl.DataFrame, PhoneReadings] | None = None
         self._for_values: pl.DataFrame | None = None  # idx and the dropped columns merged values read
         self._people_released = False  # see release_people
+        self._located = False  # the raw people were located (and let go): see start
 
     def start(self) -> None:
         """Start reading the phone numbers (in worker processes for many), so other work overlaps it.
 
-        Reading phones is most of the cost of :attr:`people` on a large org; an audit starts it
-        first and runs the checks that do not need people meanwhile. Call :meth:`close` when
-        done (reading :attr:`people` closes it too).
+        Reading phones is most of the cost of :attr:`people` on a large org; an audit with
+        phones still to read starts it first and runs the checks that do not need people
+        meanwhile. Call :meth:`close` when done (reading :attr:`people` closes it too). Once
+        started (or the people made), calling it again does nothing; after :meth:`close` or
+        :meth:`release_people` it raises, as the people cannot be made again.
         """
-        if "people" not in self.__dict__:
-            self._started()
+        if "people" in self.__dict__:
+            return
+        if self._reading is None and (self._located or self._people_released):
+            msg = "Matching.start after close or release_people: the raw people were let go"
+            raise RuntimeError(msg)
+        self._started()
 
     def _started(self) -> tuple[pl.DataFrame, PhoneReadings]:
         if self._reading is None:
             region = self.settings.default_region
             located = locate_people(self._raw, default_region=region, derived=self._derived)
             self._raw = self._raw.clear()  # the located frame holds every raw column
+            self._located = True
             values = phone_values(located)
             reader = self.settings.phones.reader(values, default_region=region)
             readings = PhoneReadings(values, reader, workers=self.settings.processes, derived=self._derived)
