@@ -82,12 +82,16 @@ def time_audit(store_url: str, work: Path) -> dict[str, Any]:
     if audit.returncode not in {0, 1}:
         raise SystemExit(stderr[-2000:])
     summary = json.loads(stdout)["summary"]
+    # The audit logs each stage's and each check's seconds (JSON lines on stderr, not a terminal).
+    events = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     return {
         "audit_seconds": round(seconds, 1),
         "peak_rss_mb": round(memory.own),
         "peak_rss_with_workers_mb": round(memory.total),
         "findings": summary["total"],
         "by_check": {k: v["count"] for k, v in summary["by_check"].items()},
+        "stage_seconds": {event["stage"]: event["seconds"] for event in events if event.get("event") == "audit_stage"},
+        "check_seconds": {event["check"]: event["seconds"] for event in events if event.get("event") == "check_done"},
     }
 
 

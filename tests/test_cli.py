@@ -208,6 +208,32 @@ def test_audit_offline_on_the_demo_store_writes_outputs_and_gates_on_severity(tm
     assert sorted(path.name for path in out_dir.glob("*.csv")) == ["stale_lead.Lead.csv", "stale_lead.csv"]
 
 
+def test_audit_verbose_says_where_its_time_went_stage_by_stage_and_check_by_check(tmp_path):
+    """`audit -v`: each stage's seconds (audit_stage) and each check's findings and seconds (check_done)."""
+    store = str(tmp_path / "demo.db")
+    assert invoke("demo", "--store", store, "--out", str(tmp_path / "demo-out")).exit_code == 0
+    config = write_config(tmp_path, rules=str(REPO / "fixtures/demo-org/rules.toml"))
+    args = ["audit", "--offline", "--config", str(config), "--store", store, "--out", str(tmp_path / "out")]
+    result = invoke(*args, "--json", "--log-format", "json", "-v", env=SECRET_ENV)
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    stages = [event["stage"] for event in events if event["event"] == "audit_stage"]
+    assert stages == ["load", "profile", "people", "names", "tables", "store", "trends", "reports"]
+    done = {event["check"]: event for event in events if event["event"] == "check_done"}
+    by_check = json.loads(result.stdout)["summary"]["by_check"]
+    assert set(done) == set(CHECKS)
+    assert {name: event["findings"] for name, event in done.items() if event["findings"]} == {
+        name: counts["count"] for name, counts in by_check.items()
+    }
+    assert all(
+        isinstance(event["seconds"], float | int) and event["seconds"] >= 0 for event in events if "seconds" in event
+    )
+    quiet = invoke(
+        *args, "--checks", "stale_lead", "--log-format", "text", env=SECRET_ENV
+    )  # warnings only, as on a terminal
+    assert "audit_stage" not in quiet.stderr
+
+
 def test_audit_refuses_unknown_checks_and_an_empty_store(tmp_path):
     """A typo in --checks and an offline audit of an empty store are usage errors (exit 2)."""
     config = write_config(tmp_path)

@@ -35,6 +35,7 @@ from sfbridge.checks.profile import PROFILE_NEEDS, OrgProfileReport, org_profile
 from sfbridge.checks.rules_fit import OrgFacts, require_rules_fit
 from sfbridge.describes import DescribedField, fields_from_columns
 from sfbridge.errors import run_outcome
+from sfbridge.log import timed
 from sfbridge.matching.mergeable import HELD_BACK_BY, merge_outlook
 from sfbridge.models import Finding, collection_paused, lead_status_values
 from sfbridge.prepare import people_prepared
@@ -223,12 +224,16 @@ def checked_audit(
     if duplicates:
         for sobject, facts in HELD_BACK_BY.items():
             fields.setdefault(sobject, set()).update(facts)
-    snapshot = store.load_snapshot(fields, count_fill=("Lead", "Contact"))
+    # Each stage's seconds are logged (audit_stage, each check's check_done): `sfbridge audit -v`
+    # says where a large org's audit spends its time.
+    with timed("audit_stage", stage="load"):
+        snapshot = store.load_snapshot(fields, count_fill=("Lead", "Contact"))
     org_id, instance_url, taken_at = snapshot.org_id, snapshot.instance_url, snapshot.taken_at
     run_id = store.start_run(command, org=org, started_at=started)
     try:
         described = {sobject: store.described(sobject) for sobject in ("Lead", "Contact")}
-        profile = org_profile(snapshot, rules=rules, now=taken_at, described=described)
+        with timed("audit_stage", stage="profile"):
+            profile = org_profile(snapshot, rules=rules, now=taken_at, described=described)
         # Kept aside: the checks release the columns they are done with as they go.
         merge_facts = {sobject: _columns(snapshot.frame(sobject), facts) for sobject, facts in HELD_BACK_BY.items()}
         names = name_columns(snapshot)
@@ -237,11 +242,12 @@ def checked_audit(
         )
         findings, match_model = checked.findings, checked.match_model
         del snapshot  # the frames are done with: a large org's findings need that memory next
-        findings = with_names(findings, names)
-        del names
-        if duplicates:
-            findings = _with_merge_outlook(findings, rules, merge_facts)
-        del merge_facts
+        with timed("audit_stage", stage="names"):
+            findings = with_names(findings, names)
+            del names
+            if duplicates:
+                findings = _with_merge_outlook(findings, rules, merge_facts)
+            del merge_facts
     except BaseException as exc:
         _end_run(store, run_id, exc)
         raise

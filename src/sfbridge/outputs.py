@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from sfbridge.errors import UsageError
+from sfbridge.log import timed
 from sfbridge.models import Finding
 from sfbridge.output_manifest import replace_outputs
 from sfbridge.report.basis import report_basis
@@ -240,10 +241,11 @@ class AuditOutputs:
                 stop=self._feed.stopped,
             )
             self._feed.follow(self._tables)
-            for name, (mine, objects) in self._groups.items():
-                columns = table_columns(mine)
-                # Its cells as they are (csv_lines makes new lists); pickled as it is handed over.
-                self._feed.put(findings_table(mine, columns=columns), self._csvs(name, mine, objects, columns))
+            with timed("audit_stage", stage="tables"):
+                for name, (mine, objects) in self._groups.items():
+                    columns = table_columns(mine)
+                    # Its cells as they are (csv_lines makes new lists); pickled as it is handed over.
+                    self._feed.put(findings_table(mine, columns=columns), self._csvs(name, mine, objects, columns))
             self._feed.close()
         except BaseException as exc:
             try:

@@ -16,6 +16,7 @@ from sfbridge.checks.context import PEOPLE_NEEDS, CheckContext, StatusSets, reso
 from sfbridge.checks.registry import Check, Reads
 from sfbridge.errors import UsageError
 from sfbridge.heap import return_freed_heap
+from sfbridge.log import timed
 from sfbridge.matching import Matching
 from sfbridge.matching.derived import DerivedStore
 from sfbridge.models import Finding, PackedFindings
@@ -168,7 +169,7 @@ def run_checks_detailed(
         park = bool(people_readers) and release
         others = [check for check in chosen if not check.reads_people]
         for done, check in enumerate(others, start=1):
-            found[check.name] = _kept(check.run(context), packed=park)
+            found[check.name] = _kept(_ran(check, context), packed=park)
             if release:
                 # What only the checks run so far read goes at once, not after the last of
                 # them: at a million records Task (1.5M rows) and LeadHistory (1.1M), read
@@ -186,6 +187,18 @@ def run_checks_detailed(
         if isinstance(matching, Matching):
             matching.close()
     return ChecksRun([finding for check in chosen for finding in _unpacked(found[check.name])], context.match_model())
+
+
+def _ran(check: Check, context: CheckContext) -> list[Finding]:
+    """The check's findings; how many and how long it took are logged (``check_done``, shown by ``-v``).
+
+    The first check to read the search's results (or the people) also pays for the search (or
+    for making the people): its seconds say so.
+    """
+    with timed("check_done", check=check.name) as done:
+        findings = check.run(context)
+        done["findings"] = len(findings)
+    return findings
 
 
 def _kept(findings: list[Finding], *, packed: bool) -> list[Finding] | PackedFindings:
@@ -216,18 +229,19 @@ def _run_people_readers(
         # transients, the phone readers' results): hand it back before normalising and
         # before the search, the two steps whose memory sets the audit's peak.
         return_freed_heap()
-        context.matches.people  # noqa: B018 (build them now: waits for the phone readers)
+        with timed("audit_stage", stage="people"):
+            context.matches.people  # noqa: B018 (build them now: waits for the phone readers)
         return_freed_heap()
     # The checks reading the people alone run before the search; the columns only they read
     # go before it (an audit's), and the search's frames take their place.
     people_only = [check for check in readers if check.reads is Reads.PEOPLE]
     for check in people_only:
-        found[check.name] = _kept(check.run(context), packed=packed)
+        found[check.name] = _kept(_ran(check, context), packed=packed)
     if release and people_only:
         context.matches.release_checked()
     for check in readers:
         if check.reads is Reads.PEOPLE_AND_SEARCH:
-            found[check.name] = _kept(check.run(context), packed=packed)
+            found[check.name] = _kept(_ran(check, context), packed=packed)
     # The checks reading only the search's results run last: an audit lets the people frame go
     # before them, and the duplicate findings they build (~190 MB at a million records) take
     # its place instead of adding to it.
@@ -235,5 +249,5 @@ def _run_people_readers(
     if search_readers and release:
         context.matches.release_people()
     for check in search_readers:
-        found[check.name] = check.run(context)
+        found[check.name] = _ran(check, context)
     return found

@@ -101,6 +101,7 @@ def run_audit(
     recorded ok after the findings are stored and the files written, failed if either fails.
     """
     from sfbridge.audit import checked_audit
+    from sfbridge.log import timed
     from sfbridge.models import collection_paused
     from sfbridge.outputs import AuditOutputs
     from sfbridge.report.findings import findings_document
@@ -124,25 +125,28 @@ def run_audit(
         checked.finishing(),
         AuditOutputs(out_dir, findings=result.findings, checks=objects, instance_url=result.instance_url) as outputs,
     ):
-        checked.save()
-        trends = audit_trends(
-            store.audit_runs(before=result.run_id),
-            current=finding_keys(result.findings),
-            checks=[check.name for check in checks],
-            load_keys=store.finding_keys,
-        )
-        document = findings_document(
-            result.findings,
-            org={"name": org, "org_id": result.org_id, "instance_url": result.instance_url},
-            snapshot_at=result.snapshot_at,
-            run_id=result.run_id,
-            checks=[_describe(check, rules) for check in checks],
-            rules=rules.model_dump(mode="json"),
-            profile=result.profile.model_dump(mode="json"),
-            trends=trends,
-            match_model=result.match_model,
-        )
-        written = outputs.finish(document)
+        with timed("audit_stage", stage="store"):
+            checked.save()
+        with timed("audit_stage", stage="trends"):
+            trends = audit_trends(
+                store.audit_runs(before=result.run_id),
+                current=finding_keys(result.findings),
+                checks=[check.name for check in checks],
+                load_keys=store.finding_keys,
+            )
+        with timed("audit_stage", stage="reports"):  # and the CSVs and workbook the worker writes meanwhile
+            document = findings_document(
+                result.findings,
+                org={"name": org, "org_id": result.org_id, "instance_url": result.instance_url},
+                snapshot_at=result.snapshot_at,
+                run_id=result.run_id,
+                checks=[_describe(check, rules) for check in checks],
+                rules=rules.model_dump(mode="json"),
+                profile=result.profile.model_dump(mode="json"),
+                trends=trends,
+                match_model=result.match_model,
+            )
+            written = outputs.finish(document)
     return AuditOutcome(result, document, written)
 
 
