@@ -136,10 +136,10 @@ def run_checks_detailed(
             caller that reads the snapshot no more (the audit).
         derived: where the normalisers keep their tables of distinct values between runs
             (see :mod:`sfbridge.matching.derived`); None derives every value.
-        people_prepared: every person's values, phone readings included, are kept in
-            ``derived`` for this very snapshot (:func:`sfbridge.prepare.people_prepared`), so
-            there is nothing to read while the other checks run: the people are made after
-            them, not before.
+        people_prepared: the pull prepared this very snapshot's people in ``derived``
+            (:func:`sfbridge.prepare.people_prepared`), so no phone number is expected to be
+            left to read while the other checks run: the people are made after them, not
+            before (a value missing after all is read then; the findings are the same).
 
     Returns:
         Every finding, check by check in the order given (report order by default), and the
