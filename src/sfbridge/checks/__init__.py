@@ -17,7 +17,6 @@ from sfbridge.checks.registry import Check, Reads
 from sfbridge.errors import UsageError
 from sfbridge.heap import return_freed_heap
 from sfbridge.log import timed
-from sfbridge.matching import Matching
 from sfbridge.matching.derived import DerivedStore
 from sfbridge.models import Finding, PackedFindings
 from sfbridge.rules import Rules
@@ -183,8 +182,8 @@ def run_checks_detailed(
     finally:
         # Only a matching that was made: made here (people prepared, a check before them failed)
         # it would copy the Leads and Contacts just to close them, and its error hide the first.
-        matching = context.__dict__.get("matches")  # a cached_property's value, if it was read
-        if isinstance(matching, Matching):
+        matching = context.made_matches()
+        if matching is not None:
             matching.close()
     return ChecksRun([finding for check in chosen for finding in _unpacked(found[check.name])], context.match_model())
 
@@ -217,21 +216,22 @@ def _run_people_readers(
     ``packed``: keep the findings of all but the last (those reading only the search's results) packed.
     """
     found: dict[str, list[Finding] | PackedFindings] = {}
-    context.matches.start()  # if it was not (people prepared): the people are made from the snapshot now
-    if release:
-        # The duplicate search needs memory more than anything else does: keep only what
-        # the checks still to run read besides the people. The people frame was built
-        # from the Leads and Contacts when the search started (its own copy of the
-        # columns held as Categoricals here), so their people columns go before the
-        # people are normalised, not after.
-        context.snapshot.release(fields_needed(readers, context.rules, people=False))
-        # The other checks and normalising free what glibc keeps resident (the findings'
-        # transients, the phone readers' results): hand it back before normalising and
-        # before the search, the two steps whose memory sets the audit's peak.
-        return_freed_heap()
-        with timed("audit_stage", stage="people"):
+    # Unreleased, the people are made by the first check that reads them (its seconds say so).
+    with timed("audit_stage", stage="people"):
+        context.matches.start()  # if it was not (people prepared): the people are made from the snapshot now
+        if release:
+            # The duplicate search needs memory more than anything else does: keep only what
+            # the checks still to run read besides the people. The people frame was built
+            # from the Leads and Contacts when the search started (its own copy of the
+            # columns held as Categoricals here), so their people columns go before the
+            # people are normalised, not after.
+            context.snapshot.release(fields_needed(readers, context.rules, people=False))
+            # The other checks and normalising free what glibc keeps resident (the findings'
+            # transients, the phone readers' results): hand it back before normalising and
+            # before the search, the two steps whose memory sets the audit's peak.
+            return_freed_heap()
             context.matches.people  # noqa: B018 (build them now: waits for the phone readers)
-        return_freed_heap()
+            return_freed_heap()
     # The checks reading the people alone run before the search; the columns only they read
     # go before it (an audit's), and the search's frames take their place.
     people_only = [check for check in readers if check.reads is Reads.PEOPLE]

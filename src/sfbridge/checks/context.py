@@ -166,6 +166,13 @@ class CheckContext:
         """
         return people_matching(self.snapshot, self.rules, derived=self.derived)
 
+    def made_matches(self) -> Matching | None:
+        """:attr:`matches` if something has read it already, else None (never makes the people)."""
+        # cached_property keeps a computed value in the instance's __dict__: it is there only
+        # if something read it, and reading the property here would make the people.
+        matching = self.__dict__.get("matches")
+        return matching if isinstance(matching, Matching) else None
+
     def match_model(self) -> dict[str, Any] | None:
         """The duplicate search's match model as findings.json and the run keep it, or None when no pair was scored.
 
@@ -173,13 +180,10 @@ class CheckContext:
         audit without the duplicate checks stays without one. See
         :meth:`~sfbridge.matching.model.MatchModel.as_json`.
         """
-        # cached_property keeps a computed value in the instance's __dict__: it is there only
-        # if something read it, and reading the property here would run the search.
-        matching = self.__dict__.get("matches")
-        model = matching.__dict__.get("model") if isinstance(matching, Matching) else None
-        if not isinstance(matching, Matching) or not isinstance(model, MatchModel):
-            return None
-        return model.as_json()
+        matching = self.made_matches()
+        # Likewise the model (a cached_property of Matching): read only if a check computed it.
+        model = matching.__dict__.get("model") if matching is not None else None
+        return model.as_json() if isinstance(model, MatchModel) else None
 
     def open_lead_filter(self) -> pl.Expr:
         """An expression true for leads still being worked (not converted, not closed)."""
