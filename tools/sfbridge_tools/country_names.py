@@ -10,8 +10,8 @@ the names are copied here, once per phonenumbers release, into a bundled file of
 Each region's names are resolved (a value ``*aa`` stands for language ``aa``'s name), English
 first, duplicates left out, in phonenumbers' order: the order the lookup table is built in, so
 an English name still wins a clash with another language's. Deterministic: the same
-phonenumbers gives byte-identical output (``tests/matching/test_countries.py`` checks the
-bundled file is current with the installed release).
+phonenumbers gives byte-identical output (``tests/matching/test_text.py`` checks the bundled
+file is current when the installed release is the one it names).
 """
 
 from __future__ import annotations
