@@ -84,3 +84,18 @@ def test_importing_sfbridge_leaves_the_version_unread_until_asked():
     probe = "import sys, sfbridge; a = 'importlib.metadata' in sys.modules; v = sfbridge.__version__; print(a, bool(v))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)  # noqa: S603
     assert done.stdout.split() == ["False", "True"]
+
+
+def test_an_option_not_given_is_processed_as_typer_processes_it():
+    """Values not given skip Typer's coercer (sfbridge.cli.help._process_value), nothing else changes.
+
+    A required argument left out is still missing, a given value is still coerced (and refused
+    when it does not fit), and the eager --version callback still runs for its default.
+    """
+    missing = CliRunner().invoke(app, ["runs", "show"])
+    assert missing.exit_code == 2
+    assert "Missing argument" in missing.output
+    refused = CliRunner().invoke(app, ["runs", "show", "fourteen"])
+    assert refused.exit_code == 2
+    assert "integer" in refused.output
+    assert CliRunner().invoke(app, ["--version"]).exit_code == 0

@@ -43,13 +43,11 @@ HEAVY = (
     "sfbridge.rules",
 )
 
-# Typer (0.29) coerces every option value that is not already a bool through a pydantic
-# TypeAdapter, built on first use (~90 ms of imports). No help needs one: the groups' own
-# --help defaults to False (sfbridge.cli.help.HelpGroup). Except where a group with options of
-# its own hands --help to a subcommand: `runs show --help` first coerces `runs`' --org,
-# --config and --store (all None), as Typer does before running any subcommand.
+# Typer (0.29) coerces option values through a pydantic TypeAdapter, built on first use (~90 ms
+# of imports). No help needs one: the groups' own --help defaults to False
+# (sfbridge.cli.help.HelpGroup), and a value not given (`runs show --help` processes `runs`'
+# own --org, --config and --store first, all None) is not coerced (cli.help._process_value).
 PYDANTIC = ("pydantic", "pydantic_core")
-COERCES_GROUP_OPTIONS = {("runs", "show")}
 
 _RUN_HELP = """
 import json, sys
@@ -96,8 +94,7 @@ def test_top_level_help_loads_no_stage():
 
 @pytest.mark.parametrize("path", list(_command_paths()), ids=" ".join)
 def test_command_help_loads_no_stage(path):
-    heavy = HEAVY if path in COERCES_GROUP_OPTIONS else HEAVY + PYDANTIC
-    assert _loaded(_modules_after_help(path), heavy) == []
+    assert _loaded(_modules_after_help(path), HEAVY + PYDANTIC) == []
 
 
 def test_every_command_is_checked():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import typer.core
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from sfbridge.check_names import CHECK_NAMES
@@ -129,6 +130,32 @@ def _display_type_rich(self: TyperOption, ctx: Context) -> str | None:
 # (for sfbridge's own commands: this module is imported by the CLI only).
 _typer_display_type_rich = TyperOption.display_type_rich
 TyperOption.display_type_rich = _display_type_rich  # type: ignore[method-assign]
+
+
+def _process_value(self: Any, ctx: Context, value: Any) -> Any:  # noqa: ANN401 (click's values are anything)
+    """Typer's processing of an option's value, without building a coercer for a value not given.
+
+    Typer (0.29) builds a parameter's pydantic ``TypeAdapter`` the first time the parameter is
+    processed, even for ``None``, which its coercion then hands back untouched. A group's own
+    options are processed before the group hands ``--help`` to a subcommand (``sfbridge runs
+    show --help`` processes ``runs``' ``--org``, ``--config`` and ``--store``, all not given),
+    so building them imported pydantic (~90 ms) to print help. For ``None`` the required check
+    and the callback run as Typer runs them; any other value goes through Typer unchanged.
+    """
+    if value is not None or self.multiple or self.nargs == -1:  # a list option's None becomes ()
+        return _typer_process_value(self, ctx, value)
+    if self.required:
+        from typer._click.exceptions import MissingParameter  # only where _TyperParameter is (Typer vendors click)
+
+        raise MissingParameter(ctx=ctx, param=self)
+    return value if self.callback is None else self.callback(ctx, self, value)
+
+
+# Typer before 0.2x coerced with click's own types (no pydantic): nothing to spare there.
+_TyperParameter = getattr(typer.core, "_TyperParameter", None)
+if _TyperParameter is not None:
+    _typer_process_value = _TyperParameter.process_value
+    _TyperParameter.process_value = _process_value
 
 
 def _check_names() -> str:
