@@ -12,8 +12,8 @@ its reader and phone-reading workers (sampled from /proc every 50 ms).
     python benchmarks/audit_bench.py --records 1000000 --keep /tmp/bench-1m --reuse --change 1    # after a 1 % change
 
 A built store is prepared as `sfbridge pull` leaves one (the people's values normalised and
-kept, :mod:`sfbridge.prepare`); ``--cold`` audits without those tables, as the first audit of
-a store an older sfbridge pulled would.
+kept, and the audit's frames kept: :mod:`sfbridge.prepare`); ``--cold`` audits without either,
+as the first audit of a store an older sfbridge pulled would.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from machine import machine  # benchmarks/machine.py, beside this script
 from memory import MemorySampler  # benchmarks/memory.py
 from sqlalchemy import text
 
+from sfbridge.audit import FILL_COUNTED, snapshot_fields
+from sfbridge.checks import select_checks
 from sfbridge.prepare import prepare_people
 from sfbridge.rules import load_rules
 from sfbridge.store import Store, mirror_table_name
@@ -96,8 +98,10 @@ def time_audit(store_url: str, work: Path) -> dict[str, Any]:
 
 
 def prepare(store_url: str) -> dict[str, Any]:
-    """Normalise the people as `sfbridge pull` does after a pull (:mod:`sfbridge.prepare`)."""
-    prepared = prepare_people(Store.open(store_url, create=False), load_rules(REPO / "fixtures/demo-org/rules.toml"))
+    """Normalise the people and keep the audit's frames, as `sfbridge pull` does (:mod:`sfbridge.prepare`)."""
+    rules = load_rules(REPO / "fixtures/demo-org/rules.toml")
+    keep = snapshot_fields(select_checks(None), rules)
+    prepared = prepare_people(Store.open(store_url, create=False), rules, keep=keep, count_fill=FILL_COUNTED)
     return {"prepare_seconds": round(prepared.seconds, 1)}
 
 
@@ -124,6 +128,12 @@ def change(store_url: str, percent: float) -> dict[str, Any]:
                 )
             )
             changed += done.rowcount
+            # As a pull writes its sync state (naming itself the run that last wrote the object):
+            # the mirror's snapshot token changes, so nothing prepared before is taken for this mirror.
+            conn.execute(
+                text("UPDATE sync_state SET last_run_id = COALESCE(last_run_id, 0) + 1 WHERE sobject = :sobject"),
+                {"sobject": sobject},
+            )
     return {"changed_records": changed, **prepare(store_url)}
 
 
@@ -134,7 +144,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the generated store in this folder")
     parser.add_argument("--reuse", action="store_true", help="audit the store kept in --keep without rebuilding")
     parser.add_argument(
-        "--cold", action="store_true", help="forget the normalisers' kept tables first: the audit derives every value"
+        "--cold",
+        action="store_true",
+        help="forget the normalisers' kept tables and the kept frames first: the audit reads and derives everything",
     )
     parser.add_argument(
         "--change", type=float, metavar="PERCENT", help="change this share of Leads and Contacts first, then prepare"
@@ -147,7 +159,9 @@ def main() -> None:
     if args.change:
         built.update(change(store_url, args.change))
     if args.cold:
-        Store.open(store_url, create=False).forget_derived()
+        store = Store.open(store_url, create=False)
+        store.forget_derived()
+        store.forget_kept_frames()
     result = {"records": args.records, **built, **time_audit(store_url, work), "machine": machine()}
     print(json.dumps(result))
 

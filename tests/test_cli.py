@@ -464,7 +464,7 @@ def test_pull_normalises_the_people_for_the_next_audit(tmp_path):
     """After the pull, every normaliser's table is in the store: the next audit reads ready values."""
     result = invoke("pull", "--org", "demo", "--config", str(_demo_config(tmp_path)))
     assert result.exit_code == 0, result.output
-    assert "Normalised 1,461 people for the next audit" in result.output
+    assert "Normalised 1,461 people and kept " in result.output
     with sqlite3.connect(tmp_path / "demo.db") as conn:
         kinds = {kind for (kind,) in conn.execute("SELECT kind FROM derived_values")}
     assert {"phone", "email", "company", "address", "first_fold", "region"} <= kinds

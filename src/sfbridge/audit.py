@@ -42,7 +42,7 @@ from sfbridge.prepare import people_prepared
 from sfbridge.rules import Rules, rules_digest
 from sfbridge.store import Store
 
-__all__ = ["AuditResult", "CheckedAudit", "audit", "checked_audit", "org_facts"]
+__all__ = ["FILL_COUNTED", "AuditResult", "CheckedAudit", "audit", "checked_audit", "org_facts", "snapshot_fields"]
 
 log = structlog.get_logger()
 
@@ -65,6 +65,27 @@ class AuditResult:
     profile: OrgProfileReport
     elapsed_seconds: float  # loading the snapshot and checking it; storing the findings comes after
     match_model: dict[str, Any] | None = None
+
+
+#: The objects whose every stored field's fill is counted (the org profile's fill rates).
+FILL_COUNTED = ("Lead", "Contact")
+
+
+def snapshot_fields(checks: Sequence[Check], rules: Rules) -> dict[str, set[str]]:
+    """The fields an audit of these checks under these rules loads, per object.
+
+    What the checks read, the org profile, the names every finding is given
+    (:mod:`sfbridge.audit_names`) and, with the duplicate check, what a merge's outlook
+    weighs. ``sfbridge pull`` keeps the frames of an audit of every check
+    (:func:`sfbridge.prepare.prepare_people`'s ``keep``), so any audit reads what it needs from them.
+    """
+    fields = fields_needed(checks, rules)
+    for sobject, needed in (*PROFILE_NEEDS.items(), *NAME_FIELDS.items()):
+        fields.setdefault(sobject, set()).update(needed)
+    if any(check.name == "duplicate" for check in checks):
+        for sobject, facts in HELD_BACK_BY.items():
+            fields.setdefault(sobject, set()).update(facts)
+    return fields
 
 
 #: The objects whose fields the rules name (``conversion.*``, ``lead_source.*``, ``plan.*``).
@@ -217,17 +238,12 @@ def checked_audit(
     basis = store.findings_basis(rules_digest(rules))
     # The pull normalised this very snapshot: the people are made after the other checks.
     prepared = any(check.reads_people for check in checks) and people_prepared(store, basis["snapshot"], rules)
-    fields = fields_needed(checks, rules)
-    for sobject, needed in (*PROFILE_NEEDS.items(), *NAME_FIELDS.items()):
-        fields.setdefault(sobject, set()).update(needed)
+    fields = snapshot_fields(checks, rules)
     duplicates = any(check.name == "duplicate" for check in checks)
-    if duplicates:
-        for sobject, facts in HELD_BACK_BY.items():
-            fields.setdefault(sobject, set()).update(facts)
     # Each stage's seconds are logged (audit_stage, each check's check_done): `sfbridge audit -v`
     # says where a large org's audit spends its time.
     with timed("audit_stage", stage="load"):
-        snapshot = store.load_snapshot(fields, count_fill=("Lead", "Contact"))
+        snapshot = store.load_snapshot(fields, count_fill=FILL_COUNTED)
     org_id, instance_url, taken_at = snapshot.org_id, snapshot.instance_url, snapshot.taken_at
     run_id = store.start_run(command, org=org, started_at=started)
     try:

@@ -19,6 +19,7 @@ without ``--offline`` pulls first and audits a snapshot nothing prepared.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import structlog
@@ -38,13 +39,20 @@ log = structlog.get_logger()
 
 @dataclass(frozen=True)
 class Prepared:
-    """What :func:`prepare_people` did: how many people it normalised, and how long it took."""
+    """What :func:`prepare_people` did: the people it normalised, the objects whose frames it kept, its seconds."""
 
     people: int
     seconds: float
+    kept: tuple[str, ...] = ()
 
 
-def prepare_people(store: Store, rules: Rules) -> Prepared:
+def prepare_people(
+    store: Store,
+    rules: Rules,
+    *,
+    keep: Mapping[str, Collection[str]] | None = None,
+    count_fill: Collection[str] = (),
+) -> Prepared:
     """Normalise the store's people under ``rules``, keeping every normaliser's table for the next audit.
 
     Values an earlier run kept are not derived again; values no record holds any more are
@@ -53,23 +61,43 @@ def prepare_people(store: Store, rules: Rules) -> Prepared:
     Args:
         store: a store holding a pulled org.
         rules: the rules the next audit will run under (default phone region, placeholders).
+        keep: per object, the fields an audit loads (:func:`sfbridge.audit.snapshot_fields`):
+            they are loaded with the people's and kept as frames (:mod:`sfbridge.store.kept_frames`),
+            so an audit of this mirror reads them back instead of loading the mirror again.
+        count_fill: with ``keep``, the objects whose fill counts are kept too (the audit's).
 
     Returns:
-        How many people there are, and the seconds it took.
+        How many people there are, what was kept, and the seconds it took.
     """
     timer = time.perf_counter()
-    # Taken before the snapshot loads: a pull meanwhile leaves the note stale (an audit then
-    # reads what is missing itself), never claiming values that were not prepared.
-    token = preparation_token(store.snapshot_token(), rules)
-    snapshot = store.load_snapshot({sobject: set(fields) for sobject, fields in PEOPLE_NEEDS.items()})
+    # Taken before the snapshot loads: a pull meanwhile leaves the note and the kept frames
+    # stale (an audit then reads what is missing itself), never claiming what was not prepared.
+    snapshot_token = store.snapshot_token()
+    token = preparation_token(snapshot_token, rules)
+    fields = {sobject: set(needed) for sobject, needed in PEOPLE_NEEDS.items()}
+    for sobject, needed in (keep or {}).items():
+        fields.setdefault(sobject, set()).update(needed)
+    # One load for both: the people's fields are among the audit's.
+    snapshot = store.load_snapshot(fields, count_fill=count_fill if keep else ())
+    kept: tuple[str, ...] = ()
+    if keep:
+        store.keep_frames(snapshot_token, snapshot.frames, snapshot.fill_counts)
+        kept = tuple(snapshot.frames)
+        # Only the people's columns are kept on: normalising them needs that memory next.
+        for sobject, frame in list(snapshot.frames.items()):
+            needed = PEOPLE_NEEDS.get(sobject, frozenset())
+            if needed:
+                snapshot.frames[sobject] = frame.select([name for name in frame.columns if name in needed])
+            else:
+                del snapshot.frames[sobject]
     matching = people_matching(snapshot, rules, derived=store)
     try:
         people = matching.people.height
     finally:
         matching.close()
     store.save_note(_PREPARED_NOTE, token)
-    prepared = Prepared(people=people, seconds=time.perf_counter() - timer)
-    log.info("people_prepared", people=prepared.people, seconds=round(prepared.seconds, 2))
+    prepared = Prepared(people=people, seconds=time.perf_counter() - timer, kept=kept)
+    log.info("people_prepared", people=prepared.people, kept=list(kept), seconds=round(prepared.seconds, 2))
     return prepared
 
 

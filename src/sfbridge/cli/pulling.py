@@ -264,6 +264,8 @@ def prepare_for_audit(mirror: Store, profile: OrgProfile, *, config_dir: Path, q
     """
     import structlog
 
+    from sfbridge.audit import FILL_COUNTED, snapshot_fields
+    from sfbridge.checks import select_checks
     from sfbridge.config import rules_path
     from sfbridge.prepare import prepare_people
     from sfbridge.rules import load_rules
@@ -275,6 +277,11 @@ def prepare_for_audit(mirror: Store, profile: OrgProfile, *, config_dir: Path, q
         if not quiet:
             err.print(f"[yellow]Not normalised ahead of the audit: {exc}[/yellow]")
         return
-    prepared = prepare_people(mirror, rules)
+    # The frames an audit of every check loads are kept too: any audit of this mirror reads its columns from them.
+    keep = snapshot_fields(select_checks(None), rules)
+    prepared = prepare_people(mirror, rules, keep=keep, count_fill=FILL_COUNTED)
     if not quiet:
-        err.print(f"Normalised {prepared.people:,} people for the next audit in {prepared.seconds:.1f} s.")
+        err.print(
+            f"Normalised {prepared.people:,} people and kept {len(prepared.kept)} objects' records "
+            f"for the next audit in {prepared.seconds:.1f} s."
+        )

@@ -39,7 +39,7 @@ from sfbridge.models import ColumnKind
 from sfbridge.sqlite_reader import read_sqlite
 from sfbridge.store.tables import DELETED_AT
 
-__all__ = ["FrameRequest", "load_frames"]
+__all__ = ["FrameRequest", "compaction", "load_frames"]
 
 log = structlog.get_logger()
 
@@ -56,7 +56,8 @@ _COMPACT_SHARE = 0.05
 _COMPACT_FROM_ROWS = 10_000
 
 
-def _compaction() -> Compaction:
+def compaction() -> Compaction:
+    """Which text columns are held as Categoricals: at most this share of distinct values, from this many rows."""
     # Read when a load starts, and handed to the reader processes (which import this module afresh).
     return (_COMPACT_SHARE, _COMPACT_FROM_ROWS)
 
@@ -94,9 +95,7 @@ def _read_sqlite_isolated(
     ):
         # One task per object, in `order`: whichever reader is free takes the next.
         futures = [
-            pool.submit(
-                read_sqlite, path, {sobject: queries[sobject]}, folder, {sobject: kinds[sobject]}, _compaction()
-            )
+            pool.submit(read_sqlite, path, {sobject: queries[sobject]}, folder, {sobject: kinds[sobject]}, compaction())
             for sobject in order
         ]
         # Each frame is read back as its reader finishes, while the other may still read.
@@ -137,7 +136,7 @@ def _read_rows(
                 chunk = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
                 chunks.append(typed(chunk, kinds[sobject]))
             whole = pl.concat(chunks, how="vertical_relaxed") if chunks else empty_frame(kinds[sobject])
-            frames[sobject] = compacted(whole, kinds[sobject], _compaction())
+            frames[sobject] = compacted(whole, kinds[sobject], compaction())
     return frames
 
 
@@ -182,4 +181,4 @@ def load_frames(engine: Engine, requests: Mapping[str, FrameRequest]) -> dict[st
         # processes import it), or killed for memory. Slower, but the same frames.
         log.warning("store_reader_failed", fallback="in-process read")
         return _read_rows(engine, queries, kinds)
-    return {sobject: finished(frame, kinds[sobject], _compaction()) for sobject, frame in raw.items()}
+    return {sobject: finished(frame, kinds[sobject], compaction()) for sobject, frame in raw.items()}

@@ -40,6 +40,7 @@ __all__ = [
     "derived_values",
     "describes",
     "findings",
+    "kept_frames",
     "meta",
     "metadata",
     "mirror_table",
@@ -145,6 +146,21 @@ findings = Table(
     Column("related", JSON, nullable=False),
     Column("group_id", String(80)),
     Column("score", Float),
+)
+
+# The snapshot's frames as a pull's preparation loaded them (see sfbridge.store.kept_frames),
+# one row per object: an Arrow IPC file of the live records' columns an audit loads, and each
+# field's fill count, valid only for the mirror as it stood then (``basis``). A cache.
+kept_frames = Table(
+    "kept_frames",
+    metadata,
+    Column("sobject", String(80), primary_key=True),
+    Column("basis", String(64), nullable=False),
+    Column("columns", JSON, nullable=False),
+    Column("fill_counts", JSON),
+    Column("rows", Integer, nullable=False),
+    Column("frame", LargeBinary, nullable=False),
+    Column("written_at", UtcDateTime, nullable=False),
 )
 
 # What the audit's normalisers made of each distinct value of the mirror (phone numbers read,
