@@ -94,6 +94,9 @@ def time_audit(store_url: str, work: Path) -> dict[str, Any]:
         "by_check": {k: v["count"] for k, v in summary["by_check"].items()},
         "stage_seconds": {event["stage"]: event["seconds"] for event in events if event.get("event") == "audit_stage"},
         "check_seconds": {event["check"]: event["seconds"] for event in events if event.get("event") == "check_done"},
+        # The objects read from the frames the preparation kept (none: the mirror was read, as after an edit
+        # to sfbridge's code, which leaves kept frames stale until the store is prepared again).
+        "kept_frames": next((e["objects"] for e in events if e.get("event") == "kept_frames_read"), []),
     }
 
 

@@ -470,6 +470,39 @@ def test_pull_normalises_the_people_for_the_next_audit(tmp_path):
     assert {"phone", "email", "company", "address", "first_fold", "region"} <= kinds
 
 
+def test_an_offline_audit_after_a_pull_reads_every_object_from_the_frames_it_kept(tmp_path):
+    """The pull keeps what an audit of every check loads under the profile's rules: nothing is read from the mirror."""
+    config = _demo_config(tmp_path)
+    pulled = invoke("pull", "--org", "demo", "--config", str(config))
+    assert pulled.exit_code == 0, pulled.output
+    assert "Normalised 1,461 people and kept 9 objects' records for the next audit" in pulled.output
+    args = ["audit", "--offline", "--org", "demo", "--config", str(config), "--out", str(tmp_path / "out")]
+    result = invoke(*args, "--json", "--log-format", "json", "-v", env=SECRET_ENV)
+    assert result.exit_code in {0, 1}, result.output
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    [kept] = [event for event in events if event["event"] == "kept_frames_read"]
+    assert kept["read"] == []
+    assert {"Lead", "Contact", "Account", "Task", "User"} <= set(kept["objects"])
+
+
+def test_a_pull_whose_frames_cannot_be_kept_still_lands_and_normalises(tmp_path, monkeypatch):
+    """Kept frames are a cache: a store that refuses them (a full disk, say) costs the next audit time, not the pull."""
+    from sfbridge.errors import StoreError  # noqa: PLC0415 (this test only)
+    from sfbridge.store import Store  # noqa: PLC0415
+
+    def refuse(*_args, **_kwargs):
+        msg = "cannot keep the snapshot's frames: OperationalError: database or disk is full"
+        raise StoreError(msg)
+
+    monkeypatch.setattr(Store, "keep_frames", refuse)
+    result = invoke("pull", "--org", "demo", "--config", str(_demo_config(tmp_path)))
+    assert result.exit_code == 0, result.output
+    assert "Normalised 1,461 people for the next audit" in result.output
+    with sqlite3.connect(tmp_path / "demo.db") as conn:
+        assert conn.execute("SELECT count(*) FROM kept_frames").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM derived_values").fetchone()[0] > 0
+
+
 def test_a_pull_whose_rules_cannot_be_read_still_lands_and_says_what_it_skipped(tmp_path):
     """The records are stored: rules that do not load leave the normalising to the audit, which names the problem."""
     (tmp_path / "rules.toml").write_text("[stale_lead\n", encoding="utf-8")

@@ -3,8 +3,10 @@
 import shlex
 import subprocess
 import sys
+from typing import Annotated
 
 import pytest
+import typer
 import typer.main
 from typer.core import TyperGroup
 from typer.testing import CliRunner
@@ -87,10 +89,10 @@ def test_importing_sfbridge_leaves_the_version_unread_until_asked():
 
 
 def test_an_option_not_given_is_processed_as_typer_processes_it():
-    """Values not given skip Typer's coercer (sfbridge.cli.help._process_value), nothing else changes.
+    """Values not given skip Typer's coercer (sfbridge.cli.help._process_value) only where Typer would return None.
 
     A required argument left out is still missing, a given value is still coerced (and refused
-    when it does not fit), and the eager --version callback still runs for its default.
+    when it does not fit), a list left out is still None, and a callback still runs for None.
     """
     missing = CliRunner().invoke(app, ["runs", "show"])
     assert missing.exit_code == 2
@@ -98,4 +100,20 @@ def test_an_option_not_given_is_processed_as_typer_processes_it():
     refused = CliRunner().invoke(app, ["runs", "show", "fourteen"])
     assert refused.exit_code == 2
     assert "integer" in refused.output
-    assert CliRunner().invoke(app, ["--version"]).exit_code == 0
+
+    seen: list[object] = []
+    tool = typer.Typer()
+
+    @tool.command()
+    def run(
+        name: Annotated[str | None, typer.Option(callback=lambda value: seen.append(("callback", value)))] = None,
+        tags: Annotated[list[str] | None, typer.Option()] = None,
+        count: Annotated[int | None, typer.Option()] = None,
+    ) -> None:
+        seen.append((name, tags, count))
+
+    assert CliRunner().invoke(tool, []).exit_code == 0
+    assert seen == [("callback", None), (None, None, None)]  # as Typer gives them, unpatched
+    seen.clear()
+    assert CliRunner().invoke(tool, ["--count", "3", "--tags", "a"]).exit_code == 0
+    assert seen == [("callback", None), (None, ["a"], 3)]

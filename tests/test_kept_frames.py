@@ -50,14 +50,14 @@ def _prepared(store: Store) -> Store:
 def _read_kept(monkeypatch) -> list[list[str]]:
     """The objects each load took from kept frames."""
     taken: list[list[str]] = []
-    kept_frames = Store.kept_frames
+    reading = Store.read_kept_frames
 
     def counted(self, *args, **kwargs):
-        found = kept_frames(self, *args, **kwargs)
+        found = reading(self, *args, **kwargs)
         taken.append(sorted(found.frames))
         return found
 
-    monkeypatch.setattr(Store, "kept_frames", counted)
+    monkeypatch.setattr(Store, "read_kept_frames", counted)
     return taken
 
 
@@ -118,6 +118,42 @@ def test_a_change_to_the_mirror_since_is_read_from_the_mirror(generated, tmp_pat
         )
     store.load_snapshot(_audit_fields(), count_fill=FILL_COUNTED)
     assert taken[-1] == []
+
+
+def test_every_write_to_the_mirror_leaves_them_unused(generated, tmp_path, monkeypatch):
+    """Through the store's own writers: a page of updates (no new row, no new sync state) and deletions flagged."""
+    store = _prepared(copy_store(generated, tmp_path / "copy.db"))
+    taken = _read_kept(monkeypatch)
+    lead = store.load_snapshot({"Lead": {"Id"}}).frames["Lead"].get_column("Id")[0]
+    assert taken == [["Lead"]]
+    with store.engine.connect() as conn:  # the same run and bookmark, as a Bulk job's next page writes them
+        run_id = conn.execute(text("SELECT last_run_id FROM sync_state WHERE sobject = 'Lead'")).scalar()
+    token = store.snapshot_token()
+    store.write_page(store.state("Lead"), ["Id", "LastName"], [(lead, "Changed")], synced_at=NOW, run_id=run_id)
+    assert store.snapshot_token() != token
+    changed = store.load_snapshot({"Lead": {"Id", "LastName"}}).frames["Lead"]
+    assert taken[-1] == []
+    assert changed.filter(pl.col("Id") == lead).get_column("LastName").to_list() == ["Changed"]
+    _prepared(store)
+    store.mark_deleted("Lead", [lead], at=NOW)
+    assert lead not in store.load_snapshot({"Lead": {"Id"}}).frames["Lead"].get_column("Id").to_list()
+    assert taken[-1] == []
+
+
+def test_the_fill_counts_are_kept_too(generated, tmp_path, monkeypatch):
+    """An audit's load of kept frames scans no table to count fields: the counts were kept with the frames."""
+    store = _prepared(copy_store(generated, tmp_path / "copy.db"))
+    scanned: list[str] = []
+    counting = Store._fill_counts
+    monkeypatch.setattr(
+        Store, "_fill_counts", lambda self, sobject, *rest: scanned.append(sobject) or counting(self, sobject, *rest)
+    )
+    kept = store.load_snapshot(_audit_fields(), count_fill=FILL_COUNTED)
+    assert scanned == []
+    store.forget_kept_frames()
+    read = store.load_snapshot(_audit_fields(), count_fill=FILL_COUNTED)
+    assert scanned == list(FILL_COUNTED)
+    assert kept.fill_counts == read.fill_counts
 
 
 def test_an_object_kept_without_a_column_asked_for_is_read_from_the_mirror(generated, tmp_path, monkeypatch):

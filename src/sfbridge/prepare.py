@@ -22,11 +22,14 @@ import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+import polars as pl
 import structlog
 
 from sfbridge.checks.context import PEOPLE_NEEDS, people_matching
+from sfbridge.errors import StoreError
 from sfbridge.matching.derived import settings_digest
 from sfbridge.rules import Rules, rules_digest
+from sfbridge.snapshot import Snapshot
 from sfbridge.store import Store
 
 __all__ = ["Prepared", "people_prepared", "preparation_token", "prepare_people"]
@@ -81,8 +84,7 @@ def prepare_people(
     snapshot = store.load_snapshot(fields, count_fill=count_fill if keep else ())
     kept: tuple[str, ...] = ()
     if keep:
-        store.keep_frames(snapshot_token, snapshot.frames, snapshot.fill_counts)
-        kept = tuple(snapshot.frames)
+        kept = _keep_frames(store, snapshot_token, snapshot)
         # Only the people's columns are kept on: normalising them needs that memory next.
         for sobject, frame in list(snapshot.frames.items()):
             needed = PEOPLE_NEEDS.get(sobject, frozenset())
@@ -99,6 +101,17 @@ def prepare_people(
     prepared = Prepared(people=people, seconds=time.perf_counter() - timer, kept=kept)
     log.info("people_prepared", people=prepared.people, kept=list(kept), seconds=round(prepared.seconds, 2))
     return prepared
+
+
+def _keep_frames(store: Store, snapshot_token: str, snapshot: Snapshot) -> tuple[str, ...]:
+    """Keep the snapshot's frames for the audit; the objects kept (none if the store refused them)."""
+    try:
+        store.keep_frames(snapshot_token, snapshot.frames, snapshot.fill_counts)
+    except (StoreError, pl.exceptions.PolarsError) as exc:
+        # A cache: the pull has landed, and an audit reads the mirror itself, only slower.
+        log.warning("frames_not_kept", error=str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
+        return ()
+    return tuple(snapshot.frames)
 
 
 def preparation_token(snapshot_token: str, rules: Rules) -> str:

@@ -133,25 +133,24 @@ TyperOption.display_type_rich = _display_type_rich  # type: ignore[method-assign
 
 
 def _process_value(self: Any, ctx: Context, value: Any) -> Any:  # noqa: ANN401 (click's values are anything)
-    """Typer's processing of an option's value, without building a coercer for a value not given.
+    """Typer's processing of an option's value, less building a coercer for an optional value not given.
 
     Typer (0.29) builds a parameter's pydantic ``TypeAdapter`` the first time the parameter is
     processed, even for ``None``, which its coercion then hands back untouched. A group's own
     options are processed before the group hands ``--help`` to a subcommand (``sfbridge runs
     show --help`` processes ``runs``' ``--org``, ``--config`` and ``--store``, all not given),
-    so building them imported pydantic (~90 ms) to print help. For ``None`` the required check
-    and the callback run as Typer runs them; any other value goes through Typer unchanged.
+    so building them imported pydantic (~90 ms) to print help. Only that case is answered
+    here: ``None`` for a single value that is not required and has no callback, which Typer
+    would return as it is. Everything else (a list's ``()``, a missing required value, a
+    callback) goes through Typer.
     """
-    if value is not None or self.multiple or self.nargs == -1:  # a list option's None becomes ()
-        return _typer_process_value(self, ctx, value)
-    if self.required:
-        from typer._click.exceptions import MissingParameter  # only where _TyperParameter is (Typer vendors click)
-
-        raise MissingParameter(ctx=ctx, param=self)
-    return value if self.callback is None else self.callback(ctx, self, value)
+    if value is None and not (self.multiple or self.nargs == -1 or self.required or self.callback is not None):
+        return None
+    return _typer_process_value(self, ctx, value)
 
 
-# Typer before 0.2x coerced with click's own types (no pydantic): nothing to spare there.
+# Typers before the pydantic coercion (pyproject allows >= 0.12) have no _TyperParameter and
+# coerce with click's own types: nothing to spare there. tests/test_startup.py notices a rename.
 _TyperParameter = getattr(typer.core, "_TyperParameter", None)
 if _TyperParameter is not None:
     _typer_process_value = _TyperParameter.process_value

@@ -281,7 +281,5 @@ def prepare_for_audit(mirror: Store, profile: OrgProfile, *, config_dir: Path, q
     keep = snapshot_fields(select_checks(None), rules)
     prepared = prepare_people(mirror, rules, keep=keep, count_fill=FILL_COUNTED)
     if not quiet:
-        err.print(
-            f"Normalised {prepared.people:,} people and kept {len(prepared.kept)} objects' records "
-            f"for the next audit in {prepared.seconds:.1f} s."
-        )
+        kept = f" and kept {len(prepared.kept)} objects' records" if prepared.kept else ""
+        err.print(f"Normalised {prepared.people:,} people{kept} for the next audit in {prepared.seconds:.1f} s.")

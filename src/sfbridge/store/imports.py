@@ -112,6 +112,7 @@ class Imports(SyncStates):
             self._bind_for_import(conn, org_id)
             self._forget_earlier_import(conn)
             yield _Writer(self, conn, datetime.now(UTC))
+            self.count_mirror_write(conn)
             conn.exec_driver_sql("COMMIT") if sqlite else conn.commit()
         except BaseException:
             conn.exec_driver_sql("ROLLBACK") if sqlite else conn.rollback()

@@ -3,16 +3,17 @@
 Loading a million records' snapshot from SQLite (reader processes decoding rows into Arrow
 columns beside a scan that counts every field's fill) took 4.5-5.5 s of a 1M audit's ~33 s on
 two cores, both busy. The same frames kept as zstd-compressed Arrow IPC, one row per object,
-read back in about 0.6 s. :func:`sfbridge.prepare.prepare_people` keeps them after a pull, for
-the fields an audit of every check loads under the profile's rules; an audit of that same
+read back in under a second. :func:`sfbridge.prepare.prepare_people` keeps them after a pull,
+for the fields an audit of every check loads under the profile's rules; an audit of that same
 mirror reads the columns it asks for (a projection: the other columns are never decompressed),
-and an object whose kept frame is stale, or lacks a column the audit asks for, is read from the
-mirror as before.
+and an object whose kept frame is stale, lacks a column the audit asks for, or does not read
+back whole, is read from the mirror as before.
 
 A kept frame holds only for the mirror as it stood when it was loaded (its snapshot token,
-taken before the load: a pull meanwhile leaves it stale, never wrong), and for the code and
-polars release that typed it (:func:`_basis`). It is a cache: losing it costs time, never
-findings.
+taken before the load, which every write to the mirror changes: a pull meanwhile leaves it
+stale, never wrong), and for the code and polars release that typed it (:func:`_basis`). Each
+file's digest is checked before it is read: a damaged file is never taken for the mirror.
+It is a cache: losing it costs time, never findings.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import io
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -31,7 +33,7 @@ from sqlalchemy import delete, insert, select
 import sfbridge
 from sfbridge.store.base import StoreBase, guard
 from sfbridge.store.frames import compaction
-from sfbridge.store.tables import kept_frames
+from sfbridge.store.tables import kept_frames as kept_table
 
 __all__ = ["Kept", "KeptFrames"]
 
@@ -40,28 +42,40 @@ log = structlog.get_logger()
 #: Raised when the layout of a kept row changes: rows of an older layout are then stale.
 _FORMAT = "1"
 
-#: The code that decides what a loaded frame holds and how its columns are typed.
-_TYPING_CODE = ("frame_typing.py", "sqlite_reader.py", "store/frames.py", "store/snapshots.py")
+
+@cache
+def _code_digest() -> str:
+    """A digest of sfbridge's own code: which fields a load reads and how it types them is decided all over it.
+
+    Every source file, not a list of the typing modules: a list misses the module that adds a
+    type next. An upgrade (or an edit) costs the next audit one read of the mirror. An install
+    without sources (compiled only) falls back to the version.
+    """
+    digest = hashlib.sha256(sfbridge.__version__.encode())
+    package = Path(sfbridge.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _basis(snapshot_token: str) -> str:
-    """What a kept frame holds for: the mirror (its snapshot token), the typing code and settings, polars.
+    """What a kept frame holds for: the mirror (its snapshot token), the code, the typing settings, polars.
 
     The settings are those that decide which text columns are held as Categoricals
     (:func:`sfbridge.store.frames.compaction`). Equal digests, equal frames.
     """
-    settings = f"kept frames {_FORMAT}|{snapshot_token}|{compaction()!r}|{pl.__version__}"
-    digest = hashlib.sha256(settings.encode())
-    package = Path(sfbridge.__file__).parent
-    for name in _TYPING_CODE:
-        digest.update(name.encode())
-        digest.update((package / name).read_bytes())
-    return digest.hexdigest()
+    settings = f"kept frames {_FORMAT}|{snapshot_token}|{compaction()!r}|{pl.__version__}|{_code_digest()}"
+    return hashlib.sha256(settings.encode()).hexdigest()
+
+
+def _blob_digest(blob: bytes) -> str:
+    return hashlib.blake2b(blob, digest_size=32).hexdigest()
 
 
 @dataclass(frozen=True)
 class Kept:
-    """What :meth:`KeptFrames.kept_frames` found: frames and fill counts of the objects kept for this basis."""
+    """What :meth:`KeptFrames.read_kept_frames` found: frames and fill counts of the objects kept for this mirror."""
 
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
     fill_counts: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -75,6 +89,9 @@ class KeptFrames(StoreBase):
     ) -> None:
         """Keep these frames (and the fill counts of those counted) for this mirror, replacing every kept frame.
 
+        In one transaction, one object's file made and written at a time: a million records'
+        files weigh about 100 MB, never all held at once.
+
         Args:
             snapshot_token: the mirror's :meth:`~sfbridge.store.Store.snapshot_token`, taken
                 before the frames were loaded.
@@ -82,31 +99,30 @@ class KeptFrames(StoreBase):
             fill_counts: per object counted, how many live records fill each stored field.
         """
         basis, written_at = _basis(snapshot_token), datetime.now(UTC)
-        rows = []
-        for sobject, frame in frames.items():
-            buffer = io.BytesIO()
-            # zstd: a third of lz4's size (101 against 183 MB at a million records) for the same
-            # read time, 0.6 s; the write, 1.3 s, is paid once per pull.
-            frame.write_ipc(buffer, compression="zstd")
-            counts = fill_counts.get(sobject)
-            rows.append(
-                {
+        with guard("keep the snapshot's frames"), self.engine.begin() as conn:
+            conn.execute(delete(kept_table))
+            for sobject, frame in frames.items():
+                buffer = io.BytesIO()
+                # zstd: about half of lz4's size (101 against 183 MB at a million records) for the
+                # same read time, 0.6 s; the write, 1.3 s, is paid once per pull.
+                frame.write_ipc(buffer, compression="zstd")
+                blob = buffer.getvalue()  # a copy: the buffer goes before the next object's is made
+                del buffer
+                counts = fill_counts.get(sobject)
+                row = {
                     "sobject": sobject,
                     "basis": basis,
                     "columns": list(frame.columns),
                     "fill_counts": None if counts is None else dict(counts),
                     "rows": frame.height,
-                    "frame": buffer.getvalue(),
+                    "frame": blob,
+                    "digest": _blob_digest(blob),
                     "written_at": written_at,
                 }
-            )
-            del buffer
-        with guard("keep the snapshot's frames"), self.engine.begin() as conn:
-            conn.execute(delete(kept_frames))
-            if rows:
-                conn.execute(insert(kept_frames), rows)
+                conn.execute(insert(kept_table), [row])
+                del row, blob
 
-    def kept_frames(
+    def read_kept_frames(
         self, snapshot_token: str, wanted: Mapping[str, Collection[str]], count_fill: Collection[str]
     ) -> Kept:
         """The kept frames of the objects wanted: those kept for this very mirror, with every column wanted.
@@ -118,34 +134,33 @@ class KeptFrames(StoreBase):
 
         Returns:
             Per object found, its frame of the wanted columns (and its fill counts, if wanted).
-            An object kept under another basis, without a column or unreadable is left out:
-            the caller reads it from the mirror.
+            An object kept for another mirror, without a column, or whose file does not read
+            back whole is left out: the caller reads it from the mirror.
         """
         found, basis = Kept(), _basis(snapshot_token)
         with guard("read the kept frames"), self.engine.connect() as conn:
-            kept = {
-                row.sobject: row
-                for row in conn.execute(
-                    select(kept_frames.c.sobject, kept_frames.c.columns, kept_frames.c.fill_counts).where(
-                        kept_frames.c.basis == basis
-                    )
-                )
-            }
+            described = select(kept_table.c.sobject, kept_table.c.columns, kept_table.c.fill_counts)
+            kept = {row.sobject: row for row in conn.execute(described.where(kept_table.c.basis == basis))}
             for sobject, columns in wanted.items():
                 row = kept.get(sobject)
                 if row is None or not set(columns) <= set(row.columns):
                     continue
                 if sobject in count_fill and not isinstance(row.fill_counts, dict):
                     continue
-                blob = conn.execute(select(kept_frames.c.frame).where(kept_frames.c.sobject == sobject)).scalar()
-                frame = _frame(sobject, blob, list(columns))
+                # The basis again: another process's pull may have kept new frames since the query above.
+                stored = conn.execute(
+                    select(kept_table.c.frame, kept_table.c.digest, kept_table.c.rows).where(
+                        kept_table.c.sobject == sobject, kept_table.c.basis == basis
+                    )
+                ).first()
+                frame = None if stored is None else _frame(sobject, *stored, columns=list(columns))
                 if frame is None:
                     continue
                 found.frames[sobject] = frame
                 if sobject in count_fill:
                     found.fill_counts[sobject] = {str(name): int(count) for name, count in row.fill_counts.items()}
             if conn.dialect.name == "sqlite":
-                # The blobs' pages filled this pooled connection's page cache (see store.engine),
+                # The files' pages filled this pooled connection's page cache (see store.engine),
                 # held for the rest of the audit and read by nothing again.
                 conn.exec_driver_sql("PRAGMA shrink_memory")
         return found
@@ -153,21 +168,26 @@ class KeptFrames(StoreBase):
     def has_kept_frames(self) -> bool:
         """Whether any frame is kept (for any mirror): when none is, a load need not work out the mirror's token."""
         with guard("read the kept frames"), self.engine.connect() as conn:
-            return conn.execute(select(kept_frames.c.sobject).limit(1)).first() is not None
+            return conn.execute(select(kept_table.c.sobject).limit(1)).first() is not None
 
     def forget_kept_frames(self) -> None:
         """Drop every kept frame (the next audit reads the mirror)."""
         with guard("drop the kept frames"), self.engine.begin() as conn:
-            conn.execute(delete(kept_frames))
+            conn.execute(delete(kept_table))
 
 
-def _frame(sobject: str, blob: bytes | None, columns: list[str]) -> pl.DataFrame | None:
-    if blob is None:
+def _frame(sobject: str, blob: bytes, digest: str, rows: int, *, columns: list[str]) -> pl.DataFrame | None:
+    """The kept file's columns, or None when it is not the file that was kept (a torn write, an edited database)."""
+    # Checked before polars reads it: a damaged zstd stream can decode to other values (or panic).
+    if _blob_digest(blob) != digest:
+        log.warning("kept_frame_unreadable", sobject=sobject, error="its digest does not match")
         return None
     try:
-        return pl.read_ipc(io.BytesIO(blob), columns=columns)
+        frame = pl.read_ipc(io.BytesIO(blob), columns=columns)
     except (pl.exceptions.PolarsError, OSError) as exc:  # a short file is an OSError (a seek past its end)
-        # A cache: a row that no longer reads (a torn write, an edited database) costs the audit
-        # the time to read the mirror, never the audit.
         log.warning("kept_frame_unreadable", sobject=sobject, error=str(exc).splitlines()[0] if str(exc) else "")
         return None
+    if frame.height != rows:
+        log.warning("kept_frame_unreadable", sobject=sobject, error=f"{frame.height} rows, not {rows}")
+        return None
+    return frame

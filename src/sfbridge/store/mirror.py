@@ -107,6 +107,7 @@ class MirrorTables(SyncStates):
             if rows:
                 sql = self._upsert_sql(conn, table, tuple(columns), tuple(null_columns)).replace(_STAMP, stamp)
                 conn.exec_driver_sql(sql, list(rows))
+                self.count_mirror_write(conn)
             conn.execute(
                 update(sync_state)
                 .where(sync_state.c.sobject == state.sobject)
@@ -168,6 +169,7 @@ class MirrorTables(SyncStates):
                     conn.execute(
                         update(kid).where(kid.c[field].in_(chunk), kid.c[DELETED_AT].is_(None)).values({DELETED_AT: at})
                     )
+            self.count_mirror_write(conn)
         return flagged
 
     def follow_parents(self, sobject: str, *, parent_field: str, parent: str, at: datetime) -> tuple[int, int]:
@@ -193,6 +195,8 @@ class MirrorTables(SyncStates):
                 .where(table.c[parent_field].in_(live_parents), table.c[DELETED_AT].is_not(None))
                 .values({DELETED_AT: None})
             ).rowcount
+            if flagged or revived:
+                self.count_mirror_write(conn)
         return flagged, revived
 
     def _mirrored(self, sobject: str) -> bool:

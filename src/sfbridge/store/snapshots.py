@@ -20,6 +20,7 @@ from sfbridge.store.base import guard
 from sfbridge.store.frames import FrameRequest, load_frames
 from sfbridge.store.kept_frames import Kept, KeptFrames
 from sfbridge.store.mirror import MirrorTables
+from sfbridge.store.sync_state import MIRROR_WRITES
 from sfbridge.store.tables import DELETED_AT, SYNCED_AT, describes, meta, sync_state
 
 log = structlog.get_logger()
@@ -28,7 +29,7 @@ _ID_CHUNK = 500  # Ids per SELECT ... WHERE Id IN (...): far below every bind-pa
 
 
 class Snapshots(MirrorTables, KeptFrames):
-    """Loading snapshots from the mirror tables."""
+    """Loading snapshots from the mirror tables, or from the frames a pull kept of them (:mod:`.kept_frames`)."""
 
     # -- snapshots ---------------------------------------------------------------------------
 
@@ -101,7 +102,10 @@ class Snapshots(MirrorTables, KeptFrames):
             counts[sobject] = {name: filled.get(name, count) for name, count in counts[sobject].items()}
         # In the order asked, kept or read alike.
         frames = {sobject: kept.frames[sobject] if sobject in kept.frames else read[sobject] for sobject in requests}
-        counts = {sobject: kept.fill_counts.get(sobject) or counts[sobject] for sobject in counted}
+        counts = {
+            sobject: kept.fill_counts[sobject] if sobject in kept.fill_counts else counts[sobject]
+            for sobject in counted
+        }
         moment = taken_at or latest or datetime.now(UTC)
         return Snapshot(
             org_id=org["org_id"],
@@ -116,7 +120,7 @@ class Snapshots(MirrorTables, KeptFrames):
         if not requests or not self.has_kept_frames():
             return Kept()
         wanted = {sobject: list(kinds) for sobject, (_, kinds) in requests.items()}
-        kept = self.kept_frames(self.snapshot_token(), wanted, counted)
+        kept = self.read_kept_frames(self.snapshot_token(), wanted, counted)
         if kept.frames:
             log.info("kept_frames_read", objects=sorted(kept.frames), read=sorted(set(requests) - set(kept.frames)))
         return kept
@@ -145,8 +149,10 @@ class Snapshots(MirrorTables, KeptFrames):
         It changes whenever the mirror does. Every pull changes it, even one that found nothing
         new: it writes each object's sync state (naming itself as the run that last wrote it,
         and a new completion time, the moment ages are measured from) and keeps a new
-        describe. Pages and deletions are only ever written by a pull, after it wrote the
-        sync state; each mirror table's row count is in too, for records written any other way.
+        describe. Every write to the mirror tables (a page, deletions flagged, records revived,
+        an import) is counted in the same transaction (:meth:`count_mirror_write`), so a write
+        the sync states do not show (a pull still running, or one that died mid-way) changes
+        it too; each mirror table's row count is in as well.
         Cheap at any size: a few small tables and one count per object (on SQLite, from the
         Id index rather than the records).
 
@@ -154,7 +160,9 @@ class Snapshots(MirrorTables, KeptFrames):
             A hex digest (the same for the same mirror, on any machine).
         """
         with guard("read the mirror's state"), self.engine.connect() as conn:
-            org = conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_(["org_id", "instance_url"])))
+            org = conn.execute(
+                select(meta.c.key, meta.c.value).where(meta.c.key.in_(["org_id", "instance_url", MIRROR_WRITES]))
+            )
             states = conn.execute(select(sync_state).order_by(sync_state.c.sobject)).all()
             described = conn.execute(
                 select(describes.c.sobject, describes.c.described_at).order_by(describes.c.sobject)

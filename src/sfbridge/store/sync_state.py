@@ -17,9 +17,29 @@ from sfbridge.models import ColumnKind, SyncState
 from sfbridge.store.base import StoreBase, guard
 from sfbridge.store.tables import describes, meta, sync_state
 
+#: The meta key counting the writes to the mirror tables (see :meth:`SyncStates.count_mirror_write`).
+MIRROR_WRITES = "mirror_writes"
+
 
 class SyncStates(StoreBase):
     """The org binding, per-object sync state, describes and notes of a store."""
+
+    # -- mirror writes ----------------------------------------------------------------------
+
+    def count_mirror_write(self, conn: Connection) -> None:
+        """Count one write to the mirror tables, in the writer's own transaction.
+
+        The mirror's snapshot token (:meth:`sfbridge.store.Store.snapshot_token`) includes the
+        count, so it changes with every page upserted, deletion flagged or record revived,
+        whatever wrote it and in whatever order: a write that changes neither a sync state nor
+        a row count (a Bulk page of updates, a deletion) still makes everything kept for the
+        mirror before it (the audit's findings, the kept frames) stale, never wrong.
+        """
+        count = conn.execute(select(meta.c.value).where(meta.c.key == MIRROR_WRITES)).scalar()
+        if count is None:
+            conn.execute(meta.insert().values(key=MIRROR_WRITES, value="1"))
+        else:
+            conn.execute(update(meta).where(meta.c.key == MIRROR_WRITES).values(value=str(int(count) + 1)))
 
     # -- org binding ----------------------------------------------------------------------
 

@@ -160,6 +160,7 @@ kept_frames = Table(
     Column("fill_counts", JSON),
     Column("rows", Integer, nullable=False),
     Column("frame", LargeBinary, nullable=False),
+    Column("digest", String(64), nullable=False),  # BLAKE2b of ``frame``: a damaged file is never read
     Column("written_at", UtcDateTime, nullable=False),
 )
 
