@@ -176,7 +176,7 @@ class KeptFrames(StoreBase):
             conn.execute(delete(kept_table))
 
 
-def _frame(sobject: str, blob: bytes, digest: str, rows: int, *, columns: list[str]) -> pl.DataFrame | None:
+def _frame(sobject: str, blob: bytes, digest: str | None, rows: int, *, columns: list[str]) -> pl.DataFrame | None:
     """The kept file's columns, or None when it is not the file that was kept (a torn write, an edited database)."""
     # Checked before polars reads it: a damaged zstd stream can decode to other values (or panic).
     if _blob_digest(blob) != digest:

@@ -160,7 +160,9 @@ kept_frames = Table(
     Column("fill_counts", JSON),
     Column("rows", Integer, nullable=False),
     Column("frame", LargeBinary, nullable=False),
-    Column("digest", String(64), nullable=False),  # BLAKE2b of ``frame``: a damaged file is never read
+    # BLAKE2b of ``frame``: a damaged file is never read (nullable: a column added to an older
+    # table cannot be NOT NULL; a row without one is never read either).
+    Column("digest", String(64)),
     Column("written_at", UtcDateTime, nullable=False),
 )
 
