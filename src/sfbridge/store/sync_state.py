@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Integer, Text, cast, select, update
 
 from sfbridge.describes import DescribedField
 from sfbridge.errors import StoreError
@@ -35,11 +35,13 @@ class SyncStates(StoreBase):
         a row count (a Bulk page of updates, a deletion) still makes everything kept for the
         mirror before it (the audit's findings, the kept frames) stale, never wrong.
         """
-        count = conn.execute(select(meta.c.value).where(meta.c.key == MIRROR_WRITES)).scalar()
-        if count is None:
+        # One statement, counted by the database: two writers at once (on PostgreSQL) never both
+        # write the same next value, as a read and then a write could.
+        counted = conn.execute(
+            update(meta).where(meta.c.key == MIRROR_WRITES).values(value=cast(cast(meta.c.value, Integer) + 1, Text))
+        )
+        if counted.rowcount == 0:
             conn.execute(meta.insert().values(key=MIRROR_WRITES, value="1"))
-        else:
-            conn.execute(update(meta).where(meta.c.key == MIRROR_WRITES).values(value=str(int(count) + 1)))
 
     # -- org binding ----------------------------------------------------------------------
 
