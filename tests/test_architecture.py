@@ -90,6 +90,7 @@ BASE = {
     "sfbridge.severity",
     "sfbridge.check_names",
     "sfbridge.metadata_names",
+    "sfbridge.code_digest",
 }
 FORBIDDEN = {
     # The product ships alone: the developer tools (tools/sfbridge_tools) and their test-only libraries stay out.

@@ -16,15 +16,14 @@ are matched whole, nulls included (an address is five columns, some of them empt
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
-from pathlib import Path
 from typing import Protocol
 
 import polars as pl
+
+from sfbridge.code_digest import code_digest
 
 __all__ = ["Derived", "DerivedStore", "Lookup", "settings_digest"]
 
@@ -43,24 +42,10 @@ class DerivedStore(Protocol):
         """Keep ``frame`` as the table of ``kind`` under ``settings``."""
 
 
-@functools.cache
-def _code_digest() -> str:
-    """A digest of this package's source and the libraries' versions: what every kept table depends on."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    for name in _LIBRARIES:
-        try:
-            digest.update(f"{name}={metadata.version(name)}".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{name}=none".encode())
-    return digest.hexdigest()
-
-
 def settings_digest(*settings: object) -> str:
     """The digest a table is kept under: the code's, and the settings the normaliser reads (by ``repr``)."""
-    return hashlib.sha256(f"{_code_digest()}|{settings!r}".encode()).hexdigest()
+    code = code_digest("matching", libraries=_LIBRARIES)
+    return hashlib.sha256(f"{code}|{settings!r}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)

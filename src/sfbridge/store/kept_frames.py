@@ -23,14 +23,12 @@ import io
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 
 import polars as pl
 import structlog
 from sqlalchemy import delete, insert, select
 
-import sfbridge
+from sfbridge.code_digest import code_digest
 from sfbridge.store.base import StoreBase, guard
 from sfbridge.store.frames import compaction
 from sfbridge.store.tables import kept_frames as kept_table
@@ -43,29 +41,16 @@ log = structlog.get_logger()
 _FORMAT = "1"
 
 
-@cache
-def _code_digest() -> str:
-    """A digest of sfbridge's own code: which fields a load reads and how it types them is decided all over it.
-
-    Every source file, not a list of the typing modules: a list misses the module that adds a
-    type next. An upgrade (or an edit) costs the next audit one read of the mirror. An install
-    without sources (compiled only) falls back to the version.
-    """
-    digest = hashlib.sha256(sfbridge.__version__.encode())
-    package = Path(sfbridge.__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def _basis(snapshot_token: str) -> str:
-    """What a kept frame holds for: the mirror (its snapshot token), the code, the typing settings, polars.
+    """What a kept frame holds for: the mirror (its snapshot token), the code and polars, the typing settings.
 
     The settings are those that decide which text columns are held as Categoricals
     (:func:`sfbridge.store.frames.compaction`). Equal digests, equal frames.
     """
-    settings = f"kept frames {_FORMAT}|{snapshot_token}|{compaction()!r}|{pl.__version__}|{_code_digest()}"
+    # All of sfbridge's code, not a list of typing modules: which fields a load reads and how it
+    # types them is decided all over it, and a list misses the module that changes it next.
+    code = code_digest("", libraries=("sfbridge", "polars"))
+    settings = f"kept frames {_FORMAT}|{snapshot_token}|{compaction()!r}|{code}"
     return hashlib.sha256(settings.encode()).hexdigest()
 
 
