@@ -12,7 +12,6 @@ them costs time, never findings.
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 
 import polars as pl
@@ -20,6 +19,8 @@ import structlog
 from sqlalchemy import delete, insert, select
 
 from sfbridge.store.base import StoreBase, guard
+from sfbridge.store.engine import let_page_cache_go
+from sfbridge.store.ipc import ipc_file, read_ipc_file
 from sfbridge.store.tables import derived_values
 
 __all__ = ["DerivedValues"]
@@ -37,29 +38,17 @@ class DerivedValues(StoreBase):
         )
         with guard(f"read the stored {kind} values"), self.engine.connect() as conn:
             blob = conn.execute(query).scalar()
-            if conn.dialect.name == "sqlite":
-                # The blob's pages (the email table at a million people: 76 MB) filled this
-                # pooled connection's 64 MiB page cache, held for the rest of the audit and
-                # read by nothing again: the duplicate search needs that memory.
-                conn.exec_driver_sql("PRAGMA shrink_memory")
+            let_page_cache_go(conn)  # the email table at a million people: 76 MB of pages
         if blob is None:
             return None
-        try:
-            return pl.read_ipc(io.BytesIO(blob))
-        except pl.exceptions.PolarsError as exc:
-            # A cache: a row that no longer reads (a torn write, an edited database) costs the
-            # audit the time to derive again, never the audit.
-            log.warning("derived_values_unreadable", kind=kind, error=str(exc).splitlines()[0] if str(exc) else "")
-            return None
+        return read_ipc_file(blob, unreadable="derived_values_unreadable", kind=kind)
 
     def save_derived(self, kind: str, settings: str, frame: pl.DataFrame) -> None:
         """Keep a normaliser's table under its settings, replacing what it kept before."""
-        buffer = io.BytesIO()
-        frame.write_ipc(buffer, compression="lz4")
         row = {
             "kind": kind,
             "settings": settings,
-            "frame": buffer.getvalue(),
+            "frame": ipc_file(frame, compression="lz4"),
             "rows": frame.height,
             "written_at": datetime.now(UTC),
         }

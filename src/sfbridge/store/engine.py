@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from sfbridge.errors import ConfigError, StoreError
 
-__all__ = ["display_url", "open_engine"]
+__all__ = ["display_url", "let_page_cache_go", "open_engine"]
 
 
 def _bind_null(value: None) -> None:
@@ -78,6 +78,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:  # noqa: ANN40
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def let_page_cache_go(conn: Connection) -> None:
+    """Hand back this pooled SQLite connection's page cache after a read of pages nothing reads again.
+
+    A large blob or a whole-table scan fills the 64 MiB cache (see :func:`_sqlite_pragmas`),
+    which the pool would hold for the rest of the run: the audit's duplicate search needs that
+    memory. PostgreSQL caches in its server: nothing to do.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA shrink_memory")
 
 
 def open_engine(url: str) -> Engine:

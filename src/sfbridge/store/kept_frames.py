@@ -19,7 +19,6 @@ It is a cache: losing it costs time, never findings.
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +29,9 @@ from sqlalchemy import delete, insert, select
 
 from sfbridge.code_digest import code_digest
 from sfbridge.store.base import StoreBase, guard
+from sfbridge.store.engine import let_page_cache_go
 from sfbridge.store.frames import compaction
+from sfbridge.store.ipc import ipc_file, read_ipc_file
 from sfbridge.store.tables import kept_frames as kept_table
 
 __all__ = ["Kept", "KeptFrames"]
@@ -87,12 +88,9 @@ class KeptFrames(StoreBase):
         with guard("keep the snapshot's frames"), self.engine.begin() as conn:
             conn.execute(delete(kept_table))
             for sobject, frame in frames.items():
-                buffer = io.BytesIO()
                 # zstd: about half of lz4's size (101 against 183 MB at a million records) for the
                 # same read time, 0.6 s; the write, 1.3 s, is paid once per pull.
-                frame.write_ipc(buffer, compression="zstd")
-                blob = buffer.getvalue()  # a copy: the buffer goes before the next object's is made
-                del buffer
+                blob = ipc_file(frame, compression="zstd")
                 counts = fill_counts.get(sobject)
                 row = {
                     "sobject": sobject,
@@ -144,10 +142,7 @@ class KeptFrames(StoreBase):
                 found.frames[sobject] = frame
                 if sobject in count_fill:
                     found.fill_counts[sobject] = {str(name): int(count) for name, count in row.fill_counts.items()}
-            if conn.dialect.name == "sqlite":
-                # The files' pages filled this pooled connection's page cache (see store.engine),
-                # held for the rest of the audit and read by nothing again.
-                conn.exec_driver_sql("PRAGMA shrink_memory")
+            let_page_cache_go(conn)  # the files' pages: read once
         return found
 
     def has_kept_frames(self) -> bool:
@@ -167,10 +162,8 @@ def _frame(sobject: str, blob: bytes, digest: str | None, rows: int, *, columns:
     if _blob_digest(blob) != digest:
         log.warning("kept_frame_unreadable", sobject=sobject, error="its digest does not match")
         return None
-    try:
-        frame = pl.read_ipc(io.BytesIO(blob), columns=columns)
-    except (pl.exceptions.PolarsError, OSError) as exc:  # a short file is an OSError (a seek past its end)
-        log.warning("kept_frame_unreadable", sobject=sobject, error=str(exc).splitlines()[0] if str(exc) else "")
+    frame = read_ipc_file(blob, columns=columns, unreadable="kept_frame_unreadable", sobject=sobject)
+    if frame is None:
         return None
     if frame.height != rows:
         log.warning("kept_frame_unreadable", sobject=sobject, error=f"{frame.height} rows, not {rows}")

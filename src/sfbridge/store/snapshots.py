@@ -17,6 +17,7 @@ from sfbridge.errors import UsageError
 from sfbridge.heap import return_freed_heap
 from sfbridge.snapshot import POLARS_TYPES, Snapshot
 from sfbridge.store.base import guard
+from sfbridge.store.engine import let_page_cache_go
 from sfbridge.store.frames import FrameRequest, load_frames
 from sfbridge.store.kept_frames import Kept, KeptFrames
 from sfbridge.store.mirror import MirrorTables
@@ -196,11 +197,9 @@ class Snapshots(MirrorTables, KeptFrames):
         query = select(func.count(), *(func.count(column) for column in counted)).where(table.c[DELETED_AT].is_(None))
         with guard(f"count {sobject} fields"), self.engine.connect() as conn:
             total, *filled = conn.execute(query).one()
-            if conn.dialect.name == "sqlite":
-                # The scan filled this connection's page cache (64 MiB, see store.engine) with
-                # pages nothing reads again, held for the rest of the audit; and once the
-                # frames' load opened a second pooled connection, one per counted object.
-                # At 1M the audit's process held 816 MB (anonymous) after the load, 719 with this.
-                conn.exec_driver_sql("PRAGMA shrink_memory")
+            # The scan filled this connection's page cache with pages nothing reads again; and
+            # once the frames' load opened a second pooled connection, one per counted object.
+            # At 1M the audit's process held 816 MB (anonymous) after the load, 719 with this.
+            let_page_cache_go(conn)
         found = {column.name: int(value) for column, value in zip(counted, filled, strict=True)}
         return {"*": int(total), **{column.name: found.get(column.name, 0) for column in fields}}
