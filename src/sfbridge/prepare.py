@@ -14,6 +14,10 @@ only orders the audit's work: if the kept tables were replaced since (an audit u
 rules keeps its own), the audit reads what is missing itself, later, never finding otherwise.
 That is ``sfbridge pull`` followed by ``audit --offline`` or ``plan``: ``sfbridge audit``
 without ``--offline`` pulls first and audits a snapshot nothing prepared.
+
+Given ``keep`` (as ``sfbridge pull`` gives it: what an audit of every check loads), the same load
+also keeps the snapshot's frames in the store (:mod:`sfbridge.store.kept_frames`), so an audit
+of that very mirror reads them back instead of loading the mirror again.
 """
 
 from __future__ import annotations

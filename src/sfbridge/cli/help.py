@@ -184,7 +184,9 @@ class HelpGroup(TyperGroup):
     coerces every value that is not already a bool through a pydantic ``TypeAdapter`` built
     for it. Building that one adapter imports pydantic (~90 ms, ~14 MB) before any help is
     shown. With ``False`` as the default the flag is a bool and Typer skips the coercion; the
-    option behaves as before (it is eager, not exposed, and only ``True`` prints help).
+    option behaves as before (it is eager, not exposed, and only ``True`` prints help). The
+    other options not given are spared the coercion by :func:`_process_value`; this one has a
+    callback (it prints the help), which that leaves to Typer.
     """
 
     def get_help_option(self, ctx: Context) -> TyperOption | None:
