@@ -31,9 +31,7 @@ from machine import machine  # benchmarks/machine.py, beside this script
 from memory import MemorySampler  # benchmarks/memory.py
 from sqlalchemy import text
 
-from sfbridge.audit import FILL_COUNTED, snapshot_fields
-from sfbridge.checks import select_checks
-from sfbridge.prepare import prepare_people
+from sfbridge.audit import prepare_for_audits
 from sfbridge.rules import load_rules
 from sfbridge.store import Store, mirror_table_name
 from sfbridge_tools.synthetic import generate_org, shape_for_records
@@ -102,9 +100,9 @@ def time_audit(store_url: str, work: Path) -> dict[str, Any]:
 
 def prepare(store_url: str) -> dict[str, Any]:
     """Normalise the people and keep the audit's frames, as `sfbridge pull` does (:mod:`sfbridge.prepare`)."""
-    rules = load_rules(REPO / "fixtures/demo-org/rules.toml")
-    keep = snapshot_fields(select_checks(None), rules)
-    prepared = prepare_people(Store.open(store_url, create=False), rules, keep=keep, count_fill=FILL_COUNTED)
+    prepared = prepare_for_audits(
+        Store.open(store_url, create=False), load_rules(REPO / "fixtures/demo-org/rules.toml")
+    )
     return {"prepare_seconds": round(prepared.seconds, 1)}
 
 
@@ -131,12 +129,9 @@ def change(store_url: str, percent: float) -> dict[str, Any]:
                 )
             )
             changed += done.rowcount
-            # As a pull writes its sync state (naming itself the run that last wrote the object):
-            # the mirror's snapshot token changes, so nothing prepared before is taken for this mirror.
-            conn.execute(
-                text("UPDATE sync_state SET last_run_id = COALESCE(last_run_id, 0) + 1 WHERE sobject = :sobject"),
-                {"sobject": sobject},
-            )
+            # Counted as every write to the mirror is: its snapshot token changes, so nothing
+            # prepared before is taken for this mirror.
+            store.count_mirror_write(conn)
     return {"changed_records": changed, **prepare(store_url)}
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from conftest import copy_store
 from recorded import FIXTURES
-from sfbridge.audit import FILL_COUNTED, audit, snapshot_fields
+from sfbridge.audit import FILL_COUNTED, audit, prepare_for_audits, snapshot_fields
 from sfbridge.checks import select_checks
 from sfbridge.prepare import prepare_people
 from sfbridge.rules import Rules
@@ -43,7 +43,7 @@ def _audit_fields() -> dict[str, set[str]]:
 
 
 def _prepared(store: Store) -> Store:
-    prepare_people(store, RULES, keep=_audit_fields(), count_fill=FILL_COUNTED)
+    prepare_for_audits(store, RULES)  # as sfbridge pull does
     return store
 
 

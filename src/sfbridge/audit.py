@@ -30,7 +30,7 @@ import polars as pl
 import structlog
 
 from sfbridge.audit_names import NAME_FIELDS, name_columns, with_names
-from sfbridge.checks import Check, fields_needed, run_checks_detailed
+from sfbridge.checks import Check, fields_needed, run_checks_detailed, select_checks
 from sfbridge.checks.profile import PROFILE_NEEDS, OrgProfileReport, org_profile
 from sfbridge.checks.rules_fit import OrgFacts, require_rules_fit
 from sfbridge.describes import DescribedField, fields_from_columns
@@ -38,11 +38,20 @@ from sfbridge.errors import run_outcome
 from sfbridge.log import timed
 from sfbridge.matching.mergeable import HELD_BACK_BY, merge_outlook
 from sfbridge.models import Finding, collection_paused, lead_status_values
-from sfbridge.prepare import people_prepared
+from sfbridge.prepare import Prepared, people_prepared, prepare_people
 from sfbridge.rules import Rules, rules_digest
 from sfbridge.store import Store
 
-__all__ = ["FILL_COUNTED", "AuditResult", "CheckedAudit", "audit", "checked_audit", "org_facts", "snapshot_fields"]
+__all__ = [
+    "FILL_COUNTED",
+    "AuditResult",
+    "CheckedAudit",
+    "audit",
+    "checked_audit",
+    "org_facts",
+    "prepare_for_audits",
+    "snapshot_fields",
+]
 
 log = structlog.get_logger()
 
@@ -86,6 +95,16 @@ def snapshot_fields(checks: Sequence[Check], rules: Rules) -> dict[str, set[str]
         for sobject, facts in HELD_BACK_BY.items():
             fields.setdefault(sobject, set()).update(facts)
     return fields
+
+
+def prepare_for_audits(store: Store, rules: Rules) -> Prepared:
+    """Prepare a pulled mirror for the audits to come, as ``sfbridge pull`` does after every pull.
+
+    The people normalised under ``rules`` (:func:`sfbridge.prepare.prepare_people`), and the
+    frames an audit of every check loads kept beside them: any audit of this mirror, of any
+    checks, reads what it needs from them.
+    """
+    return prepare_people(store, rules, keep=snapshot_fields(select_checks(None), rules), count_fill=FILL_COUNTED)
 
 
 #: The objects whose fields the rules name (``conversion.*``, ``lead_source.*``, ``plan.*``).

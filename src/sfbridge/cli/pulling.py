@@ -264,10 +264,8 @@ def prepare_for_audit(mirror: Store, profile: OrgProfile, *, config_dir: Path, q
     """
     import structlog
 
-    from sfbridge.audit import FILL_COUNTED, snapshot_fields
-    from sfbridge.checks import select_checks
+    from sfbridge.audit import prepare_for_audits
     from sfbridge.config import rules_path
-    from sfbridge.prepare import prepare_people
     from sfbridge.rules import load_rules
 
     try:
@@ -277,9 +275,7 @@ def prepare_for_audit(mirror: Store, profile: OrgProfile, *, config_dir: Path, q
         if not quiet:
             err.print(f"[yellow]Not normalised ahead of the audit: {exc}[/yellow]")
         return
-    # The frames an audit of every check loads are kept too: any audit of this mirror reads its columns from them.
-    keep = snapshot_fields(select_checks(None), rules)
-    prepared = prepare_people(mirror, rules, keep=keep, count_fill=FILL_COUNTED)
+    prepared = prepare_for_audits(mirror, rules)
     if not quiet:
         kept = f" and kept {len(prepared.kept)} objects' records" if prepared.kept else ""
         err.print(f"Normalised {prepared.people:,} people{kept} for the next audit in {prepared.seconds:.1f} s.")
