@@ -471,11 +471,14 @@ def test_pull_normalises_the_people_for_the_next_audit(tmp_path):
 
 
 def test_an_offline_audit_after_a_pull_reads_every_object_from_the_frames_it_kept(tmp_path):
-    """The pull keeps what an audit of every check loads under the profile's rules: nothing is read from the mirror."""
+    """The pull keeps what an audit of every check loads under the profile's rules, and the people normalised.
+
+    Nothing is read from the mirror, and no person is normalised again.
+    """
     config = _demo_config(tmp_path)
     pulled = invoke("pull", "--org", "demo", "--config", str(config))
     assert pulled.exit_code == 0, pulled.output
-    assert "Normalised 1,461 people and kept 9 objects' records for the next audit" in pulled.output
+    assert "Normalised 1,461 people and kept them and 9 objects' records for the next audit" in pulled.output
     args = ["audit", "--offline", "--org", "demo", "--config", str(config), "--out", str(tmp_path / "out")]
     result = invoke(*args, "--json", "--log-format", "json", "-v", env=SECRET_ENV)
     assert result.exit_code in {0, 1}, result.output
@@ -483,10 +486,12 @@ def test_an_offline_audit_after_a_pull_reads_every_object_from_the_frames_it_kep
     [kept] = [event for event in events if event["event"] == "kept_frames_read"]
     assert kept["read"] == []
     assert {"Lead", "Contact", "Account", "Task", "User"} <= set(kept["objects"])
+    [people] = [event for event in events if event["event"] == "kept_people_read"]  # not normalised again
+    assert people["people"] == 1_461
 
 
 def test_a_pull_whose_frames_cannot_be_kept_still_lands_and_normalises(tmp_path, monkeypatch):
-    """Kept frames are a cache: a store that refuses them (a full disk, say) costs the next audit time, not the pull."""
+    """Kept frames and people are a cache: a store refusing them (disk full) costs the next audit time, not the pull."""
     from sfbridge.errors import StoreError  # noqa: PLC0415 (this test only)
     from sfbridge.store import Store  # noqa: PLC0415
 
@@ -495,6 +500,7 @@ def test_a_pull_whose_frames_cannot_be_kept_still_lands_and_normalises(tmp_path,
         raise StoreError(msg)
 
     monkeypatch.setattr(Store, "keep_frames", refuse)
+    monkeypatch.setattr(Store, "keep_people", refuse)
     result = invoke("pull", "--org", "demo", "--config", str(_demo_config(tmp_path)))
     assert result.exit_code == 0, result.output
     assert "Normalised 1,461 people for the next audit" in result.output

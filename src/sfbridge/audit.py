@@ -38,7 +38,7 @@ from sfbridge.errors import run_outcome
 from sfbridge.log import timed
 from sfbridge.matching.mergeable import HELD_BACK_BY, merge_outlook
 from sfbridge.models import Finding, collection_paused, lead_status_values
-from sfbridge.prepare import Prepared, people_prepared, prepare_people
+from sfbridge.prepare import Prepared, kept_people, people_prepared, prepare_people
 from sfbridge.rules import Rules, rules_digest
 from sfbridge.store import Store
 
@@ -257,6 +257,8 @@ def checked_audit(
     basis = store.findings_basis(rules_digest(rules))
     # The pull normalised this very snapshot: the people are made after the other checks.
     prepared = any(check.reads_people for check in checks) and people_prepared(store, basis["snapshot"], rules)
+    # And kept them normalised: read back when the people are first needed (or made, if they do not read).
+    normalised = kept_people(store, basis["snapshot"], rules) if prepared else None
     fields = snapshot_fields(checks, rules)
     duplicates = any(check.name == "duplicate" for check in checks)
     # Each stage's seconds are logged (audit_stage, each check's check_done): `sfbridge audit -v`
@@ -273,7 +275,14 @@ def checked_audit(
         merge_facts = {sobject: _columns(snapshot.frame(sobject), facts) for sobject, facts in HELD_BACK_BY.items()}
         names = name_columns(snapshot)
         checked = run_checks_detailed(
-            snapshot, rules=rules, now=taken_at, checks=checks, release=True, derived=store, people_prepared=prepared
+            snapshot,
+            rules=rules,
+            now=taken_at,
+            checks=checks,
+            release=True,
+            derived=store,
+            people_prepared=prepared,
+            normalised=normalised,
         )
         findings, match_model = checked.findings, checked.match_model
         del snapshot  # the frames are done with: a large org's findings need that memory next

@@ -17,14 +17,18 @@ without ``--offline`` pulls first and audits a snapshot nothing prepared.
 
 Given ``keep`` (as ``sfbridge pull`` gives it: what an audit of every check loads), the same load
 also keeps the snapshot's frames in the store (:mod:`sfbridge.store.kept_frames`), so an audit
-of that very mirror reads them back instead of loading the mirror again.
+of that very mirror reads them back instead of loading the mirror again; and the people it
+normalised are kept too (:meth:`sfbridge.store.Store.keep_people`), so an audit of that very
+mirror under the same rules reads them ready (:func:`kept_people`) instead of normalising them
+again from the kept tables (at a million people, 1-2 s against 3-5 s).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 import structlog
@@ -36,7 +40,10 @@ from sfbridge.rules import Rules, rules_digest
 from sfbridge.snapshot import Snapshot
 from sfbridge.store import Store
 
-__all__ = ["Prepared", "people_prepared", "preparation_token", "prepare_people"]
+if TYPE_CHECKING:
+    from sfbridge.matching import Matching
+
+__all__ = ["Prepared", "kept_people", "people_prepared", "preparation_token", "prepare_people"]
 
 #: The store note (:meth:`sfbridge.store.Store.note`) holding the :func:`preparation_token` of the last preparation.
 _PREPARED_NOTE = "people_prepared"
@@ -46,11 +53,12 @@ log = structlog.get_logger()
 
 @dataclass(frozen=True)
 class Prepared:
-    """What :func:`prepare_people` did: the people it normalised, the objects whose frames it kept, its seconds."""
+    """What :func:`prepare_people` did: how many people, whether it kept them, whose frames it kept, its seconds."""
 
     people: int
     seconds: float
     kept: tuple[str, ...] = ()
+    people_kept: bool = False  # the normalised people were kept too (see Store.keep_people)
 
 
 def prepare_people(
@@ -99,12 +107,52 @@ def prepare_people(
     matching = people_matching(snapshot, rules, derived=store)
     try:
         people = matching.people.height
+        people_kept = bool(keep) and _keep_people(store, snapshot_token, rules, matching)
     finally:
         matching.close()
     store.save_note(_PREPARED_NOTE, token)
-    prepared = Prepared(people=people, seconds=time.perf_counter() - timer, kept=kept)
-    log.info("people_prepared", people=prepared.people, kept=list(kept), seconds=round(prepared.seconds, 2))
+    prepared = Prepared(people=people, seconds=time.perf_counter() - timer, kept=kept, people_kept=people_kept)
+    log.info(
+        "people_prepared",
+        people=prepared.people,
+        kept=list(kept),
+        people_kept=people_kept,
+        seconds=round(prepared.seconds, 2),
+    )
     return prepared
+
+
+def _keep_people(store: Store, snapshot_token: str, rules: Rules, matching: Matching) -> bool:
+    """Keep the normalised people for the audit; whether the store took them."""
+    try:
+        store.keep_people(snapshot_token, _people_settings(rules), matching.normalised_people())
+    except (StoreError, pl.exceptions.PolarsError) as exc:
+        # A cache, as the kept frames: an audit normalises the people itself, only slower.
+        log.warning("people_not_kept", error=str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
+        return False
+    return True
+
+
+def _people_settings(rules: Rules) -> str:
+    # The rules, and the normalisers' code and libraries; the store's basis adds sfbridge's
+    # whole code (the people's fields and filter are chosen outside the normalisers).
+    return settings_digest("people kept", rules_digest(rules))
+
+
+def kept_people(store: Store, snapshot_token: str, rules: Rules) -> Callable[[], pl.DataFrame | None]:
+    """What reads back the people :func:`prepare_people` kept for this very mirror under these rules (or None).
+
+    For :func:`sfbridge.checks.run_checks_detailed`'s ``normalised``: the audit of a prepared
+    snapshot reads its people ready instead of normalising them again.
+    """
+
+    def read() -> pl.DataFrame | None:
+        people = store.read_kept_people(snapshot_token, _people_settings(rules))
+        if people is not None:
+            log.info("kept_people_read", people=people.height)
+        return people
+
+    return read
 
 
 def _keep_frames(store: Store, snapshot_token: str, snapshot: Snapshot) -> tuple[str, ...]:

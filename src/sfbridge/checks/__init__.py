@@ -6,10 +6,10 @@ Each check is a pure function of (snapshot, rules, now) returning findings; see
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfbridge.checks import conversion, junk, leads, matches, quality, readiness
 from sfbridge.checks.context import PEOPLE_NEEDS, CheckContext, StatusSets, resolve_statuses
@@ -21,6 +21,9 @@ from sfbridge.matching.derived import DerivedStore
 from sfbridge.models import Finding, PackedFindings
 from sfbridge.rules import Rules
 from sfbridge.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = [
     "CHECKS",
@@ -112,7 +115,7 @@ def run_checks(
     return run_checks_detailed(snapshot, rules=rules, now=now, checks=checks, release=release).findings
 
 
-def run_checks_detailed(
+def run_checks_detailed(  # noqa: PLR0913 (keyword-only past the snapshot)
     snapshot: Snapshot,
     *,
     rules: Rules,
@@ -121,6 +124,7 @@ def run_checks_detailed(
     release: bool = False,
     derived: DerivedStore | None = None,
     people_prepared: bool = False,
+    normalised: Callable[[], pl.DataFrame | None] | None = None,
 ) -> ChecksRun:
     """Run checks on a snapshot, keeping the match model the duplicate checks scored with.
 
@@ -139,6 +143,9 @@ def run_checks_detailed(
             (:func:`sfbridge.prepare.people_prepared`), so no phone number is expected to be
             left to read while the other checks run: the people are made after them, not
             before (a value missing after all is read then; the findings are the same).
+        normalised: with ``people_prepared``, what reads back the people the pull kept
+            normalised (:func:`sfbridge.prepare.kept_people`): read when the people are
+            first needed, instead of normalising them; None (or nothing kept) normalises them.
 
     Returns:
         Every finding, check by check in the order given (report order by default), and the
@@ -149,7 +156,7 @@ def run_checks_detailed(
     with the search's frames, is dropped on return: only the model's plain data outlives it.
     """
     chosen = list(checks if checks is not None else CHECKS.values())
-    context = CheckContext(snapshot=snapshot, rules=rules, now=now, derived=derived)
+    context = CheckContext(snapshot=snapshot, rules=rules, now=now, derived=derived, normalised=normalised)
     found: dict[str, list[Finding] | PackedFindings] = {}
     people_readers = [check for check in chosen if check.reads_people]
     # Phone numbers not read yet are read in worker processes while the other checks run: the

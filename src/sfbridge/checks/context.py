@@ -8,6 +8,7 @@ duplicate matching) are computed on first use and shared by the checks that need
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -109,19 +110,35 @@ def _first_closed(
     return candidates[0][1] if candidates else None
 
 
-def people_matching(snapshot: Snapshot, rules: Rules, *, derived: DerivedStore | None = None) -> Matching:
+def people_matching(
+    snapshot: Snapshot,
+    rules: Rules,
+    *,
+    derived: DerivedStore | None = None,
+    normalised: Callable[[], pl.DataFrame | None] | None = None,
+) -> Matching:
     """Unconverted Leads and all Contacts as people, normalised and matched on first use (:attr:`CheckContext.matches`).
 
     Args:
         snapshot: holding :data:`PEOPLE_NEEDS`.
         rules: the duplicate, phone and region settings.
         derived: where the normalisers' tables are kept between runs (None: nowhere).
+        normalised: what reads back these very people normalised under these rules
+            (:func:`sfbridge.prepare.kept_people`), or None: the people are then made from the snapshot.
     """
-    leads = snapshot.frame("Lead", LEAD_FIELDS).filter(~pl.col("IsConverted").fill_null(value=False))
+    settings = _match_settings(rules)
     accounts = snapshot.frame("Account", ACCOUNT_FIELDS)
+    ready = normalised() if normalised is not None else None
+    if ready is not None:
+        return Matching.from_normalised(ready, settings=settings, accounts=accounts, derived=derived)
+    leads = snapshot.frame("Lead", LEAD_FIELDS).filter(~pl.col("IsConverted").fill_null(value=False))
     people = people_from_frames(leads, snapshot.frame("Contact", CONTACT_FIELDS), accounts)
+    return Matching(people, settings=settings, accounts=accounts, derived=derived)
+
+
+def _match_settings(rules: Rules) -> MatchSettings:
     duplicates = rules.duplicates
-    settings = MatchSettings(
+    return MatchSettings(
         threshold=duplicates.match_threshold,
         max_block_size=duplicates.max_block_size,
         default_region=rules.default_phone_region,
@@ -131,7 +148,6 @@ def people_matching(snapshot: Snapshot, rules: Rules, *, derived: DerivedStore |
         survivor=duplicates.survivor.criteria(),
         values=duplicates.values.value_rules(),
     )
-    return Matching(people, settings=settings, accounts=accounts, derived=derived)
 
 
 @dataclass
@@ -147,6 +163,7 @@ class CheckContext:
     rules: Rules
     now: datetime
     derived: DerivedStore | None = None
+    normalised: Callable[[], pl.DataFrame | None] | None = None  # see people_matching
 
     @cached_property
     def statuses(self) -> StatusSets:
@@ -164,7 +181,7 @@ class CheckContext:
         Converted Leads are left out: each is its Contact already, and Salesforce does not let
         them be edited. The duplicate checks and the email and phone checks share this.
         """
-        return people_matching(self.snapshot, self.rules, derived=self.derived)
+        return people_matching(self.snapshot, self.rules, derived=self.derived, normalised=self.normalised)
 
     def made_matches(self) -> Matching | None:
         """:attr:`matches` if something has read it already, else None (never makes the people)."""

@@ -277,5 +277,8 @@ def prepare_for_audit(mirror: Store, profile: OrgProfile, *, config_dir: Path, q
         return
     prepared = prepare_for_audits(mirror, rules)
     if not quiet:
-        kept = f" and kept {len(prepared.kept)} objects' records" if prepared.kept else ""
-        err.print(f"Normalised {prepared.people:,} people{kept} for the next audit in {prepared.seconds:.1f} s.")
+        kept = ["them"] if prepared.people_kept else []
+        if prepared.kept:
+            kept.append(f"{len(prepared.kept)} objects' records")
+        said = f" and kept {' and '.join(kept)}" if kept else ""
+        err.print(f"Normalised {prepared.people:,} people{said} for the next audit in {prepared.seconds:.1f} s.")

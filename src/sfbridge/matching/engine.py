@@ -217,6 +217,38 @@ class Matching:
         self._people_released = False  # see release_people
         self._located = False  # the raw people were located (and let go): see start
 
+    @classmethod
+    def from_normalised(
+        cls,
+        normalised: pl.DataFrame,
+        *,
+        settings: MatchSettings,
+        accounts: pl.DataFrame | None = None,
+        derived: DerivedStore | None = None,
+    ) -> Matching:
+        """A matching whose people are already normalised: :meth:`normalised_people` of an earlier matching.
+
+        The same people under the same settings give the same search, nothing derived again
+        (``sfbridge pull`` keeps them so, see :mod:`sfbridge.prepare`).
+        """
+        matching = cls(pl.DataFrame(), settings=settings, accounts=accounts, derived=derived)
+        matching._located = True  # nothing to locate, nothing to start reading
+        matching._for_values = normalised.select("idx", *_FOR_VALUES)
+        matching.__dict__["people"] = normalised.drop(_FOR_VALUES)
+        return matching
+
+    def normalised_people(self) -> pl.DataFrame:
+        """The people as :attr:`people` has them, with what :attr:`best_values` reads beside them (title, state).
+
+        What :meth:`from_normalised` takes; made (normalised) now if they were not.
+        """
+        people = self.people
+        if self._for_values is None or self._for_values.height != people.height:
+            # Cut to the clusters' members once the clusters are known: the people are no longer whole.
+            msg = "Matching.normalised_people after the clusters were made: the set-aside columns were cut"
+            raise RuntimeError(msg)
+        return people.with_columns(self._for_values.get_column(name) for name in _FOR_VALUES)
+
     def start(self) -> None:
         """Start reading the phone numbers (in worker processes for many), so other work overlaps it.
 

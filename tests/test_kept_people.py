@@ -1,0 +1,168 @@
+"""Kept people: the people a pull's preparation normalised, read back by the audit of that snapshot, same findings."""
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from sqlalchemy import text
+
+from conftest import copy_store
+from recorded import FIXTURES
+from sfbridge.audit import audit, prepare_for_audits
+from sfbridge.checks import select_checks
+from sfbridge.checks.context import PEOPLE_NEEDS, people_matching
+from sfbridge.prepare import kept_people
+from sfbridge.rules import Rules
+from sfbridge.store import Store, frames, kept_frames
+from sfbridge.store.tables import mirror_table_name
+from sfbridge_tools.synthetic import generate_org, shape_for_records
+from sfbridge_tools.synthetic.into_store import write_as_pulled
+
+NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
+RULES = Rules()
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """A generated org as a first pull writes it (duplicates, phones, addresses: every normaliser has work)."""
+    store = Store.open(str(tmp_path_factory.mktemp("people") / "org.db"))
+    write_as_pulled(
+        generate_org(shape_for_records(3_000), snapshot=NOW), store, describes=FIXTURES / "demo-org" / "describe"
+    )
+    return store
+
+
+@pytest.fixture(autouse=True)
+def small_parts(monkeypatch):
+    # A few hundred kilobytes a part: the demo-sized people are kept in several parts, as a large org's are.
+    monkeypatch.setattr(kept_frames, "_PART_BYTES", 200_000)
+    # Categorical columns in frames this small too, as a large org's snapshot has them.
+    monkeypatch.setattr(frames, "_COMPACT_FROM_ROWS", 500)
+
+
+def _made(store: Store, rules: Rules) -> pl.DataFrame:
+    """The people normalised from the mirror now, as an audit without kept people makes them."""
+    snapshot = store.load_snapshot({sobject: set(fields) for sobject, fields in PEOPLE_NEEDS.items()})
+    matching = people_matching(snapshot, rules, derived=store)
+    try:
+        return matching.normalised_people()
+    finally:
+        matching.close()
+
+
+def _reads(monkeypatch) -> list[bool]:
+    """Per read of the kept people: whether it found them."""
+    found: list[bool] = []
+    reading = Store.read_kept_people
+
+    def counted(self, *args, **kwargs):
+        people = reading(self, *args, **kwargs)
+        found.append(people is not None)
+        return people
+
+    monkeypatch.setattr(Store, "read_kept_people", counted)
+    return found
+
+
+def _findings(store: Store, rules: Rules = RULES) -> tuple[list[dict], dict | None]:
+    result = audit(store, org="t", rules=rules, checks=select_checks(None))
+    return [item.model_dump(mode="json") for item in result.findings], result.match_model
+
+
+def test_the_people_read_back_are_the_people_made(generated, tmp_path):
+    """Every column, value and type (Categoricals among them), across several parts."""
+    store = copy_store(generated, tmp_path / "copy.db")
+    prepare_for_audits(store, RULES)
+    with store.engine.connect() as conn:
+        parts = conn.execute(text("SELECT count(*) FROM kept_frames WHERE sobject LIKE '#people %'")).scalar()
+    assert parts > 2
+    kept = kept_people(store, store.snapshot_token(), RULES)()
+    assert kept is not None
+    made = _made(store, RULES)
+    assert kept.schema == made.schema
+    assert_frame_equal(kept, made, categorical_as_str=False)
+
+
+def test_an_audit_finds_the_same_with_kept_people_as_without(generated, tmp_path, monkeypatch):
+    store = copy_store(generated, tmp_path / "copy.db")
+    without = _findings(store)
+    prepare_for_audits(store, RULES)
+    found = _reads(monkeypatch)
+    assert _findings(store) == without
+    assert found == [True]
+
+
+def test_people_kept_under_other_rules_are_not_read(generated, tmp_path, monkeypatch):
+    """The phone region (and every other rule) changes the people: the audit under other rules normalises its own."""
+    store = copy_store(generated, tmp_path / "copy.db")
+    other = Rules.model_validate({"default_phone_region": "GB"})
+    without = _findings(store, other)
+    prepare_for_audits(store, RULES)
+    found = _reads(monkeypatch)
+    assert kept_people(store, store.snapshot_token(), other)() is None
+    assert _findings(store, other) == without
+    assert True not in found
+
+
+def test_a_write_to_the_mirror_since_leaves_them_unread(generated, tmp_path):
+    store = copy_store(generated, tmp_path / "copy.db")
+    prepare_for_audits(store, RULES)
+    with store.engine.connect() as conn:
+        run_id = conn.execute(text("SELECT last_run_id FROM sync_state WHERE sobject = 'Lead'")).scalar()
+        lead = conn.execute(text(f'SELECT "Id" FROM {mirror_table_name("Lead")} LIMIT 1')).scalar()  # noqa: S608
+    store.write_page(store.state("Lead"), ["Id", "LastName"], [(lead, "Changed")], synced_at=NOW, run_id=run_id)
+    assert kept_people(store, store.snapshot_token(), RULES)() is None
+    made = _made(store, RULES)
+    assert made.filter(pl.col("record_id") == lead).get_column("last_name").to_list() == ["Changed"]
+
+
+@pytest.mark.parametrize("damage", ["junk", "missing"])
+def test_a_damaged_or_missing_part_leaves_them_unread(generated, tmp_path, damage):
+    """A cache: a part that does not read back, or is gone, costs the audit time, never a finding."""
+    store = copy_store(generated, tmp_path / "copy.db")
+    without = _findings(store)
+    prepare_for_audits(store, RULES)
+    with store.engine.begin() as conn:
+        if damage == "junk":
+            conn.execute(text("UPDATE kept_frames SET frame = :junk WHERE sobject LIKE '#people 2/%'"), {"junk": b"x"})
+        else:
+            conn.execute(text("DELETE FROM kept_frames WHERE sobject LIKE '#people 2/%'"))
+    assert kept_people(store, store.snapshot_token(), RULES)() is None
+    assert _findings(store) == without
+
+
+def test_a_pull_keeps_no_people_when_the_store_refuses_them(generated, tmp_path, monkeypatch):
+    from sfbridge.errors import StoreError  # noqa: PLC0415 (this test only)
+
+    def refuse(*_args, **_kwargs):
+        msg = "cannot keep the normalised people: OperationalError: database or disk is full"
+        raise StoreError(msg)
+
+    store = copy_store(generated, tmp_path / "copy.db")
+    monkeypatch.setattr(Store, "keep_people", refuse)
+    prepared = prepare_for_audits(store, RULES)
+    assert not prepared.people_kept
+    assert prepared.kept  # the frames were kept all the same
+    assert kept_people(store, store.snapshot_token(), RULES)() is None
+
+
+def test_the_people_cannot_be_handed_out_once_the_clusters_cut_what_was_set_aside(generated, tmp_path):
+    store = copy_store(generated, tmp_path / "copy.db")
+    snapshot = store.load_snapshot({sobject: set(fields) for sobject, fields in PEOPLE_NEEDS.items()})
+    matching = people_matching(snapshot, RULES, derived=store)
+    matching.clusters  # noqa: B018 (the search, run)
+    with pytest.raises(RuntimeError, match="clusters"):
+        matching.normalised_people()
+
+
+@pytest.mark.postgres
+def test_kept_people_round_trip_on_postgresql(postgres_url):
+    store = Store.open(postgres_url)
+    write_as_pulled(
+        generate_org(shape_for_records(1_000), snapshot=NOW), store, describes=FIXTURES / "demo-org" / "describe"
+    )
+    prepare_for_audits(store, RULES)
+    kept = kept_people(store, store.snapshot_token(), RULES)()
+    assert kept is not None
+    assert_frame_equal(kept, _made(store, RULES), categorical_as_str=False)
