@@ -464,7 +464,7 @@ def test_pull_normalises_the_people_for_the_next_audit(tmp_path):
     """After the pull, every normaliser's table is in the store: the next audit reads ready values."""
     result = invoke("pull", "--org", "demo", "--config", str(_demo_config(tmp_path)))
     assert result.exit_code == 0, result.output
-    assert "Normalised 1,461 people and kept " in result.output
+    assert "Normalised and kept 1,461 people, and kept " in result.output
     with sqlite3.connect(tmp_path / "demo.db") as conn:
         kinds = {kind for (kind,) in conn.execute("SELECT kind FROM derived_values")}
     assert {"phone", "email", "company", "address", "first_fold", "region"} <= kinds
@@ -478,7 +478,7 @@ def test_an_offline_audit_after_a_pull_reads_every_object_from_the_frames_it_kep
     config = _demo_config(tmp_path)
     pulled = invoke("pull", "--org", "demo", "--config", str(config))
     assert pulled.exit_code == 0, pulled.output
-    assert "Normalised 1,461 people and kept them and 9 objects' records for the next audit" in pulled.output
+    assert "Normalised and kept 1,461 people, and kept 9 objects' records for the next audit" in pulled.output
     args = ["audit", "--offline", "--org", "demo", "--config", str(config), "--out", str(tmp_path / "out")]
     result = invoke(*args, "--json", "--log-format", "json", "-v", env=SECRET_ENV)
     assert result.exit_code in {0, 1}, result.output

@@ -12,7 +12,7 @@ from recorded import FIXTURES
 from sfbridge.audit import audit, prepare_for_audits
 from sfbridge.checks import select_checks
 from sfbridge.checks.context import PEOPLE_NEEDS, people_matching
-from sfbridge.prepare import kept_people
+from sfbridge.prepare import kept_people_reader
 from sfbridge.rules import Rules
 from sfbridge.store import Store, frames, kept_frames
 from sfbridge.store.tables import mirror_table_name
@@ -77,7 +77,7 @@ def test_the_people_read_back_are_the_people_made(generated, tmp_path):
     with store.engine.connect() as conn:
         parts = conn.execute(text("SELECT count(*) FROM kept_frames WHERE sobject LIKE '#people %'")).scalar()
     assert parts > 2
-    kept = kept_people(store, store.snapshot_token(), RULES)()
+    kept = kept_people_reader(store, store.snapshot_token(), RULES)()
     assert kept is not None
     made = _made(store, RULES)
     assert kept.schema == made.schema
@@ -100,19 +100,45 @@ def test_people_kept_under_other_rules_are_not_read(generated, tmp_path, monkeyp
     without = _findings(store, other)
     prepare_for_audits(store, RULES)
     found = _reads(monkeypatch)
-    assert kept_people(store, store.snapshot_token(), other)() is None
+    assert kept_people_reader(store, store.snapshot_token(), other)() is None
     assert _findings(store, other) == without
     assert True not in found
+
+
+def _write_a_lead(store: Store, last_name: str) -> str:
+    """Change one Lead as a pull's page does (the same run and bookmark); its Id."""
+    with store.engine.connect() as conn:
+        run_id = conn.execute(text("SELECT last_run_id FROM sync_state WHERE sobject = 'Lead'")).scalar()
+        lead = conn.execute(text(f'SELECT "Id" FROM {mirror_table_name("Lead")} LIMIT 1')).scalar()  # noqa: S608
+    store.write_page(store.state("Lead"), ["Id", "LastName"], [(lead, last_name)], synced_at=NOW, run_id=run_id)
+    return str(lead)
+
+
+def test_a_pull_writing_while_the_audit_loads_leaves_them_unread(generated, tmp_path, monkeypatch):
+    """The audit's basis is taken before its load; a page written between is in the snapshot, not in the kept people."""
+    store = copy_store(generated, tmp_path / "copy.db")
+    prepare_for_audits(store, RULES)
+    loading = Store.load_snapshot
+    written: list[str] = []
+
+    def load_after_a_write(self, *args, **kwargs):
+        if not written:
+            written.append(_write_a_lead(self, "Changed"))
+        return loading(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "load_snapshot", load_after_a_write)
+    found = _reads(monkeypatch)
+    findings, _ = _findings(store)
+    assert found == []  # never read: normalised from the snapshot the audit loaded
+    monkeypatch.setattr(Store, "load_snapshot", loading)
+    assert (findings, _) == _findings(store)  # the same mirror, audited again without a write between
 
 
 def test_a_write_to_the_mirror_since_leaves_them_unread(generated, tmp_path):
     store = copy_store(generated, tmp_path / "copy.db")
     prepare_for_audits(store, RULES)
-    with store.engine.connect() as conn:
-        run_id = conn.execute(text("SELECT last_run_id FROM sync_state WHERE sobject = 'Lead'")).scalar()
-        lead = conn.execute(text(f'SELECT "Id" FROM {mirror_table_name("Lead")} LIMIT 1')).scalar()  # noqa: S608
-    store.write_page(store.state("Lead"), ["Id", "LastName"], [(lead, "Changed")], synced_at=NOW, run_id=run_id)
-    assert kept_people(store, store.snapshot_token(), RULES)() is None
+    lead = _write_a_lead(store, "Changed")
+    assert kept_people_reader(store, store.snapshot_token(), RULES)() is None
     made = _made(store, RULES)
     assert made.filter(pl.col("record_id") == lead).get_column("last_name").to_list() == ["Changed"]
 
@@ -128,8 +154,48 @@ def test_a_damaged_or_missing_part_leaves_them_unread(generated, tmp_path, damag
             conn.execute(text("UPDATE kept_frames SET frame = :junk WHERE sobject LIKE '#people 2/%'"), {"junk": b"x"})
         else:
             conn.execute(text("DELETE FROM kept_frames WHERE sobject LIKE '#people 2/%'"))
-    assert kept_people(store, store.snapshot_token(), RULES)() is None
+    assert kept_people_reader(store, store.snapshot_token(), RULES)() is None
     assert _findings(store) == without
+
+
+def test_keeping_new_frames_lets_the_kept_people_go(generated, tmp_path):
+    """They were normalised from the frames replaced: a preparation keeps new frames, then new people."""
+    store = copy_store(generated, tmp_path / "copy.db")
+    prepare_for_audits(store, RULES)
+    token = store.snapshot_token()
+    snapshot = store.load_snapshot({"Lead": {"Id"}})
+    store.keep_frames(token, snapshot.frames, {})
+    assert kept_people_reader(store, token, RULES)() is None
+    prepare_for_audits(store, RULES)
+    store.forget_kept_frames()
+    assert kept_people_reader(store, token, RULES)() is None
+
+
+def test_parts_of_another_keep_are_never_taken_for_these(generated, tmp_path):
+    """An extra part, or one of another basis, is not what one keep wrote: the people are normalised again."""
+    store = copy_store(generated, tmp_path / "copy.db")
+    prepare_for_audits(store, RULES)
+    with store.engine.begin() as conn:
+        parts = conn.execute(text("SELECT count(*) FROM kept_frames WHERE sobject LIKE '#people %'")).scalar()
+        conn.execute(
+            text(
+                "INSERT INTO kept_frames (sobject, basis, columns, fill_counts, rows, frame, digest, written_at) "
+                "SELECT :name, basis, columns, fill_counts, rows, frame, digest, written_at FROM kept_frames "
+                "WHERE sobject = '#people 1/' || :parts"
+            ),
+            {"name": f"#people {parts + 1}/{parts + 1}", "parts": str(parts)},
+        )
+    assert kept_people_reader(store, store.snapshot_token(), RULES)() is None
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM kept_frames WHERE sobject = :name"), {"name": f"#people {parts + 1}/{parts + 1}"}
+        )
+    assert kept_people_reader(store, store.snapshot_token(), RULES)() is not None
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE kept_frames SET basis = 'other' WHERE sobject = '#people 1/' || :parts"), {"parts": str(parts)}
+        )
+    assert kept_people_reader(store, store.snapshot_token(), RULES)() is None
 
 
 def test_a_pull_keeps_no_people_when_the_store_refuses_them(generated, tmp_path, monkeypatch):
@@ -144,15 +210,21 @@ def test_a_pull_keeps_no_people_when_the_store_refuses_them(generated, tmp_path,
     prepared = prepare_for_audits(store, RULES)
     assert not prepared.people_kept
     assert prepared.kept  # the frames were kept all the same
-    assert kept_people(store, store.snapshot_token(), RULES)() is None
+    assert kept_people_reader(store, store.snapshot_token(), RULES)() is None
 
 
-def test_the_people_cannot_be_handed_out_once_the_clusters_cut_what_was_set_aside(generated, tmp_path):
+def test_the_people_are_not_handed_out_once_no_longer_whole(generated, tmp_path):
+    """After the data-quality checks' columns went, or the clusters cut the set-aside columns to their members."""
     store = copy_store(generated, tmp_path / "copy.db")
     snapshot = store.load_snapshot({sobject: set(fields) for sobject, fields in PEOPLE_NEEDS.items()})
     matching = people_matching(snapshot, RULES, derived=store)
+    matching.people  # noqa: B018 (made)
+    matching.release_checked()
+    with pytest.raises(RuntimeError, match="no longer whole"):
+        matching.normalised_people()
+    matching = people_matching(snapshot, RULES, derived=store)
     matching.clusters  # noqa: B018 (the search, run)
-    with pytest.raises(RuntimeError, match="clusters"):
+    with pytest.raises(RuntimeError, match="no longer whole"):
         matching.normalised_people()
 
 
@@ -163,6 +235,6 @@ def test_kept_people_round_trip_on_postgresql(postgres_url):
         generate_org(shape_for_records(1_000), snapshot=NOW), store, describes=FIXTURES / "demo-org" / "describe"
     )
     prepare_for_audits(store, RULES)
-    kept = kept_people(store, store.snapshot_token(), RULES)()
+    kept = kept_people_reader(store, store.snapshot_token(), RULES)()
     assert kept is not None
     assert_frame_equal(kept, _made(store, RULES), categorical_as_str=False)

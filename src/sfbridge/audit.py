@@ -38,7 +38,7 @@ from sfbridge.errors import run_outcome
 from sfbridge.log import timed
 from sfbridge.matching.mergeable import HELD_BACK_BY, merge_outlook
 from sfbridge.models import Finding, collection_paused, lead_status_values
-from sfbridge.prepare import Prepared, kept_people, people_prepared, prepare_people
+from sfbridge.prepare import Prepared, kept_people_reader, people_prepared, prepare_people
 from sfbridge.rules import Rules, rules_digest
 from sfbridge.store import Store
 
@@ -257,14 +257,18 @@ def checked_audit(
     basis = store.findings_basis(rules_digest(rules))
     # The pull normalised this very snapshot: the people are made after the other checks.
     prepared = any(check.reads_people for check in checks) and people_prepared(store, basis["snapshot"], rules)
-    # And kept them normalised: read back when the people are first needed (or made, if they do not read).
-    normalised = kept_people(store, basis["snapshot"], rules) if prepared else None
     fields = snapshot_fields(checks, rules)
     duplicates = any(check.name == "duplicate" for check in checks)
     # Each stage's seconds are logged (audit_stage, each check's check_done): `sfbridge audit -v`
     # says where a large org's audit spends its time.
     with timed("audit_stage", stage="load"):
         snapshot = store.load_snapshot(fields, count_fill=FILL_COUNTED)
+    # And kept them normalised: read back when the people are first needed. Only if the mirror
+    # loaded is still the one they were kept for: a pull writing since the basis was taken may
+    # have been read by the load (the kept frames are checked against the mirror at the load;
+    # the people, read later, against the token taken before it).
+    people_kept = prepared and store.snapshot_token() == basis["snapshot"]
+    read_normalised = kept_people_reader(store, basis["snapshot"], rules) if people_kept else None
     org_id, instance_url, taken_at = snapshot.org_id, snapshot.instance_url, snapshot.taken_at
     run_id = store.start_run(command, org=org, started_at=started)
     try:
@@ -282,7 +286,7 @@ def checked_audit(
             release=True,
             derived=store,
             people_prepared=prepared,
-            normalised=normalised,
+            read_normalised=read_normalised,
         )
         findings, match_model = checked.findings, checked.match_model
         del snapshot  # the frames are done with: a large org's findings need that memory next

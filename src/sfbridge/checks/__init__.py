@@ -124,7 +124,7 @@ def run_checks_detailed(  # noqa: PLR0913 (keyword-only past the snapshot)
     release: bool = False,
     derived: DerivedStore | None = None,
     people_prepared: bool = False,
-    normalised: Callable[[], pl.DataFrame | None] | None = None,
+    read_normalised: Callable[[], pl.DataFrame | None] | None = None,
 ) -> ChecksRun:
     """Run checks on a snapshot, keeping the match model the duplicate checks scored with.
 
@@ -143,8 +143,8 @@ def run_checks_detailed(  # noqa: PLR0913 (keyword-only past the snapshot)
             (:func:`sfbridge.prepare.people_prepared`), so no phone number is expected to be
             left to read while the other checks run: the people are made after them, not
             before (a value missing after all is read then; the findings are the same).
-        normalised: with ``people_prepared``, what reads back the people the pull kept
-            normalised (:func:`sfbridge.prepare.kept_people`): read when the people are
+        read_normalised: with ``people_prepared``, what reads back the people the pull kept
+            normalised (:func:`sfbridge.prepare.kept_people_reader`): read when the people are
             first needed, instead of normalising them; None (or nothing kept) normalises them.
 
     Returns:
@@ -156,7 +156,7 @@ def run_checks_detailed(  # noqa: PLR0913 (keyword-only past the snapshot)
     with the search's frames, is dropped on return: only the model's plain data outlives it.
     """
     chosen = list(checks if checks is not None else CHECKS.values())
-    context = CheckContext(snapshot=snapshot, rules=rules, now=now, derived=derived, normalised=normalised)
+    context = CheckContext(snapshot=snapshot, rules=rules, now=now, derived=derived, read_normalised=read_normalised)
     found: dict[str, list[Finding] | PackedFindings] = {}
     people_readers = [check for check in chosen if check.reads_people]
     # Phone numbers not read yet are read in worker processes while the other checks run: the

@@ -115,7 +115,7 @@ def people_matching(
     rules: Rules,
     *,
     derived: DerivedStore | None = None,
-    normalised: Callable[[], pl.DataFrame | None] | None = None,
+    read_normalised: Callable[[], pl.DataFrame | None] | None = None,
 ) -> Matching:
     """Unconverted Leads and all Contacts as people, normalised and matched on first use (:attr:`CheckContext.matches`).
 
@@ -123,12 +123,12 @@ def people_matching(
         snapshot: holding :data:`PEOPLE_NEEDS`.
         rules: the duplicate, phone and region settings.
         derived: where the normalisers' tables are kept between runs (None: nowhere).
-        normalised: what reads back these very people normalised under these rules
-            (:func:`sfbridge.prepare.kept_people`), or None: the people are then made from the snapshot.
+        read_normalised: what reads back these very people normalised under these rules
+            (:func:`sfbridge.prepare.kept_people_reader`), or None: the people are then made from the snapshot.
     """
     settings = _match_settings(rules)
     accounts = snapshot.frame("Account", ACCOUNT_FIELDS)
-    ready = normalised() if normalised is not None else None
+    ready = read_normalised() if read_normalised is not None else None
     if ready is not None:
         return Matching.from_normalised(ready, settings=settings, accounts=accounts, derived=derived)
     leads = snapshot.frame("Lead", LEAD_FIELDS).filter(~pl.col("IsConverted").fill_null(value=False))
@@ -163,7 +163,7 @@ class CheckContext:
     rules: Rules
     now: datetime
     derived: DerivedStore | None = None
-    normalised: Callable[[], pl.DataFrame | None] | None = None  # see people_matching
+    read_normalised: Callable[[], pl.DataFrame | None] | None = None  # see people_matching
 
     @cached_property
     def statuses(self) -> StatusSets:
@@ -181,7 +181,7 @@ class CheckContext:
         Converted Leads are left out: each is its Contact already, and Salesforce does not let
         them be edited. The duplicate checks and the email and phone checks share this.
         """
-        return people_matching(self.snapshot, self.rules, derived=self.derived, normalised=self.normalised)
+        return people_matching(self.snapshot, self.rules, derived=self.derived, read_normalised=self.read_normalised)
 
     def made_matches(self) -> Matching | None:
         """:attr:`matches` if something has read it already, else None (never makes the people)."""

@@ -277,8 +277,8 @@ def prepare_for_audit(mirror: Store, profile: OrgProfile, *, config_dir: Path, q
         return
     prepared = prepare_for_audits(mirror, rules)
     if not quiet:
-        kept = ["them"] if prepared.people_kept else []
+        people = f"{prepared.people:,} people"
+        said = f"Normalised and kept {people}" if prepared.people_kept else f"Normalised {people}"
         if prepared.kept:
-            kept.append(f"{len(prepared.kept)} objects' records")
-        said = f" and kept {' and '.join(kept)}" if kept else ""
-        err.print(f"Normalised {prepared.people:,} people{said} for the next audit in {prepared.seconds:.1f} s.")
+            said += f"{',' if prepared.people_kept else ''} and kept {len(prepared.kept)} objects' records"
+        err.print(f"{said} for the next audit in {prepared.seconds:.1f} s.")

@@ -216,6 +216,7 @@ class Matching:
         self._for_values: pl.DataFrame | None = None  # idx and the dropped columns merged values read
         self._people_released = False  # see release_people
         self._located = False  # the raw people were located (and let go): see start
+        self._checked_released = False  # see release_checked
 
     @classmethod
     def from_normalised(
@@ -234,6 +235,7 @@ class Matching:
         matching = cls(pl.DataFrame(), settings=settings, accounts=accounts, derived=derived)
         matching._located = True  # nothing to locate, nothing to start reading
         matching._for_values = normalised.select("idx", *_FOR_VALUES)
+        # Where the cached property `people` keeps its value: it is made, as if read once.
         matching.__dict__["people"] = normalised.drop(_FOR_VALUES)
         return matching
 
@@ -243,9 +245,10 @@ class Matching:
         What :meth:`from_normalised` takes; made (normalised) now if they were not.
         """
         people = self.people
-        if self._for_values is None or self._for_values.height != people.height:
-            # Cut to the clusters' members once the clusters are known: the people are no longer whole.
-            msg = "Matching.normalised_people after the clusters were made: the set-aside columns were cut"
+        # Once the clusters are known, the set-aside columns are cut to their members; once the
+        # data-quality checks are done, their columns are gone: the people are no longer whole.
+        if "clusters" in self.__dict__ or self._checked_released or self._for_values is None:
+            msg = "Matching.normalised_people after release_checked or the clusters: the people are no longer whole"
             raise RuntimeError(msg)
         return people.with_columns(self._for_values.get_column(name) for name in _FOR_VALUES)
 
@@ -474,6 +477,7 @@ class Matching:
         :attr:`people` afterwards raises (polars' ColumnNotFoundError).
         """
         self.__dict__["people"] = self.people.drop(_CHECKED_ONLY, strict=False)
+        self._checked_released = True
 
     def release_people(self) -> None:
         """Let the people frame go, keeping what the search found: :attr:`members` and :attr:`best_values`.

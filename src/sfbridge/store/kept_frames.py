@@ -3,11 +3,12 @@
 Loading a million records' snapshot from SQLite (reader processes decoding rows into Arrow
 columns beside a scan that counts every field's fill) took 4.5-5.5 s of a 1M audit's ~33 s on
 two cores, both busy. The same frames kept as zstd-compressed Arrow IPC, one row per object,
-read back in under a second. :func:`sfbridge.prepare.prepare_people` keeps them after a pull,
-for the fields an audit of every check loads under the profile's rules; an audit of that same
-mirror reads the columns it asks for (a projection: the other columns are never decompressed),
-and an object whose kept frame is stale, lacks a column the audit asks for, or does not read
-back whole, is read from the mirror as before.
+read back in under a second (the kept people, below, are rows of their own).
+:func:`sfbridge.prepare.prepare_people` keeps them after a pull, for the fields an audit of
+every check loads under the profile's rules; an audit of that same mirror reads the columns it
+asks for (a projection: the other columns are never decompressed), and an object whose kept
+frame is stale, lacks a column the audit asks for, or does not read back whole, is read from
+the mirror as before.
 
 A kept frame holds only for the mirror as it stood when it was loaded (its snapshot token,
 taken before the load, which every write to the mirror changes: a pull meanwhile leaves it
@@ -18,7 +19,7 @@ It is a cache: losing it costs time, never findings.
 The same table keeps the people the preparation normalised from those frames
 (:meth:`KeptFrames.keep_people`), in parts of a few columns each, valid for that mirror and the
 settings (rules) they were normalised under: the audit of that snapshot reads them back ready
-(:func:`sfbridge.prepare.kept_people`).
+(:func:`sfbridge.prepare.kept_people_reader`).
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ class KeptFrames(StoreBase):
         self, snapshot_token: str, frames: Mapping[str, pl.DataFrame], fill_counts: Mapping[str, Mapping[str, int]]
     ) -> None:
         """Keep these frames (and the fill counts of those counted) for this mirror, replacing every kept frame.
+
+        The kept people go too (they were normalised from the frames replaced): keep them
+        after (:meth:`keep_people`), as a pull's preparation does.
 
         In one transaction, one object's file made and written at a time: a million records'
         files weigh about 100 MB, never all held at once.
@@ -165,7 +169,7 @@ class KeptFrames(StoreBase):
             people: the normalised people.
         """
         basis, written_at = _basis(f"{snapshot_token}|{settings}"), datetime.now(UTC)
-        parts = _parts(people)
+        parts = _column_groups(people)
         with guard("keep the normalised people"), self.engine.begin() as conn:
             conn.execute(delete(kept_table).where(kept_table.c.sobject.like(f"{_PEOPLE}%")))
             for index, columns in enumerate(parts, start=1):
@@ -207,15 +211,19 @@ class KeptFrames(StoreBase):
                     return None
                 frames.append(frame)
             let_page_cache_go(conn)  # the files' pages: read once
-        return pl.concat(frames, how="horizontal")
+        try:
+            return pl.concat(frames, how="horizontal")
+        except pl.exceptions.PolarsError as exc:  # parts of other lengths, a column in two: not what a keep wrote
+            log.warning("kept_frame_unreadable", sobject=_PEOPLE.strip(), error=str(exc).splitlines()[0])
+            return None
 
     def has_kept_frames(self) -> bool:
-        """Whether any frame is kept (for any mirror): when none is, a load need not work out the mirror's token."""
+        """Whether anything is kept (for any mirror): when nothing is, a load need not work out the mirror's token."""
         with guard("read the kept frames"), self.engine.connect() as conn:
             return conn.execute(select(kept_table.c.sobject).limit(1)).first() is not None
 
     def forget_kept_frames(self) -> None:
-        """Drop every kept frame (the next audit reads the mirror)."""
+        """Drop every kept frame and the kept people (the next audit reads the mirror and normalises the people)."""
         with guard("drop the kept frames"), self.engine.begin() as conn:
             conn.execute(delete(kept_table))
 
@@ -231,7 +239,7 @@ def _part_name(index: int, parts: int) -> str:
     return f"{_PEOPLE}{index}/{parts}"
 
 
-def _parts(frame: pl.DataFrame) -> list[list[str]]:
+def _column_groups(frame: pl.DataFrame) -> list[list[str]]:
     """The frame's columns in groups of about :data:`_PART_BYTES`, in order (at least one group)."""
     parts: list[list[str]] = [[]]
     size = 0

@@ -150,7 +150,8 @@ findings = Table(
 
 # The snapshot's frames as a pull's preparation loaded them (see sfbridge.store.kept_frames),
 # one row per object: an Arrow IPC file of the live records' columns an audit loads, and each
-# field's fill count, valid only for the mirror as it stood then (``basis``). A cache.
+# field's fill count, valid only for the mirror as it stood then (``basis``). A cache. The
+# people the preparation normalised are kept here too, as rows "#people 1/n" to "#people n/n".
 kept_frames = Table(
     "kept_frames",
     metadata,
