@@ -95,6 +95,8 @@ def time_audit(store_url: str, work: Path) -> dict[str, Any]:
         # The objects read from the frames the preparation kept (none: the mirror was read, as after an edit
         # to sfbridge's code, which leaves kept frames stale until the store is prepared again).
         "kept_frames": next((e["objects"] for e in events if e.get("event") == "kept_frames_read"), []),
+        # The people read back as the preparation kept them (0: normalised by the audit, as when kept frames are stale).
+        "kept_people": next((e["people"] for e in events if e.get("event") == "kept_people_read"), 0),
     }
 
 
