@@ -21,7 +21,13 @@ def _rss_mb(pid: int) -> float:
 
 def _descendants(pid: int) -> list[int]:
     found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
+    try:
+        # Listed first: a child that ends meanwhile takes its /proc folder with it, and
+        # pathlib's glob raises for a folder gone mid-listing (it stopped the sampling thread).
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
         try:
             children = (task / "children").read_text(encoding="ascii").split()
         except OSError:

@@ -49,3 +49,28 @@ def test_offline_audit_of_a_prepared_store_loads_no_salesforce_client(demo_store
     modules = set(json.loads(done.stdout.rsplit("MODULES ", 1)[1]))
     loaded = sorted(name for name in NOT_OFFLINE if any(m == name or m.startswith(name + ".") for m in modules))
     assert loaded == []
+
+
+NOT_FOR_A_PLAN = ("sfbridge.outputs", "sfbridge.report.html", "sfbridge.report.workbook", "jinja2", "xlsxwriter")
+
+
+def test_an_offline_plan_loads_none_of_the_audits_report_writers(demo_store, tmp_path: Path) -> None:
+    """A plan writes one file: the report modules (a second of a plan's start at a million records) stay unloaded."""
+    store = copy_store(demo_store, tmp_path / "demo.db")
+    rules = demo_org_dir() / "rules.toml"
+    config = tmp_path / "sfbridge.toml"
+    profile = '[orgs.demo]\nauth = "access_token"\ninstance_url = "https://demo.my.salesforce.com"\n'
+    config.write_text(f'{profile}rules = "{rules.as_posix()}"\n', encoding="utf-8")
+    arguments = ["plan", "--offline", "--config", str(config), "--store", store.url, "-o", str(tmp_path / "plan.json")]
+    done = subprocess.run(  # noqa: S603 (this interpreter, a fixed script)
+        [sys.executable, "-c", _RUN_AUDIT, json.dumps(arguments)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["actions"]
+    modules = set(json.loads(done.stdout.rsplit("MODULES ", 1)[1]))
+    loaded = sorted(name for name in NOT_FOR_A_PLAN if any(m == name or m.startswith(name + ".") for m in modules))
+    assert loaded == []

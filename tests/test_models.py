@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from sfbridge import models
 from sfbridge.models import Finding, PackedFindings, Severity, collection_paused
 
 
@@ -151,3 +152,48 @@ def test_packed_findings_are_smaller_than_the_findings():
     packed = PackedFindings(findings)
     assert len(packed.unpack()) == len(findings)
     assert len(packed._packed) < 2000 * 400  # ~250 bytes each; the objects are ~2 kB
+
+
+def _asking(monkeypatch) -> list[str]:
+    """Every walk over a finding's values to learn whether they are JSON (the record Ids walked)."""
+    asked: list[str] = []
+    walk = models._json_ready
+
+    def counted(values):
+        asked.append(values["record_id"])
+        return walk(values)
+
+    monkeypatch.setattr(models, "_json_ready", counted)
+    return asked
+
+
+def test_a_finding_unpacked_or_named_is_known_to_be_json_without_walking_its_values_again(monkeypatch):
+    """Packing walks each finding once; unpacked, given names, made JSON for the store: never again."""
+    findings = _mixed_findings()
+    asked = _asking(monkeypatch)
+    back = PackedFindings(findings).unpack()
+    assert asked == [item.record_id for item in findings]
+    named = [item.with_evidence({"name": "Ann Lee", "owner_name": None}, first=True) for item in back]
+    plains = [item.plain for item in named]
+    assert asked == [item.record_id for item in findings] + ["00Q000000000002AAA"]  # the date: not JSON, asked
+    assert plains == [item.model_dump(mode="json") for item in named]
+    assert plains[0]["evidence"] is named[0].evidence  # JSON as it is: shared, not dumped
+
+
+def test_evidence_that_is_not_json_added_to_a_known_json_finding_takes_pydantics_dump():
+    """Known JSON stays known only if what is added is JSON too: a date added is dumped as ISO text."""
+    (known,) = PackedFindings(_mixed_findings()[:1]).unpack()
+    dated = known.with_evidence({"since": date(2026, 1, 2)})
+    assert dated.plain["evidence"]["since"] == "2026-01-02"
+    assert dated.plain == dated.model_dump(mode="json")
+    assert known.with_evidence({"tags": ("a", "b")}).plain["evidence"]["tags"] == ["a", "b"]
+
+
+def test_a_copy_with_other_fields_forgets_the_json_form_worked_out_from_the_old_ones():
+    """Pydantic's copy carries the cached JSON form along: a copy with a new group showed the old one."""
+    finding = _finding(evidence={"days_idle": 200}, group="g1")
+    assert finding.plain["group"] == "g1"  # worked out, and cached
+    moved = finding.model_copy(update={"group": "g2", "evidence": {"on": date(2026, 1, 2)}})
+    assert moved.plain["group"] == "g2"
+    assert moved.plain["evidence"] == {"on": "2026-01-02"}
+    assert finding.model_copy().plain is finding.plain  # nothing changed: nothing to work out again

@@ -139,12 +139,12 @@ def test_a_csv_that_cannot_be_written_is_named_and_replaces_nothing(store, tmp_p
     out = tmp_path / "out"
     _audit(store, out)
     before = _files(out)
-    made = sfbridge.outputs._temporary
+    made = sfbridge.outputs.temporary_sibling
 
     def lost(path):  # the CSV's temporary name is in a folder that has gone: ENOENT when it is opened
         return out / "gone" / path.name if path.name == "junk_lead.Lead.csv" else made(path)
 
-    monkeypatch.setattr(sfbridge.outputs, "_temporary", lost)
+    monkeypatch.setattr(sfbridge.outputs, "temporary_sibling", lost)
     with pytest.raises(UsageError, match=re.escape(f"--out: cannot write {out / 'junk_lead.Lead.csv'} (No such file")):
         _audit(store, out)
     _left_as_before(store, out, before, "failed")

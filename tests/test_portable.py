@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sfbridge.outputs import write_atomically
+from sfbridge.output_files import write_atomically
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "sfbridge"
 POSIX_MODULES = {"fcntl", "resource", "pwd", "grp", "termios", "tty", "pty", "posix"}

@@ -125,3 +125,46 @@ def test_compaction_rules_out_columns_on_a_prefix_as_a_full_count_would():
     kinds = dict.fromkeys(frame.columns, ColumnKind.TEXT)
     schema = compacted(frame, kinds, (0.05, 10_000)).schema
     assert [name for name, dtype in schema.items() if dtype == pl.Categorical] == ["Repeating", "AtTheLimit"]
+
+
+_EVERY_KIND = {
+    "Id": ColumnKind.TEXT,
+    "Status": ColumnKind.TEXT,
+    "IsConverted": ColumnKind.BOOLEAN,
+    "NumberOfEmployees": ColumnKind.INTEGER,
+    "AnnualRevenue": ColumnKind.NUMBER,
+    "ConvertedDate": ColumnKind.DATE,
+    "CreatedDate": ColumnKind.DATETIME,
+}
+
+
+def _every_kind(n: int) -> tuple:
+    return (
+        f"00Q{n:015d}",
+        "Open" if n % 2 else None,
+        n % 2 == 0 if n % 3 else None,
+        n if n % 4 else None,
+        n * 1.5 if n % 5 else None,
+        f"2026-10-{n % 28 + 1:02d}" if n % 6 else None,
+        f"2026-11-01 08:{n % 60:02d}:00.{n:06d}" if n % 7 else None,
+    )
+
+
+@pytest.mark.parametrize("where", ["file", "memory", "postgresql"])
+def test_a_load_of_some_records_holds_them_as_the_whole_load_does(where, tmp_path, monkeypatch, request):
+    """The plan reads the records its findings name, by Id on the driver's cursor: the same rows, typed the same."""
+    monkeypatch.setattr(frames, "_ISOLATE_FROM_BYTES", 0)  # the whole load by reader processes, as at scale
+    monkeypatch.setattr(frames, "_ID_CHUNK", 7)  # several statements, as for a plan's thousands of Ids
+    url = {"file": str(tmp_path / "leads.db"), "memory": ":memory:"}.get(where)
+    store = _store(
+        url or request.getfixturevalue("postgres_url"), "Lead", _EVERY_KIND, [_every_kind(n) for n in range(600)]
+    )
+    whole = store.load_snapshot({"Lead": list(_EVERY_KIND)}).frame("Lead")
+    named = whole.get_column("Id").to_list()[::9]
+    some = store.load_snapshot({"Lead": list(_EVERY_KIND)}, only={"Lead": [*named, "00Q000000000009999"]}).frame("Lead")
+    assert some.schema == whole.schema
+    assert some.sort("Id").equals(whole.filter(pl.col("Id").is_in(named)).sort("Id"))
+    assert some.height == len(named) > 60
+    none = store.load_snapshot({"Lead": list(_EVERY_KIND)}, only={"Lead": []}).frame("Lead")
+    assert none.is_empty()
+    assert none.schema == whole.schema

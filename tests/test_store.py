@@ -194,6 +194,9 @@ def test_findings_read_back_without_validation_are_the_findings_validation_makes
     run_id = store.recent_runs(limit=1)[0]["id"]
     assert store.load_findings(run_id, checks={"stale_lead"}) == loaded[1:]
     assert store.finding_keys(run_id, ["duplicate"]) == {("duplicate", "Lead", "00Q000000000001EAA")}
+    # Read from JSON and text: known to be JSON as they are, their JSON form made without walking them again.
+    assert [item.__dict__.get("json_ready") for item in loaded] == [True, True]
+    assert [item.plain for item in loaded] == [item.model_dump(mode="json") for item in validated]
 
 
 def _journalled(url):

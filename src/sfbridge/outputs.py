@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import gc
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
@@ -32,6 +30,7 @@ from typing import Any, Self
 from sfbridge.errors import UsageError
 from sfbridge.log import timed
 from sfbridge.models import Finding
+from sfbridge.output_files import temporary_sibling, write_atomically
 from sfbridge.output_manifest import replace_outputs
 from sfbridge.report.basis import report_basis
 from sfbridge.report.csv_files import CheckCsvs, CsvFile
@@ -46,102 +45,15 @@ __all__ = [
     "WORKBOOK",
     "AuditOutputs",
     "check_csvs",
-    "check_output_file",
-    "check_output_folder",
-    "write_atomically",
     "write_audit_outputs",
     "write_index_outputs",
-    "write_output",
 ]
-
-
-def _file_mode() -> int:
-    # The mode a plain open() would give a new file: 0666 less the process's umask.
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-_FILE_MODE = _file_mode()
 
 
 #: The workbook of a run's findings, a sheet per check (:mod:`sfbridge.report.workbook`).
 WORKBOOK = "findings.xlsx"
 
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")  # an object's API name, safe in a file name
-
-
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Replace a file's content in one step (write a temporary sibling, then rename); text as UTF-8.
-
-    On an error the temporary file is removed and ``path`` is left as it was.
-    """
-    temporary = _temporary(path)
-    try:
-        temporary.write_bytes(content.encode() if isinstance(content, str) else content)
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def check_output_file(path: Path, *, option: str, name: str) -> None:
-    """Refuse, before any work is done, an output file that cannot be written where it is asked.
-
-    Its folder must exist (a typo in it should not create a stray tree of folders) and be a
-    folder, and the path must not be a folder itself. Called before connecting, so a pull and
-    an audit are not spent on a result that has nowhere to go.
-
-    Args:
-        path: the file to be written.
-        option: the command-line option that named it, for the message.
-        name: the usual file name, suggested when ``path`` is a folder.
-
-    Raises:
-        UsageError: naming the option, the path and the fix.
-    """
-    if path.is_dir():
-        msg = f"{option}: {path} is a folder; give a file path, e.g. {path / name}"
-        raise UsageError(msg)
-    folder = path.parent
-    if not folder.is_dir():
-        problem = "is a file, not a folder" if folder.exists() else "does not exist"
-        msg = f"{option}: cannot write {path}: the folder {folder} {problem}; create it first or choose another path"
-        raise UsageError(msg)
-
-
-def check_output_folder(path: Path, *, option: str) -> None:
-    """Refuse, before any work is done, an output folder that is a file or lies under one.
-
-    A missing folder is fine (it is created when the files are written).
-
-    Args:
-        path: the folder to be written into.
-        option: the command-line option that named it, for the message.
-
-    Raises:
-        UsageError: naming the option, the path and the fix.
-    """
-    for folder in (path, *path.parents):
-        if folder.is_dir():
-            return
-        if folder.exists():
-            where = "is a file" if folder == path else f"lies under {folder}, which is a file"
-            msg = f"{option}: {path} {where}, not a folder; choose a folder for the outputs"
-            raise UsageError(msg)
-
-
-def write_output(path: Path, content: str | bytes, *, option: str) -> None:
-    """Write one output file atomically; a failure (disk full, no permission) names the option.
-
-    Raises:
-        UsageError: when the file cannot be written; nothing is left half-written.
-    """
-    try:
-        write_atomically(path, content)
-    except OSError as exc:
-        msg = f"{option}: cannot write {path} ({exc.strerror or exc.__class__.__name__}); choose another path"
-        raise UsageError(msg) from exc
 
 
 def write_audit_outputs(
@@ -229,7 +141,7 @@ class AuditOutputs:
             self._created = not self.folder.is_dir()
             self.folder.mkdir(parents=True, exist_ok=True)
             for name in self.names:
-                self._temporaries[name] = _temporary(self.folder / name)
+                self._temporaries[name] = temporary_sibling(self.folder / name)
             self._pool = ThreadPoolExecutor(1, "sfbridge-workbook")
             self._tables = self._pool.submit(
                 write_findings_workbook,
@@ -332,21 +244,6 @@ class AuditOutputs:
         # A temporary file's error names the file it stands for.
         shown = {str(path): self.folder / name for name, path in self._temporaries.items()}
         return _unwritable(self.folder, exc, shown.get(str(exc.filename), exc.filename) if exc.filename else None)
-
-
-def _temporary(path: Path) -> Path:
-    """An empty temporary sibling of ``path`` (hidden, readable as a plain file would be), to be renamed onto it."""
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        # mkstemp makes 0600; reports are for whoever may read the folder. By path: os.fchmod is
-        # POSIX-only (on Windows a mode sets only the read-only flag, which 0o666 leaves off).
-        temporary.chmod(_FILE_MODE)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return temporary
 
 
 def check_csvs(checks: Mapping[str, Sequence[str]], findings: Sequence[Finding]) -> dict[str, str]:

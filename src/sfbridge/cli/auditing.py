@@ -275,7 +275,7 @@ def audit_command(
     """Run the health checks on an org (pulling what changed first) and write the findings and reports."""
     from sfbridge.checks import select_checks
     from sfbridge.cli.multiorg import audit_orgs
-    from sfbridge.outputs import check_output_folder
+    from sfbridge.output_files import check_output_folder
     from sfbridge.report.terminal import to_json
 
     setup_logging(log_format, verbose)

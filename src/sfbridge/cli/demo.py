@@ -60,7 +60,7 @@ def demo(
     from sfbridge.checks import select_checks
     from sfbridge.cli.rehearsal import rehearse
     from sfbridge.demo import load_demo_org
-    from sfbridge.outputs import check_output_folder
+    from sfbridge.output_files import check_output_folder
     from sfbridge.report.terminal import pull_json, to_json
     from sfbridge.rules import load_rules
     from sfbridge.salesforce import replay_transport
@@ -115,7 +115,7 @@ def demo(
 
 def _report_html(outcome: AuditOutcome, folder: Path) -> Path:
     """The audit's report.html: written with the other outputs, or here when they did not include it."""
-    from sfbridge.outputs import write_atomically
+    from sfbridge.output_files import write_atomically
     from sfbridge.report.html import render_report_html
 
     path = folder / "report.html"

@@ -35,7 +35,7 @@ def init(
     (where init writes unless --here).
     """
     from sfbridge.config import CONFIG_NAME, user_config_dir
-    from sfbridge.outputs import write_atomically
+    from sfbridge.output_files import write_atomically
     from sfbridge.report.terminal import to_json
 
     with exit_codes():

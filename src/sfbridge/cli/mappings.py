@@ -83,7 +83,7 @@ def _refuse_empty(mappings: Mappings, *, path: Path) -> None:
 
 
 def _write(output: Path, document: bytes) -> None:
-    from sfbridge.outputs import write_atomically
+    from sfbridge.output_files import write_atomically
 
     try:
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,8 @@ from rich.markup import escape
 from sfbridge.cli.common import EXIT_FAILURE, EXIT_USAGE, err, exit_codes, out
 from sfbridge.config import OrgProfile, Settings, find_config_file, load_settings
 from sfbridge.errors import SfbridgeError, UsageError, UserInputError
-from sfbridge.outputs import check_output_folder, write_index_outputs
+from sfbridge.output_files import check_output_folder
+from sfbridge.outputs import write_index_outputs
 from sfbridge.report.index import error_entry, index_entry
 from sfbridge.report.terminal import orgs_audit_table, to_json
 

@@ -105,7 +105,7 @@ def plan_command(
     from sfbridge.config import rules_path
     from sfbridge.credentials import resolve_secrets, store_url
     from sfbridge.mappings import find_mappings_file, load_mappings, require_valid_mappings
-    from sfbridge.outputs import check_output_file, write_output
+    from sfbridge.output_files import check_output_file, write_output
     from sfbridge.plan import PlanTarget, make_plan, plan_json, read_plan
     from sfbridge.rules import load_rules
     from sfbridge.store import Store

@@ -22,7 +22,7 @@ from sfbridge.config import DEFAULT_OBJECTS, AuthMethod, OrgProfile
 from sfbridge.credentials import Secrets
 from sfbridge.demo import DemoOrg
 from sfbridge.models import ActionKind, JournalState
-from sfbridge.outputs import write_output
+from sfbridge.output_files import write_output
 from sfbridge.plan import PlanTarget, make_plan, plan_json
 from sfbridge.push import ApplyReport, apply_plan
 from sfbridge.push.destination import apply_line

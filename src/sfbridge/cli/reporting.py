@@ -136,7 +136,7 @@ def report_command(
     """Write report.html for an audit kept in the store (without the org profile, which is not stored)."""
     from sfbridge.config import rules_path
     from sfbridge.credentials import store_url
-    from sfbridge.outputs import write_atomically
+    from sfbridge.output_files import write_atomically
     from sfbridge.report.html import render_report_html
     from sfbridge.report.terminal import to_json
     from sfbridge.rules import Rules, load_rules

@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import multiprocessing
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import adbc_driver_manager
 import polars as pl
 import structlog
-from sqlalchemy import Engine, Table, func, literal_column, select
+from sqlalchemy import Connection, Engine, Table, func, literal_column, select
+from sqlalchemy.exc import DBAPIError
 
 from sfbridge.errors import StoreError
 from sfbridge.frame_typing import Compaction, compacted, empty_frame, finished, typed
@@ -39,7 +41,7 @@ from sfbridge.models import ColumnKind
 from sfbridge.sqlite_reader import read_sqlite
 from sfbridge.store.tables import DELETED_AT
 
-__all__ = ["FrameRequest", "compaction", "load_frames"]
+__all__ = ["FrameRequest", "compaction", "load_frames", "load_some"]
 
 log = structlog.get_logger()
 
@@ -49,6 +51,7 @@ FrameRequest = tuple[Table, Mapping[str, ColumnKind]]
 _READERS = 2  # reader processes (SQLite serves concurrent readers); more rarely pays on a laptop
 _ISOLATE_FROM_BYTES = 64 * 2**20  # SQLite files from this size are read by ADBC in reader processes
 _CHUNK = 100_000  # rows per fetch on the row path: one chunk of Python objects at a time
+_ID_CHUNK = 500  # Ids per SELECT ... WHERE Id IN (...): far below every bind-parameter limit
 # A text column is held as a Categorical when it has at most this share of distinct values,
 # in a frame of at least this many rows (below that the saving is too small to matter, and
 # small stores, tests among them, keep plain text).
@@ -182,3 +185,46 @@ def load_frames(engine: Engine, requests: Mapping[str, FrameRequest]) -> dict[st
         log.warning("store_reader_failed", fallback="in-process read")
         return _read_rows(engine, queries, kinds)
     return {sobject: finished(frame, kinds[sobject], compaction()) for sobject, frame in raw.items()}
+
+
+def load_some(
+    engine: Engine, requests: Mapping[str, FrameRequest], only: Mapping[str, Iterable[str]]
+) -> dict[str, pl.DataFrame]:
+    """The live rows of mirror tables as :func:`load_frames` reads them, of only the Ids ``only`` names per object.
+
+    For the records a plan's findings name (an object ``only`` does not name is read whole:
+    the statuses). Read in this process, on the driver's own cursor, and typed column by
+    column as the row path types a whole table (not compacted): SQLAlchemy's rows, parsing
+    every datetime one by one, made reading the 91k records of a plan after a million-record
+    audit take 3.8 s instead of 2.3 s (with making them into the plan's dicts).
+    """
+    quote = engine.dialect.identifier_preparer.quote
+    frames = {}
+    with engine.connect() as conn:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        for sobject, (table, kinds) in requests.items():
+            names = list(kinds)
+            sql = _select(engine, table, names)
+            if sobject in only:
+                wanted = sorted(set(only[sobject]))
+                chunks = [tuple(wanted[start : start + _ID_CHUNK]) for start in range(0, len(wanted), _ID_CHUNK)]
+                statements = [(f"{sql} AND {quote('Id')} IN ({', '.join([mark] * len(ids))})", ids) for ids in chunks]
+            else:
+                statements = [(sql, ())]
+            rows = [row for statement, ids in statements for row in _driver_fetch(conn, statement, ids)]
+            # Columns empty in every row arrive as polars' Null type; the casts type them.
+            frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+            frames[sobject] = typed(frame, kinds) if rows else empty_frame(kinds)
+    return frames
+
+
+def _driver_fetch(conn: Connection, statement: str, arguments: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """A statement's rows from the driver's own cursor: plain tuples, none of SQLAlchemy's rows around them."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(statement, arguments)
+        return list(cursor.fetchall())
+    except conn.dialect.loaded_dbapi.Error as exc:  # worded by the caller's guard, as SQLAlchemy's own are
+        raise DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()

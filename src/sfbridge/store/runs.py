@@ -300,6 +300,7 @@ def _finding_of(row: Sequence[Any]) -> Finding:
         "related": orjson.loads(related),
         "group": group,
         "score": None if score is None else float(score),
+        "json_ready": True,  # all read from JSON and text: JSON as they are (Finding.json_ready)
     }
     return Finding.unvalidated(fields, _FIELDS_SET)
 

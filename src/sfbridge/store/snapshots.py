@@ -8,25 +8,22 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import orjson
-import polars as pl
 import structlog
 from sqlalchemy import func, select
 
 import sfbridge
 from sfbridge.errors import UsageError
 from sfbridge.heap import return_freed_heap
-from sfbridge.snapshot import POLARS_TYPES, Snapshot
+from sfbridge.snapshot import Snapshot
 from sfbridge.store.base import guard
 from sfbridge.store.engine import let_page_cache_go
-from sfbridge.store.frames import FrameRequest, load_frames
+from sfbridge.store.frames import FrameRequest, load_frames, load_some
 from sfbridge.store.kept_frames import Kept, KeptFrames
 from sfbridge.store.mirror import MirrorTables
 from sfbridge.store.sync_state import MIRROR_WRITES
 from sfbridge.store.tables import DELETED_AT, SYNCED_AT, describes, meta, sync_state
 
 log = structlog.get_logger()
-
-_ID_CHUNK = 500  # Ids per SELECT ... WHERE Id IN (...): far below every bind-parameter limit
 
 
 class Snapshots(MirrorTables, KeptFrames):
@@ -92,7 +89,7 @@ class Snapshots(MirrorTables, KeptFrames):
                 lambda: {sobject: self._fill_counts(sobject, from_frames.get(sobject, set())) for sobject in counting}
             )
             with guard("read the mirror"):
-                read = load_frames(self.engine, reading) if only is None else self._some_records(reading, only)
+                read = load_frames(self.engine, reading) if only is None else load_some(self.engine, reading, only)
             counts = counts_made.result()
         # The counting thread's page cache, freed by shrink_memory, stays resident in that
         # thread's malloc arena (and the load's other freed buffers in theirs) otherwise.
@@ -125,24 +122,6 @@ class Snapshots(MirrorTables, KeptFrames):
         if kept.frames:
             log.info("kept_frames_read", objects=sorted(kept.frames), read=sorted(set(requests) - set(kept.frames)))
         return kept
-
-    def _some_records(
-        self, requests: Mapping[str, FrameRequest], only: Mapping[str, Iterable[str]]
-    ) -> dict[str, pl.DataFrame]:
-        """The live records of each object (of the Ids ``only`` names, if it names any), typed as frames are."""
-        frames = {}
-        with self.engine.connect() as conn:
-            for sobject, (table, kinds) in requests.items():
-                query = select(*(table.c[name] for name in kinds)).where(table.c[DELETED_AT].is_(None))
-                if sobject in only:
-                    wanted = sorted(set(only[sobject]))
-                    chunks = (wanted[start : start + _ID_CHUNK] for start in range(0, len(wanted), _ID_CHUNK))
-                    rows = [tuple(row) for ids in chunks for row in conn.execute(query.where(table.c.Id.in_(ids)))]
-                else:
-                    rows = [tuple(row) for row in conn.execute(query)]
-                schema = {name: POLARS_TYPES[kind] for name, kind in kinds.items()}
-                frames[sobject] = pl.DataFrame(rows, schema=schema, orient="row", strict=False)
-        return frames
 
     def snapshot_token(self) -> str:
         """A token for the mirror as it stands: equal tokens, equal snapshots (and so equal findings).
