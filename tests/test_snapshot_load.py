@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
+from sfbridge.errors import StoreError
 from sfbridge.frame_typing import compacted
 from sfbridge.models import ColumnKind, SyncState
 from sfbridge.store import Store, frames
@@ -154,7 +155,7 @@ def _every_kind(n: int) -> tuple:
 def test_a_load_of_some_records_holds_them_as_the_whole_load_does(where, tmp_path, monkeypatch, request):
     """The plan reads the records its findings name, by Id on the driver's cursor: the same rows, typed the same."""
     monkeypatch.setattr(frames, "_ISOLATE_FROM_BYTES", 0)  # the whole load by reader processes, as at scale
-    monkeypatch.setattr(frames, "_ID_CHUNK", 7)  # several statements, as for a plan's thousands of Ids
+    monkeypatch.setattr(frames, "_ID_CHUNK", 7)  # several statements, as for a plan's tens of thousands of Ids
     url = {"file": str(tmp_path / "leads.db"), "memory": ":memory:"}.get(where)
     store = _store(
         url or request.getfixturevalue("postgres_url"), "Lead", _EVERY_KIND, [_every_kind(n) for n in range(600)]
@@ -168,3 +169,31 @@ def test_a_load_of_some_records_holds_them_as_the_whole_load_does(where, tmp_pat
     none = store.load_snapshot({"Lead": list(_EVERY_KIND)}, only={"Lead": []}).frame("Lead")
     assert none.is_empty()
     assert none.schema == whole.schema
+
+
+@pytest.mark.parametrize("where", ["file", "postgresql"])
+def test_an_object_the_ids_do_not_name_is_read_whole_beside_the_named_records(where, tmp_path, request):
+    """The statuses a plan reads beside its records: every live row, in the same read, on both back ends."""
+    url = str(tmp_path / "org.db") if where == "file" else request.getfixturevalue("postgres_url")
+    store = _store(url, "Lead", _EVERY_KIND, [_every_kind(n) for n in range(40)])
+    statuses = {"Id": ColumnKind.TEXT, "ApiName": ColumnKind.TEXT, "IsConverted": ColumnKind.BOOLEAN}
+    store.prepare_mirror("LeadStatus", statuses)
+    state = SyncState(sobject="LeadStatus", cursor="SystemModstamp", bookmark=None, deletes_since=None,
+                      completed_at=_SYNCED, columns=statuses)  # fmt: skip
+    store.save_state(state)
+    rows = [("01J000000000001AAA", "Open - 100%", False), ("01J000000000002AAA", "Converted", True)]
+    store.write_page(state, list(statuses), rows, synced_at=_SYNCED, run_id=None)
+    snapshot = store.load_snapshot(
+        {"Lead": ["Id", "Status"], "LeadStatus": list(statuses)}, only={"Lead": ["00Q000000000000003"]}
+    )
+    assert snapshot.frame("Lead").rows() == [("00Q000000000000003", "Open")]
+    assert sorted(snapshot.frame("LeadStatus").rows()) == rows
+
+
+def test_a_failed_read_of_some_records_names_what_was_read(tmp_path):
+    """A mirror table gone from under the store: a StoreError in words, not the driver's traceback."""
+    store = _store(str(tmp_path / "org.db"), "Lead", _EVERY_KIND, [_every_kind(n) for n in range(10)])
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE sf_lead")
+    with pytest.raises(StoreError, match=r"^cannot read the mirror: OperationalError: no such table: sf_lead"):
+        store.load_snapshot({"Lead": list(_EVERY_KIND)}, only={"Lead": ["00Q000000000000003"]})

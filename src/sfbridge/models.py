@@ -184,9 +184,10 @@ class Finding(_Frozen):
     def json_ready(self) -> bool:
         """Whether the finding's values are JSON as they are: JSON gives each back equal and of the same type.
 
-        Asked once per finding, walking all its values (a million records' 160k findings took
-        2.8 s): a copy that adds JSON evidence to a finding known to be, and a finding unpacked
-        or read back from JSON, are known to be without asking. See :func:`_json_ready`.
+        Asked once per finding, walking all its values (2.8 s for a million records' 160k
+        findings on the slow machine of benchmarks/README.md's tenth round): a copy that adds
+        JSON evidence to a finding known to be, and a finding unpacked or read back from JSON,
+        are known to be without asking. See :func:`_json_ready`.
         """
         return _json_ready(self.__dict__)
 
@@ -244,7 +245,7 @@ class Finding(_Frozen):
         values = {**self.__dict__, "evidence": evidence}
         values.pop("plain", None)
         # Known JSON stays known when what is added is JSON too (a name, an owner): no need to ask again.
-        if values.pop("json_ready", None) and _is_json(dict(more)):
+        if values.pop("json_ready", None) and all(type(key) is str and _is_json(item) for key, item in more.items()):
             values["json_ready"] = True
         return type(self).unvalidated(values, _shared_fields_set(self.__pydantic_fields_set__ | {"evidence"}))
 

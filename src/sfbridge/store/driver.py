@@ -1,14 +1,18 @@
-"""Reading rows on the database driver's own cursor, for queries whose columns need no conversion."""
+"""Statements on the database driver's own cursor: rows as plain tuples, values bound as they are.
+
+For columns that need none of SQLAlchemy's per-row processing, and writes whose values are
+already in stored form: that processing costs several times the database's own work.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Select
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["driver_rows"]
+__all__ = ["driver_fetch", "driver_mark", "driver_rows"]
 
 _BATCH = 5000  # rows a fetch from the driver
 
@@ -23,12 +27,42 @@ def driver_rows(conn: Connection, query: Select[Any]) -> Iterator[tuple[Any, ...
     compiled = query.compile(conn, compile_kwargs={"render_postcompile": True})
     order, values = compiled.positiontup, compiled.params  # by position (SQLite) or by name (psycopg)
     arguments = values if order is None else tuple(values[name] for name in order)
-    cursor = conn.connection.cursor()
+    cursor = None
     try:
+        cursor = conn.connection.cursor()
         cursor.execute(str(compiled), arguments)
         while batch := cursor.fetchmany(_BATCH):
             yield from map(tuple, batch)
     except conn.dialect.loaded_dbapi.Error as exc:  # worded by guard, as SQLAlchemy's own calls are
         raise DBAPIError.instance(str(compiled), None, exc, conn.dialect.loaded_dbapi.Error) from exc
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
+
+
+def driver_fetch(conn: Connection, statement: str, arguments: Sequence[Any] = ()) -> list[Sequence[Any]]:
+    """All rows of a statement (placeholders: :func:`driver_mark`) run on the driver's own cursor, as it gives them."""
+    cursor = None
+    try:
+        cursor = conn.connection.cursor()
+        if arguments:
+            cursor.execute(statement, tuple(arguments))
+        else:  # none passed: psycopg reads a % in a statement given arguments as a placeholder
+            cursor.execute(statement)
+        return list(cursor.fetchall())
+    except conn.dialect.loaded_dbapi.Error as exc:  # worded by guard, as SQLAlchemy's own calls are
+        raise DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
+    finally:
+        if cursor is not None:
+            cursor.close()
+
+
+def driver_mark(conn: Connection) -> str:
+    """The driver's placeholder for one bound value: ``?`` for sqlite3 (qmark), ``%s`` for psycopg (pyformat)."""
+    style = conn.dialect.loaded_dbapi.paramstyle
+    if style == "qmark":
+        return "?"
+    if style in {"format", "pyformat"}:
+        return "%s"
+    msg = f"the store's database driver binds values as {style!r}, which sfbridge does not write"
+    raise NotImplementedError(msg)

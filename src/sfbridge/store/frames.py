@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -32,13 +32,13 @@ from typing import Any
 import adbc_driver_manager
 import polars as pl
 import structlog
-from sqlalchemy import Connection, Engine, Table, func, literal_column, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, Table, func, literal_column, select
 
 from sfbridge.errors import StoreError
 from sfbridge.frame_typing import Compaction, compacted, empty_frame, finished, typed
 from sfbridge.models import ColumnKind
 from sfbridge.sqlite_reader import read_sqlite
+from sfbridge.store.driver import driver_fetch, driver_mark
 from sfbridge.store.tables import DELETED_AT
 
 __all__ = ["FrameRequest", "compaction", "load_frames", "load_some"]
@@ -131,16 +131,21 @@ def _read_rows(
     frames = {}
     with engine.connect() as conn:
         for sobject, sql in queries.items():
-            names = list(kinds[sobject])
             cursor = conn.exec_driver_sql(sql)
             chunks = []
             while rows := cursor.fetchmany(_CHUNK):
-                # Columns empty in a chunk arrive as polars' Null type; the casts type them.
-                chunk = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
-                chunks.append(typed(chunk, kinds[sobject]))
+                chunks.append(_typed_rows(rows, kinds[sobject]))
             whole = pl.concat(chunks, how="vertical_relaxed") if chunks else empty_frame(kinds[sobject])
             frames[sobject] = compacted(whole, kinds[sobject], compaction())
     return frames
+
+
+def _typed_rows(rows: Sequence[Sequence[Any]], kinds: Mapping[str, ColumnKind]) -> pl.DataFrame:
+    """Rows as the driver gives them (text datetimes and 0/1 booleans from SQLite), typed as frames hold them."""
+    if not rows:
+        return empty_frame(kinds)
+    # Columns empty in every row arrive as polars' Null type; the casts type them.
+    return typed(pl.DataFrame(rows, schema=list(kinds), orient="row", infer_schema_length=None), kinds)
 
 
 def _small_or_in_memory(database: str | None) -> bool:
@@ -190,41 +195,29 @@ def load_frames(engine: Engine, requests: Mapping[str, FrameRequest]) -> dict[st
 def load_some(
     engine: Engine, requests: Mapping[str, FrameRequest], only: Mapping[str, Iterable[str]]
 ) -> dict[str, pl.DataFrame]:
-    """The live rows of mirror tables as :func:`load_frames` reads them, of only the Ids ``only`` names per object.
+    """The live rows of mirror tables, only the given columns, of only the Ids ``only`` names per object.
 
     For the records a plan's findings name (an object ``only`` does not name is read whole:
     the statuses). Read in this process, on the driver's own cursor, and typed column by
-    column as the row path types a whole table (not compacted): SQLAlchemy's rows, parsing
-    every datetime one by one, made reading the 91k records of a plan after a million-record
-    audit take 3.8 s instead of 2.3 s (with making them into the plan's dicts).
+    column as :func:`load_frames` types them, but never compacted (no Categoricals: the
+    frames are small, and the plan reads them as Python values). Through SQLAlchemy's rows,
+    which parse every datetime one by one, the 91k records a plan after a million-record
+    audit names took 3.8 s to read and make into the plan's dicts instead of 2.3 s.
     """
-    quote = engine.dialect.identifier_preparer.quote
     frames = {}
     with engine.connect() as conn:
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        mark, column = driver_mark(conn), engine.dialect.identifier_preparer.quote("Id")
         for sobject, (table, kinds) in requests.items():
-            names = list(kinds)
-            sql = _select(engine, table, names)
+            sql = _select(engine, table, list(kinds))
             if sobject in only:
                 wanted = sorted(set(only[sobject]))
                 chunks = [tuple(wanted[start : start + _ID_CHUNK]) for start in range(0, len(wanted), _ID_CHUNK)]
-                statements = [(f"{sql} AND {quote('Id')} IN ({', '.join([mark] * len(ids))})", ids) for ids in chunks]
+                rows = [
+                    row
+                    for ids in chunks
+                    for row in driver_fetch(conn, f"{sql} AND {column} IN ({', '.join([mark] * len(ids))})", ids)
+                ]
             else:
-                statements = [(sql, ())]
-            rows = [row for statement, ids in statements for row in _driver_fetch(conn, statement, ids)]
-            # Columns empty in every row arrive as polars' Null type; the casts type them.
-            frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
-            frames[sobject] = typed(frame, kinds) if rows else empty_frame(kinds)
+                rows = driver_fetch(conn, sql)
+            frames[sobject] = _typed_rows(rows, kinds)
     return frames
-
-
-def _driver_fetch(conn: Connection, statement: str, arguments: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """A statement's rows from the driver's own cursor: plain tuples, none of SQLAlchemy's rows around them."""
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(statement, arguments)
-        return list(cursor.fetchall())
-    except conn.dialect.loaded_dbapi.Error as exc:  # worded by the caller's guard, as SQLAlchemy's own are
-        raise DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
-    finally:
-        cursor.close()

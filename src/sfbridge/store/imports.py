@@ -26,6 +26,7 @@ from sfbridge.errors import ImportFileError, StoreError, UsageError
 from sfbridge.models import ColumnKind, SyncState
 from sfbridge.schema import IMPORT_CURSOR
 from sfbridge.store.base import guard
+from sfbridge.store.driver import driver_mark
 from sfbridge.store.sync_state import SyncStates
 from sfbridge.store.tables import SYNCED_AT, describes, meta, mirror_table, runs, sync_state
 
@@ -50,7 +51,7 @@ class _Writer:
     def insert(self, sobject: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         table = self.tables[sobject]
         quote = self.conn.dialect.identifier_preparer.quote
-        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        mark = driver_mark(self.conn)
         # Text arrives as read, an empty value NULL (Salesforce keeps no empty text): NULLIF does
         # that in the database, at no cost per value in Python (a tenth of an import's time).
         values = [f"NULLIF({mark}, '')" if isinstance(table.c[name].type, Text) else mark for name in columns]

@@ -12,6 +12,7 @@ from sfbridge.errors import StoreError
 from sfbridge.models import ColumnKind, SyncState
 from sfbridge.schema import IMPORT_CURSOR
 from sfbridge.store.base import guard
+from sfbridge.store.driver import driver_mark
 from sfbridge.store.migrate import widen
 from sfbridge.store.sync_state import SyncStates
 from sfbridge.store.tables import DELETED_AT, SYNCED_AT, describes, mirror_table, sync_state
@@ -122,7 +123,7 @@ class MirrorTables(SyncStates):
         key = (conn.dialect.name, table.name, columns, nulls)
         if key not in self._sql:
             quote = conn.dialect.identifier_preparer.quote
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            mark = driver_mark(conn)
             names = [*columns, SYNCED_AT]
             values = [mark] * len(columns) + [_STAMP]
             updates = [f"{quote(n)} = excluded.{quote(n)}" for n in names if n != "Id"]

@@ -7,6 +7,7 @@ process that is gone.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,7 @@ from sfbridge.errors import INTERRUPTED, StoreError
 from sfbridge.models import Finding, collection_paused
 from sfbridge.severity import SEVERITY_OF
 from sfbridge.store.base import StoreBase, guard, quoted
-from sfbridge.store.driver import driver_rows
+from sfbridge.store.driver import driver_mark, driver_rows
 from sfbridge.store.locks import RunOwner, claim_run_owner, in_memory, owner_gone
 from sfbridge.store.tables import findings, runs
 
@@ -133,7 +134,7 @@ class RunsAndFindings(StoreBase):
         with guard("save findings"), self.engine.begin() as conn:
             # Straight to the driver: a large audit has ~150k findings, and SQLAlchemy's
             # per-row parameter processing would cost three times the insert itself.
-            marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(_FINDING_COLUMNS))
+            marks = ", ".join([driver_mark(conn)] * len(_FINDING_COLUMNS))
             columns = ", ".join(quoted(conn, name) for name in _FINDING_COLUMNS)
             statement = f"INSERT INTO {quoted(conn, findings.name)} ({columns}) VALUES ({marks})"  # noqa: S608 (quoted identifiers)
             # Our own cursor, closed whatever happens: a cursor stopped mid-insert (Ctrl-C) and
@@ -300,7 +301,9 @@ def _finding_of(row: Sequence[Any]) -> Finding:
         "related": orjson.loads(related),
         "group": group,
         "score": None if score is None else float(score),
-        "json_ready": True,  # all read from JSON and text: JSON as they are (Finding.json_ready)
+        # Read from JSON and text: JSON as they are (Finding.json_ready), but for a score a
+        # PostgreSQL double could hold as NaN or an infinity, which JSON has not.
+        "json_ready": score is None or math.isfinite(score),
     }
     return Finding.unvalidated(fields, _FIELDS_SET)
 

@@ -48,9 +48,10 @@ class Snapshots(MirrorTables, KeptFrames):
             count_fill: objects whose every stored field gets a fill count (one table scan
                 each, cheaper than loading every column of a large object).
             only: per object, the Ids of the only records of it to load; objects it does not
-                name are read whole. Given, every object is read in this process, by Id: for
-                the few thousand records a plan's findings name (and small objects), not a
-                million, a reader process would cost more than the read.
+                name are read whole. Given, every object is read in this process, by Id
+                (:func:`~sfbridge.store.frames.load_some`): for the records a plan's findings
+                name (91k of a million-record org's) and small objects, a reader process would
+                cost more than the read.
 
         Returns:
             The snapshot.
