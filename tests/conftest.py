@@ -155,6 +155,21 @@ def run_unguarded(script: Path, body: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
+def generated_org_store(url: str | Path, *, snapshot: datetime, records: int = 3_000) -> Store:
+    """A generated org (duplicates, phones, addresses: every normaliser has work) as a first pull writes it.
+
+    ``url``: a SQLite file's path or a store URL (PostgreSQL).
+    """
+    from recorded import FIXTURES  # noqa: PLC0415 (a helper of a few test modules: its imports are theirs)
+    from sfbridge_tools.synthetic import generate_org, shape_for_records  # noqa: PLC0415
+    from sfbridge_tools.synthetic.into_store import write_as_pulled  # noqa: PLC0415
+
+    store = Store.open(str(url))
+    org = generate_org(shape_for_records(records), snapshot=snapshot)
+    write_as_pulled(org, store, describes=FIXTURES / "demo-org" / "describe")
+    return store
+
+
 def fixed_clock(moment: datetime) -> Callable[[], datetime]:
     """A clock that always answers the same moment."""
     return lambda: moment

@@ -7,16 +7,13 @@ import pytest
 from polars.testing import assert_frame_equal
 from sqlalchemy import text
 
-from conftest import copy_store
-from recorded import FIXTURES
+from conftest import copy_store, generated_org_store
 from sfbridge.audit import FILL_COUNTED, audit, prepare_for_audits, snapshot_fields
 from sfbridge.checks import select_checks
 from sfbridge.prepare import prepare_people
 from sfbridge.rules import Rules
 from sfbridge.store import Store, frames
 from sfbridge.store.tables import mirror_table_name
-from sfbridge_tools.synthetic import generate_org, shape_for_records
-from sfbridge_tools.synthetic.into_store import write_as_pulled
 
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
 RULES = Rules()
@@ -25,11 +22,7 @@ RULES = Rules()
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     """A generated org (with Categorical columns: compaction from 500 rows here) as a first pull writes it."""
-    store = Store.open(str(tmp_path_factory.mktemp("kept") / "org.db"))
-    write_as_pulled(
-        generate_org(shape_for_records(3_000), snapshot=NOW), store, describes=FIXTURES / "demo-org" / "describe"
-    )
-    return store
+    return generated_org_store(tmp_path_factory.mktemp("kept") / "org.db", snapshot=NOW)
 
 
 @pytest.fixture(autouse=True)
@@ -191,10 +184,7 @@ def test_a_load_of_some_records_never_reads_kept_frames(generated, tmp_path, mon
 @pytest.mark.postgres
 def test_kept_frames_round_trip_on_postgresql(postgres_url):
     """PostgreSQL's bytea holds the IPC file as SQLite's blob does: types, Categoricals, fill counts and their order."""
-    store = Store.open(postgres_url)
-    write_as_pulled(
-        generate_org(shape_for_records(1_000), snapshot=NOW), store, describes=FIXTURES / "demo-org" / "describe"
-    )
+    store = generated_org_store(postgres_url, snapshot=NOW, records=1_000)
     _prepared(store)
     kept = store.load_snapshot(_audit_fields(), count_fill=FILL_COUNTED)
     store.forget_kept_frames()

@@ -7,8 +7,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from sqlalchemy import text
 
-from conftest import copy_store
-from recorded import FIXTURES
+from conftest import copy_store, generated_org_store
 from sfbridge.audit import audit, prepare_for_audits
 from sfbridge.checks import select_checks
 from sfbridge.checks.context import PEOPLE_NEEDS, people_matching
@@ -16,8 +15,6 @@ from sfbridge.prepare import kept_people_reader
 from sfbridge.rules import Rules
 from sfbridge.store import Store, frames, kept_frames
 from sfbridge.store.tables import mirror_table_name
-from sfbridge_tools.synthetic import generate_org, shape_for_records
-from sfbridge_tools.synthetic.into_store import write_as_pulled
 
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
 RULES = Rules()
@@ -26,11 +23,7 @@ RULES = Rules()
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     """A generated org as a first pull writes it (duplicates, phones, addresses: every normaliser has work)."""
-    store = Store.open(str(tmp_path_factory.mktemp("people") / "org.db"))
-    write_as_pulled(
-        generate_org(shape_for_records(3_000), snapshot=NOW), store, describes=FIXTURES / "demo-org" / "describe"
-    )
-    return store
+    return generated_org_store(tmp_path_factory.mktemp("people") / "org.db", snapshot=NOW)
 
 
 @pytest.fixture(autouse=True)
@@ -230,10 +223,7 @@ def test_the_people_are_not_handed_out_once_no_longer_whole(generated, tmp_path)
 
 @pytest.mark.postgres
 def test_kept_people_round_trip_on_postgresql(postgres_url):
-    store = Store.open(postgres_url)
-    write_as_pulled(
-        generate_org(shape_for_records(1_000), snapshot=NOW), store, describes=FIXTURES / "demo-org" / "describe"
-    )
+    store = generated_org_store(postgres_url, snapshot=NOW, records=1_000)
     prepare_for_audits(store, RULES)
     kept = kept_people_reader(store, store.snapshot_token(), RULES)()
     assert kept is not None
