@@ -38,6 +38,7 @@ from sfbridge.errors import StoreError
 from sfbridge.frame_typing import Compaction, compacted, empty_frame, finished, typed
 from sfbridge.models import ColumnKind
 from sfbridge.sqlite_reader import read_sqlite
+from sfbridge.store.base import quoted
 from sfbridge.store.driver import driver_fetch, driver_mark
 from sfbridge.store.tables import DELETED_AT
 
@@ -206,7 +207,7 @@ def load_some(
     """
     frames = {}
     with engine.connect() as conn:
-        mark, column = driver_mark(conn), engine.dialect.identifier_preparer.quote("Id")
+        mark, column = driver_mark(conn), quoted(conn, "Id")
         for sobject, (table, kinds) in requests.items():
             sql = _select(engine, table, list(kinds))
             if sobject in only:
