@@ -191,6 +191,15 @@ class Finding(_Frozen):
         """
         return _json_ready(self.__dict__)
 
+    def known_json(self) -> Finding:
+        """This finding, its :attr:`json_ready` set without the walk: for a maker that knows its values are JSON.
+
+        The duplicate check does, from its columns' types
+        (:func:`sfbridge.checks.duplicate_evidence.json_as_is`).
+        """
+        self.__dict__["json_ready"] = True  # where the cached property keeps its value
+        return self
+
     @cached_property
     def plain(self) -> dict[str, Any]:
         """The finding as JSON-ready data (dates as ISO text), made once: the store and findings.json share it.

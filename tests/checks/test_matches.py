@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from sfbridge import models
 from sfbridge.checks import CheckContext, fields_needed, run_checks, select_checks
 from sfbridge.checks.matches import duplicate, lead_is_existing_contact, lead_matches_account
 from sfbridge.models import ColumnKind
@@ -69,6 +70,16 @@ def test_duplicate_findings_name_a_survivor_and_explain_themselves(demo_findings
         assert finding.score is not None
         assert finding.evidence["matches"][0]["reasons"]
     assert all(len(survivors) == 1 for survivors in by_group.values())
+
+
+def test_duplicate_findings_are_known_json_when_made_and_a_walk_over_each_agrees(demo_snapshot):
+    """The duplicate check tells its findings are JSON from its columns' types, not by walking every waterfall."""
+    rules = load_rules(REPO / "fixtures" / "demo-org" / "rules.toml")
+    findings = run_checks(demo_snapshot, rules=rules, now=demo_snapshot.taken_at, checks=select_checks(["duplicate"]))
+    assert findings
+    assert all(finding.__dict__.get("json_ready") is True for finding in findings)  # set when made, no walk yet
+    assert all(models._json_ready(finding.__dict__) for finding in findings)
+    assert [finding.plain for finding in findings] == [finding.model_dump(mode="json") for finding in findings]
 
 
 def test_a_kept_contact_is_told_to_take_leads_only_when_its_group_has_leads(demo_findings):

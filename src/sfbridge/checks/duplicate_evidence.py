@@ -13,10 +13,39 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["MergedValue", "match_lists", "merged_lists"]
+__all__ = ["MERGED_COLUMNS", "MergedValue", "json_as_is", "match_lists", "merged_lists"]
 
 #: One value chosen for a merged record: field, value, source_id, rule, changes_survivor.
 MergedValue = tuple[str, str | None, str, str, bool]
+#: The columns of the matching's best values a merged value is read from, in its order.
+MERGED_COLUMNS = ("field", "value", "source_id", "rule", "changes_survivor")
+
+
+def json_as_is(frame: pl.DataFrame) -> bool:
+    """Whether every value polars gives back from this frame is JSON as it is (:attr:`.Finding.json_ready`).
+
+    Decided by the columns' types, not value by value: text (categorical too), integers,
+    booleans and nulls always are; floats when none is NaN or infinite (pydantic dumps those
+    as null); lists and structs when what they hold is. Dates, datetimes, decimals and bytes
+    are not. Evidence built from such a frame needs no walk over its values: the duplicate
+    findings' matches and waterfalls took 1.2 s to walk at a million records.
+    """
+    return all(_series_json(column) for column in frame.iter_columns())
+
+
+def _series_json(series: pl.Series) -> bool:
+    dtype = series.dtype
+    if dtype in (pl.String, pl.Boolean, pl.Null) or dtype.is_integer() or isinstance(dtype, pl.Categorical | pl.Enum):
+        return True
+    if dtype.is_float():
+        return bool(series.is_finite().fill_null(value=True).all())  # NaN is not finite either
+    if isinstance(dtype, pl.List):
+        return _series_json(series.list.explode())
+    if isinstance(dtype, pl.Array):
+        return _series_json(series.arr.explode())
+    if isinstance(dtype, pl.Struct):
+        return all(_series_json(field) for field in series.struct.unnest().iter_columns())
+    return False
 
 
 def match_lists(members: pl.DataFrame) -> list[list[dict[str, Any]] | None]:
@@ -94,9 +123,7 @@ def merged_lists(best_values: pl.DataFrame) -> dict[str, list[MergedValue]]:
     slower, and a million records' clusters choose two hundred thousand values.
     """
     values = best_values.filter(pl.col("source_id").is_not_null())
-    columns = values.select(
-        "cluster_id", pl.col("field").cast(pl.Utf8), "value", "source_id", "rule", "changes_survivor"
-    )
+    columns = values.select("cluster_id", *MERGED_COLUMNS).with_columns(pl.col("field").cast(pl.Utf8))
     merged: dict[str, list[MergedValue]] = {}
     for cluster, *value in columns.iter_rows():
         merged.setdefault(cluster, []).append(tuple(value))  # the five columns above

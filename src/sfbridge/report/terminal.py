@@ -130,8 +130,11 @@ def audit_table(
     columns += [("since previous", "right")] if trends is not None else []
     for header, justify in [*columns, ("example", "left")]:
         table.add_column(header, justify=justify, overflow="fold" if header == "example" else "ellipsis")  # type: ignore[arg-type]
+    by_check: dict[str, list[Finding]] = {}
+    for item in findings:  # one pass, not one per check
+        by_check.setdefault(item.check, []).append(item)
     for check in checks:
-        mine = [item for item in findings if item.check == check["name"]]
+        mine = by_check.get(str(check["name"]), [])
         severity = str(check["severity"])
         example = _example(mine) if mine else "-"
         cells = [
@@ -147,7 +150,9 @@ def audit_table(
 
 def _example(findings: Sequence[Finding]) -> str:
     """The check's most pressing finding, by whose record it is: "Ann Lee (Acme; owner Bo Ek): reason"."""
-    top = ordered(item.plain for item in findings)[0]
+    # The first of the order without sorting the rest: a million records' 160k findings sorted
+    # whole, check by check, took 2-3 s of the terminal's table after every audit.
+    top = ordered((item.plain for item in findings), limit=1)[0]
     person = who(top)
     context = "; ".join(part for part in (person["company"], person["owner"] and f"owner {person['owner']}") if part)
     name = person["name"] or f"{top['sobject']} {top['record_id']}"
