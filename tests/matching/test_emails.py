@@ -7,7 +7,8 @@ import polars as pl
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from sfbridge.matching.email_syntax import email_problems, suggest_email_fix
+from sfbridge.matching import email_syntax
+from sfbridge.matching.email_syntax import email_problems, suggest_email_fix, suggest_email_fixes
 from sfbridge.matching.emails import with_email_columns
 
 
@@ -99,3 +100,21 @@ def test_email_problems_agree_with_email_validator_on_adversarial_addresses():
 def test_suggest_email_fix_repairs_common_slips_only(typed, fixed):
     """Common slips get a repair the library accepts; an address with no domain gets none."""
     assert suggest_email_fix(typed) == fixed
+
+
+def test_repairs_checked_together_get_the_verdict_email_validator_gives_each():
+    """The invalid-email check's repairs, checked as one column, are offered exactly when the library accepts them."""
+    rng = random.Random(20261207)  # noqa: S311 (a seeded test corpus, not a secret)
+    names, domains = ["ann.lee", "bo", "te resa", "x_1", "o..k", ""], ["acme.example", "acme,example", "a-b..com", ""]
+    joins = ["@", " at ", "#", "@@", " [at] ", "", "@."]
+    ends = ["", ".", " "]
+    corpus = [f"{rng.choice(names)}{rng.choice(joins)}{rng.choice(domains)}{rng.choice(ends)}" for _ in range(600)]
+    alphabet = string.ascii_letters + string.digits + ".-_+@ #,"
+    corpus += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))) for _ in range(600)]
+    repaired = [email_syntax._repaired(address) for address in corpus]
+    expected = [
+        fixed if fixed != address and _library_says_valid(fixed) else None
+        for address, fixed in zip(corpus, repaired, strict=True)
+    ]
+    assert suggest_email_fixes(corpus) == expected
+    assert sum(fix is not None for fix in expected) > 100  # the corpus has repairs to offer, not only None

@@ -18,7 +18,7 @@ import polars as pl
 
 from sfbridge.checks.context import CheckContext
 from sfbridge.checks.registry import Check, Reads
-from sfbridge.matching.email_syntax import suggest_email_fix, trimmed_email
+from sfbridge.matching.email_syntax import suggest_email_fixes, trimmed_email
 from sfbridge.models import Finding
 from sfbridge.rules import PhoneRequirement, Rules
 
@@ -107,8 +107,7 @@ def _bounced_email(context: CheckContext) -> list[Finding]:
     return [_bounce_finding(context, row) for row in rows]
 
 
-def _invalid_email_finding(context: CheckContext, row: Mapping[str, Any]) -> Finding:
-    fix = suggest_email_fix(row["email_trim"])
+def _invalid_email_finding(context: CheckContext, row: Mapping[str, Any], fix: str | None) -> Finding:
     return context.finding(
         "invalid_email",
         sobject=row["sobject"],
@@ -129,7 +128,10 @@ def _invalid_email(context: CheckContext) -> list[Finding]:
     trimmed = trimmed_email(pl.col("email"))
     invalid = people.filter(trimmed.is_not_null() & ~pl.col("email_valid")).with_columns(email_trim=trimmed)
     invalid = invalid.sort("record_id")
-    return [_invalid_email_finding(context, row) for row in invalid.iter_rows(named=True)]
+    fixes = suggest_email_fixes(invalid.get_column("email_trim").to_list())
+    return [
+        _invalid_email_finding(context, row, fix) for row, fix in zip(invalid.iter_rows(named=True), fixes, strict=True)
+    ]
 
 
 def _failing(column: str, require: PhoneRequirement) -> pl.Expr:

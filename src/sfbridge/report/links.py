@@ -10,6 +10,7 @@ off-site link in a report.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from sfbridge.ids import KEY_PREFIXES, InvalidIdError, validate_id
@@ -21,6 +22,7 @@ _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,
 _OBJECT_OF_PREFIX = {prefix: sobject for sobject, prefix in KEY_PREFIXES.items()}
 
 
+@lru_cache(maxsize=64)  # a report links tens of thousands of records, all on one or a few instances
 def instance_base(instance_url: str | None) -> str | None:
     """The ``https://host`` of an instance URL, or None when it is not a plain HTTPS origin.
 
