@@ -121,6 +121,35 @@ def test_a_sheet_past_the_link_limit_links_only_the_first_rows(tmp_path, monkeyp
     assert MAX_LINKS == 65_530
 
 
+def test_a_sheet_made_batch_by_batch_is_the_sheet_made_whole(tmp_path, monkeypatch):
+    """Batches whose columns differ in kind, and formats and links first used in a later batch: XlsxWriter's bytes."""
+    monkeypatch.setattr(sfbridge.report.sheet_xml, "BATCH", 4)
+    rows = [row(score=None, record_id="no link", x=n) for n in range(4)]  # no score, no link, numbers
+    rows += [row(score=n / 3, x="text & more" if n % 2 else None) for n in range(4)]  # then all three
+    rows += [row(x=True), row(x=" mixed "), row(name=None, x=2.5), row(name="", x="")]
+    fast, slow = both(tmp_path, monkeypatch, [table(rows), table(rows[::-1])])
+    assert fast == slow
+    assert fast["xl/worksheets/sheet1.xml"].count(b"<hyperlink ") == 8
+
+
+def test_a_cell_only_xlsxwriter_writes_in_a_later_batch_leaves_it_the_whole_sheet(tmp_path, monkeypatch):
+    """An Id past half a cell in the third batch: the batches written before are taken back, XlsxWriter writes all."""
+    monkeypatch.setattr(sfbridge.report.sheet_xml, "BATCH", 3)
+    made = []
+    original = sfbridge.report.sheet_xml.write_rows
+    monkeypatch.setattr(
+        sfbridge.report.sheet_xml, "write_rows", lambda *a, **k: made.append(original(*a, **k)) or made[-1]
+    )
+    rows = [row(score=n / 7, name=f"n{n}") for n in range(7)] + [row(record_id="9" * 20_000)]
+    fast = workbook_parts(tmp_path / "fast.xlsx", ["s"], [table(rows)])
+    assert made == [False]
+    with monkeypatch.context() as patched:
+        patched.setattr(sfbridge.report.sheet_xml, "write_rows", lambda *_, **__: False)
+        slow = workbook_parts(tmp_path / "slow.xlsx", ["s"], [table(rows)])
+    assert fast == slow
+    assert fast["xl/worksheets/sheet1.xml"].count(b"<row ") == 9  # the header and every row, once
+
+
 @pytest.mark.parametrize(
     ("cell", "error"),
     [

@@ -97,22 +97,34 @@ def write_rows(
     """
     if not rows:
         return True
-    try:
-        frame, kinds = _frame(rows, order, fit)
-    except _Unsupported:
-        return False
-    linked = pl.Series("_linked", [url is not None for url in urls], dtype=pl.Boolean)
     # What XlsxWriter does on the first write below the header: row 0 goes to the row file (its
     # format is numbered then, before the rows' formats).
     sheet._write_single_row(1)  # noqa: SLF001
-    styles = _styles(frame, linked, sheet.default_url_format, column_formats)
-    _add_links(sheet, rows, urls)
-    row = _row_xml(frame.columns, kinds, styles)
-    numbers = pl.int_range(2, len(rows) + 2, dtype=pl.Int64, eager=True).cast(pl.String).alias("_r")
-    frame = frame.with_columns(numbers, linked)
+    sheet.fh.flush()
+    start = sheet.fh.tell()
     write = _writer(sheet.fh)
-    for start in range(0, len(rows), BATCH):
-        write(frame.slice(start, BATCH).select(row.str.join("")))
+    # A batch at a time, its columns made and written, then let go: the whole sheet's columns at
+    # once were a second copy of its rows (140 MB for a million records' duplicates, in the
+    # workbook's worker at the audit's peak).
+    for first in range(0, len(rows), BATCH):
+        batch = rows[first : first + BATCH]
+        try:
+            frame, kinds = _frame(batch, order, fit)
+        except _Unsupported:
+            # Left to XlsxWriter whole, as if nothing were written: the batches before are taken
+            # back (the formats they numbered are numbered as XlsxWriter numbers them, by first use).
+            sheet.fh.flush()
+            sheet.fh.seek(start)
+            sheet.fh.truncate()
+            return False
+        linked = pl.Series("_linked", [url is not None for url in urls[first : first + BATCH]], dtype=pl.Boolean)
+        # A format is numbered on its first use: a batch numbers those no batch before used, in
+        # the order of their first cells, as the whole sheet would.
+        row = _row_xml(frame.columns, kinds, _styles(frame, linked, sheet.default_url_format, column_formats))
+        numbers = pl.int_range(first + 2, first + len(batch) + 2, dtype=pl.Int64, eager=True).cast(pl.String)
+        write(frame.with_columns(numbers.alias("_r"), linked).select(row.str.join("")))
+        del frame
+    _add_links(sheet, rows, urls)
     # As XlsxWriter leaves a sheet it wrote: at its last row, whose cells are already on disk.
     sheet._check_dimensions(len(rows), 0)  # noqa: SLF001
     sheet.previous_row = len(rows)
