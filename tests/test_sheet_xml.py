@@ -125,16 +125,21 @@ def test_a_sheet_made_batch_by_batch_is_the_sheet_made_whole(tmp_path, monkeypat
     """Batches whose columns differ in kind, and formats and links first used in a later batch: XlsxWriter's bytes."""
     monkeypatch.setattr(sfbridge.report.sheet_xml, "BATCH", 4)
     rows = [row(score=None, record_id="no link", x=n) for n in range(4)]  # no score, no link, numbers
-    rows += [row(score=n / 3, x="text & more" if n % 2 else None) for n in range(4)]  # then all three
-    rows += [row(x=True), row(x=" mixed "), row(name=None, x=2.5), row(name="", x="")]
+    rows += [row(score=n / 3, record_id="no link", x="text & more" if n % 2 else None) for n in range(4)]
+    rows += [row(x=True), row(x=" mixed "), row(name=None, x=2.5), row(name="", x="")]  # links from here
     fast, slow = both(tmp_path, monkeypatch, [table(rows), table(rows[::-1])])
     assert fast == slow
-    assert fast["xl/worksheets/sheet1.xml"].count(b"<hyperlink ") == 8
+    assert fast["xl/worksheets/sheet1.xml"].count(b"<hyperlink ") == 4
 
 
-def test_a_cell_only_xlsxwriter_writes_in_a_later_batch_leaves_it_the_whole_sheet(tmp_path, monkeypatch):
+@pytest.mark.parametrize("linesep", ["\n", "\r\n"], ids=["bytes", "text"])
+@pytest.mark.parametrize("batch", [3, 100], ids=["third-batch", "first-batch"])
+def test_a_cell_only_xlsxwriter_writes_in_a_later_batch_leaves_it_the_whole_sheet(
+    tmp_path, monkeypatch, linesep, batch
+):
     """An Id past half a cell in the third batch: the batches written before are taken back, XlsxWriter writes all."""
-    monkeypatch.setattr(sfbridge.report.sheet_xml, "BATCH", 3)
+    monkeypatch.setattr(sfbridge.report.sheet_xml.os, "linesep", linesep)
+    monkeypatch.setattr(sfbridge.report.sheet_xml, "BATCH", batch)
     made = []
     original = sfbridge.report.sheet_xml.write_rows
     monkeypatch.setattr(

@@ -191,7 +191,7 @@ class Finding(_Frozen):
         """
         return _json_ready(self.__dict__)
 
-    def known_json(self) -> Finding:
+    def mark_json_ready(self) -> Finding:
         """This finding, its :attr:`json_ready` set without the walk: for a maker that knows its values are JSON.
 
         The duplicate check does, from its columns' types

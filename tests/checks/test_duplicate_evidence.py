@@ -1,7 +1,7 @@
 """Whether a frame's values are JSON as they are, told from its columns' types (the duplicate findings' evidence)."""
 
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import polars as pl
@@ -25,6 +25,9 @@ JSON_FRAMES = {
         }
     ),
     "no rows": pl.DataFrame(schema={"name": pl.String, "score": pl.Float64}),
+    "enums and fixed-size arrays": pl.DataFrame(
+        {"kind": pl.Series(["Lead", "Contact"], dtype=pl.Enum(["Lead", "Contact"]))}
+    ).with_columns(pair=pl.Series([[1, 2], [3, 4]], dtype=pl.Array(pl.Int64, 2))),
 }
 
 NOT_JSON_FRAMES = {
@@ -38,6 +41,14 @@ NOT_JSON_FRAMES = {
         {"waterfall": [[{"step": "prior", "weight": 1.0}], [{"step": "email", "weight": math.nan}]]}
     ),
     "a date inside a struct": pl.DataFrame({"match": [{"other_id": "003A", "since": date(2026, 1, 2)}]}),
+    "a time": pl.DataFrame({"at": [time(9, 30)]}),
+    "a duration": pl.DataFrame({"took": [timedelta(seconds=3)]}),
+    "an object": pl.DataFrame({"thing": pl.Series([{1, 2}], dtype=pl.Object)}),
+    "a 32-bit NaN": pl.DataFrame({"score": pl.Series([math.nan], dtype=pl.Float32)}),
+    "NaN in a list of lists": pl.DataFrame({"weights": [[[1.0], [math.nan]]]}),
+    "infinity in a fixed-size array": pl.DataFrame(
+        {"pair": pl.Series([[1.0, math.inf]], dtype=pl.Array(pl.Float64, 2))}
+    ),
 }
 
 

@@ -3,11 +3,13 @@
 import itertools
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
+import polars as pl
 import pytest
 
 from sfbridge import models
-from sfbridge.checks import CheckContext, fields_needed, run_checks, select_checks
+from sfbridge.checks import CheckContext, fields_needed, matches, run_checks, select_checks
 from sfbridge.checks.matches import duplicate, lead_is_existing_contact, lead_matches_account
 from sfbridge.models import ColumnKind
 from sfbridge.rules import Rules, load_rules
@@ -80,6 +82,22 @@ def test_duplicate_findings_are_known_json_when_made_and_a_walk_over_each_agrees
     assert all(finding.__dict__.get("json_ready") is True for finding in findings)  # set when made, no walk yet
     assert all(models._json_ready(finding.__dict__) for finding in findings)
     assert [finding.plain for finding in findings] == [finding.model_dump(mode="json") for finding in findings]
+
+
+def test_duplicate_findings_are_left_to_the_walk_when_a_column_holds_what_json_would_change(demo_snapshot):
+    """A NaN score (which JSON writes as null): no finding is marked JSON when made; each one's own walk decides."""
+    rules = load_rules(REPO / "fixtures" / "demo-org" / "rules.toml")
+    context = CheckContext(snapshot=demo_snapshot, rules=rules, now=demo_snapshot.taken_at)
+    members = context.matches.members
+    first = pl.int_range(pl.len()) == 0
+    broken = members.with_columns(best_score=pl.when(first).then(float("nan")).otherwise(pl.col("best_score")))
+    stub = SimpleNamespace(
+        matches=SimpleNamespace(members=broken, best_values=context.matches.best_values), finding=context.finding
+    )
+    findings = matches._duplicate(stub)
+    assert findings
+    assert not any("json_ready" in finding.__dict__ for finding in findings)
+    assert [finding.json_ready for finding in findings].count(False) == 1  # the NaN's finding alone
 
 
 def test_a_kept_contact_is_told_to_take_leads_only_when_its_group_has_leads(demo_findings):

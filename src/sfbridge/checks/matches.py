@@ -187,7 +187,7 @@ def _duplicate(context: CheckContext) -> list[Finding]:
             )
             for number, row in enumerate(rows)
         ]
-    return [finding.known_json() for finding in findings] if known_json else findings
+    return [finding.mark_json_ready() for finding in findings] if known_json else findings
 
 
 def _existing_contacts(context: CheckContext) -> pl.DataFrame:

@@ -17,7 +17,8 @@ The XML is XlsxWriter's to the byte (tests/test_sheet_xml.py compares them cell 
 
 A table this does not render exactly as XlsxWriter would (a NaN or an infinity, which
 XlsxWriter refuses; a value of another type; a text polars cannot hold) is left to
-XlsxWriter's own calls: :func:`write_rows` then writes nothing and returns False.
+XlsxWriter's own calls: :func:`write_rows` then takes back the rows it wrote and returns
+False, leaving the sheet as XlsxWriter's first write below the header would find it.
 """
 
 from __future__ import annotations
@@ -92,16 +93,16 @@ def write_rows(
         fit: a text as it fits a cell (:func:`sfbridge.report.workbook._fit`).
 
     Returns:
-        True when the rows were written; False when nothing was, and the caller writes them
-        cell by cell (see the module docstring).
+        True when the rows were written; False when none is left written (the header row is
+        flushed, as XlsxWriter's first write below it would), and the caller writes them cell
+        by cell (see the module docstring).
     """
     if not rows:
         return True
     # What XlsxWriter does on the first write below the header: row 0 goes to the row file (its
     # format is numbered then, before the rows' formats).
     sheet._write_single_row(1)  # noqa: SLF001
-    sheet.fh.flush()
-    start = sheet.fh.tell()
+    rows_at = sheet.fh.tell()  # where the rows begin in the row file (tell flushes the text layer first)
     write = _writer(sheet.fh)
     # A batch at a time, its columns made and written, then let go: the whole sheet's columns at
     # once were a second copy of its rows (140 MB for a million records' duplicates, in the
@@ -113,8 +114,8 @@ def write_rows(
         except _Unsupported:
             # Left to XlsxWriter whole, as if nothing were written: the batches before are taken
             # back (the formats they numbered are numbered as XlsxWriter numbers them, by first use).
-            sheet.fh.flush()
-            sheet.fh.seek(start)
+            # Rare (a NaN, a lone surrogate), and then the rows before are made twice.
+            sheet.fh.seek(rows_at)  # flushes what the batches wrote, text layer and bytes alike
             sheet.fh.truncate()
             return False
         linked = pl.Series("_linked", [url is not None for url in urls[first : first + BATCH]], dtype=pl.Boolean)
