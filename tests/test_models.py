@@ -197,3 +197,13 @@ def test_a_copy_with_other_fields_forgets_the_json_form_worked_out_from_the_old_
     assert moved.plain["group"] == "g2"
     assert moved.plain["evidence"] == {"on": "2026-01-02"}
     assert finding.model_copy().plain is finding.plain  # nothing changed: nothing to work out again
+
+
+def test_findings_by_check_keep_their_order_and_list_the_asked_checks_first():
+    """The checks asked for first (an empty list for one that found nothing), then the others as first found."""
+    findings = _mixed_findings()
+    grouped = models.by_check([*findings, *findings], ["missing_check", findings[-1].check])
+    assert list(grouped) == list(dict.fromkeys(["missing_check", findings[-1].check, *(f.check for f in findings)]))
+    assert grouped["missing_check"] == []
+    for check, mine in grouped.items():
+        assert mine == [f for f in [*findings, *findings] if f.check == check]

@@ -42,6 +42,7 @@ __all__ = [
     "RecordMerge",
     "Severity",
     "SyncState",
+    "by_check",
     "collection_paused",
     "lead_status_values",
 ]
@@ -395,6 +396,18 @@ def _json_ready(values: Mapping[str, Any]) -> bool:
         and all(type(values[name]) is str for name in _TEXT_FIELDS)
         and (values["group"] is None or type(values["group"]) is str)
     )
+
+
+def by_check(findings: Iterable[Finding], order: Iterable[str] = ()) -> dict[str, list[Finding]]:
+    """Findings grouped by check, each check's in their order.
+
+    The checks of ``order`` come first (one without findings: an empty list), then any other
+    check in the order its first finding comes.
+    """
+    grouped: dict[str, list[Finding]] = {name: [] for name in order}
+    for item in findings:
+        grouped.setdefault(item.check, []).append(item)
+    return grouped
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from sfbridge.errors import UsageError
-from sfbridge.models import Finding, Plan, collection_paused
+from sfbridge.models import Finding, Plan, by_check, collection_paused
 from sfbridge.plan.actions import ACTION_OF_CHECK, RecordFacts, actions_for
 from sfbridge.plan.files import plan_digest, plan_json, read_plan, sealed
 from sfbridge.plan.merges import MERGE_FACTS, merge_actions, shown_fields
@@ -248,7 +248,5 @@ def _reused(store: Store, source: FindingsSource, names: list[str]) -> list[Find
     An audit returns its findings check by check in the order it was given the checks, and
     the plan's actions follow that order: the earlier run may have run them in another.
     """
-    by_check: dict[str, list[Finding]] = {name: [] for name in names}
-    for finding in store.load_findings(source.run_id, checks=names):
-        by_check[finding.check].append(finding)
-    return [finding for name in names for finding in by_check[name]]
+    grouped = by_check(store.load_findings(source.run_id, checks=names), names)
+    return [finding for name in names for finding in grouped[name]]

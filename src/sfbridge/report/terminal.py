@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.table import Table
 
-from sfbridge.models import Finding, ObjectOutcome, PullReport
+from sfbridge.models import Finding, ObjectOutcome, PullReport, by_check
 from sfbridge.report.evidence import ordered, who
 
 if TYPE_CHECKING:  # for the annotation only: the Salesforce client and its HTTP stack take 0.14 s to import, and
@@ -130,11 +130,9 @@ def audit_table(
     columns += [("since previous", "right")] if trends is not None else []
     for header, justify in [*columns, ("example", "left")]:
         table.add_column(header, justify=justify, overflow="fold" if header == "example" else "ellipsis")  # type: ignore[arg-type]
-    by_check: dict[str, list[Finding]] = {}
-    for item in findings:  # one pass, not one per check
-        by_check.setdefault(item.check, []).append(item)
+    grouped = by_check(findings)  # one pass, not one per check
     for check in checks:
-        mine = by_check.get(str(check["name"]), [])
+        mine = grouped.get(str(check["name"]), [])
         severity = str(check["severity"])
         example = _example(mine) if mine else "-"
         cells = [

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sfbridge.models import Finding
+from sfbridge.models import Finding, by_check
 from sfbridge.report.csv_files import CheckCsvs, write_check_csvs
 from sfbridge.report.findings_table import FindingsTable, findings_table
 from sfbridge.report.links import instance_base, lightning_url
@@ -119,10 +119,7 @@ def sheet_table(table: FindingsTable) -> bytes:
 
 
 def _tables(checks: Sequence[str], findings: Sequence[Finding]) -> Iterator[SheetTable]:
-    by_check: dict[str, list[Finding]] = {name: [] for name in checks}
-    for item in findings:
-        by_check.setdefault(item.check, []).append(item)
-    for mine in by_check.values():
+    for mine in by_check(findings, checks).values():
         yield None, sheet_table(findings_table(mine))
 
 

@@ -7,14 +7,35 @@ already in stored form: that processing costs several times the database's own w
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Select
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["driver_fetch", "driver_mark", "driver_rows"]
+__all__ = ["driver_cursor", "driver_fetch", "driver_mark", "driver_rows"]
 
 _BATCH = 5000  # rows a fetch from the driver
+
+
+@contextmanager
+def driver_cursor(conn: Connection, statement: str) -> Iterator[Any]:
+    """The driver's own cursor for one statement, closed however the block ends, its errors as SQLAlchemy words them.
+
+    A database error inside the block becomes SQLAlchemy's ``DBAPIError`` for ``statement``,
+    so the store's :class:`~sfbridge.store.base.guard` words it as it does SQLAlchemy's own
+    calls. Closed here, not left to SQLAlchemy: a cursor stopped mid-insert (Ctrl-C) and left
+    open kept SQLite's write lock until the collector freed it.
+    """
+    cursor = None
+    try:
+        cursor = conn.connection.cursor()
+        yield cursor
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
+    finally:
+        if cursor is not None:
+            cursor.close()
 
 
 def driver_rows(conn: Connection, query: Select[Any]) -> Iterator[tuple[Any, ...]]:
@@ -27,34 +48,21 @@ def driver_rows(conn: Connection, query: Select[Any]) -> Iterator[tuple[Any, ...
     compiled = query.compile(conn, compile_kwargs={"render_postcompile": True})
     order, values = compiled.positiontup, compiled.params  # by position (SQLite) or by name (psycopg)
     arguments = values if order is None else tuple(values[name] for name in order)
-    cursor = None
-    try:
-        cursor = conn.connection.cursor()
-        cursor.execute(str(compiled), arguments)
+    statement = str(compiled)
+    with driver_cursor(conn, statement) as cursor:
+        cursor.execute(statement, arguments)
         while batch := cursor.fetchmany(_BATCH):
             yield from map(tuple, batch)
-    except conn.dialect.loaded_dbapi.Error as exc:  # worded by guard, as SQLAlchemy's own calls are
-        raise DBAPIError.instance(str(compiled), None, exc, conn.dialect.loaded_dbapi.Error) from exc
-    finally:
-        if cursor is not None:
-            cursor.close()
 
 
 def driver_fetch(conn: Connection, statement: str, arguments: Sequence[Any] = ()) -> list[Sequence[Any]]:
     """All rows of a statement (placeholders: :func:`driver_mark`) run on the driver's own cursor, as it gives them."""
-    cursor = None
-    try:
-        cursor = conn.connection.cursor()
+    with driver_cursor(conn, statement) as cursor:
         if arguments:
             cursor.execute(statement, tuple(arguments))
         else:  # none passed: psycopg reads a % in a statement given arguments as a placeholder
             cursor.execute(statement)
         return list(cursor.fetchall())
-    except conn.dialect.loaded_dbapi.Error as exc:  # worded by guard, as SQLAlchemy's own calls are
-        raise DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
-    finally:
-        if cursor is not None:
-            cursor.close()
 
 
 def driver_mark(conn: Connection) -> str:

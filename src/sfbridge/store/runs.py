@@ -15,13 +15,12 @@ from typing import Any
 import orjson
 import structlog
 from sqlalchemy import Text, cast, select, update
-from sqlalchemy.exc import DBAPIError
 
 from sfbridge.errors import INTERRUPTED, StoreError
 from sfbridge.models import Finding, collection_paused
 from sfbridge.severity import SEVERITY_OF
 from sfbridge.store.base import StoreBase, guard, quoted
-from sfbridge.store.driver import driver_mark, driver_rows
+from sfbridge.store.driver import driver_cursor, driver_mark, driver_rows
 from sfbridge.store.locks import RunOwner, claim_run_owner, in_memory, owner_gone
 from sfbridge.store.tables import findings, runs
 
@@ -140,14 +139,9 @@ class RunsAndFindings(StoreBase):
             # Our own cursor, closed whatever happens: a cursor stopped mid-insert (Ctrl-C) and
             # left to SQLAlchemy kept SQLite's write lock until the collector freed it, so the
             # run could not be recorded interrupted (30 s waiting, then "database is locked").
-            cursor = conn.connection.cursor()
-            try:
+            with driver_cursor(conn, statement) as cursor:
                 for start in range(0, len(items), _SAVE_BATCH):
                     cursor.executemany(statement, finding_rows(run_id, items[start : start + _SAVE_BATCH]))
-            except conn.dialect.loaded_dbapi.Error as exc:  # worded by guard, as SQLAlchemy's own calls are
-                raise DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
-            finally:
-                cursor.close()
 
     def load_findings(self, run_id: int, *, checks: Collection[str] | None = None) -> list[Finding]:
         """Read back an audit run's findings (of some checks only, if given), in the order they were saved."""
