@@ -10,14 +10,18 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from rich.console import Console
 
 from conftest import copy_store, refuse_one_finding_row
+from sfbridge import checks as checks_module
 from sfbridge.audit import CheckedAudit, audit
 from sfbridge.checks import CHECKS, select_checks
 from sfbridge.cli.auditing import run_audit
 from sfbridge.errors import StoreError
-from sfbridge.models import Finding, Severity
+from sfbridge.models import Finding, Severity, by_check
 from sfbridge.outputs import AuditOutputs
+from sfbridge.report.evidence import ordered
+from sfbridge.report.terminal import audit_table
 from sfbridge.rules import Rules
 from sfbridge.store import Store, runs
 
@@ -113,11 +117,11 @@ def test_the_collector_is_paused_through_the_tail_and_runs_again_however_it_ends
         seen["save"] = gc.isenabled()
         save(self)
 
-    def seen_finishing(self, document):
+    def seen_finishing(self, document, **kwargs):
         seen["finish"] = gc.isenabled()
         if stop is not None:
             raise stop
-        return finish(self, document)
+        return finish(self, document, **kwargs)
 
     monkeypatch.setattr(CheckedAudit, "save", seen_saving)
     monkeypatch.setattr(AuditOutputs, "finish", seen_finishing)
@@ -131,6 +135,62 @@ def test_the_collector_is_paused_through_the_tail_and_runs_again_however_it_ends
             run_audit(store, org="demo", rules=Rules(), checks=checks, out_dir=tmp_path / "out")
     assert seen == {"save": False, "finish": False}
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("path", ["sfbridge audit", "audit()"])
+@pytest.mark.parametrize("stop", [None, RuntimeError("a check failed"), KeyboardInterrupt()])
+def test_the_collector_is_paused_from_the_load_through_the_checks_and_runs_again_however_it_ends(
+    store, tmp_path, monkeypatch, path, stop
+):
+    """The checks and their findings' names are made with the collector paused too, on either path; it runs after."""
+    seen = []
+    load, ran = Store.load_snapshot, checks_module._ran
+
+    def seen_loading(self, *args, **kwargs):
+        seen.append(("load", gc.isenabled()))
+        return load(self, *args, **kwargs)
+
+    def seen_running(check, context):
+        seen.append((check.name, gc.isenabled()))
+        if stop is not None and check.name == "duplicate":
+            raise stop
+        return ran(check, context)
+
+    monkeypatch.setattr(Store, "load_snapshot", seen_loading)
+    monkeypatch.setattr(checks_module, "_ran", seen_running)
+    checks = select_checks(["stale_lead", "duplicate"])
+
+    def audited():
+        if path == "audit()":
+            return audit(store, org="demo", rules=Rules(), checks=checks)
+        return run_audit(store, org="demo", rules=Rules(), checks=checks, out_dir=tmp_path / "out").result
+
+    assert gc.isenabled()
+    if stop is None:
+        assert {item.check for item in audited().findings} == {"stale_lead", "duplicate"}
+    else:
+        with pytest.raises(type(stop)):
+            audited()
+        (run,) = store.recent_runs(limit=1)
+        assert run["outcome"] == ("interrupted" if isinstance(stop, KeyboardInterrupt) else "failed")
+    assert seen == [("load", False), ("stale_lead", False), ("duplicate", False)]
+    assert gc.isenabled()
+
+
+def test_the_terminals_examples_are_the_reports_most_pressing_findings(store, tmp_path):
+    """Each check's example, picked once with the reports' basis, is the one the table would pick from every finding."""
+    outcome = run_audit(store, org="demo", rules=Rules(), checks=ALL, out_dir=tmp_path / "out")
+    grouped = by_check(outcome.result.findings)
+    assert set(outcome.examples) == {name for name, mine in grouped.items() if mine}
+    for name, mine in grouped.items():
+        assert outcome.examples[name] == ordered([item.plain for item in mine], limit=1)[0]
+
+    def text(**examples):
+        console = Console(width=300, record=True, color_system=None)
+        console.print(audit_table(outcome.result.findings, checks=outcome.document["checks"], title="t", **examples))
+        return console.export_text()
+
+    assert text(examples=outcome.examples) == text()
 
 
 def _one_finding(number: int) -> Finding:

@@ -32,7 +32,7 @@ from sfbridge.log import timed
 from sfbridge.models import Finding
 from sfbridge.output_files import temporary_sibling, write_atomically
 from sfbridge.output_manifest import replace_outputs
-from sfbridge.report.basis import report_basis
+from sfbridge.report.basis import ReportBasis, report_basis
 from sfbridge.report.csv_files import CheckCsvs, CsvFile
 from sfbridge.report.findings import csv_rows, object_csv_name, write_csv, write_findings_json
 from sfbridge.report.findings_table import Cell, Columns, findings_table, table_columns
@@ -169,8 +169,11 @@ class AuditOutputs:
             raise
         return self
 
-    def finish(self, document: Mapping[str, Any]) -> list[Path]:
+    def finish(self, document: Mapping[str, Any], *, basis: ReportBasis | None = None) -> list[Path]:
         """Write the reports and findings.json, wait for the CSVs and the workbook, and put every file in place.
+
+        ``basis``: :func:`~sfbridge.report.basis.report_basis` of the document, when the caller
+        has it (None: made here).
 
         Returns:
             The files written.
@@ -186,7 +189,7 @@ class AuditOutputs:
         try:
             # Both reports show the document's own trends (the comparison with the previous audit),
             # from one basis: each check's findings, the most pressing first, and the health scores.
-            basis = report_basis(document)
+            basis = basis or report_basis(document)
             temporaries["report.md"].write_bytes(render_report_markdown(document, basis=basis).encode())
             temporaries["report.html"].write_bytes(render_report_html(document, basis=basis).encode())
             del basis

@@ -6,7 +6,7 @@ Several orgs (``--org a --org b``, ``--all-orgs``) are audited one after another
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -33,7 +33,9 @@ from sfbridge.cli.pulling import print_pull, pull_options, run_pull
 from sfbridge.severity import Severity
 
 if TYPE_CHECKING:
-    from sfbridge.audit import AuditResult
+    from collections.abc import Mapping
+
+    from sfbridge.audit import AuditResult, CheckedAudit
     from sfbridge.checks import Check
     from sfbridge.cli.multiorg import AuditOne
     from sfbridge.config import OrgProfile
@@ -67,11 +69,16 @@ OutOption = Annotated[
 
 @dataclass(frozen=True)
 class AuditOutcome:
-    """An audit, the findings document, and the files written."""
+    """An audit, the findings document, and the files written.
+
+    ``examples``: each check's most pressing finding (its JSON form), as the reports picked it:
+    the terminal's table shows it without picking it again from every finding.
+    """
 
     result: AuditResult
     document: dict[str, Any]
     files: list[Path]
+    examples: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """What `--json` prints: run, counts, changes since the previous audit, files."""
@@ -101,13 +108,25 @@ def run_audit(
     recorded ok after the findings are stored and the files written, failed if either fails.
     """
     from sfbridge.audit import checked_audit
-    from sfbridge.log import timed
     from sfbridge.models import collection_paused
+
+    # The collector is paused from the snapshot's load to the last file (see checked_audit), and
+    # resumed however the audit ends (an error, Ctrl-C).
+    with collection_paused():
+        checked = checked_audit(store, org=org, rules=rules, checks=checks, command=command, rules_file=rules_file)
+        return _stored_and_written(checked, store, org=org, rules=rules, checks=checks, out_dir=out_dir)
+
+
+def _stored_and_written(
+    checked: CheckedAudit, store: Store, *, org: str, rules: Rules, checks: list[Check], out_dir: Path
+) -> AuditOutcome:
+    """Store the checked audit's findings, compare them with the previous audit, write the files, end the run."""
+    from sfbridge.log import timed
     from sfbridge.outputs import AuditOutputs
+    from sfbridge.report.basis import report_basis
     from sfbridge.report.findings import findings_document
     from sfbridge.report.trends import audit_trends, finding_keys
 
-    checked = checked_audit(store, org=org, rules=rules, checks=checks, command=command, rules_file=rules_file)
     result = checked.result
     # The run is recorded ok only once its findings are stored and its files written; a failure
     # in either records it failed. The CSVs and the workbook are written (in a worker process,
@@ -116,12 +135,7 @@ def run_audit(
     # report replaces the previous one for findings the store refused. (Storing on a thread
     # won nothing measurable on 2 cores: it holds the GIL most of the time; benchmarks/README.md.)
     objects = {check.name: check.objects for check in checks}
-    # The tail makes hundreds of thousands of small objects that form no cycles (the findings'
-    # rows for the store, the document, the tables, the reports' rows): the collector's passes
-    # over them found next to nothing to free (at 100k records 265 collections, 0.3-0.5 of the
-    # tail's 2.5 CPU seconds). Paused for it, and resumed however it ends (an error, Ctrl-C).
     with (
-        collection_paused(),
         checked.finishing(),
         AuditOutputs(out_dir, findings=result.findings, checks=objects, instance_url=result.instance_url) as outputs,
     ):
@@ -146,8 +160,10 @@ def run_audit(
                 trends=trends,
                 match_model=result.match_model,
             )
-            written = outputs.finish(document)
-    return AuditOutcome(result, document, written)
+            basis = report_basis(document)
+            written = outputs.finish(document, basis=basis)
+    examples = {name: top[0] for name in basis.checks if (top := basis.most_pressing(name, 1))}
+    return AuditOutcome(result, document, written, examples)
 
 
 def print_audit(outcome: AuditOutcome, *, out_dir: Path) -> None:
@@ -158,7 +174,10 @@ def print_audit(outcome: AuditOutcome, *, out_dir: Path) -> None:
     title = f"Audit of org {result.org_id} (as of {result.snapshot_at:%Y-%m-%d %H:%M} UTC)"
     trends = outcome.document.get("trends")
     by_check = trends["by_check"] if trends else None
-    out.print(audit_table(result.findings, checks=outcome.document["checks"], title=title, trends=by_check))
+    table = audit_table(
+        result.findings, checks=outcome.document["checks"], title=title, trends=by_check, examples=outcome.examples
+    )
+    out.print(table)
     if trends:
         totals = trends["totals"]
         err.print(

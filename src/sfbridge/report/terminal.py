@@ -119,11 +119,14 @@ def audit_table(
     checks: Sequence[Mapping[str, Any]],
     title: str,
     trends: Mapping[str, Mapping[str, int] | None] | None = None,
+    examples: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Table:
     """One row per check: how many findings, how severe, and its most pressing finding, by name, in plain words.
 
     Given the per-check trends (:mod:`sfbridge.report.trends`), a column says what is new and
-    resolved since the previous audit.
+    resolved since the previous audit. ``examples``: each check's most pressing finding (its
+    JSON form) when the caller picked them already (the reports' basis); a check without one
+    is picked here.
     """
     table = Table(title=title, caption=f"{len(findings):,} findings")
     columns = [("check", "left"), ("findings", "right"), ("severity", "left")]
@@ -134,7 +137,8 @@ def audit_table(
     for check in checks:
         mine = grouped.get(str(check["name"]), [])
         severity = str(check["severity"])
-        example = _example(mine) if mine else "-"
+        given = (examples or {}).get(str(check["name"]))
+        example = "-" if not mine else _described(given) if given is not None else _example(mine)
         cells = [
             escape(str(check["title"])),
             f"{len(mine):,}",
@@ -150,7 +154,10 @@ def _example(findings: Sequence[Finding]) -> str:
     """The check's most pressing finding, by whose record it is: "Ann Lee (Acme; owner Bo Ek): reason"."""
     # The first of the order without sorting the rest: a million records' 160k findings sorted
     # whole, check by check, took 2-3 s of the terminal's table after every audit.
-    top = ordered((item.plain for item in findings), limit=1)[0]
+    return _described(ordered((item.plain for item in findings), limit=1)[0])
+
+
+def _described(top: Mapping[str, Any]) -> str:
     person = who(top)
     context = "; ".join(part for part in (person["company"], person["owner"] and f"owner {person['owner']}") if part)
     name = person["name"] or f"{top['sobject']} {top['record_id']}"
