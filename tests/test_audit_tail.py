@@ -2,18 +2,21 @@
 
 An audit's run is recorded ok only once its findings are stored and its files written; a
 failure in either (or Ctrl-C) ends it failed (interrupted), and the store keeps none of a
-save that did not finish.
+save that did not finish. The whole audit, checks and tail, runs with the cyclic collector
+paused, and the terminal's summary shows the examples the reports picked.
 """
 
+import dataclasses
 import gc
 import json
+import weakref
 from datetime import UTC, datetime
 
+import polars as pl
 import pytest
 from rich.console import Console
 
 from conftest import copy_store, refuse_one_finding_row
-from sfbridge import checks as checks_module
 from sfbridge.audit import CheckedAudit, audit
 from sfbridge.checks import CHECKS, select_checks
 from sfbridge.cli.auditing import run_audit
@@ -23,7 +26,7 @@ from sfbridge.outputs import AuditOutputs
 from sfbridge.report.evidence import ordered
 from sfbridge.report.terminal import audit_table
 from sfbridge.rules import Rules
-from sfbridge.store import Store, runs
+from sfbridge.store import Store, runs, snapshots
 
 ALL = list(CHECKS.values())
 
@@ -144,21 +147,23 @@ def test_the_collector_is_paused_from_the_load_through_the_checks_and_runs_again
 ):
     """The checks and their findings' names are made with the collector paused too, on either path; it runs after."""
     seen = []
-    load, ran = Store.load_snapshot, checks_module._ran
+    load = Store.load_snapshot
 
     def seen_loading(self, *args, **kwargs):
         seen.append(("load", gc.isenabled()))
         return load(self, *args, **kwargs)
 
-    def seen_running(check, context):
-        seen.append((check.name, gc.isenabled()))
-        if stop is not None and check.name == "duplicate":
-            raise stop
-        return ran(check, context)
+    def seen_running(check):
+        def run(context):
+            seen.append((check.name, gc.isenabled()))
+            if stop is not None and check.name == "duplicate":
+                raise stop
+            return check.run(context)
+
+        return dataclasses.replace(check, run=run)
 
     monkeypatch.setattr(Store, "load_snapshot", seen_loading)
-    monkeypatch.setattr(checks_module, "_ran", seen_running)
-    checks = select_checks(["stale_lead", "duplicate"])
+    checks = [seen_running(check) for check in select_checks(["stale_lead", "duplicate"])]
 
     def audited():
         if path == "audit()":
@@ -177,11 +182,56 @@ def test_the_collector_is_paused_from_the_load_through_the_checks_and_runs_again
     assert gc.isenabled()
 
 
+def test_what_the_load_leaves_in_a_cycle_is_freed_before_the_checks(store, monkeypatch):
+    """A reader that died leaves a cycle holding the frames read: the paused collector must not keep it to the end."""
+    read, held = snapshots.load_frames, []
+
+    def leaving_a_cycle(engine, requests):
+        frames = read(engine, requests)
+        cycle = [frames["Lead"]]  # as a failed reader's traceback holds the load's frames
+        cycle.append(cycle)
+        held.append(weakref.ref(cycle[0]))
+        return {sobject: frame.clone() for sobject, frame in frames.items()}
+
+    seen = []
+
+    def seen_running(check):
+        def run(context):
+            seen.append(held[0]() is None)
+            return check.run(context)
+
+        return dataclasses.replace(check, run=run)
+
+    store.forget_kept_frames()  # the audit reads the mirror
+    monkeypatch.setattr(snapshots, "load_frames", leaving_a_cycle)
+    audit(store, org="demo", rules=Rules(), checks=[seen_running(check) for check in select_checks(["stale_lead"])])
+    assert seen == [True]
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["as pulled", "nothing kept"])
+def test_an_audit_leaves_no_polars_frame_in_cyclic_garbage(store, kept):
+    """With the collector paused, garbage in a cycle lives until the audit ends: none of it may hold a frame."""
+    if not kept:  # the audit reads the mirror and normalises every value itself
+        store.forget_derived()
+        store.forget_kept_frames()
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        result = audit(store, org="demo", rules=Rules(), checks=ALL)
+        gc.collect()
+        held = [type(item).__name__ for item in gc.garbage if isinstance(item, pl.DataFrame | pl.Series | pl.LazyFrame)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert len(result.findings) > 100
+    assert held == []
+
+
 def test_the_terminals_examples_are_the_reports_most_pressing_findings(store, tmp_path):
     """Each check's example, picked once with the reports' basis, is the one the table would pick from every finding."""
     outcome = run_audit(store, org="demo", rules=Rules(), checks=ALL, out_dir=tmp_path / "out")
     grouped = by_check(outcome.result.findings)
-    assert set(outcome.examples) == {name for name, mine in grouped.items() if mine}
+    assert set(outcome.examples) == set(grouped)
     for name, mine in grouped.items():
         assert outcome.examples[name] == ordered([item.plain for item in mine], limit=1)[0]
 

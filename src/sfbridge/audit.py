@@ -137,21 +137,18 @@ def _columns(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
 def _with_merge_outlook(findings: list[Finding], rules: Rules, facts: dict[str, pl.DataFrame]) -> list[Finding]:
     """The findings, each duplicate cluster's master per object saying what a plan would do (``merge``)."""
     ids = {finding.record_id for finding in findings if finding.check == "duplicate"}
-    with collection_paused():  # records, clusters and copies that last or hold no cycles, as with_names's
-        records = {
-            sobject: {
-                str(row["Id"]): row for row in frame.filter(pl.col("Id").is_in(sorted(ids))).iter_rows(named=True)
-            }
-            for sobject, frame in facts.items()
-            if "Id" in frame.columns
-        }
-        outlook = merge_outlook(findings, rules=rules, records=records)
-        return [
-            finding.with_evidence({"merge": outlook[finding.record_id]})
-            if finding.check == "duplicate" and finding.record_id in outlook
-            else finding
-            for finding in findings
-        ]
+    records = {
+        sobject: {str(row["Id"]): row for row in frame.filter(pl.col("Id").is_in(sorted(ids))).iter_rows(named=True)}
+        for sobject, frame in facts.items()
+        if "Id" in frame.columns
+    }
+    outlook = merge_outlook(findings, rules=rules, records=records)
+    return [
+        finding.with_evidence({"merge": outlook[finding.record_id]})
+        if finding.check == "duplicate" and finding.record_id in outlook
+        else finding
+        for finding in findings
+    ]
 
 
 @dataclass(frozen=True)
@@ -229,6 +226,9 @@ def audit(
     Raises:
         RulesMismatchError: when the rules name fields or statuses the org does not have.
         UsageError: when the store holds no pulled org.
+
+    Python's cyclic collector is paused for the whole process while it runs (see
+    :func:`checked_audit`), and turned back on however it ends.
     """
     with collection_paused():  # from the load to the stored findings: see checked_audit
         checked = checked_audit(store, org=org, rules=rules, checks=checks, command=command, rules_file=rules_file)
@@ -257,9 +257,10 @@ def checked_audit(
     An audit makes millions of small objects that hold no cycles and mostly last until it
     ends (each check's findings, the names, the findings' JSON forms), and every full pass of
     the collector scans them all again. Counted with ``gc.callbacks`` over a million records'
-    audit (``benchmarks/collector_bench.py``): 1,650 collections in 2.0-2.6 s with only the
-    tail paused, 316 in 0.13 s paused throughout (those of the imports and the command around
-    it); what they freed was some SQLAlchemy metadata and functions, never a frame.
+    ``sfbridge audit`` (``benchmarks/collector_bench.py``): 1,650 collections in 2.0-2.7 s
+    with the collector paused only for the tail and a few steps, 316 in 0.13-0.14 s with it
+    paused throughout (the imports' and the command's around the audit). What they freed was
+    SQLAlchemy's metadata and some functions, never a polars frame or series.
     """
     started, timer = datetime.now(UTC), time.perf_counter()
     require_rules_fit(rules, org_facts(store), source=None if rules_file is None else str(rules_file))

@@ -1,4 +1,4 @@
-"""Handing the C heap's freed pages back to the system, between the audit's large stages.
+"""Handing freed memory back to the system, between the audit's large stages.
 
 glibc keeps what C code frees (SQLite's page cache, Python's large objects, the pickles the
 phone readers send back) resident in its arenas for the process to reuse; memory freed in a
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable, MutableMapping
@@ -66,7 +67,18 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 def return_freed_heap() -> None:
-    """Return the C heap's free pages to the system where the C library can (glibc); elsewhere do nothing."""
+    """Free what only reference cycles still hold, then return the C heap's free pages to the system (glibc).
+
+    The audit runs with Python's cyclic collector paused (:func:`sfbridge.audit.checked_audit`),
+    and this is called between its large stages (after the snapshot's load, around making the
+    people), where few Python objects are alive (the findings so far are packed): one
+    collection there is cheap, and frees what a failure left in a cycle. A reader process that
+    died leaves its exception, the traceback and the frames of the calls it was raised through
+    in one, and through them the frames the load read, which the paused collector would
+    otherwise keep to the audit's end. Where the C library cannot trim (Windows, macOS), the
+    collection is all it does.
+    """
+    gc.collect()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)

@@ -189,10 +189,10 @@ class AuditOutputs:
         try:
             # Both reports show the document's own trends (the comparison with the previous audit),
             # from one basis: each check's findings, the most pressing first, and the health scores.
-            basis = basis or report_basis(document)
+            basis = basis if basis is not None else report_basis(document)
             temporaries["report.md"].write_bytes(render_report_markdown(document, basis=basis).encode())
             temporaries["report.html"].write_bytes(render_report_html(document, basis=basis).encode())
-            del basis
+            del basis  # made here, it is freed before findings.json is written
             with temporaries["findings.json"].open("wb") as file:
                 write_findings_json(file, document)
             assert self._tables is not None  # noqa: S101 (entered)

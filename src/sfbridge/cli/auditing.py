@@ -114,20 +114,22 @@ def run_audit(
     # resumed however the audit ends (an error, Ctrl-C).
     with collection_paused():
         checked = checked_audit(store, org=org, rules=rules, checks=checks, command=command, rules_file=rules_file)
-        return _stored_and_written(checked, store, org=org, rules=rules, checks=checks, out_dir=out_dir)
+        return _stored_and_written(checked, rules=rules, out_dir=out_dir)
 
 
-def _stored_and_written(
-    checked: CheckedAudit, store: Store, *, org: str, rules: Rules, checks: list[Check], out_dir: Path
-) -> AuditOutcome:
-    """Store the checked audit's findings, compare them with the previous audit, write the files, end the run."""
+def _stored_and_written(checked: CheckedAudit, *, rules: Rules, out_dir: Path) -> AuditOutcome:
+    """Store the checked audit's findings, compare them with the previous audit, write the files, end the run.
+
+    Called with the collector paused (:func:`run_audit`).
+    """
     from sfbridge.log import timed
     from sfbridge.outputs import AuditOutputs
     from sfbridge.report.basis import report_basis
     from sfbridge.report.findings import findings_document
     from sfbridge.report.trends import audit_trends, finding_keys
 
-    result = checked.result
+    store, org, result = checked.store, checked.org, checked.result
+    checks = result.checks
     # The run is recorded ok only once its findings are stored and its files written; a failure
     # in either records it failed. The CSVs and the workbook are written (in a worker process,
     # at 1M records) while the findings are stored and the document is made: the second core
@@ -162,8 +164,7 @@ def _stored_and_written(
             )
             basis = report_basis(document)
             written = outputs.finish(document, basis=basis)
-    examples = {name: top[0] for name in basis.checks if (top := basis.most_pressing(name, 1))}
-    return AuditOutcome(result, document, written, examples)
+    return AuditOutcome(result, document, written, basis.examples())
 
 
 def print_audit(outcome: AuditOutcome, *, out_dir: Path) -> None:

@@ -53,6 +53,10 @@ class ReportBasis:
         """A check's findings (none for a check that found nothing, or that the document does not have)."""
         return self.checks.get(name) or _NOTHING
 
+    def examples(self) -> dict[str, Mapping[str, Any]]:
+        """Each check's most pressing finding (a check without findings has none): the terminal's examples."""
+        return {name: top[0] for name in self.checks if (top := self.most_pressing(name, 1))}
+
     def most_pressing(self, name: str, limit: int) -> list[Mapping[str, Any]]:
         """A check's ``limit`` most pressing findings: the first of its ``shown``, or picked again past them."""
         mine = self.check(name)

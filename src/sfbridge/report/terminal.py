@@ -138,7 +138,12 @@ def audit_table(
         mine = grouped.get(str(check["name"]), [])
         severity = str(check["severity"])
         given = (examples or {}).get(str(check["name"]))
-        example = "-" if not mine else _described(given) if given is not None else _example(mine)
+        if not mine:
+            example = "-"
+        elif given is not None:
+            example = _described(given)
+        else:
+            example = _example(mine)
         cells = [
             escape(str(check["title"])),
             f"{len(mine):,}",
