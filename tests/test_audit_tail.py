@@ -10,6 +10,8 @@ import dataclasses
 import gc
 import json
 import weakref
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
 import polars as pl
@@ -26,7 +28,7 @@ from sfbridge.outputs import AuditOutputs
 from sfbridge.report.evidence import ordered
 from sfbridge.report.terminal import audit_table
 from sfbridge.rules import Rules
-from sfbridge.store import Store, runs, snapshots
+from sfbridge.store import Store, frames, runs
 
 ALL = list(CHECKS.values())
 
@@ -182,30 +184,34 @@ def test_the_collector_is_paused_from_the_load_through_the_checks_and_runs_again
     assert gc.isenabled()
 
 
-def test_what_the_load_leaves_in_a_cycle_is_freed_before_the_checks(store, monkeypatch):
-    """A reader that died leaves a cycle holding the frames read: the paused collector must not keep it to the end."""
-    read, held = snapshots.load_frames, []
+def test_a_store_reader_that_died_leaves_no_cycle_for_the_checks(store, monkeypatch):
+    """Its futures, their exception and the load's frames form a cycle: the paused collector must not keep it."""
+    failures = []
 
-    def leaving_a_cycle(engine, requests):
-        frames = read(engine, requests)
-        cycle = [frames["Lead"]]  # as a failed reader's traceback holds the load's frames
-        cycle.append(cycle)
-        held.append(weakref.ref(cycle[0]))
-        return {sobject: frame.clone() for sobject, frame in frames.items()}
+    def died(*_):  # as _read_sqlite_isolated fails when its pool breaks
+        future, failure = Future(), BrokenProcessPool("a reader died")
+        failures.append(weakref.ref(failure))
+        future.set_exception(failure)
+        futures = [future]
+        return {sobject: frame for done in futures for sobject, frame in done.result().items()}
 
     seen = []
 
     def seen_running(check):
         def run(context):
-            seen.append(held[0]() is None)
+            seen.append([failure() for failure in failures])
             return check.run(context)
 
         return dataclasses.replace(check, run=run)
 
     store.forget_kept_frames()  # the audit reads the mirror
-    monkeypatch.setattr(snapshots, "load_frames", leaving_a_cycle)
-    audit(store, org="demo", rules=Rules(), checks=[seen_running(check) for check in select_checks(["stale_lead"])])
-    assert seen == [True]
+    monkeypatch.setattr(frames, "_ISOLATE_FROM_BYTES", 0)  # through reader processes, as a large store is
+    monkeypatch.setattr(frames, "_read_sqlite_isolated", died)
+    result = audit(
+        store, org="demo", rules=Rules(), checks=[seen_running(check) for check in select_checks(["stale_lead"])]
+    )
+    assert len(result.findings) > 10  # read in process instead
+    assert seen == [[None]]
 
 
 @pytest.mark.parametrize("kept", [True, False], ids=["as pulled", "nothing kept"])

@@ -1,16 +1,14 @@
-"""Handing freed memory back: what cycles hold, then glibc's malloc_trim where there is one."""
+"""Handing the C heap's freed pages back: glibc's malloc_trim where there is one, nothing elsewhere."""
 
 import os
 import platform
 import subprocess
 import sys
-import weakref
 
 import pytest
 
 from sfbridge import heap
 from sfbridge.cli import main
-from sfbridge.models import collection_paused
 
 
 def test_the_c_heap_is_trimmed_only_where_the_c_library_can():
@@ -20,28 +18,6 @@ def test_the_c_heap_is_trimmed_only_where_the_c_library_can():
     if platform.libc_ver()[0] == "glibc":
         assert trim is not None
     heap.return_freed_heap()
-
-
-class _Held:
-    """Something a reference cycle holds (a weak reference tells when it is freed)."""
-
-
-@pytest.mark.parametrize("platform_name", ["linux", "win32"])
-def test_what_only_a_cycle_holds_is_freed_with_the_collector_paused(monkeypatch, platform_name):
-    """The audit pauses the collector: handing memory back frees what a failure left in a cycle, on every platform."""
-    heap._malloc_trim.cache_clear()
-    monkeypatch.setattr(heap.sys, "platform", platform_name)
-    try:
-        with collection_paused():
-            cycle = [_Held()]
-            cycle.append(cycle)
-            held = weakref.ref(cycle[0])
-            del cycle
-            assert held() is not None  # nothing frees it on its own while the collector is paused
-            heap.return_freed_heap()
-            assert held() is None
-    finally:
-        heap._malloc_trim.cache_clear()
 
 
 def test_nothing_is_trimmed_off_linux(monkeypatch):

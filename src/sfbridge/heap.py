@@ -1,4 +1,4 @@
-"""Handing freed memory back to the system, between the audit's large stages.
+"""Handing the C heap's freed pages back to the system, between the audit's large stages.
 
 glibc keeps what C code frees (SQLite's page cache, Python's large objects, the pickles the
 phone readers send back) resident in its arenas for the process to reuse; memory freed in a
@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Callable, MutableMapping
 
-__all__ = ["return_freed_frames_promptly", "return_freed_heap"]
+__all__ = ["freed_failure_cycles", "return_freed_frames_promptly", "return_freed_heap"]
 
 # polars' jemalloc reads its options from this variable when the polars module loads
 # (polars/__init__.py, polars 1.2x-2.x: it writes its own defaults first and appends what the
@@ -66,19 +66,24 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
-def return_freed_heap() -> None:
-    """Free what only reference cycles still hold, then return the C heap's free pages to the system (glibc).
+def freed_failure_cycles() -> None:
+    """Free the reference cycle a failed pool of worker processes leaves, after falling back from it.
 
-    The audit runs with Python's cyclic collector paused (:func:`sfbridge.audit.checked_audit`),
-    and this is called between its large stages (after the snapshot's load, around making the
-    people), where few Python objects are alive (the findings so far are packed): one
-    collection there is cheap, and frees what a failure left in a cycle. A reader process that
-    died leaves its exception, the traceback and the frames of the calls it was raised through
-    in one, and through them the frames the load read, which the paused collector would
-    otherwise keep to the audit's end. Where the C library cannot trim (Windows, macOS), the
-    collection is all it does.
+    A pool that breaks (a worker killed for memory, a caller's script without a ``__main__``
+    guard) raises ``BrokenProcessPool`` from each of its futures: the exception, its traceback,
+    the frames it was raised through and the futures they hold refer to one another, and
+    through those frames' callers to what they held: for the store's reader, the whole snapshot
+    as read (17 frames in a 100k audit forced down this path); for the phone readers, their
+    batch of values (once the batch lets its futures go). The audit runs with Python's cyclic collector paused
+    (:func:`sfbridge.audit.checked_audit`), which would keep all of it to the audit's end. Called
+    once the fallback is taken, outside the handler, so the exception is garbage by then: a
+    rare path, so one full collection is cheap there.
     """
     gc.collect()
+
+
+def return_freed_heap() -> None:
+    """Return the C heap's free pages to the system where the C library can (glibc); elsewhere do nothing."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)

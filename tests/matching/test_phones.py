@@ -1,6 +1,9 @@
 """Phone numbers in E.164, extensions apart, read in the record's country (else a fallback region); placeholders."""
 
 import random
+import weakref
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 
 import phonenumbers
 import polars as pl
@@ -19,6 +22,7 @@ from sfbridge.matching.phones import (
     read_phone,
     read_phones,
 )
+from sfbridge.models import collection_paused
 
 
 @pytest.mark.parametrize(
@@ -107,6 +111,28 @@ def test_phone_batch_in_worker_processes_matches_reading_in_process(monkeypatch)
     assert readings.equals(read_phones(values, workers=1, reader=reader))
     assert readings.get_column("level").to_list()[-2:] == ["placeholder", "valid"]
     assert readings.get_column("fallback").to_list()[-1] == "US"
+
+
+def test_a_broken_pool_is_read_in_process_and_its_failure_freed_with_the_collector_paused(monkeypatch):
+    """A dead worker's futures hold exceptions in a cycle with the batch: the audit's paused collector would keep it."""
+    monkeypatch.setattr(phones, "POOL_THRESHOLD", 10)
+    monkeypatch.setattr(phones, "_CHUNK", 7)
+    failures = []
+
+    def broken(*_, **__):
+        future, failure = Future(), BrokenProcessPool("a worker died")
+        failures.append(weakref.ref(failure))
+        future.set_exception(failure)
+        return future
+
+    monkeypatch.setattr(phones.ProcessPoolExecutor, "submit", broken)
+    values = pl.DataFrame({"text": [f"(415) 555-01{number:02d}" for number in range(20)], "region": ["US"] * 20})
+    with collection_paused():
+        with PhoneBatch(values, workers=2) as batch:
+            readings = batch.result()
+        assert readings.equals(read_phones(values, workers=1))
+        assert failures
+        assert [failure() for failure in failures] == [None] * len(failures)
 
 
 def test_phone_batch_hands_its_workers_bytes_never_polars_frames(monkeypatch):

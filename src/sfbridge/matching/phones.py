@@ -54,6 +54,8 @@ import polars as pl
 import structlog
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
+from sfbridge.heap import freed_failure_cycles
+
 __all__ = [
     "DEFAULT_PLACEHOLDERS",
     "LEVELS",
@@ -517,13 +519,16 @@ class PhoneBatch:
                 return pl.concat([pl.read_ipc(future.result()) for future in self._futures])
             # The pool broke before every chunk was handed out.
             log.warning("phone_workers_failed", values=self._values.height)
-            return self._reader.read_frame(self._values)
         except BrokenProcessPool:
             # A worker died (killed for memory, or a main module without a __main__ guard).
             log.warning("phone_workers_failed", values=self._values.height)
-            return self._reader.read_frame(self._values)
         finally:
             self.close()
+        # The failed futures hold their exception, whose traceback holds this call's frames and
+        # so this batch with its values: let go of them, then free the cycle they leave.
+        self._futures = []
+        freed_failure_cycles()
+        return self._reader.read_frame(self._values)
 
 
 def read_phones(values: pl.DataFrame, *, workers: int = 1, reader: PhoneReader | None = None) -> pl.DataFrame:

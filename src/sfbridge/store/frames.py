@@ -36,6 +36,7 @@ from sqlalchemy import Engine, Table, func, literal_column, select
 
 from sfbridge.errors import StoreError
 from sfbridge.frame_typing import Compaction, compacted, empty_frame, finished, typed
+from sfbridge.heap import freed_failure_cycles
 from sfbridge.models import ColumnKind
 from sfbridge.sqlite_reader import read_sqlite
 from sfbridge.store.base import quoted
@@ -189,8 +190,10 @@ def load_frames(engine: Engine, requests: Mapping[str, FrameRequest]) -> dict[st
         # The reader could not start or died: a script without a __main__ guard (spawned
         # processes import it), or killed for memory. Slower, but the same frames.
         log.warning("store_reader_failed", fallback="in-process read")
-        return _read_rows(engine, queries, kinds)
-    return {sobject: finished(frame, kinds[sobject], compaction()) for sobject, frame in raw.items()}
+    else:
+        return {sobject: finished(frame, kinds[sobject], compaction()) for sobject, frame in raw.items()}
+    freed_failure_cycles()
+    return _read_rows(engine, queries, kinds)
 
 
 def load_some(
