@@ -7,7 +7,9 @@ records ~100 MB was held so after the snapshot load, and ~85 MB after normalisin
 people, through the duplicate search that sets the audit's peak. ``malloc_trim`` returns it
 (a few milliseconds). polars' own memory is jemalloc's and is not touched by it: jemalloc is
 told instead, before polars loads, to hand its freed pages back promptly (see
-:func:`return_freed_frames_promptly`).
+:func:`return_freed_frames_promptly`). And what a failed pool of worker processes leaves in a
+reference cycle is freed where its fallback is taken (:func:`freed_failure_cycles`): the
+audit runs with Python's cyclic collector paused, which would keep it.
 """
 
 from __future__ import annotations
@@ -74,10 +76,10 @@ def freed_failure_cycles() -> None:
     the frames it was raised through and the futures they hold refer to one another, and
     through those frames' callers to what they held: for the store's reader, the whole snapshot
     as read (17 frames in a 100k audit forced down this path); for the phone readers, their
-    batch of values (once the batch lets its futures go). The audit runs with Python's cyclic collector paused
-    (:func:`sfbridge.audit.checked_audit`), which would keep all of it to the audit's end. Called
-    once the fallback is taken, outside the handler, so the exception is garbage by then: a
-    rare path, so one full collection is cheap there.
+    batch of values (once the batch lets its futures go). The audit runs with Python's cyclic
+    collector paused (:func:`sfbridge.audit.checked_audit`), which would keep all of it to the
+    audit's end. Called once the fallback is taken, outside the handler, so the exception is
+    garbage by then; the path is rare, so one full collection there costs next to nothing.
     """
     gc.collect()
 

@@ -192,7 +192,7 @@ class AuditOutputs:
             basis = basis if basis is not None else report_basis(document)
             temporaries["report.md"].write_bytes(render_report_markdown(document, basis=basis).encode())
             temporaries["report.html"].write_bytes(render_report_html(document, basis=basis).encode())
-            del basis  # made here, it is freed before findings.json is written
+            del basis  # if made here, freed before findings.json is written (a caller's stays the caller's)
             with temporaries["findings.json"].open("wb") as file:
                 write_findings_json(file, document)
             assert self._tables is not None  # noqa: S101 (entered)
