@@ -10,6 +10,8 @@ its reader and phone-reading workers (sampled from /proc every 50 ms).
     python benchmarks/audit_bench.py --records 1000000 --keep /tmp/bench-1m   # reuse with --reuse
     python benchmarks/audit_bench.py --records 1000000 --keep /tmp/bench-1m --reuse --cold        # derive everything
     python benchmarks/audit_bench.py --records 1000000 --keep /tmp/bench-1m --reuse --change 1    # after a 1 % change
+    python benchmarks/audit_bench.py --records 1000000 --keep /tmp/bench-1m --reuse --change-tasks 1    # 1 % of Tasks
+    python benchmarks/audit_bench.py --records 1000000 --keep /tmp/bench-1m --reuse --quiet-pull  # a pull found nothing
 
 A built store is prepared as `sfbridge pull` leaves one (the people's values normalised and
 kept, and the audit's frames kept: :mod:`sfbridge.prepare`); ``--cold`` audits without either,
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,36 +108,82 @@ def prepare(store_url: str) -> dict[str, Any]:
     prepared = prepare_for_audits(
         Store.open(store_url, create=False), load_rules(REPO / "fixtures/demo-org/rules.toml")
     )
-    return {"prepare_seconds": round(prepared.seconds, 1)}
+    return {"prepare_seconds": round(prepared.seconds, 1), "prepare_kept": list(prepared.kept)}
+
+
+def _written(store: Store, sobject: str, columns: list[str], rows: list[tuple[Any, ...]], at: datetime) -> None:
+    """Write rows as a pull's pages do (the object's state as it is: the bookmark does not move)."""
+    state = store.state(sobject)
+    assert state is not None  # noqa: S101 (a built store holds every object)
+    for start in range(0, len(rows), PAGE):
+        store.write_page(state, columns, rows[start : start + PAGE], synced_at=at, run_id=None)
 
 
 def change(store_url: str, percent: float) -> dict[str, Any]:
     """Change ``percent`` of the Leads and Contacts the way an incremental pull would bring them.
 
     Every n-th record gets a new phone number, email and last name (new values for every
-    normaliser), written straight into the mirror; the pull's own prepare step follows. Each
-    changed record's new phone number and email are its own: an edit does not make a hundred
-    people share one number, which would add candidate pairs (and duplicates) that a full
-    audit of the same org does not have, and measure a different search.
+    normaliser), written through the store's page writer as a pull's pages are; the pull's own
+    prepare step follows. Each changed record's new phone number and email are its own: an
+    edit does not make a hundred people share one number, which would add candidate pairs (and
+    duplicates) that a full audit of the same org does not have, and measure a different search.
     """
     store = Store.open(store_url, create=False)
     step = max(1, round(100 / percent))
+    now = datetime.now(UTC)
     changed = 0
     for sobject, exchange in (("Lead", 2_000_000), ("Contact", 6_000_000)):
         table = mirror_table_name(sobject)  # our own table names, not input
-        with store.engine.begin() as conn:
-            done = conn.execute(
-                text(
-                    f"UPDATE {table} SET \"Phone\" = '+1 415 ' || ({exchange} + rowid), "  # noqa: S608
-                    f"\"Email\" = 'changed.{sobject.lower()}.' || rowid || '@example.org', "
-                    f'"LastName" = "LastName" || \'son\' WHERE rowid % {step} = 0'
-                )
-            )
-            changed += done.rowcount
-            # Counted as every write to the mirror is: its snapshot token changes, so nothing
-            # prepared before is taken for this mirror.
-            store.count_mirror_write(conn)
+        with store.engine.connect() as conn:
+            found = conn.execute(
+                text(f'SELECT rowid, "Id", "LastName" FROM {table} WHERE rowid % {step} = 0 ORDER BY rowid')  # noqa: S608
+            ).all()
+        rows = [
+            (record, f"+1 415 {exchange + rowid}", f"changed.{sobject.lower()}.{rowid}@example.org", f"{last or ''}son")
+            for rowid, record, last in found
+        ]
+        _written(store, sobject, ["Id", "Phone", "Email", "LastName"], rows, now)
+        changed += len(rows)
     return {"changed_records": changed, **prepare(store_url)}
+
+
+def change_tasks(store_url: str, percent: float) -> dict[str, Any]:
+    """Complete ``percent`` of the Tasks, as a pull that brought only activity would; then prepare."""
+    store = Store.open(store_url, create=False)
+    step = max(1, round(100 / percent))
+    table = mirror_table_name("Task")  # our own table name, not input
+    with store.engine.connect() as conn:
+        found = conn.execute(text(f'SELECT "Id" FROM {table} WHERE rowid % {step} = 0 ORDER BY rowid')).all()  # noqa: S608
+    _written(
+        store,
+        "Task",
+        ["Id", "Status", "IsClosed"],
+        [(record, "Completed", True) for (record,) in found],
+        datetime.now(UTC),
+    )
+    return {"changed_tasks": len(found), **prepare(store_url)}
+
+
+def quiet_pull(store_url: str) -> dict[str, Any]:
+    """What a scheduled pull that found nothing new writes, then prepare.
+
+    Every object's sync state anew (a new completion moment), and the small objects read whole
+    on every pull (Group, LeadStatus: no cursor) written again, as `sfbridge pull` does.
+    """
+    store = Store.open(store_url, create=False)
+    now = datetime.now(UTC)
+    with store.engine.connect() as conn:
+        objects = [row[0] for row in conn.execute(text("SELECT sobject FROM sync_state ORDER BY sobject"))]
+    for sobject in objects:
+        state = store.state(sobject)
+        assert state is not None  # noqa: S101 (listed above)
+        if state.cursor is None:
+            names = ", ".join(f'"{name}"' for name in state.columns)  # describe's field names
+            with store.engine.connect() as conn:  # as stored: the page writer takes stored forms
+                rows = [tuple(row) for row in conn.execute(text(f"SELECT {names} FROM {mirror_table_name(sobject)}"))]  # noqa: S608
+            _written(store, sobject, list(state.columns), rows, now)
+        store.save_state(state.model_copy(update={"completed_at": now}))
+    return {"quiet_pull": True, **prepare(store_url)}
 
 
 def main() -> None:
@@ -151,6 +200,12 @@ def main() -> None:
     parser.add_argument(
         "--change", type=float, metavar="PERCENT", help="change this share of Leads and Contacts first, then prepare"
     )
+    parser.add_argument(
+        "--change-tasks", type=float, metavar="PERCENT", help="complete this share of the Tasks first, then prepare"
+    )
+    parser.add_argument(
+        "--quiet-pull", action="store_true", help="write what a pull that found nothing new writes first, then prepare"
+    )
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="sfbridge-audit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -158,6 +213,10 @@ def main() -> None:
     built = {} if args.reuse else {**build_store(args.records, store_url), **prepare(store_url)}
     if args.change:
         built.update(change(store_url, args.change))
+    if args.change_tasks:
+        built.update(change_tasks(store_url, args.change_tasks))
+    if args.quiet_pull:
+        built.update(quiet_pull(store_url))
     if args.cold:
         store = Store.open(store_url, create=False)
         store.forget_derived()

@@ -470,6 +470,31 @@ def test_pull_normalises_the_people_for_the_next_audit(tmp_path):
     assert {"phone", "email", "company", "address", "first_fold", "region"} <= kinds
 
 
+@pytest.mark.parametrize(
+    ("prepared", "line"),
+    [
+        (
+            {"kept": ("Lead", "Contact"), "people_kept": True},
+            "Normalised and kept 1,461 people, and kept 2 objects' records for the next audit in 0.2 s.",
+        ),
+        (
+            {"kept": ("Task",), "people_kept": True, "people_unchanged": True, "unchanged": ("Lead", "Contact")},
+            "1,461 people unchanged, and kept 1 object's records (2 unchanged) for the next audit in 0.2 s.",
+        ),
+        (
+            {"people_kept": True, "people_unchanged": True, "unchanged": ("Lead", "Contact", "Task")},
+            "1,461 people and 3 objects' records unchanged since the last pull: nothing to prepare.",
+        ),
+        ({"kept": ("Lead",)}, "Normalised 1,461 people and kept 1 object's records for the next audit in 0.2 s."),
+    ],
+)
+def test_a_pull_says_what_its_preparation_kept_and_what_still_held(prepared, line):
+    from sfbridge.cli.pulling import prepared_line  # noqa: PLC0415 (the CLI's own line)
+    from sfbridge.prepare import Prepared  # noqa: PLC0415
+
+    assert prepared_line(Prepared(people=1_461, seconds=0.2, **prepared)) == line
+
+
 def test_an_offline_audit_after_a_pull_reads_every_object_from_the_frames_it_kept(tmp_path):
     """The pull keeps what an audit of every check loads under the profile's rules, and the people normalised.
 

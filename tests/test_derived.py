@@ -16,7 +16,7 @@ from sfbridge.matching.derived import Derived
 from sfbridge.matching.engine import Matching
 from sfbridge.matching.normalise import normalise_people
 from sfbridge.matching.people import PEOPLE_SCHEMA, field_of, people_frame
-from sfbridge.prepare import people_prepared, prepare_people
+from sfbridge.prepare import people_prepared, people_token, prepare_people
 from sfbridge.rules import Rules
 from sfbridge.store import Store
 from sfbridge.store.tables import mirror_table_name
@@ -248,17 +248,23 @@ def test_a_note_whose_tables_were_replaced_since_costs_time_never_a_finding(gene
     assert any(read)  # and the phones were read after all
 
 
-def test_a_preparation_holds_for_its_snapshot_its_rules_and_nothing_else(generated, tmp_path):
-    """A pull since (its sync state written) or other rules: the audit reads what is missing itself, early."""
+def test_a_preparation_holds_for_its_peoples_records_its_rules_and_nothing_else(generated, tmp_path):
+    """Other rules, or a Lead written since: the audit reads what is missing itself, early.
+
+    A pull that wrote no Lead, Contact or Account (its sync state alone) leaves it holding.
+    """
     store = copy_store(generated, tmp_path / "copy.db")
-    assert not people_prepared(store, store.snapshot_token(), Rules())
+    assert not people_prepared(store, people_token(store), Rules())
     prepare_people(store, Rules())
-    assert people_prepared(store, store.snapshot_token(), Rules())
-    assert not people_prepared(store, store.snapshot_token(), Rules(default_phone_region="GB"))
+    assert people_prepared(store, people_token(store), Rules())
+    assert not people_prepared(store, people_token(store), Rules(default_phone_region="GB"))
     with store.engine.begin() as conn:
         moment = datetime(2026, 12, 1, tzinfo=UTC)
         conn.execute(text("UPDATE sync_state SET completed_at = :moment"), {"moment": moment})
-    assert not people_prepared(store, store.snapshot_token(), Rules())
+    assert people_prepared(store, people_token(store), Rules())
+    lead = store.load_snapshot({"Lead": {"Id"}}).frames["Lead"].get_column("Id")[0]
+    store.write_page(store.state("Lead"), ["Id", "LastName"], [(lead, "Changed")], synced_at=moment, run_id=None)
+    assert not people_prepared(store, people_token(store), Rules())
 
 
 @pytest.mark.postgres

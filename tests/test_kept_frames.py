@@ -93,24 +93,28 @@ def test_an_audit_finds_the_same_with_kept_frames_as_without(generated, tmp_path
     assert {"Lead", "Contact", "Task"} <= set(taken[0])
 
 
-def test_a_change_to_the_mirror_since_is_read_from_the_mirror(generated, tmp_path, monkeypatch):
-    """Kept for the mirror as it stood: a record written since (or a new pull's sync state) leaves them unused."""
+def test_a_change_to_an_object_since_is_read_from_the_mirror(generated, tmp_path, monkeypatch):
+    """Kept for its table as it stood: a Lead row gone since leaves the Lead frame unused, the others read kept.
+
+    A new pull's sync state alone (a new moment for the ages) changes no frame: every frame is read kept.
+    """
     store = _prepared(copy_store(generated, tmp_path / "copy.db"))
     taken = _read_kept(monkeypatch)
+    everything = sorted(_audit_fields())
     table = mirror_table_name("Lead")  # our own table name, not input
     with store.engine.begin() as conn:
         lead = conn.execute(text(f'SELECT "Id" FROM {table} LIMIT 1')).scalar()  # noqa: S608
         conn.execute(text(f'DELETE FROM {table} WHERE "Id" = :id'), {"id": lead})  # noqa: S608
     snapshot = store.load_snapshot(_audit_fields(), count_fill=FILL_COUNTED)
-    assert taken == [[]]
+    assert taken == [[sobject for sobject in everything if sobject != "Lead"]]
     assert lead not in snapshot.frames["Lead"].get_column("Id").to_list()
     _prepared(store)
+    moment = datetime(2026, 12, 1, tzinfo=UTC)
     with store.engine.begin() as conn:
-        conn.execute(
-            text("UPDATE sync_state SET completed_at = :moment"), {"moment": datetime(2026, 12, 1, tzinfo=UTC)}
-        )
-    store.load_snapshot(_audit_fields(), count_fill=FILL_COUNTED)
-    assert taken[-1] == []
+        conn.execute(text("UPDATE sync_state SET completed_at = :moment"), {"moment": moment})
+    snapshot = store.load_snapshot(_audit_fields(), count_fill=FILL_COUNTED)
+    assert taken[-1] == everything
+    assert snapshot.taken_at == moment
 
 
 def test_every_write_to_the_mirror_leaves_them_unused(generated, tmp_path, monkeypatch):

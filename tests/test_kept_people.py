@@ -11,7 +11,7 @@ from conftest import copy_store, generated_org_store
 from sfbridge.audit import audit, prepare_for_audits
 from sfbridge.checks import select_checks
 from sfbridge.checks.context import PEOPLE_NEEDS, people_matching
-from sfbridge.prepare import kept_people_reader
+from sfbridge.prepare import kept_people_reader, people_token
 from sfbridge.rules import Rules
 from sfbridge.store import Store, frames, kept_frames
 from sfbridge.store.tables import mirror_table_name
@@ -70,7 +70,7 @@ def test_the_people_read_back_are_the_people_made(generated, tmp_path):
     with store.engine.connect() as conn:
         parts = conn.execute(text("SELECT count(*) FROM kept_frames WHERE sobject LIKE '#people %'")).scalar()
     assert parts > 2
-    kept = kept_people_reader(store, store.snapshot_token(), RULES)()
+    kept = kept_people_reader(store, people_token(store), RULES)()
     assert kept is not None
     made = _made(store, RULES)
     assert kept.schema == made.schema
@@ -93,7 +93,7 @@ def test_people_kept_under_other_rules_are_not_read(generated, tmp_path, monkeyp
     without = _findings(store, other)
     prepare_for_audits(store, RULES)
     found = _reads(monkeypatch)
-    assert kept_people_reader(store, store.snapshot_token(), other)() is None
+    assert kept_people_reader(store, people_token(store), other)() is None
     assert _findings(store, other) == without
     assert True not in found
 
@@ -131,7 +131,7 @@ def test_a_write_to_the_mirror_since_leaves_them_unread(generated, tmp_path):
     store = copy_store(generated, tmp_path / "copy.db")
     prepare_for_audits(store, RULES)
     lead = _write_a_lead(store, "Changed")
-    assert kept_people_reader(store, store.snapshot_token(), RULES)() is None
+    assert kept_people_reader(store, people_token(store), RULES)() is None
     made = _made(store, RULES)
     assert made.filter(pl.col("record_id") == lead).get_column("last_name").to_list() == ["Changed"]
 
@@ -147,19 +147,18 @@ def test_a_damaged_or_missing_part_leaves_them_unread(generated, tmp_path, damag
             conn.execute(text("UPDATE kept_frames SET frame = :junk WHERE sobject LIKE '#people 2/%'"), {"junk": b"x"})
         else:
             conn.execute(text("DELETE FROM kept_frames WHERE sobject LIKE '#people 2/%'"))
-    assert kept_people_reader(store, store.snapshot_token(), RULES)() is None
+    assert kept_people_reader(store, people_token(store), RULES)() is None
     assert _findings(store) == without
 
 
-def test_keeping_new_frames_lets_the_kept_people_go(generated, tmp_path):
-    """They were normalised from the frames replaced: a preparation keeps new frames, then new people."""
+def test_keeping_an_objects_frame_leaves_the_kept_people(generated, tmp_path):
+    """They hold for their own objects' token, not the frames': forgetting what was kept lets them go."""
     store = copy_store(generated, tmp_path / "copy.db")
     prepare_for_audits(store, RULES)
-    token = store.snapshot_token()
+    token = people_token(store)
     snapshot = store.load_snapshot({"Lead": {"Id"}})
-    store.keep_frames(token, snapshot.frames, {})
-    assert kept_people_reader(store, token, RULES)() is None
-    prepare_for_audits(store, RULES)
+    store.keep_frames(store.object_tokens(["Lead"]), snapshot.frames, {})
+    assert kept_people_reader(store, token, RULES)() is not None
     store.forget_kept_frames()
     assert kept_people_reader(store, token, RULES)() is None
 
@@ -178,17 +177,17 @@ def test_parts_of_another_keep_are_never_taken_for_these(generated, tmp_path):
             ),
             {"name": f"#people {parts + 1}/{parts + 1}", "parts": str(parts)},
         )
-    assert kept_people_reader(store, store.snapshot_token(), RULES)() is None
+    assert kept_people_reader(store, people_token(store), RULES)() is None
     with store.engine.begin() as conn:
         conn.execute(
             text("DELETE FROM kept_frames WHERE sobject = :name"), {"name": f"#people {parts + 1}/{parts + 1}"}
         )
-    assert kept_people_reader(store, store.snapshot_token(), RULES)() is not None
+    assert kept_people_reader(store, people_token(store), RULES)() is not None
     with store.engine.begin() as conn:
         conn.execute(
             text("UPDATE kept_frames SET basis = 'other' WHERE sobject = '#people 1/' || :parts"), {"parts": str(parts)}
         )
-    assert kept_people_reader(store, store.snapshot_token(), RULES)() is None
+    assert kept_people_reader(store, people_token(store), RULES)() is None
 
 
 def test_a_pull_keeps_no_people_when_the_store_refuses_them(generated, tmp_path, monkeypatch):
@@ -203,7 +202,7 @@ def test_a_pull_keeps_no_people_when_the_store_refuses_them(generated, tmp_path,
     prepared = prepare_for_audits(store, RULES)
     assert not prepared.people_kept
     assert prepared.kept  # the frames were kept all the same
-    assert kept_people_reader(store, store.snapshot_token(), RULES)() is None
+    assert kept_people_reader(store, people_token(store), RULES)() is None
 
 
 def test_the_people_are_not_handed_out_once_no_longer_whole(generated, tmp_path):
@@ -225,6 +224,6 @@ def test_the_people_are_not_handed_out_once_no_longer_whole(generated, tmp_path)
 def test_kept_people_round_trip_on_postgresql(postgres_url):
     store = generated_org_store(postgres_url, snapshot=NOW, records=1_000)
     prepare_for_audits(store, RULES)
-    kept = kept_people_reader(store, store.snapshot_token(), RULES)()
+    kept = kept_people_reader(store, people_token(store), RULES)()
     assert kept is not None
     assert_frame_equal(kept, _made(store, RULES), categorical_as_str=False)

@@ -59,6 +59,27 @@ def test_incremental_pull_reads_only_changes_and_applies_deletes(gateway_factory
     assert {row["LastName"] for row in after.values() if row["Company"] == "Fresh Co"} == {"Newcomer 1", "Newcomer 2"}
 
 
+def test_an_incremental_pull_leaves_the_records_its_overlap_reads_again_as_they_were(gateway_factory, sqlite_store):
+    """The overlap reads records already stored; one with the same SystemModstamp is not written again.
+
+    So a pull that found nothing new in an object writes nothing to it, and what was kept of it
+    for the audit (its frame: ``Store.object_tokens``) still holds.
+    """
+    run_pull(gateway_factory(), sqlite_store, "pull/incremental_first")
+    before = stored(sqlite_store)
+    report = run_pull(gateway_factory(), sqlite_store, "pull/incremental_second")
+    (lead,) = report.objects
+    after = stored(sqlite_store)
+    same = [
+        record for record, row in after.items() if before.get(record, {}).get("SystemModstamp") == row["SystemModstamp"]
+    ]
+    changed = [record for record in after if record not in same]
+    assert lead.fetched > len(changed)  # the overlap read some records again
+    assert all(after[record]["_synced_at"] == before[record]["_synced_at"] for record in same)
+    assert changed
+    assert all(after[record]["_synced_at"] > max(row["_synced_at"] for row in before.values()) for record in changed)
+
+
 def test_transient_503s_are_retried_honouring_retry_after(gateway_factory, sqlite_store, sleeps):
     """503, 503, 200: the pull succeeds after two logged retries, each waiting what Retry-After asked."""
     profile = make_profile(network={"backoff_initial": 0.5, "backoff_max": 30.0, "max_attempts": 3})

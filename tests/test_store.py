@@ -256,3 +256,40 @@ def test_a_run_keeps_its_details_and_anything_else_reads_as_none(sqlite_store):
     assert sqlite_store.run_details(bare) == {}
     assert sqlite_store.run_details(odd) == {}
     assert sqlite_store.run_details(999) == {}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_record_read_again_unchanged_is_no_write(backend, tmp_path, request):
+    """An incremental pull's overlap reads the last records again on every run: the same SystemModstamp writes nothing.
+
+    So the object's token holds (what was kept of it for the audit stays good). A new stamp, a
+    record that comes back after a deletion, or a write without ``unchanged_by`` (a full read) is written.
+    """
+    url = str(tmp_path / "store.db") if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    store = Store.open(url)
+    state = prepared(store)
+    store.write_page(state, list(COLUMNS), [ROW], synced_at=NOW, run_id=None, unchanged_by="SystemModstamp")
+    token = store.object_tokens(["Lead"])
+    renamed = (ROW[0], "Roe", *ROW[2:])  # a value no stamp vouches for: left as stored
+
+    store.write_page(state, list(COLUMNS), [renamed], synced_at=NOW, run_id=None, unchanged_by="SystemModstamp")
+    assert store.object_tokens(["Lead"]) == token
+    assert [row["LastName"] for row in store.rows("Lead")] == ["Doe"]
+
+    store.write_page(state, list(COLUMNS), [renamed], synced_at=NOW, run_id=None)  # a full read overwrites
+    assert [row["LastName"] for row in store.rows("Lead")] == ["Roe"]
+    assert store.object_tokens(["Lead"]) != token
+    token = store.object_tokens(["Lead"])
+
+    store.mark_deleted("Lead", [ROW[0]], at=NOW)
+    deleted = store.object_tokens(["Lead"])
+    assert deleted != token
+    store.write_page(state, list(COLUMNS), [ROW], synced_at=NOW, run_id=None, unchanged_by="SystemModstamp")
+    assert store.live_ids("Lead") == {ROW[0]}  # back, though its stamp is the same
+    assert store.object_tokens(["Lead"]) != deleted
+    token = store.object_tokens(["Lead"])
+
+    newer = (ROW[0], "Poe", False, "2026-11-03 08:00:00.000000", None)
+    store.write_page(state, list(COLUMNS), [newer], synced_at=NOW, run_id=None, unchanged_by="SystemModstamp")
+    assert [row["LastName"] for row in store.rows("Lead")] == ["Poe"]
+    assert store.object_tokens(["Lead"]) != token

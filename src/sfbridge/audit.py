@@ -38,7 +38,7 @@ from sfbridge.errors import run_outcome
 from sfbridge.log import timed
 from sfbridge.matching.mergeable import HELD_BACK_BY, merge_outlook
 from sfbridge.models import Finding, collection_paused, lead_status_values
-from sfbridge.prepare import Prepared, kept_people_reader, people_prepared, prepare_people
+from sfbridge.prepare import Prepared, kept_people_reader, people_prepared, people_token, prepare_people
 from sfbridge.rules import Rules, rules_digest
 from sfbridge.store import Store
 
@@ -266,20 +266,21 @@ def checked_audit(
     require_rules_fit(rules, org_facts(store), source=None if rules_file is None else str(rules_file))
     # Before the snapshot loads: a pull meanwhile leaves the run's basis stale (never reused), not wrong.
     basis = store.findings_basis(rules_digest(rules))
-    # The pull normalised this very snapshot: the people are made after the other checks.
-    prepared = any(check.reads_people for check in checks) and people_prepared(store, basis["snapshot"], rules)
+    # The pull normalised these very people: they are made after the other checks.
+    people_basis = people_token(store)
+    prepared = any(check.reads_people for check in checks) and people_prepared(store, people_basis, rules)
     fields = snapshot_fields(checks, rules)
     duplicates = any(check.name == "duplicate" for check in checks)
     # Each stage's seconds are logged (audit_stage, each check's check_done): `sfbridge audit -v`
     # says where a large org's audit spends its time.
     with timed("audit_stage", stage="load"):
         snapshot = store.load_snapshot(fields, count_fill=FILL_COUNTED)
-    # And kept them normalised: read back when the people are first needed. Only if the mirror
-    # loaded is still the one they were kept for: a pull writing since the basis was taken may
-    # have been read by the load (the kept frames are checked against the mirror at the load;
+    # And kept them normalised: read back when the people are first needed. Only if the people's
+    # objects loaded are still those they were kept for: a pull writing since the token was taken
+    # may have been read by the load (the kept frames are checked against the mirror at the load;
     # the people, read later, against the token taken before it).
-    people_kept = prepared and store.snapshot_token() == basis["snapshot"]
-    read_normalised = kept_people_reader(store, basis["snapshot"], rules) if people_kept else None
+    people_kept = prepared and people_token(store) == people_basis
+    read_normalised = kept_people_reader(store, people_basis, rules) if people_kept else None
     org_id, instance_url, taken_at = snapshot.org_id, snapshot.instance_url, snapshot.taken_at
     run_id = store.start_run(command, org=org, started_at=started)
     try:

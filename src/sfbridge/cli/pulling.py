@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from sfbridge.config import OrgProfile
     from sfbridge.models import ObjectPullResult, PullReport
+    from sfbridge.prepare import Prepared
     from sfbridge.pull import PullOptions
     from sfbridge.salesforce import SalesforceGateway
     from sfbridge.store import Store
@@ -277,8 +278,21 @@ def prepare_for_audit(mirror: Store, profile: OrgProfile, *, config_dir: Path, q
         return
     prepared = prepare_for_audits(mirror, rules)
     if not quiet:
-        people = f"{prepared.people:,} people"
+        err.print(prepared_line(prepared))
+
+
+def prepared_line(prepared: Prepared) -> str:
+    """What a pull's preparation did, in a line: what it normalised and kept, and what still held from before."""
+    people = f"{prepared.people:,} people"
+    unchanged = len(prepared.unchanged)
+    if prepared.people_unchanged and not prepared.kept:
+        return f"{people} and {unchanged} objects' records unchanged since the last pull: nothing to prepare."
+    if prepared.people_unchanged:
+        said = f"{people} unchanged"
+    else:
         said = f"Normalised and kept {people}" if prepared.people_kept else f"Normalised {people}"
-        if prepared.kept:
-            said += f"{',' if prepared.people_kept else ''} and kept {len(prepared.kept)} objects' records"
-        err.print(f"{said} for the next audit in {prepared.seconds:.1f} s.")
+    if prepared.kept:
+        objects = f"{len(prepared.kept)} object's" if len(prepared.kept) == 1 else f"{len(prepared.kept)} objects'"
+        said += f"{',' if prepared.people_kept else ''} and kept {objects} records"
+        said += f" ({unchanged} unchanged)" if unchanged else ""
+    return f"{said} for the next audit in {prepared.seconds:.1f} s."

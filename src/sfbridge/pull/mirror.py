@@ -58,10 +58,13 @@ class Mirror(Protocol):
         synced_at: datetime,
         run_id: int | None,
         null_columns: Sequence[str] = (),
+        unchanged_by: str | None = None,
     ) -> None:
         """Upsert a page of rows together with the state that covers it, atomically.
 
-        ``null_columns`` are pulled fields null on every row, left out of ``columns``.
+        ``null_columns`` are pulled fields null on every row, left out of ``columns``. Given
+        ``unchanged_by`` (the cursor field), a live stored record with the same value of it is
+        left as it is.
         """
 
     def mark_deleted(

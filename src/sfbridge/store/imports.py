@@ -113,7 +113,8 @@ class Imports(SyncStates):
             self._bind_for_import(conn, org_id)
             self._forget_earlier_import(conn)
             yield _Writer(self, conn, datetime.now(UTC))
-            self.count_mirror_write(conn)
+            # Every object the import holds was written (the earlier import's are dropped first).
+            self.count_mirror_write(conn, conn.execute(select(sync_state.c.sobject)).scalars().all())
             conn.exec_driver_sql("COMMIT") if sqlite else conn.commit()
         except BaseException:
             conn.exec_driver_sql("ROLLBACK") if sqlite else conn.rollback()

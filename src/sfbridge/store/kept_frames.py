@@ -10,16 +10,20 @@ asks for (a projection: the other columns are never decompressed), and an object
 frame is stale, lacks a column the audit asks for, or does not read back whole, is read from
 the mirror as before.
 
-A kept frame holds only for the mirror as it stood when it was loaded (its snapshot token,
-taken before the load, which every write to the mirror changes: a pull meanwhile leaves it
-stale, never wrong), and for the code and polars release that typed it (:func:`_basis`). Each
-file's digest is checked before it is read: a damaged file is never taken for the mirror.
-It is a cache: losing it costs time, never findings.
+A kept frame holds only for its object's mirror table as it stood when it was loaded (the
+object's token, :meth:`sfbridge.store.Store.object_tokens`, taken before the load, which every
+write to that table changes: a pull meanwhile leaves it stale, never wrong), and for the code
+and polars release that typed it (:func:`_basis`). A pull that brought no Tasks leaves the
+Task frame kept as it was, so its preparation loads and keeps again only the objects it wrote
+to. Each file's digest is checked before it is read: a damaged file is never taken for the
+mirror. It is a cache: losing it costs time, never findings.
 
 The same table keeps the people the preparation normalised from those frames
-(:meth:`KeptFrames.keep_people`), in parts of a few columns each, valid for that mirror and the
-settings (rules) they were normalised under: the audit of that snapshot reads them back ready
-(:func:`sfbridge.prepare.kept_people_reader`).
+(:meth:`KeptFrames.keep_people`), in parts of a few columns each, valid while the tokens of the
+objects they come from hold (Lead, Contact, Account: :func:`sfbridge.prepare.people_token`) and
+for the settings (rules) they were normalised under: the audit reads them back ready
+(:func:`sfbridge.prepare.kept_people_reader`), and a pull that wrote none of those objects
+leaves them as they were.
 """
 
 from __future__ import annotations
@@ -45,11 +49,12 @@ __all__ = ["Kept", "KeptFrames"]
 log = structlog.get_logger()
 
 #: Raised when the layout of a kept row changes: rows of an older layout are then stale.
-_FORMAT = "1"
+#: 2: a frame holds for its object's token, no longer for the whole mirror's snapshot token.
+_FORMAT = "2"
 
 
-def _basis(snapshot_token: str) -> str:
-    """What a kept frame holds for: the mirror (its snapshot token), the code and polars, the typing settings.
+def _basis(token: str) -> str:
+    """What a kept row holds for: its mirror table (a token), the code and polars, the typing settings.
 
     The settings are those that decide which text columns are held as Categoricals
     (:func:`sfbridge.store.frames.compaction`). Equal digests, equal frames.
@@ -57,7 +62,7 @@ def _basis(snapshot_token: str) -> str:
     # All of sfbridge's code, not a list of typing modules: which fields a load reads and how it
     # types them is decided all over it, and a list misses the module that changes it next.
     code = code_digest("", libraries=("sfbridge", "polars"))
-    settings = f"kept frames {_FORMAT}|{snapshot_token}|{compaction()!r}|{code}"
+    settings = f"kept frames {_FORMAT}|{token}|{compaction()!r}|{code}"
     return hashlib.sha256(settings.encode()).hexdigest()
 
 
@@ -77,69 +82,95 @@ class KeptFrames(StoreBase):
     """The kept frames of a store (see the module docstring)."""
 
     def keep_frames(
-        self, snapshot_token: str, frames: Mapping[str, pl.DataFrame], fill_counts: Mapping[str, Mapping[str, int]]
+        self,
+        tokens: Mapping[str, str],
+        frames: Mapping[str, pl.DataFrame],
+        fill_counts: Mapping[str, Mapping[str, int]],
     ) -> None:
-        """Keep these frames (and the fill counts of those counted) for this mirror, replacing every kept frame.
+        """Keep these objects' frames (and the fill counts of those counted), replacing what was kept of them.
 
-        The kept people go too (they were normalised from the frames replaced): keep them
-        after (:meth:`keep_people`), as a pull's preparation does.
+        What was kept of other objects stays while it holds (their tokens did not change); what
+        was kept of objects ``tokens`` does not name (no longer pulled) goes. The kept people
+        are left as they are: they hold for their own token (:meth:`keep_people`).
 
         In one transaction, one object's file made and written at a time: a million records'
         files weigh about 100 MB, never all held at once.
 
         Args:
-            snapshot_token: the mirror's :meth:`~sfbridge.store.Store.snapshot_token`, taken
-                before the frames were loaded.
-            frames: per object, its frame as :meth:`load_snapshot` loaded it.
+            tokens: per object a load may want, its :meth:`~sfbridge.store.Store.object_tokens`
+                token, taken before the frames were loaded.
+            frames: per object to keep, its frame as :meth:`load_snapshot` loaded it.
             fill_counts: per object counted, how many live records fill each stored field.
         """
-        basis, written_at = _basis(snapshot_token), datetime.now(UTC)
+        written_at = datetime.now(UTC)
+        objects = ~kept_table.c.sobject.like(f"{_PEOPLE}%")
         with guard("keep the snapshot's frames"), self.engine.begin() as conn:
-            conn.execute(delete(kept_table))
+            conn.execute(
+                delete(kept_table).where(
+                    objects, kept_table.c.sobject.in_(list(frames)) | kept_table.c.sobject.not_in(list(tokens))
+                )
+            )
             for sobject, frame in frames.items():
-                _insert_kept(conn, sobject, basis, frame, fill_counts.get(sobject), written_at)
+                _insert_kept(conn, sobject, _basis(tokens[sobject]), frame, fill_counts.get(sobject), written_at)
+
+    def fresh_kept_frames(
+        self, tokens: Mapping[str, str], wanted: Mapping[str, Collection[str]], count_fill: Collection[str]
+    ) -> set[str]:
+        """The objects whose kept frame holds for their mirror now, with every column wanted (files unread).
+
+        For a pull's preparation: an object so kept is neither loaded nor kept again. A file
+        that turns out not to read back is then read from the mirror by the audit.
+        """
+        bases = {_basis(token): sobject for sobject, token in tokens.items()}
+        with guard("read the kept frames"), self.engine.connect() as conn:
+            described = select(kept_table.c.sobject, kept_table.c.basis, kept_table.c.columns, kept_table.c.fill_counts)
+            rows = conn.execute(described.where(kept_table.c.basis.in_(list(bases))))
+            return {
+                row.sobject
+                for row in rows
+                if bases[row.basis] == row.sobject
+                and row.sobject in wanted
+                and set(wanted[row.sobject]) <= set(row.columns)
+                and (row.sobject not in count_fill or isinstance(row.fill_counts, dict))
+            }
 
     def read_kept_frames(
-        self, snapshot_token: str, wanted: Mapping[str, Collection[str]], count_fill: Collection[str]
+        self, tokens: Mapping[str, str], wanted: Mapping[str, Collection[str]], count_fill: Collection[str]
     ) -> Kept:
-        """The kept frames of the objects wanted: those kept for this very mirror, with every column wanted.
+        """The kept frames of the objects wanted: those kept for their mirror as it stands, with every column wanted.
 
         Args:
-            snapshot_token: the mirror's :meth:`~sfbridge.store.Store.snapshot_token` now.
+            tokens: per object, its :meth:`~sfbridge.store.Store.object_tokens` token now.
             wanted: per object, the columns to read (in this order).
             count_fill: objects whose fill counts are wanted too: one kept without them is not used.
 
         Returns:
             Per object found, its frame of the wanted columns (and its fill counts, if wanted).
-            An object kept for another mirror, without a column, or whose file does not read
-            back whole is left out: the caller reads it from the mirror.
+            An object kept for another state of its mirror table, without a column, or whose
+            file does not read back whole is left out: the caller reads it from the mirror.
         """
-        found, basis = Kept(), _basis(snapshot_token)
+        found, fresh = Kept(), self.fresh_kept_frames(tokens, wanted, count_fill)
         with guard("read the kept frames"), self.engine.connect() as conn:
-            described = select(kept_table.c.sobject, kept_table.c.columns, kept_table.c.fill_counts)
-            kept = {row.sobject: row for row in conn.execute(described.where(kept_table.c.basis == basis))}
-            for sobject, columns in wanted.items():
-                row = kept.get(sobject)
-                if row is None or not set(columns) <= set(row.columns):
-                    continue
-                if sobject in count_fill and not isinstance(row.fill_counts, dict):
-                    continue
-                # The basis again: another process's pull may have kept new frames since the query above.
+            for sobject in (sobject for sobject in wanted if sobject in fresh):
+                columns, basis = wanted[sobject], _basis(tokens[sobject])
+                # The basis again: another process's pull may have kept a new frame since.
                 stored = conn.execute(
-                    select(kept_table.c.frame, kept_table.c.digest, kept_table.c.rows).where(
+                    select(kept_table.c.frame, kept_table.c.digest, kept_table.c.rows, kept_table.c.fill_counts).where(
                         kept_table.c.sobject == sobject, kept_table.c.basis == basis
                     )
                 ).first()
-                frame = None if stored is None else _frame(sobject, *stored, columns=list(columns))
+                if stored is None or (sobject in count_fill and not isinstance(stored.fill_counts, dict)):
+                    continue
+                frame = _frame(sobject, stored.frame, stored.digest, stored.rows, columns=list(columns))
                 if frame is None:
                     continue
                 found.frames[sobject] = frame
                 if sobject in count_fill:
-                    found.fill_counts[sobject] = {str(name): int(count) for name, count in row.fill_counts.items()}
+                    found.fill_counts[sobject] = {str(name): int(count) for name, count in stored.fill_counts.items()}
             let_page_cache_go(conn)  # the files' pages: read once
         return found
 
-    def keep_people(self, snapshot_token: str, settings: str, people: pl.DataFrame) -> None:
+    def keep_people(self, token: str, settings: str, people: pl.DataFrame) -> None:
         """Keep the people normalised from this mirror under these settings, replacing the people kept before.
 
         In parts of a few columns each (:data:`_PART_BYTES`), one file made and written at a
@@ -147,26 +178,40 @@ class KeptFrames(StoreBase):
         (162 MB at a million people, which took a 1M audit's peak over 1.5 GB).
 
         Args:
-            snapshot_token: the mirror's :meth:`~sfbridge.store.Store.snapshot_token`, taken
-                before the snapshot the people came from was loaded.
+            token: what the people were made from (:func:`sfbridge.prepare.people_token`: their
+                objects' tokens), taken before the snapshot they came from was loaded.
             settings: what else the people depend on (the rules' digest, the normalisers'
                 libraries): they are read back only under the same.
             people: the normalised people.
         """
-        basis, written_at = _basis(f"{snapshot_token}|{settings}"), datetime.now(UTC)
+        basis, written_at = _basis(f"{token}|{settings}"), datetime.now(UTC)
         parts = _column_groups(people)
         with guard("keep the normalised people"), self.engine.begin() as conn:
             conn.execute(delete(kept_table).where(kept_table.c.sobject.like(f"{_PEOPLE}%")))
             for index, columns in enumerate(parts, start=1):
                 _insert_kept(conn, _part_name(index, len(parts)), basis, people.select(columns), None, written_at)
 
-    def read_kept_people(self, snapshot_token: str, settings: str) -> pl.DataFrame | None:
-        """The people :meth:`keep_people` kept for this very mirror under these settings, or None.
+    def kept_people_count(self, token: str, settings: str) -> int | None:
+        """How many people :meth:`keep_people` kept for this token under these settings, or None (files unread).
+
+        For a pull's preparation: people so kept are not normalised and kept again. A file that
+        turns out not to read back costs the audit the normalising, as with :meth:`read_kept_people`.
+        """
+        query = select(kept_table.c.sobject, kept_table.c.rows).where(
+            kept_table.c.basis == _basis(f"{token}|{settings}"), kept_table.c.sobject.like(f"{_PEOPLE}%")
+        )
+        with guard("read the kept people"), self.engine.connect() as conn:
+            found = dict(conn.execute(query).all())
+        parts = [_part_name(index, len(found)) for index in range(1, len(found) + 1)]
+        return found[parts[0]] if parts and set(parts) == set(found) else None
+
+    def read_kept_people(self, token: str, settings: str) -> pl.DataFrame | None:
+        """The people :meth:`keep_people` kept for this token (the mirror they came from) under these settings, or None.
 
         None when none were kept for it, or a part is missing or does not read back whole: the
         caller normalises the people itself.
         """
-        basis = _basis(f"{snapshot_token}|{settings}")
+        basis = _basis(f"{token}|{settings}")
         query = select(kept_table.c.sobject, kept_table.c.frame, kept_table.c.digest, kept_table.c.rows).where(
             kept_table.c.basis == basis, kept_table.c.sobject.like(f"{_PEOPLE}%")
         )
@@ -191,7 +236,7 @@ class KeptFrames(StoreBase):
             return None
 
     def has_kept_frames(self) -> bool:
-        """Whether anything is kept (for any mirror): when nothing is, a load need not work out the mirror's token."""
+        """Whether anything is kept (for any mirror): when nothing is, a load need not work out the objects' tokens."""
         with guard("read the kept frames"), self.engine.connect() as conn:
             return conn.execute(select(kept_table.c.sobject).limit(1)).first() is not None
 

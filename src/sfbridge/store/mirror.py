@@ -25,7 +25,7 @@ class MirrorTables(SyncStates):
     """The mirror tables of a store (their columns come from each object's sync state)."""
 
     _tables: dict[str, Table]  # the mirror table of each object, as stored
-    _sql: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], str]  # upsert statements made so far
+    _sql: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], str | None], str]  # upsert statements made so far
 
     # -- mirror tables ----------------------------------------------------------------------
 
@@ -85,6 +85,7 @@ class MirrorTables(SyncStates):
         synced_at: datetime,
         run_id: int | None,
         null_columns: Sequence[str] = (),
+        unchanged_by: str | None = None,
     ) -> None:
         """Upsert one page of records and move the bookmark, in one transaction.
 
@@ -99,6 +100,11 @@ class MirrorTables(SyncStates):
             run_id: the run writing it.
             null_columns: pulled fields null on every row of the page (written as NULL without
                 a value per row).
+            unchanged_by: a field Salesforce moves on every change of a record (its
+                SystemModstamp): a live stored record holding the same value of it is left as it
+                is, and a page of only such records is no write to the mirror (the overlap of
+                an incremental pull reads the last records again on every run). None: every
+                record is written (a full read, which must overwrite).
         """
         table = self.table(state.sobject)
         # A literal, not a parameter: the rows go to the driver as they are, uncopied. The text
@@ -106,21 +112,26 @@ class MirrorTables(SyncStates):
         stamp = synced_at.astimezone(UTC).strftime("'%Y-%m-%d %H:%M:%S.%f'")
         with guard(f"write {state.sobject} records"), self.engine.begin() as conn:
             if rows:
-                sql = self._upsert_sql(conn, table, tuple(columns), tuple(null_columns)).replace(_STAMP, stamp)
-                conn.exec_driver_sql(sql, list(rows))
-                self.count_mirror_write(conn)
+                sql = self._upsert_sql(conn, table, tuple(columns), tuple(null_columns), unchanged_by)
+                written = conn.exec_driver_sql(sql.replace(_STAMP, stamp), list(rows)).rowcount
+                # Counted when a row changed, or when the driver cannot say (-1): what was kept of
+                # the object (its frame, for the next audit) holds while nothing is written to it.
+                if written != 0:
+                    self.count_mirror_write(conn, [state.sobject])
             conn.execute(
                 update(sync_state)
                 .where(sync_state.c.sobject == state.sobject)
                 .values(bookmark=state.bookmark, last_run_id=run_id)
             )
 
-    def _upsert_sql(self, conn: Connection, table: Table, columns: tuple[str, ...], nulls: tuple[str, ...]) -> str:
+    def _upsert_sql(
+        self, conn: Connection, table: Table, columns: tuple[str, ...], nulls: tuple[str, ...], unchanged_by: str | None
+    ) -> str:
         # The page write is the pull's hot path: going through SQLAlchemy's per-value bind
         # processing costs ~5x the database's own time, so rows arrive already in stored form
         # and go straight to the driver's executemany. The SQL is the same on both back ends
-        # (INSERT ... ON CONFLICT DO UPDATE); only the placeholder differs.
-        key = (conn.dialect.name, table.name, columns, nulls)
+        # (INSERT ... ON CONFLICT DO UPDATE); only the placeholder and the null-safe comparison differ.
+        key = (conn.dialect.name, table.name, columns, nulls, unchanged_by)
         if key not in self._sql:
             quote = conn.dialect.identifier_preparer.quote
             mark = driver_mark(conn)
@@ -130,11 +141,19 @@ class MirrorTables(SyncStates):
             updates += [f"{quote(n)} = NULL" for n in nulls]  # emptied fields of existing records
             # A record that comes back (undeleted, or a merge undone) is live again.
             updates.append(f"{quote(DELETED_AT)} = NULL")
+            changed = ""
+            if unchanged_by is not None:
+                # A row updated to what it holds is still a change to SQLite and PostgreSQL: the
+                # WHERE leaves such a row alone, so the driver's count says whether any changed.
+                # SQLite's null-safe "IS NOT" (every release); PostgreSQL's "IS DISTINCT FROM".
+                differs = "IS NOT" if conn.dialect.name == "sqlite" else "IS DISTINCT FROM"
+                stored, stamp = f"{quote(table.name)}.{quote(unchanged_by)}", f"excluded.{quote(unchanged_by)}"
+                changed = f" WHERE {stored} {differs} {stamp} OR {quote(table.name)}.{quote(DELETED_AT)} IS NOT NULL"
             # Identifiers are quoted by the dialect; every value is a bound parameter.
             self._sql[key] = (
                 f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
                 f"VALUES ({', '.join(values)}) "
-                f"ON CONFLICT ({quote('Id')}) DO UPDATE SET {', '.join(updates)}"
+                f"ON CONFLICT ({quote('Id')}) DO UPDATE SET {', '.join(updates)}{changed}"
             )
         return self._sql[key]
 
@@ -156,8 +175,9 @@ class MirrorTables(SyncStates):
             How many live rows of ``sobject`` were flagged.
         """
         table = self.table(sobject)
-        kids = [(self.table(child), field) for child, field in children if self._mirrored(child)]
+        kids = [(child, self.table(child), field) for child, field in children if self._mirrored(child)]
         flagged = 0
+        written: set[str] = set()
         ids = list(ids)
         with guard(f"record {sobject} deletions"), self.engine.begin() as conn:
             for start in range(0, len(ids), _ID_CHUNK):
@@ -166,11 +186,18 @@ class MirrorTables(SyncStates):
                     update(table).where(table.c.Id.in_(chunk), table.c[DELETED_AT].is_(None)).values({DELETED_AT: at})
                 )
                 flagged += done.rowcount
-                for kid, field in kids:
-                    conn.execute(
+                if done.rowcount:
+                    written.add(sobject)
+                for child, kid, field in kids:
+                    gone = conn.execute(
                         update(kid).where(kid.c[field].in_(chunk), kid.c[DELETED_AT].is_(None)).values({DELETED_AT: at})
                     )
-            self.count_mirror_write(conn)
+                    if gone.rowcount:
+                        written.add(child)
+            # Every pull asks the delete log, which mostly lists nothing new (or deletions already
+            # flagged): only a table whose rows changed is a write (what was kept of it still holds).
+            if written:
+                self.count_mirror_write(conn, written)
         return flagged
 
     def follow_parents(self, sobject: str, *, parent_field: str, parent: str, at: datetime) -> tuple[int, int]:
@@ -197,7 +224,7 @@ class MirrorTables(SyncStates):
                 .values({DELETED_AT: None})
             ).rowcount
             if flagged or revived:
-                self.count_mirror_write(conn)
+                self.count_mirror_write(conn, [sobject])
         return flagged, revived
 
     def _mirrored(self, sobject: str) -> bool:

@@ -25,6 +25,9 @@ from sfbridge.store.tables import DELETED_AT, SYNCED_AT, describes, meta, sync_s
 
 log = structlog.get_logger()
 
+#: The meta keys naming the org a store mirrors.
+ORG_KEYS = ("org_id", "instance_url")
+
 
 class Snapshots(MirrorTables, KeptFrames):
     """Loading snapshots from the mirror tables, or from the frames a pull kept of them (:mod:`.kept_frames`)."""
@@ -64,16 +67,9 @@ class Snapshots(MirrorTables, KeptFrames):
         if "org_id" not in org:
             msg = f"the store {self.url} holds no org yet: run sfbridge pull (or audit without --offline) first"
             raise UsageError(msg)
-        requests: dict[str, FrameRequest] = {}
-        latest = None
-        for sobject, wanted in fields.items():
-            state = self.state(sobject)
-            if state is None:
-                continue
-            kinds = {name: kind for name, kind in state.columns.items() if name in set(wanted) | {"Id"}}
-            requests[sobject] = (self.table(sobject), kinds)
-            if state.completed_at is not None:
-                latest = max(latest, state.completed_at) if latest else state.completed_at
+        requests = self._requests(fields)
+        states = [self.state(sobject) for sobject in requests]
+        latest = max((state.completed_at for state in states if state and state.completed_at), default=None)
         counted = [sobject for sobject in count_fill if self.state(sobject)]
         # What the last pull's preparation kept of this very mirror is read back, not loaded again.
         kept = self._kept(requests, counted) if only is None else Kept()
@@ -114,12 +110,38 @@ class Snapshots(MirrorTables, KeptFrames):
             fill_counts=counts,
         )
 
+    def fresh_kept(
+        self, fields: Mapping[str, Iterable[str]], *, tokens: Mapping[str, str], count_fill: Collection[str] = ()
+    ) -> set[str]:
+        """The objects a load of ``fields`` would read back kept (files unread): kept for these ``tokens``.
+
+        For a pull's preparation, which takes the objects' tokens (:meth:`object_tokens`) before
+        anything else: what it kept of those objects before is neither loaded nor kept again.
+        Each object's columns are those a load asks for (the stored ones).
+        """
+        requests = self._requests(fields)
+        if not requests or not self.has_kept_frames():
+            return set()
+        wanted = {sobject: list(kinds) for sobject, (_, kinds) in requests.items()}
+        counted = [sobject for sobject in count_fill if sobject in requests]
+        return self.fresh_kept_frames(tokens, wanted, counted)
+
+    def _requests(self, fields: Mapping[str, Iterable[str]]) -> dict[str, FrameRequest]:
+        """Per object mirrored, its table and the kinds of the fields wanted that it stores (Id always)."""
+        requests: dict[str, FrameRequest] = {}
+        for sobject, wanted in fields.items():
+            state = self.state(sobject)
+            if state is not None:
+                kinds = {name: kind for name, kind in state.columns.items() if name in set(wanted) | {"Id"}}
+                requests[sobject] = (self.table(sobject), kinds)
+        return requests
+
     def _kept(self, requests: Mapping[str, FrameRequest], counted: Collection[str]) -> Kept:
         """The frames (and fill counts) kept of this very mirror for the objects requested (see store.kept_frames)."""
         if not requests or not self.has_kept_frames():
             return Kept()
         wanted = {sobject: list(kinds) for sobject, (_, kinds) in requests.items()}
-        kept = self.read_kept_frames(self.snapshot_token(), wanted, counted)
+        kept = self.read_kept_frames(self.object_tokens(wanted), wanted, counted)
         if kept.frames:
             log.info("kept_frames_read", objects=sorted(kept.frames), read=sorted(set(requests) - set(kept.frames)))
         return kept
@@ -158,6 +180,40 @@ class Snapshots(MirrorTables, KeptFrames):
             let_page_cache_go(conn)
         plain = orjson.dumps(parts, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS)
         return hashlib.sha256(plain).hexdigest()
+
+    def object_tokens(self, sobjects: Iterable[str]) -> dict[str, str]:
+        """A token per object for its mirror table as it stands: equal tokens, equal frames of it.
+
+        Unlike :meth:`snapshot_token`, a pull that wrote nothing to an object (or found nothing
+        new at all) leaves that object's token as it was: it is made of the object's own write
+        count (:meth:`count_mirror_write`), row count and stored columns, its last describe's
+        fields, and the org. What was kept of an object's frame (:mod:`.kept_frames`) holds
+        while its token does, whatever else the pull wrote. Not the moment ages are measured
+        from: a frame does not depend on it (a snapshot's findings do: :meth:`snapshot_token`).
+
+        Args:
+            sobjects: the objects wanted; those never pulled are left out.
+
+        Returns:
+            Per object mirrored, a hex digest (the same for the same table, on any machine).
+        """
+        wanted = sorted(set(sobjects))
+        keys = [f"{MIRROR_WRITES}:{sobject}" for sobject in wanted]
+        tokens: dict[str, str] = {}
+        with guard("read the mirror's state"), self.engine.connect() as conn:
+            org = [tuple(row) for row in conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_(ORG_KEYS)))]
+            writes = dict(conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_(keys))).all())
+            columns = dict(conn.execute(select(sync_state.c.sobject, sync_state.c.columns)).all())
+            fields = dict(conn.execute(select(describes.c.sobject, describes.c.fields)).all())
+            for sobject, key in zip(wanted, keys, strict=True):
+                if sobject not in columns:
+                    continue
+                rows = conn.execute(select(func.count()).select_from(self.table(sobject))).scalar_one()
+                parts = [sorted(org), sobject, columns[sobject], writes.get(key), rows, fields.get(sobject)]
+                plain = orjson.dumps(parts, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS)
+                tokens[sobject] = hashlib.sha256(plain).hexdigest()
+            let_page_cache_go(conn)  # the Id indexes the counts read, as in snapshot_token
+        return tokens
 
     def findings_basis(self, rules_digest: str) -> dict[str, str]:
         """What an audit's findings are a function of, besides the checks it ran (its counts name those).

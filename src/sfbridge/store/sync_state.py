@@ -6,7 +6,7 @@ page is written with the page itself, in :mod:`sfbridge.store.mirror`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Integer, Text, cast, select, update
@@ -17,7 +17,8 @@ from sfbridge.models import ColumnKind, SyncState
 from sfbridge.store.base import StoreBase, guard
 from sfbridge.store.tables import describes, meta, sync_state
 
-#: The meta key counting the writes to the mirror tables (see :meth:`SyncStates.count_mirror_write`).
+#: The meta key counting the writes to the mirror tables (see :meth:`SyncStates.count_mirror_write`);
+#: ``mirror_writes:Lead`` and so on count each object's.
 MIRROR_WRITES = "mirror_writes"
 
 
@@ -26,22 +27,29 @@ class SyncStates(StoreBase):
 
     # -- mirror writes ----------------------------------------------------------------------
 
-    def count_mirror_write(self, conn: Connection) -> None:
-        """Count one write to the mirror tables, in the writer's own transaction.
+    def count_mirror_write(self, conn: Connection, sobjects: Iterable[str]) -> None:
+        """Count one write to the mirror tables of these objects, in the writer's own transaction.
 
         The mirror's snapshot token (:meth:`sfbridge.store.Store.snapshot_token`) includes the
-        count, so it changes with every page upserted, deletion flagged or record revived,
-        whatever wrote it and in whatever order: a write that changes neither a sync state nor
-        a row count (a Bulk page of updates, a deletion) still makes everything kept for the
-        mirror before it (the audit's findings, the kept frames) stale, never wrong.
+        count of all writes, so it changes with every page upserted, deletion flagged or record
+        revived, whatever wrote it and in whatever order: a write that changes neither a sync
+        state nor a row count (a Bulk page of updates, a deletion) still makes everything kept
+        for the mirror before it (the audit's findings) stale, never wrong. Each object's own
+        count is in its object token (:meth:`sfbridge.store.Store.object_tokens`), so what was
+        kept of an object nothing wrote to since (its frame) still holds.
+
+        Args:
+            conn: the writer's connection, in the transaction that wrote the rows.
+            sobjects: every object whose mirror table the write changed (a deletion's children too).
         """
-        # One statement, counted by the database: two writers at once (on PostgreSQL) never both
-        # write the same next value, as a read and then a write could.
-        counted = conn.execute(
-            update(meta).where(meta.c.key == MIRROR_WRITES).values(value=cast(cast(meta.c.value, Integer) + 1, Text))
-        )
-        if counted.rowcount == 0:
-            conn.execute(meta.insert().values(key=MIRROR_WRITES, value="1"))
+        # One statement per key, counted by the database: two writers at once (on PostgreSQL)
+        # never both write the same next value, as a read and then a write could.
+        for key in (MIRROR_WRITES, *sorted({f"{MIRROR_WRITES}:{sobject}" for sobject in sobjects})):
+            counted = conn.execute(
+                update(meta).where(meta.c.key == key).values(value=cast(cast(meta.c.value, Integer) + 1, Text))
+            )
+            if counted.rowcount == 0:
+                conn.execute(meta.insert().values(key=key, value="1"))
 
     # -- org binding ----------------------------------------------------------------------
 

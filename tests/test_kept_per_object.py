@@ -1,0 +1,280 @@
+"""What a preparation keeps holds per object: a pull that wrote a few Tasks costs the next one the Task frame.
+
+Each object's kept frame holds for its own mirror table (``Store.object_tokens``), and the kept
+people for Lead's, Contact's and Account's (``people_token``): a scheduled pull that wrote
+none of an object's rows leaves what was kept of it to the next audit, and the audit finds what
+an audit of the mirror alone finds.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from conftest import copy_store, generated_org_store
+from sfbridge.audit import audit, prepare_for_audits, snapshot_fields
+from sfbridge.checks import select_checks
+from sfbridge.checks.context import PEOPLE_NEEDS, people_matching
+from sfbridge.config import DEFAULT_OBJECTS, AuthMethod, OrgProfile
+from sfbridge.credentials import Secrets
+from sfbridge.demo import load_demo_org
+from sfbridge.describes import DescribedField
+from sfbridge.models import ColumnKind
+from sfbridge.prepare import Prepared, kept_people_reader, people_token
+from sfbridge.pull import PullOptions, pull
+from sfbridge.rules import Rules
+from sfbridge.salesforce import connect
+from sfbridge.sandbox.describes import read_describes
+from sfbridge.sandbox.seed import local_sandbox, running_clock
+from sfbridge.store import Store, frames
+from sfbridge.store.tables import mirror_table_name
+
+NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
+RULES = Rules()
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    return generated_org_store(tmp_path_factory.mktemp("per-object") / "org.db", snapshot=NOW)
+
+
+@pytest.fixture(autouse=True)
+def compact_small_frames(monkeypatch):
+    # Categorical columns in frames this small too, as a large org's snapshot has them.
+    monkeypatch.setattr(frames, "_COMPACT_FROM_ROWS", 500)
+
+
+def _objects() -> list[str]:
+    return sorted(snapshot_fields(select_checks(None), RULES))
+
+
+def _first_id(store: Store, sobject: str, where: str = "1 = 1") -> str:
+    with store.engine.connect() as conn:
+        query = f'SELECT "Id" FROM {mirror_table_name(sobject)} WHERE {where} ORDER BY "Id" LIMIT 1'  # noqa: S608
+        return str(conn.execute(text(query)).scalar())
+
+
+def _write_page(store: Store, sobject: str, columns: list[str], row: tuple) -> None:
+    """One page as a pull writes it (its run and bookmark as they were)."""
+    state = store.state(sobject)
+    with store.engine.connect() as conn:
+        run_id = conn.execute(text("SELECT last_run_id FROM sync_state WHERE sobject = :o"), {"o": sobject}).scalar()
+    store.write_page(state, columns, [row], synced_at=NOW, run_id=run_id)
+
+
+def _a_pull_that_found_nothing(store: Store) -> None:
+    """What a pull writes when the org changed nothing: each object's sync state and describe, anew."""
+    later = NOW + timedelta(minutes=15)
+    for sobject in _objects():
+        state = store.state(sobject)
+        store.save_state(state.model_copy(update={"completed_at": later, "bookmark": later}), run_id=99)
+        described = store.described(sobject)
+        if described is not None:
+            store.save_describe(sobject, described, described_at=later)
+
+
+def _loads(monkeypatch) -> list[list[str]]:
+    """The objects each snapshot load was asked for."""
+    asked: list[list[str]] = []
+    loading = Store.load_snapshot
+
+    def counted(self, fields, **kwargs):
+        asked.append(sorted(fields))
+        return loading(self, fields, **kwargs)
+
+    monkeypatch.setattr(Store, "load_snapshot", counted)
+    return asked
+
+
+def _people_reads(monkeypatch) -> list[bool]:
+    found: list[bool] = []
+    reading = Store.read_kept_people
+
+    def counted(self, *args, **kwargs):
+        people = reading(self, *args, **kwargs)
+        found.append(people is not None)
+        return people
+
+    monkeypatch.setattr(Store, "read_kept_people", counted)
+    return found
+
+
+def _findings(store: Store) -> list[dict]:
+    return [
+        item.model_dump(mode="json") for item in audit(store, org="t", rules=RULES, checks=select_checks(None)).findings
+    ]
+
+
+def _from_the_mirror(store: Store, tmp_path) -> list[dict]:
+    """The findings of the same mirror with nothing kept: what the kept frames and people must not change."""
+    bare = copy_store(store, tmp_path / "bare.db")
+    bare.forget_kept_frames()
+    return _findings(bare)
+
+
+def _made(store: Store) -> pl.DataFrame:
+    snapshot = store.load_snapshot({sobject: set(fields) for sobject, fields in PEOPLE_NEEDS.items()})
+    matching = people_matching(snapshot, RULES, derived=store)
+    try:
+        return matching.normalised_people()
+    finally:
+        matching.close()
+
+
+def test_each_objects_token_changes_with_its_own_writes_only(generated, tmp_path):
+    store = copy_store(generated, tmp_path / "copy.db")
+    objects = _objects()
+    before, snapshot_before = store.object_tokens(objects), store.snapshot_token()
+    assert sorted(before) == objects
+
+    _a_pull_that_found_nothing(store)
+    assert store.object_tokens(objects) == before
+    assert store.snapshot_token() != snapshot_before  # the findings' basis moves: the ages' moment did
+
+    _write_page(store, "Lead", ["Id", "LastName"], (_first_id(store, "Lead"), "Changed"))
+    after = store.object_tokens(objects)
+    assert {sobject for sobject in objects if after[sobject] != before[sobject]} == {"Lead"}
+
+    # A Lead deleted takes its field history with it: both tables change, nothing else.
+    history = mirror_table_name("LeadHistory")  # our own table name, not input
+    with_history = _first_id(store, "Lead", f'"Id" IN (SELECT "LeadId" FROM {history})')  # noqa: S608
+    store.mark_deleted("Lead", [with_history], at=NOW, children=[("LeadHistory", "LeadId")])
+    deleted = store.object_tokens(objects)
+    assert {sobject for sobject in objects if deleted[sobject] != after[sobject]} == {"Lead", "LeadHistory"}
+    # Every pull asks the delete log: one that lists nothing new (or a deletion already flagged) writes nothing.
+    store.mark_deleted("Lead", [], at=NOW, children=[("LeadHistory", "LeadId")])
+    store.mark_deleted("Lead", [with_history], at=NOW, children=[("LeadHistory", "LeadId")])
+    assert store.object_tokens(objects) == deleted
+
+    # A describe that says something new (a field more) is a new typing of the table; the same again is not.
+    fields = (DescribedField(name="Id", kind=ColumnKind.TEXT, sf_type="id"),)
+    store.save_describe("Contact", fields, described_at=NOW)
+    described = store.object_tokens(["Contact"])["Contact"]
+    assert described != deleted["Contact"]
+    store.save_describe("Contact", fields, described_at=NOW + timedelta(hours=1))
+    assert store.object_tokens(["Contact"])["Contact"] == described
+    more = DescribedField(name="Email", kind=ColumnKind.TEXT, sf_type="email")
+    store.save_describe("Contact", (*fields, more), described_at=NOW + timedelta(hours=2))
+    assert store.object_tokens(["Contact"])["Contact"] != described
+
+
+def test_a_preparation_after_a_pull_of_tasks_keeps_the_task_frame_alone(generated, tmp_path, monkeypatch):
+    """The pull brought a Task page: Task is loaded and kept again; every other frame, and the people, stay."""
+    store = copy_store(generated, tmp_path / "copy.db")
+    prepare_for_audits(store, RULES)
+    task = _first_id(store, "Task", '"WhoId" IS NOT NULL')
+    _write_page(store, "Task", ["Id", "WhoId"], (task, None))
+    loads = _loads(monkeypatch)
+    prepared = prepare_for_audits(store, RULES)
+    assert prepared.kept == ("Task",)
+    assert prepared.unchanged == tuple(sobject for sobject in _objects() if sobject != "Task")
+    assert prepared.people_unchanged
+    assert prepared.people_kept
+    assert loads == [["Task"]]
+
+    # The audit after it reads every frame and the people as kept, and finds what the mirror alone gives.
+    people_read = _people_reads(monkeypatch)
+    snapshot = store.load_snapshot({"Task": {"Id", "WhoId"}})
+    assert snapshot.frames["Task"].filter(pl.col("Id") == task).get_column("WhoId").to_list() == [None]
+    found = _findings(store)
+    assert people_read == [True]
+    assert found == _from_the_mirror(store, tmp_path)
+
+
+def test_a_preparation_after_a_pull_of_leads_normalises_the_people_again(generated, tmp_path, monkeypatch):
+    store = copy_store(generated, tmp_path / "copy.db")
+    prepare_for_audits(store, RULES)
+    lead = _first_id(store, "Lead", '"IsConverted" = 0')
+    _write_page(store, "Lead", ["Id", "LastName"], (lead, "Changed"))
+    assert kept_people_reader(store, people_token(store), RULES)() is None
+    loads = _loads(monkeypatch)
+    prepared = prepare_for_audits(store, RULES)
+    assert prepared.kept == ("Lead",)
+    assert not prepared.people_unchanged
+    assert prepared.people_kept
+    assert loads == [sorted(PEOPLE_NEEDS)]  # Contact and Account read back as kept, within the load
+
+    kept = kept_people_reader(store, people_token(store), RULES)()
+    assert kept is not None
+    assert kept.filter(pl.col("record_id") == lead).get_column("last_name").to_list() == ["Changed"]
+    assert_frame_equal(kept, _made(store), categorical_as_str=False)
+    assert _findings(store) == _from_the_mirror(store, tmp_path)
+
+
+def test_a_preparation_after_a_pull_that_found_nothing_loads_nothing(generated, tmp_path, monkeypatch):
+    store = copy_store(generated, tmp_path / "copy.db")
+    prepare_for_audits(store, RULES)
+    _a_pull_that_found_nothing(store)
+    loads = _loads(monkeypatch)
+    prepared = prepare_for_audits(store, RULES)
+    assert loads == []
+    assert prepared.kept == ()
+    assert prepared.unchanged == tuple(_objects())
+    assert prepared.people_unchanged
+    assert prepared.people == _made(store).height
+    assert _findings(store) == _from_the_mirror(store, tmp_path)
+
+
+def test_frames_kept_of_an_object_no_longer_loaded_go(generated, tmp_path):
+    """A preparation for fewer objects (Opportunity no longer pulled) leaves no frame of the others behind."""
+    store = copy_store(generated, tmp_path / "copy.db")
+    prepare_for_audits(store, RULES)
+    fields = {"Lead": {"Id"}, "Task": {"Id"}}
+    store.keep_frames(store.object_tokens(fields), {}, {})
+    with store.engine.connect() as conn:
+        kept = set(conn.execute(text("SELECT sobject FROM kept_frames WHERE sobject NOT LIKE '#%'")).scalars())
+    assert kept == {"Lead", "Task"}
+    assert kept_people_reader(store, people_token(store), RULES)() is not None  # the people hold for their own token
+
+
+def _sandbox_gateway(sandbox):
+    """A gateway to a local sandbox (its token endpoint takes any secret), as ``sfbridge demo --apply`` connects."""
+    profile = OrgProfile(
+        name="local-sandbox",
+        auth=AuthMethod.CLIENT_CREDENTIALS,
+        login_url=sandbox.instance_url,
+        api_version=sandbox.api_version,
+        consumer_key="local-sandbox",
+    )
+    return connect(profile, Secrets(client_secret=SecretStr("s"), consumer_key="local-sandbox"), transport=sandbox)
+
+
+def test_scheduled_pulls_keep_again_only_what_they_brought(demo_store, tmp_path):
+    """Through the real pull from a simulated org: a pull that found nothing keeps nothing of Leads again.
+
+    Its overlap reads the last records of each object again, and its delete-log questions list
+    nothing new: neither is a write. Group and LeadStatus, read whole on every pull, are kept
+    again (a few rows). A pull that brought one Task keeps the Task frame again, not the people.
+    """
+    demo = load_demo_org()
+    records = {sobject: list(demo_store.rows(sobject, include_deleted=True)) for sobject in DEFAULT_OBJECTS}
+    sandbox = local_sandbox(
+        org_id=demo.org_id,
+        user_id=next(str(row["Id"]) for row in records["User"] if row.get("IsActive")),
+        instance_url=demo.profile.login_url,
+        api_version=demo.profile.api_version,
+        records={sobject: rows for sobject, rows in records.items() if rows},
+        describes=read_describes(demo.folder / "describe"),
+        clock=running_clock(demo.runs[-1] + timedelta(hours=1)),
+    )
+    store = Store.open(str(tmp_path / "pulled.db"))
+
+    def scheduled_pull() -> Prepared:
+        options = PullOptions(page_size=500, clock=sandbox.clock)
+        pull(_sandbox_gateway(sandbox), store, org="local-sandbox", objects=list(DEFAULT_OBJECTS), options=options)
+        return prepare_for_audits(store, RULES)
+
+    first = scheduled_pull()
+    assert set(first.kept) == set(DEFAULT_OBJECTS)
+    quiet = scheduled_pull()
+    assert set(quiet.kept) == {"Group", "LeadStatus"}
+    assert quiet.people_unchanged
+    task = next(row for row in sandbox.records["Task"] if not row["IsDeleted"])
+    sandbox.upsert("Task", {"Id": task["Id"], "Status": "Completed"})
+    busy = scheduled_pull()
+    assert set(busy.kept) == {"Group", "LeadStatus", "Task"}
+    assert busy.people_unchanged
+    assert _findings(store) == _from_the_mirror(store, tmp_path)
