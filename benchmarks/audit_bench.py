@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -171,9 +171,12 @@ def quiet_pull(store_url: str) -> dict[str, Any]:
     on every pull (Group, LeadStatus: no cursor) written again, as `sfbridge pull` does.
     """
     store = Store.open(store_url, create=False)
-    now = datetime.now(UTC)
     with store.engine.connect() as conn:
         objects = [row[0] for row in conn.execute(text("SELECT sobject FROM sync_state ORDER BY sobject"))]
+        last = conn.execute(text("SELECT max(completed_at) FROM sync_state")).scalar()
+    # A quarter of an hour after the last pull, by the org's clock: not the local clock's today,
+    # which would age the synthetic org by weeks and change what the audit finds.
+    now = datetime.fromisoformat(str(last)).replace(tzinfo=UTC) + timedelta(minutes=15)
     for sobject in objects:
         state = store.state(sobject)
         assert state is not None  # noqa: S101 (listed above)

@@ -218,16 +218,35 @@ def test_a_preparation_after_a_pull_that_found_nothing_loads_nothing(generated, 
     assert _findings(store) == _from_the_mirror(store, tmp_path)
 
 
-def test_frames_kept_of_an_object_no_longer_loaded_go(generated, tmp_path):
-    """A preparation for fewer objects (Opportunity no longer pulled) leaves no frame of the others behind."""
+def test_frames_kept_of_an_object_the_mirror_no_longer_holds_go(generated, tmp_path):
+    """Keeping one object's frame replaces it alone: the others stay, but for an object no longer mirrored."""
     store = copy_store(generated, tmp_path / "copy.db")
     prepare_for_audits(store, RULES)
-    fields = {"Lead": {"Id"}, "Task": {"Id"}}
-    store.keep_frames(store.object_tokens(fields), {}, {})
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM sync_state WHERE sobject = 'Opportunity'"))
+    snapshot = store.load_snapshot({"Lead": {"Id"}})
+    store.keep_frames(store.object_tokens(["Lead"]), snapshot.frames, {})
     with store.engine.connect() as conn:
         kept = set(conn.execute(text("SELECT sobject FROM kept_frames WHERE sobject NOT LIKE '#%'")).scalars())
-    assert kept == {"Lead", "Task"}
+    assert kept == set(_objects()) - {"Opportunity"}
     assert kept_people_reader(store, people_token(store), RULES)() is not None  # the people hold for their own token
+
+
+def test_history_revived_with_its_lead_changes_the_history_token_alone(generated, tmp_path):
+    store = copy_store(generated, tmp_path / "copy.db")
+    history = mirror_table_name("LeadHistory")  # our own table name, not input
+    lead = _first_id(store, "Lead", f'"Id" IN (SELECT "LeadId" FROM {history})')  # noqa: S608
+    with store.engine.begin() as conn:  # flagged as a deleted Lead's history is, the Lead since undeleted
+        flag = f'UPDATE {history} SET "_deleted_at" = :at WHERE "LeadId" = :lead'  # noqa: S608
+        conn.execute(text(flag), {"at": NOW, "lead": lead})
+    before = store.object_tokens(_objects())
+    flagged, revived = store.follow_parents("LeadHistory", parent_field="LeadId", parent="Lead", at=NOW)
+    assert flagged == 0
+    assert revived > 0
+    after = store.object_tokens(_objects())
+    assert {sobject for sobject in before if after[sobject] != before[sobject]} == {"LeadHistory"}
+    assert store.follow_parents("LeadHistory", parent_field="LeadId", parent="Lead", at=NOW) == (0, 0)
+    assert store.object_tokens(_objects()) == after
 
 
 def _sandbox_gateway(sandbox):
@@ -245,9 +264,9 @@ def _sandbox_gateway(sandbox):
 def test_scheduled_pulls_keep_again_only_what_they_brought(demo_store, tmp_path):
     """Through the real pull from a simulated org: a pull that found nothing keeps nothing of Leads again.
 
-    Its overlap reads the last records of each object again, and its delete-log questions list
-    nothing new: neither is a write. Group and LeadStatus, read whole on every pull, are kept
-    again (a few rows). A pull that brought one Task keeps the Task frame again, not the people.
+    Its overlap reads the last records of each object again, Group and LeadStatus are read whole,
+    and its delete-log questions list nothing new: none is a write. A pull that brought one
+    Task keeps the Task frame again, not the people.
     """
     demo = load_demo_org()
     records = {sobject: list(demo_store.rows(sobject, include_deleted=True)) for sobject in DEFAULT_OBJECTS}
@@ -270,11 +289,11 @@ def test_scheduled_pulls_keep_again_only_what_they_brought(demo_store, tmp_path)
     first = scheduled_pull()
     assert set(first.kept) == set(DEFAULT_OBJECTS)
     quiet = scheduled_pull()
-    assert set(quiet.kept) == {"Group", "LeadStatus"}
+    assert quiet.kept == ()
     assert quiet.people_unchanged
     task = next(row for row in sandbox.records["Task"] if not row["IsDeleted"])
     sandbox.upsert("Task", {"Id": task["Id"], "Status": "Completed"})
     busy = scheduled_pull()
-    assert set(busy.kept) == {"Group", "LeadStatus", "Task"}
+    assert busy.kept == ("Task",)
     assert busy.people_unchanged
     assert _findings(store) == _from_the_mirror(store, tmp_path)

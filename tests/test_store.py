@@ -260,36 +260,58 @@ def test_a_run_keeps_its_details_and_anything_else_reads_as_none(sqlite_store):
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_a_record_read_again_unchanged_is_no_write(backend, tmp_path, request):
-    """An incremental pull's overlap reads the last records again on every run: the same SystemModstamp writes nothing.
+    """An incremental pull's overlap reads the last records again on every run: a record as stored writes nothing.
 
-    So the object's token holds (what was kept of it for the audit stays good). A new stamp, a
-    record that comes back after a deletion, or a write without ``unchanged_by`` (a full read) is written.
+    So the object's token holds (what was kept of it for the audit stays good). Any field that
+    differs is written, the SystemModstamp the same or not (two edits in one second share it),
+    and so is a field the page empties, or a record that comes back after a deletion.
     """
     url = str(tmp_path / "store.db") if backend == "sqlite" else request.getfixturevalue("postgres_url")
     store = Store.open(url)
     state = prepared(store)
-    store.write_page(state, list(COLUMNS), [ROW], synced_at=NOW, run_id=None, unchanged_by="SystemModstamp")
+    store.write_page(state, list(COLUMNS), [ROW], synced_at=NOW, run_id=None)
     token = store.object_tokens(["Lead"])
-    renamed = (ROW[0], "Roe", *ROW[2:])  # a value no stamp vouches for: left as stored
 
-    store.write_page(state, list(COLUMNS), [renamed], synced_at=NOW, run_id=None, unchanged_by="SystemModstamp")
-    assert store.object_tokens(["Lead"]) == token
-    assert [row["LastName"] for row in store.rows("Lead")] == ["Doe"]
+    def written(columns: list[str], row: tuple, **page) -> bool:
+        nonlocal token
+        store.write_page(state, columns, [row], synced_at=NOW, run_id=None, **page)
+        before, token = token, store.object_tokens(["Lead"])
+        return token != before
 
-    store.write_page(state, list(COLUMNS), [renamed], synced_at=NOW, run_id=None)  # a full read overwrites
+    assert not written(list(COLUMNS), ROW)
+    assert written(list(COLUMNS), (ROW[0], "Roe", *ROW[2:]))  # the same stamp: an edit in the same second
     assert [row["LastName"] for row in store.rows("Lead")] == ["Roe"]
-    assert store.object_tokens(["Lead"]) != token
-    token = store.object_tokens(["Lead"])
+    assert not written(list(COLUMNS), (ROW[0], "Roe", *ROW[2:]))
+    assert written(["Id", "SystemModstamp"], (ROW[0], ROW[3]), null_columns=["LastName"])  # a field emptied
+    assert [row["LastName"] for row in store.rows("Lead")] == [None]
+    assert not written(["Id", "SystemModstamp"], (ROW[0], ROW[3]), null_columns=["LastName"])
 
     store.mark_deleted("Lead", [ROW[0]], at=NOW)
-    deleted = store.object_tokens(["Lead"])
-    assert deleted != token
-    store.write_page(state, list(COLUMNS), [ROW], synced_at=NOW, run_id=None, unchanged_by="SystemModstamp")
-    assert store.live_ids("Lead") == {ROW[0]}  # back, though its stamp is the same
-    assert store.object_tokens(["Lead"]) != deleted
     token = store.object_tokens(["Lead"])
+    assert written(["Id", "SystemModstamp"], (ROW[0], ROW[3]), null_columns=["LastName"])
+    assert store.live_ids("Lead") == {ROW[0]}  # back, though nothing else of it changed
 
-    newer = (ROW[0], "Poe", False, "2026-11-03 08:00:00.000000", None)
-    store.write_page(state, list(COLUMNS), [newer], synced_at=NOW, run_id=None, unchanged_by="SystemModstamp")
-    assert [row["LastName"] for row in store.rows("Lead")] == ["Poe"]
+    wider = {**COLUMNS, "Title": ColumnKind.TEXT}  # a field added since: the record read again brings its value
+    store.prepare_mirror("Lead", wider)
+    state = state.model_copy(update={"columns": wider})
+    token = store.object_tokens(["Lead"])
+    assert written([*COLUMNS, "Title"], (*ROW, "CEO"))
+    assert [row["Title"] for row in store.rows("Lead")] == ["CEO"]
+
+
+def test_a_page_of_an_object_of_many_fields_is_compared_whole(tmp_path):
+    """A thousand fields in one comparison: a chain of ORs would pass SQLite's expression depth (1,000)."""
+    columns = {"Id": ColumnKind.TEXT, **{f"Field{n}__c": ColumnKind.TEXT for n in range(1_000)}}
+    store = Store.open(str(tmp_path / "store.db"))
+    store.prepare_mirror("Lead", columns)
+    state = SyncState(
+        sobject="Lead", cursor=None, bookmark=None, deletes_since=None, completed_at=None, columns=columns
+    )
+    store.save_state(state)
+    row = (ROW[0], *(f"value {n}" for n in range(1_000)))
+    store.write_page(state, list(columns), [row], synced_at=NOW, run_id=None)
+    token = store.object_tokens(["Lead"])
+    store.write_page(state, list(columns), [row], synced_at=NOW, run_id=None)
+    assert store.object_tokens(["Lead"]) == token
+    store.write_page(state, list(columns), [(*row[:-1], "changed")], synced_at=NOW, run_id=None)
     assert store.object_tokens(["Lead"]) != token

@@ -12,15 +12,16 @@ people's records under those rules expects no phone number left to read, so it d
 them early (see :func:`sfbridge.checks.run_checks_detailed`'s ``people_prepared``). The note
 only orders the audit's work: if the kept tables were replaced since (an audit under other
 rules keeps its own), the audit reads what is missing itself, later, never finding otherwise.
-That is ``sfbridge pull`` followed by ``audit --offline`` or ``plan``: ``sfbridge audit``
-without ``--offline`` pulls first and audits a snapshot nothing prepared.
+That is ``sfbridge pull`` followed by ``audit --offline`` or ``plan``; ``sfbridge audit``
+without ``--offline`` pulls first and does not prepare, but what the last preparation kept of
+the objects that pull did not write still holds.
 
 Given ``keep`` (as ``sfbridge pull`` gives it: what an audit of every check loads), the same load
 also keeps the snapshot's frames in the store (:mod:`sfbridge.store.kept_frames`), so an audit
-of that very mirror reads them back instead of loading the mirror again; and the people it
-normalised are kept too (:meth:`sfbridge.store.Store.keep_people`), so an audit of that very
-mirror under the same rules reads them ready (:func:`kept_people_reader`) instead of normalising them
-again from the kept tables (at a million people on 2 cores, about 2 s against 6 to 7 s).
+reads them back instead of loading the mirror again; and the people it normalised are kept too
+(:meth:`sfbridge.store.Store.keep_people`), so an audit of the same people's records under the
+same rules reads them ready (:func:`kept_people_reader`) instead of normalising them again from
+the kept tables (at a million people on 2 cores, about 2 s against 6 to 7 s).
 
 What was kept holds per object (:meth:`sfbridge.store.Store.object_tokens`): a preparation loads
 and keeps again only the objects the pull wrote to, and normalises and keeps the people again

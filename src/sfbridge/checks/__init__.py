@@ -139,7 +139,7 @@ def run_checks_detailed(  # noqa: PLR0913 (keyword-only past the snapshot)
             caller that reads the snapshot no more (the audit).
         derived: where the normalisers keep their tables of distinct values between runs
             (see :mod:`sfbridge.matching.derived`); None derives every value.
-        people_prepared: the pull prepared this very snapshot's people in ``derived``
+        people_prepared: the pull prepared these very people's records in ``derived``
             (:func:`sfbridge.prepare.people_prepared`), so no phone number is expected to be
             left to read while the other checks run: the people are made after them, not
             before (a value missing after all is read then; the findings are the same).

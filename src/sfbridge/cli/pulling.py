@@ -283,16 +283,18 @@ def prepare_for_audit(mirror: Store, profile: OrgProfile, *, config_dir: Path, q
 
 def prepared_line(prepared: Prepared) -> str:
     """What a pull's preparation did, in a line: what it normalised and kept, and what still held from before."""
-    people = f"{prepared.people:,} people"
-    unchanged = len(prepared.unchanged)
+    people, unchanged = f"{prepared.people:,} people", len(prepared.unchanged)
     if prepared.people_unchanged and not prepared.kept:
-        return f"{people} and {unchanged} objects' records unchanged since the last pull: nothing to prepare."
+        return f"{people} and {_objects(unchanged)} records unchanged since the last pull: nothing to prepare."
     if prepared.people_unchanged:
         said = f"{people} unchanged"
     else:
         said = f"Normalised and kept {people}" if prepared.people_kept else f"Normalised {people}"
     if prepared.kept:
-        objects = f"{len(prepared.kept)} object's" if len(prepared.kept) == 1 else f"{len(prepared.kept)} objects'"
-        said += f"{',' if prepared.people_kept else ''} and kept {objects} records"
+        said += f"{',' if prepared.people_kept else ''} and kept {_objects(len(prepared.kept))} records"
         said += f" ({unchanged} unchanged)" if unchanged else ""
     return f"{said} for the next audit in {prepared.seconds:.1f} s."
+
+
+def _objects(count: int) -> str:
+    return f"{count} object's" if count == 1 else f"{count} objects'"

@@ -58,13 +58,11 @@ class Mirror(Protocol):
         synced_at: datetime,
         run_id: int | None,
         null_columns: Sequence[str] = (),
-        unchanged_by: str | None = None,
     ) -> None:
         """Upsert a page of rows together with the state that covers it, atomically.
 
-        ``null_columns`` are pulled fields null on every row, left out of ``columns``. Given
-        ``unchanged_by`` (the cursor field), a live stored record with the same value of it is
-        left as it is.
+        ``null_columns`` are pulled fields null on every row, left out of ``columns``. A live
+        stored record the page holds unchanged is left as it is (no write).
         """
 
     def mark_deleted(

@@ -59,8 +59,6 @@ class ObjectPull:
         self.run_id, self.started = run_id, started
         self.sobject = spec.sobject
         self.children = _children_of(spec.sobject)
-        # Set per read (see _pull): the field by which a re-read record is known unchanged.
-        self.unchanged_by: str | None = None
 
     def run(self, progress: Progress) -> ObjectPullResult:
         """Pull the object (an optional object the org lacks is skipped with a note)."""
@@ -110,12 +108,6 @@ class ObjectPull:
         )
         self.store.save_state(state, run_id=self.run_id)
         since = state.bookmark - self.options.overlap if state.bookmark else None
-        # An incremental read's overlap brings the last records again on every run: one whose
-        # SystemModstamp (CreatedDate: history never changes) is the stored one is left as it
-        # is, so a pull that found nothing new writes nothing (and what was kept of the object
-        # for the audit holds). A full read overwrites every record, and so does a read that
-        # brings new columns: a record re-read then holds their values, which the stored one lacks.
-        self.unchanged_by = None if full or added else schema.cursor
         state, fetched, pages, seen = self._read_pages(schema, state, since, progress)
         check = self._deletions(schema, state, seen, first=first, since=since)
         proof = self._prove(schema)
@@ -220,7 +212,6 @@ class ObjectPull:
             synced_at=self.options.clock(),
             run_id=self.run_id,
             null_columns=page.null_columns,
-            unchanged_by=self.unchanged_by,
         )
 
     def _deletions(

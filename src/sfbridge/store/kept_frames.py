@@ -43,6 +43,7 @@ from sfbridge.store.engine import let_page_cache_go
 from sfbridge.store.frames import compaction
 from sfbridge.store.ipc import ipc_file, read_ipc_file
 from sfbridge.store.tables import kept_frames as kept_table
+from sfbridge.store.tables import sync_state
 
 __all__ = ["Kept", "KeptFrames"]
 
@@ -90,24 +91,25 @@ class KeptFrames(StoreBase):
         """Keep these objects' frames (and the fill counts of those counted), replacing what was kept of them.
 
         What was kept of other objects stays while it holds (their tokens did not change); what
-        was kept of objects ``tokens`` does not name (no longer pulled) goes. The kept people
-        are left as they are: they hold for their own token (:meth:`keep_people`).
+        was kept of objects the mirror no longer holds goes. The kept people are left as they
+        are: they hold for their own token (:meth:`keep_people`).
 
         In one transaction, one object's file made and written at a time: a million records'
         files weigh about 100 MB, never all held at once.
 
         Args:
-            tokens: per object a load may want, its :meth:`~sfbridge.store.Store.object_tokens`
-                token, taken before the frames were loaded.
+            tokens: per object kept, its :meth:`~sfbridge.store.Store.object_tokens` token,
+                taken before the frames were loaded.
             frames: per object to keep, its frame as :meth:`load_snapshot` loaded it.
             fill_counts: per object counted, how many live records fill each stored field.
         """
         written_at = datetime.now(UTC)
-        objects = ~kept_table.c.sobject.like(f"{_PEOPLE}%")
+        mirrored = select(sync_state.c.sobject)
         with guard("keep the snapshot's frames"), self.engine.begin() as conn:
             conn.execute(
                 delete(kept_table).where(
-                    objects, kept_table.c.sobject.in_(list(frames)) | kept_table.c.sobject.not_in(list(tokens))
+                    ~kept_table.c.sobject.like(f"{_PEOPLE}%"),
+                    kept_table.c.sobject.in_(list(frames)) | kept_table.c.sobject.not_in(mirrored),
                 )
             )
             for sobject, frame in frames.items():

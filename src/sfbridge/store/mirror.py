@@ -25,7 +25,7 @@ class MirrorTables(SyncStates):
     """The mirror tables of a store (their columns come from each object's sync state)."""
 
     _tables: dict[str, Table]  # the mirror table of each object, as stored
-    _sql: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], str | None], str]  # upsert statements made so far
+    _sql: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], str]  # upsert statements made so far
 
     # -- mirror tables ----------------------------------------------------------------------
 
@@ -85,12 +85,16 @@ class MirrorTables(SyncStates):
         synced_at: datetime,
         run_id: int | None,
         null_columns: Sequence[str] = (),
-        unchanged_by: str | None = None,
     ) -> None:
         """Upsert one page of records and move the bookmark, in one transaction.
 
         Only the bookmark (and the run) of ``state`` is written here; the rest of the state is
         saved with :meth:`save_state` at the start and end of an object's pull.
+
+        A stored live record the page holds as it is stored is left alone, and a page of only
+        such records is no write to the mirror (:meth:`count_mirror_write`): an incremental
+        pull's overlap reads the last records again on every run, and a small object is read
+        whole; neither makes what was kept of the object (its frame, for the audit) stale.
 
         Args:
             state: the object's state after this page (its bookmark covers the page).
@@ -100,11 +104,6 @@ class MirrorTables(SyncStates):
             run_id: the run writing it.
             null_columns: pulled fields null on every row of the page (written as NULL without
                 a value per row).
-            unchanged_by: a field Salesforce moves on every change of a record (its
-                SystemModstamp): a live stored record holding the same value of it is left as it
-                is, and a page of only such records is no write to the mirror (the overlap of
-                an incremental pull reads the last records again on every run). None: every
-                record is written (a full read, which must overwrite).
         """
         table = self.table(state.sobject)
         # A literal, not a parameter: the rows go to the driver as they are, uncopied. The text
@@ -112,7 +111,7 @@ class MirrorTables(SyncStates):
         stamp = synced_at.astimezone(UTC).strftime("'%Y-%m-%d %H:%M:%S.%f'")
         with guard(f"write {state.sobject} records"), self.engine.begin() as conn:
             if rows:
-                sql = self._upsert_sql(conn, table, tuple(columns), tuple(null_columns), unchanged_by)
+                sql = self._upsert_sql(conn, table, tuple(columns), tuple(null_columns))
                 written = conn.exec_driver_sql(sql.replace(_STAMP, stamp), list(rows)).rowcount
                 # Counted when a row changed, or when the driver cannot say (-1): what was kept of
                 # the object (its frame, for the next audit) holds while nothing is written to it.
@@ -124,14 +123,12 @@ class MirrorTables(SyncStates):
                 .values(bookmark=state.bookmark, last_run_id=run_id)
             )
 
-    def _upsert_sql(
-        self, conn: Connection, table: Table, columns: tuple[str, ...], nulls: tuple[str, ...], unchanged_by: str | None
-    ) -> str:
+    def _upsert_sql(self, conn: Connection, table: Table, columns: tuple[str, ...], nulls: tuple[str, ...]) -> str:
         # The page write is the pull's hot path: going through SQLAlchemy's per-value bind
         # processing costs ~5x the database's own time, so rows arrive already in stored form
         # and go straight to the driver's executemany. The SQL is the same on both back ends
         # (INSERT ... ON CONFLICT DO UPDATE); only the placeholder and the null-safe comparison differ.
-        key = (conn.dialect.name, table.name, columns, nulls, unchanged_by)
+        key = (conn.dialect.name, table.name, columns, nulls)
         if key not in self._sql:
             quote = conn.dialect.identifier_preparer.quote
             mark = driver_mark(conn)
@@ -141,19 +138,25 @@ class MirrorTables(SyncStates):
             updates += [f"{quote(n)} = NULL" for n in nulls]  # emptied fields of existing records
             # A record that comes back (undeleted, or a merge undone) is live again.
             updates.append(f"{quote(DELETED_AT)} = NULL")
-            changed = ""
-            if unchanged_by is not None:
-                # A row updated to what it holds is still a change to SQLite and PostgreSQL: the
-                # WHERE leaves such a row alone, so the driver's count says whether any changed.
-                # SQLite's null-safe "IS NOT" (every release); PostgreSQL's "IS DISTINCT FROM".
-                differs = "IS NOT" if conn.dialect.name == "sqlite" else "IS DISTINCT FROM"
-                stored, stamp = f"{quote(table.name)}.{quote(unchanged_by)}", f"excluded.{quote(unchanged_by)}"
-                changed = f" WHERE {stored} {differs} {stamp} OR {quote(table.name)}.{quote(DELETED_AT)} IS NOT NULL"
+            # A row updated to what it holds is still a change to both databases: it is updated
+            # only where a value differs (every field, not the SystemModstamp alone: Salesforce
+            # stamps to the second, so two edits in one second share a stamp), so the driver's
+            # count says whether the page changed anything. One null-safe comparison of row
+            # values, the stored row against the page's (its emptied fields and the deletion
+            # flag against NULL): SQLite's "IS NOT", PostgreSQL's "IS DISTINCT FROM". A chain of
+            # ORs would pass SQLite's expression depth of 1,000 on an object of many fields.
+            sqlite = conn.dialect.name == "sqlite"
+            stored = quote(table.name)
+            fields = [n for n in columns if n != "Id"]
+            held = [f"{stored}.{quote(n)}" for n in (*fields, *nulls, DELETED_AT)]
+            paged = [f"excluded.{quote(n)}" for n in fields] + ["NULL"] * (len(nulls) + 1)
+            row, differs = ("", "IS NOT") if sqlite else ("ROW", "IS DISTINCT FROM")
+            changed = f"{row}({', '.join(held)}) {differs} {row}({', '.join(paged)})"
             # Identifiers are quoted by the dialect; every value is a bound parameter.
             self._sql[key] = (
-                f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
+                f"INSERT INTO {stored} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
                 f"VALUES ({', '.join(values)}) "
-                f"ON CONFLICT ({quote('Id')}) DO UPDATE SET {', '.join(updates)}{changed}"
+                f"ON CONFLICT ({quote('Id')}) DO UPDATE SET {', '.join(updates)} WHERE {changed}"
             )
         return self._sql[key]
 

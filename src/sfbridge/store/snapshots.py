@@ -71,7 +71,7 @@ class Snapshots(MirrorTables, KeptFrames):
         states = [self.state(sobject) for sobject in requests]
         latest = max((state.completed_at for state in states if state and state.completed_at), default=None)
         counted = [sobject for sobject in count_fill if self.state(sobject)]
-        # What the last pull's preparation kept of this very mirror is read back, not loaded again.
+        # What the last pull's preparation kept of each object, its table unchanged since, is read back.
         kept = self._kept(requests, counted) if only is None else Kept()
         reading = {sobject: request for sobject, request in requests.items() if sobject not in kept.frames}
         counting = [sobject for sobject in counted if sobject not in kept.fill_counts]
@@ -122,9 +122,8 @@ class Snapshots(MirrorTables, KeptFrames):
         requests = self._requests(fields)
         if not requests or not self.has_kept_frames():
             return set()
-        wanted = {sobject: list(kinds) for sobject, (_, kinds) in requests.items()}
         counted = [sobject for sobject in count_fill if sobject in requests]
-        return self.fresh_kept_frames(tokens, wanted, counted)
+        return self.fresh_kept_frames(tokens, _columns(requests), counted)
 
     def _requests(self, fields: Mapping[str, Iterable[str]]) -> dict[str, FrameRequest]:
         """Per object mirrored, its table and the kinds of the fields wanted that it stores (Id always)."""
@@ -137,10 +136,10 @@ class Snapshots(MirrorTables, KeptFrames):
         return requests
 
     def _kept(self, requests: Mapping[str, FrameRequest], counted: Collection[str]) -> Kept:
-        """The frames (and fill counts) kept of this very mirror for the objects requested (see store.kept_frames)."""
+        """The frames (and fill counts) kept of the objects requested, those whose tables are as they were kept."""
         if not requests or not self.has_kept_frames():
             return Kept()
-        wanted = {sobject: list(kinds) for sobject, (_, kinds) in requests.items()}
+        wanted = _columns(requests)
         kept = self.read_kept_frames(self.object_tokens(wanted), wanted, counted)
         if kept.frames:
             log.info("kept_frames_read", objects=sorted(kept.frames), read=sorted(set(requests) - set(kept.frames)))
@@ -163,9 +162,7 @@ class Snapshots(MirrorTables, KeptFrames):
             A hex digest (the same for the same mirror, on any machine).
         """
         with guard("read the mirror's state"), self.engine.connect() as conn:
-            org = conn.execute(
-                select(meta.c.key, meta.c.value).where(meta.c.key.in_(["org_id", "instance_url", MIRROR_WRITES]))
-            )
+            org = conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_([*ORG_KEYS, MIRROR_WRITES])))
             states = conn.execute(select(sync_state).order_by(sync_state.c.sobject)).all()
             described = conn.execute(
                 select(describes.c.sobject, describes.c.described_at).order_by(describes.c.sobject)
@@ -243,3 +240,8 @@ class Snapshots(MirrorTables, KeptFrames):
             let_page_cache_go(conn)
         found = {column.name: int(value) for column, value in zip(counted, filled, strict=True)}
         return {"*": int(total), **{column.name: found.get(column.name, 0) for column in fields}}
+
+
+def _columns(requests: Mapping[str, FrameRequest]) -> dict[str, list[str]]:
+    """Per object requested, the columns a load reads (those of them the table stores)."""
+    return {sobject: list(kinds) for sobject, (_, kinds) in requests.items()}

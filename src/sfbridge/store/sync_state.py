@@ -43,13 +43,15 @@ class SyncStates(StoreBase):
             sobjects: every object whose mirror table the write changed (a deletion's children too).
         """
         # One statement per key, counted by the database: two writers at once (on PostgreSQL)
-        # never both write the same next value, as a read and then a write could.
+        # never both write the same next value, as a read and then a write could, nor both
+        # insert an object's first count, as an update and then an insert could.
+        from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415 (the stores' two dialects, for a write)
+
+        insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
         for key in (MIRROR_WRITES, *sorted({f"{MIRROR_WRITES}:{sobject}" for sobject in sobjects})):
-            counted = conn.execute(
-                update(meta).where(meta.c.key == key).values(value=cast(cast(meta.c.value, Integer) + 1, Text))
-            )
-            if counted.rowcount == 0:
-                conn.execute(meta.insert().values(key=key, value="1"))
+            counted = insert(meta).values(key=key, value="1")
+            next_count = cast(cast(meta.c.value, Integer) + 1, Text)
+            conn.execute(counted.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": next_count}))
 
     # -- org binding ----------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Table definitions: sfbridge's own bookkeeping tables and one mirror table per object.
 
 Mirror tables are named ``sf_<object>`` and keep Salesforce API names as column names
-(quoted where the database needs it), plus ``_synced_at`` (when the row was written) and
+(quoted where the database needs it), plus ``_synced_at`` (when the row last changed) and
 ``_deleted_at`` (when sfbridge learned the record was deleted; NULL while it exists).
 """
 
