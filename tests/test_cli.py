@@ -478,8 +478,18 @@ def test_pull_normalises_the_people_for_the_next_audit(tmp_path):
             "Normalised and kept 1,461 people, and kept 2 objects' records for the next audit in 0.2 s.",
         ),
         (
-            {"kept": ("Task",), "people_kept": True, "people_unchanged": True, "unchanged": ("Lead", "Contact")},
+            {
+                "kept": ("Task",),
+                "stale": ("Task",),
+                "people_kept": True,
+                "people_unchanged": True,
+                "unchanged": ("Lead", "Contact"),
+            },
             "1,461 people unchanged, and kept 1 object's records (2 unchanged) for the next audit in 0.2 s.",
+        ),
+        (  # the store refused the Task frame (logged): not "nothing to prepare"
+            {"stale": ("Task",), "people_kept": True, "people_unchanged": True, "unchanged": ("Lead", "Contact")},
+            "1,461 people unchanged for the next audit in 0.2 s.",
         ),
         (
             {"people_kept": True, "people_unchanged": True, "unchanged": ("Lead", "Contact", "Task")},

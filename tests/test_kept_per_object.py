@@ -30,6 +30,7 @@ from sfbridge.salesforce import connect
 from sfbridge.sandbox.describes import read_describes
 from sfbridge.sandbox.seed import local_sandbox, running_clock
 from sfbridge.store import Store, frames
+from sfbridge.store.sync_state import object_writes_key
 from sfbridge.store.tables import mirror_table_name
 
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
@@ -249,6 +250,49 @@ def test_history_revived_with_its_lead_changes_the_history_token_alone(generated
     assert store.object_tokens(_objects()) == after
 
 
+def test_a_kept_file_that_no_longer_reads_is_kept_again_by_the_next_preparation(generated, tmp_path):
+    """Its token still holds, so nothing else would replace it: the load that finds it damaged drops it."""
+    store = copy_store(generated, tmp_path / "copy.db")
+    prepare_for_audits(store, RULES)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE kept_frames SET frame = :junk WHERE sobject = 'Task'"), {"junk": b"not arrow"})
+        conn.execute(text("UPDATE kept_frames SET frame = :junk WHERE sobject LIKE '#people 1/%'"), {"junk": b"x"})
+    snapshot = store.load_snapshot({"Task": {"Id", "WhoId"}})
+    assert snapshot.frames["Task"].height > 0  # read from the mirror
+    assert kept_people_reader(store, people_token(store), RULES)() is None
+    prepared = prepare_for_audits(store, RULES)
+    assert prepared.kept == ("Task",)
+    assert not prepared.people_unchanged
+    assert kept_people_reader(store, people_token(store), RULES)() is not None
+
+
+def test_a_full_pull_keeps_everything_again(generated, tmp_path, monkeypatch):
+    """``sfbridge pull --full`` is the repair: whatever still held is kept anew after it."""
+    from sfbridge.cli import pulling  # noqa: PLC0415 (the pull command's last step)
+
+    store = copy_store(generated, tmp_path / "copy.db")
+    prepare_for_audits(store, RULES)
+    profile = OrgProfile(name="t", auth=AuthMethod.CLIENT_CREDENTIALS, login_url="https://t.my.salesforce.com")
+    said: list[Prepared] = []
+    monkeypatch.setattr(pulling, "prepared_line", lambda prepared: said.append(prepared) or "")
+    pulling.prepare_for_audit(store, profile, config_dir=tmp_path, quiet=False)
+    pulling.prepare_for_audit(store, profile, config_dir=tmp_path, quiet=False, afresh=True)
+    again, afresh = said
+    assert again.kept == ()
+    assert again.people_unchanged
+    assert set(afresh.kept) == set(_objects())
+    assert not afresh.people_unchanged
+
+
+def test_an_object_of_a_long_name_is_counted_under_a_key_that_fits():
+    """A managed package's object (a namespace, a 40-character name, a suffix) passes the meta key's 64 characters."""
+    long_name = "acmepkg__" + "A" * 40 + "__History"
+    keys = {object_writes_key(name) for name in (long_name, long_name + "x", "Lead")}
+    assert len(keys) == 3
+    assert all(len(key) <= 64 for key in keys)
+    assert object_writes_key("Lead") == "mirror_writes:Lead"
+
+
 def _sandbox_gateway(sandbox):
     """A gateway to a local sandbox (its token endpoint takes any secret), as ``sfbridge demo --apply`` connects."""
     profile = OrgProfile(
@@ -290,6 +334,7 @@ def test_scheduled_pulls_keep_again_only_what_they_brought(demo_store, tmp_path,
     first = scheduled_pull()
     assert set(first.kept) == set(DEFAULT_OBJECTS)
     quiet = scheduled_pull()
+    assert store.recent_runs(limit=1)[0]["counts"]["Lead"]["fetched"] > 0  # the overlap read Leads again
     assert quiet.kept == ()
     assert quiet.people_unchanged
     task = next(row for row in sandbox.records["Task"] if not row["IsDeleted"])

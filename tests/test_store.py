@@ -272,9 +272,9 @@ def test_a_record_read_again_unchanged_is_no_write(backend, tmp_path, request):
     store.write_page(state, list(COLUMNS), [ROW], synced_at=NOW, run_id=None)
     token = store.object_tokens(["Lead"])
 
-    def written(columns: list[str], row: tuple, **page) -> bool:
+    def written(columns: list[str], *rows: tuple, **page) -> bool:
         nonlocal token
-        store.write_page(state, columns, [row], synced_at=NOW, run_id=None, **page)
+        store.write_page(state, columns, list(rows), synced_at=NOW, run_id=None, **page)
         before, token = token, store.object_tokens(["Lead"])
         return token != before
 
@@ -291,12 +291,25 @@ def test_a_record_read_again_unchanged_is_no_write(backend, tmp_path, request):
     assert written(["Id", "SystemModstamp"], (ROW[0], ROW[3]), null_columns=["LastName"])
     assert store.live_ids("Lead") == {ROW[0]}  # back, though nothing else of it changed
 
+    # A page of two records, one of which changed (a checkbox alone, then a date alone): counted.
+    first = (ROW[0], None, *ROW[2:])  # as stored by now
+    other = ("00Q5g00000AbCdFEAV", "Roe", True, ROW[3], "2026-10-30")
+    assert written(list(COLUMNS), first, other)  # the second one is new
+    assert not written(list(COLUMNS), first, other)
+    assert written(list(COLUMNS), first, (*other[:2], False, *other[3:]))
+    assert written(list(COLUMNS), first, (*other[:2], False, other[3], "2026-10-29"))
+    assert not written(list(COLUMNS), first, (*other[:2], False, other[3], "2026-10-29"))
+    assert {row["Id"]: (row["IsConverted"], row["ConvertedDate"].isoformat()) for row in store.rows("Lead")} == {
+        ROW[0]: (False, "2026-10-31"),
+        other[0]: (False, "2026-10-29"),
+    }
+
     wider = {**COLUMNS, "Title": ColumnKind.TEXT}  # a field added since: the record read again brings its value
     store.prepare_mirror("Lead", wider)
     state = state.model_copy(update={"columns": wider})
     token = store.object_tokens(["Lead"])
     assert written([*COLUMNS, "Title"], (*ROW, "CEO"))
-    assert [row["Title"] for row in store.rows("Lead")] == ["CEO"]
+    assert {row["Id"]: row["Title"] for row in store.rows("Lead")} == {ROW[0]: "CEO", "00Q5g00000AbCdFEAV": None}
 
 
 def test_a_page_of_an_object_of_many_fields_is_compared_whole(tmp_path):

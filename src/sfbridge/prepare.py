@@ -68,6 +68,7 @@ class Prepared:
     kept: tuple[str, ...] = ()
     people_kept: bool = False  # the normalised people were kept too (see Store.keep_people)
     unchanged: tuple[str, ...] = ()  # objects whose kept frame still held: neither loaded nor kept again
+    stale: tuple[str, ...] = ()  # objects whose kept frame had gone stale: loaded to be kept (``kept``, unless refused)
     people_unchanged: bool = False  # the people kept before still held: not normalised again
 
 
@@ -140,6 +141,7 @@ def prepare_people(
         kept=kept,
         people_kept=people_kept,
         unchanged=tuple(sorted(fresh)),
+        stale=tuple(sorted(set(tokens) - fresh)) if keep else (),
         people_unchanged=people_kept_before is not None,
     )
     log.info(
@@ -212,7 +214,10 @@ def _keep_frames(
     store: Store, tokens: Mapping[str, str], snapshot: Snapshot, fresh: Collection[str]
 ) -> tuple[str, ...]:
     """Keep the snapshot's frames for the audit but those ``fresh`` (kept already); the objects kept."""
-    frames = {sobject: frame for sobject, frame in snapshot.frames.items() if sobject not in fresh}
+    # An object first pulled since the tokens were taken has none: it is kept by the next preparation.
+    frames = {
+        sobject: frame for sobject, frame in snapshot.frames.items() if sobject not in fresh and sobject in tokens
+    }
     try:
         store.keep_frames(tokens, frames, snapshot.fill_counts)
     except (StoreError, pl.exceptions.PolarsError) as exc:

@@ -254,14 +254,17 @@ def pull_command(
             command="pull",
         )
         print_pull(report, as_json=as_json)
-        prepare_for_audit(mirror, profile, config_dir=config_dir, quiet=as_json)
+        prepare_for_audit(mirror, profile, config_dir=config_dir, quiet=as_json, afresh=full)
 
 
-def prepare_for_audit(mirror: Store, profile: OrgProfile, *, config_dir: Path, quiet: bool) -> None:
+def prepare_for_audit(
+    mirror: Store, profile: OrgProfile, *, config_dir: Path, quiet: bool, afresh: bool = False
+) -> None:
     """Normalise what the pull brought, so the next audit reads ready values (:mod:`sfbridge.prepare`).
 
     The pull has landed by now: rules that cannot be read leave the normalising to the audit
-    (which will name the problem) instead of failing the pull.
+    (which will name the problem) instead of failing the pull. ``afresh`` (``pull --full``, the
+    repair) keeps every frame and the people anew, whatever still held.
     """
     import structlog
 
@@ -269,6 +272,8 @@ def prepare_for_audit(mirror: Store, profile: OrgProfile, *, config_dir: Path, q
     from sfbridge.config import rules_path
     from sfbridge.rules import load_rules
 
+    if afresh:
+        mirror.forget_kept_frames()
     try:
         rules = load_rules(rules_path(profile, config_dir=config_dir))
     except ConfigError as exc:
@@ -284,7 +289,7 @@ def prepare_for_audit(mirror: Store, profile: OrgProfile, *, config_dir: Path, q
 def prepared_line(prepared: Prepared) -> str:
     """What a pull's preparation did, in a line: what it normalised and kept, and what still held from before."""
     people, unchanged = f"{prepared.people:,} people", len(prepared.unchanged)
-    if prepared.people_unchanged and not prepared.kept:
+    if prepared.people_unchanged and not prepared.stale:
         return f"{people} and {_objects(unchanged)} records unchanged since the last pull: nothing to prepare."
     if prepared.people_unchanged:
         said = f"{people} unchanged"

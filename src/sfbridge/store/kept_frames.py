@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 import structlog
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import ColumnElement, Connection, delete, insert, select
 
 from sfbridge.code_digest import code_digest
 from sfbridge.store.base import StoreBase, guard
@@ -149,9 +149,10 @@ class KeptFrames(StoreBase):
         Returns:
             Per object found, its frame of the wanted columns (and its fill counts, if wanted).
             An object kept for another state of its mirror table, without a column, or whose
-            file does not read back whole is left out: the caller reads it from the mirror.
+            file does not read back whole is left out: the caller reads it from the mirror. A
+            file that does not read back is dropped, so the next preparation keeps it again.
         """
-        found, fresh = Kept(), self.fresh_kept_frames(tokens, wanted, count_fill)
+        found, fresh, damaged = Kept(), self.fresh_kept_frames(tokens, wanted, count_fill), []
         with guard("read the kept frames"), self.engine.connect() as conn:
             for sobject in (sobject for sobject in wanted if sobject in fresh):
                 columns, basis = wanted[sobject], _basis(tokens[sobject])
@@ -165,12 +166,20 @@ class KeptFrames(StoreBase):
                     continue
                 frame = _frame(sobject, stored.frame, stored.digest, stored.rows, columns=list(columns))
                 if frame is None:
+                    damaged.append((sobject, basis))
                     continue
                 found.frames[sobject] = frame
                 if sobject in count_fill:
                     found.fill_counts[sobject] = {str(name): int(count) for name, count in stored.fill_counts.items()}
             let_page_cache_go(conn)  # the files' pages: read once
+        for sobject, basis in damaged:
+            self._drop_kept(kept_table.c.sobject == sobject, basis)
         return found
+
+    def _drop_kept(self, which: ColumnElement[bool], basis: str) -> None:
+        """Drop kept rows that do not read back: their token still holds, so no preparation would replace them."""
+        with guard("drop a damaged kept frame"), self.engine.begin() as conn:
+            conn.execute(delete(kept_table).where(which, kept_table.c.basis == basis))
 
     def keep_people(self, token: str, settings: str, people: pl.DataFrame) -> None:
         """Keep the people normalised from this mirror under these settings, replacing the people kept before.
@@ -228,14 +237,16 @@ class KeptFrames(StoreBase):
                 stored = conn.execute(query.where(kept_table.c.sobject == name)).first()
                 frame = None if stored is None else _frame(name, *stored[1:], columns=None)
                 if frame is None:
-                    return None
+                    break
                 frames.append(frame)
             let_page_cache_go(conn)  # the files' pages: read once
         try:
-            return pl.concat(frames, how="horizontal")
+            if len(frames) == len(parts):
+                return pl.concat(frames, how="horizontal")
         except pl.exceptions.PolarsError as exc:  # parts of other lengths, a column in two: not what a keep wrote
             log.warning("kept_frame_unreadable", sobject=_PEOPLE.strip(), error=str(exc).splitlines()[0])
-            return None
+        self._drop_kept(kept_table.c.sobject.like(f"{_PEOPLE}%"), basis)
+        return None
 
     def has_kept_frames(self) -> bool:
         """Whether anything is kept (for any mirror): when nothing is, a load need not work out the objects' tokens."""

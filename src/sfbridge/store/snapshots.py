@@ -20,7 +20,7 @@ from sfbridge.store.engine import let_page_cache_go
 from sfbridge.store.frames import FrameRequest, load_frames, load_some
 from sfbridge.store.kept_frames import Kept, KeptFrames
 from sfbridge.store.mirror import MirrorTables
-from sfbridge.store.sync_state import MIRROR_WRITES
+from sfbridge.store.sync_state import MIRROR_WRITES, object_writes_key
 from sfbridge.store.tables import DELETED_AT, SYNCED_AT, describes, meta, sync_state
 
 log = structlog.get_logger()
@@ -195,7 +195,7 @@ class Snapshots(MirrorTables, KeptFrames):
             Per object mirrored, a hex digest (the same for the same table, on any machine).
         """
         wanted = sorted(set(sobjects))
-        keys = [f"{MIRROR_WRITES}:{sobject}" for sobject in wanted]
+        keys = [object_writes_key(sobject) for sobject in wanted]
         tokens: dict[str, str] = {}
         with guard("read the mirror's state"), self.engine.connect() as conn:
             org = [tuple(row) for row in conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_(ORG_KEYS)))]

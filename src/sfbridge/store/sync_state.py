@@ -6,6 +6,7 @@ page is written with the page itself, in :mod:`sfbridge.store.mirror`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -18,8 +19,22 @@ from sfbridge.store.base import StoreBase, guard
 from sfbridge.store.tables import describes, meta, sync_state
 
 #: The meta key counting the writes to the mirror tables (see :meth:`SyncStates.count_mirror_write`);
-#: ``mirror_writes:Lead`` and so on count each object's.
+#: :func:`object_writes_key` gives the key counting each object's.
 MIRROR_WRITES = "mirror_writes"
+#: How long a meta key may be (``sfbridge_meta.key``).
+_KEY_LENGTH = 64
+
+
+def object_writes_key(sobject: str) -> str:
+    """The meta key counting the writes to one object's mirror table: ``mirror_writes:Lead``.
+
+    An API name too long for the key column (a managed package's object: a namespace, a
+    40-character name and a suffix) is keyed by its digest instead.
+    """
+    key = f"{MIRROR_WRITES}:{sobject}"
+    if len(key) <= _KEY_LENGTH:
+        return key
+    return f"{MIRROR_WRITES}:#{hashlib.sha256(sobject.encode()).hexdigest()[:40]}"
 
 
 class SyncStates(StoreBase):
@@ -30,13 +45,14 @@ class SyncStates(StoreBase):
     def count_mirror_write(self, conn: Connection, sobjects: Iterable[str]) -> None:
         """Count one write to the mirror tables of these objects, in the writer's own transaction.
 
-        The mirror's snapshot token (:meth:`sfbridge.store.Store.snapshot_token`) includes the
-        count of all writes, so it changes with every page upserted, deletion flagged or record
-        revived, whatever wrote it and in whatever order: a write that changes neither a sync
-        state nor a row count (a Bulk page of updates, a deletion) still makes everything kept
-        for the mirror before it (the audit's findings) stale, never wrong. Each object's own
-        count is in its object token (:meth:`sfbridge.store.Store.object_tokens`), so what was
-        kept of an object nothing wrote to since (its frame) still holds.
+        Called by every writer whose write changed rows (a page that changed a record,
+        deletions flagged, records revived, an import), in the same transaction. The mirror's
+        snapshot token (:meth:`sfbridge.store.Store.snapshot_token`) includes the count of all
+        writes, so a write that changes neither a sync state nor a row count (a Bulk page of
+        updates, a deletion) still makes everything kept for the mirror before it (the audit's
+        findings) stale, never wrong. Each object's own count is in its object token
+        (:meth:`sfbridge.store.Store.object_tokens`), so what was kept of an object nothing
+        changed since (its frame) still holds.
 
         Args:
             conn: the writer's connection, in the transaction that wrote the rows.
@@ -48,7 +64,7 @@ class SyncStates(StoreBase):
         from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415 (the stores' two dialects, for a write)
 
         insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
-        for key in (MIRROR_WRITES, *sorted({f"{MIRROR_WRITES}:{sobject}" for sobject in sobjects})):
+        for key in (MIRROR_WRITES, *sorted({object_writes_key(sobject) for sobject in sobjects})):
             counted = insert(meta).values(key=key, value="1")
             next_count = cast(cast(meta.c.value, Integer) + 1, Text)
             conn.execute(counted.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": next_count}))
