@@ -116,6 +116,7 @@ def main() -> None:
             "records_read": sum(result.fetched for result in report.objects),
             "pull_seconds": round(pulled, 1),
             "serving_seconds": round(served.seconds, 1),
+            "pull_own_seconds": round(pulled - served.seconds, 1),
             "prepare_seconds": round(prepared.seconds, 1),
             "kept": list(prepared.kept),
             "audit_seconds": audited["audit_seconds"],

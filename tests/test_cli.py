@@ -489,7 +489,7 @@ def test_pull_normalises_the_people_for_the_next_audit(tmp_path):
         ),
         (  # the store refused the Task frame (logged): not "nothing to prepare"
             {"stale": ("Task",), "people_kept": True, "people_unchanged": True, "unchanged": ("Lead", "Contact")},
-            "1,461 people unchanged for the next audit in 0.2 s.",
+            "1,461 people unchanged; 1 object's records not kept (see the log) for the next audit in 0.2 s.",
         ),
         (
             {"people_kept": True, "people_unchanged": True, "unchanged": ("Lead", "Contact", "Task")},
@@ -503,6 +503,20 @@ def test_a_pull_says_what_its_preparation_kept_and_what_still_held(prepared, lin
     from sfbridge.prepare import Prepared  # noqa: PLC0415
 
     assert prepared_line(Prepared(people=1_461, seconds=0.2, **prepared)) == line
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_a_full_pull_keeps_everything_anew(tmp_path, monkeypatch, full):
+    """``pull --full`` is the repair: what its preparation kept before is forgotten first, whatever still held."""
+    from sfbridge.store import Store  # noqa: PLC0415 (this test only)
+
+    forgotten: list[bool] = []
+    forget = Store.forget_kept_frames
+    monkeypatch.setattr(Store, "forget_kept_frames", lambda self: forgotten.append(True) or forget(self))
+    result = invoke("pull", "--org", "demo", "--config", str(_demo_config(tmp_path)), *(["--full"] if full else []))
+    assert result.exit_code == 0, result.output
+    assert forgotten == ([True] if full else [])
+    assert "Normalised and kept 1,461 people, and kept 9 objects' records" in result.output
 
 
 def test_an_offline_audit_after_a_pull_reads_every_object_from_the_frames_it_kept(tmp_path):
@@ -538,7 +552,7 @@ def test_a_pull_whose_frames_cannot_be_kept_still_lands_and_normalises(tmp_path,
     monkeypatch.setattr(Store, "keep_people", refuse)
     result = invoke("pull", "--org", "demo", "--config", str(_demo_config(tmp_path)))
     assert result.exit_code == 0, result.output
-    assert "Normalised 1,461 people for the next audit" in result.output
+    assert "Normalised 1,461 people; 9 objects' records not kept (see the log) for the next audit" in result.output
     with sqlite3.connect(tmp_path / "demo.db") as conn:
         assert conn.execute("SELECT count(*) FROM kept_frames").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM derived_values").fetchone()[0] > 0

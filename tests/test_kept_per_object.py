@@ -266,6 +266,25 @@ def test_a_kept_file_that_no_longer_reads_is_kept_again_by_the_next_preparation(
     assert kept_people_reader(store, people_token(store), RULES)() is not None
 
 
+def test_a_kept_file_the_store_will_not_drop_costs_the_load_nothing(generated, tmp_path, monkeypatch):
+    """Dropping a damaged file is a cache's housekeeping: a store that refuses it (locked, read-only) fails no audit."""
+    from sfbridge.errors import StoreError  # noqa: PLC0415 (this test only)
+    from sfbridge.store import kept_frames  # noqa: PLC0415
+
+    store = copy_store(generated, tmp_path / "copy.db")
+    prepare_for_audits(store, RULES)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE kept_frames SET frame = :junk WHERE sobject = 'Task'"), {"junk": b"not arrow"})
+
+    def refuse(*_args, **_kwargs):
+        msg = "cannot drop a damaged kept frame: OperationalError: database is locked"
+        raise StoreError(msg)
+
+    monkeypatch.setattr(kept_frames, "delete", refuse)
+    snapshot = store.load_snapshot({"Task": {"Id", "WhoId"}})
+    assert snapshot.frames["Task"].height > 0  # read from the mirror
+
+
 def test_a_full_pull_keeps_everything_again(generated, tmp_path, monkeypatch):
     """``sfbridge pull --full`` is the repair: whatever still held is kept anew after it."""
     from sfbridge.cli import pulling  # noqa: PLC0415 (the pull command's last step)

@@ -1,6 +1,6 @@
 """The store on its own: atomic pages, one org per store, the writer lock, clear errors."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -297,6 +297,13 @@ def test_a_record_read_again_unchanged_is_no_write(backend, tmp_path, request):
     assert written(list(COLUMNS), first, other)  # the second one is new
     assert not written(list(COLUMNS), first, other)
     assert written(list(COLUMNS), first, (*other[:2], False, *other[3:]))
+    assert written(list(COLUMNS), first, (*other[:2], False, other[3], "2026-10-29"))
+    later = NOW + timedelta(hours=1)  # the unchanged record of a page keeps when it last changed
+    store.write_page(
+        state, list(COLUMNS), [first, (*other[:2], True, other[3], "2026-10-29")], synced_at=later, run_id=None
+    )
+    assert {row["Id"]: row["_synced_at"] for row in store.rows("Lead")} == {ROW[0]: NOW, other[0]: later}
+    token = store.object_tokens(["Lead"])
     assert written(list(COLUMNS), first, (*other[:2], False, other[3], "2026-10-29"))
     assert not written(list(COLUMNS), first, (*other[:2], False, other[3], "2026-10-29"))
     assert {row["Id"]: (row["IsConverted"], row["ConvertedDate"].isoformat()) for row in store.rows("Lead")} == {

@@ -298,6 +298,8 @@ def prepared_line(prepared: Prepared) -> str:
     if prepared.kept:
         said += f"{',' if prepared.people_kept else ''} and kept {_objects(len(prepared.kept))} records"
         said += f" ({unchanged} unchanged)" if unchanged else ""
+    elif prepared.stale:  # the store refused them (logged): the audit reads those from the mirror
+        said += f"; {_objects(len(prepared.stale))} records not kept (see the log)"
     return f"{said} for the next audit in {prepared.seconds:.1f} s."
 
 
