@@ -119,6 +119,19 @@ def _written(store: Store, sobject: str, columns: list[str], rows: list[tuple[An
         store.write_page(state, columns, rows[start : start + PAGE], synced_at=at, run_id=None)
 
 
+#: Per object changed, where its new phone numbers start: every changed record's number is its own.
+EXCHANGES = {"Lead": 2_000_000, "Contact": 6_000_000}
+
+
+def edited(sobject: str, n: int, last_name: str | None) -> dict[str, str]:
+    """The n-th record's edit: a new phone number, email and last name (new values for every normaliser)."""
+    return {
+        "Phone": f"+1 415 {EXCHANGES[sobject] + n}",
+        "Email": f"changed.{sobject.lower()}.{n}@example.org",
+        "LastName": f"{last_name or ''}son",
+    }
+
+
 def change(store_url: str, percent: float) -> dict[str, Any]:
     """Change ``percent`` of the Leads and Contacts the way an incremental pull would bring them.
 
@@ -132,16 +145,13 @@ def change(store_url: str, percent: float) -> dict[str, Any]:
     step = max(1, round(100 / percent))
     now = datetime.now(UTC)
     changed = 0
-    for sobject, exchange in (("Lead", 2_000_000), ("Contact", 6_000_000)):
+    for sobject in EXCHANGES:
         table = mirror_table_name(sobject)  # our own table names, not input
         with store.engine.connect() as conn:
             found = conn.execute(
                 text(f'SELECT rowid, "Id", "LastName" FROM {table} WHERE rowid % {step} = 0 ORDER BY rowid')  # noqa: S608
             ).all()
-        rows = [
-            (record, f"+1 415 {exchange + rowid}", f"changed.{sobject.lower()}.{rowid}@example.org", f"{last or ''}son")
-            for rowid, record, last in found
-        ]
+        rows = [(record, *edited(sobject, rowid, last).values()) for rowid, record, last in found]
         _written(store, sobject, ["Id", "Phone", "Email", "LastName"], rows, now)
         changed += len(rows)
     return {"changed_records": changed, **prepare(store_url)}

@@ -24,16 +24,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from audit_bench import REPO, time_audit  # benchmarks/audit_bench.py, beside this script
+from audit_bench import EXCHANGES, REPO, edited, time_audit  # benchmarks/audit_bench.py, beside this script
 from machine import machine  # benchmarks/machine.py
-from pydantic import SecretStr
 
 from sfbridge.audit import prepare_for_audits
-from sfbridge.config import DEFAULT_OBJECTS, AuthMethod, OrgProfile
-from sfbridge.credentials import Secrets
+from sfbridge.cli.rehearsal import sandbox_gateway
+from sfbridge.config import DEFAULT_OBJECTS
 from sfbridge.pull import PullOptions, pull
 from sfbridge.rules import load_rules
-from sfbridge.salesforce import connect
 from sfbridge.sandbox.describes import read_describes
 from sfbridge.sandbox.org import SimulatedOrg
 from sfbridge.sandbox.seed import local_sandbox, running_clock
@@ -59,13 +57,12 @@ class _Served:
 
 
 def _change(sandbox: SimulatedOrg, seeded: dict[str, list[dict[str, Any]]], percent: float) -> int:
-    """Give every n-th live Lead and Contact a new phone, email and last name, as users would edit them."""
+    """Edit every n-th live Lead and Contact as `audit_bench.py --change` does, in the simulated org."""
     step, changed = max(1, round(100 / percent)), 0
-    for sobject, exchange in (("Lead", 2_000_000), ("Contact", 6_000_000)):
+    for sobject in EXCHANGES:
         for n, record in enumerate(seeded[sobject]):
             if n % step == 0 and not record.get("IsDeleted"):
-                edit = {"Phone": f"+1 415 {exchange + n}", "Email": f"changed.{sobject.lower()}.{n}@example.org"}
-                sandbox.upsert(sobject, {"Id": record["Id"], **edit, "LastName": f"{record.get('LastName') or ''}son"})
+                sandbox.upsert(sobject, {"Id": record["Id"], **edited(sobject, n, record.get("LastName"))})
                 changed += 1
     return changed
 
@@ -88,10 +85,6 @@ def main() -> None:
         clock=running_clock(org.snapshot + timedelta(hours=1)),
     )
     served = _Served(sandbox)
-    profile = OrgProfile(
-        name="bench", auth=AuthMethod.CLIENT_CREDENTIALS, login_url=org.instance_url, consumer_key="bench"
-    )
-    secrets = Secrets(client_secret=SecretStr("bench"), consumer_key="bench")  # the sandbox takes any
     work = Path(tempfile.mkdtemp(prefix="sfbridge-scheduled-bench-"))
     store_url = str(work / "bench.db")
     store = Store.open(store_url)
@@ -101,7 +94,7 @@ def main() -> None:
         served.seconds, started = 0.0, time.perf_counter()
         options = PullOptions(page_size=2_000, clock=sandbox.clock)
         report = pull(
-            connect(profile, secrets, transport=sandbox),
+            sandbox_gateway(sandbox),
             store,
             org="bench",
             objects=list(DEFAULT_OBJECTS),

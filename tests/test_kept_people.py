@@ -8,8 +8,8 @@ from polars.testing import assert_frame_equal
 from sqlalchemy import text
 
 from conftest import copy_store, generated_org_store
-from sfbridge.audit import audit, prepare_for_audits
-from sfbridge.checks import select_checks
+from kept import audit_findings, kept_people_reads, people_made, write_as_a_pull
+from sfbridge.audit import prepare_for_audits
 from sfbridge.checks.context import PEOPLE_NEEDS, people_matching
 from sfbridge.prepare import kept_people_reader, people_token
 from sfbridge.rules import Rules
@@ -34,35 +34,6 @@ def small_parts(monkeypatch):
     monkeypatch.setattr(frames, "_COMPACT_FROM_ROWS", 500)
 
 
-def _made(store: Store, rules: Rules) -> pl.DataFrame:
-    """The people normalised from the mirror now, as an audit without kept people makes them."""
-    snapshot = store.load_snapshot({sobject: set(fields) for sobject, fields in PEOPLE_NEEDS.items()})
-    matching = people_matching(snapshot, rules, derived=store)
-    try:
-        return matching.normalised_people()
-    finally:
-        matching.close()
-
-
-def _reads(monkeypatch) -> list[bool]:
-    """Per read of the kept people: whether it found them."""
-    found: list[bool] = []
-    reading = Store.read_kept_people
-
-    def counted(self, *args, **kwargs):
-        people = reading(self, *args, **kwargs)
-        found.append(people is not None)
-        return people
-
-    monkeypatch.setattr(Store, "read_kept_people", counted)
-    return found
-
-
-def _findings(store: Store, rules: Rules = RULES) -> tuple[list[dict], dict | None]:
-    result = audit(store, org="t", rules=rules, checks=select_checks(None))
-    return [item.model_dump(mode="json") for item in result.findings], result.match_model
-
-
 def test_the_people_read_back_are_the_people_made(generated, tmp_path):
     """Every column, value and type (Categoricals among them), across several parts."""
     store = copy_store(generated, tmp_path / "copy.db")
@@ -72,17 +43,17 @@ def test_the_people_read_back_are_the_people_made(generated, tmp_path):
     assert parts > 2
     kept = kept_people_reader(store, people_token(store), RULES)()
     assert kept is not None
-    made = _made(store, RULES)
+    made = people_made(store, RULES)
     assert kept.schema == made.schema
     assert_frame_equal(kept, made, categorical_as_str=False)
 
 
 def test_an_audit_finds_the_same_with_kept_people_as_without(generated, tmp_path, monkeypatch):
     store = copy_store(generated, tmp_path / "copy.db")
-    without = _findings(store)
+    without = audit_findings(store, RULES)
     prepare_for_audits(store, RULES)
-    found = _reads(monkeypatch)
-    assert _findings(store) == without
+    found = kept_people_reads(monkeypatch)
+    assert audit_findings(store, RULES) == without
     assert found == [True]
 
 
@@ -90,20 +61,19 @@ def test_people_kept_under_other_rules_are_not_read(generated, tmp_path, monkeyp
     """The phone region (and every other rule) changes the people: the audit under other rules normalises its own."""
     store = copy_store(generated, tmp_path / "copy.db")
     other = Rules.model_validate({"default_phone_region": "GB"})
-    without = _findings(store, other)
+    without = audit_findings(store, other)
     prepare_for_audits(store, RULES)
-    found = _reads(monkeypatch)
+    found = kept_people_reads(monkeypatch)
     assert kept_people_reader(store, people_token(store), other)() is None
-    assert _findings(store, other) == without
+    assert audit_findings(store, other) == without
     assert True not in found
 
 
 def _write_a_lead(store: Store, last_name: str) -> str:
-    """Change one Lead as a pull's page does (the same run and bookmark); its Id."""
+    """Change one Lead as a pull's page does; its Id."""
     with store.engine.connect() as conn:
-        run_id = conn.execute(text("SELECT last_run_id FROM sync_state WHERE sobject = 'Lead'")).scalar()
         lead = conn.execute(text(f'SELECT "Id" FROM {mirror_table_name("Lead")} LIMIT 1')).scalar()  # noqa: S608
-    store.write_page(store.state("Lead"), ["Id", "LastName"], [(lead, last_name)], synced_at=NOW, run_id=run_id)
+    write_as_a_pull(store, "Lead", ["Id", "LastName"], (lead, last_name), at=NOW)
     return str(lead)
 
 
@@ -120,11 +90,11 @@ def test_a_pull_writing_while_the_audit_loads_leaves_them_unread(generated, tmp_
         return loading(self, *args, **kwargs)
 
     monkeypatch.setattr(Store, "load_snapshot", load_after_a_write)
-    found = _reads(monkeypatch)
-    findings, _ = _findings(store)
+    found = kept_people_reads(monkeypatch)
+    findings, _ = audit_findings(store, RULES)
     assert found == []  # never read: normalised from the snapshot the audit loaded
     monkeypatch.setattr(Store, "load_snapshot", loading)
-    assert (findings, _) == _findings(store)  # the same mirror, audited again without a write between
+    assert (findings, _) == audit_findings(store, RULES)  # the same mirror, audited again without a write between
 
 
 def test_a_write_to_the_mirror_since_leaves_them_unread(generated, tmp_path):
@@ -132,7 +102,7 @@ def test_a_write_to_the_mirror_since_leaves_them_unread(generated, tmp_path):
     prepare_for_audits(store, RULES)
     lead = _write_a_lead(store, "Changed")
     assert kept_people_reader(store, people_token(store), RULES)() is None
-    made = _made(store, RULES)
+    made = people_made(store, RULES)
     assert made.filter(pl.col("record_id") == lead).get_column("last_name").to_list() == ["Changed"]
 
 
@@ -140,7 +110,7 @@ def test_a_write_to_the_mirror_since_leaves_them_unread(generated, tmp_path):
 def test_a_damaged_or_missing_part_leaves_them_unread(generated, tmp_path, damage):
     """A cache: a part that does not read back, or is gone, costs the audit time, never a finding."""
     store = copy_store(generated, tmp_path / "copy.db")
-    without = _findings(store)
+    without = audit_findings(store, RULES)
     prepare_for_audits(store, RULES)
     with store.engine.begin() as conn:
         if damage == "junk":
@@ -148,7 +118,7 @@ def test_a_damaged_or_missing_part_leaves_them_unread(generated, tmp_path, damag
         else:
             conn.execute(text("DELETE FROM kept_frames WHERE sobject LIKE '#people 2/%'"))
     assert kept_people_reader(store, people_token(store), RULES)() is None
-    assert _findings(store) == without
+    assert audit_findings(store, RULES) == without
 
 
 def test_keeping_an_objects_frame_leaves_the_kept_people(generated, tmp_path):
@@ -226,4 +196,4 @@ def test_kept_people_round_trip_on_postgresql(postgres_url):
     prepare_for_audits(store, RULES)
     kept = kept_people_reader(store, people_token(store), RULES)()
     assert kept is not None
-    assert_frame_equal(kept, _made(store, RULES), categorical_as_str=False)
+    assert_frame_equal(kept, people_made(store, RULES), categorical_as_str=False)

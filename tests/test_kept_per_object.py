@@ -11,24 +11,21 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from pydantic import SecretStr
 from sqlalchemy import text
 
 from conftest import copy_store, generated_org_store
-from sfbridge.audit import audit, prepare_for_audits, snapshot_fields
+from kept import audit_findings, kept_people_reads, people_made, write_as_a_pull
+from sfbridge.audit import prepare_for_audits, snapshot_fields
 from sfbridge.checks import select_checks
-from sfbridge.checks.context import PEOPLE_NEEDS, people_matching
+from sfbridge.checks.context import PEOPLE_NEEDS
+from sfbridge.cli.rehearsal import demo_sandbox, sandbox_gateway
 from sfbridge.config import DEFAULT_OBJECTS, AuthMethod, OrgProfile
-from sfbridge.credentials import Secrets
 from sfbridge.demo import load_demo_org
 from sfbridge.describes import DescribedField
 from sfbridge.models import ColumnKind
 from sfbridge.prepare import Prepared, kept_people_reader, people_token
 from sfbridge.pull import PullOptions, pull
 from sfbridge.rules import Rules
-from sfbridge.salesforce import connect
-from sfbridge.sandbox.describes import read_describes
-from sfbridge.sandbox.seed import local_sandbox, running_clock
 from sfbridge.store import Store, frames
 from sfbridge.store.sync_state import object_writes_key
 from sfbridge.store.tables import mirror_table_name
@@ -58,14 +55,6 @@ def _first_id(store: Store, sobject: str, where: str = "1 = 1") -> str:
         return str(conn.execute(text(query)).scalar())
 
 
-def _write_page(store: Store, sobject: str, columns: list[str], row: tuple) -> None:
-    """One page as a pull writes it (its run and bookmark as they were)."""
-    state = store.state(sobject)
-    with store.engine.connect() as conn:
-        run_id = conn.execute(text("SELECT last_run_id FROM sync_state WHERE sobject = :o"), {"o": sobject}).scalar()
-    store.write_page(state, columns, [row], synced_at=NOW, run_id=run_id)
-
-
 def _a_pull_that_found_nothing(store: Store) -> None:
     """What a pull writes when the org changed nothing: each object's sync state and describe, anew."""
     later = NOW + timedelta(minutes=15)
@@ -90,39 +79,11 @@ def _loads(monkeypatch) -> list[list[str]]:
     return asked
 
 
-def _people_reads(monkeypatch) -> list[bool]:
-    found: list[bool] = []
-    reading = Store.read_kept_people
-
-    def counted(self, *args, **kwargs):
-        people = reading(self, *args, **kwargs)
-        found.append(people is not None)
-        return people
-
-    monkeypatch.setattr(Store, "read_kept_people", counted)
-    return found
-
-
-def _findings(store: Store) -> list[dict]:
-    return [
-        item.model_dump(mode="json") for item in audit(store, org="t", rules=RULES, checks=select_checks(None)).findings
-    ]
-
-
-def _from_the_mirror(store: Store, tmp_path) -> list[dict]:
+def _from_the_mirror(store: Store, tmp_path) -> tuple[list[dict], dict | None]:
     """The findings of the same mirror with nothing kept: what the kept frames and people must not change."""
     bare = copy_store(store, tmp_path / "bare.db")
     bare.forget_kept_frames()
-    return _findings(bare)
-
-
-def _made(store: Store) -> pl.DataFrame:
-    snapshot = store.load_snapshot({sobject: set(fields) for sobject, fields in PEOPLE_NEEDS.items()})
-    matching = people_matching(snapshot, RULES, derived=store)
-    try:
-        return matching.normalised_people()
-    finally:
-        matching.close()
+    return audit_findings(bare, RULES)
 
 
 def test_each_objects_token_changes_with_its_own_writes_only(generated, tmp_path):
@@ -135,7 +96,7 @@ def test_each_objects_token_changes_with_its_own_writes_only(generated, tmp_path
     assert store.object_tokens(objects) == before
     assert store.snapshot_token() != snapshot_before  # the findings' basis moves: the ages' moment did
 
-    _write_page(store, "Lead", ["Id", "LastName"], (_first_id(store, "Lead"), "Changed"))
+    write_as_a_pull(store, "Lead", ["Id", "LastName"], (_first_id(store, "Lead"), "Changed"), at=NOW)
     after = store.object_tokens(objects)
     assert {sobject for sobject in objects if after[sobject] != before[sobject]} == {"Lead"}
 
@@ -167,7 +128,7 @@ def test_a_preparation_after_a_pull_of_tasks_keeps_the_task_frame_alone(generate
     store = copy_store(generated, tmp_path / "copy.db")
     prepare_for_audits(store, RULES)
     task = _first_id(store, "Task", '"WhoId" IS NOT NULL')
-    _write_page(store, "Task", ["Id", "WhoId"], (task, None))
+    write_as_a_pull(store, "Task", ["Id", "WhoId"], (task, None), at=NOW)
     loads = _loads(monkeypatch)
     prepared = prepare_for_audits(store, RULES)
     assert prepared.kept == ("Task",)
@@ -177,10 +138,10 @@ def test_a_preparation_after_a_pull_of_tasks_keeps_the_task_frame_alone(generate
     assert loads == [["Task"]]
 
     # The audit after it reads every frame and the people as kept, and finds what the mirror alone gives.
-    people_read = _people_reads(monkeypatch)
+    people_read = kept_people_reads(monkeypatch)
     snapshot = store.load_snapshot({"Task": {"Id", "WhoId"}})
     assert snapshot.frames["Task"].filter(pl.col("Id") == task).get_column("WhoId").to_list() == [None]
-    found = _findings(store)
+    found = audit_findings(store, RULES)
     assert people_read == [True]
     assert found == _from_the_mirror(store, tmp_path)
 
@@ -189,7 +150,7 @@ def test_a_preparation_after_a_pull_of_leads_normalises_the_people_again(generat
     store = copy_store(generated, tmp_path / "copy.db")
     prepare_for_audits(store, RULES)
     lead = _first_id(store, "Lead", '"IsConverted" = 0')
-    _write_page(store, "Lead", ["Id", "LastName"], (lead, "Changed"))
+    write_as_a_pull(store, "Lead", ["Id", "LastName"], (lead, "Changed"), at=NOW)
     assert kept_people_reader(store, people_token(store), RULES)() is None
     loads = _loads(monkeypatch)
     prepared = prepare_for_audits(store, RULES)
@@ -201,8 +162,8 @@ def test_a_preparation_after_a_pull_of_leads_normalises_the_people_again(generat
     kept = kept_people_reader(store, people_token(store), RULES)()
     assert kept is not None
     assert kept.filter(pl.col("record_id") == lead).get_column("last_name").to_list() == ["Changed"]
-    assert_frame_equal(kept, _made(store), categorical_as_str=False)
-    assert _findings(store) == _from_the_mirror(store, tmp_path)
+    assert_frame_equal(kept, people_made(store, RULES), categorical_as_str=False)
+    assert audit_findings(store, RULES) == _from_the_mirror(store, tmp_path)
 
 
 def test_a_preparation_after_a_pull_that_found_nothing_loads_nothing(generated, tmp_path, monkeypatch):
@@ -215,8 +176,8 @@ def test_a_preparation_after_a_pull_that_found_nothing_loads_nothing(generated, 
     assert prepared.kept == ()
     assert prepared.unchanged == tuple(_objects())
     assert prepared.people_unchanged
-    assert prepared.people == _made(store).height
-    assert _findings(store) == _from_the_mirror(store, tmp_path)
+    assert prepared.people == people_made(store, RULES).height
+    assert audit_findings(store, RULES) == _from_the_mirror(store, tmp_path)
 
 
 def test_frames_kept_of_an_object_the_mirror_no_longer_holds_go(generated, tmp_path):
@@ -312,18 +273,6 @@ def test_an_object_of_a_long_name_is_counted_under_a_key_that_fits():
     assert object_writes_key("Lead") == "mirror_writes:Lead"
 
 
-def _sandbox_gateway(sandbox):
-    """A gateway to a local sandbox (its token endpoint takes any secret), as ``sfbridge demo --apply`` connects."""
-    profile = OrgProfile(
-        name="local-sandbox",
-        auth=AuthMethod.CLIENT_CREDENTIALS,
-        login_url=sandbox.instance_url,
-        api_version=sandbox.api_version,
-        consumer_key="local-sandbox",
-    )
-    return connect(profile, Secrets(client_secret=SecretStr("s"), consumer_key="local-sandbox"), transport=sandbox)
-
-
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_scheduled_pulls_keep_again_only_what_they_brought(demo_store, tmp_path, backend, request):
     """Through the real pull from a simulated org: a pull that found nothing keeps nothing of Leads again.
@@ -332,22 +281,12 @@ def test_scheduled_pulls_keep_again_only_what_they_brought(demo_store, tmp_path,
     and its delete-log questions list nothing new: none is a write. A pull that brought one
     Task keeps the Task frame again, not the people.
     """
-    demo = load_demo_org()
-    records = {sobject: list(demo_store.rows(sobject, include_deleted=True)) for sobject in DEFAULT_OBJECTS}
-    sandbox = local_sandbox(
-        org_id=demo.org_id,
-        user_id=next(str(row["Id"]) for row in records["User"] if row.get("IsActive")),
-        instance_url=demo.profile.login_url,
-        api_version=demo.profile.api_version,
-        records={sobject: rows for sobject, rows in records.items() if rows},
-        describes=read_describes(demo.folder / "describe"),
-        clock=running_clock(demo.runs[-1] + timedelta(hours=1)),
-    )
+    sandbox = demo_sandbox(load_demo_org(), demo_store)
     store = Store.open(str(tmp_path / "pulled.db") if backend == "sqlite" else request.getfixturevalue("postgres_url"))
 
     def scheduled_pull() -> Prepared:
         options = PullOptions(page_size=500, clock=sandbox.clock)
-        pull(_sandbox_gateway(sandbox), store, org="local-sandbox", objects=list(DEFAULT_OBJECTS), options=options)
+        pull(sandbox_gateway(sandbox), store, org="local-sandbox", objects=list(DEFAULT_OBJECTS), options=options)
         return prepare_for_audits(store, RULES)
 
     first = scheduled_pull()
@@ -361,6 +300,6 @@ def test_scheduled_pulls_keep_again_only_what_they_brought(demo_store, tmp_path,
     busy = scheduled_pull()
     assert busy.kept == ("Task",)
     assert busy.people_unchanged
-    kept = _findings(store)
+    kept = audit_findings(store, RULES)
     store.forget_kept_frames()
-    assert kept == _findings(store)  # what the mirror alone gives
+    assert kept == audit_findings(store, RULES)  # what the mirror alone gives

@@ -33,20 +33,23 @@ from sfbridge.salesforce import connect
 from sfbridge.salesforce.gateway import SalesforceGateway
 from sfbridge.salesforce.whoami import destination
 from sfbridge.sandbox.describes import read_describes
+from sfbridge.sandbox.org import SimulatedOrg
 from sfbridge.sandbox.seed import local_sandbox, running_clock
+from sfbridge.sandbox.writes import WritableOrg
 from sfbridge.store import Store
 
-__all__ = ["rehearse"]
+__all__ = ["demo_sandbox", "rehearse", "sandbox_gateway"]
 
 _PROFILE = "local-sandbox"
 _SHOWN_STEPS = 3  # merges printed; `--json` and `sfbridge runs show` have them all
 
 
-def _gateway(demo_org: DemoOrg, mirror: Store) -> SalesforceGateway:
+def demo_sandbox(demo_org: DemoOrg, mirror: Store) -> WritableOrg:
+    """A local sandbox of the demo org, seeded with what the mirror holds (deleted records too)."""
     # The sandbox logs in as the mirror's first active user (the demo org's integration user is one).
     identity_user = next(str(row["Id"]) for row in mirror.rows("User") if row.get("IsActive"))
     records = {sobject: list(mirror.rows(sobject, include_deleted=True)) for sobject in DEFAULT_OBJECTS}
-    sandbox = local_sandbox(
+    return local_sandbox(
         org_id=demo_org.org_id,
         user_id=identity_user,
         instance_url=demo_org.profile.login_url,
@@ -55,11 +58,15 @@ def _gateway(demo_org: DemoOrg, mirror: Store) -> SalesforceGateway:
         describes=read_describes(demo_org.folder / "describe"),
         clock=running_clock(demo_org.runs[-1] + timedelta(hours=1)),
     )
+
+
+def sandbox_gateway(sandbox: SimulatedOrg) -> SalesforceGateway:
+    """A gateway to a local sandbox, logged in as a client-credentials profile of its own."""
     profile = OrgProfile(
         name=_PROFILE,
         auth=AuthMethod.CLIENT_CREDENTIALS,
-        login_url=demo_org.profile.login_url,
-        api_version=demo_org.profile.api_version,
+        login_url=sandbox.instance_url,
+        api_version=sandbox.api_version,
         consumer_key="local-sandbox",
     )
     # The sandbox's token endpoint takes any client secret: there is nothing real to protect.
@@ -76,7 +83,7 @@ def rehearse(mirror: Store, demo_org: DemoOrg, folder: Path, *, as_json: bool) -
         folder: where the plan file is written (``plan.json``, for ``sfbridge plan --show``).
         as_json: print nothing but the caller's JSON.
     """
-    gateway = _gateway(demo_org, mirror)
+    gateway = sandbox_gateway(demo_sandbox(demo_org, mirror))
     rules = load_rules(demo_org.rules)
     where = destination(gateway)
     identity = gateway.identity()

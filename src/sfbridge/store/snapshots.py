@@ -67,9 +67,7 @@ class Snapshots(MirrorTables, KeptFrames):
         if "org_id" not in org:
             msg = f"the store {self.url} holds no org yet: run sfbridge pull (or audit without --offline) first"
             raise UsageError(msg)
-        requests = self._requests(fields)
-        states = [self.state(sobject) for sobject in requests]
-        latest = max((state.completed_at for state in states if state and state.completed_at), default=None)
+        requests, latest = self._requests(fields)
         counted = [sobject for sobject in count_fill if self.state(sobject)]
         # What the last pull's preparation kept of each object, its table unchanged since, is read back.
         kept = self._kept(requests, counted) if only is None else Kept()
@@ -119,21 +117,25 @@ class Snapshots(MirrorTables, KeptFrames):
         anything else: what it kept of those objects before is neither loaded nor kept again.
         Each object's columns are those a load asks for (the stored ones).
         """
-        requests = self._requests(fields)
+        requests, _ = self._requests(fields)
         if not requests or not self.has_kept_frames():
             return set()
         counted = [sobject for sobject in count_fill if sobject in requests]
         return self.fresh_kept_frames(tokens, _columns(requests), counted)
 
-    def _requests(self, fields: Mapping[str, Iterable[str]]) -> dict[str, FrameRequest]:
-        """Per object mirrored, its table and the kinds of the fields wanted that it stores (Id always)."""
+    def _requests(self, fields: Mapping[str, Iterable[str]]) -> tuple[dict[str, FrameRequest], datetime | None]:
+        """Per object mirrored: its table and the kinds of the wanted fields it stores; and the last pull's end."""
         requests: dict[str, FrameRequest] = {}
+        latest: datetime | None = None
         for sobject, wanted in fields.items():
             state = self.state(sobject)
-            if state is not None:
-                kinds = {name: kind for name, kind in state.columns.items() if name in set(wanted) | {"Id"}}
-                requests[sobject] = (self.table(sobject), kinds)
-        return requests
+            if state is None:
+                continue
+            kinds = {name: kind for name, kind in state.columns.items() if name in set(wanted) | {"Id"}}
+            requests[sobject] = (self.table(sobject), kinds)
+            if state.completed_at is not None:
+                latest = max(latest, state.completed_at) if latest else state.completed_at
+        return requests, latest
 
     def _kept(self, requests: Mapping[str, FrameRequest], counted: Collection[str]) -> Kept:
         """The frames (and fill counts) kept of the objects requested, those whose tables are as they were kept."""
