@@ -34,7 +34,10 @@ _NAMES = ("name", "company", "owner_name")
 
 def stored_findings(path: Path, run_id: int) -> list[Finding]:
     """A run's findings as the checks made them: without the names the audit added."""
-    query = f"SELECT {_COLUMNS}, group_id, score FROM findings WHERE run_id = ? ORDER BY id"  # noqa: S608
+    query = (
+        f"SELECT {_COLUMNS}, group_id, score FROM run_findings JOIN finding_bodies USING (digest) "  # noqa: S608
+        "WHERE run_id = ? ORDER BY position"
+    )
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as source:
         rows = source.execute(query, (run_id,)).fetchall()
     return [

@@ -51,7 +51,7 @@ def change_lead_sources(store):
     """Fill the LeadSource of one lead flagged for missing it, and blank another open lead's."""
     with sqlite3.connect(store) as db:
         fixed = db.execute(
-            "SELECT record_id FROM findings WHERE check_name = 'missing_lead_source' AND sobject = 'Lead' LIMIT 1"
+            "SELECT record_id FROM finding_bodies WHERE check_name = 'missing_lead_source' AND sobject = 'Lead' LIMIT 1"
         ).fetchone()[0]
         db.execute("UPDATE sf_lead SET LeadSource = 'Web' WHERE Id = ?", (fixed,))
         blanked = db.execute(

@@ -32,7 +32,8 @@ def store(demo_store, tmp_path):
     """A copy of the demo store as its pulls left it (other tests audit and plan on the session's own)."""
     store = copy_store(demo_store, tmp_path / "demo.db")
     with store.engine.begin() as conn:
-        conn.execute(text("DELETE FROM findings"))
+        conn.execute(text("DELETE FROM run_findings"))
+        conn.execute(text("DELETE FROM finding_bodies"))
         conn.execute(text("DELETE FROM runs WHERE command <> 'pull'"))
     return store
 

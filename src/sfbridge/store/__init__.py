@@ -17,6 +17,7 @@ from sfbridge.store.base import guard
 from sfbridge.store.derived import DerivedValues
 from sfbridge.store.engine import display_url, open_engine
 from sfbridge.store.files import sqlite_file
+from sfbridge.store.finding_bodies import adopt_legacy_findings
 from sfbridge.store.imports import Imports
 from sfbridge.store.journal import ApplyJournal
 from sfbridge.store.locks import apply_lock, writer_lock
@@ -27,7 +28,10 @@ from sfbridge.store.tables import meta, metadata, mirror_table_name
 
 __all__ = ["AUDIT_COMMANDS", "Store", "display_url", "mirror_table_name"]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# Schema 1 kept each run's findings whole; schema 2 keeps each finding once, shared by the runs
+# that found it (sfbridge.store.runs). A schema 1 store is brought up to 2 when it is opened.
+_UPGRADABLE = ("1",)
 
 
 class Store(Snapshots, RunsAndFindings, ApplyJournal, DerivedValues, Imports):
@@ -71,6 +75,9 @@ class Store(Snapshots, RunsAndFindings, ApplyJournal, DerivedValues, Imports):
             version = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
             if version is None:
                 conn.execute(meta.insert().values(key="schema_version", value=SCHEMA_VERSION))
+            elif version in _UPGRADABLE:
+                adopt_legacy_findings(conn)
+                conn.execute(meta.update().where(meta.c.key == "schema_version").values(value=SCHEMA_VERSION))
             elif version != SCHEMA_VERSION:
                 msg = f"the store {display_url(url)} has schema {version}; this sfbridge knows {SCHEMA_VERSION}"
                 raise StoreError(msg)

@@ -3,26 +3,33 @@
 A run's row is written at its start and its end; its owner lock (see
 :mod:`sfbridge.store.locks`) is held in between, so a run whose lock is free was left by a
 process that is gone.
+
+A finding is stored once, however many runs find it (:mod:`sfbridge.store.finding_bodies`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import structlog
 from sqlalchemy import Text, cast, select, update
 
 from sfbridge.errors import INTERRUPTED, StoreError
-from sfbridge.models import Finding, collection_paused
-from sfbridge.severity import SEVERITY_OF
-from sfbridge.store.base import StoreBase, guard, quoted
-from sfbridge.store.driver import driver_cursor, driver_mark, driver_rows
+from sfbridge.models import Finding
+from sfbridge.store.base import StoreBase, guard
+from sfbridge.store.driver import driver_rows
+from sfbridge.store.finding_bodies import (
+    FINDING_COLUMNS,
+    JSON_COLUMNS,
+    finding_of,
+    finding_rows,
+    of_run,
+    write_findings,
+)
 from sfbridge.store.locks import RunOwner, claim_run_owner, in_memory, owner_gone
-from sfbridge.store.tables import findings, runs
+from sfbridge.store.tables import finding_bodies, run_findings, runs
 
 log = structlog.get_logger()
 
@@ -125,34 +132,28 @@ class RunsAndFindings(StoreBase):
     def save_findings(self, run_id: int, items: Sequence[Finding]) -> None:
         """Keep an audit run's findings (for trends and for planning fixes later), in one transaction: all or none.
 
-        Made into rows a few thousand at a time, each batch inserted before the next is made:
-        the rows of a million records' 160k findings (their JSON text) weighed 160 MB at once.
+        Only findings no earlier run stored are written whole; the run lists every finding's
+        digest (see the module's docstring). Made into rows a few thousand at a time, each
+        batch written before the next is made: the rows of a million records' 160k findings
+        (their JSON text) weighed 160 MB at once.
         """
         if not items:
             return
         with guard("save findings"), self.engine.begin() as conn:
-            # Straight to the driver: a large audit has ~150k findings, and SQLAlchemy's
-            # per-row parameter processing would cost three times the insert itself.
-            marks = ", ".join([driver_mark(conn)] * len(_FINDING_COLUMNS))
-            columns = ", ".join(quoted(conn, name) for name in _FINDING_COLUMNS)
-            statement = f"INSERT INTO {quoted(conn, findings.name)} ({columns}) VALUES ({marks})"  # noqa: S608 (quoted identifiers)
-            # Our own cursor, closed whatever happens: a cursor stopped mid-insert (Ctrl-C) and
-            # left to SQLAlchemy kept SQLite's write lock until the collector freed it, so the
-            # run could not be recorded interrupted (30 s waiting, then "database is locked").
-            with driver_cursor(conn, statement) as cursor:
-                for start in range(0, len(items), _SAVE_BATCH):
-                    cursor.executemany(statement, finding_rows(run_id, items[start : start + _SAVE_BATCH]))
+            batches = (items[start : start + _SAVE_BATCH] for start in range(0, len(items), _SAVE_BATCH))
+            write_findings(conn, run_id, (finding_rows(run_id, batch) for batch in batches))
 
     def load_findings(self, run_id: int, *, checks: Collection[str] | None = None) -> list[Finding]:
         """Read back an audit run's findings (of some checks only, if given), in the order they were saved."""
         # The JSON columns are read as text and parsed with orjson: SQLAlchemy's JSON type
         # parses with the json module, most of the time a large audit's read-back takes.
-        columns = [cast(findings.c[name], Text) if name in _JSON else findings.c[name] for name in _FINDING_COLUMNS[1:]]
-        query = select(*columns).where(findings.c.run_id == run_id).order_by(findings.c.id)
+        body = finding_bodies.c
+        columns = [cast(body[name], Text) if name in JSON_COLUMNS else body[name] for name in FINDING_COLUMNS[1:]]
+        query = of_run(select(*columns), run_id).order_by(run_findings.c.position)
         if checks is not None:
-            query = query.where(findings.c.check_name.in_(sorted(checks)))
+            query = query.where(body.check_name.in_(sorted(checks)))
         with guard("read findings"), self.engine.connect() as conn:
-            return [_finding_of(row) for row in driver_rows(conn, query)]
+            return [finding_of(row) for row in driver_rows(conn, query)]
 
     def run(self, run_id: int) -> dict[str, Any] | None:
         """One run's row, or None."""
@@ -229,92 +230,12 @@ class RunsAndFindings(StoreBase):
         A narrow read: a large audit keeps ~150k findings, and comparing two audits needs
         only who was flagged by what, not the evidence.
         """
-        query = select(findings.c.check_name, findings.c.sobject, findings.c.record_id).where(
-            findings.c.run_id == run_id
-        )
+        body = finding_bodies.c
+        query = of_run(select(body.check_name, body.sobject, body.record_id), run_id)
         if checks is not None:
-            query = query.where(findings.c.check_name.in_(list(checks)))
+            query = query.where(body.check_name.in_(list(checks)))
         with guard("read findings"), self.engine.connect() as conn:
             return set(driver_rows(conn, query))
 
 
-_FINDING_COLUMNS = (
-    "run_id",
-    "check_name",
-    "severity",
-    "sobject",
-    "record_id",
-    "reason",
-    "suggested_action",
-    "evidence",
-    "suggested_values",
-    "related",
-    "group_id",
-    "score",
-)
-
-
-def finding_rows(run_id: int, items: Sequence[Finding]) -> list[tuple[Any, ...]]:
-    """The findings' values in the order of :data:`_FINDING_COLUMNS` (JSON columns as JSON text).
-
-    Each finding's :attr:`~sfbridge.models.Finding.plain` is made here if it was not yet, and
-    kept for findings.json; the collector is paused while a large audit's rows are made.
-    """
-    with collection_paused():
-        return [_finding_row(run_id, item.plain) for item in items]
-
-
-_JSON = frozenset({"evidence", "suggested_values", "related"})  # the findings' JSON columns
-
 _SAVE_BATCH = 5_000  # findings made into rows at a time by RunsAndFindings.save_findings
-
-
-#: What every stored finding sets: all of its fields (a finding read back is not one with defaults); one set
-#: shared by all, as the audit's findings share theirs (a frozen model's set is never added to; copies copy it).
-_FIELDS_SET = set(Finding.model_fields)
-
-
-def _finding_of(row: Sequence[Any]) -> Finding:
-    """A stored finding as the audit had it, from its :data:`_FINDING_COLUMNS` but the run (JSON columns as text).
-
-    Built without pydantic's validation (:meth:`Finding.unvalidated`):
-    the values are the store's own, written from valid findings, and of the types validation
-    would give them (text, a severity, parsed JSON, a float or None). A plan reads back 100k
-    findings at a million records, and validating each cost twice the rest of building it.
-    """
-    check, severity, sobject, record_id, reason, action, evidence, values, related, group, score = row
-    fields = {
-        "check": check,
-        "severity": SEVERITY_OF[severity],
-        "sobject": sobject,
-        "record_id": record_id,
-        "reason": reason,
-        "suggested_action": action,
-        "evidence": orjson.loads(evidence),
-        "suggested_values": orjson.loads(values),
-        "related": orjson.loads(related),
-        "group": group,
-        "score": None if score is None else float(score),
-        # Read from JSON and text: JSON as they are (Finding.json_ready), but for a score a
-        # PostgreSQL double could hold as NaN or an infinity, which JSON has not.
-        "json_ready": score is None or math.isfinite(score),
-    }
-    return Finding.unvalidated(fields, _FIELDS_SET)
-
-
-def _finding_row(run_id: int, plain: Mapping[str, Any]) -> tuple[Any, ...]:
-    """A finding's values in the order of :data:`_FINDING_COLUMNS` (JSON columns as JSON text)."""
-    return (
-        run_id,
-        plain["check"],
-        plain["severity"],
-        plain["sobject"],
-        plain["record_id"],
-        plain["reason"],
-        plain["suggested_action"],
-        orjson.dumps(plain["evidence"]).decode(),
-        orjson.dumps(plain["suggested_values"]).decode(),
-        orjson.dumps(plain["related"]).decode(),
-        plain["group"],
-        plain["score"],
-    )

@@ -39,12 +39,13 @@ __all__ = [
     "column_for",
     "derived_values",
     "describes",
-    "findings",
+    "finding_bodies",
     "kept_frames",
     "meta",
     "metadata",
     "mirror_table",
     "mirror_table_name",
+    "run_findings",
     "runs",
     "sync_state",
 ]
@@ -130,11 +131,17 @@ runs = Table(
     Column("details", JSON),
 )
 
-findings = Table(
-    "findings",
+# Each audit's findings, stored once however many audits find them. An audit of a large org finds
+# 160k findings (160 MB of rows at a million records), and the next audit, after a pull that
+# changed a few records, finds nearly all of them again byte for byte: kept per run, a store
+# audited hourly grew by gigabytes a day. So a finding's content is kept once, under a digest
+# of that content (``finding_bodies``), and each run lists the digests of its findings in the
+# order it found them (``run_findings``). See sfbridge.store.runs.
+finding_bodies = Table(
+    "finding_bodies",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("run_id", Integer, nullable=False, index=True),
+    # BLAKE2b (16 bytes) of the finding's stored values (sfbridge.store.runs.finding_digest).
+    Column("digest", LargeBinary(16), primary_key=True),
     Column("check_name", String(60), nullable=False),
     Column("severity", String(10), nullable=False),
     Column("sobject", String(80), nullable=False),
@@ -146,6 +153,16 @@ findings = Table(
     Column("related", JSON, nullable=False),
     Column("group_id", String(80)),
     Column("score", Float),
+)
+
+run_findings = Table(
+    "run_findings",
+    metadata,
+    Column("run_id", Integer, primary_key=True),
+    Column("position", Integer, primary_key=True),  # the order the audit found them in
+    Column("digest", LargeBinary(16), nullable=False),
+    # Stored in its key's order, without a second copy of the key beside it: a third less per run.
+    sqlite_with_rowid=False,
 )
 
 # The snapshot's frames as a pull's preparation loaded them (see sfbridge.store.kept_frames),
