@@ -39,23 +39,21 @@ def store(demo_store, tmp_path):
     return copy_store(demo_store, tmp_path / "demo.db")
 
 
-class _StopsHalfway(list):
-    """Finding rows whose reading stops halfway with ``stop``, as if it came while the driver inserted them."""
-
-    def __init__(self, rows, stop):
-        super().__init__(rows)
-        self.stop = stop
-
-    def __iter__(self):
-        for number, row in enumerate(super().__iter__()):
-            if number == len(self) // 2:
-                raise self.stop
-            yield row
-
-
 def _stopping_halfway(monkeypatch, stop):
-    made = runs.finding_rows
-    monkeypatch.setattr(runs, "finding_rows", lambda run_id, items: _StopsHalfway(made(run_id, items), stop))
+    """Stop the save with ``stop`` once its first findings are inserted (the write lock held), as a Ctrl-C mid-save.
+
+    A finding a batch: the first is inserted, and the second batch's rows raise as they are made.
+    """
+    made, batches = runs.finding_rows, []
+
+    def rows(run_id, items):
+        batches.append(len(items))
+        if len(batches) == 2:
+            raise stop
+        return made(run_id, items)
+
+    monkeypatch.setattr(runs, "_SAVE_BATCH", 1)
+    monkeypatch.setattr(runs, "finding_rows", rows)
 
 
 def test_the_stored_findings_and_findings_json_are_the_audits_own(store, tmp_path):

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from sfbridge.errors import StoreError
 from sfbridge.models import Finding, Severity
-from sfbridge.store import Store, finding_bodies, runs
+from sfbridge.store import Store, kept_findings, runs
 
 STARTED = datetime(2026, 11, 2, tzinfo=UTC)
 
@@ -53,7 +53,7 @@ def _plain(items: list[Finding]) -> list[dict[str, object]]:
     return [item.plain for item in items]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request, tmp_path):
     url = str(tmp_path / "store.db") if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     store = Store.open(url)
@@ -153,7 +153,7 @@ def _legacy_store(url: str, runs: dict[int, list[Finding]], *, postgres: bool) -
     engine.dispose()
 
 
-@pytest.mark.parametrize("where", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("where", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_a_schema_1_store_keeps_every_runs_findings_in_order_when_opened(where, tmp_path, request):
     postgres = where == "postgresql"
     url = request.getfixturevalue("postgres_url") if postgres else str(tmp_path / "old.db")
@@ -176,22 +176,51 @@ def test_a_schema_1_store_keeps_every_runs_findings_in_order_when_opened(where, 
     assert _plain(Store.open(url).load_findings(3)) == _plain(first)
 
 
+_INSERT = "INSERT INTO finding_bodies ..."  # the statement a driver error names
+
+
 def test_a_schema_1_store_whose_move_fails_is_left_as_it_was(tmp_path, monkeypatch):
+    """The second run's move refused, after the first run's findings were written: none of it is kept."""
     path = tmp_path / "old.db"
-    _legacy_store(str(path), {1: [_finding(number) for number in range(5)]}, postgres=False)
+    _legacy_store(str(path), {1: [_finding(number) for number in range(5)], 2: [_finding(9)]}, postgres=False)
+    real, moved = kept_findings.write_findings, []
 
-    def refused(*_args):
-        msg = "disk I/O error"
-        raise sqlite3.OperationalError(msg)
+    def refused_second(conn, run_id, batches):
+        if moved:  # as the driver's error reaches the store (sfbridge.store.driver)
+            raise sqlalchemy.exc.OperationalError(_INSERT, {}, sqlite3.OperationalError("disk I/O error"))
+        real(conn, run_id, batches)
+        moved.append(run_id)
 
-    monkeypatch.setattr(finding_bodies, "finding_digest", refused)
+    monkeypatch.setattr(kept_findings, "write_findings", refused_second)
     with pytest.raises(StoreError, match="prepare the store"):
         Store.open(str(path))
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT value FROM sfbridge_meta WHERE key = 'schema_version'").fetchone() == ("1",)
-        assert db.execute("SELECT COUNT(*) FROM findings").fetchone() == (5,)
+        assert db.execute("SELECT COUNT(*) FROM findings").fetchone() == (6,)
+        # The new tables may stay (pysqlite commits a CREATE TABLE at once), empty.
+        assert db.execute("SELECT COUNT(*) FROM finding_bodies").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM run_findings").fetchone() == (0,)
     monkeypatch.undo()
     assert len(Store.open(str(path)).load_findings(1)) == 5
+
+
+def test_a_schema_1_store_another_process_upgraded_meanwhile_opens(tmp_path, monkeypatch):
+    """The first look fails as when another process holds the upgrade; the second finds it done."""
+    path = tmp_path / "old.db"
+    items = [_finding(number) for number in range(4)]
+    _legacy_store(str(path), {1: items}, postgres=False)
+    real, tries = kept_findings.adopt_legacy_findings, []
+
+    def busy_once(conn):
+        tries.append(1)
+        if len(tries) == 1:
+            raise sqlalchemy.exc.OperationalError(_INSERT, {}, sqlite3.OperationalError("database is locked"))
+        return real(conn)
+
+    monkeypatch.setattr("sfbridge.store.adopt_legacy_findings", busy_once)
+    store = Store.open(str(path))
+    assert len(tries) == 2
+    assert _plain(store.load_findings(1)) == _plain(items)
 
 
 def test_a_store_of_a_newer_schema_is_still_refused(tmp_path):

@@ -81,6 +81,17 @@ def test_a_run_that_kept_no_model_says_so_and_an_audit_without_duplicates_has_no
     assert 'href="#match-model"' not in page
 
 
+def test_a_kept_model_says_which_audit_learned_it_in_both_reports():
+    kept = match_model() | {"kept_from_snapshot": "2026-11-01T09:00:00Z", "drift": 0.0123}
+    said = "These weights were learned by the audit of the org as of 2026-11-01T09:00:00Z and kept"
+    section = section_of(render_report_html(document(match_model=kept)))
+    assert said in section
+    assert "the org&#39;s candidate pairs have moved by 1.23% since" in section
+    assert said in render_report_markdown(document(match_model=kept))
+    learned_now = section_of(render_report_html(document(match_model=match_model() | {"kept_from_snapshot": None})))
+    assert "and kept" not in learned_now
+
+
 @pytest.mark.parametrize("bad", [None, "oops", [1, 2], {"learned": True}, {"comparisons": "x"}])
 def test_something_that_is_not_a_model_shows_no_model(bad):
     """A hand-edited findings.json cannot break the page: what is not a model reads as none."""

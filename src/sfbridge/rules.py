@@ -414,6 +414,9 @@ class DuplicateRules(_Section):
     match_threshold: Annotated[float, Field(ge=0.5, le=1.0)] = 0.85
     max_block_size: Annotated[int, Field(ge=10, le=100_000)] = 100
     learn_weights: bool = True
+    # How far the candidate pairs' agreement patterns may move (the share of pairs, 0-1) from
+    # those a kept model was learned from before an audit learns it anew (sfbridge.matching.kept_model).
+    relearn_drift: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
     placeholder_companies: list[str] = Field(default_factory=lambda: list(placeholders.DEFAULT_COMPANIES))
     placeholder_emails: list[str] = Field(default_factory=lambda: list(placeholders.DEFAULT_EMAILS))
     placeholder_names: list[str] = Field(default_factory=lambda: list(placeholders.DEFAULT_NAMES))

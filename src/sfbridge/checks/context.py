@@ -130,10 +130,12 @@ def people_matching(
     accounts = snapshot.frame("Account", ACCOUNT_FIELDS)
     ready = read_normalised() if read_normalised is not None else None
     if ready is not None:
-        return Matching.from_normalised(ready, settings=settings, accounts=accounts, derived=derived)
+        return Matching.from_normalised(
+            ready, settings=settings, accounts=accounts, derived=derived, as_of=snapshot.taken_at
+        )
     leads = snapshot.frame("Lead", LEAD_FIELDS).filter(~pl.col("IsConverted").fill_null(value=False))
     people = people_from_frames(leads, snapshot.frame("Contact", CONTACT_FIELDS), accounts)
-    return Matching(people, settings=settings, accounts=accounts, derived=derived)
+    return Matching(people, settings=settings, accounts=accounts, derived=derived, as_of=snapshot.taken_at)
 
 
 def _match_settings(rules: Rules) -> MatchSettings:
@@ -144,6 +146,7 @@ def _match_settings(rules: Rules) -> MatchSettings:
         default_region=rules.default_phone_region,
         placeholders=duplicates.placeholders(),
         learn=duplicates.learn_weights,
+        relearn_drift=duplicates.relearn_drift,
         phones=rules.phones.settings(),
         survivor=duplicates.survivor.criteria(),
         values=duplicates.values.value_rules(),

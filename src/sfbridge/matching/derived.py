@@ -17,9 +17,9 @@ are matched whole, nulls included (an address is five columns, some of them empt
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -40,6 +40,12 @@ class DerivedStore(Protocol):
 
     def save_derived(self, kind: str, settings: str, frame: pl.DataFrame) -> None:
         """Keep ``frame`` as the table of ``kind`` under ``settings``."""
+
+    def load_match_model(self, settings: str) -> object:
+        """The match model kept under ``settings`` (:func:`sfbridge.matching.kept_model.kept_form`), or None."""
+
+    def save_match_model(self, settings: str, form: Mapping[str, Any]) -> None:
+        """Keep a learned match model under ``settings``, in place of the one kept before."""
 
 
 def settings_digest(*settings: object) -> str:
@@ -111,3 +117,12 @@ class Derived:
         """The table of distinct ``values``: kept rows, and ``derive`` run on the values not kept yet."""
         found = self.lookup(kind, settings, values, keys)
         return self.complete(found, derive(found.missing) if found.missing.height or found.known is None else None)
+
+    def kept_model(self, settings: str) -> object:
+        """The match model kept under ``settings`` (as the store holds it: unchecked), or None."""
+        return self._store.load_match_model(settings) if self._store is not None else None
+
+    def keep_model(self, settings: str, form: Mapping[str, Any]) -> None:
+        """Keep a learned match model (nowhere, without a store)."""
+        if self._store is not None:
+            self._store.save_match_model(settings, form)

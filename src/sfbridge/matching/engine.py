@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 
 import numpy as np
 import polars as pl
+import structlog
 
 from sfbridge.matching.accounts import account_keys, account_links
 from sfbridge.matching.best_values import MEMBER_COLUMNS, ValueRules, merged_values
 from sfbridge.matching.blocking import Candidates, blocking_keys, candidate_pairs
 from sfbridge.matching.clusters import cluster_members, direct_links
 from sfbridge.matching.compare import compare_sides, comparison_side
-from sfbridge.matching.derived import Derived, DerivedStore
+from sfbridge.matching.derived import Derived, DerivedStore, settings_digest
 from sfbridge.matching.explain import reasons_column, waterfall_column
+from sfbridge.matching.kept_model import kept_form, kept_model, level_patterns
 from sfbridge.matching.linking import kept_links
 from sfbridge.matching.model import MatchModel, fit_model, prior_model
 from sfbridge.matching.normalise import PHONE_FIELDS, PhoneReadings, locate_people, normalise_located, phone_values
@@ -30,6 +33,8 @@ from sfbridge.matching.placeholders import Placeholders
 from sfbridge.matching.priors import COMPARISONS
 from sfbridge.matching.scoring import TF_COLUMNS, TF_LEVELS, Frequencies, score_pairs, weight_columns
 from sfbridge.matching.survivorship import DEFAULT_ORDER, SurvivorCriterion
+
+log = structlog.get_logger()
 
 __all__ = ["MatchSettings", "Matching"]
 
@@ -132,6 +137,9 @@ class MatchSettings:
         workers: processes reading phone numbers; 0 means one per CPU.
         placeholders: company and email values that mean "none" (never evidence).
         learn: whether to learn the weights from the people (False: the hand-set priors).
+        relearn_drift: how far the candidate pairs (their agreement patterns, how many) and the
+            people may move from those a kept model was learned from before it is learned anew
+            (0: on every search; see :mod:`~sfbridge.matching.kept_model`).
         phones: phone placeholders and fallback regions.
         survivor: the criteria ranking a cluster's records, the record to keep first (see
             :mod:`~sfbridge.matching.survivorship`).
@@ -145,6 +153,7 @@ class MatchSettings:
     workers: int = 0
     placeholders: Placeholders = field(default_factory=Placeholders)
     learn: bool = True
+    relearn_drift: float = 0.05
     phones: PhoneSettings = field(default_factory=PhoneSettings)
     survivor: tuple[SurvivorCriterion, ...] = DEFAULT_ORDER
     values: ValueRules = field(default_factory=ValueRules)
@@ -198,6 +207,7 @@ class Matching:
         settings: MatchSettings,
         accounts: pl.DataFrame | None = None,
         derived: DerivedStore | None = None,
+        as_of: datetime | None = None,
     ) -> None:
         """Hold a people frame (:data:`~sfbridge.matching.people.PEOPLE_SCHEMA`) and the org's Accounts.
 
@@ -205,10 +215,14 @@ class Matching:
             people: the people to match.
             settings: thresholds and limits.
             accounts: Account rows (``Id``, ``Name``, ``Website``) people may belong to.
-            derived: where the normalisers' tables of distinct values are kept between runs
-                (see :mod:`sfbridge.matching.derived`); None derives every value.
+            derived: where the normalisers' tables of distinct values, and the learned match
+                model, are kept between runs (see :mod:`sfbridge.matching.derived` and
+                :mod:`sfbridge.matching.kept_model`); None derives every value and learns the model.
+            as_of: the snapshot moment the people stand for: a model learned from them is kept
+                as learned then.
         """
         self._raw = people
+        self._as_of = as_of
         self._accounts = accounts if accounts is not None else pl.DataFrame(schema=dict(ACCOUNT_FIELDS))
         self.settings = settings
         self._derived = Derived(derived)
@@ -226,13 +240,14 @@ class Matching:
         settings: MatchSettings,
         accounts: pl.DataFrame | None = None,
         derived: DerivedStore | None = None,
+        as_of: datetime | None = None,
     ) -> Matching:
         """A matching whose people are already normalised: :meth:`normalised_people` of an earlier matching.
 
         The same people under the same settings give the same search, nothing derived again
         (``sfbridge pull`` keeps them so, see :mod:`sfbridge.prepare`).
         """
-        matching = cls(pl.DataFrame(), settings=settings, accounts=accounts, derived=derived)
+        matching = cls(pl.DataFrame(), settings=settings, accounts=accounts, derived=derived, as_of=as_of)
         matching._located = True  # nothing to locate, nothing to start reading
         matching._for_values = normalised.select("idx", *_FOR_VALUES)
         # Where the cached property `people` keeps its value: it is made, as if read once.
@@ -356,17 +371,44 @@ class Matching:
 
     @cached_property
     def model(self) -> MatchModel:
-        """The weights: learned from these people (see :mod:`~sfbridge.matching.model`), or the hand-set priors."""
+        """The weights: kept from an earlier search, learned from these people, or the hand-set priors.
+
+        A learned model is kept (where ``derived`` keeps things) and scores later searches
+        while their candidate pairs look as these do (see :mod:`~sfbridge.matching.kept_model`).
+        """
         levels = self._candidate_levels
         if not self.settings.learn:
             return prior_model(pairs=levels.height, reason="learn_weights_off")
+        patterns = level_patterns(levels)
+        settings = self._model_settings()
+        # A drift allowance of 0 learns on every search: no kept model is read (the one
+        # learned is still kept, for a later search allowed some drift).
+        kept = kept_model(self._derived.kept_model(settings)) if self.settings.relearn_drift > 0 else None
+        if kept is not None:
+            drift = kept.drift(patterns, self.people.height)
+            if drift <= self.settings.relearn_drift:
+                log.info("match_model_kept", learned_from=kept.snapshot_at, drift=round(drift, 5))
+                return kept.scoring(drift=drift, pairs=levels.height)
+            log.info("match_model_relearned", learned_from=kept.snapshot_at, drift=round(drift, 5))
         random = score_pairs(self._compared(self._random_pairs()), prior_model())
-        return fit_model(
+        model = fit_model(
             score_pairs(levels, prior_model()),
             random,
             people=self.people.height,
             u_same=self._u_same(),
             tf=TF_LEVELS,
+        )
+        if model.learned:
+            moment = None if self._as_of is None else self._as_of.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            form = kept_form(model, patterns=patterns, people=self.people.height, snapshot_at=moment)
+            self._derived.keep_model(settings, form)
+        return model
+
+    def _model_settings(self) -> str:
+        """What a kept model must have been learned under: the settings that make the candidates and their levels."""
+        chosen = self.settings
+        return settings_digest(
+            "match model", chosen.max_block_size, chosen.default_region, chosen.placeholders, chosen.phones
         )
 
     def _u_same(self) -> dict[str, float]:

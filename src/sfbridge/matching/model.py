@@ -92,6 +92,10 @@ class MatchModel:
         training_kinds: the kinds of blocking key the EM learned from.
         hand_set_reason: why the priors were used (``too_few_pairs``, ``learn_weights_off``),
             None when learned.
+        kept_from: the snapshot moment (ISO) of the earlier audit that learned this model, when
+            it was kept and not learned now (see :mod:`~sfbridge.matching.kept_model`).
+        drift: how far the candidate pairs (their patterns, how many) and the people moved since
+            it was learned, when kept (:meth:`~sfbridge.matching.kept_model.KeptModel.drift`).
     """
 
     prior: float
@@ -106,6 +110,8 @@ class MatchModel:
     tf: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     training_kinds: tuple[str, ...] = ()
     hand_set_reason: str | None = None
+    kept_from: str | None = None
+    drift: float | None = None
 
     def weight(self, comparison: str, level: str) -> float:
         """log2(m/u) of one level (the hand-set weight itself for the priors); ``missing`` weighs nothing."""
@@ -138,6 +144,8 @@ class MatchModel:
             "training_match_rate": None if self.match_rate is None else round(float(self.match_rate), 5),
             "training_blocking_keys": list(self.training_kinds),
             "hand_set_reason": self.hand_set_reason,
+            "kept_from_snapshot": self.kept_from,
+            "drift": None if self.drift is None else round(float(self.drift), 5),
             "min_training_pairs": MIN_PAIRS,
             "comparisons": {
                 comparison: {

@@ -106,7 +106,7 @@ def _how(model: Mapping[str, Any]) -> str:
         rate = _number(model.get("training_match_rate"))
         if rate is not None:
             text += f" It reads {rate:.1%} of the pairs it trained on as one person."
-        return text
+        return text + _kept(model)
     reason = model.get("hand_set_reason")
     why = _WHY_HAND_SET.get(str(reason), "")
     if reason == "too_few_pairs":
@@ -114,6 +114,19 @@ def _how(model: Mapping[str, Any]) -> str:
         why += f" ({'; '.join(notes)})" if notes else ""
     text = "Hand-set weights" + (f": {why}." if why else ".")
     return text + " They are sfbridge's own estimates, the same for every org, with no m or u of their own."
+
+
+def _kept(model: Mapping[str, Any]) -> str:
+    """The sentence saying a model was learned by an earlier audit and kept, or nothing."""
+    learned_from = model.get("kept_from_snapshot")
+    if not isinstance(learned_from, str):
+        return ""
+    drift = _number(model.get("drift"))
+    moved = f"; the org's candidate pairs have moved by {drift:.2%} since" if drift else ""
+    return (
+        f" These weights were learned by the audit of the org as of {learned_from} and kept{moved}: they are "
+        "learned anew once the pairs move further than [duplicates] relearn_drift."
+    )
 
 
 def model_view(model: Any) -> dict[str, Any] | None:  # noqa: ANN401 (the document's match_model)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from sfbridge.errors import StoreError, UsageError
@@ -17,10 +17,11 @@ from sfbridge.store.base import guard
 from sfbridge.store.derived import DerivedValues
 from sfbridge.store.engine import display_url, open_engine
 from sfbridge.store.files import sqlite_file
-from sfbridge.store.finding_bodies import adopt_legacy_findings
 from sfbridge.store.imports import Imports
 from sfbridge.store.journal import ApplyJournal
+from sfbridge.store.kept_findings import adopt_legacy_findings
 from sfbridge.store.locks import apply_lock, writer_lock
+from sfbridge.store.match_model import KeptMatchModel
 from sfbridge.store.migrate import add_missing_columns
 from sfbridge.store.runs import AUDIT_COMMANDS, RunsAndFindings
 from sfbridge.store.snapshots import Snapshots
@@ -30,11 +31,11 @@ __all__ = ["AUDIT_COMMANDS", "Store", "display_url", "mirror_table_name"]
 
 SCHEMA_VERSION = "2"
 # Schema 1 kept each run's findings whole; schema 2 keeps each finding once, shared by the runs
-# that found it (sfbridge.store.runs). A schema 1 store is brought up to 2 when it is opened.
+# that found it (sfbridge.store.kept_findings). A schema 1 store is brought up to 2 when it is opened.
 _UPGRADABLE = ("1",)
 
 
-class Store(Snapshots, RunsAndFindings, ApplyJournal, DerivedValues, Imports):
+class Store(Snapshots, RunsAndFindings, ApplyJournal, DerivedValues, KeptMatchModel, Imports):
     """One org's local mirror: sync state, mirror tables, snapshots, runs, findings, the apply journal, imports."""
 
     def __init__(self, engine: Engine, *, url: str) -> None:
@@ -70,17 +71,14 @@ class Store(Snapshots, RunsAndFindings, ApplyJournal, DerivedValues, Imports):
             )
             raise UsageError(msg)
         engine = open_engine(url)
-        with guard("prepare the store"), engine.begin() as conn:
-            metadata.create_all(conn)
-            version = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
-            if version is None:
-                conn.execute(meta.insert().values(key="schema_version", value=SCHEMA_VERSION))
-            elif version in _UPGRADABLE:
-                adopt_legacy_findings(conn)
-                conn.execute(meta.update().where(meta.c.key == "schema_version").values(value=SCHEMA_VERSION))
-            elif version != SCHEMA_VERSION:
-                msg = f"the store {display_url(url)} has schema {version}; this sfbridge knows {SCHEMA_VERSION}"
-                raise StoreError(msg)
+        try:
+            with engine.begin() as conn:
+                _prepare(conn, url)
+        except SQLAlchemyError:
+            # Another process opening the same new store, or upgrading the same older one, may
+            # have done it first (a table it created, a lock it held): look again.
+            with guard("prepare the store"), engine.begin() as conn:
+                _prepare(conn, url)
         try:
             with engine.begin() as conn:
                 add_missing_columns(conn, metadata.sorted_tables)
@@ -108,3 +106,21 @@ class Store(Snapshots, RunsAndFindings, ApplyJournal, DerivedValues, Imports):
             StoreError: (on entering) another apply of the plan, or into this store, is running.
         """
         return apply_lock(self.engine, plan_digest, store=self.url, wait=wait)
+
+
+def _prepare(conn: Connection, url: str) -> None:
+    """Create what this sfbridge's tables lack, and bring a store of an older schema up to this one."""
+    metadata.create_all(conn)
+    version = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+    if version is None:
+        conn.execute(meta.insert().values(key="schema_version", value=SCHEMA_VERSION))
+    elif version in _UPGRADABLE:
+        # Claimed before the move: of two processes opening the store at once, the one whose
+        # update finds the old version moves the findings; the other waits for its commit,
+        # finds nothing to claim, and moves nothing.
+        claim = meta.update().where(meta.c.key == "schema_version", meta.c.value == version)
+        if conn.execute(claim.values(value=SCHEMA_VERSION)).rowcount:
+            adopt_legacy_findings(conn)
+    elif version != SCHEMA_VERSION:
+        msg = f"the store {display_url(url)} has schema {version}; this sfbridge knows {SCHEMA_VERSION}"
+        raise StoreError(msg)

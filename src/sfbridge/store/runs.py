@@ -4,7 +4,7 @@ A run's row is written at its start and its end; its owner lock (see
 :mod:`sfbridge.store.locks`) is held in between, so a run whose lock is free was left by a
 process that is gone.
 
-A finding is stored once, however many runs find it (:mod:`sfbridge.store.finding_bodies`).
+A finding is stored once, however many runs find it (:mod:`sfbridge.store.kept_findings`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sfbridge.errors import INTERRUPTED, StoreError
 from sfbridge.models import Finding
 from sfbridge.store.base import StoreBase, guard
 from sfbridge.store.driver import driver_rows
-from sfbridge.store.finding_bodies import (
+from sfbridge.store.kept_findings import (
     FINDING_COLUMNS,
     JSON_COLUMNS,
     finding_of,

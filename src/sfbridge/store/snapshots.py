@@ -220,7 +220,9 @@ class Snapshots(MirrorTables, KeptFrames):
         The same rules (their digest, :func:`sfbridge.rules.rules_digest`) over the same
         snapshot (:meth:`snapshot_token`), checked by the same sfbridge (an upgrade may change
         what a check finds), find the same things: a plan may reuse such a run's findings
-        (:meth:`reusable_run`) rather than audit again.
+        (:meth:`reusable_run`) rather than audit again. The duplicates also follow the match
+        model the store keeps (:mod:`sfbridge.matching.kept_model`), which an audit in between
+        may have learned anew: the reused run's findings are still those of its own audit.
         """
         return {"rules": rules_digest, "snapshot": self.snapshot_token(), "sfbridge": sfbridge.__version__}
 
