@@ -184,3 +184,7 @@ def test_the_drift_is_the_share_of_pairs_whose_pattern_moved():
     assert pattern_drift({"a": 1}, {"b": 5}) == 1
     assert pattern_drift({"a": 2, "b": 2}, {"a": 3, "b": 1}) == pytest.approx(0.25)
     assert pattern_drift({}, {"a": 1}) == 1
+    # Exact, whatever order the patterns come in (in integers, one division at the end).
+    many = {f"p{n}": n + 1 for n in range(500)}
+    shifted = {f"p{n}": n + 2 for n in range(500)}
+    assert pattern_drift(many, shifted) == pattern_drift(dict(reversed(many.items())), dict(reversed(shifted.items())))

@@ -77,8 +77,10 @@ def pattern_drift(then: Mapping[str, int], now: Mapping[str, int]) -> float:
     before, after = sum(then.values()), sum(now.values())
     if not before or not after:
         return 0.0 if before == after else 1.0
-    moved = sum(abs(then.get(key, 0) / before - now.get(key, 0) / after) for key in then.keys() | now.keys())
-    return min(moved / 2, 1.0)
+    # In integers, then one division: a float sum's last bit would follow the keys' order, which
+    # follows the process's string hashing, and the same store would not always decide alike.
+    moved = sum(abs(then.get(key, 0) * after - now.get(key, 0) * before) for key in then.keys() | now.keys())
+    return min(moved / (2 * before * after), 1.0)
 
 
 def _grown(then: int, now: int) -> float:
