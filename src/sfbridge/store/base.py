@@ -6,12 +6,17 @@ snapshots, runs and findings, the apply journal); this is what they share.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from sfbridge.errors import StoreError
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 
 class StoreBase:
@@ -19,6 +24,17 @@ class StoreBase:
 
     engine: Engine
     url: str
+
+
+def upsert(conn: Connection, table: Table, values: Mapping[str, Any]) -> postgresql.Insert | sqlite.Insert:
+    """An insert of ``values`` into ``table`` in the connection's dialect: its ``on_conflict_do_update`` upserts.
+
+    SQLite and PostgreSQL both have ``INSERT ... ON CONFLICT``; SQLAlchemy builds it per dialect.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415 (the stores' two dialects, for a write)
+
+    insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
+    return insert(table).values(**values)
 
 
 def quoted(conn: Connection, name: str) -> str:

@@ -17,7 +17,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from sfbridge.store.base import StoreBase, guard
+from sfbridge.store.base import StoreBase, guard, upsert
 from sfbridge.store.tables import meta
 
 __all__ = ["KeptMatchModel"]
@@ -45,14 +45,11 @@ class KeptMatchModel(StoreBase):
 
     def save_match_model(self, settings: str, form: Mapping[str, Any]) -> None:
         """Keep a learned match model under its settings, in place of the one kept before."""
-        from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415 (the stores' two dialects, for a write)
-
         text = orjson.dumps({"settings": settings, "form": form}).decode()
         try:
             with self.engine.begin() as conn:
                 # An upsert: two audits keeping their models at once never collide on the key.
-                insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
-                kept = insert(meta).values(key=_KEY, value=text)
+                kept = upsert(conn, meta, {"key": _KEY, "value": text})
                 conn.execute(kept.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": text}))
         except SQLAlchemyError as exc:
             log.warning("match_model_not_kept", store=self.url, error=str(exc).splitlines()[0])

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Integer, Text, cast, select, update
 from sfbridge.describes import DescribedField
 from sfbridge.errors import StoreError
 from sfbridge.models import ColumnKind, SyncState
-from sfbridge.store.base import StoreBase, guard
+from sfbridge.store.base import StoreBase, guard, upsert
 from sfbridge.store.tables import describes, meta, sync_state
 
 #: The meta key counting the writes to the mirror tables (see :meth:`SyncStates.count_mirror_write`);
@@ -61,11 +61,8 @@ class SyncStates(StoreBase):
         # One statement per key, counted by the database: two writers at once (on PostgreSQL)
         # never both write the same next value, as a read and then a write could, nor both
         # insert an object's first count, as an update and then an insert could.
-        from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415 (the stores' two dialects, for a write)
-
-        insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
         for key in (MIRROR_WRITES, *sorted({object_writes_key(sobject) for sobject in sobjects})):
-            counted = insert(meta).values(key=key, value="1")
+            counted = upsert(conn, meta, {"key": key, "value": "1"})
             next_count = cast(cast(meta.c.value, Integer) + 1, Text)
             conn.execute(counted.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": next_count}))
 
