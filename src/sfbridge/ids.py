@@ -12,7 +12,9 @@ import re
 import string
 
 __all__ = [
+    "ID_SHAPE",
     "KEY_PREFIXES",
+    "SUFFIX_ALPHABET",
     "InvalidIdError",
     "is_queue_id",
     "object_of_id",
@@ -20,8 +22,11 @@ __all__ = [
     "validate_id",
 ]
 
-_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-_ID_SHAPE = re.compile(r"[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?")
+#: The characters of an 18-character Id's case-safe suffix, by the value of a chunk's five upper-case bits.
+SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+#: A well-formed Id: 15 letters and digits, and the 18-character form's suffix.
+ID_SHAPE = r"[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?"
+_ID_SHAPE = re.compile(ID_SHAPE)
 
 #: Key prefixes (the first three characters) of the objects sfbridge reads and writes.
 KEY_PREFIXES: dict[str, str] = {
@@ -66,7 +71,7 @@ def _suffix(id15: str) -> str:
     # hundreds of thousands of Ids, so this is string operations, not a loop per character.
     flags = id15.translate(_UPPER_FLAGS)
     return "".join(
-        _SUFFIX_ALPHABET[int(flags[start + 4 : None if start == 0 else start - 1 : -1], 2)] for start in (0, 5, 10)
+        SUFFIX_ALPHABET[int(flags[start + 4 : None if start == 0 else start - 1 : -1], 2)] for start in (0, 5, 10)
     )
 
 
