@@ -218,30 +218,50 @@ def make_plan(  # noqa: PLR0913 (the plan's inputs, keyword-only past the store)
             chosen = [CHECKS[name] for name in names]
             result = audit(store, org=target.org, rules=rules, checks=chosen, command="plan", rules_file=rules_file)
             findings, run_id, snapshot_at = list(result.findings), result.run_id, result.snapshot_at
+            del result
         else:
             if on_reuse is not None:
                 on_reuse(source)
             findings, run_id, snapshot_at = _reused(store, source, names), source.run_id, source.snapshot_at
-        facts, snapshot = _facts(store, findings, rules)
-        actions, notes = actions_for(findings, rules=rules, facts=facts)
-        if "merge_duplicates" in rules.plan.actions:
-            merges, held_back = merge_actions(findings, rules=rules, records=facts.records)
-            actions, notes = actions + merges, notes + held_back
-        plan = Plan(
-            org=target.org,
-            org_id=snapshot.org_id,
-            instance_url=snapshot.instance_url,
-            user_id=target.user_id,
-            api_version=target.api_version,
-            created_at=now or datetime.now(UTC),
-            snapshot_at=snapshot_at,
-            audit_run_id=run_id,
-            rules_digest=rules_digest(rules),
-            actions=tuple(actions),
-            notes=tuple(notes),
-            is_sandbox=target.is_sandbox,
-        )
-        return sealed(plan)
+        plan = _planned(store, findings, target=target, rules=rules, run_id=run_id, snapshot_at=snapshot_at, now=now)
+        # The findings go here, while the collector is still paused: the first collection after
+        # it scans every object made meanwhile that is still alive, and these were most of them
+        # (0.6 s of a 1M plan's 9.8 s, spent scanning findings freed a moment later).
+        del findings
+    return plan
+
+
+def _planned(
+    store: Store,
+    findings: list[Finding],
+    *,
+    target: PlanTarget,
+    rules: Rules,
+    run_id: int,
+    snapshot_at: datetime,
+    now: datetime | None,
+) -> Plan:
+    """The sealed plan of these findings' actions, made from the stored records they name."""
+    facts, snapshot = _facts(store, findings, rules)
+    actions, notes = actions_for(findings, rules=rules, facts=facts)
+    if "merge_duplicates" in rules.plan.actions:
+        merges, held_back = merge_actions(findings, rules=rules, records=facts.records)
+        actions, notes = actions + merges, notes + held_back
+    plan = Plan(
+        org=target.org,
+        org_id=snapshot.org_id,
+        instance_url=snapshot.instance_url,
+        user_id=target.user_id,
+        api_version=target.api_version,
+        created_at=now or datetime.now(UTC),
+        snapshot_at=snapshot_at,
+        audit_run_id=run_id,
+        rules_digest=rules_digest(rules),
+        actions=tuple(actions),
+        notes=tuple(notes),
+        is_sandbox=target.is_sandbox,
+    )
+    return sealed(plan)
 
 
 def _reused(store: Store, source: FindingsSource, names: list[str]) -> list[Finding]:
