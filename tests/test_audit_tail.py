@@ -118,7 +118,7 @@ def test_the_collector_is_paused_through_the_tail_and_runs_again_however_it_ends
 
     def seen_saving(self):
         seen["save"] = gc.isenabled()
-        save(self)
+        return save(self)
 
     def seen_finishing(self, document, **kwargs):
         seen["finish"] = gc.isenabled()

@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from recorded import replay
+from sfbridge.report.trends import audit_trends
 from sfbridge.store import Store
 from test_cli import INSTANCE, REPO, SECRET_ENV, invoke
 
@@ -85,6 +86,17 @@ def test_audit_writes_reports_and_compares_with_the_previous_audit(demo_db, tmp_
     assert trends["totals"]["new"] >= 1
     assert trends["totals"]["resolved"] >= 1
     assert "| +1 new, 1 resolved |" in (out / "report.md").read_text(encoding="utf-8")
+    # The audit read the earlier run's findings it found again by their digests: the same
+    # trends as reading every one of them from its body.
+    kept = Store.open(store, create=False)
+    checks = list(trends["by_check"])
+    read_whole = audit_trends(
+        kept.audit_runs(before=document["run_id"]),
+        current=kept.finding_keys(document["run_id"]),
+        checks=checks,
+        load_keys=kept.finding_keys,
+    )
+    assert read_whole == trends
 
 
 def test_trends_prints_the_series_and_what_the_last_audit_changed(demo_db, tmp_path):

@@ -183,3 +183,33 @@ def test_store_lists_successful_audits_in_order_and_reads_finding_keys_narrowly(
         ("stale_lead", "Lead", "00Q000000000002AAA"),
     }
     assert store.finding_keys(first, ["stale_lead"]) == {("stale_lead", "Lead", "00Q000000000002AAA")}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_finding_keys_known_by_digest_read_only_the_findings_not_shared(backend, tmp_path, request):
+    """An earlier run's identities from a later run's digests where they share findings, the rest from their bodies.
+
+    The same identities as a read of every body; a digest given a stand-in identity shows it
+    was taken from ``known``, not read.
+    """
+    url = str(tmp_path / "store.db") if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    store = Store.open(url)
+    kept, changed, gone = finding(), finding("stale_lead", record_id="00Q000000000002AAA"), finding(record_id="00Q3")
+    earlier = store.start_run("audit", org="acme", started_at=AT)
+    store.save_findings(earlier, [kept, changed, gone])
+    later = store.start_run("audit", org="acme", started_at=AT)
+    now = [kept, changed.with_evidence({"days": 9}), finding(record_id="00Q4")]
+    digests = store.save_findings(later, now)
+    assert len(digests) == 3
+    assert digests[0] != digests[1] != digests[2]
+    known = dict(zip(digests, finding_keys_of(now), strict=True))
+    assert store.finding_keys(earlier, known=known) == store.finding_keys(earlier)
+    assert store.finding_keys(earlier, ["stale_lead"], known=known) == {("stale_lead", "Lead", "00Q000000000002AAA")}
+    assert store.finding_keys(earlier, known={}) == store.finding_keys(earlier)
+    stand_in = ("junk_lead", "Lead", "taken from known")
+    assert stand_in in store.finding_keys(earlier, known={digests[0]: stand_in})
+    assert store.save_findings(store.start_run("audit", org="acme", started_at=AT), []) == []
+
+
+def finding_keys_of(findings):
+    return [(item.check, item.sobject, item.record_id) for item in findings]

@@ -166,9 +166,9 @@ class CheckedAudit:
     details: dict[str, Any]
     started: float  # time.perf_counter() at the audit's start
 
-    def save(self) -> None:
-        """Store the findings under the run, in one transaction: all of them or none."""
-        self.store.save_findings(self.result.run_id, self.result.findings)
+    def save(self) -> list[bytes]:
+        """Store the findings under the run, in one transaction: all or none. Returns their digests, in order."""
+        return self.store.save_findings(self.result.run_id, self.result.findings)
 
     @contextmanager
     def finishing(self) -> Iterator[None]:

@@ -28,6 +28,7 @@ __all__ = [
     "ColumnKind",
     "FieldInfo",
     "Finding",
+    "FindingKey",
     "JournalEntry",
     "JournalState",
     "LeadConversion",
@@ -396,6 +397,10 @@ def _json_ready(values: Mapping[str, Any]) -> bool:
         and all(type(values[name]) is str for name in _TEXT_FIELDS)
         and (values["group"] is None or type(values["group"]) is str)
     )
+
+
+#: A finding's identity across audits: ``(check, sobject, record_id)`` (trends compare audits by it).
+FindingKey = tuple[str, str, str]
 
 
 def by_check(findings: Iterable[Finding], order: Iterable[str] = ()) -> dict[str, list[Finding]]:

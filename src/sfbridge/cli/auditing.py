@@ -126,7 +126,7 @@ def _stored_and_written(checked: CheckedAudit, *, rules: Rules, out_dir: Path) -
     from sfbridge.outputs import AuditOutputs
     from sfbridge.report.basis import report_basis
     from sfbridge.report.findings import findings_document
-    from sfbridge.report.trends import audit_trends, finding_keys
+    from sfbridge.report.trends import audit_trends
 
     store, org, result = checked.store, checked.org, checked.result
     checks = result.checks
@@ -142,14 +142,19 @@ def _stored_and_written(checked: CheckedAudit, *, rules: Rules, out_dir: Path) -
         AuditOutputs(out_dir, findings=result.findings, checks=objects, instance_url=result.instance_url) as outputs,
     ):
         with timed("audit_stage", stage="store"):
-            checked.save()
+            digests = checked.save()
         with timed("audit_stage", stage="trends"):
+            # The earlier audits' findings this one found again are known by their digests:
+            # only the others are read from the store (see Store.finding_keys).
+            keys = [(item.check, item.sobject, item.record_id) for item in result.findings]
+            known = dict(zip(digests, keys, strict=True))
             trends = audit_trends(
                 store.audit_runs(before=result.run_id),
-                current=finding_keys(result.findings),
+                current=set(keys),
                 checks=[check.name for check in checks],
-                load_keys=store.finding_keys,
+                load_keys=lambda run_id, names: store.finding_keys(run_id, names, known=known),
             )
+            del keys
         with timed("audit_stage", stage="reports"):  # and the CSVs and workbook the worker writes meanwhile
             document = findings_document(
                 result.findings,

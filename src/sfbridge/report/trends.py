@@ -37,12 +37,10 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sfbridge.models import Finding, collection_paused
+from sfbridge.models import Finding, FindingKey, collection_paused
 
 __all__ = ["CHANGES", "FindingKey", "audit_trends", "compare_keys", "finding_keys", "trend_series"]
 
-#: A finding's identity across audits: (check, sobject, record_id).
-FindingKey = tuple[str, str, str]
 #: The three counts of a compared check, in the order they are shown.
 CHANGES = ("new", "resolved", "still_open")
 

@@ -21,7 +21,7 @@ import orjson
 import structlog
 from sqlalchemy import Column, Connection, Float, Integer, MetaData, String, Table, Text, cast, inspect, select
 
-from sfbridge.models import Finding, collection_paused
+from sfbridge.models import Finding, FindingKey, collection_paused
 from sfbridge.severity import SEVERITY_OF
 from sfbridge.store.base import quoted
 from sfbridge.store.driver import driver_cursor, driver_mark, driver_rows
@@ -35,12 +35,14 @@ __all__ = [
     "finding_of",
     "finding_rows",
     "of_run",
+    "run_keys",
     "write_findings",
 ]
 
 log = structlog.get_logger()
 
 _MOVE_BATCH = 5_000  # a schema 1 run's findings written at a time by adopt_legacy_findings
+_ASK_BATCH = 5_000  # digests asked for in one query (a bound parameter each)
 
 
 def of_run(query: Any, run_id: int) -> Any:  # noqa: ANN401 (a Select of any columns)
@@ -89,11 +91,12 @@ def finding_digest(row: Sequence[Any]) -> bytes:
     return hashlib.blake2b(orjson.dumps(row[1:]), digest_size=16).digest()
 
 
-def write_findings(conn: Connection, run_id: int, batches: Iterable[Sequence[Sequence[Any]]]) -> None:
+def write_findings(conn: Connection, run_id: int, batches: Iterable[Sequence[Sequence[Any]]]) -> list[bytes]:
     """Write a run's finding rows (each as :func:`finding_rows` makes them): new bodies, and the run's list of digests.
 
     A body already stored (by an earlier run, or twice in this one) is not written again. The
     insert still skips a digest stored meanwhile (a second process saving the same finding).
+    Returns the digests, in the rows' order.
     """
     # Straight to the driver: a large audit has ~150k findings, and SQLAlchemy's per-row
     # parameter processing would cost three times the insert itself.
@@ -106,6 +109,7 @@ def write_findings(conn: Connection, run_id: int, batches: Iterable[Sequence[Seq
     link_columns = ", ".join(quoted(conn, name) for name in ("run_id", "position", "digest"))
     links = f"INSERT INTO {quoted(conn, run_findings.name)} ({link_columns}) VALUES ({mark}, {mark}, {mark})"  # noqa: S608
     known: set[bytes] = set()  # digests stored, by an earlier run or this one
+    listed: list[bytes] = []  # the run's, in order
     position = 0
     # Our own cursor, closed whatever happens: a cursor stopped mid-insert (Ctrl-C) and left to
     # SQLAlchemy kept SQLite's write lock until the collector freed it, so the run could not be
@@ -132,6 +136,34 @@ def write_findings(conn: Connection, run_id: int, batches: Iterable[Sequence[Seq
                 cursor.executemany(bodies, sorted(new))
             cursor.executemany(links, [(run_id, position + number, digest) for number, digest in enumerate(digests)])
             position += len(digests)
+            listed.extend(digests)
+    return listed
+
+
+def run_keys(conn: Connection, run_id: int, known: Mapping[bytes, FindingKey]) -> list[FindingKey]:
+    """The identities of a run's findings: from ``known`` (digest → identity) where it has the digest, else the body's.
+
+    Comparing an audit with the one before it, most of the earlier run's findings are this
+    one's byte for byte: the run's list of digests alone is read for them (0.26 s at a million
+    records' 160k findings, against 0.75 s reading every identity through the bodies), and
+    only the findings the two do not share are read from their bodies.
+    """
+    query = select(run_findings.c.digest).where(run_findings.c.run_id == run_id)
+    keys: list[FindingKey] = []
+    unknown: set[bytes] = set()
+    for (stored,) in driver_rows(conn, query):
+        digest = bytes(stored)  # PostgreSQL's driver gives a memoryview
+        key = known.get(digest)
+        if key is None:
+            unknown.add(digest)
+        else:
+            keys.append(key)
+    body = finding_bodies.c
+    identities = select(body.check_name, body.sobject, body.record_id)
+    asked = sorted(unknown)
+    for start in range(0, len(asked), _ASK_BATCH):
+        keys.extend(driver_rows(conn, identities.where(body.digest.in_(asked[start : start + _ASK_BATCH]))))
+    return keys
 
 
 def adopt_legacy_findings(conn: Connection) -> int:

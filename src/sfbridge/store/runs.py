@@ -17,7 +17,7 @@ import structlog
 from sqlalchemy import Text, cast, select, update
 
 from sfbridge.errors import INTERRUPTED, StoreError
-from sfbridge.models import Finding
+from sfbridge.models import Finding, FindingKey
 from sfbridge.store.base import StoreBase, guard
 from sfbridge.store.driver import driver_rows
 from sfbridge.store.kept_findings import (
@@ -26,6 +26,7 @@ from sfbridge.store.kept_findings import (
     finding_of,
     finding_rows,
     of_run,
+    run_keys,
     write_findings,
 )
 from sfbridge.store.locks import RunOwner, claim_run_owner, in_memory, owner_gone
@@ -129,19 +130,20 @@ class RunsAndFindings(StoreBase):
 
     # -- findings -----------------------------------------------------------------------------
 
-    def save_findings(self, run_id: int, items: Sequence[Finding]) -> None:
+    def save_findings(self, run_id: int, items: Sequence[Finding]) -> list[bytes]:
         """Keep an audit run's findings (for trends and for planning fixes later), in one transaction: all or none.
 
         Only findings no earlier run stored are written whole; the run lists every finding's
         digest (see the module's docstring). Made into rows a few thousand at a time, each
         batch written before the next is made: the rows of a million records' 160k findings
-        (their JSON text) weighed 160 MB at once.
+        (their JSON text) weighed 160 MB at once. Returns each finding's digest, in order
+        (what :meth:`finding_keys` takes as ``known``).
         """
         if not items:
-            return
+            return []
         with guard("save findings"), self.engine.begin() as conn:
             batches = (items[start : start + _SAVE_BATCH] for start in range(0, len(items), _SAVE_BATCH))
-            write_findings(conn, run_id, (finding_rows(run_id, batch) for batch in batches))
+            return write_findings(conn, run_id, (finding_rows(run_id, batch) for batch in batches))
 
     def load_findings(self, run_id: int, *, checks: Collection[str] | None = None) -> list[Finding]:
         """Read back an audit run's findings (of some checks only, if given), in the order they were saved."""
@@ -224,12 +226,21 @@ class RunsAndFindings(StoreBase):
         earlier = self.audit_runs(before=run_id)
         return earlier[-1] if earlier else None
 
-    def finding_keys(self, run_id: int, checks: Sequence[str] | None = None) -> set[tuple[str, str, str]]:
+    def finding_keys(
+        self, run_id: int, checks: Sequence[str] | None = None, *, known: Mapping[bytes, FindingKey] | None = None
+    ) -> set[FindingKey]:
         """The ``(check, sobject, record_id)`` of a run's findings, optionally of some checks only.
 
         A narrow read: a large audit keeps ~150k findings, and comparing two audits needs
-        only who was flagged by what, not the evidence.
+        only who was flagged by what, not the evidence. ``known``: the identities of findings
+        by digest (another run's, as :meth:`save_findings` gave its digests): the run's
+        findings found there are not read from their bodies (see :func:`run_keys`).
         """
+        if known is not None:
+            with guard("read findings"), self.engine.connect() as conn:
+                keys = run_keys(conn, run_id, known)
+            wanted = None if checks is None else set(checks)
+            return {key for key in keys if wanted is None or key[0] in wanted}
         body = finding_bodies.c
         query = of_run(select(body.check_name, body.sobject, body.record_id), run_id)
         if checks is not None:
