@@ -132,7 +132,9 @@ def main() -> None:
         out = keep / f"run{number}"
         command = [sys.executable, __file__, "--store", args.store, "--run", str(args.run), "--child", str(out)]
         done = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603 (this script)
-        runs.append(json.loads(done.stdout))
+        # The child's last line: sfbridge's log lines (``audit_stage``) come before it, on
+        # standard output, since the child sets no logging up.
+        runs.append(json.loads(done.stdout.splitlines()[-1]))
     medians = {key: statistics.median(run_[key] for run_ in runs) for key in runs[0] if key != "findings"}
     print(json.dumps({"findings": runs[0]["findings"], "median": medians, "runs": runs, "machine": machine()}))
 
