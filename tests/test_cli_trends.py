@@ -89,6 +89,13 @@ def test_audit_writes_reports_and_compares_with_the_previous_audit(demo_db, tmp_
     # The audit read the earlier run's findings it found again by their digests: the same
     # trends as reading every one of them from its body.
     kept = Store.open(store, create=False)
+    with sqlite3.connect(store) as db:  # the two audits share findings: some identities came from known
+        (shared,) = db.execute(
+            "SELECT COUNT(*) FROM run_findings a JOIN run_findings b ON a.digest = b.digest "
+            "WHERE a.run_id = ? AND b.run_id = ?",
+            (trends["previous_run_id"], document["run_id"]),
+        ).fetchone()
+    assert shared > 0
     checks = list(trends["by_check"])
     read_whole = audit_trends(
         kept.audit_runs(before=document["run_id"]),

@@ -200,15 +200,26 @@ def test_finding_keys_known_by_digest_read_only_the_findings_not_shared(backend,
     later = store.start_run("audit", org="acme", started_at=AT)
     now = [kept, changed.with_evidence({"days": 9}), finding(record_id="00Q4")]
     digests = store.save_findings(later, now)
-    assert len(digests) == 3
-    assert digests[0] != digests[1] != digests[2]
+    assert len(set(digests)) == 3
     known = dict(zip(digests, finding_keys_of(now), strict=True))
     assert store.finding_keys(earlier, known=known) == store.finding_keys(earlier)
     assert store.finding_keys(earlier, ["stale_lead"], known=known) == {("stale_lead", "Lead", "00Q000000000002AAA")}
+    assert store.finding_keys(earlier, ["junk_lead"], known=known) == set(finding_keys_of([kept, gone]))
     assert store.finding_keys(earlier, known={}) == store.finding_keys(earlier)
+    # The shared finding's identity is taken from known, not read: a stand-in shows in its place.
     stand_in = ("junk_lead", "Lead", "taken from known")
-    assert stand_in in store.finding_keys(earlier, known={digests[0]: stand_in})
+    assert store.finding_keys(earlier, known={digests[0]: stand_in}) == {stand_in, *finding_keys_of([changed, gone])}
     assert store.save_findings(store.start_run("audit", org="acme", started_at=AT), []) == []
+
+
+def test_finding_keys_ask_for_the_unknown_bodies_in_batches(tmp_path, monkeypatch):
+    """More findings not shared than one query asks for: every batch's identities come back."""
+    monkeypatch.setattr("sfbridge.store.kept_findings._ASK_BATCH", 2)
+    store = Store.open(str(tmp_path / "store.db"))
+    findings = [finding(record_id=f"00Q00000000000{number}AAA") for number in range(5)]
+    run_id = store.start_run("audit", org="acme", started_at=AT)
+    store.save_findings(run_id, findings)
+    assert store.finding_keys(run_id, known={}) == set(finding_keys_of(findings))
 
 
 def finding_keys_of(findings):

@@ -24,7 +24,7 @@ __all__ = [
 
 #: The characters of an 18-character Id's case-safe suffix, by the value of a chunk's five upper-case bits.
 SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-#: A well-formed Id: 15 letters and digits, and the 18-character form's suffix.
+#: A well-formed Id: 15 letters and digits, then (the 18-character form) its three-character suffix.
 ID_SHAPE = r"[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?"
 _ID_SHAPE = re.compile(ID_SHAPE)
 
@@ -69,6 +69,8 @@ def _suffix(id15: str) -> str:
     # Salesforce's case-safe suffix: per 5-character chunk, a bit per upper-case letter (the
     # first character is the lowest bit), read as an index into A-Z0-5. Reports check
     # hundreds of thousands of Ids, so this is string operations, not a loop per character.
+    # sfbridge.report.links.lightning_urls checks a whole column by these rules and
+    # validate_id's (as polars expressions); a test holds the two to the same answers.
     flags = id15.translate(_UPPER_FLAGS)
     return "".join(
         SUFFIX_ALPHABET[int(flags[start + 4 : None if start == 0 else start - 1 : -1], 2)] for start in (0, 5, 10)

@@ -126,7 +126,6 @@ def _stored_and_written(checked: CheckedAudit, *, rules: Rules, out_dir: Path) -
     from sfbridge.outputs import AuditOutputs
     from sfbridge.report.basis import report_basis
     from sfbridge.report.findings import findings_document
-    from sfbridge.report.trends import audit_trends
 
     store, org, result = checked.store, checked.org, checked.result
     checks = result.checks
@@ -144,17 +143,8 @@ def _stored_and_written(checked: CheckedAudit, *, rules: Rules, out_dir: Path) -
         with timed("audit_stage", stage="store"):
             digests = checked.save()
         with timed("audit_stage", stage="trends"):
-            # The earlier audits' findings this one found again are known by their digests:
-            # only the others are read from the store (see Store.finding_keys).
-            keys = [(item.check, item.sobject, item.record_id) for item in result.findings]
-            known = dict(zip(digests, keys, strict=True))
-            trends = audit_trends(
-                store.audit_runs(before=result.run_id),
-                current=set(keys),
-                checks=[check.name for check in checks],
-                load_keys=lambda run_id, names: store.finding_keys(run_id, names, known=known),
-            )
-            del keys
+            trends = _trends(store, result, digests)
+        del digests
         with timed("audit_stage", stage="reports"):  # and the CSVs and workbook the worker writes meanwhile
             document = findings_document(
                 result.findings,
@@ -170,6 +160,25 @@ def _stored_and_written(checked: CheckedAudit, *, rules: Rules, out_dir: Path) -
             basis = report_basis(document)
             written = outputs.finish(document, basis=basis)
     return AuditOutcome(result, document, written, basis.examples())
+
+
+def _trends(store: Store, result: AuditResult, digests: list[bytes]) -> dict[str, Any] | None:
+    """The audit compared with the earlier audits of its org (:func:`sfbridge.report.trends.audit_trends`).
+
+    Their findings this audit found again are known by their digests (``digests``: the stored
+    findings', in order): only the others are read from the store (see ``Store.finding_keys``).
+    The mapping (~20 MB at a million records) goes when this returns, before the reports.
+    """
+    from sfbridge.report.trends import audit_trends
+
+    keys = [(item.check, item.sobject, item.record_id) for item in result.findings]
+    known = dict(zip(digests, keys, strict=True))
+    return audit_trends(
+        store.audit_runs(before=result.run_id),
+        current=set(keys),
+        checks=[check.name for check in result.checks],
+        load_keys=lambda run_id, names: store.finding_keys(run_id, names, known=known),
+    )
 
 
 def print_audit(outcome: AuditOutcome, *, out_dir: Path) -> None:

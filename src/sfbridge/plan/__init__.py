@@ -223,10 +223,12 @@ def make_plan(  # noqa: PLR0913 (the plan's inputs, keyword-only past the store)
             if on_reuse is not None:
                 on_reuse(source)
             findings, run_id, snapshot_at = _reused(store, source, names), source.run_id, source.snapshot_at
+        # Made in a function of its own, so the records it read and its lists of actions go when
+        # it returns, and the findings go here: both while the collector is still paused. The
+        # first collection after the pause scans every object made meanwhile that is still
+        # alive, and these were most of them (0.6 s of a 1M plan's 9.8 s, spent scanning
+        # objects freed a moment later).
         plan = _planned(store, findings, target=target, rules=rules, run_id=run_id, snapshot_at=snapshot_at, now=now)
-        # The findings go here, while the collector is still paused: the first collection after
-        # it scans every object made meanwhile that is still alive, and these were most of them
-        # (0.6 s of a 1M plan's 9.8 s, spent scanning findings freed a moment later).
         del findings
     return plan
 

@@ -2,8 +2,9 @@
 
 Every link is built here, from an instance URL and an Id that are both checked first: the
 instance must be a plain ``https://host`` URL, the object an API name, and the Id a
-well-formed Salesforce Id of that object (:func:`sfbridge.ids.validate_id`). Anything else
-gets no link, so a crafted value in a record can never become a ``javascript:`` or
+well-formed Salesforce Id of that object (:func:`sfbridge.ids.validate_id`; for a whole
+column at once, :func:`lightning_urls` checks the same rules as polars expressions). Anything
+else gets no link, so a crafted value in a record can never become a ``javascript:`` or
 off-site link in a report.
 """
 
@@ -84,9 +85,13 @@ def lightning_urls(instance_url: str | None, sobjects: Sequence[str], record_ids
     base = instance_base(instance_url)
     if base is None:
         return [None] * len(record_ids)
-    frame = pl.DataFrame(
-        {"sobject": list(sobjects), "id": list(record_ids)}, schema={"sobject": pl.String, "id": pl.String}
-    )
+    try:
+        frame = pl.DataFrame(
+            {"sobject": list(sobjects), "id": list(record_ids)}, schema={"sobject": pl.String, "id": pl.String}
+        )
+    except UnicodeEncodeError:  # a lone surrogate, which polars' UTF-8 cannot hold: one by one
+        pairs = zip(sobjects, record_ids, strict=True)
+        return [lightning_url(instance_url, sobject, record_id) for sobject, record_id in pairs]
     record_id, id15 = pl.col("id"), pl.col("id").str.slice(0, 15)
     # The case-safe suffix: per 5-character chunk, a bit per upper-case letter, the first
     # character the lowest bit (sfbridge.ids), each chunk's value a letter or digit of the alphabet.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -140,8 +140,13 @@ def write_findings(conn: Connection, run_id: int, batches: Iterable[Sequence[Seq
     return listed
 
 
-def run_keys(conn: Connection, run_id: int, known: Mapping[bytes, FindingKey]) -> list[FindingKey]:
-    """The identities of a run's findings: from ``known`` (digest → identity) where it has the digest, else the body's.
+def run_keys(
+    conn: Connection, run_id: int, known: Mapping[bytes, FindingKey], checks: Collection[str] | None = None
+) -> list[FindingKey]:
+    """The identities of a run's findings (of ``checks`` only, if given): from ``known`` where it has the digest.
+
+    ``known`` maps digests to identities (another run's findings); a finding it lacks is read
+    from its body.
 
     Comparing an audit with the one before it, most of the earlier run's findings are this
     one's byte for byte: the run's list of digests alone is read for them (0.26 s at a million
@@ -149,17 +154,20 @@ def run_keys(conn: Connection, run_id: int, known: Mapping[bytes, FindingKey]) -
     only the findings the two do not share are read from their bodies.
     """
     query = select(run_findings.c.digest).where(run_findings.c.run_id == run_id)
+    wanted = None if checks is None else set(checks)
     keys: list[FindingKey] = []
     unknown: set[bytes] = set()
     for (stored,) in driver_rows(conn, query):
-        digest = bytes(stored)  # PostgreSQL's driver gives a memoryview
+        digest = bytes(stored)  # a driver may give a bytea as a memoryview (psycopg2 does)
         key = known.get(digest)
         if key is None:
             unknown.add(digest)
-        else:
+        elif wanted is None or key[0] in wanted:
             keys.append(key)
     body = finding_bodies.c
     identities = select(body.check_name, body.sobject, body.record_id)
+    if wanted is not None:
+        identities = identities.where(body.check_name.in_(sorted(wanted)))
     asked = sorted(unknown)
     for start in range(0, len(asked), _ASK_BATCH):
         keys.extend(driver_rows(conn, identities.where(body.digest.in_(asked[start : start + _ASK_BATCH]))))

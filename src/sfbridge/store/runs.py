@@ -238,9 +238,7 @@ class RunsAndFindings(StoreBase):
         """
         if known is not None:
             with guard("read findings"), self.engine.connect() as conn:
-                keys = run_keys(conn, run_id, known)
-            wanted = None if checks is None else set(checks)
-            return {key for key in keys if wanted is None or key[0] in wanted}
+                return set(run_keys(conn, run_id, known, checks))
         body = finding_bodies.c
         query = of_run(select(body.check_name, body.sobject, body.record_id), run_id)
         if checks is not None:
