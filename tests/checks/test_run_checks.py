@@ -142,11 +142,11 @@ def test_the_c_heap_is_handed_back_after_normalising_and_before_the_search(demo_
     snapshot = demo_store.load_snapshot(fields_needed(checks, rules))
     steps: list[str] = []
     monkeypatch.setattr(heap, "_malloc_trim", lambda: lambda _pad: steps.append("trim"))
-    for name in ("normalise_located", "blocking_keys"):
+    for name in ("normalise_located", "people_candidates"):
         step = getattr(engine, name)
         monkeypatch.setattr(engine, name, lambda *a, _step=step, _name=name, **k: steps.append(_name) or _step(*a, **k))
     run_checks(snapshot, rules=rules, now=snapshot.taken_at, checks=checks, release=True)
-    assert steps == ["trim", "normalise_located", "trim", "blocking_keys"]
+    assert steps == ["trim", "normalise_located", "trim", "people_candidates"]
 
 
 def test_people_fields_are_loaded_for_checks_that_read_people_only():

@@ -30,7 +30,16 @@ import polars as pl
 from sfbridge.matching.names import first_name_keys
 from sfbridge.matching.normalise import PHONE_FIELDS
 
-__all__ = ["CONDITIONED", "KINDS", "WEAK_BLOCK_SIZE", "WEAK_KINDS", "Candidates", "blocking_keys", "candidate_pairs"]
+__all__ = [
+    "CONDITIONED",
+    "KINDS",
+    "WEAK_BLOCK_SIZE",
+    "WEAK_KINDS",
+    "Candidates",
+    "blocking_keys",
+    "candidate_pairs",
+    "people_candidates",
+]
 
 #: The kinds of blocking key, in the order of their bit in a pair's ``kinds``.
 KINDS = (
@@ -275,20 +284,12 @@ def _house_keys(people: pl.DataFrame) -> pl.LazyFrame:
     ).unique(["idx", "kind", "key"])
 
 
-def blocking_keys(people: pl.DataFrame) -> pl.DataFrame:
-    """The blocking keys of normalised people.
-
-    Args:
-        people: a frame from :func:`~sfbridge.matching.normalise.normalise_people`.
-
-    Returns:
-        ``idx``, ``kind`` and ``key`` (a hash) rows, each (idx, key) once; invalid emails and
-        phones give no key.
-    """
+def _key_parts(people: pl.DataFrame) -> list[pl.LazyFrame]:
+    """The blocking keys of normalised people, in parts whose keys no other part holds (each of its own kinds)."""
     # Lazily: each key reads only its own columns, and a filter copies only those.
     lazy = people.lazy()
     emails = lazy.filter(pl.col("email_evidence"))
-    parts = [
+    return [
         _keyed(emails, "email", pl.col("email_key")),
         pl.concat(
             [_keyed(lazy.filter(pl.col(f"{f}_valid")), "phone", pl.col(f"{f}_e164")) for f in PHONE_FIELDS]
@@ -311,7 +312,50 @@ def blocking_keys(people: pl.DataFrame) -> pl.DataFrame:
         # places are learned from when names and addresses are all there is.
         _keyed(lazy.filter(_PRIVATE), "full_name", pl.col("first_fold"), pl.col("last_fold")),
     ]
-    return pl.concat(parts).collect()
+
+
+def blocking_keys(people: pl.DataFrame) -> pl.DataFrame:
+    """The blocking keys of normalised people.
+
+    Args:
+        people: a frame from :func:`~sfbridge.matching.normalise.normalise_people`.
+
+    Returns:
+        ``idx``, ``kind`` and ``key`` (a hash) rows, each (idx, key) once; invalid emails and
+        phones give no key.
+    """
+    return pl.concat(_key_parts(people)).collect()
+
+
+def people_candidates(people: pl.DataFrame, *, max_block_size: int) -> Candidates:
+    """:func:`candidate_pairs` of the people's :func:`blocking_keys`, the keys made and thinned a part at a time.
+
+    The same pairs and skipped blocks. Most keys are one person's alone (an email, a phone
+    number), and every key belongs to one part (a kind of its own: the kind is hashed into
+    it), so a part's keys held by too few people to make a block can go before the next part
+    is made: at a million people the org's 8M keys (130 MB, and as much again sorting them)
+    were the duplicate search's largest frame, held beside the people at the audit's peak.
+    """
+    smallest = _smallest(max_block_size)
+    held = [_held(part.collect(), smallest=smallest) for part in _key_parts(people)]
+    return candidate_pairs(pl.concat(held), max_block_size=max_block_size)
+
+
+def _smallest(max_block_size: int) -> int:
+    # A block of one person pairs no one: such keys matter only when every block is too large
+    # (a cap of 0), to be listed among the skipped blocks.
+    return min(2, max_block_size + 1)
+
+
+def _held(keys: pl.DataFrame, *, smallest: int) -> pl.DataFrame:
+    """The rows of ``keys`` whose key at least ``smallest`` rows hold, in their order."""
+    # A key is in a run of at least ``smallest`` where it equals the key smallest - 1 places
+    # before it in sorted order: found so, the shared keys cost a mask of the sorted column,
+    # where run-length encoding it held ~85 MB more at a million people.
+    ordered_keys = keys.get_column("key").sort()
+    shared = ordered_keys.filter(ordered_keys == ordered_keys.shift(smallest - 1))
+    del ordered_keys
+    return keys.filter(pl.col("key").is_in(shared.implode()))
 
 
 def _blocks(keys: pl.DataFrame, *, smallest: int) -> pl.DataFrame:
@@ -322,13 +366,7 @@ def _blocks(keys: pl.DataFrame, *, smallest: int) -> pl.DataFrame:
     key column alone is sorted to find the shared keys, and only their rows (a twentieth) are
     sorted whole, members of a block in the order of ``keys``.
     """
-    # A key is in a run of at least ``smallest`` where it equals the key smallest - 1 places
-    # before it in sorted order: found so, the shared keys cost a mask of the sorted column,
-    # where run-length encoding it held ~85 MB more at a million people.
-    ordered_keys = keys.get_column("key").sort()
-    shared = ordered_keys.filter(ordered_keys == ordered_keys.shift(smallest - 1))
-    del ordered_keys
-    ordered = keys.filter(pl.col("key").is_in(shared.implode())).sort("key", maintain_order=True)
+    ordered = _held(keys, smallest=smallest).sort("key", maintain_order=True)
     block = pl.col("key").rle_id()
     return ordered.with_columns(block=block, size=pl.len().over(block))
 
@@ -344,7 +382,7 @@ def candidate_pairs(keys: pl.DataFrame, *, max_block_size: int) -> Candidates:
     Returns:
         The candidate pairs and the skipped blocks.
     """
-    ordered = _blocks(keys, smallest=min(2, max_block_size + 1))
+    ordered = _blocks(keys, smallest=_smallest(max_block_size))
     cap = (
         pl.when(pl.col("kind").is_in(sorted(WEAK_KINDS)))
         .then(pl.lit(WEAK_BLOCK_SIZE))

@@ -18,7 +18,7 @@ import structlog
 
 from sfbridge.matching.accounts import account_keys, account_links
 from sfbridge.matching.best_values import MEMBER_COLUMNS, ValueRules, merged_values
-from sfbridge.matching.blocking import Candidates, blocking_keys, candidate_pairs
+from sfbridge.matching.blocking import Candidates, people_candidates
 from sfbridge.matching.clusters import cluster_members, direct_links
 from sfbridge.matching.compare import compare_sides, comparison_side
 from sfbridge.matching.derived import Derived, DerivedStore, settings_digest
@@ -332,7 +332,7 @@ class Matching:
     @cached_property
     def candidates(self) -> Candidates:
         """The pairs compared, and the blocks skipped as too large."""
-        return candidate_pairs(blocking_keys(self.people), max_block_size=self.settings.max_block_size)
+        return people_candidates(self.people, max_block_size=self.settings.max_block_size)
 
     @cached_property
     def _holders(self) -> tuple[pl.DataFrame, pl.DataFrame]:
