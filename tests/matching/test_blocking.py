@@ -180,6 +180,31 @@ def test_blocks_hold_exactly_the_keys_shared_by_at_least_the_smallest_count_in_k
 LABELLED = Path(__file__).resolve().parents[2] / "fixtures" / "labelled"
 
 
+def shared_phones():
+    """People sharing phone numbers (in either field, some in both), emails and companies: what the sets lack."""
+    rows = []
+    for number in range(300):
+        phone = f"(415) 555-{number % 40:04d}"
+        rows.append(
+            {
+                "record_id": f"p{number}",
+                "sobject": "Lead" if number % 2 else "Contact",
+                "first_name": ["Ann", "Bob", "Robert", "Ivy"][number % 4],
+                "last_name": ["Lee", "Smith", "Wu"][number % 3],
+                "company": ["Acme", "ACME Inc.", "Globex"][number % 3],
+                "email": f"user{number % 25}@example.org",
+                "phone": phone,
+                "mobile_phone": phone if number % 5 == 0 else f"(650) 555-{number % 60:04d}",
+            }
+        )
+    return normalised(rows)
+
+
+@pytest.fixture(scope="module")
+def people_sets():
+    return [*labelled_people(), shared_phones()]
+
+
 def labelled_people():
     """Three labelled sets as people: emails, birthdates and cities; addresses and companies; names and postcodes."""
     fake = pl.read_csv(LABELLED / "splink" / "fake_1000.csv", infer_schema_length=0).select(
@@ -223,13 +248,13 @@ def labelled_people():
 
 
 @pytest.mark.parametrize("cap", [0, 1, 3, 50, 500])
-def test_candidates_made_a_key_part_at_a_time_are_those_of_all_the_keys_at_once(cap):
+def test_candidates_made_a_key_part_at_a_time_are_those_of_all_the_keys_at_once(cap, people_sets):
     """people_candidates (each part's lone keys dropped before the next part is made) pairs as candidate_pairs does.
 
     The same pairs, with the same kinds of key shared, and the same blocks skipped, on three
-    labelled sets (31,500 people in all) and caps from none to the default's.
+    labelled sets (31,500 people in all) and a set sharing phones, under caps from none to the default's.
     """
-    for people in labelled_people():
+    for people in people_sets:
         whole = candidate_pairs(blocking_keys(people), max_block_size=cap)
         by_part = people_candidates(people, max_block_size=cap)
         assert by_part.pairs.equals(whole.pairs)
@@ -240,3 +265,29 @@ def test_candidates_made_a_key_part_at_a_time_are_those_of_all_the_keys_at_once(
         )
         assert cap > 3 or whole.oversized.height > 0  # small caps skip blocks: the comparison is not empty
         assert cap < 50 or whole.pairs.height > 100
+
+
+def test_no_two_key_parts_make_keys_of_one_kind(people_sets):
+    """Each part of the keys has kinds of its own, so no key is held across parts: what people_candidates relies on."""
+    from sfbridge.matching.blocking import _key_parts  # noqa: PLC0415 (the parts under test)
+
+    seen: dict[str, int] = {}
+    for people in people_sets:
+        for number, part in enumerate(_key_parts(people)):
+            for kind in part.collect().get_column("kind").unique().to_list():
+                assert seen.setdefault(kind, number) == number, f"{kind} is made by parts {seen[kind]} and {number}"
+    assert {"email", "phone", "name_company", "birthdate", "address_last", "postcode"} <= set(seen)
+
+
+def test_held_keeps_only_the_rows_of_keys_enough_rows_hold_in_their_order():
+    """A part's keys held once go (at the default caps): only the rows of a shared key stay, in order."""
+    from sfbridge.matching.blocking import _held  # noqa: PLC0415 (the step under test)
+
+    held = [7, 3, 9, 3, 5, 7, 1]
+    keys = pl.DataFrame(
+        {"idx": range(len(held)), "kind": ["email"] * len(held), "key": held},
+        schema={"idx": pl.UInt32, "kind": pl.Enum(KINDS), "key": pl.UInt64},
+    )
+    assert _held(keys, smallest=2).get_column("idx").to_list() == [0, 1, 3, 5]
+    assert _held(keys, smallest=1).height == len(held)
+    assert _held(keys, smallest=3).is_empty()

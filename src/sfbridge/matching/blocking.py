@@ -285,7 +285,11 @@ def _house_keys(people: pl.DataFrame) -> pl.LazyFrame:
 
 
 def _key_parts(people: pl.DataFrame) -> list[pl.LazyFrame]:
-    """The blocking keys of normalised people, in parts whose keys no other part holds (each of its own kinds)."""
+    """The blocking keys of normalised people, in parts whose keys no other part holds (each of its own kinds).
+
+    Each part is collected when :func:`people_candidates` asks for it, but for the name keys'
+    table of nickname readings (:func:`_names`, ~12 MB at a million people), made here.
+    """
     # Lazily: each key reads only its own columns, and a filter copies only those.
     lazy = people.lazy()
     emails = lazy.filter(pl.col("email_evidence"))
@@ -315,7 +319,7 @@ def _key_parts(people: pl.DataFrame) -> list[pl.LazyFrame]:
 
 
 def blocking_keys(people: pl.DataFrame) -> pl.DataFrame:
-    """The blocking keys of normalised people.
+    """The blocking keys of normalised people, all at once (the search makes them by parts: :func:`people_candidates`).
 
     Args:
         people: a frame from :func:`~sfbridge.matching.normalise.normalise_people`.
@@ -333,8 +337,8 @@ def people_candidates(people: pl.DataFrame, *, max_block_size: int) -> Candidate
     The same pairs and skipped blocks. Most keys are one person's alone (an email, a phone
     number), and every key belongs to one part (a kind of its own: the kind is hashed into
     it), so a part's keys held by too few people to make a block can go before the next part
-    is made: at a million people the org's 8M keys (130 MB, and as much again sorting them)
-    were the duplicate search's largest frame, held beside the people at the audit's peak.
+    is made: at a million people the org's 8M keys (105 MB, and their sorted column beside
+    them) were made at once, beside the people.
     """
     smallest = _smallest(max_block_size)
     held = [_held(part.collect(), smallest=smallest) for part in _key_parts(people)]
@@ -375,7 +379,8 @@ def candidate_pairs(keys: pl.DataFrame, *, max_block_size: int) -> Candidates:
     """Pair up people who share a key, skipping blocks above the size cap.
 
     Args:
-        keys: from :func:`blocking_keys`.
+        keys: from :func:`blocking_keys`, or its rows whose key two or more hold
+            (:func:`people_candidates`'s: the same pairs and skipped blocks).
         max_block_size: the largest block whose members are paired (weak kinds: at most
             ``WEAK_BLOCK_SIZE``).
 
