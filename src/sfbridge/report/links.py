@@ -76,9 +76,9 @@ def lightning_url(instance_url: str | None, sobject: str | None, record_id: str 
 def lightning_urls(instance_url: str | None, sobjects: Sequence[str], record_ids: Sequence[str]) -> list[str | None]:
     """:func:`lightning_url` of each record at once: the same link, or None, for each (object, Id) pair.
 
-    A workbook links every finding's record (160k at a million records), and checking each Id
-    in Python (its case-safe suffix above all) took about a second of its writer's time; here
-    every check is a polars expression over the whole column. ``sobjects`` are the records'
+    A workbook links every finding's record (160k at a million records): checking each Id in
+    Python took 0.44 s of its writer's time, each check a polars expression over the whole
+    column 0.17 s. ``sobjects`` are the records'
     objects as API names (an empty text reads the object from the Id's prefix, as None does
     for :func:`lightning_url`).
     """
