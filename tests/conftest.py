@@ -1,8 +1,9 @@
-"""Shared fixtures: profiles, clocks, stores (SQLite always, PostgreSQL in CI), gateways."""
+"""Shared fixtures: profiles, clocks, stores (SQLite always, PostgreSQL in CI), gateways, the accuracy benchmark."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import sqlite3
 import subprocess
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -89,6 +91,25 @@ def gateway_factory(sleeps: list[float]) -> Callable[..., SalesforceGateway]:
         return connect(profile or make_profile(), secrets, sleep=sleeps.append)
 
     return build
+
+
+#: The duplicate-accuracy benchmark, whose labelled sets and scores the matching tests use.
+ACCURACY_BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "matching_accuracy.py"
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[ModuleType]:
+    """benchmarks/matching_accuracy.py as a module (benchmarks/ is not a package): its labelled sets and scores."""
+    spec = importlib.util.spec_from_file_location("matching_accuracy", ACCURACY_BENCHMARK)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["matching_accuracy"] = module  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules["matching_accuracy"]
 
 
 @pytest.fixture

@@ -188,7 +188,7 @@ def test_the_whitespace_polars_looks_for_is_pythons():
 def test_links_xlsxwriter_would_change_are_left_to_it(tmp_path, monkeypatch):
     """A link with an escape, an anchor or another scheme is made by XlsxWriter's Url, one by one: the same sheet."""
     odd = iter(["https://acme.my.salesforce.com/a b#c", None, "mailto:ann@example.com", "https://x.example/%41"] * 3)
-    monkeypatch.setattr("sfbridge.report.workbook.lightning_urls", lambda _url, _objects, ids: [next(odd) for _ in ids])
+    monkeypatch.setattr("sfbridge.report.workbook.lightning_url", lambda *_: next(odd))
     rows = [row(score=n / 3) for n in range(4)]
     fast, slow = both(tmp_path, monkeypatch, [table(rows)])
     assert fast == slow

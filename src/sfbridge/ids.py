@@ -12,9 +12,7 @@ import re
 import string
 
 __all__ = [
-    "ID_SHAPE",
     "KEY_PREFIXES",
-    "SUFFIX_ALPHABET",
     "InvalidIdError",
     "is_queue_id",
     "object_of_id",
@@ -22,11 +20,8 @@ __all__ = [
     "validate_id",
 ]
 
-#: The characters of an 18-character Id's case-safe suffix, by the value of a chunk's five upper-case bits.
-SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-#: A well-formed Id: 15 letters and digits, then (the 18-character form) its three-character suffix.
-ID_SHAPE = r"[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?"
-_ID_SHAPE = re.compile(ID_SHAPE)
+_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_ID_SHAPE = re.compile(r"[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?")
 
 #: Key prefixes (the first three characters) of the objects sfbridge reads and writes.
 KEY_PREFIXES: dict[str, str] = {
@@ -69,11 +64,9 @@ def _suffix(id15: str) -> str:
     # Salesforce's case-safe suffix: per 5-character chunk, a bit per upper-case letter (the
     # first character is the lowest bit), read as an index into A-Z0-5. Reports check
     # hundreds of thousands of Ids, so this is string operations, not a loop per character.
-    # sfbridge.report.links.lightning_urls checks a whole column by these rules and
-    # validate_id's (as polars expressions); a test holds the two to the same answers.
     flags = id15.translate(_UPPER_FLAGS)
     return "".join(
-        SUFFIX_ALPHABET[int(flags[start + 4 : None if start == 0 else start - 1 : -1], 2)] for start in (0, 5, 10)
+        _SUFFIX_ALPHABET[int(flags[start + 4 : None if start == 0 else start - 1 : -1], 2)] for start in (0, 5, 10)
     )
 
 

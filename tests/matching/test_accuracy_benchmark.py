@@ -1,29 +1,14 @@
 """benchmarks/matching_accuracy.py: its pairwise scores are right, and its engine side runs on the small sets in CI."""
 
-import importlib.util
 import itertools
 import json
 import random
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "matching_accuracy.py"
-
-
-@pytest.fixture(scope="module")
-def bench():
-    """The benchmark script as a module (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("matching_accuracy", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["matching_accuracy"] = module  # dataclasses look their module up there
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules["matching_accuracy"]
+LABELLED = Path(__file__).resolve().parents[2] / "fixtures" / "labelled"
 
 
 def frames(truth, predicted):
@@ -105,7 +90,7 @@ def test_the_benchmark_runs_the_engine_on_the_small_sets(bench, tmp_path, capsys
     assert "| fake_1000 | 1,000 | 2,031 | sfbridge |" in table
     assert "| nameaddress_1500 | 1,500 | 1,245 | sfbridge |" in table
     results = {entry["name"]: entry for entry in json.loads(out.read_text())["sets"]}
-    fixture = pl.read_csv(BENCHMARK.parents[1] / "fixtures" / "labelled" / "nameaddress" / "nameaddress_1500.csv")
+    fixture = pl.read_csv(LABELLED / "nameaddress" / "nameaddress_1500.csv")
     truth = dict(zip(fixture["record_id"], fixture["cluster"], strict=True))
     for name in ("fake_1000", "nameaddress_1500"):
         (result,) = results[name]["results"]

@@ -1,7 +1,5 @@
 """Blocking: people are compared only when they share a key, and oversized blocks are skipped."""
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 
@@ -177,9 +175,6 @@ def test_blocks_hold_exactly_the_keys_shared_by_at_least_the_smallest_count_in_k
         assert blocks.get_column("block").to_list() == sorted(blocks.get_column("block").to_list())
 
 
-LABELLED = Path(__file__).resolve().parents[2] / "fixtures" / "labelled"
-
-
 def shared_phones():
     """People sharing phone numbers (in either field, some in both), emails and companies: what the sets lack."""
     rows = []
@@ -201,50 +196,15 @@ def shared_phones():
 
 
 @pytest.fixture(scope="module")
-def people_sets():
-    return [*labelled_people(), shared_phones()]
+def people_sets(bench):
+    """Three of the accuracy benchmark's labelled sets, normalised, and a set sharing phones (which they lack).
 
-
-def labelled_people():
-    """Three labelled sets as people: emails, birthdates and cities; addresses and companies; names and postcodes."""
-    fake = pl.read_csv(LABELLED / "splink" / "fake_1000.csv", infer_schema_length=0).select(
-        sobject=pl.lit("Contact"),
-        record_id=pl.col("unique_id").str.zfill(4),
-        first_name="first_name",
-        last_name="surname",
-        email="email",
-        city="city",
-        country=pl.lit("United Kingdom"),
-        birthdate=pl.col("dob").str.to_date(strict=False),
-    )
-    addresses = pl.read_csv(LABELLED / "nameaddress" / "nameaddress_1500.csv", infer_schema_length=0).select(
-        pl.lit("Lead").alias("sobject"),
-        "record_id",
-        "first_name",
-        "last_name",
-        "company",
-        "street",
-        "city",
-        "state",
-        "postal_code",
-        "country",
-    )
-    historical = (
-        pl.read_csv(LABELLED / "splink" / "historical_figures_with_errors_50k.csv.gz", infer_schema_length=0)
-        .head(20_000)
-        .select(
-            sobject=pl.lit("Contact"),
-            record_id="unique_id",
-            first_name="first_name",
-            last_name="surname",
-            city="birth_place",
-            postal_code="postcode_fake",
-            country=pl.lit("United Kingdom"),
-            birthdate=pl.col("dob").str.to_date(strict=False),
-        )
-    )
-    for frame in (fake, addresses, historical):
-        yield normalise_people(people_frame(frame), default_region="US")
+    Emails, birthdates and cities (fake_1000); addresses and companies (nameaddress_1500); names
+    and postcodes (the first 20,000 of historical_50k, whole clusters).
+    """
+    sets = (bench.load_fake_1000(), bench.load_name_address_fixture(), bench.load_historical(limit=20_000))
+    normalised_sets = [normalise_people(people_frame(labelled.people), default_region="US") for labelled in sets]
+    return [*normalised_sets, shared_phones()]
 
 
 @pytest.mark.parametrize("cap", [0, 1, 3, 50, 500])
@@ -252,7 +212,7 @@ def test_candidates_made_a_key_part_at_a_time_are_those_of_all_the_keys_at_once(
     """people_candidates (each part's lone keys dropped before the next part is made) pairs as candidate_pairs does.
 
     The same pairs, with the same kinds of key shared, and the same blocks skipped, on three
-    labelled sets (31,500 people in all) and a set sharing phones, under caps from none to the default's.
+    labelled sets (22,491 people in all) and a set sharing phones, under caps from none to the default's.
     """
     for people in people_sets:
         whole = candidate_pairs(blocking_keys(people), max_block_size=cap)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sfbridge.models import Finding, by_check
 from sfbridge.report.csv_files import CheckCsvs, write_check_csvs
 from sfbridge.report.findings_table import FindingsTable, findings_table
-from sfbridge.report.links import instance_base, lightning_urls
+from sfbridge.report.links import instance_base, lightning_url
 
 if TYPE_CHECKING:
     from threading import Event
@@ -243,10 +243,12 @@ def _urls(rows: Sequence[Sequence[Any]], sobject: int, instance_url: str | None)
     # Each row's link from its Id, until the sheet has Excel's most.
     if instance_base(instance_url) is None:
         return [None] * len(rows)  # no row has one: spare a check of each row's instance
-    urls = lightning_urls(instance_url, [str(row[sobject]) for row in rows], [str(row[0]) for row in rows])
-    linked = [number for number, url in enumerate(urls) if url is not None]
-    for number in linked[MAX_LINKS:]:
-        urls[number] = None
+    urls: list[str | None] = []
+    links = 0
+    for row in rows:
+        url = lightning_url(instance_url, str(row[sobject]), str(row[0])) if links < MAX_LINKS else None
+        links += url is not None
+        urls.append(url)
     return urls
 
 
